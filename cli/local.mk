@@ -1,0 +1,24 @@
+# cli/local.mk - the cprof tool. The reading and merging code is a
+# convenience library shared by the tool and its unit tests.
+noinst_LTLIBRARIES += cli/libcprof-cli.la
+cli_libcprof_cli_la_SOURCES = \
+	cli/cli.h \
+	cli/util.c \
+	cli/reader.c \
+	cli/profile.c \
+	cli/symbols.c \
+	cli/output.c
+cli_libcprof_cli_la_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) $(LIBDW_CFLAGS)
+cli_libcprof_cli_la_LIBADD = $(MSGPACK_LIBS) $(LIBDW_LIBS) -lstdc++
+
+bin_PROGRAMS += cli/cprof
+cli_cprof_SOURCES = \
+	cli/main.c \
+	cli/run.c \
+	cli/cmd-stat.c \
+	cli/cmd-record.c \
+	cli/cmd-report.c
+cli_cprof_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS)
+cli_cprof_LDADD = cli/libcprof-cli.la
+
+dist_man_MANS += doc/cprof.1

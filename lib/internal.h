@@ -1,0 +1,160 @@
+/*
+ * internal.h - what the files of libcprof share, grouped by the file that
+ * defines it. Nothing here is installed: the public API is cprof.h.
+ *
+ * The runtime has one hot path (record.c): each event is a timestamp and an
+ * address stored into the calling thread's ring buffer. A writer thread
+ * (writer.c) drains the rings into msgpack chunks appended to the process's
+ * log; runtime.c starts and stops it and handles threads, fork and signals.
+ */
+#ifndef CPROF_INTERNAL_H
+#define CPROF_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cprof.h"
+
+#define CPROF__HIDDEN __attribute__((visibility("hidden")))
+#define CPROF__NOINSTR __attribute__((no_instrument_function))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* clock.c: the cycle counter and its calibration against CLOCK_MONOTONIC. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define CPROF__CLOCK_SOURCE "tsc"
+static inline CPROF__NOINSTR uint64_t cprof__ticks(void)
+{
+	return __rdtsc();
+}
+#elif defined(__aarch64__)
+#define CPROF__CLOCK_SOURCE "cntvct"
+static inline CPROF__NOINSTR uint64_t cprof__ticks(void)
+{
+	uint64_t v;
+	__asm__ __volatile__("isb; mrs %0, cntvct_el0" : "=r"(v));
+	return v;
+}
+#else
+#define CPROF__CLOCK_SOURCE "monotonic"
+#define CPROF__TICKS_ARE_NS 1
+uint64_t cprof__ticks(void);
+#endif
+uint64_t cprof__mono_ns(void);
+uint64_t cprof__real_ns(void);
+/* Frequency of the counter when the machine states it, else 0. */
+uint64_t cprof__clock_hz(void);
+/* A (ticks, CLOCK_MONOTONIC) pair taken as close together as possible. */
+void cprof__clock_point(uint64_t *ticks, uint64_t *mono_ns);
+
+/* record.c: the hot path and the per-thread rings. */
+
+/*
+ * One event: 16 bytes. The top bits of the timestamp word carry the kind;
+ * a 62-bit tick count lasts decades at any real counter frequency.
+ */
+struct cprof__rec {
+	uint64_t tick;  /* ticks | CPROF__REC_EXIT | CPROF__REC_SITE */
+	uintptr_t addr; /* function entry, or struct cprof_site pointer */
+};
+#define CPROF__REC_EXIT (UINT64_C(1) << 63)
+#define CPROF__REC_SITE (UINT64_C(1) << 62)
+#define CPROF__TICK_MASK ((UINT64_C(1) << 62) - 1)
+
+#define CPROF__RING_SHIFT 15 /* 32768 events, 512 KiB a thread */
+#define CPROF__RING_CAP (UINT64_C(1) << CPROF__RING_SHIFT)
+
+enum cprof__thread_state {
+	CPROF__T_FREE = 0, /* drained, ring free for the next thread */
+	CPROF__T_CLAIMED,  /* being set up by a new thread */
+	CPROF__T_LIVE,     /* owned by a running thread */
+	CPROF__T_DEAD      /* thread gone, ring still to drain */
+};
+
+struct cprof__thread {
+	/* Written by the owning thread only (head with release order). */
+	_Atomic uint64_t head;
+	uint64_t limit; /* head at which the owner takes the slow path */
+	struct cprof__rec *ring;
+	uint64_t lost; /* events dropped while the ring was full */
+	int exit_rounds;
+
+	/* Written by the writer under the writer lock. */
+	_Alignas(64) _Atomic uint64_t tail;
+	_Atomic uint32_t drained; /* futex word: bumped after each drain */
+	_Atomic uint32_t waiting; /* the owner sleeps on `drained` */
+	bool announced;           /* its thread chunk is in the log */
+
+	/* Set when the thread takes the ring. */
+	_Atomic int state;
+	pid_t tid;
+	uint64_t start_tick;
+	uint64_t end_tick;
+	struct cprof__thread *next; /* registry list, never unlinked */
+};
+
+/* The registry: a push-only list of every ring ever made. */
+extern _Atomic(struct cprof__thread *) cprof__threads;
+/* The ring a thread uses when profiling is off: it records nothing. */
+extern struct cprof__thread cprof__off_thread;
+/* Forget the calling thread's ring (after the thread is torn down). */
+void cprof__tls_set(struct cprof__thread *t);
+struct cprof__thread *cprof__tls_get(void);
+/* Wake the owner of T if it sleeps on its full ring; called by the writer. */
+void cprof__ring_drained(struct cprof__thread *t);
+
+/* runtime.c: process state, start, stop, fork and signals. */
+enum cprof__end_reason { CPROF__END_EXIT, CPROF__END_SIGNAL, CPROF__END_EXEC };
+
+struct cprof__runtime {
+	_Atomic int on;       /* recording; cleared for good on a disk error */
+	_Atomic int finished; /* the end record is written: drop events */
+	char dir[4096];
+	unsigned flush_ms;
+};
+extern struct cprof__runtime cprof__rt;
+
+/* Start recording into DIR; used by the constructor and by tests. */
+int cprof__start(const char *dir, unsigned flush_ms);
+/* Drain everything, write the end record and close the log. */
+void cprof__stop(enum cprof__end_reason why, int sig);
+/* Called by the hot path for a thread with no ring yet. */
+struct cprof__thread *cprof__thread_attach(void);
+/* Wake the writer: a ring is half full or a thread ended. */
+void cprof__writer_kick(void);
+
+/* writer.c: encoding rings into the log. Callers hold the writer lock. */
+bool cprof__wlock_try(unsigned timeout_ms);
+void cprof__wlock(void);
+void cprof__wunlock(void);
+/* Open DIR/proc-PID-START.log and write the header. 0 or -errno. */
+int cprof__log_open(const char *dir);
+void cprof__log_close(void);
+/* In a fork() child: forget the parent's log without writing to it. */
+void cprof__log_drop(void);
+/* Encode every ring's pending events. FINAL: also threads still live. */
+void cprof__drain_all(bool in_signal);
+void cprof__log_clock(void);
+void cprof__log_end(enum cprof__end_reason why, int sig);
+/* Push buffered bytes to the file. */
+void cprof__log_flush(void);
+/* Start / stop the writer thread. */
+int cprof__writer_start(void);
+void cprof__writer_stop(void);
+/* In a fork() child: the parent's writer thread does not exist here. */
+void cprof__writer_forget(void);
+/* A one-line "cprof: ..." warning on stderr, async-signal-safe. */
+void cprof__warn(const char *msg, const char *arg, int err);
+/* The log's file descriptor, -1 when none. */
+int cprof__log_fd(void);
+
+/* loadmap.c: the loaded objects, for symbolization. */
+struct msgpack_packer;
+/* Write a map chunk when objects were added since the last one. */
+void cprof__loadmap_write(struct msgpack_packer *pk, bool force);
+
+#endif /* CPROF_INTERNAL_H */

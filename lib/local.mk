@@ -1,0 +1,18 @@
+# lib/local.mk - libcprof, the marker runtime. The runtime sources go into a
+# convenience library so that unit tests can call its internal functions;
+# libcprof.la is that library with only the public API exported.
+noinst_LTLIBRARIES += lib/libcprof-core.la
+lib_libcprof_core_la_SOURCES = \
+	lib/internal.h \
+	lib/clock.c \
+	lib/record.c \
+	lib/runtime.c \
+	lib/writer.c \
+	lib/loadmap.c
+lib_libcprof_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(MSGPACK_CFLAGS) -pthread
+lib_libcprof_core_la_LIBADD = $(MSGPACK_LIBS) -lpthread -ldl
+
+lib_LTLIBRARIES += lib/libcprof.la
+lib_libcprof_la_SOURCES =
+lib_libcprof_la_LIBADD = lib/libcprof-core.la
+lib_libcprof_la_LDFLAGS = $(AM_LDFLAGS) -no-undefined -version-info $(CPROF_LT_VERSION)

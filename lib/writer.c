@@ -1,0 +1,595 @@
+/*
+ * writer.c - the log: turning the rings into msgpack chunks on disk.
+ *
+ * The writer thread wakes every flush interval, or when a ring is half
+ * full, and encodes what each ring holds into `ev` chunks (format in
+ * doc/log-format.md). The same code runs in a fatal-signal handler, so it
+ * allocates nothing and calls only async-signal-safe functions: the
+ * msgpack packer writes into a fixed buffer through our own callback, and
+ * the buffer goes to the file with write(2).
+ *
+ * The writer lock serializes everything that touches the log. It is a
+ * plain atomic word rather than a mutex so that a signal handler can wait
+ * for it with a timeout.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <msgpack.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define OUT_CAP (1u << 20)      /* bytes buffered before a write(2) */
+#define CHUNK_MAX 16384u         /* events per ev chunk at most */
+#define SITES_SLOTS 4096u        /* hash slots for a chunk's sites */
+#define SITES_MAX (SITES_SLOTS / 2)
+
+static struct {
+	int fd;
+	char path[4200];
+	char *buf;
+	size_t len;
+	bool failed;
+	msgpack_packer pk;
+	uint64_t last_clock_ns;
+} out = { .fd = -1 };
+
+/* Scratch space of the chunk encoder; only used under the writer lock. */
+static struct {
+	uintptr_t keys[SITES_SLOTS]; /* address | 1 for a site, 0 = empty */
+	uint16_t index[SITES_SLOTS];
+	uintptr_t order[SITES_MAX];
+	uint16_t ev_site[CHUNK_MAX];
+} enc;
+
+static _Atomic pid_t wlock_owner;
+static _Atomic uint32_t writer_work;
+static _Atomic int writer_stop;
+static pthread_t writer_thread;
+static bool writer_running;
+
+static CPROF__NOINSTR pid_t self_tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+CPROF__NOINSTR int cprof__log_fd(void)
+{
+	return out.fd;
+}
+
+CPROF__NOINSTR void cprof__warn(const char *msg, const char *arg, int err)
+{
+	char line[1024];
+	size_t n = 0;
+	const char *parts[6] = { "cprof: ", msg, arg ? " '" : NULL, arg,
+				 arg ? "'" : NULL, NULL };
+
+	for (int i = 0; i < 5; i++) {
+		if (!parts[i])
+			continue;
+		size_t l = strlen(parts[i]);
+		if (n + l >= sizeof(line) - 80)
+			l = sizeof(line) - 80 - n;
+		memcpy(line + n, parts[i], l);
+		n += l;
+	}
+	if (err) {
+		/* strerror is not async-signal-safe; these cover disk errors. */
+		const char *e = err == ENOSPC	 ? "No space left on device"
+				: err == EACCES	 ? "Permission denied"
+				: err == ENOENT	 ? "No such file or directory"
+				: err == EROFS	 ? "Read-only file system"
+				: err == EDQUOT	 ? "Disk quota exceeded"
+				: err == ENOTDIR ? "Not a directory"
+						 : "I/O error";
+		memcpy(line + n, ": ", 2);
+		n += 2;
+		memcpy(line + n, e, strlen(e));
+		n += strlen(e);
+	}
+	line[n++] = '\n';
+	ssize_t r = write(STDERR_FILENO, line, n);
+	(void)r;
+}
+
+/* The writer lock. */
+
+CPROF__NOINSTR bool cprof__wlock_try(unsigned timeout_ms)
+{
+	pid_t me = self_tid();
+	unsigned spins = 0;
+
+	for (;;) {
+		pid_t expect = 0;
+
+		if (atomic_compare_exchange_weak(&wlock_owner, &expect, me))
+			return true;
+		if (expect == me)
+			return false; /* we hold it: a signal hit our own drain */
+		if (++spins > 100) {
+			struct timespec ts = { 0, 1000 * 1000 };
+
+			if (timeout_ms == 0)
+				return false;
+			nanosleep(&ts, NULL);
+			timeout_ms--;
+		}
+	}
+}
+
+CPROF__NOINSTR void cprof__wlock(void)
+{
+	while (!cprof__wlock_try(1000))
+		;
+}
+
+CPROF__NOINSTR void cprof__wunlock(void)
+{
+	atomic_store_explicit(&wlock_owner, 0, memory_order_release);
+}
+
+/* Output: a fixed buffer behind the msgpack packer. */
+
+static CPROF__NOINSTR void write_all(const char *p, size_t n)
+{
+	while (n > 0 && !out.failed) {
+		ssize_t w = write(out.fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			/* A full or broken disk: say it once, stop recording. */
+			out.failed = true;
+			atomic_store(&cprof__rt.on, 0);
+			cprof__warn("cannot write log", out.path,
+				    w < 0 ? errno : ENOSPC);
+			cprof__warn("profiling stopped; the program goes on",
+				    NULL, 0);
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+CPROF__NOINSTR void cprof__log_flush(void)
+{
+	if (out.fd >= 0 && out.len > 0)
+		write_all(out.buf, out.len);
+	out.len = 0;
+}
+
+static CPROF__NOINSTR int out_write(void *data, const char *buf, size_t len)
+{
+	(void)data;
+	if (out.failed)
+		return 0;
+	if (out.len + len > OUT_CAP)
+		cprof__log_flush();
+	if (len > OUT_CAP) {
+		write_all(buf, len);
+		return 0;
+	}
+	memcpy(out.buf + out.len, buf, len);
+	out.len += len;
+	return 0;
+}
+
+static CPROF__NOINSTR void pack_str(msgpack_packer *pk, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s ? s : "", n);
+}
+
+static CPROF__NOINSTR void pack_kv_u64(msgpack_packer *pk, const char *k,
+				       uint64_t v)
+{
+	pack_str(pk, k);
+	msgpack_pack_uint64(pk, v);
+}
+
+/* Read a small file such as /proc/self/cmdline with system calls only. */
+static CPROF__NOINSTR ssize_t read_small(const char *path, char *buf,
+					 size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+
+	if (fd < 0)
+		return -1;
+	while (n < cap) {
+		ssize_t r = read(fd, buf + n, cap - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	return (ssize_t)n;
+}
+
+static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
+{
+	static char exe[4096], cmdline[16384];
+	uint64_t ticks, mono;
+	ssize_t n;
+	int argc = 0;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	n = read_small("/proc/self/cmdline", cmdline, sizeof(cmdline) - 1);
+	if (n < 0)
+		n = 0;
+	cmdline[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (cmdline[i] == '\0')
+			argc++;
+
+	cprof__clock_point(&ticks, &mono);
+	msgpack_pack_map(pk, 9);
+	pack_str(pk, "magic");
+	pack_str(pk, "cprof");
+	pack_kv_u64(pk, "version", 1);
+	pack_kv_u64(pk, "pid", (uint64_t)getpid());
+	pack_kv_u64(pk, "ppid", (uint64_t)getppid());
+	pack_str(pk, "exe");
+	pack_str(pk, exe);
+	pack_str(pk, "argv");
+	msgpack_pack_array(pk, (size_t)argc);
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(cmdline + i) + 1)
+		pack_str(pk, cmdline + i);
+	pack_kv_u64(pk, "start_ns", cprof__real_ns());
+	pack_str(pk, "clock");
+	msgpack_pack_map(pk, 4);
+	pack_str(pk, "source");
+	pack_str(pk, CPROF__CLOCK_SOURCE);
+	pack_kv_u64(pk, "hz", cprof__clock_hz());
+	pack_kv_u64(pk, "ticks", ticks);
+	pack_kv_u64(pk, "mono_ns", mono);
+	pack_kv_u64(pk, "flush_ms", cprof__rt.flush_ms);
+	(void)start_ns;
+}
+
+CPROF__NOINSTR int cprof__log_open(const char *dir)
+{
+	uint64_t start = cprof__mono_ns();
+	int fd;
+
+	if (!out.buf) {
+		void *m = mmap(NULL, OUT_CAP, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			return -errno;
+		out.buf = m;
+	}
+	snprintf(out.path, sizeof(out.path), "%s/proc-%d-%llu.log", dir,
+		 (int)getpid(), (unsigned long long)start);
+	fd = open(out.path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
+		  0644);
+	if (fd < 0)
+		return -errno;
+	out.fd = fd;
+	out.len = 0;
+	out.failed = false;
+	out.last_clock_ns = 0;
+	msgpack_packer_init(&out.pk, NULL, out_write);
+	pack_header(&out.pk, start);
+	cprof__loadmap_write(&out.pk, true);
+	cprof__log_flush();
+	return out.failed ? -EIO : 0;
+}
+
+CPROF__NOINSTR void cprof__log_close(void)
+{
+	cprof__log_flush();
+	if (out.fd >= 0)
+		close(out.fd);
+	out.fd = -1;
+}
+
+CPROF__NOINSTR void cprof__log_drop(void)
+{
+	if (out.fd >= 0)
+		close(out.fd);
+	out.fd = -1;
+	out.len = 0;
+}
+
+/* Chunks. */
+
+static CPROF__NOINSTR void pack_thread_chunk(struct cprof__thread *t,
+					     bool start)
+{
+	msgpack_packer *pk = &out.pk;
+
+	msgpack_pack_map(pk, start ? 4 : 3);
+	pack_str(pk, "t");
+	pack_str(pk, "thread");
+	pack_kv_u64(pk, "tid", (uint64_t)t->tid);
+	if (start) {
+		char path[64], name[64];
+		ssize_t n;
+
+		pack_kv_u64(pk, "start", t->start_tick);
+		snprintf(path, sizeof(path), "/proc/self/task/%d/comm",
+			 (int)t->tid);
+		n = read_small(path, name, sizeof(name) - 1);
+		if (n < 0)
+			n = 0;
+		while (n > 0 && name[n - 1] == '\n')
+			n--;
+		name[n] = '\0';
+		pack_str(pk, "name");
+		pack_str(pk, name);
+	} else {
+		pack_kv_u64(pk, "end", t->end_tick);
+	}
+}
+
+static CPROF__NOINSTR const char *site_kind(int kind)
+{
+	switch (kind) {
+	case CPROF_SITE_FUNC:
+		return "func";
+	case CPROF_SITE_FRAME:
+		return "frame";
+	default:
+		return "scope";
+	}
+}
+
+static CPROF__NOINSTR void pack_site(msgpack_packer *pk, uintptr_t key)
+{
+	const struct cprof_site *s;
+
+	if (!(key & 1)) {
+		msgpack_pack_uint64(pk, key >> 1);
+		return;
+	}
+	s = (const struct cprof_site *)(key >> 1);
+	msgpack_pack_map(pk, 4);
+	pack_str(pk, "name");
+	pack_str(pk, s ? s->name : "(null site)");
+	pack_str(pk, "file");
+	pack_str(pk, s ? s->file : "");
+	pack_kv_u64(pk, "line", s && s->line > 0 ? (uint64_t)s->line : 0);
+	pack_str(pk, "kind");
+	pack_str(pk, site_kind(s ? s->kind : CPROF_SITE_SCOPE));
+}
+
+/*
+ * Encode up to CHUNK_MAX events of T from TAIL on; returns how many. A
+ * first pass gives every distinct address a small index (the chunk's
+ * sites table), the second packs (delta << 1 | exit, index) pairs, which
+ * msgpack stores in two to four bytes for typical call durations.
+ */
+static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
+					    uint64_t tail, uint64_t n)
+{
+	msgpack_packer *pk = &out.pk;
+	const uint64_t mask = CPROF__RING_CAP - 1;
+	uint32_t nsites = 0;
+	uint64_t i, prev;
+
+	if (n > CHUNK_MAX)
+		n = CHUNK_MAX;
+	memset(enc.keys, 0, sizeof(enc.keys));
+	for (i = 0; i < n; i++) {
+		const struct cprof__rec *r = &t->ring[(tail + i) & mask];
+		uintptr_t key = (r->addr << 1) |
+				((r->tick & CPROF__REC_SITE) ? 1 : 0);
+		/* Zero marks an empty slot; address 0 is stored as key 2. */
+		uintptr_t k = key ? key : 2;
+		uint32_t h = (uint32_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >>
+					52) &
+			     (SITES_SLOTS - 1);
+
+		while (enc.keys[h] && enc.keys[h] != k)
+			h = (h + 1) & (SITES_SLOTS - 1);
+		if (!enc.keys[h]) {
+			if (nsites == SITES_MAX)
+				break; /* the rest goes in the next chunk */
+			enc.keys[h] = k;
+			enc.index[h] = (uint16_t)nsites;
+			enc.order[nsites++] = key;
+		}
+		enc.ev_site[i] = enc.index[h];
+	}
+	n = i;
+
+	const struct cprof__rec *first = &t->ring[tail & mask];
+	prev = first->tick & CPROF__TICK_MASK;
+	msgpack_pack_map(pk, 5);
+	pack_str(pk, "t");
+	pack_str(pk, "ev");
+	pack_kv_u64(pk, "tid", (uint64_t)t->tid);
+	pack_kv_u64(pk, "t0", prev);
+	pack_str(pk, "sites");
+	msgpack_pack_array(pk, nsites);
+	for (uint32_t s = 0; s < nsites; s++)
+		pack_site(pk, enc.order[s]);
+	pack_str(pk, "ev");
+	msgpack_pack_array(pk, (size_t)(2 * n));
+	for (i = 0; i < n; i++) {
+		const struct cprof__rec *r = &t->ring[(tail + i) & mask];
+		uint64_t tick = r->tick & CPROF__TICK_MASK;
+		/* A counter that steps back (it should not) reads as 0. */
+		uint64_t delta = tick > prev ? tick - prev : 0;
+
+		if (tick > prev)
+			prev = tick;
+		msgpack_pack_uint64(pk,
+				    (delta << 1) |
+					    ((r->tick & CPROF__REC_EXIT) ? 1 : 0));
+		msgpack_pack_uint16(pk, enc.ev_site[i]);
+	}
+	return n;
+}
+
+static CPROF__NOINSTR void drain_thread(struct cprof__thread *t)
+{
+	uint64_t head = atomic_load_explicit(&t->head, memory_order_acquire);
+	uint64_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
+
+	if (!t->announced && !out.failed) {
+		pack_thread_chunk(t, true);
+		t->announced = true;
+	}
+	while (tail < head) {
+		uint64_t n = out.failed ? head - tail
+					: encode_chunk(t, tail, head - tail);
+
+		tail += n;
+		atomic_store_explicit(&t->tail, tail, memory_order_release);
+		cprof__ring_drained(t);
+	}
+}
+
+CPROF__NOINSTR void cprof__drain_all(bool in_signal)
+{
+	struct cprof__thread *t;
+
+	for (t = atomic_load(&cprof__threads); t; t = t->next) {
+		int st = atomic_load_explicit(&t->state, memory_order_acquire);
+
+		if (st == CPROF__T_LIVE) {
+			drain_thread(t);
+		} else if (st == CPROF__T_DEAD) {
+			drain_thread(t);
+			if (!out.failed)
+				pack_thread_chunk(t, false);
+			t->announced = false;
+			atomic_store_explicit(&t->state, CPROF__T_FREE,
+					      memory_order_release);
+		}
+	}
+	if (!in_signal)
+		cprof__loadmap_write(&out.pk, false);
+}
+
+CPROF__NOINSTR void cprof__log_clock(void)
+{
+	uint64_t ticks, mono;
+
+	if (out.failed || out.fd < 0)
+		return;
+	cprof__clock_point(&ticks, &mono);
+	msgpack_pack_map(&out.pk, 3);
+	pack_str(&out.pk, "t");
+	pack_str(&out.pk, "clock");
+	pack_kv_u64(&out.pk, "ticks", ticks);
+	pack_kv_u64(&out.pk, "mono_ns", mono);
+	out.last_clock_ns = mono;
+}
+
+CPROF__NOINSTR void cprof__log_end(enum cprof__end_reason why, int sig)
+{
+	static const char *const reasons[] = { "exit", "signal", "exec" };
+	uint64_t ticks, mono, lost = 0;
+	struct cprof__thread *t;
+
+	if (out.failed || out.fd < 0)
+		return;
+	for (t = atomic_load(&cprof__threads); t; t = t->next)
+		lost += t->lost;
+	cprof__clock_point(&ticks, &mono);
+	msgpack_pack_map(&out.pk, 6);
+	pack_str(&out.pk, "t");
+	pack_str(&out.pk, "end");
+	pack_kv_u64(&out.pk, "ticks", ticks);
+	pack_kv_u64(&out.pk, "mono_ns", mono);
+	pack_str(&out.pk, "reason");
+	pack_str(&out.pk, reasons[why]);
+	pack_kv_u64(&out.pk, "signal", (uint64_t)sig);
+	pack_kv_u64(&out.pk, "lost", lost);
+}
+
+/* The writer thread. */
+
+CPROF__NOINSTR void cprof__writer_kick(void)
+{
+	atomic_fetch_add_explicit(&writer_work, 1, memory_order_release);
+	syscall(SYS_futex, &writer_work, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static CPROF__NOINSTR void *writer_main(void *arg)
+{
+	const uint64_t interval = (uint64_t)cprof__rt.flush_ms * 1000000u;
+
+	(void)arg;
+	cprof__tls_set(&cprof__off_thread);
+	while (!atomic_load(&writer_stop)) {
+		uint32_t seen = atomic_load(&writer_work);
+		struct timespec ts = { (time_t)(interval / 1000000000u),
+				       (long)(interval % 1000000000u) };
+
+		syscall(SYS_futex, &writer_work, FUTEX_WAIT_PRIVATE, seen, &ts,
+			NULL, 0);
+		if (atomic_load(&writer_stop))
+			break;
+		cprof__wlock();
+		if (out.fd >= 0 && atomic_load(&cprof__rt.on) &&
+		    !atomic_load(&cprof__rt.finished)) {
+			cprof__drain_all(false);
+			if (cprof__mono_ns() - out.last_clock_ns >= interval)
+				cprof__log_clock();
+			cprof__log_flush();
+		}
+		cprof__wunlock();
+	}
+	return NULL;
+}
+
+CPROF__NOINSTR int cprof__writer_start(void)
+{
+	sigset_t all, old;
+	int err;
+
+	/*
+	 * The writer must never take a signal meant for the program: block
+	 * everything in it (the mask is inherited at creation).
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	atomic_store(&writer_stop, 0);
+	err = pthread_create(&writer_thread, NULL, writer_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return -err;
+	pthread_setname_np(writer_thread, "cprof-writer");
+	writer_running = true;
+	return 0;
+}
+
+CPROF__NOINSTR void cprof__writer_stop(void)
+{
+	if (!writer_running)
+		return;
+	atomic_store(&writer_stop, 1);
+	cprof__writer_kick();
+	pthread_join(writer_thread, NULL);
+	writer_running = false;
+}
+
+/* After fork() the child has no writer thread: forget the parent's. */
+CPROF__NOINSTR void cprof__writer_forget(void)
+{
+	writer_running = false;
+	atomic_store(&wlock_owner, 0);
+}
