@@ -17,12 +17,12 @@
 extern "C" {
 #endif
 
-#define CPROF_VERSION_MAJOR 0
-#define CPROF_VERSION_MINOR 1
-#define CPROF_VERSION_PATCH 0
+#define CPROF_VERSION_MAJOR  0
+#define CPROF_VERSION_MINOR  1
+#define CPROF_VERSION_PATCH  0
 #define CPROF_VERSION_STRING "0.1.0"
-#define CPROF_VERSION_HEX                                                      \
-	((CPROF_VERSION_MAJOR << 16) | (CPROF_VERSION_MINOR << 8) |            \
+#define CPROF_VERSION_HEX                                           \
+	((CPROF_VERSION_MAJOR << 16) | (CPROF_VERSION_MINOR << 8) | \
 	 CPROF_VERSION_PATCH)
 
 #if defined(_WIN32)
@@ -34,9 +34,9 @@ extern "C" {
 #endif
 
 /* Error codes: 0 is success, errors are negative. */
-#define CPROF_ERRNO_MAP(XX)                                                    \
-	XX(INACTIVE, "profiling is not active in this process")                \
-	XX(IO, "the log could not be written")                                 \
+#define CPROF_ERRNO_MAP(XX)                                     \
+	XX(INACTIVE, "profiling is not active in this process") \
+	XX(IO, "the log could not be written")                  \
 	XX(INVAL, "invalid argument")
 
 typedef enum {
@@ -88,13 +88,13 @@ CPROF_EXTERN int cprof_flush(void);
 
 /* Internal helpers of the macros below; not part of the API. */
 #define CPROF__CAT2_(a, b) a##b
-#define CPROF__CAT_(a, b) CPROF__CAT2_(a, b)
-#define CPROF__UNIQ_(p) CPROF__CAT_(p, __LINE__)
+#define CPROF__CAT_(a, b)  CPROF__CAT2_(a, b)
+#define CPROF__UNIQ_(p)	   CPROF__CAT_(p, __LINE__)
 
 /* Define a static site named VAR for explicit cprof_enter/cprof_exit. */
-#define CPROF_SITE(var, name_)                                                 \
-	static const struct cprof_site var = { (name_), __FILE__, __LINE__,   \
-					       CPROF_SITE_SCOPE }
+#define CPROF_SITE(var, name_)                                             \
+	static const struct cprof_site var = {(name_), __FILE__, __LINE__, \
+					      CPROF_SITE_SCOPE}
 
 #ifndef __cplusplus
 static inline void cprof__guard_close_(const struct cprof_site *const *site)
@@ -102,28 +102,32 @@ static inline void cprof__guard_close_(const struct cprof_site *const *site)
 	cprof_exit(*site);
 }
 
-#define CPROF__GUARD_(name_, kind_)                                            \
-	static const struct cprof_site CPROF__UNIQ_(cprof__site_) = {          \
-		(name_), __FILE__, __LINE__, (kind_)                           \
-	};                                                                     \
-	const struct cprof_site *const CPROF__UNIQ_(cprof__guard_)            \
-		__attribute__((cleanup(cprof__guard_close_),                   \
-			       unused)) = &CPROF__UNIQ_(cprof__site_);         \
+#define CPROF__GUARD_(name_, kind_)                                     \
+	static const struct cprof_site CPROF__UNIQ_(cprof__site_) = {   \
+		(name_), __FILE__, __LINE__, (kind_)};                  \
+	const struct cprof_site *const CPROF__UNIQ_(cprof__guard_)      \
+		__attribute__((cleanup(cprof__guard_close_), unused)) = \
+			&CPROF__UNIQ_(cprof__site_);                    \
 	cprof_enter(&CPROF__UNIQ_(cprof__site_))
 #endif
 
 #ifdef __cplusplus
 }
 
-namespace cprof {
+namespace cprof
+{
 /* Closes its site when it goes out of scope, exceptions included. */
-class Guard {
+class Guard
+{
     public:
 	explicit Guard(const struct cprof_site *site) : site_(site)
 	{
 		cprof_enter(site_);
 	}
-	~Guard() { cprof_exit(site_); }
+	~Guard()
+	{
+		cprof_exit(site_);
+	}
 	Guard(const Guard &) = delete;
 	Guard &operator=(const Guard &) = delete;
 
@@ -132,10 +136,9 @@ class Guard {
 };
 } // namespace cprof
 
-#define CPROF__GUARD_(name_, kind_)                                            \
-	static const struct cprof_site CPROF__UNIQ_(cprof__site_) = {          \
-		(name_), __FILE__, __LINE__, (kind_)                           \
-	};                                                                     \
+#define CPROF__GUARD_(name_, kind_)                                   \
+	static const struct cprof_site CPROF__UNIQ_(cprof__site_) = { \
+		(name_), __FILE__, __LINE__, (kind_)};                \
 	cprof::Guard CPROF__UNIQ_(cprof__guard_)(&CPROF__UNIQ_(cprof__site_))
 #endif
 
@@ -149,12 +152,11 @@ class Guard {
 #define CPROF_SCOPE(name_) CPROF__GUARD_((name_), CPROF_SITE_SCOPE)
 
 /* Close the current frame: put CPROF_FRAME("name"); at the end of a loop. */
-#define CPROF_FRAME(name_)                                                     \
-	do {                                                                   \
-		static const struct cprof_site cprof__frame_site_ = {          \
-			(name_), __FILE__, __LINE__, CPROF_SITE_FRAME          \
-		};                                                             \
-		cprof_frame_mark(&cprof__frame_site_);                         \
+#define CPROF_FRAME(name_)                                              \
+	do {                                                            \
+		static const struct cprof_site cprof__frame_site_ = {   \
+			(name_), __FILE__, __LINE__, CPROF_SITE_FRAME}; \
+		cprof_frame_mark(&cprof__frame_site_);                  \
 	} while (0)
 
 #endif /* CPROF_H */

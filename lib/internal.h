@@ -18,10 +18,10 @@
 
 #include "cprof.h"
 
-#define CPROF__HIDDEN __attribute__((visibility("hidden")))
+#define CPROF__HIDDEN  __attribute__((visibility("hidden")))
 #define CPROF__NOINSTR __attribute__((no_instrument_function))
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
+#define likely(x)      __builtin_expect(!!(x), 1)
+#define unlikely(x)    __builtin_expect(!!(x), 0)
 
 /* clock.c: the cycle counter and its calibration against CLOCK_MONOTONIC. */
 #if defined(__x86_64__) || defined(__i386__)
@@ -58,21 +58,21 @@ void cprof__clock_point(uint64_t *ticks, uint64_t *mono_ns);
  * a 62-bit tick count lasts decades at any real counter frequency.
  */
 struct cprof__rec {
-	uint64_t tick;  /* ticks | CPROF__REC_EXIT | CPROF__REC_SITE */
+	uint64_t tick;	/* ticks | CPROF__REC_EXIT | CPROF__REC_SITE */
 	uintptr_t addr; /* function entry, or struct cprof_site pointer */
 };
-#define CPROF__REC_EXIT (UINT64_C(1) << 63)
-#define CPROF__REC_SITE (UINT64_C(1) << 62)
+#define CPROF__REC_EXIT	 (UINT64_C(1) << 63)
+#define CPROF__REC_SITE	 (UINT64_C(1) << 62)
 #define CPROF__TICK_MASK ((UINT64_C(1) << 62) - 1)
 
 #define CPROF__RING_SHIFT 15 /* 32768 events, 512 KiB a thread */
-#define CPROF__RING_CAP (UINT64_C(1) << CPROF__RING_SHIFT)
+#define CPROF__RING_CAP	  (UINT64_C(1) << CPROF__RING_SHIFT)
 
 enum cprof__thread_state {
 	CPROF__T_FREE = 0, /* drained, ring free for the next thread */
 	CPROF__T_CLAIMED,  /* being set up by a new thread */
-	CPROF__T_LIVE,     /* owned by a running thread */
-	CPROF__T_DEAD      /* thread gone, ring still to drain */
+	CPROF__T_LIVE,	   /* owned by a running thread */
+	CPROF__T_DEAD	   /* thread gone, ring still to drain */
 };
 
 struct cprof__thread {
@@ -87,7 +87,7 @@ struct cprof__thread {
 	_Alignas(64) _Atomic uint64_t tail;
 	_Atomic uint32_t drained; /* futex word: bumped after each drain */
 	_Atomic uint32_t waiting; /* the owner sleeps on `drained` */
-	bool announced;           /* its thread chunk is in the log */
+	bool announced;		  /* its thread chunk is in the log */
 
 	/* Set when the thread takes the ring. */
 	_Atomic int state;
@@ -111,7 +111,7 @@ void cprof__ring_drained(struct cprof__thread *t);
 enum cprof__end_reason { CPROF__END_EXIT, CPROF__END_SIGNAL, CPROF__END_EXEC };
 
 struct cprof__runtime {
-	_Atomic int on;       /* recording; cleared for good on a disk error */
+	_Atomic int on;	      /* recording; cleared for good on a disk error */
 	_Atomic int finished; /* the end record is written: drop events */
 	char dir[4096];
 	unsigned flush_ms;

@@ -17,10 +17,10 @@
 
 #include "internal.h"
 
-#define MAX_SEGS 8
-#define MAX_OBJS 1024
+#define MAX_SEGS  8
+#define MAX_OBJS  1024
 #define PATH_POOL (256 * 1024)
-#define MAX_BID 64
+#define MAX_BID	  64
 
 /*
  * One walk copies what it needs here, so that an object loaded by another
@@ -136,8 +136,8 @@ static CPROF__NOINSTR int visit(struct dl_phdr_info *info, size_t size,
 		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
 			continue;
 		o->segs[o->nsegs][0] = info->dlpi_addr + ph->p_vaddr;
-		o->segs[o->nsegs][1] = info->dlpi_addr + ph->p_vaddr +
-				       ph->p_memsz;
+		o->segs[o->nsegs][1] =
+			info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
 		o->nsegs++;
 	}
 	return 0;

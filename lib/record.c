@@ -61,11 +61,12 @@ make_room(struct cprof__thread *t, uint64_t head)
 	if (t == &cprof__off_thread)
 		return false;
 	for (;;) {
-		uint64_t tail = atomic_load_explicit(&t->tail,
-						     memory_order_acquire);
+		uint64_t tail =
+			atomic_load_explicit(&t->tail, memory_order_acquire);
 		uint64_t used = head - tail;
 
-		if (!atomic_load_explicit(&cprof__rt.on, memory_order_relaxed) ||
+		if (!atomic_load_explicit(&cprof__rt.on,
+					  memory_order_relaxed) ||
 		    atomic_load_explicit(&cprof__rt.finished,
 					 memory_order_relaxed)) {
 			/*
@@ -91,12 +92,12 @@ make_room(struct cprof__thread *t, uint64_t head)
 			return false;
 		}
 		/* Full: sleep until the writer drains it. */
-		uint32_t seen = atomic_load_explicit(&t->drained,
-						     memory_order_acquire);
+		uint32_t seen =
+			atomic_load_explicit(&t->drained, memory_order_acquire);
 		atomic_store_explicit(&t->waiting, 1, memory_order_seq_cst);
 		if (atomic_load_explicit(&t->tail, memory_order_seq_cst) ==
 		    tail) {
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			struct timespec ts = {0, 10 * 1000 * 1000};
 
 			cprof__writer_kick();
 			futex(&t->drained, FUTEX_WAIT_PRIVATE, seen, &ts);
@@ -156,8 +157,7 @@ CPROF_EXTERN CPROF__NOINSTR void cprof_exit(const struct cprof_site *site)
 	record((uintptr_t)site, CPROF__REC_SITE | CPROF__REC_EXIT);
 }
 
-CPROF_EXTERN CPROF__NOINSTR void
-cprof_frame_mark(const struct cprof_site *site)
+CPROF_EXTERN CPROF__NOINSTR void cprof_frame_mark(const struct cprof_site *site)
 {
 	record((uintptr_t)site, CPROF__REC_SITE);
 }

@@ -30,7 +30,7 @@ _Atomic(struct cprof__thread *) cprof__threads;
 
 static pthread_key_t thread_key;
 static _Atomic int initialized; /* the constructor has run */
-static bool started;             /* cprof__start succeeded once */
+static bool started;		/* cprof__start succeeded once */
 static bool hooks_installed;
 
 #define ALTSTACK_SIZE (64 * 1024)
@@ -76,9 +76,11 @@ CPROF__NOINSTR struct cprof__thread *cprof__thread_attach(void)
 	}
 	t = map_pages(sizeof(*t) + ALTSTACK_SIZE);
 	if (t)
-		t->ring = map_pages(CPROF__RING_CAP * sizeof(struct cprof__rec));
+		t->ring =
+			map_pages(CPROF__RING_CAP * sizeof(struct cprof__rec));
 	if (!t || !t->ring) {
-		cprof__warn("out of memory for a thread buffer; thread not profiled",
+		cprof__warn("out of memory for a thread buffer; thread not "
+			    "profiled",
 			    NULL, 0);
 		cprof__tls_set(&cprof__off_thread);
 		return &cprof__off_thread;
@@ -104,8 +106,8 @@ claimed:
 	 */
 	stack_t old;
 	if (sigaltstack(NULL, &old) == 0 && (old.ss_flags & SS_DISABLE)) {
-		stack_t ss = { .ss_sp = (char *)t + sizeof(*t),
-			       .ss_size = ALTSTACK_SIZE };
+		stack_t ss = {.ss_sp = (char *)t + sizeof(*t),
+			      .ss_size = ALTSTACK_SIZE};
 		sigaltstack(&ss, NULL);
 	}
 
@@ -123,15 +125,14 @@ claimed:
 static CPROF__NOINSTR void thread_detach(void *arg)
 {
 	struct cprof__thread *t = arg;
-	stack_t ss = { .ss_flags = SS_DISABLE };
+	stack_t ss = {.ss_flags = SS_DISABLE};
 	stack_t cur;
 
 	if (++t->exit_rounds < 3) {
 		pthread_setspecific(thread_key, t);
 		return;
 	}
-	if (sigaltstack(NULL, &cur) == 0 &&
-	    cur.ss_sp == (char *)t + sizeof(*t))
+	if (sigaltstack(NULL, &cur) == 0 && cur.ss_sp == (char *)t + sizeof(*t))
 		sigaltstack(&ss, NULL);
 	t->end_tick = cprof__ticks() & CPROF__TICK_MASK;
 	cprof__tls_set(&cprof__off_thread);
@@ -175,7 +176,7 @@ CPROF__NOINSTR void cprof__stop(enum cprof__end_reason why, int sig)
 static CPROF__NOINSTR void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	sigset_t set;
 
 	(void)uc;
@@ -184,7 +185,7 @@ static CPROF__NOINSTR void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 	} else {
 		/* Another thread is writing the end: let it finish (2 s). */
 		for (int i = 0; i < 2000 && !atomic_load(&stopped); i++) {
-			struct timespec ts = { 0, 1000 * 1000 };
+			struct timespec ts = {0, 1000 * 1000};
 			nanosleep(&ts, NULL);
 		}
 	}
@@ -206,9 +207,9 @@ static CPROF__NOINSTR void install_signal_handlers(void)
 {
 	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]);
 	     i++) {
-		struct sigaction old, sa = { .sa_sigaction = on_fatal_signal,
-					     .sa_flags = SA_SIGINFO |
-							 SA_ONSTACK };
+		struct sigaction old,
+			sa = {.sa_sigaction = on_fatal_signal,
+			      .sa_flags = SA_SIGINFO | SA_ONSTACK};
 
 		/* A signal the program ignores or handles stays as it is. */
 		if (sigaction(fatal_signals[i], NULL, &old) != 0 ||
@@ -306,7 +307,8 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	}
 	started = true;
 	if (!hooks_installed) {
-		pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+		pthread_atfork(before_fork, after_fork_parent,
+			       after_fork_child);
 		install_signal_handlers();
 		hooks_installed = true;
 	}
@@ -399,18 +401,18 @@ CPROF_EXTERN CPROF__NOINSTR int execvp(const char *file, char *const argv[])
 }
 
 /* The execl family takes a NULL-terminated list: collect it on the stack. */
-#define COLLECT_ARGS(first, ap, argv, extra)                                   \
-	size_t argc_ = 1;                                                      \
-	va_start(ap, first);                                                   \
-	while (va_arg(ap, char *))                                             \
-		argc_++;                                                       \
-	va_end(ap);                                                            \
-	char *argv[argc_ + 1];                                                 \
-	va_start(ap, first);                                                   \
-	argv[0] = (char *)(first);                                             \
-	for (size_t i_ = 1; i_ <= argc_; i_++)                                 \
-		argv[i_] = va_arg(ap, char *);                                 \
-	extra;                                                                 \
+#define COLLECT_ARGS(first, ap, argv, extra)   \
+	size_t argc_ = 1;                      \
+	va_start(ap, first);                   \
+	while (va_arg(ap, char *))             \
+		argc_++;                       \
+	va_end(ap);                            \
+	char *argv[argc_ + 1];                 \
+	va_start(ap, first);                   \
+	argv[0] = (char *)(first);             \
+	for (size_t i_ = 1; i_ <= argc_; i_++) \
+		argv[i_] = va_arg(ap, char *); \
+	extra;                                 \
 	va_end(ap)
 
 CPROF_EXTERN CPROF__NOINSTR int execl(const char *path, const char *arg, ...)
@@ -450,8 +452,8 @@ CPROF_EXTERN const char *cprof_strerror(int err)
 	switch (err) {
 	case 0:
 		return "success";
-#define CPROF_STRERROR_GEN_(name, msg)                                         \
-	case CPROF_E##name:                                                    \
+#define CPROF_STRERROR_GEN_(name, msg) \
+	case CPROF_E##name:            \
 		return msg;
 		CPROF_ERRNO_MAP(CPROF_STRERROR_GEN_)
 #undef CPROF_STRERROR_GEN_

@@ -29,10 +29,10 @@
 
 #include "internal.h"
 
-#define OUT_CAP (1u << 20)      /* bytes buffered before a write(2) */
-#define CHUNK_MAX 16384u         /* events per ev chunk at most */
-#define SITES_SLOTS 4096u        /* hash slots for a chunk's sites */
-#define SITES_MAX (SITES_SLOTS / 2)
+#define OUT_CAP	    (1u << 20) /* bytes buffered before a write(2) */
+#define CHUNK_MAX   16384u     /* events per ev chunk at most */
+#define SITES_SLOTS 4096u      /* hash slots for a chunk's sites */
+#define SITES_MAX   (SITES_SLOTS / 2)
 
 static struct {
 	int fd;
@@ -42,7 +42,7 @@ static struct {
 	bool failed;
 	msgpack_packer pk;
 	uint64_t last_clock_ns;
-} out = { .fd = -1 };
+} out = {.fd = -1};
 
 /* Scratch space of the chunk encoder; only used under the writer lock. */
 static struct {
@@ -72,8 +72,8 @@ CPROF__NOINSTR void cprof__warn(const char *msg, const char *arg, int err)
 {
 	char line[1024];
 	size_t n = 0;
-	const char *parts[6] = { "cprof: ", msg, arg ? " '" : NULL, arg,
-				 arg ? "'" : NULL, NULL };
+	const char *parts[6] = {"cprof: ",	  msg, arg ? " '" : NULL, arg,
+				arg ? "'" : NULL, NULL};
 
 	for (int i = 0; i < 5; i++) {
 		if (!parts[i])
@@ -85,7 +85,8 @@ CPROF__NOINSTR void cprof__warn(const char *msg, const char *arg, int err)
 		n += l;
 	}
 	if (err) {
-		/* strerror is not async-signal-safe; these cover disk errors. */
+		/* strerror is not async-signal-safe; these cover disk errors.
+		 */
 		const char *e = err == ENOSPC	 ? "No space left on device"
 				: err == EACCES	 ? "Permission denied"
 				: err == ENOENT	 ? "No such file or directory"
@@ -116,9 +117,10 @@ CPROF__NOINSTR bool cprof__wlock_try(unsigned timeout_ms)
 		if (atomic_compare_exchange_weak(&wlock_owner, &expect, me))
 			return true;
 		if (expect == me)
-			return false; /* we hold it: a signal hit our own drain */
+			return false; /* we hold it: a signal hit our own drain
+				       */
 		if (++spins > 100) {
-			struct timespec ts = { 0, 1000 * 1000 };
+			struct timespec ts = {0, 1000 * 1000};
 
 			if (timeout_ms == 0)
 				return false;
@@ -149,7 +151,8 @@ static CPROF__NOINSTR void write_all(const char *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			/* A full or broken disk: say it once, stop recording. */
+			/* A full or broken disk: say it once, stop recording.
+			 */
 			out.failed = true;
 			atomic_store(&cprof__rt.on, 0);
 			cprof__warn("cannot write log", out.path,
@@ -392,13 +395,13 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 	memset(enc.keys, 0, sizeof(enc.keys));
 	for (i = 0; i < n; i++) {
 		const struct cprof__rec *r = &t->ring[(tail + i) & mask];
-		uintptr_t key = (r->addr << 1) |
-				((r->tick & CPROF__REC_SITE) ? 1 : 0);
+		uintptr_t key =
+			(r->addr << 1) | ((r->tick & CPROF__REC_SITE) ? 1 : 0);
 		/* Zero marks an empty slot; address 0 is stored as key 2. */
 		uintptr_t k = key ? key : 2;
-		uint32_t h = (uint32_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >>
-					52) &
-			     (SITES_SLOTS - 1);
+		uint32_t h =
+			(uint32_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> 52) &
+			(SITES_SLOTS - 1);
 
 		while (enc.keys[h] && enc.keys[h] != k)
 			h = (h + 1) & (SITES_SLOTS - 1);
@@ -426,6 +429,13 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 		pack_site(pk, enc.order[s]);
 	pack_str(pk, "ev");
 	msgpack_pack_array(pk, (size_t)(2 * n));
+	/*
+	 * A packer local to this function with a constant callback lets the
+	 * compiler inline out_write() into every msgpack_pack_* below: this
+	 * loop is the writer's hot path.
+	 */
+	msgpack_packer fast = {NULL, out_write};
+	pk = &fast;
 	for (i = 0; i < n; i++) {
 		const struct cprof__rec *r = &t->ring[(tail + i) & mask];
 		uint64_t tick = r->tick & CPROF__TICK_MASK;
@@ -434,9 +444,9 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 
 		if (tick > prev)
 			prev = tick;
-		msgpack_pack_uint64(pk,
-				    (delta << 1) |
-					    ((r->tick & CPROF__REC_EXIT) ? 1 : 0));
+		msgpack_pack_uint64(
+			pk,
+			(delta << 1) | ((r->tick & CPROF__REC_EXIT) ? 1 : 0));
 		msgpack_pack_uint16(pk, enc.ev_site[i]);
 	}
 	return n;
@@ -500,7 +510,7 @@ CPROF__NOINSTR void cprof__log_clock(void)
 
 CPROF__NOINSTR void cprof__log_end(enum cprof__end_reason why, int sig)
 {
-	static const char *const reasons[] = { "exit", "signal", "exec" };
+	static const char *const reasons[] = {"exit", "signal", "exec"};
 	uint64_t ticks, mono, lost = 0;
 	struct cprof__thread *t;
 
@@ -536,8 +546,8 @@ static CPROF__NOINSTR void *writer_main(void *arg)
 	cprof__tls_set(&cprof__off_thread);
 	while (!atomic_load(&writer_stop)) {
 		uint32_t seen = atomic_load(&writer_work);
-		struct timespec ts = { (time_t)(interval / 1000000000u),
-				       (long)(interval % 1000000000u) };
+		struct timespec ts = {(time_t)(interval / 1000000000u),
+				      (long)(interval % 1000000000u)};
 
 		syscall(SYS_futex, &writer_work, FUTEX_WAIT_PRIVATE, seen, &ts,
 			NULL, 0);

@@ -1,0 +1,86 @@
+#!/bin/bash
+# run-bench.sh - `make bench`: cprof's marker overhead, log size and report
+# speed beside uftrace's, on the same -finstrument-functions program in one
+# run. Prints figures, never fails on a slow machine: this is not a test.
+#
+# Environment: CPROF (the cprof binary), CPROF_LIBRARY, CC. Argument: the
+# bench source directory. CALLS overrides the call count (default 12M).
+set -e
+src=${1:-bench}
+calls=${CALLS:-12000000}
+reps=${REPS:-3}
+work=$(mktemp -d "${TMPDIR:-/tmp}/cprof-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+[ -x /usr/bin/time ] || { echo "bench: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+have_uftrace=yes
+command -v uftrace >/dev/null || have_uftrace=
+if [ -z "$have_uftrace" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	echo "bench: installing uftrace for the comparison" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq uftrace >/dev/null 2>&1 && have_uftrace=yes
+fi
+
+${CC:-cc} -O2 -g -finstrument-functions -o "$work/callheavy" "$src/callheavy.c"
+
+# best_ns CMD...: the fastest of $reps runs, in ns.
+best_ns() {
+	local best= t0 t1 d
+	for _ in $(seq "$reps"); do
+		t0=$(date +%s%N)
+		"$@" >/dev/null 2>&1
+		t1=$(date +%s%N)
+		d=$((t1 - t0))
+		[ -z "$best" ] || [ "$d" -lt "$best" ] && best=$d
+	done
+	echo "$best"
+}
+# maxrss_kb CMD...: peak resident memory of one run.
+maxrss_kb() {
+	/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1
+}
+per() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+dirsize() { du -sb "$1" | cut -f1; }
+
+floor=$("$work/callheavy" floor 20000000)
+plain=$(best_ns "$work/callheavy" "$calls")
+
+rec() { rm -rf "$work/run.cprof"; "$CPROF" record -o "$work/run.cprof" "$work/callheavy" "$calls"; }
+crec=$(best_ns rec)
+rec >/dev/null 2>&1
+cbytes=$(dirsize "$work/run.cprof")
+crep=$(best_ns "$CPROF" report --format csv "$work/run.cprof")
+crss=$(maxrss_kb "$CPROF" report --format csv "$work/run.cprof")
+# The same report on a run a quarter the size: memory must not follow.
+rm -rf "$work/small.cprof"
+"$CPROF" record -o "$work/small.cprof" "$work/callheavy" $((calls / 4)) >/dev/null 2>&1
+crss_small=$(maxrss_kb "$CPROF" report --format csv "$work/small.cprof")
+
+cov=$(per $((crec - plain)) "$calls")
+echo "cprof bench: $calls calls of a -finstrument-functions program, best of $reps runs"
+echo
+printf '%-34s %12s %12s\n' "" "cprof" "uftrace"
+if [ -n "$have_uftrace" ]; then
+	urec_cmd() { rm -rf "$work/uftrace.data"; (cd "$work" && uftrace record -d uftrace.data ./callheavy "$calls"); }
+	urec=$(best_ns urec_cmd)
+	urec_cmd >/dev/null 2>&1
+	ubytes=$(dirsize "$work/uftrace.data")
+	urep=$(best_ns uftrace report -d "$work/uftrace.data")
+	uov=$(per $((urec - plain)) "$calls")
+	printf '%-34s %12s %12s\n' "record overhead per call (ns)" "$cov" "$uov"
+	printf '%-34s %12s %12s\n' "log bytes per call" "$(per "$cbytes" "$calls")" "$(per "$ubytes" "$calls")"
+	printf '%-34s %12s %12s\n' "report time per call (ns)" "$(per "$crep" "$calls")" "$(per "$urep" "$calls")"
+else
+	printf '%-34s %12s %12s\n' "record overhead per call (ns)" "$cov" "n/a"
+	printf '%-34s %12s %12s\n' "log bytes per call" "$(per "$cbytes" "$calls")" "n/a"
+	printf '%-34s %12s %12s\n' "report time per call (ns)" "$(per "$crep" "$calls")" "n/a"
+fi
+echo
+echo "plain run:                       $(per "$plain" 1000000) ms ($(per "$plain" "$calls") ns per call)"
+echo "floor (two counter reads):       $floor ns"
+echo "cprof overhead / floor:          $(ratio "$cov" "$floor")x (target <= 2)"
+if [ -n "$have_uftrace" ]; then
+	echo "uftrace overhead / cprof:        $(ratio "$uov" "$cov")x (target >= 4)"
+	echo "uftrace report / cprof report:   $(ratio "$urep" "$crep")x (target >= 10)"
+fi
+echo "cprof report peak memory:        ${crss} KiB for $calls calls, ${crss_small} KiB for $((calls / 4))"

@@ -1,0 +1,6 @@
+# t/lib.mk - unit tests of the runtime (lib/).
+check_PROGRAMS += t/test-runtime
+TESTS += t/test-runtime
+t_test_runtime_SOURCES = t/test-runtime.c
+t_test_runtime_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
+t_test_runtime_LDADD = lib/libcprof-core.la cli/libcprof-cli.la $(CUNIT_LIBS) -lpthread
