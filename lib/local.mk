@@ -16,3 +16,4 @@ lib_LTLIBRARIES += lib/libcprof.la
 lib_libcprof_la_SOURCES =
 lib_libcprof_la_LIBADD = lib/libcprof-core.la
 lib_libcprof_la_LDFLAGS = $(AM_LDFLAGS) -no-undefined -version-info $(CPROF_LT_VERSION)
+dist_man_MANS += doc/libcprof.3
