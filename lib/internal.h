@@ -151,6 +151,8 @@ void cprof__writer_forget(void);
 void cprof__warn(const char *msg, const char *arg, int err);
 /* The log's file descriptor, -1 when none. */
 int cprof__log_fd(void);
+/* False in a vfork() child, which shares the parent's memory and log. */
+bool cprof__log_is_ours(void);
 
 /* loadmap.c: the loaded objects, for symbolization. */
 struct msgpack_packer;

@@ -108,19 +108,48 @@ make_room(struct cprof__thread *t, uint64_t head)
 }
 
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
+store(struct cprof__thread *t, uint64_t head, uintptr_t addr, uint64_t flags)
+{
+	struct cprof__rec *r = &t->ring[head & (CPROF__RING_CAP - 1)];
+
+	r->tick = cprof__ticks() | flags;
+	r->addr = addr;
+	atomic_store_explicit(&t->head, head + 1, memory_order_release);
+}
+
+/* Everything that is not the common case, kept out of line. */
+static CPROF__NOINSTR __attribute__((noinline)) void record_slow(uintptr_t addr,
+								 uint64_t flags)
+{
+	struct cprof__thread *t = tls_thread;
+	uint64_t head;
+
+	if (t == NULL)
+		t = cprof__thread_attach();
+	head = atomic_load_explicit(&t->head, memory_order_relaxed);
+	if (head < t->limit || make_room(t, head))
+		store(t, head, addr, flags);
+}
+
+/*
+ * The fast path touches no callee-saved register, so the hooks compile to
+ * a leaf function with a tail call for the slow path.
+ */
+static inline CPROF__NOINSTR __attribute__((always_inline)) void
 record(uintptr_t addr, uint64_t flags)
 {
 	struct cprof__thread *t = tls_thread;
 
-	if (unlikely(t == NULL))
-		t = cprof__thread_attach();
-	uint64_t head = atomic_load_explicit(&t->head, memory_order_relaxed);
-	if (unlikely(head >= t->limit) && !make_room(t, head))
-		return;
-	struct cprof__rec *r = &t->ring[head & (CPROF__RING_CAP - 1)];
-	r->tick = cprof__ticks() | flags;
-	r->addr = addr;
-	atomic_store_explicit(&t->head, head + 1, memory_order_release);
+	if (likely(t != NULL)) {
+		uint64_t head =
+			atomic_load_explicit(&t->head, memory_order_relaxed);
+
+		if (likely(head < t->limit)) {
+			store(t, head, addr, flags);
+			return;
+		}
+	}
+	record_slow(addr, flags);
 }
 
 /* Wakes a thread sleeping in make_room(); called by the writer. */

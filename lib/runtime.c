@@ -152,7 +152,7 @@ static _Atomic int stopped;
  */
 CPROF__NOINSTR void cprof__stop(enum cprof__end_reason why, int sig)
 {
-	if (!started || atomic_exchange(&stopping, 1))
+	if (!started || !cprof__log_is_ours() || atomic_exchange(&stopping, 1))
 		return;
 	atomic_store(&cprof__rt.finished, 1);
 	if (why == CPROF__END_SIGNAL) {
@@ -180,7 +180,9 @@ static CPROF__NOINSTR void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 	sigset_t set;
 
 	(void)uc;
-	if (!atomic_load(&stopping)) {
+	if (!cprof__log_is_ours()) {
+		/* A vfork() child: the log is the parent's. */
+	} else if (!atomic_load(&stopping)) {
 		cprof__stop(CPROF__END_SIGNAL, sig);
 	} else {
 		/* Another thread is writing the end: let it finish (2 s). */
@@ -354,7 +356,12 @@ __attribute__((destructor(101))) static CPROF__NOINSTR void cprof_fini(void)
  */
 static CPROF__NOINSTR void before_exec(void)
 {
-	if (!started || atomic_load(&cprof__rt.finished))
+	/*
+	 * A vfork() child runs in its parent's memory: the log, the rings and
+	 * the writer are the parent's, and must not be touched.
+	 */
+	if (!started || atomic_load(&cprof__rt.finished) ||
+	    !cprof__log_is_ours())
 		return;
 	cprof__wlock();
 	if (atomic_load(&cprof__rt.on)) {

@@ -36,6 +36,7 @@
 
 static struct {
 	int fd;
+	pid_t pid; /* the process the log belongs to */
 	char path[4200];
 	char *buf;
 	size_t len;
@@ -66,6 +67,11 @@ static CPROF__NOINSTR pid_t self_tid(void)
 CPROF__NOINSTR int cprof__log_fd(void)
 {
 	return out.fd;
+}
+
+CPROF__NOINSTR bool cprof__log_is_ours(void)
+{
+	return out.fd >= 0 && out.pid == getpid();
 }
 
 CPROF__NOINSTR void cprof__warn(const char *msg, const char *arg, int err)
@@ -288,6 +294,7 @@ CPROF__NOINSTR int cprof__log_open(const char *dir)
 	if (fd < 0)
 		return -errno;
 	out.fd = fd;
+	out.pid = getpid();
 	out.len = 0;
 	out.failed = false;
 	out.last_clock_ns = 0;
