@@ -97,7 +97,9 @@ CPROF_EXTERN int cprof_flush(void);
 					      CPROF_SITE_SCOPE}
 
 #ifndef __cplusplus
-static inline void cprof__guard_close_(const struct cprof_site *const *site)
+/* Not instrumented itself: it must not show up in -finstrument-functions. */
+__attribute__((no_instrument_function)) static inline void
+cprof__guard_close_(const struct cprof_site *const *site)
 {
 	cprof_exit(*site);
 }
@@ -120,11 +122,13 @@ namespace cprof
 class Guard
 {
     public:
-	explicit Guard(const struct cprof_site *site) : site_(site)
+	__attribute__((no_instrument_function)) explicit Guard(
+		const struct cprof_site *site)
+	    : site_(site)
 	{
 		cprof_enter(site_);
 	}
-	~Guard()
+	__attribute__((no_instrument_function)) ~Guard()
 	{
 		cprof_exit(site_);
 	}

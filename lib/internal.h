@@ -120,8 +120,11 @@ extern struct cprof__runtime cprof__rt;
 
 /* Start recording into DIR; used by the constructor and by tests. */
 int cprof__start(const char *dir, unsigned flush_ms);
-/* Drain everything, write the end record and close the log. */
-void cprof__stop(enum cprof__end_reason why, int sig);
+/*
+ * Drain everything and write the end record. ASYNC: from a signal handler
+ * or _exit(), where the writer thread cannot be joined.
+ */
+void cprof__stop(enum cprof__end_reason why, int sig, bool async);
 /* Called by the hot path for a thread with no ring yet. */
 struct cprof__thread *cprof__thread_attach(void);
 /* Wake the writer: a ring is half full or a thread ended. */
@@ -147,8 +150,11 @@ int cprof__writer_start(void);
 void cprof__writer_stop(void);
 /* In a fork() child: the parent's writer thread does not exist here. */
 void cprof__writer_forget(void);
-/* A one-line "cprof: ..." warning on stderr, async-signal-safe. */
-void cprof__warn(const char *msg, const char *arg, int err);
+/*
+ * One line on stderr, async-signal-safe: "cprof: MSG 'ARG': strerror(ERR);
+ * TAIL", each part left out when NULL or 0.
+ */
+void cprof__warn(const char *msg, const char *arg, int err, const char *tail);
 /* The log's file descriptor, -1 when none. */
 int cprof__log_fd(void);
 /* False in a vfork() child, which shares the parent's memory and log. */

@@ -79,9 +79,8 @@ CPROF__NOINSTR struct cprof__thread *cprof__thread_attach(void)
 		t->ring =
 			map_pages(CPROF__RING_CAP * sizeof(struct cprof__rec));
 	if (!t || !t->ring) {
-		cprof__warn("out of memory for a thread buffer; thread not "
-			    "profiled",
-			    NULL, 0);
+		cprof__warn("cannot map a thread buffer", NULL, ENOMEM,
+			    "this thread is not profiled");
 		cprof__tls_set(&cprof__off_thread);
 		return &cprof__off_thread;
 	}
@@ -146,16 +145,18 @@ static _Atomic int stopping;
 static _Atomic int stopped;
 
 /*
- * Write the end of the log. Process exit and exec join the writer first;
- * a signal handler cannot, so it waits for the writer lock with a timeout
- * instead and never blocks the program's death for long.
+ * Write the end of the log. Process exit and exec join the writer first.
+ * A signal handler or _exit() cannot (pthread_join is not
+ * async-signal-safe, and _exit may be called from a handler), so they wait
+ * for the writer lock with a timeout instead, and never hold up the
+ * program's end for long.
  */
-CPROF__NOINSTR void cprof__stop(enum cprof__end_reason why, int sig)
+CPROF__NOINSTR void cprof__stop(enum cprof__end_reason why, int sig, bool async)
 {
 	if (!started || !cprof__log_is_ours() || atomic_exchange(&stopping, 1))
 		return;
 	atomic_store(&cprof__rt.finished, 1);
-	if (why == CPROF__END_SIGNAL) {
+	if (async) {
 		if (!cprof__wlock_try(2000)) {
 			atomic_store(&stopped, 1);
 			return;
@@ -165,7 +166,7 @@ CPROF__NOINSTR void cprof__stop(enum cprof__end_reason why, int sig)
 		cprof__wlock();
 	}
 	if (cprof__log_fd() >= 0 && atomic_load(&cprof__rt.on)) {
-		cprof__drain_all(why == CPROF__END_SIGNAL);
+		cprof__drain_all(async);
 		cprof__log_end(why, sig);
 	}
 	cprof__log_flush();
@@ -183,7 +184,7 @@ static CPROF__NOINSTR void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 	if (!cprof__log_is_ours()) {
 		/* A vfork() child: the log is the parent's. */
 	} else if (!atomic_load(&stopping)) {
-		cprof__stop(CPROF__END_SIGNAL, sig);
+		cprof__stop(CPROF__END_SIGNAL, sig, true);
 	} else {
 		/* Another thread is writing the end: let it finish (2 s). */
 		for (int i = 0; i < 2000 && !atomic_load(&stopped); i++) {
@@ -273,7 +274,7 @@ static CPROF__NOINSTR void after_fork_child(void)
 	if (err) {
 		atomic_store(&cprof__rt.on, 0);
 		cprof__warn("cannot record the fork child in", cprof__rt.dir,
-			    -err);
+			    -err, NULL);
 	}
 }
 
@@ -293,9 +294,8 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 		return -EAGAIN;
 	err = cprof__log_open(dir);
 	if (err) {
-		cprof__warn("cannot create a log in", dir, -err);
-		cprof__warn("profiling is off; the program runs unprofiled",
-			    NULL, 0);
+		cprof__warn("cannot create a log in", dir, -err,
+			    "profiling is off, the program runs unprofiled");
 		atomic_store(&initialized, 1);
 		return err;
 	}
@@ -329,7 +329,8 @@ static CPROF__NOINSTR unsigned env_flush_ms(void)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || *end || v == 0 || v > 3600000) {
-		cprof__warn("ignoring bad CPROF_FLUSH_MS", s, 0);
+		cprof__warn("ignoring bad CPROF_FLUSH_MS", s, 0,
+			    "using 100 ms");
 		return 100;
 	}
 	return (unsigned)v;
@@ -346,7 +347,29 @@ __attribute__((constructor(101))) static CPROF__NOINSTR void cprof_init(void)
 
 __attribute__((destructor(101))) static CPROF__NOINSTR void cprof_fini(void)
 {
-	cprof__stop(CPROF__END_EXIT, 0);
+	cprof__stop(CPROF__END_EXIT, 0, false);
+}
+
+/*
+ * _exit() skips the destructors: a fork() child that ends with it would
+ * lose what it recorded since the last flush.
+ */
+typedef void (*exit_fn)(int);
+
+CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _exit(int status)
+{
+	static exit_fn real;
+
+	cprof__stop(CPROF__END_EXIT, 0, true);
+	if (!real)
+		real = (exit_fn)dlsym(RTLD_NEXT, "_exit");
+	real(status);
+	__builtin_unreachable();
+}
+
+CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _Exit(int status)
+{
+	_exit(status);
 }
 
 /*

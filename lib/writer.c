@@ -74,36 +74,39 @@ CPROF__NOINSTR bool cprof__log_is_ours(void)
 	return out.fd >= 0 && out.pid == getpid();
 }
 
-CPROF__NOINSTR void cprof__warn(const char *msg, const char *arg, int err)
+CPROF__NOINSTR void cprof__warn(const char *msg, const char *arg, int err,
+				const char *tail)
 {
 	char line[1024];
 	size_t n = 0;
-	const char *parts[6] = {"cprof: ",	  msg, arg ? " '" : NULL, arg,
-				arg ? "'" : NULL, NULL};
+	const char *e = NULL;
 
-	for (int i = 0; i < 5; i++) {
-		if (!parts[i])
-			continue;
-		size_t l = strlen(parts[i]);
-		if (n + l >= sizeof(line) - 80)
-			l = sizeof(line) - 80 - n;
-		memcpy(line + n, parts[i], l);
-		n += l;
-	}
 	if (err) {
 		/* strerror is not async-signal-safe; these cover disk errors.
 		 */
-		const char *e = err == ENOSPC	 ? "No space left on device"
-				: err == EACCES	 ? "Permission denied"
-				: err == ENOENT	 ? "No such file or directory"
-				: err == EROFS	 ? "Read-only file system"
-				: err == EDQUOT	 ? "Disk quota exceeded"
-				: err == ENOTDIR ? "Not a directory"
-						 : "I/O error";
-		memcpy(line + n, ": ", 2);
-		n += 2;
-		memcpy(line + n, e, strlen(e));
-		n += strlen(e);
+		e = err == ENOSPC    ? "No space left on device"
+		    : err == EACCES  ? "Permission denied"
+		    : err == ENOENT  ? "No such file or directory"
+		    : err == EROFS   ? "Read-only file system"
+		    : err == EDQUOT  ? "Disk quota exceeded"
+		    : err == ENOTDIR ? "Not a directory"
+		    : err == ENOMEM  ? "Cannot allocate memory"
+				     : "I/O error";
+	}
+	const char *parts[] = {
+		"cprof: ",	 msg, arg ? " '" : NULL,  arg, arg ? "'" : NULL,
+		e ? ": " : NULL, e,   tail ? "; " : NULL, tail};
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		size_t l;
+
+		if (!parts[i])
+			continue;
+		l = strlen(parts[i]);
+		if (l > sizeof(line) - 1 - n)
+			l = sizeof(line) - 1 - n;
+		memcpy(line + n, parts[i], l);
+		n += l;
 	}
 	line[n++] = '\n';
 	ssize_t r = write(STDERR_FILENO, line, n);
@@ -162,9 +165,8 @@ static CPROF__NOINSTR void write_all(const char *p, size_t n)
 			out.failed = true;
 			atomic_store(&cprof__rt.on, 0);
 			cprof__warn("cannot write log", out.path,
-				    w < 0 ? errno : ENOSPC);
-			cprof__warn("profiling stopped; the program goes on",
-				    NULL, 0);
+				    w < 0 ? errno : ENOSPC,
+				    "profiling stopped, the program goes on");
 			return;
 		}
 		p += w;
