@@ -4,6 +4,7 @@ noinst_LTLIBRARIES += cli/libcprof-cli.la
 cli_libcprof_cli_la_SOURCES = \
 	cli/cli.h \
 	cli/util.c \
+	cli/pool.c \
 	cli/reader.c \
 	cli/profile.c \
 	cli/symbols.c \
@@ -14,6 +15,7 @@ cli_libcprof_cli_la_LIBADD = $(MSGPACK_LIBS) $(LIBDW_LIBS) -lstdc++
 bin_PROGRAMS += cli/cprof
 cli_cprof_SOURCES = \
 	cli/main.c \
+	cli/options.c \
 	cli/run.c \
 	cli/cmd-stat.c \
 	cli/cmd-record.c \

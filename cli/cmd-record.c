@@ -1,0 +1,200 @@
+/*
+ * cmd-record.c - "cprof record": run a program and keep its profile in a
+ * run directory for "cprof report".
+ *
+ * Like perf record, it never mixes two runs and never throws one away
+ * unasked: a run directory left by an earlier record is moved to RUN.old
+ * (replacing the run kept there), and anything that is not a run is left
+ * alone with an error.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const struct cp_option record_options[] = {
+	{"output", 'o', "RUN",
+	 "record into the directory RUN (default: cprof.data)"},
+	{NULL, 0, NULL, NULL}};
+
+static const struct cp_option *const record_groups[] = {record_options,
+							cp_run_options, NULL};
+
+static const struct cp_command record_cmd = {
+	.name = "record",
+	.usage = "[-o RUN] [--flush-ms MS] [--] PROG [ARGS...]",
+	.about = "Run PROG with the cprof runtime preloaded and record its "
+		 "profile, and that\n"
+		 "of every process it starts, into the run directory RUN. An "
+		 "earlier run\n"
+		 "in RUN is moved to RUN.old first. Exit with PROG's exit "
+		 "status.",
+	.groups = record_groups,
+};
+
+static int is_log_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return strncmp(name, "proc-", 5) == 0 && len > 9 &&
+	       strcmp(name + len - 4, ".log") == 0;
+}
+
+/*
+ * What the directory PATH holds: 1 for a cprof run (run.meta or a log), 0
+ * when it is empty, -1 for anything else.
+ */
+static int classify(const char *path)
+{
+	struct dirent *de;
+	int kind = 0, other = 0;
+	DIR *d;
+
+	if ((d = opendir(path)) == NULL)
+		fatal("%s", path);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (strcmp(de->d_name, "run.meta") == 0 ||
+		    is_log_name(de->d_name))
+			kind = 1;
+		else
+			other = 1;
+	}
+	closedir(d);
+	return kind == 1 ? 1 : other ? -1 : 0;
+}
+
+/*
+ * Remove the old run PATH: its logs, its run.meta, then the directory.
+ * Anything else found in it stays, and so the directory does too.
+ */
+static void remove_run(const char *path)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(path)) == NULL)
+		fatal("%s", path);
+	while ((de = readdir(d)) != NULL) {
+		if ((strcmp(de->d_name, "run.meta") == 0 ||
+		     is_log_name(de->d_name)) &&
+		    unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
+			fatal("cannot remove '%s/%s'", path, de->d_name);
+	}
+	closedir(d);
+	if (rmdir(path) != 0)
+		fatal("cannot remove old run '%s'", path);
+}
+
+/*
+ * Make PATH an empty run directory, keeping the run it holds as PATH.old.
+ * Returns 1 when the directory was created here, 0 when it was an empty
+ * directory already.
+ */
+static int prepare(const char *path)
+{
+	struct stat sb;
+	char *old;
+
+	if (stat(path, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode))
+			fatalx("'%s' exists and is not a cprof run directory",
+			       path);
+		switch (classify(path)) {
+		case 0:
+			return 0;
+		case -1:
+			fatalx("'%s' exists and is not a cprof run directory",
+			       path);
+		}
+		if (asprintf(&old, "%s.old", path) < 0)
+			fatalx("out of memory");
+		if (stat(old, &sb) == 0) {
+			if (!S_ISDIR(sb.st_mode) || classify(old) == -1)
+				fatalx("'%s' exists and is not a cprof run "
+				       "directory",
+				       old);
+			remove_run(old);
+		} else if (errno != ENOENT) {
+			fatal("%s", old);
+		}
+		if (rename(path, old) != 0)
+			fatal("cannot rename '%s' to '%s'", path, old);
+		free(old);
+	} else if (errno != ENOENT) {
+		fatal("cannot create run directory '%s'", path);
+	}
+	if (mkdir(path, 0777) != 0)
+		fatal("cannot create run directory '%s'", path);
+	return 1;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	char *run = xstrdup("cprof.data");
+	const char *flush_ms = NULL;
+	uint64_t bytes;
+	size_t len, n;
+	int c, status, ran, created;
+
+	while ((c = cp_getopt(&record_cmd, argc, argv)) != -1) {
+		switch (c) {
+		case 'o':
+			free(run);
+			run = xstrdup(optarg);
+			break;
+		case CP_OPT_FLUSH_MS:
+			cp_parse_ulong(&record_cmd, "--flush-ms", optarg, 1,
+				       3600000);
+			flush_ms = optarg;
+			break;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		cp_usage_error(&record_cmd, "no program to run");
+	if (*run == '\0')
+		cp_usage_error(&record_cmd, "-o: empty run directory name");
+
+	/* "run/" would otherwise be kept as "run/.old". */
+	len = strlen(run);
+	while (len > 1 && run[len - 1] == '/')
+		run[--len] = '\0';
+
+	cp_run_setup(flush_ms);
+	created = prepare(run);
+	status = cp_run(run, argv, &ran);
+	if (!ran) {
+		if (created)
+			rmdir(run);
+		free(run);
+		return status;
+	}
+	n = cp_run_logs(run, &bytes);
+	if (n == 0)
+		warnx("%s: nothing was recorded to %s (a statically linked or "
+		      "set-user-ID program cannot preload libcprof)",
+		      argv[0], run);
+	else if (isatty(STDERR_FILENO))
+		/*
+		 * Only for a person at a terminal: a script that saves the
+		 * program's stderr gets exactly the program's stderr.
+		 */
+		warnx("recorded %zu process%s to %s (%.3f MB)", n,
+		      n == 1 ? "" : "es", run,
+		      (double)bytes / (1024.0 * 1024.0));
+	free(run);
+	return status;
+}

@@ -1,0 +1,78 @@
+/*
+ * cmd-report.c - "cprof report": print the profile of a recorded run.
+ *
+ * Reading is left to cp_profile_load(), which streams the logs, and
+ * printing to output.c; this file only maps the command line onto them.
+ * A run that cannot be read is bad input (exit status 2), and a report
+ * that cannot be written is cprof's own failure (exit status 1).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/*
+ * --counters (the counter stream, merged per function) will join this
+ * group; CP_OPT_COUNTERS keeps its value.
+ */
+static const struct cp_option report_options[] = {
+	{"output", 'o', "FILE", "write the report to FILE instead of stdout"},
+	{NULL, 0, NULL, NULL}};
+
+static const struct cp_option *const report_groups[] = {
+	report_options, cp_output_options, NULL};
+
+static const struct cp_command report_cmd = {
+	.name = "report",
+	.usage = "[options] [RUN]",
+	.about = "Print the per-function profile of RUN, a run directory "
+		 "written by\n"
+		 "\"cprof record\" (default: cprof.data) or a single "
+		 "proc-*.log in one.",
+	.groups = report_groups,
+};
+
+int cmd_report(int argc, char **argv)
+{
+	struct cp_output out = {0};
+	struct cp_profile p = {0};
+	const char *path = NULL, *run = "cprof.data";
+	struct stat sb;
+	FILE *f = stdout;
+	int c;
+
+	while ((c = cp_getopt(&report_cmd, argc, argv)) != -1) {
+		if (cp_output_option(&report_cmd, &out, c, optarg))
+			continue;
+		if (c == 'o')
+			path = optarg;
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		cp_usage_error(&report_cmd, "unexpected argument '%s'",
+			       argv[1]);
+	if (argc == 1)
+		run = argv[0];
+
+	if (stat(run, &sb) != 0)
+		fatalx_status(2, "%s: %s", run, strerror(errno));
+	if (cp_profile_load(&p, run) != 0)
+		exit(2);
+	/* Opened only now, so that a run that cannot be read leaves FILE be. */
+	if (path != NULL && (f = fopen(path, "w")) == NULL)
+		fatal("%s", path);
+	if (cp_output_print(f, &p, &out) != 0)
+		fatal("%s", path != NULL ? path : "stdout");
+	if (f != stdout && fclose(f) != 0)
+		fatal("%s", path);
+	cp_profile_free(&p);
+	return 0;
+}

@@ -1,0 +1,128 @@
+/*
+ * cmd-stat.c - "cprof stat": run a program and print its profile.
+ *
+ * The run goes to a private temporary directory that is read back and
+ * removed once the program ends, so stat leaves nothing behind; "cprof
+ * record" is the command that keeps a run.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const struct cp_option stat_options[] = {
+	{"output", 'o', "FILE", "write the profile to FILE instead of stderr"},
+	{NULL, 0, NULL, NULL}};
+
+static const struct cp_option *const stat_groups[] = {
+	stat_options, cp_output_options, cp_run_options, NULL};
+
+static const struct cp_command stat_cmd = {
+	.name = "stat",
+	.usage = "[options] [--] PROG [ARGS...]",
+	.about = "Run PROG with the cprof runtime preloaded, then print its "
+		 "per-function\n"
+		 "profile to stderr, leaving PROG's stdout alone. Exit with "
+		 "PROG's exit\n"
+		 "status.",
+	.groups = stat_groups,
+};
+
+/* The temporary run, removed at exit whatever the way out. */
+static char *tmpdir;
+
+/* Remove the temporary run and everything the runtime wrote in it. */
+static void remove_tmp(void)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if (tmpdir == NULL)
+		return;
+	if ((d = opendir(tmpdir)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0)
+				unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+	}
+	if (rmdir(tmpdir) != 0)
+		warnx("cannot remove temporary run '%s': %s", tmpdir,
+		      strerror(errno));
+	free(tmpdir);
+	tmpdir = NULL;
+}
+
+int cmd_stat(int argc, char **argv)
+{
+	struct cp_output out = {0};
+	struct cp_profile p = {0};
+	const char *path = NULL, *flush_ms = NULL, *tmp;
+	char *dir;
+	FILE *f = stderr;
+	uint64_t bytes;
+	int c, status, ran;
+
+	while ((c = cp_getopt(&stat_cmd, argc, argv)) != -1) {
+		if (cp_output_option(&stat_cmd, &out, c, optarg))
+			continue;
+		switch (c) {
+		case 'o':
+			path = optarg;
+			break;
+		case CP_OPT_FLUSH_MS:
+			cp_parse_ulong(&stat_cmd, "--flush-ms", optarg, 1,
+				       3600000);
+			flush_ms = optarg;
+			break;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		cp_usage_error(&stat_cmd, "no program to run");
+
+	/*
+	 * The output file is opened before the program runs, so that a bad
+	 * name is reported before a long run rather than after; close-on-exec
+	 * keeps it from the program.
+	 */
+	if (path != NULL && (f = fopen(path, "we")) == NULL)
+		fatal("%s", path);
+	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	cp_run_setup(flush_ms);
+	if (asprintf(&dir, "%s/cprof.XXXXXX", tmp) < 0)
+		fatalx("out of memory");
+	if (mkdtemp(dir) == NULL)
+		fatal("cannot create a run directory in '%s'", tmp);
+	tmpdir = dir;
+	atexit(remove_tmp);
+
+	status = cp_run(dir, argv, &ran);
+	/*
+	 * From here on the program's status is the answer whatever happens
+	 * to the profile: stat must be usable in scripts and makefiles.
+	 */
+	if (ran && cp_run_logs(dir, &bytes) == 0)
+		warnx("%s: nothing was recorded (a statically linked or "
+		      "set-user-ID program cannot preload libcprof)",
+		      argv[0]);
+	else if (ran && cp_profile_load(&p, dir) == 0) {
+		if (cp_output_print(f, &p, &out) != 0)
+			warnx("%s: %s", path != NULL ? path : "stderr",
+			      strerror(errno));
+		cp_profile_free(&p);
+	}
+	remove_tmp();
+	if (f != stderr && fclose(f) != 0)
+		warnx("%s: %s", path, strerror(errno));
+	return status;
+}

@@ -1,0 +1,277 @@
+/*
+ * options.c - command-line options of the subcommands.
+ *
+ * Each subcommand describes its options once, as groups of struct
+ * cp_option; getopt_long's tables and the --help text are both built from
+ * those groups, so an option cannot be accepted without being documented
+ * or documented without being accepted. Groups shared by several commands
+ * (the output options of stat and report, --flush-ms of stat and record)
+ * live here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const struct cp_option cp_output_options[] = {
+	{"sort", CP_OPT_SORT, "KEY",
+	 "sort by KEY: self (default), total, calls, selfcall, name"},
+	{"top", CP_OPT_TOP, "N",
+	 "print only the first N functions (0: all, the default)"},
+	{"threads", CP_OPT_THREADS, NULL, "break the profile down by thread"},
+	{"format", CP_OPT_FORMAT, "FMT",
+	 "print a table (default), json or csv"},
+	{NULL, 0, NULL, NULL}};
+
+const struct cp_option cp_run_options[] = {
+	{"flush-ms", CP_OPT_FLUSH_MS, "MS",
+	 "runtime flush interval in milliseconds (default: 100)"},
+	{NULL, 0, NULL, NULL}};
+
+/* Every command takes -h and --help; cp_getopt answers them itself. */
+static const struct cp_option help_options[] = {
+	{"help", 'h', NULL, "print this help and exit"}, {NULL, 0, NULL, NULL}};
+
+/* getopt_long's view of the command being parsed, built on first use. */
+static const struct cp_command *built;
+static struct option *longopts;
+static char *shortopts;
+
+/* Run BODY with O set to every option of CMD in turn, --help last. */
+#define FOREACH_OPTION(cmd, o, body)                                      \
+	do {                                                              \
+		const struct cp_option *const *g_;                        \
+		for (g_ = (cmd)->groups; g_ != NULL && *g_ != NULL; g_++) \
+			for (o = *g_; o->name != NULL; o++)               \
+				body;                                     \
+		for (o = help_options; o->name != NULL; o++)              \
+			body;                                             \
+	} while (0)
+
+static void build(const struct cp_command *cmd)
+{
+	const struct cp_option *o;
+	size_t n = 0, i = 0;
+	char *s;
+
+	FOREACH_OPTION(cmd, o, n++);
+	free(longopts);
+	free(shortopts);
+	longopts = xcalloc(n + 1, sizeof *longopts);
+	/*
+	 * "+" stops at the first operand, so the profiled program's own
+	 * options are left to it; ":" has getopt report a missing argument
+	 * apart from an unknown option, and print nothing itself.
+	 */
+	s = shortopts = xmalloc(2 + 2 * n + 1);
+	*s++ = '+';
+	*s++ = ':';
+	FOREACH_OPTION(cmd, o, {
+		longopts[i].name = o->name;
+		longopts[i].has_arg =
+			o->arg != NULL ? required_argument : no_argument;
+		longopts[i].val = o->val;
+		i++;
+		if (o->val < 256) {
+			*s++ = (char)o->val;
+			if (o->arg != NULL)
+				*s++ = ':';
+		}
+	});
+	*s = '\0';
+	built = cmd;
+	/* Zero makes glibc start over, whatever was parsed before. */
+	optind = 0;
+}
+
+void cp_usage(const struct cp_command *cmd, FILE *f)
+{
+	if (cmd == NULL || cmd->name == NULL)
+		fprintf(f,
+			"usage: cprof [--version] [--help] COMMAND [ARGS]\n");
+	else
+		fprintf(f, "usage: cprof %s %s\n", cmd->name, cmd->usage);
+}
+
+void cp_usage_error(const struct cp_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", cp_progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cp_usage(cmd, stderr);
+	exit(2);
+}
+
+/* The width of "-o, --output=FILE", as --help prints it. */
+static int spec_width(const struct cp_option *o)
+{
+	int w = 6 + (int)strlen(o->name);
+
+	if (o->arg != NULL)
+		w += 1 + (int)strlen(o->arg);
+	return w;
+}
+
+void cp_help(const struct cp_command *cmd)
+{
+	const struct cp_option *o;
+	int width = 0, w;
+
+	cp_usage(cmd, stdout);
+	printf("\n%s\n\noptions:\n", cmd->about);
+	FOREACH_OPTION(cmd, o, {
+		if ((w = spec_width(o)) > width)
+			width = w;
+	});
+	FOREACH_OPTION(cmd, o, {
+		if (o->val < 256)
+			w = printf("  -%c, --%s", o->val, o->name);
+		else
+			w = printf("      --%s", o->name);
+		if (o->arg != NULL)
+			w += printf("=%s", o->arg);
+		printf("%*s  %s\n", width + 2 - w, "", o->help);
+	});
+	if (fflush(stdout) != 0 || ferror(stdout))
+		fatal("stdout");
+	exit(0);
+}
+
+/*
+ * Find the long option named by ARG ("--name" or "--name=value"), allowing
+ * an unambiguous prefix as getopt_long does. Returns NULL and sets
+ * *AMBIGUOUS when the name is not one option.
+ */
+static const struct option *find_long(const char *arg, int *ambiguous)
+{
+	const struct option *lo, *found = NULL;
+	size_t len = strcspn(arg + 2, "=");
+	int matches = 0;
+
+	*ambiguous = 0;
+	for (lo = longopts; lo->name != NULL; lo++) {
+		if (strncmp(lo->name, arg + 2, len) != 0)
+			continue;
+		if (lo->name[len] == '\0')
+			return lo;
+		found = lo;
+		matches++;
+	}
+	if (matches > 1) {
+		*ambiguous = 1;
+		return NULL;
+	}
+	return found;
+}
+
+/*
+ * Say what was wrong with the option getopt_long just refused, in our own
+ * words: glibc's messages name argv[0], which is the subcommand here.
+ */
+static void bad_option(const struct cp_command *cmd, int c, const char *cur)
+{
+	const struct option *lo;
+	int ambiguous;
+	size_t len;
+
+	if (cur != NULL && strncmp(cur, "--", 2) == 0 && cur[2] != '\0') {
+		len = strcspn(cur, "=");
+		lo = find_long(cur, &ambiguous);
+		if (ambiguous)
+			cp_usage_error(cmd, "ambiguous option '%.*s'", (int)len,
+				       cur);
+		if (lo == NULL)
+			cp_usage_error(cmd, "unknown option '%.*s'", (int)len,
+				       cur);
+		if (c == ':')
+			cp_usage_error(cmd, "option '--%s' needs an argument",
+				       lo->name);
+		cp_usage_error(cmd, "option '--%s' takes no argument",
+			       lo->name);
+	}
+	if (c == ':')
+		cp_usage_error(cmd, "option '-%c' needs an argument", optopt);
+	cp_usage_error(cmd, "unknown option '-%c'", optopt);
+}
+
+int cp_getopt(const struct cp_command *cmd, int argc, char **argv)
+{
+	const char *cur;
+	int c;
+
+	if (built != cmd)
+		build(cmd);
+	/*
+	 * The element getopt_long is about to look at: a short option in the
+	 * middle of "-abc" leaves optind on its element until the last one.
+	 */
+	cur = optind == 0 ? (argc > 1 ? argv[1] : NULL)
+			  : (optind < argc ? argv[optind] : NULL);
+	opterr = 0;
+	c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (c == '?' || c == ':')
+		bad_option(cmd, c, cur);
+	if (c == 'h')
+		cp_help(cmd);
+	return c;
+}
+
+unsigned long cp_parse_ulong(const struct cp_command *cmd, const char *opt,
+			     const char *s, unsigned long min,
+			     unsigned long max)
+{
+	unsigned long v;
+	char *end;
+
+	/* strtoul would take "-1" as a huge number and " 5" as 5. */
+	if (*s < '0' || *s > '9')
+		cp_usage_error(cmd, "%s: invalid number '%s'", opt, s);
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0')
+		cp_usage_error(cmd, "%s: invalid number '%s'", opt, s);
+	if (errno == ERANGE || v < min || v > max)
+		cp_usage_error(cmd, "%s: '%s' is out of range (%lu to %lu)",
+			       opt, s, min, max);
+	return v;
+}
+
+int cp_output_option(const struct cp_command *cmd, struct cp_output *o, int c,
+		     const char *arg)
+{
+	switch (c) {
+	case CP_OPT_SORT:
+		if (cp_sort_parse(arg, &o->sort) != 0)
+			cp_usage_error(cmd,
+				       "--sort: unknown key '%s' (self, total, "
+				       "calls, selfcall, name)",
+				       arg);
+		return 1;
+	case CP_OPT_TOP:
+		o->top = cp_parse_ulong(cmd, "--top", arg, 0,
+					(unsigned long)SIZE_MAX);
+		return 1;
+	case CP_OPT_THREADS:
+		o->threads = 1;
+		return 1;
+	case CP_OPT_FORMAT:
+		if (cp_format_parse(arg, &o->format) != 0)
+			cp_usage_error(cmd,
+				       "--format: unknown format '%s' (table, "
+				       "json, csv)",
+				       arg);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,293 @@
+/*
+ * run.c - running a program under the runtime, for stat and record.
+ *
+ * The program is started as a shell would start it (same stdin, stdout,
+ * stderr, the shell's 126 and 127 when it cannot be run) with libcprof
+ * preloaded and pointed at the run directory through the environment.
+ * While it runs, cprof only waits: a terminal's ^C reaches the program by
+ * itself, a signal someone sends to cprof is passed on to the program, and
+ * neither kills cprof before the program has ended and the run is closed
+ * with its run.meta.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <msgpack.h>
+
+#include "cli.h"
+
+/* The signals passed on to the program when someone sends them to cprof. */
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define NFORWARDED (sizeof forwarded / sizeof forwarded[0])
+
+/* The program being waited for, 0 when none: read by on_signal(). */
+static volatile pid_t child;
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+
+	/*
+	 * A signal from the terminal (si_code > 0, SI_KERNEL) went to the
+	 * whole foreground process group, the program included: sending it
+	 * again would deliver it twice. One from kill(2), sigqueue(3) or
+	 * tgkill(2) (si_code <= 0) was meant for the job, so pass it on.
+	 */
+	if (si->si_code <= 0 && child > 0)
+		kill(child, sig);
+	errno = saved;
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The runtime library to preload, as an absolute path. */
+static char *runtime_library(void)
+{
+	const char *lib = getenv("CPROF_LIBRARY");
+	char *path;
+
+	if (lib == NULL || *lib == '\0')
+		lib = CPROF_LIBDIR "/libcprof.so.0";
+	/*
+	 * Absolute, so that a program that changes directory and runs
+	 * another still finds it; checked now, because the dynamic loader
+	 * would only warn and run the program unprofiled.
+	 */
+	if ((path = realpath(lib, NULL)) == NULL)
+		fatal("runtime library '%s'", lib);
+	/* LD_PRELOAD separates its entries with spaces and colons. */
+	if (path[strcspn(path, " :")] != '\0')
+		fatalx("runtime library '%s': LD_PRELOAD cannot hold a path "
+		       "with a space or colon",
+		       path);
+	return path;
+}
+
+void cp_run_setup(const char *flush_ms)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *lib = runtime_library(), *preload;
+	const char *prefix = "";
+
+#ifdef CPROF_PRELOAD_PREFIX
+	/* A sanitizer runtime must be loaded before any other library. */
+	prefix = CPROF_PRELOAD_PREFIX ":";
+#endif
+	if (asprintf(&preload, "%s%s%s%s", prefix, lib,
+		     old != NULL && *old != '\0' ? ":" : "",
+		     old != NULL ? old : "") < 0)
+		fatalx("out of memory");
+	/*
+	 * Set in cprof's own environment, which the program inherits: cprof
+	 * never runs anything else, and nothing has to be allocated between
+	 * fork and exec.
+	 */
+	if (setenv("LD_PRELOAD", preload, 1) != 0 ||
+	    (flush_ms != NULL && setenv("CPROF_FLUSH_MS", flush_ms, 1) != 0))
+		fatal("setenv");
+	free(preload);
+	free(lib);
+}
+
+static void put_str(msgpack_packer *pk, const char *s)
+{
+	size_t len = strlen(s);
+
+	msgpack_pack_str(pk, len);
+	msgpack_pack_str_body(pk, s, len);
+}
+
+/* Write DIR/run.meta; a failure costs only the header of the report. */
+static void write_meta(const char *dir, char *const argv[], int status,
+		       uint64_t start_ns, uint64_t end_ns)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	char *path;
+	size_t i, argc, off;
+	ssize_t n;
+	int fd;
+
+	for (argc = 0; argv[argc] != NULL; argc++)
+		continue;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 4);
+	put_str(&pk, "argv");
+	msgpack_pack_array(&pk, argc);
+	for (i = 0; i < argc; i++)
+		put_str(&pk, argv[i]);
+	put_str(&pk, "status");
+	msgpack_pack_int(&pk, status);
+	put_str(&pk, "start_ns");
+	msgpack_pack_uint64(&pk, start_ns);
+	put_str(&pk, "end_ns");
+	msgpack_pack_uint64(&pk, end_ns);
+
+	if (asprintf(&path, "%s/run.meta", dir) < 0)
+		fatalx("out of memory");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	for (off = 0; fd != -1 && off < sb.size; off += (size_t)n) {
+		if ((n = write(fd, sb.data + off, sb.size - off)) < 0) {
+			if (errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			break;
+		}
+	}
+	if (fd == -1 || off < sb.size || close(fd) != 0)
+		warnx("cannot write %s: %s", path, strerror(errno));
+	free(path);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* Say why PROG could not be run, and return the shell's status for it. */
+static int exec_failed(const char *prog, int err)
+{
+	if (err == ENOENT && strchr(prog, '/') == NULL) {
+		warnx("%s: command not found", prog);
+		return 127;
+	}
+	warnx("%s: %s", prog, strerror(err));
+	return err == ENOENT ? 127 : 126;
+}
+
+int cp_run(const char *dir, char *const argv[], int *ran)
+{
+	struct sigaction sa, old[NFORWARDED], oldchld;
+	sigset_t block, oldmask;
+	uint64_t start_ns;
+	char *absdir;
+	int pfd[2], err, ws, status;
+	size_t i;
+	ssize_t n;
+	pid_t pid;
+
+	/* Absolute, for a program that changes directory before it forks. */
+	if ((absdir = realpath(dir, NULL)) == NULL)
+		fatal("%s", dir);
+	if (setenv("CPROF_DIR", absdir, 1) != 0)
+		fatal("setenv");
+	free(absdir);
+
+	/*
+	 * Handlers go in before the fork with the signals blocked, so none
+	 * can kill cprof, or find no child to pass to, in between. A signal
+	 * ignored when cprof started stays ignored, as a shell leaves it.
+	 */
+	sigemptyset(&block);
+	for (i = 0; i < NFORWARDED; i++)
+		sigaddset(&block, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &block, &oldmask);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	for (i = 0; i < NFORWARDED; i++) {
+		sigaction(forwarded[i], NULL, &old[i]);
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(forwarded[i], &sa, NULL);
+	}
+	/* An ignored SIGCHLD would have the kernel reap the program for us. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, &oldchld);
+
+	/* The child reports a failed exec on this pipe; exec closes it. */
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		fatal("pipe");
+	fflush(NULL);
+	start_ns = realtime_ns();
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		close(pfd[0]);
+		for (i = 0; i < NFORWARDED; i++)
+			sigaction(forwarded[i], &old[i], NULL);
+		sigaction(SIGCHLD, &oldchld, NULL);
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		execvp(argv[0], argv);
+		err = errno;
+		while (write(pfd[1], &err, sizeof err) == -1 && errno == EINTR)
+			continue;
+		_exit(127);
+	}
+	child = pid;
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	close(pfd[1]);
+
+	do
+		n = read(pfd[0], &err, sizeof err);
+	while (n == -1 && errno == EINTR);
+	close(pfd[0]);
+
+	while (waitpid(pid, &ws, 0) == -1) {
+		if (errno != EINTR)
+			fatal("waitpid");
+	}
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	child = 0;
+	for (i = 0; i < NFORWARDED; i++)
+		sigaction(forwarded[i], &old[i], NULL);
+	sigaction(SIGCHLD, &oldchld, NULL);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+
+	if (n == (ssize_t)sizeof err) {
+		*ran = 0;
+		return exec_failed(argv[0], err);
+	}
+	*ran = 1;
+	if (WIFEXITED(ws))
+		status = WEXITSTATUS(ws);
+	else if (WIFSIGNALED(ws))
+		status = 128 + WTERMSIG(ws);
+	else
+		status = 1;
+	write_meta(dir, argv, status, start_ns, realtime_ns());
+	return status;
+}
+
+size_t cp_run_logs(const char *dir, uint64_t *bytes)
+{
+	struct dirent *de;
+	struct stat sb;
+	size_t n = 0, len;
+	DIR *d;
+
+	*bytes = 0;
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (strncmp(de->d_name, "proc-", 5) != 0 || len < 9 ||
+		    strcmp(de->d_name + len - 4, ".log") != 0)
+			continue;
+		n++;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
+		    0)
+			*bytes += (uint64_t)sb.st_size;
+	}
+	closedir(d);
+	return n;
+}
