@@ -30,6 +30,191 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
+/*
+ * pool.c: interned strings and a hash index. Interned strings live as long
+ * as their pool and are equal exactly when their pointers are.
+ */
+struct cp_pool;
+struct cp_pool *cp_pool_new(void);
+void cp_pool_free(struct cp_pool *pool);
+const char *cp_pool_intern(struct cp_pool *pool, const char *s, size_t len);
+const char *cp_pool_str(struct cp_pool *pool, const char *s);
+
+/*
+ * An open-addressing index from a 64-bit hash to element numbers of an
+ * array its user owns; zero-initialize it. EQ tells whether element ID is
+ * the one looked for.
+ */
+#define CP_INDEX_NONE UINT32_MAX
+struct cp_index_slot {
+	uint64_t hash;
+	uint32_t id;
+};
+struct cp_index {
+	struct cp_index_slot *slots;
+	size_t cap, n;
+};
+uint64_t cp_hash_bytes(const void *p, size_t len);
+uint64_t cp_hash_u64(uint64_t x);
+uint32_t cp_index_find(const struct cp_index *ix, uint64_t hash,
+		       int (*eq)(const void *ctx, uint32_t id),
+		       const void *ctx);
+void cp_index_add(struct cp_index *ix, uint64_t hash, uint32_t id);
+void cp_index_clear(struct cp_index *ix);
+
+/*
+ * reader.c: one log read as a stream of records (doc/log-format.md).
+ * Every pointer handed to a callback is valid during that call only.
+ */
+
+/* A str or bin of the log: not NUL-terminated. */
+struct cp_bytes {
+	const char *ptr;
+	size_t len;
+};
+
+struct cp_log_header {
+	unsigned version;
+	int pid, ppid;
+	struct cp_bytes exe;
+	const struct cp_bytes *argv;
+	size_t argc;
+	uint64_t start_ns; /* CLOCK_REALTIME */
+	int has_clock;	   /* the clock fields below are set */
+	struct cp_bytes clock_source;
+	uint64_t hz; /* 0: derive from calibration points */
+	uint64_t ticks, mono_ns;
+	uint64_t flush_ms;
+};
+
+struct cp_log_obj {
+	struct cp_bytes path; /* "" for the main program */
+	uint64_t base;
+	struct cp_bytes build_id; /* empty when the object has none */
+	const uint64_t *segs;	  /* nsegs pairs: start, end */
+	size_t nsegs;
+};
+
+enum cp_site_kind {
+	CP_SITE_ADDR, /* a function address from the compiler hooks */
+	CP_SITE_FUNC, /* marker kinds, as in cprof.h */
+	CP_SITE_SCOPE,
+	CP_SITE_FRAME
+};
+
+struct cp_log_site {
+	enum cp_site_kind kind;
+	uint64_t addr; /* CP_SITE_ADDR only */
+	struct cp_bytes name, file;
+	int line;
+};
+
+/* One marker event with its absolute time; SITE is below nsites. */
+struct cp_log_event {
+	uint64_t ticks;
+	uint32_t site;
+	uint32_t exit; /* 0 for an enter, 1 for an exit */
+};
+
+struct cp_log_ev {
+	int tid;
+	const struct cp_log_site *sites;
+	size_t nsites;
+	const struct cp_log_event *ev;
+	size_t nev;
+};
+
+struct cp_log_thread {
+	int tid;
+	int has_start, has_end;
+	uint64_t start, end; /* ticks */
+	struct cp_bytes name;
+};
+
+struct cp_log_end {
+	uint64_t ticks, mono_ns;
+	struct cp_bytes reason;
+	int signal;
+	uint64_t lost;
+};
+
+/* What to do with each record; a NULL callback skips its records. */
+struct cp_log_ops {
+	void (*header)(void *arg, const struct cp_log_header *h);
+	void (*map)(void *arg, const struct cp_log_obj *objs, size_t nobjs);
+	void (*thread)(void *arg, const struct cp_log_thread *t);
+	void (*ev)(void *arg, const struct cp_log_ev *ev);
+	void (*clock)(void *arg, uint64_t ticks, uint64_t mono_ns);
+	void (*end)(void *arg, const struct cp_log_end *e);
+};
+
+struct cp_log_result {
+	uint64_t size;	  /* bytes in the file */
+	uint64_t used;	  /* bytes of the header and whole chunks used */
+	uint64_t skipped; /* size - used: truncated or corrupt tail */
+	uint64_t chunks;  /* chunks handed to callbacks */
+	int truncated;	  /* the tail is not a whole msgpack object */
+	int corrupt;	  /* reading stopped at a bad object or chunk */
+};
+
+/*
+ * Read the log at PATH, calling OPS with ARG per record, in file order.
+ * A truncated or corrupt tail is reported on stderr and skipped: the
+ * records before it have been delivered and 0 is returned. Returns -1
+ * after a one-line error naming the file when PATH cannot be read, is not
+ * a cprof log, or has a newer version (then no record was delivered).
+ * R, if not NULL, receives what was read.
+ */
+int cp_log_read(const char *path, const struct cp_log_ops *ops, void *arg,
+		struct cp_log_result *r);
+
+/* The newest log format version this reader understands. */
+#define CP_LOG_VERSION 1
+
+/* run.meta, written by the CLI beside the logs of a run. */
+struct cp_run_meta {
+	char **argv; /* NULL-terminated and allocated, NULL when absent */
+	int status;
+	uint64_t start_ns, end_ns; /* CLOCK_REALTIME */
+};
+
+/*
+ * Read the run.meta at PATH into M. Returns 0, 1 when there is no such
+ * file, or -1 after a warning when it cannot be read or is not valid.
+ */
+int cp_meta_read(const char *path, struct cp_run_meta *m);
+
+/*
+ * symbols.c: names for code addresses from a process's recorded load map.
+ * A cp_symbols holds the object files opened so far and what they said,
+ * shared by every process of a run; a cp_symmap is one process's map.
+ */
+struct cp_sym {
+	const char *name;   /* demangled, or "object+0xOFF", or "0xADDR" */
+	const char *object; /* basename of the object, NULL when none */
+	const char *file;   /* NULL when there is no line information */
+	int line;
+};
+struct cp_symbols;
+struct cp_symmap;
+/* Strings handed out live in POOL. */
+struct cp_symbols *cp_symbols_new(struct cp_pool *pool);
+void cp_symbols_free(struct cp_symbols *syms);
+/* EXE replaces the empty path of the main program. */
+struct cp_symmap *cp_symmap_new(struct cp_symbols *syms, const char *exe);
+void cp_symmap_add(struct cp_symmap *map, const struct cp_log_obj *obj);
+/*
+ * The map's generation: it grows as objects are added. An address is
+ * named as the map stood at the generation it was first seen in.
+ */
+size_t cp_symmap_gen(const struct cp_symmap *map);
+/* ADDR was in one object at generation THEN and is in another at NOW. */
+int cp_symmap_moved(const struct cp_symmap *map, uint64_t addr, size_t then,
+		    size_t now);
+void cp_symmap_lookup(struct cp_symmap *map, uint64_t addr, size_t gen,
+		      struct cp_sym *out);
+void cp_symmap_free(struct cp_symmap *map);
+
 /* profile.c: a run read into per-function tables. */
 
 /* Aggregated time of one function (one row), in nanoseconds. */
@@ -96,8 +281,11 @@ struct cp_profile {
 	uint64_t total_self_ns; /* sum of self_ns over funcs */
 	/* From run.meta, when present. */
 	int has_meta;
-	char **argv;
+	char **argv; /* NULL-terminated */
 	int status;
+	uint64_t meta_start_ns, meta_end_ns; /* CLOCK_REALTIME */
+	/* Owns every string above; private to profile.c. */
+	struct cp_pool *pool;
 };
 
 /*
@@ -110,9 +298,15 @@ void cp_profile_free(struct cp_profile *p);
 
 /* output.c: printing a profile as a table, JSON or CSV. */
 enum cp_format { CP_FORMAT_TABLE, CP_FORMAT_JSON, CP_FORMAT_CSV };
-enum cp_sort { CP_SORT_SELF, CP_SORT_TOTAL, CP_SORT_CALLS, CP_SORT_SELFCALL, CP_SORT_NAME };
+enum cp_sort {
+	CP_SORT_SELF,
+	CP_SORT_TOTAL,
+	CP_SORT_CALLS,
+	CP_SORT_SELFCALL,
+	CP_SORT_NAME
+};
 
-/* What to print and how; zeroed it is a table of every function by self. */
+/* What to print; a zeroed one is a table of every function by self time. */
 struct cp_output {
 	enum cp_format format;
 	enum cp_sort sort;
@@ -124,7 +318,8 @@ struct cp_output {
 int cp_sort_parse(const char *s, enum cp_sort *sort);
 int cp_format_parse(const char *s, enum cp_format *format);
 /* Print P to F. Returns 0, or -1 with errno set when writing failed. */
-int cp_output_print(FILE *f, const struct cp_profile *p, const struct cp_output *o);
+int cp_output_print(FILE *f, const struct cp_profile *p,
+		    const struct cp_output *o);
 /* Format NS with 3 significant digits and a unit ("812ns", "1.25ms"). */
 char *cp_format_ns(char *buf, size_t len, uint64_t ns);
 
@@ -174,20 +369,27 @@ void cp_usage_error(const struct cp_command *cmd, const char *fmt, ...)
 void cp_help(const struct cp_command *cmd) __attribute__((noreturn));
 /* Apply an option of cp_output_options to O; 1 if C was one, else 0. */
 int cp_output_option(const struct cp_command *cmd, struct cp_output *o, int c,
-    const char *arg);
+		     const char *arg);
 /* Parse a decimal integer in [MIN, MAX] given to OPT; a usage error if not. */
 unsigned long cp_parse_ulong(const struct cp_command *cmd, const char *opt,
-    const char *s, unsigned long min, unsigned long max);
+			     const char *s, unsigned long min,
+			     unsigned long max);
 
 /* run.c: running a program under the runtime. */
 /*
- * Run ARGV with libcprof preloaded, recording into the existing directory
- * DIR, and write DIR/run.meta when it ends. FLUSH_MS, when not NULL, goes
- * to the runtime as CPROF_FLUSH_MS. Returns the status as a shell reports
- * it: the exit code, 128+N for signal N, 126 or 127 when ARGV[0] could not
- * be run (after saying why); *RAN is set to whether it was.
+ * Put the runtime in LD_PRELOAD, and FLUSH_MS, when not NULL, in
+ * CPROF_FLUSH_MS, for every program run after. Exits when the runtime
+ * library cannot be found, so call it before making a run directory.
  */
-int cp_run(const char *dir, char *const argv[], const char *flush_ms, int *ran);
+void cp_run_setup(const char *flush_ms);
+/*
+ * Run ARGV with the runtime recording into the existing directory DIR,
+ * and write DIR/run.meta when it ends. Returns the status as a shell
+ * reports it: the exit code, 128+N for signal N, or 126 or 127 when
+ * ARGV[0] could not be run (after saying why); *RAN is set to whether it
+ * was.
+ */
+int cp_run(const char *dir, char *const argv[], int *ran);
 /* The number of proc-*.log files in DIR and their total size in bytes. */
 size_t cp_run_logs(const char *dir, uint64_t *bytes);
 

@@ -51,7 +51,21 @@ static struct {
 	uint16_t index[SITES_SLOTS];
 	uintptr_t order[SITES_MAX];
 	uint16_t ev_site[CHUNK_MAX];
+	/* Two LEB128 numbers an event: at most 10 + 3 bytes. */
+	unsigned char bytes[CHUNK_MAX * 13];
 } enc;
+
+/* Append V to BUF at LEN as unsigned LEB128; returns the new length. */
+static inline CPROF__NOINSTR size_t put_uleb(unsigned char *buf, size_t len,
+					     uint64_t v)
+{
+	while (v >= 0x80) {
+		buf[len++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	buf[len++] = (unsigned char)v;
+	return len;
+}
 
 static _Atomic pid_t wlock_owner;
 static _Atomic uint32_t writer_work;
@@ -427,7 +441,7 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 
 	const struct cprof__rec *first = &t->ring[tail & mask];
 	prev = first->tick & CPROF__TICK_MASK;
-	msgpack_pack_map(pk, 5);
+	msgpack_pack_map(pk, 6);
 	pack_str(pk, "t");
 	pack_str(pk, "ev");
 	pack_kv_u64(pk, "tid", (uint64_t)t->tid);
@@ -436,15 +450,14 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 	msgpack_pack_array(pk, nsites);
 	for (uint32_t s = 0; s < nsites; s++)
 		pack_site(pk, enc.order[s]);
-	pack_str(pk, "ev");
-	msgpack_pack_array(pk, (size_t)(2 * n));
+	pack_kv_u64(pk, "n", n);
 	/*
-	 * A packer local to this function with a constant callback lets the
-	 * compiler inline out_write() into every msgpack_pack_* below: this
-	 * loop is the writer's hot path.
+	 * The events are a byte string of LEB128 numbers rather than a
+	 * msgpack array: half the size for short calls, and the reader decodes
+	 * it several times faster than it can unpack millions of msgpack
+	 * objects. The chunk around it stays ordinary msgpack.
 	 */
-	msgpack_packer fast = {NULL, out_write};
-	pk = &fast;
+	size_t len = 0;
 	for (i = 0; i < n; i++) {
 		const struct cprof__rec *r = &t->ring[(tail + i) & mask];
 		uint64_t tick = r->tick & CPROF__TICK_MASK;
@@ -453,11 +466,14 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 
 		if (tick > prev)
 			prev = tick;
-		msgpack_pack_uint64(
-			pk,
-			(delta << 1) | ((r->tick & CPROF__REC_EXIT) ? 1 : 0));
-		msgpack_pack_uint16(pk, enc.ev_site[i]);
+		len = put_uleb(enc.bytes, len,
+			       (delta << 1) |
+				       ((r->tick & CPROF__REC_EXIT) ? 1 : 0));
+		len = put_uleb(enc.bytes, len, enc.ev_site[i]);
 	}
+	pack_str(pk, "ev");
+	msgpack_pack_bin(pk, len);
+	msgpack_pack_bin_body(pk, enc.bytes, len);
 	return n;
 }
 
@@ -484,6 +500,13 @@ CPROF__NOINSTR void cprof__drain_all(bool in_signal)
 {
 	struct cprof__thread *t;
 
+	/*
+	 * The map comes first: objects loaded since the last drain may hold
+	 * addresses among the events below. Objects unloaded are handled by
+	 * the dlclose() wrapper, which drains before they go.
+	 */
+	if (!in_signal)
+		cprof__loadmap_write(&out.pk, false);
 	for (t = atomic_load(&cprof__threads); t; t = t->next) {
 		int st = atomic_load_explicit(&t->state, memory_order_acquire);
 
@@ -498,8 +521,6 @@ CPROF__NOINSTR void cprof__drain_all(bool in_signal)
 					      memory_order_release);
 		}
 	}
-	if (!in_signal)
-		cprof__loadmap_write(&out.pk, false);
 }
 
 CPROF__NOINSTR void cprof__log_clock(void)
@@ -552,7 +573,7 @@ static CPROF__NOINSTR void *writer_main(void *arg)
 	const uint64_t interval = (uint64_t)cprof__rt.flush_ms * 1000000u;
 
 	(void)arg;
-	cprof__tls_set(&cprof__off_thread);
+	cprof__tls_disable();
 	while (!atomic_load(&writer_stop)) {
 		uint32_t seen = atomic_load(&writer_work);
 		struct timespec ts = {(time_t)(interval / 1000000000u),

@@ -1,0 +1,953 @@
+/*
+ * reader.c - streaming reader of one cprof log, and of run.meta.
+ *
+ * A log is a header map followed by chunk maps (doc/log-format.md). This
+ * file is the only place that knows their msgpack shape: it reads the file
+ * in blocks into msgpack-c's streaming unpacker, checks each object
+ * against the format, and hands typed records to callbacks. Memory stays
+ * bounded by the largest chunk, whatever the size of the log.
+ *
+ * A log may end anywhere (SIGKILL, full disk) and may be damaged, so every
+ * field is type-checked before use. A tail that is not a whole object is
+ * reported as truncated; bytes that are not msgpack, or a chunk that lacks
+ * a required key, stop the reading at their object's offset. Either way
+ * what came before has been delivered. A file whose first object is not a
+ * cprof header is rejected before any record is delivered.
+ *
+ * Every object is walked, not built, before msgpack-c parses it: that
+ * keeps a damaged length from costing memory (see mp_walk). The events of
+ * an ev chunk are a byte string of LEB128 numbers, decoded here in one
+ * pass that checks each of them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <msgpack.h>
+
+#include "cli.h"
+
+/* How much is read per system call. */
+#define READ_BLOCK (1024 * 1024)
+/*
+ * The runtime writes chunks of a few hundred kilobytes at most. Anything
+ * this large is a damaged length, and refusing it bounds the memory a bad
+ * log can make the reader buffer.
+ */
+#define MAX_CHUNK  ((uint64_t)16 << 20)
+#define MAX_HEADER ((uint64_t)16 << 20)
+/* No chunk has this many keys; more means a damaged map header. */
+#define MAX_KEYS 4096
+
+struct reader {
+	const char *path;
+	const struct cp_log_ops *ops;
+	void *arg;
+	int header;	 /* the header has been read */
+	int bad_header;	 /* the header was refused, and said why */
+	const char *why; /* what stopped the reading at offset last */
+	uint64_t fed;	 /* bytes given to the unpacker */
+	uint64_t last;	 /* offset after the last object used */
+	uint64_t chunks;
+
+	/* Scratch space reused from chunk to chunk. */
+	struct cp_log_event *ev;
+	size_t capev;
+	struct cp_log_site *sites;
+	size_t capsites;
+	struct cp_log_obj *objs;
+	size_t capobjs;
+	uint64_t *segs;
+	size_t capsegs;
+	struct cp_bytes *argv;
+	size_t capargv;
+};
+
+/* Objects as bytes. */
+
+/* How walking an object went: whole, past the bytes read so far, not it. */
+enum mp { MP_OK, MP_SHORT, MP_TYPE };
+
+static uint64_t be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * Walk the object at the N bytes at P without building it, and give its
+ * length. msgpack-c allocates a container's entries when it meets its
+ * header, before they are read: a damaged count of four billion would
+ * make it ask for 96 GB. Only objects that this walk found whole are
+ * handed to msgpack-c, which then never allocates more than some 24 bytes
+ * per byte of real input. The walk keeps one count of items still due,
+ * not a stack, so no nesting can exhaust it.
+ */
+static enum mp mp_walk(const unsigned char *p, size_t n, size_t *len)
+{
+	uint64_t due = 1;
+	size_t i = 0;
+
+	while (due > 0) {
+		uint64_t items = 0, skip = 0;
+		size_t hdr = 1;
+		unsigned b;
+
+		if (i >= n)
+			return MP_SHORT;
+		b = p[i];
+		if (b <= 0x7f || b >= 0xe0) {
+			/* a fixint */
+		} else if (b <= 0x8f) {
+			items = 2 * (b & 0x0f);
+		} else if (b <= 0x9f) {
+			items = b & 0x0f;
+		} else if (b <= 0xbf) {
+			skip = b & 0x1f;
+		} else {
+			switch (b) {
+			case 0xc0: /* nil, false, true */
+			case 0xc2:
+			case 0xc3:
+				break;
+			case 0xc4: /* bin, str: a length, then bytes */
+			case 0xd9:
+				hdr = 2;
+				break;
+			case 0xc5:
+			case 0xda:
+				hdr = 3;
+				break;
+			case 0xc6:
+			case 0xdb:
+				hdr = 5;
+				break;
+			case 0xc7: /* ext: a length, a type, then bytes */
+				hdr = 3;
+				break;
+			case 0xc8:
+				hdr = 4;
+				break;
+			case 0xc9:
+				hdr = 6;
+				break;
+			case 0xca: /* float 32, 64 */
+				skip = 4;
+				break;
+			case 0xcb:
+				skip = 8;
+				break;
+			case 0xcc: /* uint, int 8..64 */
+			case 0xd0:
+				skip = 1;
+				break;
+			case 0xcd:
+			case 0xd1:
+				skip = 2;
+				break;
+			case 0xce:
+			case 0xd2:
+				skip = 4;
+				break;
+			case 0xcf:
+			case 0xd3:
+				skip = 8;
+				break;
+			case 0xd4: /* fixext 1..16: a type, then bytes */
+			case 0xd5:
+			case 0xd6:
+			case 0xd7:
+			case 0xd8:
+				skip = 1 + (1u << (b - 0xd4));
+				break;
+			case 0xdc: /* array, map 16 and 32 */
+			case 0xde:
+				hdr = 3;
+				break;
+			case 0xdd:
+			case 0xdf:
+				hdr = 5;
+				break;
+			default: /* 0xc1, never used */
+				return MP_TYPE;
+			}
+		}
+		if (n - i < hdr)
+			return MP_SHORT;
+		if (hdr > 1) {
+			/* An ext's header ends with a type byte: not length. */
+			int ext = b >= 0xc7 && b <= 0xc9;
+			uint64_t v = be(p + i + 1, (int)hdr - 1 - ext);
+
+			if (b == 0xdc || b == 0xdd)
+				items = v;
+			else if (b == 0xde || b == 0xdf)
+				items = 2 * v;
+			else
+				skip = v;
+		}
+		i += hdr;
+		if (n - i < skip)
+			return MP_SHORT;
+		i += (size_t)skip;
+		due += items - 1;
+		/* Each item takes a byte at least: no chunk holds more. */
+		if (due > MAX_CHUNK)
+			return MP_TYPE;
+	}
+	*len = i;
+	return MP_OK;
+}
+
+/* Objects as msgpack-c trees. */
+
+/* How a looked-up key turned out. */
+enum field { FIELD_ABSENT, FIELD_OK, FIELD_BAD };
+
+static void *grow(void *p, size_t *cap, size_t want, size_t size)
+{
+	size_t n;
+
+	if (want <= *cap)
+		return p;
+	n = *cap ? *cap : 16;
+	while (n < want)
+		n *= 2;
+	*cap = n;
+	return xrealloc(p, n * size);
+}
+
+static const msgpack_object *get(const msgpack_object *map, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (uint32_t i = 0; i < map->via.map.size; i++) {
+		const msgpack_object *k = &map->via.map.ptr[i].key;
+
+		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
+		    memcmp(k->via.str.ptr, key, len) == 0)
+			return &map->via.map.ptr[i].val;
+	}
+	return NULL;
+}
+
+static enum field get_u64(const msgpack_object *map, const char *key,
+			  uint64_t *v)
+{
+	const msgpack_object *o = get(map, key);
+
+	if (o == NULL)
+		return FIELD_ABSENT;
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return FIELD_BAD;
+	*v = o->via.u64;
+	return FIELD_OK;
+}
+
+static enum field get_int(const msgpack_object *map, const char *key, int *v)
+{
+	const msgpack_object *o = get(map, key);
+
+	if (o == NULL)
+		return FIELD_ABSENT;
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    o->via.u64 <= INT32_MAX)
+		*v = (int)o->via.u64;
+	else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER &&
+		 o->via.i64 >= INT32_MIN)
+		*v = (int)o->via.i64;
+	else
+		return FIELD_BAD;
+	return FIELD_OK;
+}
+
+static enum field get_bytes(const msgpack_object *map, const char *key,
+			    msgpack_object_type type, struct cp_bytes *v)
+{
+	const msgpack_object *o = get(map, key);
+
+	if (o == NULL)
+		return FIELD_ABSENT;
+	if (o->type != type)
+		return FIELD_BAD;
+	if (type == MSGPACK_OBJECT_BIN) {
+		v->ptr = o->via.bin.ptr;
+		v->len = o->via.bin.size;
+	} else {
+		v->ptr = o->via.str.ptr;
+		v->len = o->via.str.size;
+	}
+	return FIELD_OK;
+}
+
+static enum field get_str(const msgpack_object *map, const char *key,
+			  struct cp_bytes *v)
+{
+	return get_bytes(map, key, MSGPACK_OBJECT_STR, v);
+}
+
+static enum field get_array(const msgpack_object *map, const char *key,
+			    const msgpack_object_array **v)
+{
+	const msgpack_object *o = get(map, key);
+
+	if (o == NULL)
+		return FIELD_ABSENT;
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return FIELD_BAD;
+	*v = &o->via.array;
+	return FIELD_OK;
+}
+
+static int bad(struct reader *rd, const char *why)
+{
+	rd->why = why;
+	return -1;
+}
+
+static int str_is(struct cp_bytes b, const char *s)
+{
+	return b.len == strlen(s) &&
+	       (b.len == 0 || memcmp(b.ptr, s, b.len) == 0);
+}
+
+/*
+ * Decode the header. A file that fails here is not a log this reader can
+ * use at all: the error is printed and -1 returned.
+ */
+static int read_header(struct reader *rd, const msgpack_object *o)
+{
+	struct cp_log_header h;
+	const msgpack_object *clock;
+	const msgpack_object_array *argv;
+	struct cp_bytes magic;
+	uint64_t version;
+
+	memset(&h, 0, sizeof h);
+	if (o->type != MSGPACK_OBJECT_MAP ||
+	    get_str(o, "magic", &magic) != FIELD_OK ||
+	    !str_is(magic, "cprof")) {
+		warnx("%s: not a cprof log", rd->path);
+		return -1;
+	}
+	if (get_u64(o, "version", &version) != FIELD_OK ||
+	    get_int(o, "pid", &h.pid) != FIELD_OK) {
+		warnx("%s: corrupt cprof log header: no valid version or pid",
+		      rd->path);
+		return -1;
+	}
+	if (version > CP_LOG_VERSION) {
+		warnx("%s: unsupported log version %" PRIu64
+		      " (this cprof reads version %d and older)",
+		      rd->path, version, CP_LOG_VERSION);
+		return -1;
+	}
+	h.version = (unsigned)version;
+
+	/*
+	 * The other keys only describe the process: a mistyped one is left
+	 * out rather than making the whole log unreadable.
+	 */
+	get_int(o, "ppid", &h.ppid);
+	get_str(o, "exe", &h.exe);
+	get_u64(o, "start_ns", &h.start_ns);
+	get_u64(o, "flush_ms", &h.flush_ms);
+	if (get_array(o, "argv", &argv) == FIELD_OK) {
+		rd->argv = grow(rd->argv, &rd->capargv, argv->size,
+				sizeof *rd->argv);
+		for (uint32_t i = 0; i < argv->size; i++) {
+			if (argv->ptr[i].type != MSGPACK_OBJECT_STR)
+				continue;
+			rd->argv[h.argc].ptr = argv->ptr[i].via.str.ptr;
+			rd->argv[h.argc].len = argv->ptr[i].via.str.size;
+			h.argc++;
+		}
+		h.argv = rd->argv;
+	}
+	clock = get(o, "clock");
+	if (clock != NULL && clock->type == MSGPACK_OBJECT_MAP &&
+	    get_u64(clock, "ticks", &h.ticks) == FIELD_OK &&
+	    get_u64(clock, "mono_ns", &h.mono_ns) == FIELD_OK) {
+		h.has_clock = 1;
+		get_str(clock, "source", &h.clock_source);
+		get_u64(clock, "hz", &h.hz);
+	}
+	if (rd->ops->header != NULL)
+		rd->ops->header(rd->arg, &h);
+	return 0;
+}
+
+static int read_map(struct reader *rd, const msgpack_object *o)
+{
+	const msgpack_object_array *objs;
+	size_t nsegs = 0;
+
+	if (get_array(o, "objs", &objs) != FIELD_OK)
+		return bad(rd, "map chunk without a valid objs array");
+	rd->objs = grow(rd->objs, &rd->capobjs, objs->size, sizeof *rd->objs);
+
+	/* Count the segments first so that their array does not move. */
+	for (uint32_t i = 0; i < objs->size; i++) {
+		const msgpack_object_array *segs;
+
+		if (objs->ptr[i].type != MSGPACK_OBJECT_MAP)
+			return bad(rd, "map chunk: an object is not a map");
+		if (get_array(&objs->ptr[i], "segs", &segs) != FIELD_OK)
+			return bad(rd,
+				   "map chunk: an object without valid segs");
+		nsegs += segs->size;
+	}
+	rd->segs = grow(rd->segs, &rd->capsegs, 2 * nsegs, sizeof *rd->segs);
+
+	nsegs = 0;
+	for (uint32_t i = 0; i < objs->size; i++) {
+		const msgpack_object *m = &objs->ptr[i];
+		struct cp_log_obj *obj = &rd->objs[i];
+		const msgpack_object_array *segs;
+		const msgpack_object *id;
+
+		memset(obj, 0, sizeof *obj);
+		if (get_str(m, "path", &obj->path) != FIELD_OK ||
+		    get_u64(m, "base", &obj->base) != FIELD_OK)
+			return bad(rd,
+				   "map chunk: an object without path or base");
+		/* An object without a build-id may say nil or nothing. */
+		id = get(m, "build_id");
+		if (id != NULL && id->type == MSGPACK_OBJECT_BIN) {
+			obj->build_id.ptr = id->via.bin.ptr;
+			obj->build_id.len = id->via.bin.size;
+		} else if (id != NULL && id->type != MSGPACK_OBJECT_NIL) {
+			return bad(rd, "map chunk: a build_id is not bin");
+		}
+		if (get_array(m, "segs", &segs) != FIELD_OK)
+			return bad(rd,
+				   "map chunk: an object without valid segs");
+		obj->segs = rd->segs != NULL ? rd->segs + 2 * nsegs : NULL;
+		for (uint32_t j = 0; j < segs->size; j++) {
+			const msgpack_object *s = &segs->ptr[j];
+
+			if (s->type != MSGPACK_OBJECT_ARRAY ||
+			    s->via.array.size != 2 ||
+			    s->via.array.ptr[0].type !=
+				    MSGPACK_OBJECT_POSITIVE_INTEGER ||
+			    s->via.array.ptr[1].type !=
+				    MSGPACK_OBJECT_POSITIVE_INTEGER)
+				return bad(rd, "map chunk: a segment not "
+					       "[start, end]");
+			rd->segs[2 * nsegs] = s->via.array.ptr[0].via.u64;
+			rd->segs[2 * nsegs + 1] = s->via.array.ptr[1].via.u64;
+			nsegs++;
+		}
+		obj->nsegs = segs->size;
+	}
+	if (rd->ops->map != NULL)
+		rd->ops->map(rd->arg, rd->objs, objs->size);
+	return 0;
+}
+
+static int read_thread(struct reader *rd, const msgpack_object *o)
+{
+	struct cp_log_thread t;
+	enum field f;
+
+	memset(&t, 0, sizeof t);
+	if (get_int(o, "tid", &t.tid) != FIELD_OK)
+		return bad(rd, "thread chunk without a valid tid");
+	if ((f = get_u64(o, "start", &t.start)) == FIELD_BAD)
+		return bad(rd, "thread chunk: start is not a tick count");
+	t.has_start = f == FIELD_OK;
+	if ((f = get_u64(o, "end", &t.end)) == FIELD_BAD)
+		return bad(rd, "thread chunk: end is not a tick count");
+	t.has_end = f == FIELD_OK;
+	get_str(o, "name", &t.name);
+	if (rd->ops->thread != NULL)
+		rd->ops->thread(rd->arg, &t);
+	return 0;
+}
+
+static int read_site(struct reader *rd, const msgpack_object *o,
+		     struct cp_log_site *s)
+{
+	struct cp_bytes kind;
+
+	memset(s, 0, sizeof *s);
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		s->kind = CP_SITE_ADDR;
+		s->addr = o->via.u64;
+		return 0;
+	}
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return bad(rd, "ev chunk: a site is no address or map");
+	if (get_str(o, "name", &s->name) != FIELD_OK)
+		return bad(rd, "ev chunk: a marker without a valid name");
+	if (get_str(o, "file", &s->file) == FIELD_BAD ||
+	    get_int(o, "line", &s->line) == FIELD_BAD)
+		return bad(rd, "ev chunk: a marker's file or line mistyped");
+	switch (get_str(o, "kind", &kind)) {
+	case FIELD_BAD:
+		return bad(rd, "ev chunk: a marker's kind is no string");
+	case FIELD_ABSENT:
+		s->kind = CP_SITE_SCOPE;
+		break;
+	case FIELD_OK:
+		/*
+		 * A kind this reader does not know is read as a scope: it has
+		 * an enter and an exit, which every kind but a frame mark has.
+		 */
+		if (str_is(kind, "frame"))
+			s->kind = CP_SITE_FRAME;
+		else if (str_is(kind, "func"))
+			s->kind = CP_SITE_FUNC;
+		else
+			s->kind = CP_SITE_SCOPE;
+		break;
+	}
+	return 0;
+}
+
+/* One unsigned LEB128 number at *P, before END; -1 if it is not one. */
+static inline int uleb(const unsigned char **p, const unsigned char *end,
+		       uint64_t *v)
+{
+	const unsigned char *q = *p;
+	uint64_t x = 0;
+
+	for (unsigned shift = 0;; shift += 7) {
+		unsigned b;
+
+		/* The tenth byte holds bit 63 only. */
+		if (q == end || shift > 63 || (shift == 63 && *q > 1))
+			return -1;
+		b = *q++;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (b < 0x80)
+			break;
+	}
+	*v = x;
+	*p = q;
+	return 0;
+}
+
+/*
+ * Decode the N events of BIN, from T0, into rd->ev. This is the hot loop
+ * of the reader: one pass that checks every number and turns the time
+ * deltas into absolute ticks. A damaged pair rejects the whole chunk,
+ * before any of it reaches the caller.
+ */
+static int read_events(struct reader *rd, struct cp_bytes bin, uint64_t n,
+		       uint64_t t0, size_t nsites)
+{
+	const unsigned char *p = (const unsigned char *)bin.ptr;
+	const unsigned char *end = p + bin.len;
+	struct cp_log_event *ev;
+	uint64_t t = t0;
+
+	/* A pair takes two bytes at least: do not trust a larger count. */
+	if (n > bin.len / 2)
+		return bad(rd, "ev chunk: ev holds fewer than n events");
+	rd->ev = grow(rd->ev, &rd->capev, (size_t)n, sizeof *rd->ev);
+	ev = rd->ev;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t v, idx;
+
+		/*
+		 * The usual pairs, a delta of one or two bytes and an index
+		 * of one, are read without a loop. Branches, not arithmetic:
+		 * the next pair's position then never waits for this one's
+		 * bytes, and call patterns repeat, so they predict well.
+		 */
+		if (end - p >= 3 && (p[0] | p[1]) < 0x80) {
+			v = p[0];
+			idx = p[1];
+			p += 2;
+		} else if (end - p >= 3 && (p[1] | p[2]) < 0x80) {
+			/* p[0] has its high bit: else the test above held. */
+			v = (p[0] & 0x7fu) | (uint64_t)p[1] << 7;
+			idx = p[2];
+			p += 3;
+		} else if (uleb(&p, end, &v) < 0 || uleb(&p, end, &idx) < 0) {
+			return bad(rd, "ev chunk: ev is not n LEB128 pairs");
+		}
+		if (__builtin_expect(idx >= nsites, 0))
+			return bad(rd,
+				   "ev chunk: a site index out of its sites");
+		/* Unsigned: a damaged delta wraps, it cannot trap. */
+		t += v >> 1;
+		ev[i].ticks = t;
+		ev[i].site = (uint32_t)idx;
+		ev[i].exit = (uint32_t)(v & 1);
+	}
+	if (p != end)
+		return bad(rd, "ev chunk: ev holds more than n events");
+	return 0;
+}
+
+static int read_ev(struct reader *rd, const msgpack_object *o)
+{
+	const msgpack_object_array *sites;
+	struct cp_bytes bin;
+	struct cp_log_ev c;
+	uint64_t t0, n;
+
+	if (get_int(o, "tid", &c.tid) != FIELD_OK)
+		return bad(rd, "ev chunk without a valid tid");
+	if (get_u64(o, "t0", &t0) != FIELD_OK)
+		return bad(rd, "ev chunk without a valid t0");
+	if (get_u64(o, "n", &n) != FIELD_OK)
+		return bad(rd, "ev chunk without a valid n");
+	if (get_array(o, "sites", &sites) != FIELD_OK)
+		return bad(rd, "ev chunk without a valid sites array");
+	if (get_bytes(o, "ev", MSGPACK_OBJECT_BIN, &bin) != FIELD_OK)
+		return bad(rd, "ev chunk without an ev byte string");
+
+	rd->sites =
+		grow(rd->sites, &rd->capsites, sites->size, sizeof *rd->sites);
+	for (uint32_t i = 0; i < sites->size; i++) {
+		if (read_site(rd, &sites->ptr[i], &rd->sites[i]) < 0)
+			return -1;
+	}
+	if (read_events(rd, bin, n, t0, sites->size) < 0)
+		return -1;
+	c.sites = rd->sites;
+	c.nsites = sites->size;
+	c.ev = rd->ev;
+	c.nev = (size_t)n;
+	if (rd->ops->ev != NULL)
+		rd->ops->ev(rd->arg, &c);
+	return 0;
+}
+
+static int read_clock(struct reader *rd, const msgpack_object *o)
+{
+	uint64_t ticks, mono_ns;
+
+	if (get_u64(o, "ticks", &ticks) != FIELD_OK ||
+	    get_u64(o, "mono_ns", &mono_ns) != FIELD_OK)
+		return bad(rd, "clock chunk without ticks and mono_ns");
+	if (rd->ops->clock != NULL)
+		rd->ops->clock(rd->arg, ticks, mono_ns);
+	return 0;
+}
+
+static int read_end(struct reader *rd, const msgpack_object *o)
+{
+	struct cp_log_end e;
+
+	memset(&e, 0, sizeof e);
+	if (get_u64(o, "ticks", &e.ticks) != FIELD_OK ||
+	    get_u64(o, "mono_ns", &e.mono_ns) != FIELD_OK)
+		return bad(rd, "end chunk without ticks and mono_ns");
+	if (get_str(o, "reason", &e.reason) == FIELD_BAD ||
+	    get_int(o, "signal", &e.signal) == FIELD_BAD ||
+	    get_u64(o, "lost", &e.lost) == FIELD_BAD)
+		return bad(rd, "end chunk: reason, signal or lost mistyped");
+	if (rd->ops->end != NULL)
+		rd->ops->end(rd->arg, &e);
+	return 0;
+}
+
+/* Returns 1 when the chunk was delivered, 0 when skipped, -1 if invalid. */
+static int read_chunk(struct reader *rd, const msgpack_object *o)
+{
+	static const struct {
+		const char *type;
+		int (*read)(struct reader *, const msgpack_object *);
+	} types[] = {
+		{"ev", read_ev},       {"thread", read_thread},
+		{"clock", read_clock}, {"map", read_map},
+		{"end", read_end},
+	};
+	struct cp_bytes t;
+
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return bad(rd, "chunk that is not a map");
+	if (get_str(o, "t", &t) != FIELD_OK)
+		return bad(rd, "chunk without a valid type key t");
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		if (str_is(t, types[i].type))
+			return types[i].read(rd, o) < 0 ? -1 : 1;
+	}
+	/* A chunk type of a newer runtime: skipped, as the format says. */
+	return 0;
+}
+
+/* Reading a file. */
+
+/* Bytes in the unpacker's buffer it has not looked at yet. */
+static size_t unparsed(const msgpack_unpacker *u)
+{
+	return u->used - u->off;
+}
+
+/*
+ * Every object of a log is a map. Looking at its first bytes turns most
+ * garbage into an error at once, before anything is walked.
+ */
+static const char *check_start(const unsigned char *p, size_t n)
+{
+	uint64_t keys;
+
+	if (p[0] >= 0x80 && p[0] <= 0x8f)
+		return NULL;
+	if (p[0] == 0xde) {
+		if (n < 3)
+			return NULL;
+		keys = be(p + 1, 2);
+	} else if (p[0] == 0xdf) {
+		if (n < 5)
+			return NULL;
+		keys = be(p + 1, 4);
+	} else {
+		return "an object that is not a map";
+	}
+	return keys > MAX_KEYS ? "a map with too many keys" : NULL;
+}
+
+/*
+ * Use every whole object in the unpacker's buffer. Returns 0 to read more
+ * (the buffer ends inside an object, or at one's start), -1 to stop:
+ * rd->why says what is wrong, or the header was refused.
+ */
+static int drain(struct reader *rd, msgpack_unpacker *u, msgpack_unpacked *obj)
+{
+	for (;;) {
+		const unsigned char *p = (unsigned char *)u->buffer + u->off;
+		size_t rest = unparsed(u), len;
+		uint64_t limit = rd->header ? MAX_CHUNK : MAX_HEADER;
+		enum mp r;
+		int got;
+
+		if (rest == 0)
+			return 0;
+		if ((rd->why = check_start(p, rest)) != NULL)
+			return -1;
+		r = mp_walk(p, rest, &len);
+		if (r == MP_TYPE) {
+			rd->why = "bytes that are not msgpack";
+			return -1;
+		}
+		if (r == MP_SHORT) {
+			if (rest <= limit)
+				return 0;
+			rd->why = "an object larger than any chunk";
+			return -1;
+		}
+		/* Whole: msgpack-c parses it in one go. */
+		if (msgpack_unpacker_next(u, obj) != MSGPACK_UNPACK_SUCCESS) {
+			rd->why = "an object msgpack-c cannot parse";
+			return -1;
+		}
+		if (!rd->header) {
+			if (read_header(rd, &obj->data) < 0) {
+				rd->bad_header = 1;
+				return -1;
+			}
+			rd->header = 1;
+		} else {
+			got = read_chunk(rd, &obj->data);
+			if (got < 0)
+				return -1;
+			rd->chunks += (uint64_t)got;
+		}
+		rd->last = rd->fed - unparsed(u);
+		msgpack_unpacked_destroy(obj);
+	}
+}
+
+/* Say what happened to the file, once, and fill R. Returns 0 or -1. */
+static int report(struct reader *rd, int fd, int err, struct cp_log_result *r)
+{
+	const char *path = rd->path;
+	struct stat sb;
+
+	/* Bytes after a stop were not read, but they are skipped all the same.
+	 */
+	if ((rd->why != NULL || err != 0) && fstat(fd, &sb) == 0 &&
+	    (uint64_t)sb.st_size > rd->fed)
+		rd->fed = (uint64_t)sb.st_size;
+	r->size = rd->fed;
+	r->used = rd->last;
+	r->skipped = rd->fed - rd->last;
+	r->chunks = rd->chunks;
+
+	if (rd->bad_header)
+		return -1; /* read_header said why */
+	if (!rd->header) {
+		if (err != 0)
+			warnx("%s: %s", path, strerror(err));
+		else if (rd->why != NULL)
+			warnx("%s: not a cprof log", path);
+		else if (rd->fed == 0)
+			warnx("%s: empty file, not a cprof log", path);
+		else
+			warnx("%s: truncated inside its header, not a "
+			      "complete cprof log",
+			      path);
+		return -1;
+	}
+	if (err != 0) {
+		warnx("%s: %s after byte %" PRIu64 ": the rest is skipped",
+		      path, strerror(err), rd->last);
+		r->truncated = 1;
+	} else if (rd->why != NULL) {
+		warnx("%s: corrupt at offset %" PRIu64 " (%s): the rest of "
+		      "the log (%" PRIu64 " bytes) is skipped",
+		      path, rd->last, rd->why, r->skipped);
+		r->corrupt = 1;
+	} else if (r->skipped > 0) {
+		warnx("%s: truncated: %" PRIu64 " bytes after the last whole "
+		      "chunk skipped",
+		      path, r->skipped);
+		r->truncated = 1;
+	}
+	return 0;
+}
+
+int cp_log_read(const char *path, const struct cp_log_ops *ops, void *arg,
+		struct cp_log_result *r)
+{
+	struct reader rd = {.path = path, .ops = ops, .arg = arg};
+	struct cp_log_result res_mem;
+	msgpack_unpacker u;
+	msgpack_unpacked obj;
+	int rc, eof = 0, err = 0;
+	size_t block = READ_BLOCK;
+	struct stat sb;
+	int fd;
+
+	if (r == NULL)
+		r = &res_mem;
+	memset(r, 0, sizeof *r);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		warnx("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			warnx("%s: is a directory, not a cprof log", path);
+			close(fd);
+			return -1;
+		}
+		/* Most logs are small: their buffer need not be large. */
+		if (sb.st_size >= 0 && (uint64_t)sb.st_size < READ_BLOCK)
+			block = (size_t)sb.st_size + 4096;
+	}
+	if (!msgpack_unpacker_init(&u, block))
+		fatalx("out of memory");
+	msgpack_unpacked_init(&obj);
+
+	while (!eof) {
+		ssize_t n;
+
+		if (!msgpack_unpacker_reserve_buffer(&u, block))
+			fatalx("out of memory");
+		n = read(fd, msgpack_unpacker_buffer(&u),
+			 msgpack_unpacker_buffer_capacity(&u));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = errno;
+			break;
+		}
+		eof = n == 0;
+		msgpack_unpacker_buffer_consumed(&u, (size_t)n);
+		rd.fed += (uint64_t)n;
+		if (drain(&rd, &u, &obj) < 0)
+			break;
+	}
+	rc = report(&rd, fd, err, r);
+
+	msgpack_unpacked_destroy(&obj);
+	msgpack_unpacker_destroy(&u);
+	close(fd);
+	free(rd.ev);
+	free(rd.sites);
+	free(rd.objs);
+	free(rd.segs);
+	free(rd.argv);
+	return rc;
+}
+
+/* run.meta: one map, small, optional. */
+
+static char *dup_str(const msgpack_object *o)
+{
+	char *s = xmalloc(o->via.str.size + 1);
+
+	if (o->via.str.size > 0)
+		memcpy(s, o->via.str.ptr, o->via.str.size);
+	s[o->via.str.size] = '\0';
+	return s;
+}
+
+static int meta_parse(const msgpack_object *o, struct cp_run_meta *m)
+{
+	const msgpack_object_array *argv;
+	int status;
+
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return -1;
+	if (get_array(o, "argv", &argv) == FIELD_OK) {
+		size_t argc = 0;
+
+		m->argv = xcalloc(argv->size + 1, sizeof *m->argv);
+		for (uint32_t i = 0; i < argv->size; i++) {
+			if (argv->ptr[i].type == MSGPACK_OBJECT_STR)
+				m->argv[argc++] = dup_str(&argv->ptr[i]);
+		}
+	}
+	if (get_int(o, "status", &status) == FIELD_OK)
+		m->status = status;
+	get_u64(o, "start_ns", &m->start_ns);
+	get_u64(o, "end_ns", &m->end_ns);
+	return 0;
+}
+
+int cp_meta_read(const char *path, struct cp_run_meta *m)
+{
+	msgpack_unpacked u;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, whole, off = 0;
+	ssize_t n = 0;
+	int fd, rc = -1;
+
+	memset(m, 0, sizeof *m);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		warnx("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (len <= MAX_HEADER) {
+		buf = grow(buf, &cap, len + 65536, 1);
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+
+	msgpack_unpacked_init(&u);
+	if (n == 0 && len > 0 &&
+	    mp_walk((unsigned char *)buf, len, &whole) == MP_OK &&
+	    msgpack_unpack_next(&u, buf, whole, &off) == MSGPACK_UNPACK_SUCCESS)
+		rc = meta_parse(&u.data, m);
+	if (rc < 0)
+		warnx("%s: not a valid run.meta: left out", path);
+	msgpack_unpacked_destroy(&u);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,309 @@
+/*
+ * testlog.h - synthetic cprof logs for the unit tests of the CLI.
+ *
+ * The tests of the reader and of the profile write logs with msgpack-c's
+ * packer, exactly as doc/log-format.md describes them, rather than running
+ * the runtime: each test then knows every tick of its input and can check
+ * exact results. Events are given with absolute times; the helpers turn
+ * them into the per-chunk deltas of the format. The helpers also capture
+ * what the code under test prints on stderr, so that warnings are checked
+ * too.
+ */
+#ifndef CPROF_TESTLOG_H
+#define CPROF_TESTLOG_H
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+#include <msgpack.h>
+
+struct tlog {
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+};
+
+/* A site of an ev chunk: an address, or a marker when NAME is set. */
+struct tl_site {
+	uint64_t addr;
+	const char *name;
+	const char *kind; /* "func", "scope" or "frame" */
+};
+
+/* An event: 'E'nter or e'X'it of site SITE at absolute time T. */
+struct tl_event {
+	char what;
+	unsigned site;
+	uint64_t t;
+};
+
+static inline void tl_init(struct tlog *l)
+{
+	msgpack_sbuffer_init(&l->sb);
+	msgpack_packer_init(&l->pk, &l->sb, msgpack_sbuffer_write);
+}
+
+static inline void tl_destroy(struct tlog *l)
+{
+	msgpack_sbuffer_destroy(&l->sb);
+}
+
+static inline void tl_str(struct tlog *l, const char *s)
+{
+	msgpack_pack_str(&l->pk, strlen(s));
+	msgpack_pack_str_body(&l->pk, s, strlen(s));
+}
+
+static inline void tl_kv_u64(struct tlog *l, const char *k, uint64_t v)
+{
+	tl_str(l, k);
+	msgpack_pack_uint64(&l->pk, v);
+}
+
+static inline void tl_kv_str(struct tlog *l, const char *k, const char *v)
+{
+	tl_str(l, k);
+	tl_str(l, v);
+}
+
+/* The header of process PID running EXE, with one calibration point. */
+static inline void tl_header_exe(struct tlog *l, int pid, uint64_t hz,
+				 uint64_t ticks, uint64_t mono, const char *exe)
+{
+	msgpack_pack_map(&l->pk, 8);
+	tl_kv_str(l, "magic", "cprof");
+	tl_kv_u64(l, "version", 1);
+	tl_kv_u64(l, "pid", (uint64_t)pid);
+	tl_kv_u64(l, "ppid", 1);
+	tl_kv_str(l, "exe", exe);
+	tl_str(l, "argv");
+	msgpack_pack_array(&l->pk, 2);
+	tl_str(l, "test-prog");
+	tl_str(l, "arg1");
+	tl_kv_u64(l, "start_ns", 1700000000000000000ULL);
+	tl_str(l, "clock");
+	msgpack_pack_map(&l->pk, 4);
+	tl_kv_str(l, "source", hz == 1000000000 ? "monotonic" : "tsc");
+	tl_kv_u64(l, "hz", hz);
+	tl_kv_u64(l, "ticks", ticks);
+	tl_kv_u64(l, "mono_ns", mono);
+}
+
+static inline void tl_header(struct tlog *l, int pid, uint64_t hz,
+			     uint64_t ticks, uint64_t mono)
+{
+	tl_header_exe(l, pid, hz, ticks, mono, "/bin/test-prog");
+}
+
+static inline void tl_clock(struct tlog *l, uint64_t ticks, uint64_t mono)
+{
+	msgpack_pack_map(&l->pk, 3);
+	tl_kv_str(l, "t", "clock");
+	tl_kv_u64(l, "ticks", ticks);
+	tl_kv_u64(l, "mono_ns", mono);
+}
+
+static inline void tl_end(struct tlog *l, uint64_t ticks, uint64_t mono)
+{
+	msgpack_pack_map(&l->pk, 6);
+	tl_kv_str(l, "t", "end");
+	tl_kv_u64(l, "ticks", ticks);
+	tl_kv_u64(l, "mono_ns", mono);
+	tl_kv_str(l, "reason", "exit");
+	tl_kv_u64(l, "signal", 0);
+	tl_kv_u64(l, "lost", 0);
+}
+
+static inline void tl_thread_start(struct tlog *l, int tid, uint64_t start,
+				   const char *name)
+{
+	msgpack_pack_map(&l->pk, 4);
+	tl_kv_str(l, "t", "thread");
+	tl_kv_u64(l, "tid", (uint64_t)tid);
+	tl_kv_u64(l, "start", start);
+	tl_kv_str(l, "name", name);
+}
+
+static inline void tl_thread_end(struct tlog *l, int tid, uint64_t end)
+{
+	msgpack_pack_map(&l->pk, 3);
+	tl_kv_str(l, "t", "thread");
+	tl_kv_u64(l, "tid", (uint64_t)tid);
+	tl_kv_u64(l, "end", end);
+}
+
+/* A map chunk with one object and one executable segment. */
+static inline void tl_map(struct tlog *l, const char *path, uint64_t base,
+			  const void *id, size_t idlen, uint64_t start,
+			  uint64_t end)
+{
+	msgpack_pack_map(&l->pk, 2);
+	tl_kv_str(l, "t", "map");
+	tl_str(l, "objs");
+	msgpack_pack_array(&l->pk, 1);
+	msgpack_pack_map(&l->pk, id != NULL ? 4 : 3);
+	tl_kv_str(l, "path", path);
+	tl_kv_u64(l, "base", base);
+	if (id != NULL) {
+		tl_str(l, "build_id");
+		msgpack_pack_bin(&l->pk, idlen);
+		msgpack_pack_bin_body(&l->pk, id, idlen);
+	}
+	tl_str(l, "segs");
+	msgpack_pack_array(&l->pk, 1);
+	msgpack_pack_array(&l->pk, 2);
+	msgpack_pack_uint64(&l->pk, start);
+	msgpack_pack_uint64(&l->pk, end);
+}
+
+/* Append V to B as an unsigned LEB128 number; returns the new length. */
+static inline size_t tl_uleb(unsigned char *b, size_t len, uint64_t v)
+{
+	do {
+		b[len++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v != 0);
+	return len;
+}
+
+/* The sites table of an ev chunk. */
+static inline void tl_sites(struct tlog *l, const struct tl_site *sites,
+			    size_t nsites)
+{
+	msgpack_pack_array(&l->pk, nsites);
+	for (size_t i = 0; i < nsites; i++) {
+		if (sites[i].name == NULL) {
+			msgpack_pack_uint64(&l->pk, sites[i].addr);
+			continue;
+		}
+		msgpack_pack_map(&l->pk, 4);
+		tl_kv_str(l, "name", sites[i].name);
+		tl_kv_str(l, "file", "test.c");
+		tl_kv_u64(l, "line", 10 + i);
+		tl_kv_str(l, "kind", sites[i].kind ? sites[i].kind : "func");
+	}
+}
+
+/* The events of an ev chunk, as LEB128 pairs; returns a malloc'd buffer. */
+static inline unsigned char *tl_events(uint64_t t0, const struct tl_event *ev,
+				       size_t nev, size_t *len)
+{
+	unsigned char *b = malloc(20 * nev + 1);
+	uint64_t prev = t0;
+
+	*len = 0;
+	for (size_t i = 0; i < nev; i++) {
+		*len = tl_uleb(b, *len,
+			       (ev[i].t - prev) << 1 | (ev[i].what == 'X'));
+		*len = tl_uleb(b, *len, ev[i].site);
+		prev = ev[i].t;
+	}
+	return b;
+}
+
+static inline void tl_ev(struct tlog *l, int tid, uint64_t t0,
+			 const struct tl_site *sites, size_t nsites,
+			 const struct tl_event *ev, size_t nev)
+{
+	size_t len;
+	unsigned char *b = tl_events(t0, ev, nev, &len);
+
+	msgpack_pack_map(&l->pk, 6);
+	tl_kv_str(l, "t", "ev");
+	tl_kv_u64(l, "tid", (uint64_t)tid);
+	tl_kv_u64(l, "t0", t0);
+	tl_kv_u64(l, "n", nev);
+	tl_str(l, "sites");
+	tl_sites(l, sites, nsites);
+	tl_str(l, "ev");
+	msgpack_pack_bin(&l->pk, len);
+	msgpack_pack_bin_body(&l->pk, b, len);
+	free(b);
+}
+
+static inline void tl_write_bytes(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	CU_ASSERT_FATAL(f != NULL);
+	if (n > 0)
+		CU_ASSERT_FATAL(fwrite(p, 1, n, f) == n);
+	CU_ASSERT_FATAL(fclose(f) == 0);
+}
+
+static inline void tl_write(struct tlog *l, const char *path)
+{
+	tl_write_bytes(path, l->sb.data, l->sb.size);
+}
+
+/* A fresh temporary directory, removed by tl_rmdir. */
+static inline char *tl_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *d = malloc(4096);
+
+	snprintf(d, 4096, "%s/cprof-test-XXXXXX", base ? base : "/tmp");
+	/* Called before the tests run, where CUnit cannot assert yet. */
+	if (mkdtemp(d) == NULL) {
+		perror(d);
+		exit(99);
+	}
+	return d;
+}
+
+static inline void tl_rmdir(char *d)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", d);
+	free(d);
+}
+
+/* Capture stderr from tl_capture() to tl_captured(), which returns it. */
+static int tl_saved_fd = -1;
+static FILE *tl_capture_file;
+static char tl_capture_buf[65536];
+
+static inline void tl_capture(void)
+{
+	fflush(stderr);
+	tl_capture_file = tmpfile();
+	CU_ASSERT_FATAL(tl_capture_file != NULL);
+	tl_saved_fd = dup(2);
+	dup2(fileno(tl_capture_file), 2);
+}
+
+static inline const char *tl_captured(void)
+{
+	size_t n;
+
+	fflush(stderr);
+	dup2(tl_saved_fd, 2);
+	close(tl_saved_fd);
+	rewind(tl_capture_file);
+	n = fread(tl_capture_buf, 1, sizeof tl_capture_buf - 1,
+		  tl_capture_file);
+	tl_capture_buf[n] = '\0';
+	fclose(tl_capture_file);
+	return tl_capture_buf;
+}
+
+/* Run the registered suites; non-zero when any assertion failed. */
+static inline int tl_run(void)
+{
+	int failed;
+
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	failed = CU_basic_run_tests() != CUE_SUCCESS ||
+		 CU_get_number_of_failures() != 0;
+	CU_cleanup_registry();
+	return failed;
+}
+
+#endif /* CPROF_TESTLOG_H */
