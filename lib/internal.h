@@ -67,6 +67,8 @@ struct cprof__rec {
 
 #define CPROF__RING_SHIFT 15 /* 32768 events, 512 KiB a thread */
 #define CPROF__RING_CAP	  (UINT64_C(1) << CPROF__RING_SHIFT)
+/* Slots kept spare for events of signal handlers nested in record(). */
+#define CPROF__RING_SLACK 256
 
 enum cprof__thread_state {
 	CPROF__T_FREE = 0, /* drained, ring free for the next thread */
@@ -77,8 +79,10 @@ enum cprof__thread_state {
 
 struct cprof__thread {
 	/* Written by the owning thread only (head with release order). */
-	_Atomic uint64_t head;
-	uint64_t limit; /* head at which the owner takes the slow path */
+	_Atomic uint64_t head; /* events before it are complete */
+	uint64_t reserve;      /* next slot to claim; >= head */
+	uint64_t limit;	       /* reserve at which to take the slow path */
+	unsigned nest;	       /* record() calls in progress (signals) */
 	struct cprof__rec *ring;
 	uint64_t lost; /* events dropped while the ring was full */
 	int exit_rounds;
@@ -99,10 +103,10 @@ struct cprof__thread {
 
 /* The registry: a push-only list of every ring ever made. */
 extern _Atomic(struct cprof__thread *) cprof__threads;
-/* The ring a thread uses when profiling is off: it records nothing. */
-extern struct cprof__thread cprof__off_thread;
-/* Forget the calling thread's ring (after the thread is torn down). */
+/* The calling thread's ring. */
 void cprof__tls_set(struct cprof__thread *t);
+/* The calling thread records nothing from now on (it ended, or is ours). */
+void cprof__tls_disable(void);
 struct cprof__thread *cprof__tls_get(void);
 /* Wake the owner of T if it sleeps on its full ring; called by the writer. */
 void cprof__ring_drained(struct cprof__thread *t);
@@ -125,7 +129,7 @@ int cprof__start(const char *dir, unsigned flush_ms);
  * or _exit(), where the writer thread cannot be joined.
  */
 void cprof__stop(enum cprof__end_reason why, int sig, bool async);
-/* Called by the hot path for a thread with no ring yet. */
+/* Called by the hot path for a thread with no ring yet; NULL: drop. */
 struct cprof__thread *cprof__thread_attach(void);
 /* Wake the writer: a ring is half full or a thread ended. */
 void cprof__writer_kick(void);

@@ -3,10 +3,10 @@
  * through record() below.
  *
  * An event is one counter read and a 16-byte store into the calling
- * thread's ring, then a release store of the ring's head. No lock, no
- * system call, no allocation, no msgpack. The owner takes a slow path only
- * when its ring is half full (to wake the writer once) or full (to wait for
- * the writer, never forever), and on its very first event (to get a ring).
+ * thread's ring, then a release store of the ring's head (see store()). No
+ * lock, no system call, no allocation, no msgpack. The owner takes a slow path
+ * only when its ring is half full (to wake the writer once) or full (to wait
+ * for the writer, never forever), and on its very first event (to get a ring).
  */
 #include "config.h"
 
@@ -25,15 +25,18 @@
 static __thread struct cprof__thread *tls_thread
 	__attribute__((tls_model("initial-exec")));
 
-/*
- * A thread records into this ring while profiling is off. Its limit is 0,
- * so every event takes make_room(), which drops it.
- */
-struct cprof__thread cprof__off_thread;
+/* Set for a thread that must record nothing: profiling off, or exited. */
+static __thread bool tls_off __attribute__((tls_model("initial-exec")));
 
 CPROF__NOINSTR void cprof__tls_set(struct cprof__thread *t)
 {
 	tls_thread = t;
+}
+
+CPROF__NOINSTR void cprof__tls_disable(void)
+{
+	tls_thread = NULL;
+	tls_off = true;
 }
 
 CPROF__NOINSTR struct cprof__thread *cprof__tls_get(void)
@@ -48,48 +51,45 @@ static CPROF__NOINSTR long futex(_Atomic uint32_t *word, int op, uint32_t val,
 }
 
 /*
- * Called when head reached t->limit. Returns true when the event may be
- * stored, with t->limit moved on; false to drop it.
+ * Called when the next slot reached t->limit. Returns true when the event
+ * may be stored, with t->limit moved on; false to drop it.
  */
 static CPROF__NOINSTR __attribute__((noinline)) bool
-make_room(struct cprof__thread *t, uint64_t head)
+make_room(struct cprof__thread *t)
 {
 	const uint64_t half = CPROF__RING_CAP / 2;
+	const uint64_t full = CPROF__RING_CAP - CPROF__RING_SLACK;
+	uint64_t next = t->reserve;
 	/* Waiting longer than this means the writer is stuck: drop events. */
 	unsigned waited_ms = 0;
 
-	if (t == &cprof__off_thread)
-		return false;
 	for (;;) {
 		uint64_t tail =
 			atomic_load_explicit(&t->tail, memory_order_acquire);
-		uint64_t used = head - tail;
+		uint64_t used = next - tail;
 
 		if (!atomic_load_explicit(&cprof__rt.on,
 					  memory_order_relaxed) ||
 		    atomic_load_explicit(&cprof__rt.finished,
-					 memory_order_relaxed)) {
+					 memory_order_relaxed) ||
+		    waited_ms >= 2000) {
 			/*
-			 * Nobody will drain this ring any more: keep the
-			 * ring in place but count what is dropped.
+			 * Nobody will drain this ring any more, or the writer
+			 * is stuck: count what is dropped, stay on the slow
+			 * path.
 			 */
 			t->lost++;
-			t->limit = head; /* stay on the slow path */
+			t->limit = next;
 			return false;
 		}
 		if (used < half) {
 			t->limit = tail + half;
 			return true;
 		}
-		if (used < CPROF__RING_CAP) {
+		if (used < full) {
 			cprof__writer_kick();
-			t->limit = tail + CPROF__RING_CAP;
+			t->limit = tail + full;
 			return true;
-		}
-		if (waited_ms >= 2000) {
-			t->lost++;
-			t->limit = head;
-			return false;
 		}
 		/* Full: sleep until the writer drains it. */
 		uint32_t seen =
@@ -107,14 +107,51 @@ make_room(struct cprof__thread *t, uint64_t head)
 	}
 }
 
-static inline CPROF__NOINSTR __attribute__((always_inline)) void
-store(struct cprof__thread *t, uint64_t head, uintptr_t addr, uint64_t flags)
+/*
+ * Take the next slot of the ring in one instruction, so that a signal
+ * handler that records events on this thread cannot take the same slot:
+ * an interrupt falls between instructions. x86 has a fetch-and-add that
+ * needs no lock prefix for that; elsewhere a relaxed atomic does it (an
+ * LSE ldadd, or a load/store-exclusive loop that a signal restarts).
+ */
+static inline CPROF__NOINSTR __attribute__((always_inline)) uint64_t
+claim_slot(struct cprof__thread *t)
 {
-	struct cprof__rec *r = &t->ring[head & (CPROF__RING_CAP - 1)];
+#if defined(__x86_64__)
+	uint64_t slot = 1;
+
+	__asm__ __volatile__("xaddq %0, %1"
+			     : "+r"(slot), "+m"(t->reserve)
+			     :
+			     : "memory");
+	return slot;
+#else
+	return __atomic_fetch_add(&t->reserve, 1, __ATOMIC_RELAXED);
+#endif
+}
+
+/*
+ * Fill a slot and publish. The head the writer trusts is moved only by the
+ * outermost record() in progress on the thread (t->nest back to zero),
+ * when every slot claimed below it is filled; a signal handler's events
+ * nested inside are published with it. The signal fences keep the
+ * compiler from moving these stores across each other; the thread itself
+ * sees its own stores in order.
+ */
+static inline CPROF__NOINSTR __attribute__((always_inline)) void
+store(struct cprof__thread *t, uintptr_t addr, uint64_t flags)
+{
+	t->nest++;
+	atomic_signal_fence(memory_order_seq_cst);
+	uint64_t slot = claim_slot(t);
+	struct cprof__rec *r = &t->ring[slot & (CPROF__RING_CAP - 1)];
 
 	r->tick = cprof__ticks() | flags;
 	r->addr = addr;
-	atomic_store_explicit(&t->head, head + 1, memory_order_release);
+	atomic_signal_fence(memory_order_seq_cst);
+	if (--t->nest == 0)
+		atomic_store_explicit(&t->head, t->reserve,
+				      memory_order_release);
 }
 
 /* Everything that is not the common case, kept out of line. */
@@ -122,34 +159,30 @@ static CPROF__NOINSTR __attribute__((noinline)) void record_slow(uintptr_t addr,
 								 uint64_t flags)
 {
 	struct cprof__thread *t = tls_thread;
-	uint64_t head;
 
-	if (t == NULL)
-		t = cprof__thread_attach();
-	head = atomic_load_explicit(&t->head, memory_order_relaxed);
-	if (head < t->limit || make_room(t, head))
-		store(t, head, addr, flags);
+	if (t == NULL) {
+		if (tls_off || (t = cprof__thread_attach()) == NULL)
+			return;
+	}
+	if (t->reserve < t->limit || make_room(t))
+		store(t, addr, flags);
 }
 
 /*
  * The fast path touches no callee-saved register, so the hooks compile to
- * a leaf function with a tail call for the slow path.
+ * a leaf function with a tail call for the slow path. The limit check
+ * before the claim can race with a signal handler's events; the limit
+ * keeps CPROF__RING_SLACK slots spare for that.
  */
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
 record(uintptr_t addr, uint64_t flags)
 {
 	struct cprof__thread *t = tls_thread;
 
-	if (likely(t != NULL)) {
-		uint64_t head =
-			atomic_load_explicit(&t->head, memory_order_relaxed);
-
-		if (likely(head < t->limit)) {
-			store(t, head, addr, flags);
-			return;
-		}
-	}
-	record_slow(addr, flags);
+	if (likely(t != NULL) && likely(t->reserve < t->limit))
+		store(t, addr, flags);
+	else
+		record_slow(addr, flags);
 }
 
 /* Wakes a thread sleeping in make_room(); called by the writer. */

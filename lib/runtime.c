@@ -62,10 +62,10 @@ CPROF__NOINSTR struct cprof__thread *cprof__thread_attach(void)
 	struct cprof__thread *t;
 
 	if (!atomic_load(&initialized))
-		return &cprof__off_thread; /* before our constructor: retry */
+		return NULL; /* before our constructor: retry next time */
 	if (!atomic_load(&cprof__rt.on) || atomic_load(&cprof__rt.finished)) {
-		cprof__tls_set(&cprof__off_thread);
-		return &cprof__off_thread;
+		cprof__tls_disable();
+		return NULL;
 	}
 	for (t = atomic_load(&cprof__threads); t; t = t->next) {
 		int expect = CPROF__T_FREE;
@@ -81,8 +81,8 @@ CPROF__NOINSTR struct cprof__thread *cprof__thread_attach(void)
 	if (!t || !t->ring) {
 		cprof__warn("cannot map a thread buffer", NULL, ENOMEM,
 			    "this thread is not profiled");
-		cprof__tls_set(&cprof__off_thread);
-		return &cprof__off_thread;
+		cprof__tls_disable();
+		return NULL;
 	}
 	atomic_store(&t->state, CPROF__T_CLAIMED);
 	t->next = atomic_load(&cprof__threads);
@@ -91,6 +91,8 @@ CPROF__NOINSTR struct cprof__thread *cprof__thread_attach(void)
 claimed:
 	atomic_store_explicit(&t->head, 0, memory_order_relaxed);
 	atomic_store_explicit(&t->tail, 0, memory_order_relaxed);
+	t->reserve = 0;
+	t->nest = 0;
 	t->limit = CPROF__RING_CAP / 2;
 	t->lost = 0;
 	t->exit_rounds = 0;
@@ -134,7 +136,7 @@ static CPROF__NOINSTR void thread_detach(void *arg)
 	if (sigaltstack(NULL, &cur) == 0 && cur.ss_sp == (char *)t + sizeof(*t))
 		sigaltstack(&ss, NULL);
 	t->end_tick = cprof__ticks() & CPROF__TICK_MASK;
-	cprof__tls_set(&cprof__off_thread);
+	cprof__tls_disable();
 	atomic_store_explicit(&t->state, CPROF__T_DEAD, memory_order_release);
 	cprof__writer_kick();
 }
@@ -260,8 +262,10 @@ static CPROF__NOINSTR void after_fork_child(void)
 		if (t != me)
 			atomic_store(&t->state, CPROF__T_FREE);
 	}
-	if (me && me != &cprof__off_thread) {
+	if (me) {
 		me->limit = atomic_load(&me->head) + CPROF__RING_CAP / 2;
+		me->reserve = atomic_load(&me->head);
+		me->nest = 0;
 		me->tid = (pid_t)syscall(SYS_gettid);
 		me->start_tick = cprof__ticks() & CPROF__TICK_MASK;
 	}
@@ -468,6 +472,34 @@ CPROF_EXTERN CPROF__NOINSTR int execle(const char *path, const char *arg, ...)
 
 	COLLECT_ARGS(arg, ap, argv, envp = va_arg(ap, char **));
 	return execve(path, argv, envp);
+}
+
+/*
+ * dlclose: the events recorded so far may hold addresses in the object
+ * about to go, and a later dlopen may reuse them. Write them out (after a
+ * map that still has the object) before it is unloaded. dlopen needs no
+ * wrapper, and must not have one: glibc finds the caller's search path from
+ * its return address. The writer writes a new map before the events of
+ * its next drain.
+ */
+typedef int (*dlclose_fn)(void *);
+
+CPROF_EXTERN CPROF__NOINSTR int dlclose(void *handle)
+{
+	static dlclose_fn real;
+
+	if (!real)
+		real = (dlclose_fn)dlsym(RTLD_NEXT, "dlclose");
+	if (started && !atomic_load(&cprof__rt.finished) &&
+	    cprof__log_is_ours()) {
+		cprof__wlock();
+		if (atomic_load(&cprof__rt.on)) {
+			cprof__drain_all(false);
+			cprof__log_flush();
+		}
+		cprof__wunlock();
+	}
+	return real(handle);
 }
 
 /* The public API off the hot path. */
