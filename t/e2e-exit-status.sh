@@ -1,0 +1,65 @@
+#!/bin/sh
+# e2e-exit-status.sh - `cprof stat` and `cprof record` pass the program's
+# stdin, stdout, stderr, arguments and exit status through untouched:
+# binary data byte for byte, options after the program's name belong to
+# the program, and cprof exits with the program's status.
+. "${TOP_SRCDIR:-$(dirname "$0")/..}/t/lib.sh"
+need_cli
+need_prog passthru
+
+# Input with NUL bytes, no final newline and more than a pipe buffer.
+{
+	head -c 200000 /dev/urandom
+	printf 'line\0with nul\nno newline at the end'
+} >input.bin
+printf 'passthru: a line on stderr\n' >want.err
+
+for st in 0 1 3 42 255; do
+	cat input.bin >want.out
+	printf 'arg: a\narg: b c\narg: --help\narg: -o\narg: x\n' >>want.out
+	run_in st$st input.bin "$CPROF" stat -o st$st.table -- \
+		"$PROGS/passthru" $st a 'b c' --help -o x
+	expect_status "passthru $st under cprof stat" $st st$st.err
+	cmp -s want.out st$st.out || fail "stdout of passthru $st differs from its input" st$st.err
+	cmp -s want.err st$st.err ||
+		fail "stderr of passthru $st: expected only the program's line (the table went to -o)" st$st.err
+	expect_grep "table of passthru $st in the -o file" '^copy ' st$st.table
+done
+
+# Without "--", the first operand ends cprof's options: everything after
+# it, options included, is the program's. The table then goes to stderr.
+cat input.bin >want.out
+printf 'arg: --format\narg: json\narg: -o\narg: file\n' >>want.out
+run_in noddash input.bin "$CPROF" stat "$PROGS/passthru" 5 --format json -o file
+expect_status "options after the program" 5 noddash.err
+cmp -s want.out noddash.out || fail "stdout with options after the program differs" noddash.err
+[ ! -e file ] || fail "cprof took the program's '-o file' for its own"
+expect_grep "the program's stderr line is kept" '^passthru: a line on stderr$' noddash.err
+expect_grep "the table follows on stderr" '^Function +Self' noddash.err
+
+# Through a pipe: the program writes to it directly.
+"$CPROF" stat -o pipe.table -- "$PROGS/passthru" 0 <input.bin 2>pipe.err | cat >pipe.out
+cat input.bin >want.out
+cmp -s want.out pipe.out || fail "stdout through a pipe differs" pipe.err
+
+# `cprof record` follows the same rules, and its run can be reported.
+cat input.bin >want.out
+printf 'arg: z\n' >>want.out
+run_in rec input.bin "$CPROF" record -o run.cprof -- "$PROGS/passthru" 7 z
+expect_status "passthru 7 under cprof record" 7 rec.err
+cmp -s want.out rec.out || fail "stdout under cprof record differs" rec.err
+cmp -s want.err rec.err || fail "stderr under cprof record: expected only the program's line" rec.err
+[ -d run.cprof ] || fail "cprof record -o run.cprof made no run directory"
+run report "$CPROF" report run.cprof
+expect_status "cprof report of the recorded run" 0 report.err
+expect_grep "report names copy" '^copy ' report.out
+expect_grep "report names show_arg" '^show_arg ' report.out
+
+# The default run is cprof.data in the working directory, as perf.data.
+run_in defrec input.bin "$CPROF" record -- "$PROGS/passthru" 0
+expect_status "cprof record without -o" 0 defrec.err
+[ -d cprof.data ] || fail "cprof record without -o made no cprof.data"
+run defrep "$CPROF" report
+expect_status "cprof report without a run" 0 defrep.err
+expect_grep "report of cprof.data names copy" '^copy ' defrep.out
+exit 0

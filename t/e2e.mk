@@ -1,0 +1,100 @@
+# t/e2e.mk - end-to-end tests: small programs with a known profile
+# (t/progs/), built with -finstrument-functions or linked with libcprof
+# for the manual markers, and the shell scripts that run them under the
+# cprof tool and check its output (t/e2e-*.sh, helpers in t/lib.sh).
+# The programs keep the warning and sanitizer flags of the build; a
+# script that needs a program built its own way (shared libraries, a PIE
+# and a fixed-address executable) builds it with $(CC).
+
+# Flags of the instrumented programs.
+E2E_INSTR_CFLAGS = $(AM_CFLAGS) -finstrument-functions -g -O1
+E2E_INSTR_CXXFLAGS = $(AM_CXXFLAGS) -finstrument-functions -g -O1
+
+check_PROGRAMS += \
+	t/progs/calls \
+	t/progs/passthru \
+	t/progs/threads \
+	t/progs/fork \
+	t/progs/crash \
+	t/progs/cxx \
+	t/progs/sighandler \
+	t/progs/markers \
+	t/progs/markers-cxx
+
+# The example program of `make demo` (see Makefile.am).
+noinst_PROGRAMS = t/progs/demo
+
+t_progs_calls_SOURCES = t/progs/calls.c t/progs/progs.h
+t_progs_calls_CFLAGS = $(E2E_INSTR_CFLAGS)
+
+t_progs_passthru_SOURCES = t/progs/passthru.c t/progs/progs.h
+t_progs_passthru_CFLAGS = $(E2E_INSTR_CFLAGS)
+
+t_progs_threads_SOURCES = t/progs/threads.c t/progs/progs.h
+t_progs_threads_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_threads_LDFLAGS = $(AM_LDFLAGS) -pthread
+
+t_progs_fork_SOURCES = t/progs/fork.c t/progs/progs.h
+t_progs_fork_CFLAGS = $(E2E_INSTR_CFLAGS)
+
+t_progs_crash_SOURCES = t/progs/crash.c t/progs/progs.h
+t_progs_crash_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_crash_LDFLAGS = $(AM_LDFLAGS) -pthread
+
+t_progs_cxx_SOURCES = t/progs/cxx.cc t/progs/progs.h
+t_progs_cxx_CXXFLAGS = $(E2E_INSTR_CXXFLAGS)
+
+t_progs_sighandler_SOURCES = t/progs/sighandler.c t/progs/progs.h
+t_progs_sighandler_CFLAGS = $(E2E_INSTR_CFLAGS)
+
+t_progs_demo_SOURCES = t/progs/demo.c t/progs/progs.h
+t_progs_demo_CFLAGS = $(E2E_INSTR_CFLAGS)
+
+# Manual markers: linked with libcprof, not instrumented. -no-install
+# links the program itself rather than a libtool wrapper script, so that
+# cprof runs the program and not a shell.
+t_progs_markers_SOURCES = t/progs/markers.c t/progs/progs.h
+t_progs_markers_LDADD = lib/libcprof.la
+t_progs_markers_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+t_progs_markers_cxx_SOURCES = t/progs/markers-cxx.cc t/progs/progs.h
+t_progs_markers_cxx_LDADD = lib/libcprof.la
+t_progs_markers_cxx_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+# What the scripts build themselves.
+EXTRA_DIST += \
+	t/progs/shlib-main.c \
+	t/progs/shlib-lib.c \
+	t/progs/shlib-strip.c \
+	t/progs/shlib-dl.c \
+	t/progs/dlreload.c \
+	t/progs/dlplugin.c
+
+# The scripts find the compiler for the programs they build, and know
+# when the build uses sanitizers.
+AM_TESTS_ENVIRONMENT += CC='$(CC)'; export CC;
+if SANITIZE
+AM_TESTS_ENVIRONMENT += SANITIZE=yes; export SANITIZE;
+endif
+
+E2E_TESTS = \
+	t/e2e-calls.sh \
+	t/e2e-exit-status.sh \
+	t/e2e-report.sh \
+	t/e2e-report-memory.sh \
+	t/e2e-threads.sh \
+	t/e2e-fork.sh \
+	t/e2e-sigkill.sh \
+	t/e2e-crash.sh \
+	t/e2e-record-signal.sh \
+	t/e2e-sighandler.sh \
+	t/e2e-unwritable.sh \
+	t/e2e-cxx.sh \
+	t/e2e-shlib.sh \
+	t/e2e-dlclose.sh \
+	t/e2e-markers.sh \
+	t/e2e-bad-logs.sh \
+	t/e2e-cli-errors.sh \
+	t/e2e-demo.sh
+TESTS += $(E2E_TESTS)
+EXTRA_DIST += $(E2E_TESTS)

@@ -1,0 +1,269 @@
+# t/lib.sh - helpers for the end-to-end tests, sourced by each t/e2e-*.sh.
+#
+# A test runs in a temporary directory of its own, removed when it exits,
+# so that a run left behind (cprof.data) never leaks into the next test.
+# It finds the tool, the runtime and the test programs through the
+# variables the harness exports (t/local.mk, t/e2e.mk); run by hand from
+# the build tree, it guesses them. Exit statuses follow automake: 0 pass,
+# 1 fail, 77 skip (the reason on stdout), 99 a broken test setup.
+#
+# Assertions print what was expected and what came, and the files that
+# explain it (the tool's stderr, the table), so that a failure can be read
+# from the test's .log alone. Variables of these helpers start with "_",
+# so they never clobber a test's own; $status is the one they share.
+
+set -u
+
+test_name=$(basename "$0" .sh)
+
+TOP_BUILDDIR=${TOP_BUILDDIR:-$(pwd)}
+TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+CPROF=${CPROF:-$TOP_BUILDDIR/cli/cprof}
+CPROF_LIBRARY=${CPROF_LIBRARY:-$TOP_BUILDDIR/lib/.libs/libcprof.so}
+CC=${CC:-cc}
+CXX=${CXX:-c++}
+SANITIZE=${SANITIZE:-no}
+export CPROF CPROF_LIBRARY
+PROGS=$TOP_BUILDDIR/t/progs
+SRCPROGS=$TOP_SRCDIR/t/progs
+
+# The tool's own environment must not leak a profiler into what it runs.
+unset CPROF_DIR CPROF_FLUSH_MS LD_PRELOAD
+
+# A sanitizer's own handlers would report a crash and exit 1 instead of
+# letting the program die by its signal, which is what the crash tests
+# look at; leaks in a program killed on purpose are not ours to report.
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0
+export ASAN_OPTIONS
+
+skip() {
+	echo "SKIP: $test_name: $*"
+	exit 77
+}
+
+hard_error() {
+	echo "ERROR: $test_name: $*" >&2
+	exit 99
+}
+
+# fail MESSAGE [FILE...]: report a failed expectation with the files that
+# show what happened, then end the test.
+fail() {
+	_msg=$1
+	shift
+	echo "FAIL: $test_name: $_msg" >&2
+	for _f in "$@"; do
+		[ -f "$_f" ] || continue
+		echo "--- $_f:" >&2
+		head -c 6000 "$_f" | sed 's/^/    /' >&2
+	done
+	exit 1
+}
+
+# expect_eq WHAT EXPECTED GOT [FILE...]
+expect_eq() {
+	_what=$1 _want=$2 _got=$3
+	shift 3
+	[ "$_want" = "$_got" ] ||
+		fail "$_what: expected '$_want', got '$_got'" "$@"
+}
+
+# expect_status WHAT EXPECTED [FILE...]: the status of the last run_*.
+expect_status() {
+	_what=$1 _want=$2
+	shift 2
+	[ "$status" = "$_want" ] ||
+		fail "$_what: expected exit status $_want, got $status" "$@"
+}
+
+# expect_grep WHAT PATTERN FILE: an extended regexp must match a line.
+expect_grep() {
+	grep -E -q -- "$2" "$3" ||
+		fail "$1: no line matches /$2/ in $3" "$3"
+}
+
+# expect_no_grep WHAT PATTERN FILE
+expect_no_grep() {
+	! grep -E -q -- "$2" "$3" ||
+		fail "$1: a line matches /$2/ in $3" "$3"
+}
+
+# expect_lines WHAT N FILE: FILE has exactly N lines.
+expect_lines() {
+	_n=$(wc -l <"$3" | tr -d ' ')
+	[ "$_n" = "$2" ] ||
+		fail "$1: expected $2 line(s) in $3, got $_n" "$3"
+}
+
+need_cli() {
+	[ -x "$CPROF" ] || skip "the cprof tool is not built ($CPROF)"
+	[ -f "$CPROF_LIBRARY" ] || skip "the runtime is not built ($CPROF_LIBRARY)"
+}
+
+need_prog() {
+	for _p in "$@"; do
+		[ -x "$PROGS/$_p" ] || skip "test program t/progs/$_p is not built"
+	done
+}
+
+# Python only parses the tool's JSON; Debian's own python3 comes first.
+PYTHON=
+for _p in /usr/bin/python3 python3; do
+	if command -v "$_p" >/dev/null 2>&1 &&
+		"$_p" -c 'import json' >/dev/null 2>&1; then
+		PYTHON=$_p
+		break
+	fi
+done
+
+need_python() {
+	[ -n "$PYTHON" ] || skip "python3 is needed to read the JSON output"
+}
+
+# A temporary directory for the test, which also becomes its working
+# directory; KEEP=1 in the environment keeps it for a post-mortem.
+T=$(mktemp -d "${TMPDIR:-/tmp}/cprof-$test_name.XXXXXX") ||
+	hard_error "cannot make a temporary directory"
+if [ "${KEEP:-0}" = 1 ]; then
+	trap 'echo "$test_name: kept $T" >&2' EXIT
+else
+	trap 'cd / && rm -rf "$T"' EXIT
+fi
+trap 'exit 99' HUP INT TERM
+cd "$T" || hard_error "cannot enter $T"
+
+# A command that hangs fails its test after E2E_TIMEOUT seconds rather
+# than stopping the whole suite.
+E2E_TIMEOUT=${E2E_TIMEOUT:-300}
+if command -v timeout >/dev/null 2>&1; then
+	_timeout="timeout -k 10 $E2E_TIMEOUT"
+else
+	_timeout=
+fi
+
+# run NAME CMD...: run CMD with stdin from /dev/null, stdout in NAME.out,
+# stderr in NAME.err and its exit status in $status. A crash of the tool
+# shows as a status above 128 that expect_status rejects.
+run() {
+	_name=$1
+	shift
+	status=0
+	$_timeout "$@" </dev/null >"$_name.out" 2>"$_name.err" || status=$?
+	ran_ok "$_name" "$1"
+}
+
+# run_in NAME INPUT CMD...: as run, with INPUT as stdin.
+run_in() {
+	_name=$1 _input=$2
+	shift 2
+	status=0
+	$_timeout "$@" <"$_input" >"$_name.out" 2>"$_name.err" || status=$?
+	ran_ok "$_name" "$1"
+}
+
+# ran_ok NAME CMD: the run did not hang and no sanitizer complained.
+ran_ok() {
+	if [ -n "$_timeout" ] && [ "$status" = 124 ]; then
+		fail "$2 did not finish within $E2E_TIMEOUT s (stuck?)" "$1.err"
+	fi
+	no_sanitizer_report "$1.err"
+}
+
+# In the sanitizer build, a report from the tool or the runtime is a bug
+# even when the exit status happens to be the expected one.
+no_sanitizer_report() {
+	if grep -E -q 'AddressSanitizer|UndefinedBehaviorSanitizer|LeakSanitizer|runtime error:' "$1"; then
+		fail "a sanitizer reported an error" "$1"
+	fi
+}
+
+# stat_json NAME PROG ARGS...: run PROG under `cprof stat --format json`
+# with the JSON in NAME.json, the program's stdout and stderr in NAME.out
+# and NAME.err.
+stat_json() {
+	_sname=$1
+	shift
+	run "$_sname" "$CPROF" stat --format json -o "$_sname.json" -- "$@"
+	[ -s "$_sname.json" ] ||
+		fail "$_sname: cprof stat wrote no JSON (exit status $status)" "$_sname.err"
+}
+
+# j FILE EXPR: evaluate a Python expression over the JSON document in FILE
+# and print the result. In EXPR, `j` is the document and these help:
+#   rows(name)     every row of "functions" with that name
+#   calls(name)    the calls of the function (summed over its rows; 0 if none)
+#   self(name), total(name)   its self_ns and total_ns, summed likewise
+#   names()        the function names in the order of the table
+#   tfuncs(th)     a thread's functions as {name: calls} (with --threads)
+#   pids(name)     the pids whose threads called the function (--threads)
+#   ppids(pids)    the parent pids of those processes
+# Booleans print as true/false; lists, tuples and dicts as JSON.
+j() {
+	"$PYTHON" - "$1" "$2" <<'EOF'
+import json, re, sys
+
+with open(sys.argv[1]) as f:
+    j = json.load(f)
+
+def rows(name, funcs=None):
+    return [r for r in (j["functions"] if funcs is None else funcs)
+            if r["name"] == name]
+
+def calls(name, funcs=None):
+    return sum(r["calls"] for r in rows(name, funcs))
+
+def self(name, funcs=None):
+    return sum(r["self_ns"] for r in rows(name, funcs))
+
+def total(name, funcs=None):
+    return sum(r["total_ns"] for r in rows(name, funcs))
+
+def names(funcs=None):
+    return [r["name"] for r in (j["functions"] if funcs is None else funcs)]
+
+def tfuncs(th):
+    return {r["name"]: r["calls"] for r in th.get("functions", [])}
+
+def pids(name):
+    return sorted(set(t["pid"] for t in j["threads"] if name in tfuncs(t)))
+
+def ppids(pidlist):
+    return sorted(set(p["ppid"] for p in j["processes"] if p["pid"] in pidlist))
+
+v = eval(sys.argv[2])
+if v is True or v is False:
+    print("true" if v else "false")
+elif isinstance(v, (list, tuple, dict)):
+    print(json.dumps(v, sort_keys=True))
+else:
+    print(v)
+EOF
+}
+
+# jcheck WHAT FILE EXPR: EXPR must be true over the JSON in FILE.
+jcheck() {
+	_got=$(j "$2" "$3") || fail "$1: cannot evaluate $3 over $2" "$2"
+	[ "$_got" = true ] || fail "$1: expected $3 to hold over $2" "$2"
+}
+
+# jeq WHAT FILE EXPR EXPECTED: EXPR over the JSON in FILE prints EXPECTED.
+jeq() {
+	_got=$(j "$2" "$3") || fail "$1: cannot evaluate $3 over $2" "$2"
+	[ "$_got" = "$4" ] || fail "$1: expected $3 = $4, got $_got" "$2"
+}
+
+# Wall-clock nanoseconds, to bound the times the tool reports.
+now_ns() {
+	date +%s%N
+}
+
+# The LD_PRELOAD value to run a program under the runtime without the tool:
+# a sanitizer-built runtime needs the sanitizer's runtime first.
+preload_value() {
+	_asan=$(ldd "$CPROF_LIBRARY" 2>/dev/null | sed -n 's/^[[:space:]]*libasan[^ ]* => \([^ ]*\) .*/\1/p' | head -n 1)
+	if [ -n "$_asan" ]; then
+		echo "$_asan:$CPROF_LIBRARY"
+	else
+		echo "$CPROF_LIBRARY"
+	fi
+}
