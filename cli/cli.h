@@ -17,9 +17,11 @@
 /* util.c: diagnostics, allocation. */
 extern const char *cp_progname;
 /* Print "cprof: MSG: strerror(errno)" and exit 1. */
-void fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void fatal(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
 /* Print "cprof: MSG" and exit 1. */
-void fatalx(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void fatalx(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
 /* Print "cprof: MSG" and exit with STATUS. */
 void fatalx_status(int status, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
@@ -229,7 +231,7 @@ struct cp_func {
 	const char *name;   /* demangled symbol, marker name or obj+0xoff */
 	const char *object; /* basename of the ELF object, NULL for markers */
 	const char *file;   /* source file, NULL when unknown */
-	int line;           /* 0 when unknown */
+	int line;	    /* 0 when unknown */
 	struct cp_stats st;
 };
 
@@ -251,10 +253,10 @@ struct cp_thread {
 struct cp_process {
 	int pid, ppid;
 	const char *exe;
-	const char *log; /* the log file it was read from */
+	const char *log;	   /* the log file it was read from */
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC */
-	int finished;              /* has an end record */
-	const char *end_reason;    /* "exit", "signal", "exec", NULL */
+	int finished;		   /* has an end record */
+	const char *end_reason;	   /* "exit", "signal", "exec", NULL */
 	int signal;
 	uint64_t events;
 	uint64_t lost;

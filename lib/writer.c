@@ -70,6 +70,7 @@ static inline CPROF__NOINSTR size_t put_uleb(unsigned char *buf, size_t len,
 static _Atomic pid_t wlock_owner;
 static _Atomic uint32_t writer_work;
 static _Atomic int writer_stop;
+static _Atomic uint32_t writer_ready; /* futex word: the thread is up */
 static pthread_t writer_thread;
 static bool writer_running;
 
@@ -105,6 +106,7 @@ CPROF__NOINSTR void cprof__warn(const char *msg, const char *arg, int err,
 		    : err == EDQUOT  ? "Disk quota exceeded"
 		    : err == ENOTDIR ? "Not a directory"
 		    : err == ENOMEM  ? "Cannot allocate memory"
+		    : err == EFBIG   ? "File too large"
 				     : "I/O error";
 	}
 	const char *parts[] = {
@@ -574,6 +576,8 @@ static CPROF__NOINSTR void *writer_main(void *arg)
 
 	(void)arg;
 	cprof__tls_disable();
+	atomic_store(&writer_ready, 1);
+	syscall(SYS_futex, &writer_ready, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 	while (!atomic_load(&writer_stop)) {
 		uint32_t seen = atomic_load(&writer_work);
 		struct timespec ts = {(time_t)(interval / 1000000000u),
@@ -608,12 +612,21 @@ CPROF__NOINSTR int cprof__writer_start(void)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	atomic_store(&writer_stop, 0);
+	atomic_store(&writer_ready, 0);
 	err = pthread_create(&writer_thread, NULL, writer_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err)
 		return -err;
 	pthread_setname_np(writer_thread, "cprof-writer");
 	writer_running = true;
+	/*
+	 * Return only once the thread runs its own code: a fork() while the
+	 * C library (or a sanitizer's allocator) is still setting the thread
+	 * up could copy a lock held by it into the child.
+	 */
+	while (!atomic_load(&writer_ready))
+		syscall(SYS_futex, &writer_ready, FUTEX_WAIT_PRIVATE, 0, NULL,
+			NULL, 0);
 	return 0;
 }
 

@@ -7,13 +7,6 @@
 need_cli
 need_prog fork
 need_python
-# With GCC's ASan, a fork() soon after start can leave the child stuck in
-# the allocator (its lock taken in the parent by the runtime's writer
-# thread, still starting, when the program forked): not what this test
-# is about, and a hang in CI.
-[ "$SANITIZE" != yes ] ||
-	skip "fork() right after start can deadlock in ASan's allocator (the runtime's writer thread may still be starting)"
-
 # fork: parent and child each call their own function.
 run fork "$CPROF" stat --threads --format json -o fork.json -- "$PROGS/fork" fork
 expect_status "fork under cprof stat" 0 fork.err

@@ -24,12 +24,26 @@
 static char run_dir[256];
 static struct cp_profile prof;
 
+/* Remove the last case's run; a case that failed an assertion leaves it. */
+static void remove_run(void)
+{
+	char cmd[300];
+
+	if (!run_dir[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", run_dir);
+	if (system(cmd) != 0)
+		CU_FAIL("cannot remove the run directory");
+	run_dir[0] = '\0';
+}
+
 /* Run SCENARIO in a child recording into a fresh run_dir; load the run. */
 static int run_case(void (*scenario)(void))
 {
 	int status;
 	pid_t pid;
 
+	remove_run();
 	cp_profile_free(&prof);
 	memset(&prof, 0, sizeof(prof));
 	snprintf(run_dir, sizeof(run_dir), "/tmp/cprof-test-XXXXXX");
@@ -46,15 +60,6 @@ static int run_case(void (*scenario)(void))
 	    WEXITSTATUS(status) != 0)
 		return -1;
 	return cp_profile_load(&prof, run_dir);
-}
-
-static void remove_run(void)
-{
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", run_dir);
-	if (system(cmd) != 0)
-		CU_FAIL("cannot remove the run directory");
 }
 
 static const struct cp_func *func(const char *name)
