@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/types.h>
 
 #include "cprof.h"
@@ -93,6 +94,15 @@ struct cprof__thread {
 	_Atomic uint32_t waiting; /* the owner sleeps on `drained` */
 	bool announced;		  /* its thread chunk is in the log */
 
+	/* perf_event counters of the thread (counters.c); -1 when none. */
+	int cfd[8];	 /* the group, leader first */
+	uint64_t cid[8]; /* their perf ids, to match group reads */
+	void *cmap;	 /* the leader's mmap: page + sample ring */
+	size_t cmap_len;
+	uint64_t clast[8]; /* values at the previous sample (writer) */
+	uint64_t *cvals;   /* exact mode: values, CPROF__RING_CAP rows */
+	uint64_t clost, cthrottled;
+
 	/* Set when the thread takes the ring. */
 	_Atomic int state;
 	pid_t tid;
@@ -131,6 +141,9 @@ int cprof__start(const char *dir, unsigned flush_ms);
 void cprof__stop(enum cprof__end_reason why, int sig, bool async);
 /* Called by the hot path for a thread with no ring yet; NULL: drop. */
 struct cprof__thread *cprof__thread_attach(void);
+/* pthread_create of the C library, past our wrapper. */
+int cprof__real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
+			       void *(*fn)(void *), void *arg);
 /* Wake the writer: a ring is half full or a thread ended. */
 void cprof__writer_kick(void);
 
@@ -163,6 +176,49 @@ void cprof__warn(const char *msg, const char *arg, int err, const char *tail);
 int cprof__log_fd(void);
 /* False in a vfork() child, which shares the parent's memory and log. */
 bool cprof__log_is_ours(void);
+
+struct msgpack_packer;
+
+/* counters.c: perf_event counters per thread (format: doc/log-format.md). */
+#define CPROF__MAX_EVENTS 8
+
+struct cprof__counters {
+	int nev;	/* 0: no counters */
+	bool exact;	/* read at every marker event, no sampling */
+	bool callchain; /* samples carry user callchains */
+	uint64_t period, freq;
+	struct cprof__event {
+		char name[64];
+		uint32_t type;
+		uint64_t config, config1, config2;
+		unsigned flags; /* bit 0 excl. user, 1 kernel, 2 hv; 4-5 precise
+				 */
+	} ev[CPROF__MAX_EVENTS];
+};
+extern struct cprof__counters cprof__ctr;
+
+/* Parse CPROF_EVENTS, CPROF_SAMPLE, CPROF_EXACT, CPROF_CALLCHAIN. */
+int cprof__counters_config(void);
+/* Open the calling thread's counter group into T (the calling thread's). */
+void cprof__counters_open(struct cprof__thread *t);
+/* Close T's counters (writer: after the thread ended; fork child). */
+void cprof__counters_close(struct cprof__thread *t);
+/* Read the calling thread's group into VALS (exact mode, hot path). */
+void cprof__counters_read(struct cprof__thread *t, uint64_t *vals);
+/* Writer: encode T's pending samples, lost records and totals. */
+void cprof__counters_drain(struct cprof__thread *t, struct msgpack_packer *pk);
+/* Writer: the header's "events" value. */
+void cprof__counters_pack_header(struct msgpack_packer *pk);
+
+struct perf_event_mmap_page;
+/*
+ * Read a counter through its mmap page with the rdpmc protocol (sequence
+ * lock, index, width, offset), RDPMC reading hardware counter IDX. Returns
+ * false when the counter is not readable so (index 0, no cap_user_rdpmc):
+ * read(2) must be used then. Separate so tests can give a fake page.
+ */
+bool cprof__mmap_read(volatile struct perf_event_mmap_page *pc,
+		      uint64_t (*rdpmc)(unsigned idx), uint64_t *value);
 
 /* loadmap.c: the loaded objects, for symbolization. */
 struct msgpack_packer;

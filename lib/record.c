@@ -148,6 +148,10 @@ store(struct cprof__thread *t, uintptr_t addr, uint64_t flags)
 
 	r->tick = cprof__ticks() | flags;
 	r->addr = addr;
+	if (unlikely(cprof__ctr.exact) && t->cvals)
+		cprof__counters_read(t,
+				     &t->cvals[(slot & (CPROF__RING_CAP - 1)) *
+					       (unsigned)cprof__ctr.nev]);
 	atomic_signal_fence(memory_order_seq_cst);
 	if (--t->nest == 0)
 		atomic_store_explicit(&t->head, t->reserve,

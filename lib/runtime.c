@@ -100,6 +100,12 @@ claimed:
 	t->tid = (pid_t)syscall(SYS_gettid);
 	t->start_tick = cprof__ticks() & CPROF__TICK_MASK;
 	t->end_tick = 0;
+	cprof__counters_open(t);
+	if (cprof__ctr.exact && cprof__ctr.nev && !t->cvals)
+		t->cvals = map_pages(CPROF__RING_CAP * (size_t)cprof__ctr.nev *
+				     sizeof(uint64_t));
+	if (cprof__ctr.exact && !t->cvals)
+		cprof__counters_close(t); /* no room for values: no counts */
 
 	/*
 	 * A stack overflow raises SIGSEGV with no stack left to run our
@@ -256,6 +262,8 @@ static CPROF__NOINSTR void after_fork_child(void)
 	for (t = atomic_load(&cprof__threads); t; t = t->next) {
 		uint64_t head = atomic_load(&t->head);
 
+		/* The counters are the parent's threads', not ours. */
+		cprof__counters_close(t);
 		atomic_store(&t->tail, head);
 		t->lost = 0;
 		t->announced = false;
@@ -268,6 +276,7 @@ static CPROF__NOINSTR void after_fork_child(void)
 		me->nest = 0;
 		me->tid = (pid_t)syscall(SYS_gettid);
 		me->start_tick = cprof__ticks() & CPROF__TICK_MASK;
+		cprof__counters_open(me);
 	}
 	cprof__log_drop();
 	if (!atomic_load(&cprof__rt.on))
@@ -296,6 +305,7 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	cprof__rt.flush_ms = flush_ms ? flush_ms : 100;
 	if (pthread_key_create(&thread_key, thread_detach) != 0)
 		return -EAGAIN;
+	cprof__counters_config();
 	err = cprof__log_open(dir);
 	if (err) {
 		cprof__warn("cannot create a log in", dir, -err,
@@ -312,6 +322,14 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 		return err;
 	}
 	started = true;
+	atomic_store(&initialized, 1);
+	/*
+	 * With counters, every thread is counted from its start, whether it
+	 * ever reaches a marker or not: this one now, the others from the
+	 * pthread_create() wrapper.
+	 */
+	if (cprof__ctr.nev)
+		cprof__thread_attach();
 	if (!hooks_installed) {
 		pthread_atfork(before_fork, after_fork_parent,
 			       after_fork_child);
@@ -500,6 +518,62 @@ CPROF_EXTERN CPROF__NOINSTR int dlclose(void *handle)
 		cprof__wunlock();
 	}
 	return real(handle);
+}
+
+/*
+ * pthread_create: with counters on, a new thread opens its counter group
+ * before it runs the program's start routine, so threads that never reach
+ * a marker are counted (and sampled) too.
+ */
+typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *,
+				 void *(*)(void *), void *);
+
+struct start {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+static CPROF__NOINSTR void *start_counted(void *p)
+{
+	struct start st = *(struct start *)p;
+
+	free(p);
+	if (!cprof__tls_get())
+		cprof__thread_attach();
+	return st.fn(st.arg);
+}
+
+CPROF__NOINSTR int cprof__real_pthread_create(pthread_t *th,
+					      const pthread_attr_t *attr,
+					      void *(*fn)(void *), void *arg)
+{
+	static pthread_create_fn real;
+
+	if (!real)
+		real = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+	if (!real)
+		return EAGAIN;
+	return real(th, attr, fn, arg);
+}
+
+CPROF_EXTERN CPROF__NOINSTR int pthread_create(pthread_t *th,
+					       const pthread_attr_t *attr,
+					       void *(*fn)(void *), void *arg)
+{
+	struct start *st;
+	int err;
+
+	if (!started || !cprof__ctr.nev || atomic_load(&cprof__rt.finished))
+		return cprof__real_pthread_create(th, attr, fn, arg);
+	st = malloc(sizeof(*st));
+	if (!st)
+		return cprof__real_pthread_create(th, attr, fn, arg);
+	st->fn = fn;
+	st->arg = arg;
+	err = cprof__real_pthread_create(th, attr, start_counted, st);
+	if (err)
+		free(st);
+	return err;
 }
 
 /* The public API off the hot path. */

@@ -22,6 +22,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -53,6 +55,8 @@ static struct {
 	uint16_t ev_site[CHUNK_MAX];
 	/* Two LEB128 numbers an event: at most 10 + 3 bytes. */
 	unsigned char bytes[CHUNK_MAX * 13];
+	/* Exact mode: one zigzag LEB128 number per event and counter. */
+	unsigned char cbytes[CHUNK_MAX * CPROF__MAX_EVENTS * 10];
 } enc;
 
 /* Append V to BUF at LEN as unsigned LEB128; returns the new length. */
@@ -68,7 +72,7 @@ static inline CPROF__NOINSTR size_t put_uleb(unsigned char *buf, size_t len,
 }
 
 static _Atomic pid_t wlock_owner;
-static _Atomic uint32_t writer_work;
+static int kick_fd = -1; /* eventfd: wakes the writer */
 static _Atomic int writer_stop;
 static _Atomic uint32_t writer_ready; /* futex word: the thread is up */
 static pthread_t writer_thread;
@@ -99,15 +103,21 @@ CPROF__NOINSTR void cprof__warn(const char *msg, const char *arg, int err,
 	if (err) {
 		/* strerror is not async-signal-safe; these cover disk errors.
 		 */
-		e = err == ENOSPC    ? "No space left on device"
-		    : err == EACCES  ? "Permission denied"
-		    : err == ENOENT  ? "No such file or directory"
-		    : err == EROFS   ? "Read-only file system"
-		    : err == EDQUOT  ? "Disk quota exceeded"
-		    : err == ENOTDIR ? "Not a directory"
-		    : err == ENOMEM  ? "Cannot allocate memory"
-		    : err == EFBIG   ? "File too large"
-				     : "I/O error";
+		e = err == ENOSPC	? "No space left on device"
+		    : err == EACCES	? "Permission denied"
+		    : err == ENOENT	? "No such file or directory"
+		    : err == EROFS	? "Read-only file system"
+		    : err == EDQUOT	? "Disk quota exceeded"
+		    : err == ENOTDIR	? "Not a directory"
+		    : err == ENOMEM	? "Cannot allocate memory"
+		    : err == EFBIG	? "File too large"
+		    : err == EINVAL	? "Invalid argument"
+		    : err == EMFILE	? "Too many open files"
+		    : err == EPERM	? "Operation not permitted"
+		    : err == ENODEV	? "No such device"
+		    : err == EOPNOTSUPP ? "Operation not supported"
+		    : err == EBUSY	? "Device or resource busy"
+					: "I/O error";
 	}
 	const char *parts[] = {
 		"cprof: ",	 msg, arg ? " '" : NULL,  arg, arg ? "'" : NULL,
@@ -268,7 +278,7 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 			argc++;
 
 	cprof__clock_point(&ticks, &mono);
-	msgpack_pack_map(pk, 9);
+	msgpack_pack_map(pk, cprof__ctr.nev ? 10 : 9);
 	pack_str(pk, "magic");
 	pack_str(pk, "cprof");
 	pack_kv_u64(pk, "version", 1);
@@ -289,6 +299,10 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	pack_kv_u64(pk, "ticks", ticks);
 	pack_kv_u64(pk, "mono_ns", mono);
 	pack_kv_u64(pk, "flush_ms", cprof__rt.flush_ms);
+	if (cprof__ctr.nev) {
+		pack_str(pk, "events");
+		cprof__counters_pack_header(pk);
+	}
 	(void)start_ns;
 }
 
@@ -402,6 +416,41 @@ static CPROF__NOINSTR void pack_site(msgpack_packer *pk, uintptr_t key)
 }
 
 /*
+ * Exact mode: the counter values read with each event, as "c0" (the first
+ * event's) and "cv" (zigzag LEB128 changes from one event to the next).
+ */
+static CPROF__NOINSTR void pack_exact(struct cprof__thread *t, uint64_t tail,
+				      uint64_t n)
+{
+	const uint64_t mask = CPROF__RING_CAP - 1;
+	const unsigned nev = (unsigned)cprof__ctr.nev;
+	const uint64_t *first = &t->cvals[(tail & mask) * nev];
+	msgpack_packer *pk = &out.pk;
+	size_t len = 0;
+
+	pack_str(pk, "c0");
+	msgpack_pack_array(pk, nev);
+	for (unsigned k = 0; k < nev; k++)
+		msgpack_pack_uint64(pk, first[k]);
+	for (uint64_t i = 0; i < n; i++) {
+		const uint64_t *cur = &t->cvals[((tail + i) & mask) * nev];
+		const uint64_t *prev =
+			i ? &t->cvals[((tail + i - 1) & mask) * nev] : cur;
+
+		for (unsigned k = 0; k < nev; k++) {
+			int64_t d = (int64_t)(cur[k] - prev[k]);
+
+			len = put_uleb(enc.cbytes, len,
+				       ((uint64_t)d << 1) ^
+					       (uint64_t)(d >> 63));
+		}
+	}
+	pack_str(pk, "cv");
+	msgpack_pack_bin(pk, len);
+	msgpack_pack_bin_body(pk, enc.cbytes, len);
+}
+
+/*
  * Encode up to CHUNK_MAX events of T from TAIL on; returns how many. A
  * first pass gives every distinct address a small index (the chunk's
  * sites table), the second packs (delta << 1 | exit, index) pairs, which
@@ -443,7 +492,9 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 
 	const struct cprof__rec *first = &t->ring[tail & mask];
 	prev = first->tick & CPROF__TICK_MASK;
-	msgpack_pack_map(pk, 6);
+	bool exact = cprof__ctr.exact && cprof__ctr.nev && t->cvals;
+
+	msgpack_pack_map(pk, exact ? 8 : 6);
 	pack_str(pk, "t");
 	pack_str(pk, "ev");
 	pack_kv_u64(pk, "tid", (uint64_t)t->tid);
@@ -476,6 +527,8 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 	pack_str(pk, "ev");
 	msgpack_pack_bin(pk, len);
 	msgpack_pack_bin_body(pk, enc.bytes, len);
+	if (exact)
+		pack_exact(t, tail, n);
 	return n;
 }
 
@@ -514,10 +567,15 @@ CPROF__NOINSTR void cprof__drain_all(bool in_signal)
 
 		if (st == CPROF__T_LIVE) {
 			drain_thread(t);
+			if (!out.failed)
+				cprof__counters_drain(t, &out.pk);
 		} else if (st == CPROF__T_DEAD) {
 			drain_thread(t);
-			if (!out.failed)
+			if (!out.failed) {
+				cprof__counters_drain(t, &out.pk);
 				pack_thread_chunk(t, false);
+			}
+			cprof__counters_close(t);
 			t->announced = false;
 			atomic_store_explicit(&t->state, CPROF__T_FREE,
 					      memory_order_release);
@@ -566,8 +624,32 @@ CPROF__NOINSTR void cprof__log_end(enum cprof__end_reason why, int sig)
 
 CPROF__NOINSTR void cprof__writer_kick(void)
 {
-	atomic_fetch_add_explicit(&writer_work, 1, memory_order_release);
-	syscall(SYS_futex, &writer_work, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	uint64_t one = 1;
+	ssize_t r;
+
+	if (kick_fd >= 0)
+		r = write(kick_fd, &one, sizeof(one));
+	(void)r;
+}
+
+/*
+ * What the writer waits on: its kick eventfd and, in sampling mode, the
+ * counter group leader of each live thread (readable when its sample ring
+ * is a quarter full). Rebuilt every round: threads come and go.
+ */
+static CPROF__NOINSTR int poll_set(struct pollfd *pfd, int max)
+{
+	int n = 0;
+
+	pfd[n++] = (struct pollfd){.fd = kick_fd, .events = POLLIN};
+	if (!cprof__ctr.nev || cprof__ctr.exact)
+		return n;
+	for (struct cprof__thread *t = atomic_load(&cprof__threads);
+	     t && n < max; t = t->next)
+		if (atomic_load(&t->state) == CPROF__T_LIVE && t->cfd[0] >= 0)
+			pfd[n++] = (struct pollfd){.fd = t->cfd[0],
+						   .events = POLLIN};
+	return n;
 }
 
 static CPROF__NOINSTR void *writer_main(void *arg)
@@ -579,12 +661,16 @@ static CPROF__NOINSTR void *writer_main(void *arg)
 	atomic_store(&writer_ready, 1);
 	syscall(SYS_futex, &writer_ready, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 	while (!atomic_load(&writer_stop)) {
-		uint32_t seen = atomic_load(&writer_work);
-		struct timespec ts = {(time_t)(interval / 1000000000u),
-				      (long)(interval % 1000000000u)};
+		struct pollfd pfd[256];
+		int n = poll_set(pfd, 256);
 
-		syscall(SYS_futex, &writer_work, FUTEX_WAIT_PRIVATE, seen, &ts,
-			NULL, 0);
+		if (poll(pfd, (nfds_t)n, (int)cprof__rt.flush_ms) > 0 &&
+		    (pfd[0].revents & POLLIN)) {
+			uint64_t v;
+			ssize_t r = read(kick_fd, &v, sizeof(v));
+
+			(void)r;
+		}
 		if (atomic_load(&writer_stop))
 			break;
 		cprof__wlock();
@@ -613,7 +699,14 @@ CPROF__NOINSTR int cprof__writer_start(void)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	atomic_store(&writer_stop, 0);
 	atomic_store(&writer_ready, 0);
-	err = pthread_create(&writer_thread, NULL, writer_main, NULL);
+	/* A fork() child gets its own: the parent's would wake the parent. */
+	if (kick_fd >= 0)
+		close(kick_fd);
+	kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (kick_fd < 0)
+		return -errno;
+	err = cprof__real_pthread_create(&writer_thread, NULL, writer_main,
+					 NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err)
 		return -err;

@@ -4,3 +4,9 @@ TESTS += t/test-runtime
 t_test_runtime_SOURCES = t/test-runtime.c
 t_test_runtime_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
 t_test_runtime_LDADD = lib/libcprof-core.la cli/libcprof-cli.la $(CUNIT_LIBS) -lpthread
+
+check_PROGRAMS += t/test-counters
+TESTS += t/test-counters
+t_test_counters_SOURCES = t/test-counters.c
+t_test_counters_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
+t_test_counters_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread

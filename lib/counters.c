@@ -1,0 +1,541 @@
+/*
+ * counters.c - perf_event counters, opened per thread, as the CLI chose
+ * them with libpfm4 (it hands them over in CPROF_EVENTS: see cprof(1)).
+ *
+ * Each thread gets one group, the first event leading. In sampling mode
+ * the leader overflows every period (or at a frequency) and the kernel
+ * writes a sample (ip, tid, CLOCK_MONOTONIC time, the group's values,
+ * optionally the user callchain) into the leader's mmap ring; the writer
+ * thread turns those into `samples` chunks. In exact mode nothing samples:
+ * record() reads the group at every marker event, with rdpmc from the
+ * mmap page when the kernel allows it and read(2) otherwise, and the
+ * writer stores the values beside the events.
+ *
+ * Nothing here runs on the hot path but cprof__counters_read() in exact
+ * mode. Every failure leaves the thread without counters and the program
+ * as it was.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct cprof__counters cprof__ctr;
+
+#define DATA_PAGES 64 /* sample ring: 256 KiB a thread with 4 KiB pages */
+
+static long page_size;
+static bool warned_open;
+
+/* Configuration from the environment. */
+
+static CPROF__NOINSTR bool parse_hex(const char **p, uint64_t *v, char end)
+{
+	char *e;
+
+	errno = 0;
+	*v = strtoull(*p, &e, 16);
+	if (errno || e == *p || (*e != end && !(end == ';' && *e == '\0')))
+		return false;
+	*p = *e ? e + 1 : e;
+	return true;
+}
+
+CPROF__NOINSTR int cprof__counters_config(void)
+{
+	const char *s = getenv("CPROF_EVENTS");
+	const char *smp = getenv("CPROF_SAMPLE");
+	const char *p;
+	int n = 0;
+
+	memset(&cprof__ctr, 0, sizeof(cprof__ctr));
+	page_size = sysconf(_SC_PAGESIZE);
+	if (!s || !*s)
+		return 0;
+	for (p = s; *p && n < CPROF__MAX_EVENTS; n++) {
+		struct cprof__event *ev = &cprof__ctr.ev[n];
+		const char *comma = strchr(p, ',');
+		uint64_t type, flags;
+
+		if (!comma || (size_t)(comma - p) >= sizeof(ev->name))
+			goto bad;
+		memcpy(ev->name, p, (size_t)(comma - p));
+		ev->name[comma - p] = '\0';
+		p = comma + 1;
+		if (!parse_hex(&p, &type, ',') ||
+		    !parse_hex(&p, &ev->config, ',') ||
+		    !parse_hex(&p, &ev->config1, ',') ||
+		    !parse_hex(&p, &ev->config2, ',') ||
+		    !parse_hex(&p, &flags, ';'))
+			goto bad;
+		ev->type = (uint32_t)type;
+		ev->flags = (unsigned)flags;
+	}
+	if (*p)
+		goto bad;
+	cprof__ctr.exact = getenv("CPROF_EXACT") != NULL &&
+			   strcmp(getenv("CPROF_EXACT"), "1") == 0;
+	cprof__ctr.callchain = getenv("CPROF_CALLCHAIN") != NULL &&
+			       strcmp(getenv("CPROF_CALLCHAIN"), "1") == 0;
+	cprof__ctr.freq = 1000;
+	if (smp && strncmp(smp, "period:", 7) == 0) {
+		cprof__ctr.period = strtoull(smp + 7, NULL, 10);
+		cprof__ctr.freq = 0;
+	} else if (smp && strncmp(smp, "freq:", 5) == 0) {
+		cprof__ctr.freq = strtoull(smp + 5, NULL, 10);
+	}
+	if (!cprof__ctr.exact && !cprof__ctr.period && !cprof__ctr.freq)
+		goto bad;
+	cprof__ctr.nev = n;
+	return 0;
+bad:
+	memset(&cprof__ctr, 0, sizeof(cprof__ctr));
+	cprof__warn("bad CPROF_EVENTS or CPROF_SAMPLE", s, 0,
+		    "counting nothing");
+	return -EINVAL;
+}
+
+/* Opening and closing a thread's group. */
+
+static CPROF__NOINSTR void fill_attr(struct perf_event_attr *a,
+				     const struct cprof__event *ev, bool leader)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->type = ev->type;
+	a->config = ev->config;
+	a->config1 = ev->config1;
+	a->config2 = ev->config2;
+	a->exclude_user = ev->flags & 1;
+	a->exclude_kernel = (ev->flags >> 1) & 1;
+	a->exclude_hv = (ev->flags >> 2) & 1;
+	a->precise_ip = (ev->flags >> 4) & 3;
+	a->read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID |
+			 PERF_FORMAT_TOTAL_TIME_ENABLED |
+			 PERF_FORMAT_TOTAL_TIME_RUNNING;
+	/*
+	 * The leader starts disabled and the whole group is enabled at once
+	 * when complete: a member added to a group already counting on the
+	 * current task would stay idle until the task is next scheduled in.
+	 */
+	a->disabled = leader;
+	/* Every member of a group must use the leader's clock. */
+	a->use_clockid = 1;
+	a->clockid = CLOCK_MONOTONIC;
+	if (!leader || cprof__ctr.exact)
+		return;
+	if (cprof__ctr.period) {
+		a->sample_period = cprof__ctr.period;
+	} else {
+		a->freq = 1;
+		a->sample_freq = cprof__ctr.freq;
+	}
+	a->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+			 PERF_SAMPLE_READ;
+	if (cprof__ctr.callchain) {
+		a->sample_type |= PERF_SAMPLE_CALLCHAIN;
+		a->exclude_callchain_kernel = 1;
+	}
+	/* Wake the writer (poll) when a quarter of the ring is used. */
+	a->watermark = 1;
+	a->wakeup_watermark = (uint32_t)(DATA_PAGES * page_size / 4);
+}
+
+CPROF__NOINSTR void cprof__counters_close(struct cprof__thread *t)
+{
+	for (int i = 0; i < CPROF__MAX_EVENTS; i++) {
+		if (t->cfd[i] >= 0)
+			close(t->cfd[i]);
+		t->cfd[i] = -1;
+	}
+	if (t->cmap)
+		munmap(t->cmap, t->cmap_len);
+	t->cmap = NULL;
+}
+
+CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
+{
+	int err = 0, i;
+
+	for (i = 0; i < CPROF__MAX_EVENTS; i++)
+		t->cfd[i] = -1;
+	t->cmap = NULL;
+	memset(t->clast, 0, sizeof(t->clast));
+	t->clost = t->cthrottled = 0;
+	if (cprof__ctr.nev == 0)
+		return;
+	for (i = 0; i < cprof__ctr.nev; i++) {
+		struct perf_event_attr a;
+
+		fill_attr(&a, &cprof__ctr.ev[i], i == 0);
+		t->cfd[i] = (int)syscall(SYS_perf_event_open, &a, 0, -1,
+					 i == 0 ? -1 : t->cfd[0],
+					 PERF_FLAG_FD_CLOEXEC);
+		if (t->cfd[i] < 0 ||
+		    ioctl(t->cfd[i], PERF_EVENT_IOC_ID, &t->cid[i]) != 0) {
+			err = errno;
+			break;
+		}
+	}
+	if (!err &&
+	    ioctl(t->cfd[0], PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP) != 0)
+		err = errno;
+	if (!err) {
+		/*
+		 * Sampling needs the ring; exact mode maps the first page
+		 * alone, for rdpmc.
+		 */
+		size_t pages = cprof__ctr.exact ? 1 : 1 + DATA_PAGES;
+		void *m =
+			mmap(NULL, pages * (size_t)page_size,
+			     PROT_READ | PROT_WRITE, MAP_SHARED, t->cfd[0], 0);
+
+		if (m == MAP_FAILED) {
+			err = errno;
+		} else {
+			t->cmap = m;
+			t->cmap_len = pages * (size_t)page_size;
+		}
+	}
+	if (err) {
+		/* The CLI checked the events; a thread limit can still hit. */
+		if (!warned_open) {
+			warned_open = true;
+			cprof__warn(
+				"cannot open counters for a thread",
+				cprof__ctr.ev[i < cprof__ctr.nev ? i : 0].name,
+				err, "that thread is not counted");
+		}
+		cprof__counters_close(t);
+	}
+}
+
+/* Reading in exact mode. */
+
+CPROF__NOINSTR bool cprof__mmap_read(volatile struct perf_event_mmap_page *pc,
+				     uint64_t (*rdpmc)(unsigned idx),
+				     uint64_t *value)
+{
+	uint32_t seq, idx;
+	uint64_t count;
+
+	do {
+		seq = pc->lock;
+		atomic_signal_fence(memory_order_seq_cst);
+		idx = pc->index;
+		if (!pc->cap_user_rdpmc || idx == 0)
+			return false;
+		count = (uint64_t)pc->offset;
+		uint16_t width = pc->pmc_width;
+		int64_t pmc = (int64_t)rdpmc(idx - 1);
+
+		/* Sign-extend the counter from its width. */
+		if (width > 0 && width < 64) {
+			pmc = (int64_t)((uint64_t)pmc << (64 - width));
+			pmc >>= 64 - width;
+		}
+		count += (uint64_t)pmc;
+		atomic_signal_fence(memory_order_seq_cst);
+	} while (pc->lock != seq);
+	*value = count;
+	return true;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+static CPROF__NOINSTR uint64_t hw_rdpmc(unsigned idx)
+{
+	return __rdpmc((int)idx);
+}
+#else
+static CPROF__NOINSTR uint64_t hw_rdpmc(unsigned idx)
+{
+	(void)idx;
+	return 0;
+}
+#endif
+
+/*
+ * Exact mode, on the hot path: rdpmc where every member allows it, else
+ * one read(2) of the whole group. Software events always take read(2).
+ */
+CPROF__NOINSTR void cprof__counters_read(struct cprof__thread *t,
+					 uint64_t *vals)
+{
+	uint64_t buf[3 + 2 * CPROF__MAX_EVENTS];
+	int n = cprof__ctr.nev;
+
+	if (t->cfd[0] < 0) {
+		memset(vals, 0, (size_t)n * sizeof(*vals));
+		return;
+	}
+#if defined(__x86_64__) || defined(__i386__)
+	/*
+	 * Only the leader's page is mapped; with a single event rdpmc gives
+	 * the whole group.
+	 */
+	if (n == 1 && t->cmap && cprof__mmap_read(t->cmap, hw_rdpmc, vals))
+		return;
+#else
+	(void)hw_rdpmc;
+#endif
+	if (read(t->cfd[0], buf, sizeof(buf)) <
+		    (ssize_t)(3 * sizeof(uint64_t)) ||
+	    buf[0] != (uint64_t)n) {
+		memset(vals, 0, (size_t)n * sizeof(*vals));
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		vals[i] = buf[3 + 2 * i];
+}
+
+/* The writer's side: samples, lost records, totals. */
+
+static struct {
+	unsigned char rec[64 * 1024]; /* one record, unwrapped */
+	unsigned char data[1u << 20]; /* a samples chunk's LEB128 data */
+} scratch;
+
+static CPROF__NOINSTR size_t put_uleb(unsigned char *buf, size_t len,
+				      uint64_t v)
+{
+	while (v >= 0x80) {
+		buf[len++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	buf[len++] = (unsigned char)v;
+	return len;
+}
+
+static CPROF__NOINSTR void pack_str(msgpack_packer *pk, const char *s)
+{
+	size_t n = strlen(s);
+
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+CPROF__NOINSTR void cprof__counters_pack_header(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 5);
+	pack_str(pk, "mode");
+	pack_str(pk, cprof__ctr.exact ? "exact" : "sampling");
+	pack_str(pk, "period");
+	msgpack_pack_uint64(pk, cprof__ctr.exact ? 0 : cprof__ctr.period);
+	pack_str(pk, "freq");
+	msgpack_pack_uint64(pk, cprof__ctr.exact ? 0 : cprof__ctr.freq);
+	pack_str(pk, "callchain");
+	if (cprof__ctr.callchain)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	pack_str(pk, "list");
+	msgpack_pack_array(pk, (size_t)cprof__ctr.nev);
+	for (int i = 0; i < cprof__ctr.nev; i++) {
+		msgpack_pack_map(pk, 3);
+		pack_str(pk, "name");
+		pack_str(pk, cprof__ctr.ev[i].name);
+		pack_str(pk, "type");
+		msgpack_pack_uint64(pk, cprof__ctr.ev[i].type);
+		pack_str(pk, "config");
+		msgpack_pack_uint64(pk, cprof__ctr.ev[i].config);
+	}
+}
+
+static CPROF__NOINSTR void flush_samples(struct cprof__thread *t,
+					 msgpack_packer *pk, uint64_t n,
+					 uint64_t time0, size_t len)
+{
+	if (n == 0)
+		return;
+	msgpack_pack_map(pk, 5);
+	pack_str(pk, "t");
+	pack_str(pk, "samples");
+	pack_str(pk, "tid");
+	msgpack_pack_uint64(pk, (uint64_t)t->tid);
+	pack_str(pk, "n");
+	msgpack_pack_uint64(pk, n);
+	pack_str(pk, "time0");
+	msgpack_pack_uint64(pk, time0);
+	pack_str(pk, "data");
+	msgpack_pack_bin(pk, len);
+	msgpack_pack_bin_body(pk, scratch.data, len);
+}
+
+/* The value of the group read at P for event I, matched by perf id. */
+static CPROF__NOINSTR uint64_t group_value(const struct cprof__thread *t,
+					   const uint64_t *p, uint64_t nr,
+					   int i)
+{
+	for (uint64_t k = 0; k < nr; k++)
+		if (p[2 * k + 1] == t->cid[i])
+			return p[2 * k];
+	return i < (int)nr ? p[2 * i] : 0;
+}
+
+/*
+ * Encode one PERF_RECORD_SAMPLE (already unwrapped) into scratch.data.
+ * Layout by sample_type: ip, pid/tid, time, read (group), callchain.
+ */
+static CPROF__NOINSTR size_t encode_sample(struct cprof__thread *t,
+					   const unsigned char *r, size_t size,
+					   size_t len, uint64_t *prev_time)
+{
+	const uint64_t *w =
+		(const uint64_t *)(r + sizeof(struct perf_event_header));
+	const uint64_t *end = (const uint64_t *)(r + size);
+	uint64_t ip, time, nr;
+
+	if (w + 4 > end)
+		return len;
+	ip = w[0];
+	time = w[2];
+	nr = w[3];
+	w += 6; /* ip, pid/tid, time, nr, time_enabled, time_running */
+	if (nr > CPROF__MAX_EVENTS || w + 2 * nr > end)
+		return len;
+	len = put_uleb(scratch.data, len,
+		       time > *prev_time ? time - *prev_time : 0);
+	if (time > *prev_time)
+		*prev_time = time;
+	len = put_uleb(scratch.data, len, ip);
+	for (int i = 0; i < cprof__ctr.nev; i++) {
+		uint64_t v = group_value(t, w, nr, i);
+
+		len = put_uleb(scratch.data, len,
+			       v >= t->clast[i] ? v - t->clast[i] : 0);
+		t->clast[i] = v;
+	}
+	w += 2 * nr;
+	if (cprof__ctr.callchain) {
+		uint64_t depth = w < end ? *w++ : 0, kept = 0;
+		const uint64_t *ips = w;
+
+		if (w + depth > end)
+			depth = (uint64_t)(end - w);
+		for (uint64_t k = 0; k < depth; k++)
+			kept += ips[k] < (uint64_t)PERF_CONTEXT_MAX;
+		/* The first entry repeats the sampled ip: leave it out. */
+		if (kept && ips[0] == ip)
+			kept--;
+		len = put_uleb(scratch.data, len, kept);
+		for (uint64_t k = 0; k < depth; k++) {
+			if (ips[k] >= (uint64_t)PERF_CONTEXT_MAX)
+				continue;
+			if (k == 0 && ips[k] == ip)
+				continue;
+			len = put_uleb(scratch.data, len, ips[k]);
+		}
+	}
+	return len;
+}
+
+static CPROF__NOINSTR void pack_totals(struct cprof__thread *t,
+				       msgpack_packer *pk)
+{
+	uint64_t buf[3 + 2 * CPROF__MAX_EVENTS];
+	ssize_t got = read(t->cfd[0], buf, sizeof(buf));
+
+	if (got < (ssize_t)(3 * sizeof(uint64_t)) || buf[0] > CPROF__MAX_EVENTS)
+		return;
+	msgpack_pack_map(pk, 5);
+	pack_str(pk, "t");
+	pack_str(pk, "counts");
+	pack_str(pk, "tid");
+	msgpack_pack_uint64(pk, (uint64_t)t->tid);
+	pack_str(pk, "values");
+	msgpack_pack_array(pk, (size_t)cprof__ctr.nev);
+	for (int i = 0; i < cprof__ctr.nev; i++)
+		msgpack_pack_uint64(pk, group_value(t, buf + 3, buf[0], i));
+	pack_str(pk, "enabled");
+	msgpack_pack_uint64(pk, buf[1]);
+	pack_str(pk, "running");
+	msgpack_pack_uint64(pk, buf[2]);
+}
+
+CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
+					  msgpack_packer *pk)
+{
+	struct perf_event_mmap_page *pc = t->cmap;
+	uint64_t lost = 0, throttled = 0;
+
+	if (t->cfd[0] < 0)
+		return;
+	if (pc && !cprof__ctr.exact) {
+		const unsigned char *data =
+			(const unsigned char *)pc + page_size;
+		const uint64_t size =
+			(uint64_t)DATA_PAGES * (uint64_t)page_size;
+		uint64_t head =
+			__atomic_load_n(&pc->data_head, __ATOMIC_ACQUIRE);
+		uint64_t tail = pc->data_tail;
+		uint64_t n = 0, time0 = 0, prev = 0;
+		size_t len = 0;
+
+		while (tail + sizeof(struct perf_event_header) <= head) {
+			struct perf_event_header h;
+			uint64_t off = tail % size;
+			const unsigned char *r;
+
+			/* A record may wrap around the end of the ring. */
+			for (size_t k = 0; k < sizeof(h); k++)
+				((unsigned char *)&h)[k] =
+					data[(off + k) % size];
+			if (h.size < sizeof(h) || tail + h.size > head)
+				break;
+			if (off + h.size <= size) {
+				r = data + off;
+			} else {
+				for (size_t k = 0; k < h.size; k++)
+					scratch.rec[k] = data[(off + k) % size];
+				r = scratch.rec;
+			}
+			if (h.type == PERF_RECORD_SAMPLE) {
+				if (n == 0) {
+					time0 = ((const uint64_t
+							  *)(r + sizeof(h)))[2];
+					prev = time0;
+				}
+				if (len + 64 + 16 * CPROF__MAX_EVENTS +
+					    10 * (size_t)PERF_MAX_STACK_DEPTH >
+				    sizeof(scratch.data)) {
+					flush_samples(t, pk, n, time0, len);
+					n = 0;
+					len = 0;
+					time0 = prev;
+				}
+				len = encode_sample(t, r, h.size, len, &prev);
+				n++;
+			} else if (h.type == PERF_RECORD_LOST) {
+				lost += ((const uint64_t *)(r + sizeof(h)))[1];
+			} else if (h.type == PERF_RECORD_THROTTLE) {
+				throttled++;
+			}
+			tail += h.size;
+		}
+		flush_samples(t, pk, n, time0, len);
+		__atomic_store_n(&pc->data_tail, tail, __ATOMIC_RELEASE);
+	}
+	if (lost || throttled) {
+		msgpack_pack_map(pk, 4);
+		pack_str(pk, "t");
+		pack_str(pk, "lost");
+		pack_str(pk, "tid");
+		msgpack_pack_uint64(pk, (uint64_t)t->tid);
+		pack_str(pk, "lost");
+		msgpack_pack_uint64(pk, lost);
+		pack_str(pk, "throttled");
+		msgpack_pack_uint64(pk, throttled);
+	}
+	pack_totals(t, pk);
+}

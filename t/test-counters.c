@@ -1,0 +1,199 @@
+/*
+ * test-counters.c - unit tests of the runtime's perf_event side: the
+ * CPROF_EVENTS hand-over, the rdpmc read protocol against a fake perf mmap
+ * page (the only way to test it on a machine without a hardware PMU), and
+ * real software counters read the way exact mode reads them.
+ */
+#include "config.h"
+
+#include <CUnit/Basic.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../lib/internal.h"
+
+/* The hand-over from the CLI. */
+
+static void test_config(void)
+{
+	setenv("CPROF_EVENTS", "task-clock,1,1,0,0,6;page-faults,1,2,0,0,6", 1);
+	setenv("CPROF_SAMPLE", "period:5", 1);
+	unsetenv("CPROF_EXACT");
+	setenv("CPROF_CALLCHAIN", "1", 1);
+	CU_ASSERT_EQUAL(cprof__counters_config(), 0);
+	CU_ASSERT_EQUAL(cprof__ctr.nev, 2);
+	CU_ASSERT_STRING_EQUAL(cprof__ctr.ev[0].name, "task-clock");
+	CU_ASSERT_EQUAL(cprof__ctr.ev[1].type, PERF_TYPE_SOFTWARE);
+	CU_ASSERT_EQUAL(cprof__ctr.ev[1].config, PERF_COUNT_SW_PAGE_FAULTS);
+	CU_ASSERT_EQUAL(cprof__ctr.ev[1].flags, 6);
+	CU_ASSERT_EQUAL(cprof__ctr.period, 5);
+	CU_ASSERT_EQUAL(cprof__ctr.freq, 0);
+	CU_ASSERT(cprof__ctr.callchain);
+	CU_ASSERT(!cprof__ctr.exact);
+
+	/* A PMU-specific name keeps its colons; numbers are hex. */
+	setenv("CPROF_EVENTS", "amd::RETIRED_INSTRUCTIONS:u,4,c0,ff,10,0", 1);
+	setenv("CPROF_EXACT", "1", 1);
+	CU_ASSERT_EQUAL(cprof__counters_config(), 0);
+	CU_ASSERT_STRING_EQUAL(cprof__ctr.ev[0].name,
+			       "amd::RETIRED_INSTRUCTIONS:u");
+	CU_ASSERT_EQUAL(cprof__ctr.ev[0].type, 4);
+	CU_ASSERT_EQUAL(cprof__ctr.ev[0].config, 0xc0);
+	CU_ASSERT_EQUAL(cprof__ctr.ev[0].config1, 0xff);
+	CU_ASSERT_EQUAL(cprof__ctr.ev[0].config2, 0x10);
+	CU_ASSERT(cprof__ctr.exact);
+
+	/* Damaged: refused as a whole, counting nothing. */
+	setenv("CPROF_EVENTS", "task-clock,1,zz,0,0,6", 1);
+	CU_ASSERT_EQUAL(cprof__counters_config(), -EINVAL);
+	CU_ASSERT_EQUAL(cprof__ctr.nev, 0);
+	setenv("CPROF_EVENTS", "task-clock,1,1", 1);
+	CU_ASSERT_EQUAL(cprof__counters_config(), -EINVAL);
+
+	unsetenv("CPROF_EVENTS");
+	CU_ASSERT_EQUAL(cprof__counters_config(), 0);
+	CU_ASSERT_EQUAL(cprof__ctr.nev, 0);
+	unsetenv("CPROF_SAMPLE");
+	unsetenv("CPROF_EXACT");
+	unsetenv("CPROF_CALLCHAIN");
+}
+
+/* The rdpmc protocol, with a fake page and a fake rdpmc instruction. */
+
+static struct perf_event_mmap_page fake;
+static uint64_t fake_pmc;
+static unsigned fake_calls, fake_idx, bump_lock_on;
+
+static uint64_t fake_rdpmc(unsigned idx)
+{
+	fake_idx = idx;
+	/* A counter update racing the read: the sequence lock moves. */
+	if (++fake_calls == bump_lock_on) {
+		fake.lock++;
+		fake_pmc += 100;
+	}
+	return fake_pmc;
+}
+
+static void reset_fake(void)
+{
+	memset(&fake, 0, sizeof(fake));
+	fake.cap_user_rdpmc = 1;
+	fake.index = 3; /* hardware counter 2 */
+	fake.pmc_width = 48;
+	fake.lock = 7;
+	fake_calls = 0;
+	bump_lock_on = 0;
+}
+
+static void test_rdpmc_protocol(void)
+{
+	uint64_t v = 0;
+
+	/* Value = offset + counter, counter sign-extended from its width. */
+	reset_fake();
+	fake.offset = 1000;
+	fake_pmc = 0xFFFFFFFFFFF0; /* -16 in 48 bits */
+	CU_ASSERT(cprof__mmap_read(&fake, fake_rdpmc, &v));
+	CU_ASSERT_EQUAL(v, 984);
+	CU_ASSERT_EQUAL(fake_idx, 2);
+	CU_ASSERT_EQUAL(fake_calls, 1);
+
+	/* A positive counter with bits above the width set is masked. */
+	reset_fake();
+	fake.offset = 5;
+	fake_pmc = 0xABCD000000000010;
+	CU_ASSERT(cprof__mmap_read(&fake, fake_rdpmc, &v));
+	CU_ASSERT_EQUAL(v, 21);
+
+	/* A full-width counter is taken as it is. */
+	reset_fake();
+	fake.pmc_width = 64;
+	fake.offset = -10;
+	fake_pmc = 110;
+	CU_ASSERT(cprof__mmap_read(&fake, fake_rdpmc, &v));
+	CU_ASSERT_EQUAL(v, 100);
+
+	/* The sequence lock moved during the read: read again. */
+	reset_fake();
+	fake_pmc = 50;
+	bump_lock_on = 1;
+	CU_ASSERT(cprof__mmap_read(&fake, fake_rdpmc, &v));
+	CU_ASSERT_EQUAL(fake_calls, 2);
+	CU_ASSERT_EQUAL(v, 150);
+
+	/* Index 0: not on a hardware counter now; the caller uses read(2). */
+	reset_fake();
+	fake.index = 0;
+	CU_ASSERT(!cprof__mmap_read(&fake, fake_rdpmc, &v));
+	CU_ASSERT_EQUAL(fake_calls, 0);
+
+	/* rdpmc not allowed by the kernel. */
+	reset_fake();
+	fake.cap_user_rdpmc = 0;
+	CU_ASSERT(!cprof__mmap_read(&fake, fake_rdpmc, &v));
+}
+
+/* Real software counters, as exact mode reads them. */
+
+static void test_exact_read_page_faults(void)
+{
+	struct cprof__thread t;
+	uint64_t before[2], after[2];
+	const int pages = 300;
+	char *p;
+
+	setenv("CPROF_EVENTS", "task-clock,1,1,0,0,6;page-faults,1,2,0,0,6", 1);
+	setenv("CPROF_EXACT", "1", 1);
+	CU_ASSERT_FATAL(cprof__counters_config() == 0);
+	memset(&t, 0, sizeof(t));
+	cprof__counters_open(&t);
+	if (t.cfd[0] < 0) {
+		/* perf_event_open refused even software events here. */
+		fprintf(stderr, "no perf_event software counters: skipped\n");
+		goto out;
+	}
+	p = mmap(NULL, (size_t)pages * 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CU_ASSERT_FATAL(p != MAP_FAILED);
+	madvise(p, (size_t)pages * 4096, MADV_NOHUGEPAGE);
+	cprof__counters_read(&t, before);
+	for (int i = 0; i < pages; i++)
+		p[(size_t)i * 4096] = 1;
+	cprof__counters_read(&t, after);
+	/* Exactly one fault a fresh page; nothing else runs in between. */
+	CU_ASSERT_EQUAL(after[1] - before[1], (uint64_t)pages);
+	CU_ASSERT(after[0] > before[0]);
+	munmap(p, (size_t)pages * 4096);
+	cprof__counters_close(&t);
+	CU_ASSERT_EQUAL(t.cfd[0], -1);
+out:
+	unsetenv("CPROF_EVENTS");
+	unsetenv("CPROF_EXACT");
+	cprof__counters_config();
+}
+
+int main(void)
+{
+	CU_pSuite suite;
+	unsigned failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	suite = CU_add_suite("counters", NULL, NULL);
+	CU_add_test(suite, "CPROF_EVENTS hand-over", test_config);
+	CU_add_test(suite, "rdpmc read protocol on a fake page",
+		    test_rdpmc_protocol);
+	CU_add_test(suite, "exact read: one page fault a fresh page",
+		    test_exact_read_page_faults);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures =
+		CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failures ? 1 : 0;
+}
