@@ -350,12 +350,16 @@ enum {
 	CP_OPT_FLUSH_MS,
 	/* Reserved for report --counters, which merges the counter stream. */
 	CP_OPT_COUNTERS,
+	CP_OPT_EXACT,
+	CP_OPT_NO_COUNTERS,
 };
 
 /* --sort, --top, --threads and --format, shared by stat and report. */
 extern const struct cp_option cp_output_options[];
 /* --flush-ms, shared by stat and record. */
 extern const struct cp_option cp_run_options[];
+/* The counter options of stat and record: -e, -F, -c, -g, --exact... */
+extern const struct cp_option cp_counter_options[];
 /*
  * Get the next option of CMD from ARGV like getopt_long with a leading "+".
  * Returns the option's val, optarg set, or -1 at the first operand or
@@ -376,6 +380,23 @@ int cp_output_option(const struct cp_command *cmd, struct cp_output *o, int c,
 unsigned long cp_parse_ulong(const struct cp_command *cmd, const char *opt,
 			     const char *s, unsigned long min,
 			     unsigned long max);
+/* The counter options as given; zero them before the first. */
+struct cp_counter_opts {
+	const char *events;	    /* -e, NULL for the default events */
+	unsigned long freq, period; /* -F, -c; 0 when not given */
+	int callchain, exact, none; /* -g, --exact, --no-counters */
+};
+/* Apply an option of cp_counter_options to O; 1 if C was one, else 0. */
+int cp_counter_option(const struct cp_command *cmd, struct cp_counter_opts *o,
+		      int c, const char *arg);
+struct cp_evsel;
+/*
+ * Check O's combination (a usage error if wrong), then resolve and
+ * test-open its events into SEL: exits with 2 for an unknown event and 1
+ * for one the kernel refuses, warns once when the defaults changed.
+ */
+void cp_counter_select(const struct cp_command *cmd,
+		       const struct cp_counter_opts *o, struct cp_evsel *sel);
 
 /* run.c: running a program under the runtime. */
 /*
@@ -394,10 +415,94 @@ void cp_run_setup(const char *flush_ms);
 int cp_run(const char *dir, char *const argv[], int *ran);
 /* The number of proc-*.log files in DIR and their total size in bytes. */
 size_t cp_run_logs(const char *dir, uint64_t *bytes);
+/*
+ * Hand SEL to every program run after through CPROF_EVENTS, CPROF_SAMPLE,
+ * CPROF_EXACT and CPROF_CALLCHAIN (see cprof(1)), replacing any value
+ * inherited; without counters none of them is set.
+ */
+void cp_run_counters(const struct cp_evsel *sel);
+
+/*
+ * events.c: perf_event counters chosen by name through libpfm4, checked
+ * against this kernel before the program runs, and their hand-off to the
+ * runtime.
+ */
+#define CP_EVENTS_MAX 16 /* events in one group */
+/* Bits of cp_event.flags, as CPROF_EVENTS carries them. */
+#define CP_EVENT_EXCLUDE_USER	0x1u
+#define CP_EVENT_EXCLUDE_KERNEL 0x2u
+#define CP_EVENT_EXCLUDE_HV	0x4u
+#define CP_EVENT_PRECISE_SHIFT	4 /* precise_ip, 0 to 3 */
+#define CP_EVENT_PRECISE_MASK	0x30u
+
+/* One counter: the perf_event_attr fields libpfm4 encoded its name to. */
+struct cp_event {
+	char *name; /* as the user wrote it; allocated */
+	uint32_t type;
+	uint64_t config, config1, config2;
+	unsigned flags; /* CP_EVENT_* */
+};
+
+/* What stat and record count, and how. */
+struct cp_evsel {
+	int counters;  /* 0: marker timing only (--no-counters) */
+	int exact;     /* read at every marker boundary, no sampling */
+	int callchain; /* samples carry callchains */
+	uint64_t freq; /* samples a second, when period is 0 */
+	uint64_t period;
+	struct cp_event ev[CP_EVENTS_MAX]; /* the group, its leader first */
+	size_t nev;
+};
+
+/* An event name cprof documents, and its libpfm4 name. */
+struct cp_generic_event {
+	const char *name; /* "task-clock" */
+	const char *pfm;  /* "perf::PERF_COUNT_SW_TASK_CLOCK" */
+	const char *desc;
+};
+/* Ended by an entry with a NULL name. */
+extern const struct cp_generic_event cp_generic_events[];
+#define CP_DEFAULT_EVENTS  "cycles,instructions,cache-misses"
+#define CP_FALLBACK_EVENTS "task-clock,page-faults,context-switches"
+
+/* Initialize libpfm4 once; exits when it cannot be. */
+void cp_events_init(void);
+/*
+ * Encode NAME into EV with libpfm4 at the privilege levels this kernel
+ * lets cprof count. Returns 0, or -1 with ERR holding why (libpfm4's
+ * message; PFM_ERR_NOTFOUND in *PFMERR means an unknown name).
+ */
+int cp_event_encode(const char *name, struct cp_event *ev, int *pfmerr,
+		    char *err, size_t len);
+/* Test-open EV on cprof itself, counting only; 0 or an errno. */
+int cp_event_try(const struct cp_event *ev);
+/*
+ * Test-open SEL's events as one group, its leader sampling as SEL says,
+ * the way the runtime will; 0, or an errno with *BAD the event refused.
+ */
+int cp_evsel_try(const struct cp_evsel *sel, size_t *bad);
+/* Why the kernel refused an event with ERR, in a few words. */
+const char *cp_event_reason(int err);
+/*
+ * Fill SEL->ev from the comma-separated LIST, or from the defaults when
+ * LIST is NULL, SEL's mode fields being set already; every event is
+ * encoded and test-opened, then the group. Returns 0, or the exit
+ * status, 2 for an unknown or malformed name and 1 for a refused event,
+ * with MSG holding the one-line error. With the defaults, a refusal makes
+ * it fall back to CP_FALLBACK_EVENTS (or to no counters at all), and MSG
+ * holds the note saying why; otherwise MSG is empty.
+ */
+int cp_evsel_resolve(struct cp_evsel *sel, const char *list, char *msg,
+		     size_t len);
+void cp_evsel_free(struct cp_evsel *sel);
+/* The CPROF_EVENTS and CPROF_SAMPLE values of SEL, allocated. */
+char *cp_events_env(const struct cp_evsel *sel);
+char *cp_sample_env(const struct cp_evsel *sel);
 
 /* cmd-*.c: the subcommands; each returns cprof's exit status. */
 int cmd_stat(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 
 #endif /* CPROF_CLI_H */

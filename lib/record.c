@@ -139,7 +139,7 @@ claim_slot(struct cprof__thread *t)
  * sees its own stores in order.
  */
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
-store(struct cprof__thread *t, uintptr_t addr, uint64_t flags)
+store(struct cprof__thread *t, uintptr_t addr, uint64_t flags, bool exact)
 {
 	t->nest++;
 	atomic_signal_fence(memory_order_seq_cst);
@@ -148,7 +148,7 @@ store(struct cprof__thread *t, uintptr_t addr, uint64_t flags)
 
 	r->tick = cprof__ticks() | flags;
 	r->addr = addr;
-	if (unlikely(cprof__ctr.exact) && t->cvals)
+	if (exact && t->cvals)
 		cprof__counters_read(t,
 				     &t->cvals[(slot & (CPROF__RING_CAP - 1)) *
 					       (unsigned)cprof__ctr.nev]);
@@ -169,12 +169,13 @@ static CPROF__NOINSTR __attribute__((noinline)) void record_slow(uintptr_t addr,
 			return;
 	}
 	if (t->reserve < t->limit || make_room(t))
-		store(t, addr, flags);
+		store(t, addr, flags, cprof__ctr.exact);
 }
 
 /*
  * The fast path touches no callee-saved register, so the hooks compile to
- * a leaf function with a tail call for the slow path. The limit check
+ * a leaf function with a tail call for the slow path, which also takes
+ * every event in exact mode (it reads the counters). The limit check
  * before the claim can race with a signal handler's events; the limit
  * keeps CPROF__RING_SLACK slots spare for that.
  */
@@ -183,8 +184,9 @@ record(uintptr_t addr, uint64_t flags)
 {
 	struct cprof__thread *t = tls_thread;
 
-	if (likely(t != NULL) && likely(t->reserve < t->limit))
-		store(t, addr, flags);
+	if (likely(t != NULL) && likely(t->reserve < t->limit) &&
+	    likely(!cprof__ctr.exact))
+		store(t, addr, flags, false);
 	else
 		record_slow(addr, flags);
 }
