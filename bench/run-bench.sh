@@ -45,7 +45,8 @@ dirsize() { du -sb "$1" | cut -f1; }
 floor=$("$work/callheavy" floor 20000000)
 plain=$(best_ns "$work/callheavy" "$calls")
 
-rec() { rm -rf "$work/run.cprof"; "$CPROF" record -o "$work/run.cprof" "$work/callheavy" "$calls"; }
+# Markers only: the same work as uftrace's.
+rec() { rm -rf "$work/run.cprof"; "$CPROF" record --no-counters -o "$work/run.cprof" "$work/callheavy" "$calls"; }
 crec=$(best_ns rec)
 rec >/dev/null 2>&1
 cbytes=$(dirsize "$work/run.cprof")
@@ -53,7 +54,7 @@ crep=$(best_ns "$CPROF" report --format csv "$work/run.cprof")
 crss=$(maxrss_kb "$CPROF" report --format csv "$work/run.cprof")
 # The same report on a run a quarter the size: memory must not follow.
 rm -rf "$work/small.cprof"
-"$CPROF" record -o "$work/small.cprof" "$work/callheavy" $((calls / 4)) >/dev/null 2>&1
+"$CPROF" record --no-counters -o "$work/small.cprof" "$work/callheavy" $((calls / 4)) >/dev/null 2>&1
 crss_small=$(maxrss_kb "$CPROF" report --format csv "$work/small.cprof")
 
 cov=$(per $((crec - plain)) "$calls")
@@ -84,3 +85,34 @@ if [ -n "$have_uftrace" ]; then
 	echo "uftrace report / cprof report:   $(ratio "$urep" "$crep")x (target >= 10)"
 fi
 echo "cprof report peak memory:        ${crss} KiB for $calls calls, ${crss_small} KiB for $((calls / 4))"
+
+# Counters: sampling overhead beside perf record at the same frequency, on
+# the same program built without hooks (so only sampling is measured), and
+# the cost of --exact per marker event.
+echo
+${CC:-cc} -O2 -g -o "$work/busy" "$src/callheavy.c"
+busy_calls=$((calls * 10))
+hz=${HZ:-4000}
+ev=task-clock
+# cycles where the machine has a PMU, else the software clock.
+if "$CPROF" stat -e cycles true >/dev/null 2>&1; then ev=cycles; fi
+bplain=$(best_ns "$work/busy" "$busy_calls")
+crs() { rm -rf "$work/s.cprof"; "$CPROF" record -e "$ev" -F "$hz" -o "$work/s.cprof" "$work/busy" "$busy_calls"; }
+csamp=$(best_ns crs)
+echo "sampling $ev at $hz Hz, $(per "$bplain" 1000000) ms program without hooks:"
+printf '  %-32s %10s ms\n' "cprof record -e $ev -F $hz" "$(per $((csamp - bplain)) 1000000)"
+if command -v perf >/dev/null && perf stat -e "$ev" true >/dev/null 2>&1; then
+	prs() { perf record -q -e "$ev" -F "$hz" -o "$work/perf.data" "$work/busy" "$busy_calls"; }
+	psamp=$(best_ns prs)
+	printf '  %-32s %10s ms\n' "perf record -e $ev -F $hz" "$(per $((psamp - bplain)) 1000000)"
+	echo "  cprof / perf sampling overhead:  $(ratio $((csamp - bplain)) $((psamp - bplain)))x (target <= 1)"
+else
+	echo "  perf record: not available for $ev here"
+fi
+
+# --exact: the counters are read at every marker event.
+cex() { rm -rf "$work/x.cprof"; "$CPROF" record --exact -e task-clock -o "$work/x.cprof" "$work/callheavy" "$calls"; }
+cexact=$(best_ns cex)
+echo "exact mode (read(2) of the group at each of $((2 * calls)) marker events):"
+echo "  cost per marker event:           $(per $((cexact - crec)) $((2 * calls))) ns over plain recording"
+echo "  rdpmc:                           not measurable here (no hardware PMU: software events read with read(2))"

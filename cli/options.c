@@ -5,13 +5,14 @@
  * cp_option; getopt_long's tables and the --help text are both built from
  * those groups, so an option cannot be accepted without being documented
  * or documented without being accepted. Groups shared by several commands
- * (the output options of stat and report, --flush-ms of stat and record)
- * live here.
+ * (the output options of stat and report, --flush-ms and the counter
+ * options of stat and record) live here, with the code that applies them.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,18 @@ const struct cp_option cp_output_options[] = {
 const struct cp_option cp_run_options[] = {
 	{"flush-ms", CP_OPT_FLUSH_MS, "MS",
 	 "runtime flush interval in milliseconds (default: 100)"},
+	{NULL, 0, NULL, NULL}};
+
+const struct cp_option cp_counter_options[] = {
+	{"events", 'e', "LIST",
+	 "count the comma-separated events of LIST (see 'cprof list')"},
+	{"freq", 'F', "HZ", "sample HZ times a second (default: 1000)"},
+	{"period", 'c', "N", "sample every N counts of the first event"},
+	{"call-graph", 'g', NULL, "record a callchain with every sample"},
+	{"exact", CP_OPT_EXACT, NULL,
+	 "read the counters at every marker instead of sampling"},
+	{"no-counters", CP_OPT_NO_COUNTERS, NULL,
+	 "time the markers only, count no events"},
 	{NULL, 0, NULL, NULL}};
 
 /* Every command takes -h and --help; cp_getopt answers them itself. */
@@ -274,4 +287,57 @@ int cp_output_option(const struct cp_command *cmd, struct cp_output *o, int c,
 		return 1;
 	}
 	return 0;
+}
+
+int cp_counter_option(const struct cp_command *cmd, struct cp_counter_opts *o,
+		      int c, const char *arg)
+{
+	switch (c) {
+	case 'e':
+		o->events = arg;
+		return 1;
+	case 'F':
+		o->freq = cp_parse_ulong(cmd, "-F", arg, 1, ULONG_MAX >> 1);
+		return 1;
+	case 'c':
+		o->period = cp_parse_ulong(cmd, "-c", arg, 1, ULONG_MAX >> 1);
+		return 1;
+	case 'g':
+		o->callchain = 1;
+		return 1;
+	case CP_OPT_EXACT:
+		o->exact = 1;
+		return 1;
+	case CP_OPT_NO_COUNTERS:
+		o->none = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void cp_counter_select(const struct cp_command *cmd,
+		       const struct cp_counter_opts *o, struct cp_evsel *sel)
+{
+	char msg[1024];
+	int rc;
+
+	if (o->none && (o->events != NULL || o->freq != 0 || o->period != 0 ||
+			o->callchain || o->exact))
+		cp_usage_error(cmd, "--no-counters cannot go with -e, -F, -c, "
+				    "-g or --exact");
+	if (o->freq != 0 && o->period != 0)
+		cp_usage_error(cmd, "-F and -c cannot go together");
+	if (o->exact && (o->freq != 0 || o->period != 0 || o->callchain))
+		cp_usage_error(cmd, "--exact samples nothing: -F, -c and -g "
+				    "cannot go with it");
+	memset(sel, 0, sizeof *sel);
+	sel->counters = !o->none;
+	sel->exact = o->exact;
+	sel->callchain = o->callchain;
+	sel->period = o->period;
+	sel->freq = o->period != 0 ? 0 : o->freq != 0 ? o->freq : 1000;
+	if ((rc = cp_evsel_resolve(sel, o->events, msg, sizeof msg)) != 0)
+		fatalx_status(rc, "%s", msg);
+	if (msg[0] != '\0')
+		warnx("%s", msg);
 }

@@ -3,7 +3,8 @@
  *
  * The program is started as a shell would start it (same stdin, stdout,
  * stderr, the shell's 126 and 127 when it cannot be run) with libcprof
- * preloaded and pointed at the run directory through the environment.
+ * preloaded and pointed at the run directory, and told which counters to
+ * open, through the environment.
  * While it runs, cprof only waits: a terminal's ^C reaches the program by
  * itself, a signal someone sends to cprof is passed on to the program, and
  * neither kills cprof before the program has ended and the run is closed
@@ -107,6 +108,36 @@ void cp_run_setup(const char *flush_ms)
 		fatal("setenv");
 	free(preload);
 	free(lib);
+}
+
+void cp_run_counters(const struct cp_evsel *sel)
+{
+	char *events, *sample;
+
+	/*
+	 * cprof's selection is the whole truth: a variable left in its own
+	 * environment by an outer run or by hand must not add sampling to
+	 * --exact, or callchains to a run without -g.
+	 */
+	if (unsetenv("CPROF_EVENTS") != 0 || unsetenv("CPROF_SAMPLE") != 0 ||
+	    unsetenv("CPROF_EXACT") != 0 || unsetenv("CPROF_CALLCHAIN") != 0)
+		fatal("unsetenv");
+	if (!sel->counters || sel->nev == 0)
+		return;
+	events = cp_events_env(sel);
+	if (setenv("CPROF_EVENTS", events, 1) != 0)
+		fatal("setenv");
+	free(events);
+	if (sel->exact) {
+		if (setenv("CPROF_EXACT", "1", 1) != 0)
+			fatal("setenv");
+	} else {
+		sample = cp_sample_env(sel);
+		if (setenv("CPROF_SAMPLE", sample, 1) != 0 ||
+		    (sel->callchain && setenv("CPROF_CALLCHAIN", "1", 1) != 0))
+			fatal("setenv");
+		free(sample);
+	}
 }
 
 static void put_str(msgpack_packer *pk, const char *s)

@@ -162,14 +162,21 @@ CPROF__NOINSTR void cprof__counters_close(struct cprof__thread *t)
 	if (t->cmap)
 		munmap(t->cmap, t->cmap_len);
 	t->cmap = NULL;
+	for (int i = 1; i < CPROF__MAX_EVENTS; i++) {
+		if (t->cpage[i])
+			munmap(t->cpage[i], (size_t)page_size);
+		t->cpage[i] = NULL;
+	}
 }
 
 CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 {
 	int err = 0, i;
 
-	for (i = 0; i < CPROF__MAX_EVENTS; i++)
+	for (i = 0; i < CPROF__MAX_EVENTS; i++) {
 		t->cfd[i] = -1;
+		t->cpage[i] = NULL;
+	}
 	t->cmap = NULL;
 	memset(t->clast, 0, sizeof(t->clast));
 	t->clost = t->cthrottled = 0;
@@ -206,7 +213,15 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 		} else {
 			t->cmap = m;
 			t->cmap_len = pages * (size_t)page_size;
+			t->cpage[0] = m;
 		}
+	}
+	/* Exact mode reads every member with rdpmc where it can. */
+	for (i = 1; !err && cprof__ctr.exact && i < cprof__ctr.nev; i++) {
+		void *m = mmap(NULL, (size_t)page_size, PROT_READ, MAP_SHARED,
+			       t->cfd[i], 0);
+
+		t->cpage[i] = m == MAP_FAILED ? NULL : m;
 	}
 	if (err) {
 		/* The CLI checked the events; a thread limit can still hit. */
@@ -280,11 +295,13 @@ CPROF__NOINSTR void cprof__counters_read(struct cprof__thread *t,
 		return;
 	}
 #if defined(__x86_64__) || defined(__i386__)
-	/*
-	 * Only the leader's page is mapped; with a single event rdpmc gives
-	 * the whole group.
-	 */
-	if (n == 1 && t->cmap && cprof__mmap_read(t->cmap, hw_rdpmc, vals))
+	/* rdpmc needs every member on a hardware counter right now. */
+	int k;
+	for (k = 0; k < n; k++)
+		if (!t->cpage[k] ||
+		    !cprof__mmap_read(t->cpage[k], hw_rdpmc, &vals[k]))
+			break;
+	if (k == n)
 		return;
 #else
 	(void)hw_rdpmc;

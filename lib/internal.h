@@ -99,6 +99,7 @@ struct cprof__thread {
 	uint64_t cid[8]; /* their perf ids, to match group reads */
 	void *cmap;	 /* the leader's mmap: page + sample ring */
 	size_t cmap_len;
+	void *cpage[8];	   /* exact mode: each member's mmap page */
 	uint64_t clast[8]; /* values at the previous sample (writer) */
 	uint64_t *cvals;   /* exact mode: values, CPROF__RING_CAP rows */
 	uint64_t clost, cthrottled;
