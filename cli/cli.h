@@ -75,6 +75,18 @@ struct cp_bytes {
 	size_t len;
 };
 
+/* The counter modes of a log's header key "events". */
+enum cp_counter_mode { CP_COUNTER_SAMPLING, CP_COUNTER_EXACT };
+
+/* One perf_event counter of the group a log's header announces. */
+struct cp_log_counter {
+	struct cp_bytes name;
+	uint64_t type, config; /* perf_event_attr fields, 0 when absent */
+};
+
+/* Counters in one group: more makes the header's "events" invalid. */
+#define CP_LOG_MAX_COUNTERS 64
+
 struct cp_log_header {
 	unsigned version;
 	int pid, ppid;
@@ -87,6 +99,15 @@ struct cp_log_header {
 	uint64_t hz; /* 0: derive from calibration points */
 	uint64_t ticks, mono_ns;
 	uint64_t flush_ms;
+	/*
+	 * Counters (key "events"): ncounters is 0 for a log without them,
+	 * or with an "events" key the reader could not use (it warns).
+	 */
+	size_t ncounters;
+	const struct cp_log_counter *counters; /* the leader first */
+	enum cp_counter_mode mode;
+	uint64_t period, freq; /* of the leader, sampling mode */
+	int callchain;	       /* samples carry callchains */
 };
 
 struct cp_log_obj {
@@ -124,6 +145,33 @@ struct cp_log_ev {
 	size_t nsites;
 	const struct cp_log_event *ev;
 	size_t nev;
+	/*
+	 * Exact mode: the counters' values at each event, ncounters per
+	 * event (from "c0" and "cv"); NULL when the chunk has none.
+	 */
+	const uint64_t *values;
+};
+
+/* One overflow sample of a samples chunk. */
+struct cp_log_sample {
+	uint64_t time; /* CLOCK_MONOTONIC ns */
+	uint64_t ip;
+	const uint64_t *deltas; /* ncounters: counted since the last sample */
+	const uint64_t *chain;	/* return addresses, innermost first */
+	size_t nchain;
+};
+
+struct cp_log_samples {
+	int tid;
+	const struct cp_log_sample *s;
+	size_t n;
+};
+
+/* A counts chunk: a thread's totals so far, ncounters values. */
+struct cp_log_counts {
+	int tid;
+	const uint64_t *values;
+	uint64_t enabled, running; /* ns */
 };
 
 struct cp_log_thread {
@@ -148,6 +196,10 @@ struct cp_log_ops {
 	void (*ev)(void *arg, const struct cp_log_ev *ev);
 	void (*clock)(void *arg, uint64_t ticks, uint64_t mono_ns);
 	void (*end)(void *arg, const struct cp_log_end *e);
+	/* Counter chunks: only in a log whose header has ncounters > 0. */
+	void (*samples)(void *arg, const struct cp_log_samples *s);
+	void (*lost)(void *arg, int tid, uint64_t lost, uint64_t throttled);
+	void (*counts)(void *arg, const struct cp_log_counts *c);
 };
 
 struct cp_log_result {
@@ -196,6 +248,7 @@ struct cp_sym {
 	const char *object; /* basename of the object, NULL when none */
 	const char *file;   /* NULL when there is no line information */
 	int line;
+	int unnamed; /* no symbol holds the address: name is an offset */
 };
 struct cp_symbols;
 struct cp_symmap;
@@ -226,6 +279,23 @@ struct cp_stats {
 	uint64_t total_ns; /* recursion counted once */
 };
 
+/* What one counter (cp_profile.counters[k]) counted in one function. */
+struct cp_count {
+	uint64_t self;
+	uint64_t total; /* recursion counted once */
+};
+
+/*
+ * The cross-check of one function's share of marker self time with its
+ * share of the leader's counts in the samples taken inside markers.
+ */
+struct cp_distortion {
+	int flagged;	     /* the shares disagree beyond sampling error */
+	double time_share;   /* 0 to 1 */
+	double sample_share; /* 0 to 1 */
+	const char *reason;  /* a short phrase when flagged, else NULL */
+};
+
 /* A function or marker site, merged over every process and thread. */
 struct cp_func {
 	const char *name;   /* demangled symbol, marker name or obj+0xoff */
@@ -233,11 +303,19 @@ struct cp_func {
 	const char *file;   /* source file, NULL when unknown */
 	int line;	    /* 0 when unknown */
 	struct cp_stats st;
+	/*
+	 * Counters: cp_profile.ncounters entries, NULL when that is 0. A
+	 * function only sampled (no marker of it) has st.calls == 0.
+	 */
+	struct cp_count *counts;
+	uint64_t samples; /* samples whose innermost frame (or ip) it is */
+	struct cp_distortion dist;
 };
 
 struct cp_thread_func {
 	size_t func; /* index into cp_profile.funcs */
 	struct cp_stats st;
+	struct cp_count *counts; /* as in cp_func */
 };
 
 struct cp_thread {
@@ -248,6 +326,15 @@ struct cp_thread {
 	int unfinished; /* still running when its process ended */
 	struct cp_thread_func *funcs;
 	size_t nfuncs;
+	/* Counters: samples taken, lost and throttled on this thread. */
+	uint64_t samples, lost, throttled;
+	/*
+	 * Its last counts chunk: raw totals (cp_profile.ncounters entries,
+	 * NULL when it had none) and the ns its group was enabled and
+	 * running; running / enabled is its coverage.
+	 */
+	uint64_t *totals;
+	uint64_t enabled, running;
 };
 
 struct cp_process {
@@ -261,6 +348,30 @@ struct cp_process {
 	uint64_t events;
 	uint64_t lost;
 	uint64_t skipped_bytes; /* truncated or corrupt tail */
+	/* Counters: samples taken, lost (PERF_RECORD_LOST), throttled. */
+	uint64_t samples, samples_lost, throttled;
+	/* Samples that came after the marker stream had passed them. */
+	uint64_t unplaced;
+};
+
+/*
+ * One counter of the run, merged by name over its processes. Samples,
+ * lost and throttled are those of its group (its leader samples).
+ */
+struct cp_counter {
+	const char *name;
+	uint64_t type, config; /* perf_event_attr */
+	enum cp_counter_mode mode;
+	int leader;	       /* samples: the first of a sampling group */
+	int ns;		       /* counts nanoseconds (task-clock, cpu-clock) */
+	uint64_t period, freq; /* of the group's leader */
+	uint64_t samples, lost, throttled;
+	/* Sums over the threads' last counts chunks. */
+	uint64_t count;		   /* raw */
+	uint64_t enabled, running; /* ns; coverage = running / enabled */
+	size_t uncovered; /* threads that counted without a counts chunk */
+	int scaled;	  /* some thread's counts were scaled (coverage < 1) */
+	uint64_t total_self; /* sum of self over the functions */
 };
 
 /* Frame statistics of one frame name ("" for depth-0 returns). */
@@ -281,6 +392,18 @@ struct cp_profile {
 	struct cp_frames *frames;
 	size_t nframes;
 	uint64_t total_self_ns; /* sum of self_ns over funcs */
+	/* Counters of the run, in the order their processes listed them. */
+	struct cp_counter *counters;
+	size_t ncounters;
+	/*
+	 * The distortion check, when has_dist: dist_counter (a task-clock,
+	 * cpu-clock or cycles leader) and the samples inside markers it
+	 * compared, dist_samples (too few, and nothing is flagged).
+	 */
+	int has_dist;
+	size_t dist_counter;
+	uint64_t dist_samples;
+#define CP_DIST_MIN_SAMPLES 50
 	/* From run.meta, when present. */
 	int has_meta;
 	char **argv; /* NULL-terminated */
@@ -297,6 +420,11 @@ struct cp_profile {
  */
 int cp_profile_load(struct cp_profile *p, const char *path);
 void cp_profile_free(struct cp_profile *p);
+/*
+ * Is C the generic event GENERIC ("cycles", "instructions",
+ * "cache-misses", "task-clock", "cpu-clock"), by name or by encoding?
+ */
+int cp_counter_is(const struct cp_counter *c, const char *generic);
 
 /* output.c: printing a profile as a table, JSON or CSV. */
 enum cp_format { CP_FORMAT_TABLE, CP_FORMAT_JSON, CP_FORMAT_CSV };
@@ -308,12 +436,20 @@ enum cp_sort {
 	CP_SORT_NAME
 };
 
+/*
+ * Whether the table and CSV show the counters: AUTO when the run has any
+ * (stat), ON also says when it has none (report --counters). JSON always
+ * carries them.
+ */
+enum cp_show_counters { CP_COUNTERS_AUTO, CP_COUNTERS_OFF, CP_COUNTERS_ON };
+
 /* What to print; a zeroed one is a table of every function by self time. */
 struct cp_output {
 	enum cp_format format;
 	enum cp_sort sort;
 	size_t top;  /* rows per table, 0 for all */
 	int threads; /* one table (or functions array) per thread */
+	enum cp_show_counters counters;
 };
 
 /* Parse a --sort or --format argument; 0, or -1 when S is not one. */
@@ -324,6 +460,8 @@ int cp_output_print(FILE *f, const struct cp_profile *p,
 		    const struct cp_output *o);
 /* Format NS with 3 significant digits and a unit ("812ns", "1.25ms"). */
 char *cp_format_ns(char *buf, size_t len, uint64_t ns);
+/* Format a count N with 3 significant digits ("812", "1.23M"). */
+char *cp_format_count(char *buf, size_t len, uint64_t n);
 
 /* options.c: option tables shared by getopt_long and --help. */
 struct cp_option {
@@ -393,7 +531,8 @@ struct cp_evsel;
 /*
  * Check O's combination (a usage error if wrong), then resolve and
  * test-open its events into SEL: exits with 2 for an unknown event and 1
- * for one the kernel refuses, warns once when the defaults changed.
+ * for one the kernel refuses. When the defaults changed, the line saying
+ * why goes to cp_run_note().
  */
 void cp_counter_select(const struct cp_command *cmd,
 		       const struct cp_counter_opts *o, struct cp_evsel *sel);
@@ -421,13 +560,21 @@ size_t cp_run_logs(const char *dir, uint64_t *bytes);
  * inherited; without counters none of them is set.
  */
 void cp_run_counters(const struct cp_evsel *sel);
+/*
+ * Have cp_run() print NOTE (a copy is kept) on stderr, prefixed "cprof: ",
+ * once the program has started: a program that cannot be run gets only
+ * the line saying why.
+ */
+void cp_run_note(const char *note);
 
 /*
  * events.c: perf_event counters chosen by name through libpfm4, checked
  * against this kernel before the program runs, and their hand-off to the
  * runtime.
  */
-#define CP_EVENTS_MAX 16 /* events in one group */
+/* The runtime's limits (lib/internal.h): events in a group, name length. */
+#define CP_EVENTS_MAX	  8
+#define CP_EVENT_NAME_MAX 63
 /* Bits of cp_event.flags, as CPROF_EVENTS carries them. */
 #define CP_EVENT_EXCLUDE_USER	0x1u
 #define CP_EVENT_EXCLUDE_KERNEL 0x2u

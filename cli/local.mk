@@ -8,9 +8,10 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/reader.c \
 	cli/profile.c \
 	cli/symbols.c \
-	cli/output.c
+	cli/output.c \
+	cli/events.c
 cli_libcprof_cli_la_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) $(LIBDW_CFLAGS)
-cli_libcprof_cli_la_LIBADD = $(MSGPACK_LIBS) $(LIBDW_LIBS) -lstdc++
+cli_libcprof_cli_la_LIBADD = $(MSGPACK_LIBS) $(LIBDW_LIBS) $(PFM_LIBS) -lstdc++
 
 bin_PROGRAMS += cli/cprof
 cli_cprof_SOURCES = \
@@ -19,7 +20,8 @@ cli_cprof_SOURCES = \
 	cli/run.c \
 	cli/cmd-stat.c \
 	cli/cmd-record.c \
-	cli/cmd-report.c
+	cli/cmd-report.c \
+	cli/cmd-list.c
 cli_cprof_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS)
 cli_cprof_LDADD = cli/libcprof-cli.la
 

@@ -23,6 +23,7 @@ static const struct {
 	{"record", cmd_record,
 	 "run a program and record its profile into a run directory"},
 	{"report", cmd_report, "print the profile of a recorded run"},
+	{"list", cmd_list, "list the events stat and record can count"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -35,7 +36,11 @@ static void help(void)
 	       "exact calls\n"
 	       "and times from compiler hooks (-finstrument-functions) and "
 	       "cprof.h\n"
-	       "markers, recorded by the libcprof runtime.\n\ncommands:\n");
+	       "markers, recorded by the libcprof runtime, with the kernel's "
+	       "event\n"
+	       "counters (cycles, cache misses, page faults...) sampled or "
+	       "read at\n"
+	       "every marker.\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
 		printf("  %-8s  %s\n", commands[i].name, commands[i].summary);
 	printf("\noptions:\n"

@@ -339,5 +339,5 @@ void cp_counter_select(const struct cp_command *cmd,
 	if ((rc = cp_evsel_resolve(sel, o->events, msg, sizeof msg)) != 0)
 		fatalx_status(rc, "%s", msg);
 	if (msg[0] != '\0')
-		warnx("%s", msg);
+		cp_run_note(msg);
 }

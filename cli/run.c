@@ -35,6 +35,9 @@
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 #define NFORWARDED (sizeof forwarded / sizeof forwarded[0])
 
+/* What cp_run() says once the program has started, NULL for nothing. */
+static char *note;
+
 /* The program being waited for, 0 when none: read by on_signal(). */
 static volatile pid_t child;
 
@@ -108,6 +111,12 @@ void cp_run_setup(const char *flush_ms)
 		fatal("setenv");
 	free(preload);
 	free(lib);
+}
+
+void cp_run_note(const char *s)
+{
+	free(note);
+	note = s != NULL ? xstrdup(s) : NULL;
 }
 
 void cp_run_counters(const struct cp_evsel *sel)
@@ -272,6 +281,10 @@ int cp_run(const char *dir, char *const argv[], int *ran)
 		n = read(pfd[0], &err, sizeof err);
 	while (n == -1 && errno == EINTR);
 	close(pfd[0]);
+	/* The end of the pipe without an error: the exec went through. */
+	if (n == 0 && note != NULL)
+		warnx("%s", note);
+	cp_run_note(NULL);
 
 	while (waitpid(pid, &ws, 0) == -1) {
 		if (errno != EINTR)
