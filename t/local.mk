@@ -13,3 +13,4 @@ EXTRA_DIST += t/lib.sh
 include t/lib.mk
 include t/cli.mk
 include t/e2e.mk
+include t/events.mk
