@@ -18,12 +18,10 @@
 
 #include "cli.h"
 
-/*
- * --counters (the counter stream, merged per function) will join this
- * group; CP_OPT_COUNTERS keeps its value.
- */
 static const struct cp_option report_options[] = {
 	{"output", 'o', "FILE", "write the report to FILE instead of stdout"},
+	{"counters", CP_OPT_COUNTERS, NULL,
+	 "show the counters per function (JSON always has them)"},
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const report_groups[] = {
@@ -48,11 +46,15 @@ int cmd_report(int argc, char **argv)
 	FILE *f = stdout;
 	int c;
 
+	/* The table and CSV of a report stay as they were without it. */
+	out.counters = CP_COUNTERS_OFF;
 	while ((c = cp_getopt(&report_cmd, argc, argv)) != -1) {
 		if (cp_output_option(&report_cmd, &out, c, optarg))
 			continue;
 		if (c == 'o')
 			path = optarg;
+		else if (c == CP_OPT_COUNTERS)
+			out.counters = CP_COUNTERS_ON;
 	}
 	argc -= optind;
 	argv += optind;

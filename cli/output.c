@@ -25,6 +25,7 @@
 struct row {
 	const struct cp_func *f;
 	const struct cp_stats *st;
+	const struct cp_count *counts; /* NULL without counters */
 	size_t index; /* in cp_profile.funcs, the last tie-break */
 };
 
@@ -34,6 +35,10 @@ struct row {
 #define MIN_CALLS_WIDTH	 5
 #define MIN_NAME_WIDTH	 24
 #define MAX_OBJECT_WIDTH 24
+/* Counter columns: a count ("1.23M") or, for clock events, a time. */
+#define COUNT_WIDTH 8
+#define IPC_WIDTH   5
+#define MPKI_WIDTH  6
 /* Assumed width of the output when it is not a terminal. */
 #define DEFAULT_COLUMNS 120
 
@@ -108,6 +113,45 @@ char *cp_format_ns(char *buf, size_t len, uint64_t ns)
 	return buf;
 }
 
+char *cp_format_count(char *buf, size_t len, uint64_t n)
+{
+	static const char units[] = "kMGTPE";
+	double v = (double)n;
+	size_t i;
+
+	if (n < 1000) {
+		snprintf(buf, len, "%" PRIu64, n);
+		return buf;
+	}
+	/* As cp_format_ns: 999.7k prints as 1.00M. */
+	for (i = 0; i < sizeof units - 1; i++) {
+		v /= 1000;
+		if (v < 9.995)
+			snprintf(buf, len, "%.2f%c", v, units[i]);
+		else if (v < 99.95)
+			snprintf(buf, len, "%.1f%c", v, units[i]);
+		else if (v < 999.5 || i == sizeof units - 2)
+			snprintf(buf, len, "%.0f%c", v, units[i]);
+		else
+			continue;
+		break;
+	}
+	return buf;
+}
+
+/* A count of counter C, in the table's human form. */
+static char *format_counter(char *buf, size_t len, const struct cp_counter *c,
+			    uint64_t v)
+{
+	return c->ns ? cp_format_ns(buf, len, v) : cp_format_count(buf, len, v);
+}
+
+/* Are P's counters shown in the table and the CSV? */
+static int show_counters(const struct cp_profile *p, const struct cp_output *o)
+{
+	return p->ncounters > 0 && o->counters != CP_COUNTERS_OFF;
+}
+
 /*
  * The sort key for compare(): qsort has no argument to pass it, and the
  * tool prints from one thread.
@@ -145,6 +189,13 @@ static int compare(const void *va, const void *vb)
 	case CP_SORT_NAME:
 		break;
 	}
+	/*
+	 * Then by the first counter's self count: functions only sampled
+	 * (an uninstrumented program) have no time, and go by samples.
+	 */
+	if (c == 0 && sort_key != CP_SORT_NAME && a->counts != NULL &&
+	    b->counts != NULL)
+		c = cmp_u64_desc(a->counts[0].self, b->counts[0].self);
 	/* Ties go by name, then by input order, so output is reproducible. */
 	if (c == 0)
 		c = strcmp(a->f->name, b->f->name);
@@ -161,15 +212,28 @@ static struct row *make_rows(const struct cp_profile *p,
 	struct row *rows;
 	size_t i, n = t != NULL ? t->nfuncs : p->nfuncs;
 
-	rows = xcalloc(n, sizeof *rows);
+	size_t m = 0;
+
+	rows = xcalloc(n ? n : 1, sizeof *rows);
 	for (i = 0; i < n; i++) {
-		rows[i].index = t != NULL ? t->funcs[i].func : i;
-		rows[i].f = &p->funcs[rows[i].index];
-		rows[i].st = t != NULL ? &t->funcs[i].st : &p->funcs[i].st;
+		struct row *r = &rows[m];
+
+		r->index = t != NULL ? t->funcs[i].func : i;
+		r->f = &p->funcs[r->index];
+		r->st = t != NULL ? &t->funcs[i].st : &p->funcs[i].st;
+		r->counts = t != NULL ? t->funcs[i].counts : p->funcs[i].counts;
+		/*
+		 * A function known from samples alone has no calls: it is
+		 * only shown with the counters (JSON always has them).
+		 */
+		if (r->st->calls == 0 && o->format != CP_FORMAT_JSON &&
+		    !show_counters(p, o))
+			continue;
+		m++;
 	}
 	sort_key = o->sort;
-	qsort(rows, n, sizeof *rows, compare);
-	*nrows = o->top != 0 && o->top < n ? o->top : n;
+	qsort(rows, m, sizeof *rows, compare);
+	*nrows = o->top != 0 && o->top < m ? o->top : m;
 	return rows;
 }
 
@@ -370,6 +434,18 @@ static void table_header(FILE *f, const struct cp_profile *p)
 		if (pr->lost != 0)
 			fprintf(f, "  pid %d (%s): %" PRIu64 " events lost\n",
 				pr->pid, basename_of(pr->exe), pr->lost);
+		if (pr->samples_lost != 0 || pr->throttled != 0)
+			fprintf(f,
+				"  pid %d (%s): %" PRIu64 " samples lost, "
+				"throttled %" PRIu64 " time%s\n",
+				pr->pid, basename_of(pr->exe), pr->samples_lost,
+				pr->throttled, pr->throttled == 1 ? "" : "s");
+		if (pr->unplaced != 0)
+			fprintf(f,
+				"  pid %d (%s): %" PRIu64 " samples came too "
+				"late to be placed in marker frames, counted "
+				"by address\n",
+				pr->pid, basename_of(pr->exe), pr->unplaced);
 	}
 }
 
@@ -410,77 +486,320 @@ static size_t columns_of(FILE *f)
 	return DEFAULT_COLUMNS;
 }
 
-static void table_rows(FILE *f, const struct cp_profile *p,
-		       const struct row *rows, size_t n)
+/* The run's counter named GENERIC, or -1. */
+static int counter_index(const struct cp_profile *p, const char *generic)
 {
-	char self[32], total[32], pc[32];
-	size_t i, w, namew = strlen("Function"), objw = 0,
-		     callsw = MIN_CALLS_WIDTH;
-	size_t fixed, cap, cols = columns_of(f);
-	int objects = want_objects(p, rows, n);
-
-	for (i = 0; i < n; i++) {
-		if ((w = width_of(rows[i].f->name)) > namew)
-			namew = w;
-		if (objects && rows[i].f->object != NULL &&
-		    (w = width_of(rows[i].f->object)) > objw)
-			objw = w;
-		if ((w = (size_t)snprintf(NULL, 0, "%" PRIu64,
-					  rows[i].st->calls)) > callsw)
-			callsw = w;
+	for (size_t k = 0; k < p->ncounters; k++) {
+		if (cp_counter_is(&p->counters[k], generic))
+			return (int)k;
 	}
-	if (objects) {
-		if (objw < strlen("Object"))
-			objw = strlen("Object");
-		if (objw > MAX_OBJECT_WIDTH)
-			objw = MAX_OBJECT_WIDTH;
-	}
-	/* Names take what the other columns leave of the line. */
-	fixed = 3 * (2 + TIME_WIDTH) + 2 + PCT_WIDTH + 2 + callsw +
-		(objects ? 2 + objw : 0);
-	cap = cols > fixed + MIN_NAME_WIDTH ? cols - fixed : MIN_NAME_WIDTH;
-	if (namew > cap)
-		namew = cap;
+	return -1;
+}
 
-	put_cell(f, "Function", namew);
-	if (objects) {
-		fputs("  ", f);
-		put_cell(f, "Object", objw);
-	}
-	fprintf(f, "  %*s  %*s  %*s  %*s  %*s\n", TIME_WIDTH, "Self", PCT_WIDTH,
-		"Self%", TIME_WIDTH, "Total", (int)callsw, "Calls", TIME_WIDTH,
-		"Self/call");
-	for (i = 0; i < n; i++) {
-		const struct cp_stats *st = rows[i].st;
-		char pct[16];
+/* Which columns a table has. */
+struct cols {
+	int objects;	  /* the object column */
+	int time;	  /* the marker time columns */
+	size_t ncounters; /* counter columns, 3 per counter */
+	int ipc, mpki;	  /* derived: counter indexes, -1 when absent */
+	int cyc;	  /* cycles, for IPC */
+	int ins;	  /* instructions */
+	int flags;	  /* the distortion flag column */
+	size_t namew, objw, callsw;
+};
 
-		put_cell(f, rows[i].f->name, namew);
-		if (objects) {
+/* A percentage of WHOLE, or "-" without one. */
+static char *pct(char *buf, size_t len, uint64_t part, uint64_t whole)
+{
+	if (whole == 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.1f%%",
+			 100.0 * (double)part / (double)whole);
+	return buf;
+}
+
+static void table_head(FILE *f, const struct cp_profile *p,
+		       const struct cols *c)
+{
+	size_t w = c->namew + (c->objects ? 2 + c->objw : 0);
+
+	/* Counter names go over their three columns, right-aligned. */
+	if (c->ncounters > 0) {
+		const size_t gw = 2 * COUNT_WIDTH + PCT_WIDTH + 4;
+
+		fprintf(f, "%*s", (int)w, "");
+		if (c->time)
+			fprintf(f, "%*s",
+				(int)(3 * (2 + TIME_WIDTH) + 2 + PCT_WIDTH + 2 +
+				      c->callsw),
+				"");
+		for (size_t k = 0; k < c->ncounters; k++) {
+			const char *name = p->counters[k].name;
+			size_t nw = width_of(name);
+
 			fputs("  ", f);
-			put_cell(f,
-				 rows[i].f->object != NULL ? rows[i].f->object
-							   : "",
-				 objw);
+			if (nw < gw)
+				fprintf(f, "%*s", (int)(gw - nw), "");
+			put_cell(f, name, nw < gw ? nw : gw);
 		}
-		if (p->total_self_ns != 0)
-			snprintf(pct, sizeof pct, "%.1f%%",
-				 100.0 * (double)st->self_ns /
-					 (double)p->total_self_ns);
-		else
-			snprintf(pct, sizeof pct, "-");
-		fprintf(f, "  %*s  %*s  %*s  %*" PRIu64 "  %*s\n", TIME_WIDTH,
-			cp_format_ns(self, sizeof self, st->self_ns), PCT_WIDTH,
-			pct, TIME_WIDTH,
-			cp_format_ns(total, sizeof total, st->total_ns),
-			(int)callsw, st->calls, TIME_WIDTH,
+		fputc('\n', f);
+	}
+	put_cell(f, "Function", c->namew);
+	if (c->objects) {
+		fputs("  ", f);
+		put_cell(f, "Object", c->objw);
+	}
+	if (c->time)
+		fprintf(f, "  %*s  %*s  %*s  %*s  %*s", TIME_WIDTH, "Self",
+			PCT_WIDTH, "Self%", TIME_WIDTH, "Total", (int)c->callsw,
+			"Calls", TIME_WIDTH, "Self/call");
+	for (size_t k = 0; k < c->ncounters; k++)
+		fprintf(f, "  %*s  %*s  %*s", COUNT_WIDTH, "Self", PCT_WIDTH,
+			"Self%", COUNT_WIDTH, "Total");
+	if (c->ipc >= 0)
+		fprintf(f, "  %*s", IPC_WIDTH, "IPC");
+	if (c->mpki >= 0)
+		fprintf(f, "  %*s", MPKI_WIDTH, "MPKI");
+	if (c->flags)
+		fputs("  !", f);
+	fputc('\n', f);
+}
+
+static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
+		      const struct row *r)
+{
+	const struct cp_stats *st = r->st;
+	char b[4][32];
+
+	put_cell(f, r->f->name, c->namew);
+	if (c->objects) {
+		fputs("  ", f);
+		put_cell(f, r->f->object != NULL ? r->f->object : "", c->objw);
+	}
+	if (c->time && st->calls == 0) {
+		/* Known from samples alone: no marker time to show. */
+		fprintf(f, "  %*s  %*s  %*s  %*s  %*s", TIME_WIDTH, "-",
+			PCT_WIDTH, "-", TIME_WIDTH, "-", (int)c->callsw, "-",
+			TIME_WIDTH, "-");
+	} else if (c->time) {
+		fprintf(f, "  %*s  %*s  %*s  %*" PRIu64 "  %*s", TIME_WIDTH,
+			cp_format_ns(b[0], sizeof b[0], st->self_ns), PCT_WIDTH,
+			pct(b[1], sizeof b[1], st->self_ns, p->total_self_ns),
+			TIME_WIDTH,
+			cp_format_ns(b[2], sizeof b[2], st->total_ns),
+			(int)c->callsw, st->calls, TIME_WIDTH,
 			st->calls != 0
-				? cp_format_ns(pc, sizeof pc, per_call(st))
+				? cp_format_ns(b[3], sizeof b[3], per_call(st))
 				: "-");
 	}
-	if (n == 0)
+	for (size_t k = 0; k < c->ncounters; k++) {
+		const struct cp_counter *ct = &p->counters[k];
+		const struct cp_count *n = &r->counts[k];
+
+		fprintf(f, "  %*s  %*s  %*s", COUNT_WIDTH,
+			format_counter(b[0], sizeof b[0], ct, n->self),
+			PCT_WIDTH,
+			pct(b[1], sizeof b[1], n->self, ct->total_self),
+			COUNT_WIDTH,
+			format_counter(b[2], sizeof b[2], ct, n->total));
+	}
+	if (c->ipc >= 0) {
+		uint64_t cyc = r->counts[c->cyc].self;
+
+		if (cyc == 0)
+			snprintf(b[0], sizeof b[0], "-");
+		else
+			snprintf(b[0], sizeof b[0], "%.2f",
+				 (double)r->counts[c->ins].self / (double)cyc);
+		fprintf(f, "  %*s", IPC_WIDTH, b[0]);
+	}
+	if (c->mpki >= 0) {
+		uint64_t ins = r->counts[c->ins].self;
+
+		if (ins == 0)
+			snprintf(b[0], sizeof b[0], "-");
+		else
+			snprintf(b[0], sizeof b[0], "%.2f",
+				 1000.0 * (double)r->counts[c->mpki].self /
+					 (double)ins);
+		fprintf(f, "  %*s", MPKI_WIDTH, b[0]);
+	}
+	if (c->flags)
+		fputs(r->f->dist.flagged ? "  !" : "   ", f);
+	fputc('\n', f);
+}
+
+static void table_rows(FILE *f, const struct cp_profile *p,
+		       const struct cp_output *o, const struct row *rows,
+		       size_t n)
+{
+	struct cols c;
+	size_t i, w, fixed, cap, cols = columns_of(f);
+
+	memset(&c, 0, sizeof c);
+	c.objects = want_objects(p, rows, n);
+	c.ncounters = show_counters(p, o) ? p->ncounters : 0;
+	/* A run without a single marker event has no time to show. */
+	c.time = c.ncounters == 0 || events(p) > 0;
+	c.cyc = c.ncounters ? counter_index(p, "cycles") : -1;
+	c.ins = c.ncounters ? counter_index(p, "instructions") : -1;
+	c.ipc = c.cyc >= 0 && c.ins >= 0 ? c.cyc : -1;
+	c.mpki = c.ins >= 0 ? counter_index(p, "cache-misses") : -1;
+	for (i = 0; c.ncounters > 0 && i < p->nfuncs; i++)
+		c.flags |= p->funcs[i].dist.flagged;
+	c.namew = strlen("Function");
+	c.callsw = MIN_CALLS_WIDTH;
+	for (i = 0; i < n; i++) {
+		if ((w = width_of(rows[i].f->name)) > c.namew)
+			c.namew = w;
+		if (c.objects && rows[i].f->object != NULL &&
+		    (w = width_of(rows[i].f->object)) > c.objw)
+			c.objw = w;
+		if ((w = (size_t)snprintf(NULL, 0, "%" PRIu64,
+					  rows[i].st->calls)) > c.callsw)
+			c.callsw = w;
+	}
+	if (c.objects) {
+		if (c.objw < strlen("Object"))
+			c.objw = strlen("Object");
+		if (c.objw > MAX_OBJECT_WIDTH)
+			c.objw = MAX_OBJECT_WIDTH;
+	}
+	/* Names take what the other columns leave of the line. */
+	fixed = (c.objects ? 2 + c.objw : 0) +
+		(c.time ? 3 * (2 + TIME_WIDTH) + 2 + PCT_WIDTH + 2 + c.callsw
+			: 0) +
+		c.ncounters * (3 * 2 + 2 * COUNT_WIDTH + PCT_WIDTH) +
+		(c.ipc >= 0 ? 2 + IPC_WIDTH : 0) +
+		(c.mpki >= 0 ? 2 + MPKI_WIDTH : 0) + (c.flags ? 3 : 0);
+	cap = cols > fixed + MIN_NAME_WIDTH ? cols - fixed : MIN_NAME_WIDTH;
+	if (c.namew > cap)
+		c.namew = cap;
+
+	table_head(f, p, &c);
+	for (i = 0; i < n; i++)
+		table_row(f, p, &c, &rows[i]);
+	if (n == 0 && p->ncounters > 0 && c.ncounters == 0)
+		fputs("(no functions recorded with markers; the run has "
+		      "counters: --counters shows its samples)\n",
+		      f);
+	else if (n == 0)
 		fputs("(no functions recorded: was the program built with"
 		      " -finstrument-functions?)\n",
 		      f);
+}
+
+/* The counters of the run: one line each, then what makes them partial. */
+static void table_counters(FILE *f, const struct cp_profile *p)
+{
+	size_t w = strlen("Counter"), uncovered = 0;
+	int scaled = 0;
+
+	for (size_t k = 0; k < p->ncounters; k++) {
+		if (width_of(p->counters[k].name) > w)
+			w = width_of(p->counters[k].name);
+	}
+	if (w > 32)
+		w = 32;
+	fputs("\n  ", f);
+	put_cell(f, "Counter", w);
+	fprintf(f, "  %-8s  %10s  %8s  %6s  %9s  %8s  %8s\n", "Mode", "Rate",
+		"Samples", "Lost", "Throttled", "Coverage", "Count");
+	for (size_t k = 0; k < p->ncounters; k++) {
+		const struct cp_counter *c = &p->counters[k];
+		int exact = c->mode == CP_COUNTER_EXACT;
+		char rate[32], cov[16], n[3][32];
+
+		if (exact)
+			snprintf(rate, sizeof rate, "markers");
+		else if (!c->leader)
+			snprintf(rate, sizeof rate, "in samples");
+		else if (c->period != 0)
+			snprintf(rate, sizeof rate, "every %s",
+				 cp_format_count(n[0], sizeof n[0], c->period));
+		else
+			snprintf(rate, sizeof rate, "%" PRIu64 "/s", c->freq);
+		if (c->enabled == 0)
+			snprintf(cov, sizeof cov, "?");
+		else if (c->running >= c->enabled)
+			snprintf(cov, sizeof cov, "100%%");
+		else
+			snprintf(cov, sizeof cov, "%.1f%%%s",
+				 100.0 * (double)c->running /
+					 (double)c->enabled,
+				 c->scaled ? "*" : "");
+		scaled |= c->scaled;
+		if (c->uncovered > uncovered)
+			uncovered = c->uncovered;
+		fputs("  ", f);
+		put_cell(f, c->name, w);
+		fprintf(f, "  %-8s  %10s", exact ? "exact" : "sampling", rate);
+		if (exact)
+			fprintf(f, "  %8s  %6s  %9s", "-", "-", "-");
+		else
+			fprintf(f, "  %8" PRIu64 "  %6" PRIu64 "  %9" PRIu64,
+				c->samples, c->lost, c->throttled);
+		fprintf(f, "  %8s  %8s\n", cov,
+			c->enabled == 0 ? "-"
+					: format_counter(n[1], sizeof n[1], c,
+							 c->count));
+	}
+	if (scaled)
+		fputs("  * the kernel multiplexed the counters: each thread's "
+		      "counts are scaled by\n    its enabled/running time "
+		      "(estimates)\n",
+		      f);
+	if (uncovered > 0)
+		fprintf(f,
+			"  ? %zu thread%s counted without recording totals: "
+			"coverage unknown, counts not scaled\n",
+			uncovered, uncovered == 1 ? "" : "s");
+}
+
+/* Under the table: what the cross-check of time and samples found. */
+static void table_distortion(FILE *f, const struct cp_profile *p)
+{
+	const char *ev;
+	size_t i, n = 0;
+
+	/* A program without markers has nothing to check. */
+	if (!p->has_dist || events(p) == 0)
+		return;
+	ev = p->counters[p->dist_counter].name;
+	if (p->dist_samples < CP_DIST_MIN_SAMPLES) {
+		fprintf(f,
+			"\nDistortion check: %" PRIu64 " %s samples inside "
+			"markers, %d needed: not done\n",
+			p->dist_samples, ev, CP_DIST_MIN_SAMPLES);
+		return;
+	}
+	for (i = 0; i < p->nfuncs; i++)
+		n += p->funcs[i].dist.flagged != 0;
+	if (n == 0) {
+		fprintf(f,
+			"\nDistortion check: every function's share of marker "
+			"time agrees with its share\nof %s samples (%" PRIu64
+			" inside markers)\n",
+			ev, p->dist_samples);
+		return;
+	}
+	fprintf(f,
+		"\n! share of marker self time and of %s samples disagree "
+		"(%" PRIu64 " samples\n  inside markers; beyond 3 standard "
+		"errors + 1 point):\n",
+		ev, p->dist_samples);
+	for (i = 0; i < p->nfuncs; i++) {
+		const struct cp_func *fn = &p->funcs[i];
+
+		if (!fn->dist.flagged)
+			continue;
+		fputs("  ", f);
+		put_bytes(f, fn->name, strlen(fn->name));
+		fprintf(f, ": time %.1f%%, samples %.1f%%: %s\n",
+			100 * fn->dist.time_share, 100 * fn->dist.sample_share,
+			fn->dist.reason);
+	}
 }
 
 static const char *frame_label(const struct cp_frames *fr)
@@ -534,6 +853,18 @@ static void table_frames(FILE *f, const struct cp_profile *p)
 	}
 }
 
+/* A thread's samples and coverage, after its heading. */
+static void thread_counters(FILE *f, const struct cp_thread *t)
+{
+	if (t->samples > 0)
+		fprintf(f, ", %" PRIu64 " samples", t->samples);
+	if (t->lost > 0)
+		fprintf(f, ", %" PRIu64 " lost", t->lost);
+	if (t->totals != NULL && t->running < t->enabled)
+		fprintf(f, ", counters %.1f%% of the time",
+			100.0 * (double)t->running / (double)t->enabled);
+}
+
 static void print_table(FILE *f, const struct cp_profile *p,
 			const struct cp_output *o)
 {
@@ -544,10 +875,16 @@ static void print_table(FILE *f, const struct cp_profile *p,
 
 	utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	table_header(f, p);
+	if (show_counters(p, o))
+		table_counters(f, p);
+	else if (o->counters == CP_COUNTERS_ON)
+		fputs("  no counters were recorded in this run (cprof record "
+		      "-e EVENTS counts them)\n",
+		      f);
 	if (!o->threads) {
 		fputc('\n', f);
 		rows = make_rows(p, NULL, o, &n);
-		table_rows(f, p, rows, n);
+		table_rows(f, p, o, rows, n);
 		free(rows);
 	}
 	for (i = 0; o->threads && i < p->nthreads; i++) {
@@ -565,11 +902,15 @@ static void print_table(FILE *f, const struct cp_profile *p,
 					     : 0));
 		if (t->unfinished)
 			fputs(", still running when its process ended", f);
+		if (show_counters(p, o))
+			thread_counters(f, t);
 		fputs(":\n", f);
 		rows = make_rows(p, t, o, &n);
-		table_rows(f, p, rows, n);
+		table_rows(f, p, o, rows, n);
 		free(rows);
 	}
+	if (show_counters(p, o))
+		table_distortion(f, p);
 	table_frames(f, p);
 }
 
@@ -678,9 +1019,54 @@ static void json_bool(FILE *f, const char *key, int v, int *first)
 	fputs(v ? "true" : "false", f);
 }
 
+static void json_double(FILE *f, const char *key, double v, int *first)
+{
+	json_key(f, key, first);
+	fprintf(f, "%.6g", v);
+}
+
+/* A row's "counters" object and "distortion" value. */
+static void json_row_counters(FILE *f, const struct cp_profile *p,
+			      const struct row *r, int *first)
+{
+	const struct cp_distortion *d = &r->f->dist;
+	int inner;
+
+	json_key(f, "counters", first);
+	fputc('{', f);
+	inner = 1;
+	for (size_t k = 0; r->counts != NULL && k < p->ncounters; k++) {
+		json_key(f, p->counters[k].name, &inner);
+		fprintf(f, "{\"self\": %" PRIu64 ", \"total\": %" PRIu64 "}",
+			r->counts[k].self, r->counts[k].total);
+	}
+	fputc('}', f);
+	json_u64(f, "samples", r->f->samples, first);
+	/*
+	 * null: not checked (no task-clock, cpu-clock or cycles samples, or
+	 * too few); false: checked, the shares agree; else what disagrees.
+	 */
+	json_key(f, "distortion", first);
+	if (!p->has_dist || p->dist_samples < CP_DIST_MIN_SAMPLES ||
+	    (d->time_share == 0 && d->sample_share == 0 && !d->flagged)) {
+		fputs("null", f);
+		return;
+	}
+	if (!d->flagged) {
+		fputs("false", f);
+		return;
+	}
+	fputc('{', f);
+	inner = 1;
+	json_double(f, "time_share", d->time_share, &inner);
+	json_double(f, "sample_share", d->sample_share, &inner);
+	json_strkey(f, "reason", d->reason, &inner);
+	fputc('}', f);
+}
+
 /* A "functions" array whose key sits INDENT columns in. */
-static void json_functions(FILE *f, const struct row *rows, size_t n,
-			   int indent)
+static void json_functions(FILE *f, const struct cp_profile *p,
+			   const struct row *rows, size_t n, int indent)
 {
 	size_t i;
 	int first;
@@ -700,11 +1086,61 @@ static void json_functions(FILE *f, const struct row *rows, size_t n,
 		json_u64(f, "calls", rows[i].st->calls, &first);
 		json_u64(f, "self_ns", rows[i].st->self_ns, &first);
 		json_u64(f, "total_ns", rows[i].st->total_ns, &first);
+		json_row_counters(f, p, &rows[i], &first);
 		fputc('}', f);
 	}
 	if (n != 0)
 		fprintf(f, "\n%*s", indent, "");
 	fputc(']', f);
+}
+
+/*
+ * The top-level "events", the counters of the run, and the parameters of
+ * the distortion check.
+ */
+static void json_counters(FILE *f, const struct cp_profile *p)
+{
+	int first;
+
+	fputs("  \"events\": [", f);
+	for (size_t k = 0; k < p->ncounters; k++) {
+		const struct cp_counter *c = &p->counters[k];
+
+		fprintf(f, "%s\n    {", k == 0 ? "" : ",");
+		first = 1;
+		json_strkey(f, "name", c->name, &first);
+		json_strkey(f, "mode",
+			    c->mode == CP_COUNTER_EXACT ? "exact" : "sampling",
+			    &first);
+		json_bool(f, "leader", c->leader, &first);
+		json_u64(f, "period", c->period, &first);
+		json_u64(f, "freq", c->freq, &first);
+		json_u64(f, "samples", c->samples, &first);
+		json_u64(f, "lost", c->lost, &first);
+		json_u64(f, "throttled", c->throttled, &first);
+		json_key(f, "coverage", &first);
+		if (c->enabled > 0)
+			fprintf(f, "%.6g",
+				(double)c->running / (double)c->enabled);
+		else
+			fputs("null", f);
+		json_bool(f, "scaled", c->scaled, &first);
+		json_u64(f, "count", c->count, &first);
+		json_u64(f, "total_self", c->total_self, &first);
+		fputs("}", f);
+	}
+	fputs(p->ncounters == 0 ? "],\n" : "\n  ],\n", f);
+	fputs("  \"distortion_check\": ", f);
+	if (!p->has_dist) {
+		fputs("null,\n", f);
+		return;
+	}
+	fputc('{', f);
+	first = 1;
+	json_strkey(f, "event", p->counters[p->dist_counter].name, &first);
+	json_u64(f, "samples_in_markers", p->dist_samples, &first);
+	json_u64(f, "min_samples", CP_DIST_MIN_SAMPLES, &first);
+	fputs("},\n", f);
 }
 
 static void print_json(FILE *f, const struct cp_profile *p,
@@ -715,7 +1151,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	const struct cp_frames *fr;
 	struct row *rows;
 	size_t i, n;
-	int first;
+	int first, inner;
 
 	fputs("{\n  \"format_version\": 1,\n  \"command\": [", f);
 	for (i = 0; p->has_meta && p->argv != NULL && p->argv[i] != NULL; i++) {
@@ -729,9 +1165,10 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	else
 		fputs("null", f);
 	fprintf(f,
-		",\n  \"wall_ns\": %" PRIu64 ",\n  \"events\": %" PRIu64
+		",\n  \"wall_ns\": %" PRIu64 ",\n  \"marker_events\": %" PRIu64
 		",\n  \"total_self_ns\": %" PRIu64 ",\n",
 		wall_ns(p), events(p), p->total_self_ns);
+	json_counters(f, p);
 
 	fputs("  \"processes\": [", f);
 	for (i = 0; i < p->nprocs; i++) {
@@ -750,6 +1187,10 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_u64(f, "events", pr->events, &first);
 		json_u64(f, "lost", pr->lost, &first);
 		json_u64(f, "skipped_bytes", pr->skipped_bytes, &first);
+		json_u64(f, "samples", pr->samples, &first);
+		json_u64(f, "samples_lost", pr->samples_lost, &first);
+		json_u64(f, "throttled", pr->throttled, &first);
+		json_u64(f, "unplaced_samples", pr->unplaced, &first);
 		fputs("}", f);
 	}
 	fputs(p->nprocs == 0 ? "],\n" : "\n  ],\n", f);
@@ -765,10 +1206,25 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_u64(f, "start_ns", t->start_ns, &first);
 		json_u64(f, "end_ns", t->end_ns, &first);
 		json_bool(f, "unfinished", t->unfinished, &first);
+		json_u64(f, "samples", t->samples, &first);
+		json_u64(f, "lost", t->lost, &first);
+		json_u64(f, "throttled", t->throttled, &first);
+		json_key(f, "counters", &first);
+		fputc('{', f);
+		inner = 1;
+		for (size_t k = 0; t->totals != NULL && k < p->ncounters; k++)
+			json_u64(f, p->counters[k].name, t->totals[k], &inner);
+		fputc('}', f);
+		json_key(f, "coverage", &first);
+		if (t->totals != NULL && t->enabled > 0)
+			fprintf(f, "%.6g",
+				(double)t->running / (double)t->enabled);
+		else
+			fputs("null", f);
 		if (o->threads) {
 			json_key(f, "functions", &first);
 			rows = make_rows(p, t, o, &n);
-			json_functions(f, rows, n, 4);
+			json_functions(f, p, rows, n, 4);
 			free(rows);
 		}
 		fputs("}", f);
@@ -796,7 +1252,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 
 	fputs("  \"functions\": ", f);
 	rows = make_rows(p, NULL, o, &n);
-	json_functions(f, rows, n, 2);
+	json_functions(f, p, rows, n, 2);
 	free(rows);
 	fputs("\n}\n", f);
 }
@@ -821,7 +1277,7 @@ static void csv_field(FILE *f, const char *s, int last)
 }
 
 static void csv_rows(FILE *f, const struct cp_thread *t, const struct row *rows,
-		     size_t n)
+		     size_t n, size_t ncounters)
 {
 	size_t i;
 
@@ -835,9 +1291,14 @@ static void csv_rows(FILE *f, const struct cp_thread *t, const struct row *rows,
 		csv_field(f, rows[i].f->file, 0);
 		if (rows[i].f->line > 0)
 			fprintf(f, "%d", rows[i].f->line);
-		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
 			rows[i].st->calls, rows[i].st->self_ns,
 			rows[i].st->total_ns);
+		for (size_t k = 0; k < ncounters; k++)
+			fprintf(f, ",%" PRIu64 ",%" PRIu64,
+				rows[i].counts[k].self,
+				rows[i].counts[k].total);
+		fputc('\n', f);
 	}
 }
 
@@ -845,19 +1306,30 @@ static void print_csv(FILE *f, const struct cp_profile *p,
 		      const struct cp_output *o)
 {
 	struct row *rows;
-	size_t i, n;
+	size_t i, n, k = show_counters(p, o) ? p->ncounters : 0;
 
 	if (o->threads)
 		fputs("pid,tid,thread,", f);
-	fputs("name,object,file,line,calls,self_ns,total_ns\n", f);
+	fputs("name,object,file,line,calls,self_ns,total_ns", f);
+	fputc(k == 0 ? '\n' : ',', f);
+	/* Two columns per counter: NAME_self and NAME_total. */
+	for (i = 0; i < k; i++) {
+		char *col = xmalloc(strlen(p->counters[i].name) + 8);
+
+		sprintf(col, "%s_self", p->counters[i].name);
+		csv_field(f, col, 0);
+		sprintf(col, "%s_total", p->counters[i].name);
+		csv_field(f, col, i + 1 == k);
+		free(col);
+	}
 	if (!o->threads) {
 		rows = make_rows(p, NULL, o, &n);
-		csv_rows(f, NULL, rows, n);
+		csv_rows(f, NULL, rows, n, k);
 		free(rows);
 	}
 	for (i = 0; o->threads && i < p->nthreads; i++) {
 		rows = make_rows(p, &p->threads[i], o, &n);
-		csv_rows(f, &p->threads[i], rows, n);
+		csv_rows(f, &p->threads[i], rows, n, k);
 		free(rows);
 	}
 }

@@ -26,12 +26,32 @@
  *    that of the root-level call; a frame mark closes the frame of its
  *    name, whose length is the time since the previous mark of that name
  *    on the thread, or since the start of the thread's stream.
+ *
+ * With perf_event counters (the header's "events"), the same stack
+ * machine carries them:
+ *  - sampling: a sample belongs to the frames open on its thread at its
+ *    time, once every marker event at that time has run (enter inclusive,
+ *    exit exclusive). Its deltas go to the innermost frame's self counts
+ *    and, once per function, to the totals of every function on the
+ *    stack. Samples are CLOCK_MONOTONIC ns, placed on the tick timeline
+ *    with the calibration known so far. A thread's marker events wait for
+ *    the samples of their drain (flush_thread() says why that is enough
+ *    and bounded); a sample with no frame open, or of a program without
+ *    markers, goes to the function holding its address (and its
+ *    callchain's functions get it in their totals);
+ *  - exact: the counters' values at each marker event are summed like
+ *    time, self = delta - the callees' deltas, total once;
+ *  - a thread's counts are scaled by its enabled / running time when the
+ *    kernel multiplexed its group (scale());
+ *  - the distortion check compares each function's share of marker self
+ *    time with its share of CPU-time or cycles samples (distortion()).
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/perf_event.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,14 +76,37 @@
 #define FINE_SUB     16
 #define FINE_BUCKETS (FINE_EXACT + (64 - 5) * FINE_SUB)
 
-/* A function or marker site of one process. */
+/*
+ * A function or marker site of one process, or a function that samples
+ * landed in outside any marker, named when first met ("resolved").
+ */
 struct pfunc {
 	enum cp_site_kind kind;
 	uint64_t addr; /* CP_SITE_ADDR */
 	size_t gen;    /* the load map's generation when first seen */
 	int moved;     /* its object was replaced: no longer matched */
-	const char *name, *file; /* markers, interned */
+	int resolved;  /* named already: name, object, file, line */
+	const char *name, *file; /* markers and resolved, interned */
+	const char *object;	 /* resolved */
 	int line;
+};
+
+/*
+ * Counters, per function and thread: CS_STRIDE(k) numbers for k counters,
+ * self[k], total[k], then the samples with the function innermost, and
+ * the leader's count in those of them taken inside a marker frame.
+ */
+#define CS_SAMPLES(k) (2 * (k))
+#define CS_LEAD(k)    (2 * (k) + 1)
+#define CS_STRIDE(k)  (2 * (k) + 2)
+
+/* A sample waiting for the marker stream of its thread to reach it. */
+struct qsample {
+	uint64_t ns; /* CLOCK_MONOTONIC */
+	uint64_t tk; /* on the marker timeline, once converted */
+	uint64_t ip;
+	size_t chain; /* its return addresses: thr.qchain + chain */
+	size_t nchain;
 };
 
 /* Per function and thread, in ticks. */
@@ -99,6 +142,58 @@ struct thr {
 	uint64_t base_children; /* root-level time since the stream start */
 	uint64_t *marks;	/* last frame mark, indexed by pframe */
 	size_t nmarks;
+
+	/* Counters (proc.nc > 0): CS_STRIDE numbers per pfunc. */
+	uint64_t *cs;
+	size_t ncs;
+	int counted;	  /* it had samples, totals or exact values */
+	uint64_t samples; /* taken */
+	uint64_t marked;  /* of those, placed inside a marker frame */
+	uint64_t lost, throttled;
+	int has_totals; /* its last counts chunk: */
+	uint64_t *totals, enabled, running;
+
+	/*
+	 * Sampling mode: marker events wait in pend (site ids already
+	 * mapped) until the samples of their drain are in, then run with
+	 * the queued samples interleaved by time. qconv samples from qhead
+	 * on have their tick; blast is the last tick buffered, smax the
+	 * latest sample time, wm and wm_prev its value at the last two
+	 * counts chunks (the end of a drain).
+	 */
+	struct cp_log_event *pend;
+	size_t npend, cappend;
+	uint64_t blast;
+	struct qsample *q;
+	size_t qhead, qconv, nq, capq;
+	uint64_t *qnum; /* nc deltas per queued sample */
+	size_t capqnum;
+	uint64_t *qchain;
+	size_t nqchain, capqchain;
+	uint64_t smax, wm, wm_prev;
+	int processed; /* some marker event has run: last is meaningful */
+
+	/*
+	 * Exact mode: per open frame, the counters at its enter then its
+	 * children's deltas (2 nc each); cx holds the last values, those at
+	 * the stream's origin and the root-level deltas since (nc each).
+	 */
+	uint64_t *cf;
+	size_t capcf;
+	uint64_t *cx;
+	int has_values;
+};
+
+/* A counter of a process's header. */
+struct pcounter {
+	const char *name; /* interned */
+	uint64_t type, config;
+};
+
+/* A sampled address, and the function it was named as. */
+struct ipent {
+	uint64_t addr;
+	uint32_t fid;
 };
 
 struct proc {
@@ -132,6 +227,23 @@ struct proc {
 	size_t nth, capth;
 	uint32_t *sitemap;
 	size_t capsitemap;
+
+	/* Counters (header "events"): nc is 0 without. */
+	size_t nc;
+	int exact, callchain;
+	uint64_t period, freq;
+	struct pcounter *cnt;
+	uint32_t *runidx; /* the run's counter of each, set at the end */
+	uint64_t samples, slost, sthrottled, unplaced;
+	int finishing; /* calibrate() has fixed the clock rate */
+	/* Sample addresses named so far, and the functions they name. */
+	struct ipent *ips;
+	size_t nips, capips;
+	struct cp_index ip_ix, sym_ix;
+	/* Each function's mark of the sample being placed. */
+	uint64_t *stamp;
+	size_t capstamp;
+	uint64_t serial;
 };
 
 struct loader {
@@ -142,6 +254,18 @@ struct loader {
 	size_t capfuncs, capthreads, capprocs, capframes;
 	uint32_t *rowof; /* scratch: global function -> thread row */
 	size_t caprowof;
+	size_t capcounters;
+	/*
+	 * The distortion check, over the threads whose leader is the run's
+	 * dist counter: per run function, marker self time and the leader's
+	 * count in the samples it was innermost in inside markers; dn is the
+	 * number of samples inside markers.
+	 */
+	int has_dist;
+	size_t dist;
+	uint64_t *dtime, *dlead;
+	size_t capdist;
+	uint64_t dn;
 };
 
 static void *grow(void *p, size_t *cap, size_t want, size_t size)
@@ -317,6 +441,20 @@ static struct thr *thread_get(struct proc *pr, int tid)
 	return t;
 }
 
+/*
+ * The thread TID, for counter chunks: those of a thread that ended come
+ * before its end record, but nothing makes that a rule for readers, so an
+ * ended thread is not replaced here.
+ */
+static struct thr *thread_find(struct proc *pr, int tid)
+{
+	struct thr_key k = {pr, tid};
+	uint64_t h = cp_hash_u64((uint64_t)(uint32_t)tid);
+	uint32_t id = cp_index_find(&pr->thr_ix, h, thr_eq, &k);
+
+	return id != CP_INDEX_NONE ? &pr->th[id] : thread_get(pr, tid);
+}
+
 /* Functions of one process. */
 
 static int addr_eq(const void *ctx, uint32_t id)
@@ -326,7 +464,7 @@ static int addr_eq(const void *ctx, uint32_t id)
 	const struct proc *pr = ((const struct proc *const *)ctx)[0];
 
 	return pr->pf[id].kind == CP_SITE_ADDR && pr->pf[id].addr == s->addr &&
-	       !pr->pf[id].moved;
+	       !pr->pf[id].moved && !pr->pf[id].resolved;
 }
 
 struct marker_key {
@@ -396,21 +534,108 @@ static uint32_t site_id(struct proc *pr, const struct cp_log_site *s)
 
 /* The stack machine. */
 
+static inline uint64_t *cs_at(const struct proc *pr, const struct thr *t,
+			      uint32_t fid)
+{
+	return t->cs + (size_t)fid * CS_STRIDE(pr->nc);
+}
+
+/*
+ * Give T a slot for every function and frame name of its process, and
+ * the process a sample mark for every function.
+ */
+static void thread_reserve(struct proc *pr, struct thr *t)
+{
+	if (t->nst < pr->npf) {
+		size_t old = t->nst, cap = t->nst;
+
+		t->st = grow(t->st, &cap, pr->npf, sizeof *t->st);
+		memset(t->st + old, 0, (cap - old) * sizeof *t->st);
+		t->nst = cap;
+	}
+	if (t->nmarks < pr->nfr) {
+		size_t old = t->nmarks, cap = t->nmarks;
+
+		t->marks = grow(t->marks, &cap, pr->nfr, sizeof *t->marks);
+		for (size_t i = old; i < cap; i++)
+			t->marks[i] = NO_MARK;
+		t->nmarks = cap;
+	}
+	if (pr->nc > 0 && t->ncs < pr->npf) {
+		size_t old = t->ncs, cap = t->ncs, w = CS_STRIDE(pr->nc);
+
+		t->cs = grow(t->cs, &cap, pr->npf, w * sizeof *t->cs);
+		memset(t->cs + old * w, 0, (cap - old) * w * sizeof *t->cs);
+		t->ncs = cap;
+	}
+	if (pr->nc > 0 && pr->capstamp < pr->npf) {
+		size_t old = pr->capstamp;
+
+		pr->stamp = grow(pr->stamp, &pr->capstamp, pr->npf,
+				 sizeof *pr->stamp);
+		memset(pr->stamp + old, 0,
+		       (pr->capstamp - old) * sizeof *pr->stamp);
+	}
+}
+
+/* Exact mode: the frame just pushed on T starts with the values V. */
+static void exact_push(struct proc *pr, struct thr *t, const uint64_t *v)
+{
+	size_t k = pr->nc;
+	uint64_t *f;
+
+	t->cf = grow(t->cf, &t->capcf, t->depth, 2 * k * sizeof *t->cf);
+	f = t->cf + (t->depth - 1) * 2 * k;
+	memcpy(f, v, k * sizeof *f);
+	memset(f + k, 0, k * sizeof *f);
+}
+
+/*
+ * Exact mode: the frame of FID at depth t->depth closed with the values
+ * V. Counts are summed exactly like time: self = delta - the children's
+ * deltas, total only when OUTER (its outermost activation) closes.
+ */
+static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
+		      const uint64_t *v)
+{
+	size_t k = pr->nc;
+	const uint64_t *f = t->cf + t->depth * 2 * k;
+	uint64_t *c = cs_at(pr, t, fid);
+	uint64_t *up = t->depth > 0 ? t->cf + (t->depth - 1) * 2 * k + k
+				    : t->cx + 2 * k;
+
+	for (size_t j = 0; j < k; j++) {
+		/* Counters only grow; a damaged value counts nothing. */
+		uint64_t d = v[j] > f[j] ? v[j] - f[j] : 0;
+
+		c[j] += d > f[k + j] ? d - f[k + j] : 0;
+		if (outer)
+			c[k + j] += d;
+		up[j] += d;
+	}
+}
+
 /*
  * Close the innermost open frame of T at TK. ROOT says whether reaching
  * depth 0 ends a root frame: not when the stream ends with frames still
- * open, since such a frame was cut, not finished.
+ * open, since such a frame was cut, not finished. V, in exact mode, holds
+ * the counters' values at TK; NULL otherwise.
  */
-static inline void pop(struct proc *pr, struct thr *t, uint64_t tk, int root)
+static inline __attribute__((always_inline)) void
+pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 {
 	struct open_frame *f = &t->stack[--t->depth];
 	struct tstat *s = &t->st[f->fid];
 	uint64_t d = tk - f->start;
+	int outer;
 
 	s->calls++;
 	s->self += d - f->children;
-	if (--s->active == 0)
+	outer = --s->active == 0;
+	if (outer)
 		s->total += d;
+	if (v != NULL)
+		exact_pop(pr, t, f->fid, outer, v);
 	if (t->depth > 0) {
 		t->stack[t->depth - 1].children += d;
 	} else {
@@ -431,8 +656,9 @@ static void frame_mark(struct proc *pr, struct thr *t, uint32_t idx,
 	t->marks[idx] = tk;
 }
 
-/* An exit that is not of the innermost open frame. */
-static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk)
+/* An exit that is not of the innermost open frame; V as for pop(). */
+static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
+		      const uint64_t *v)
 {
 	struct tstat *s;
 	uint64_t d;
@@ -447,7 +673,7 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk)
 	if (k > 0) {
 		/* Deeper in the stack: the frames above were jumped over. */
 		while (t->depth >= k)
-			pop(pr, t, tk, 1);
+			pop(pr, t, tk, 1, v);
 		return;
 	}
 
@@ -467,25 +693,57 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk)
 	 * Not open at all: the call began before this stream did. Every
 	 * activation of the function on this thread so far lies inside this
 	 * one, so its total becomes exactly this call's length: recursion
-	 * stays counted once.
+	 * stays counted once. Counters go the same way, from the values at
+	 * the stream's origin.
 	 */
 	d = tk - t->origin;
 	s->calls++;
 	s->self += d > t->base_children ? d - t->base_children : 0;
 	s->total = d;
 	t->base_children = d;
+	if (v != NULL) {
+		size_t n = pr->nc;
+		uint64_t *c = cs_at(pr, t, id), *origin = t->cx + n,
+			 *base = t->cx + 2 * n;
+
+		for (size_t j = 0; j < n; j++) {
+			uint64_t dv = v[j] > origin[j] ? v[j] - origin[j] : 0;
+
+			c[j] += dv > base[j] ? dv - base[j] : 0;
+			c[n + j] = dv;
+			base[j] = dv;
+		}
+	}
 }
 
-/* The hot loop: N events of thread T, with MAP from site to function. */
-static void run_events(struct proc *pr, struct thr *t,
-		       const struct cp_log_event *ev, size_t n,
-		       const uint32_t *map)
+static void place_before(struct proc *pr, struct thr *t, uint64_t tk);
+
+/*
+ * How run_events() goes: plain marker events (the fast path, unchanged
+ * by counters), events with their counters' values (exact mode), or
+ * buffered events of sampling mode, whose ids are mapped already and
+ * between which the thread's queued samples are placed.
+ */
+enum run_mode { RUN_PLAIN, RUN_EXACT, RUN_SAMPLED };
+
+/*
+ * The hot loop: N events of thread T, with MAP from site to function.
+ * MODE is a constant at every call, so each mode compiles to its own
+ * loop and the plain one does no more than it did before counters.
+ */
+static inline __attribute__((always_inline)) void
+run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
+	   size_t n, const uint32_t *map, const uint64_t *vals,
+	   const enum run_mode mode)
 {
 	uint64_t last = t->last;
+	const size_t k = pr->nc;
 
 	for (size_t i = 0; i < n; i++) {
 		uint64_t tk = ev[i].ticks;
-		uint32_t id = map[ev[i].site];
+		uint32_t id =
+			mode == RUN_SAMPLED ? ev[i].site : map[ev[i].site];
+		const uint64_t *v = NULL;
 
 		/*
 		 * Time never runs backwards on a thread, even when a chunk's
@@ -494,6 +752,15 @@ static void run_events(struct proc *pr, struct thr *t,
 		if (tk < last)
 			tk = last;
 		last = tk;
+		if (mode == RUN_EXACT)
+			v = vals != NULL ? vals + i * k : t->cx;
+		/*
+		 * A sample at TK belongs to what is open once every event at
+		 * TK has run: enter inclusive, exit exclusive.
+		 */
+		if (mode == RUN_SAMPLED && t->qhead < t->qconv &&
+		    t->q[t->qhead].tk < tk)
+			place_before(pr, t, tk);
 		if (!ev[i].exit) {
 			struct open_frame *f;
 
@@ -509,16 +776,295 @@ static void run_events(struct proc *pr, struct thr *t,
 			f->children = 0;
 			f->fid = id;
 			t->st[id].active++;
+			if (mode == RUN_EXACT)
+				exact_push(pr, t, v);
 		} else if (__builtin_expect(
 				   t->depth > 0 &&
 					   t->stack[t->depth - 1].fid == id,
 				   1)) {
-			pop(pr, t, tk, 1);
+			pop(pr, t, tk, 1, v);
 		} else {
-			exit_slow(pr, t, id, tk);
+			exit_slow(pr, t, id, tk, v);
 		}
 	}
 	t->last = last;
+	if (mode == RUN_EXACT && vals != NULL && n > 0)
+		memcpy(t->cx, vals + (n - 1) * k, k * sizeof *t->cx);
+}
+
+/* Samples. */
+
+/*
+ * Sample times are CLOCK_MONOTONIC; marker times are ticks. Samples are
+ * placed on the marker timeline with the calibration known when they are
+ * placed: hz, or the header's point and the latest clock point; at the
+ * process's end, the run's own (calibrate()). A few ticks of error only
+ * moves samples within some nanoseconds of a marker event.
+ */
+struct cal {
+	uint64_t t0, ns0, num, den; /* ticks = t0 + (ns - ns0) * den / num */
+};
+
+static int cal_get(const struct proc *pr, struct cal *c)
+{
+	if (pr->finishing) {
+		*c = (struct cal){pr->anchor_t, pr->anchor_ns, pr->num,
+				  pr->den};
+		return 1;
+	}
+	if (pr->npoints == 0)
+		return 0;
+	if (pr->hz != 0) {
+		*c = (struct cal){pr->lo_t, pr->lo_ns, 1000000000, pr->hz};
+		return 1;
+	}
+	if (pr->npoints >= 2 && pr->hi_t > pr->lo_t && pr->hi_ns > pr->lo_ns) {
+		*c = (struct cal){pr->lo_t, pr->lo_ns, pr->hi_ns - pr->lo_ns,
+				  pr->hi_t - pr->lo_t};
+		return 1;
+	}
+	return 0;
+}
+
+static uint64_t cal_ticks(const struct cal *c, uint64_t ns)
+{
+	unsigned __int128 d;
+
+	if (ns >= c->ns0) {
+		d = (unsigned __int128)(ns - c->ns0) * c->den / c->num;
+		return d > UINT64_MAX - c->t0 ? UINT64_MAX
+					      : c->t0 + (uint64_t)d;
+	}
+	d = (unsigned __int128)(c->ns0 - ns) * c->den / c->num;
+	return d > c->t0 ? 0 : c->t0 - (uint64_t)d;
+}
+
+struct sym_key {
+	const struct proc *pr;
+	const char *name, *object;
+};
+
+static int sym_eq(const void *ctx, uint32_t id)
+{
+	const struct sym_key *k = ctx;
+	const struct pfunc *f = &k->pr->pf[id];
+
+	return f->resolved && f->name == k->name && f->object == k->object;
+}
+
+static int ip_eq(const void *ctx, uint32_t id)
+{
+	const struct proc *pr = ((const void *const *)ctx)[0];
+	const uint64_t *addr = ((const void *const *)ctx)[1];
+
+	return pr->ips[id].addr == *addr;
+}
+
+/*
+ * The function holding ADDR, a sampled address outside any marker: named
+ * now, with the load map as it stands (the runtime writes a map chunk
+ * before the chunks of each drain), and one pfunc per name, so that the
+ * addresses of a function share its row. An address no symbol holds is
+ * counted for its object as a whole: "[libfoo.so]", "[kernel]" or
+ * "[unknown]".
+ */
+static uint32_t ip_func(struct proc *pr, uint64_t addr)
+{
+	const void *ctx[2] = {pr, &addr};
+	uint64_t h = cp_hash_u64(addr);
+	uint32_t id = cp_index_find(&pr->ip_ix, h, ip_eq, ctx);
+	struct sym_key k = {pr, NULL, NULL};
+	struct pfunc f;
+	struct cp_sym sym;
+
+	if (id != CP_INDEX_NONE)
+		return pr->ips[id].fid;
+	cp_symmap_lookup(pr->map, addr, cp_symmap_gen(pr->map), &sym);
+	if (sym.unnamed) {
+		char buf[300];
+
+		if (sym.object != NULL)
+			snprintf(buf, sizeof buf, "[%s]", sym.object);
+		else
+			snprintf(buf, sizeof buf, "%s",
+				 addr >> 63 ? "[kernel]" : "[unknown]");
+		sym.name = cp_pool_str(pr->ld->pool, buf);
+		sym.file = NULL;
+		sym.line = 0;
+	}
+	k.name = sym.name;
+	k.object = sym.object;
+	h = cp_hash_u64((uintptr_t)sym.name ^
+			cp_hash_u64((uintptr_t)sym.object));
+	id = cp_index_find(&pr->sym_ix, h, sym_eq, &k);
+	if (id == CP_INDEX_NONE) {
+		memset(&f, 0, sizeof f);
+		f.kind = CP_SITE_ADDR;
+		f.resolved = 1;
+		f.name = sym.name;
+		f.object = sym.object;
+		f.file = sym.file;
+		f.line = sym.line;
+		id = pfunc_new(pr, &f);
+		cp_index_add(&pr->sym_ix, h, id);
+	}
+	pr->ips = grow(pr->ips, &pr->capips, pr->nips + 1, sizeof *pr->ips);
+	pr->ips[pr->nips].addr = addr;
+	pr->ips[pr->nips].fid = id;
+	cp_index_add(&pr->ip_ix, cp_hash_u64(addr), (uint32_t)pr->nips++);
+	return id;
+}
+
+/* Add the deltas D (nc) to the total of FID once for sample SERIAL. */
+static void add_total(struct proc *pr, struct thr *t, uint32_t fid,
+		      uint64_t serial, const uint64_t *d)
+{
+	uint64_t *c;
+
+	if (pr->stamp[fid] == serial)
+		return; /* recursion, or twice in a callchain: once */
+	pr->stamp[fid] = serial;
+	c = cs_at(pr, t, fid) + pr->nc;
+	for (size_t j = 0; j < pr->nc; j++)
+		c[j] += d[j];
+}
+
+/*
+ * Attribute queued sample I of T. Inside a marker frame (and not BYIP),
+ * its deltas go to the innermost frame's self and to the total of every
+ * function on the stack, once each. Outside, or BYIP, to the function
+ * holding its address, and to the total of each function its callchain
+ * passes through.
+ */
+static void place(struct proc *pr, struct thr *t, size_t i, int byip)
+{
+	const struct qsample *s = &t->q[i];
+	const uint64_t *d = t->qnum + i * pr->nc;
+	size_t k = pr->nc;
+	uint64_t serial = ++pr->serial, *c;
+	uint32_t fid;
+
+	if (!byip && t->depth > 0) {
+		c = cs_at(pr, t, t->stack[t->depth - 1].fid);
+		for (size_t j = 0; j < k; j++)
+			c[j] += d[j];
+		c[CS_SAMPLES(k)]++;
+		c[CS_LEAD(k)] += d[0];
+		t->marked++;
+		for (size_t j = t->depth; j > 0; j--)
+			add_total(pr, t, t->stack[j - 1].fid, serial, d);
+		return;
+	}
+	fid = ip_func(pr, s->ip);
+	thread_reserve(pr, t);
+	c = cs_at(pr, t, fid);
+	for (size_t j = 0; j < k; j++)
+		c[j] += d[j];
+	c[CS_SAMPLES(k)]++;
+	add_total(pr, t, fid, serial, d);
+	for (size_t j = 0; j < s->nchain; j++) {
+		uint64_t ret = t->qchain[s->chain + j];
+
+		/* A return address may be the next function's first byte. */
+		fid = ip_func(pr, ret > 0 ? ret - 1 : ret);
+		thread_reserve(pr, t);
+		add_total(pr, t, fid, serial, d);
+	}
+}
+
+/* Place T's queued samples earlier than TK, with its stack as it is. */
+static void place_before(struct proc *pr, struct thr *t, uint64_t tk)
+{
+	while (t->qhead < t->qconv && t->q[t->qhead].tk < tk)
+		place(pr, t, t->qhead++, 0);
+}
+
+/* Drop the placed samples from the front of T's queue. */
+static void queue_compact(struct proc *pr, struct thr *t)
+{
+	size_t h = t->qhead, n = t->nq - h, c0;
+
+	if (h == 0)
+		return;
+	c0 = n > 0 ? t->q[h].chain : t->nqchain;
+	memmove(t->q, t->q + h, n * sizeof *t->q);
+	memmove(t->qnum, t->qnum + h * pr->nc, n * pr->nc * sizeof *t->qnum);
+	memmove(t->qchain, t->qchain + c0,
+		(t->nqchain - c0) * sizeof *t->qchain);
+	for (size_t i = 0; i < n; i++)
+		t->q[i].chain -= c0;
+	t->nqchain -= c0;
+	t->qconv -= h;
+	t->nq = n;
+	t->qhead = 0;
+}
+
+/*
+ * How much may wait. A drain of the runtime gives a thread at most a ring
+ * of events (32768), so PEND_MAX is four drains; events also wait, up to
+ * the same bound, while the clock rate is unknown (hz 0 and a single
+ * calibration point: until the runtime writes its first clock chunk).
+ * Samples wait up to QUEUE_MAX. Past these, events run without the
+ * samples that should have been placed between them: those are placed by
+ * address and counted as unplaced.
+ */
+#define PEND_MAX  ((size_t)1 << 17)
+#define QUEUE_MAX ((size_t)1 << 18)
+
+enum flush {
+	FLUSH_DRAIN, /* a counts chunk ended a drain of the thread */
+	FLUSH_FORCE, /* too much waits */
+	FLUSH_FINAL, /* the thread or the process ended */
+};
+
+/*
+ * Sampling mode: run T's waiting events with its samples placed between
+ * them. The runtime reads a thread's marker ring, then its sample ring,
+ * and writes them in that order at each drain, ending with a counts
+ * chunk. At the end of drain D every event before the marker read of D
+ * is in, and every sample up to the sample read of D; a sample later
+ * than the last event may still precede events of drain D+1, so it
+ * waits. But one taken before the sample read of drain D-1 (wm_prev)
+ * precedes the marker read of D: once the events of D have run, it is
+ * placed with the stack as it stands. The queue thus holds about a
+ * drain's samples, and pend a drain's events.
+ */
+static void flush_thread(struct proc *pr, struct thr *t, enum flush how)
+{
+	struct cal cal;
+	int calibrated = cal_get(pr, &cal);
+
+	if (!calibrated && how != FLUSH_FINAL && t->npend < PEND_MAX &&
+	    t->nq - t->qhead < QUEUE_MAX)
+		return; /* wait for a second clock point */
+	thread_reserve(pr, t);
+	if (calibrated) {
+		for (size_t i = t->qconv; i < t->nq; i++)
+			t->q[i].tk = cal_ticks(&cal, t->q[i].ns);
+		t->qconv = t->nq;
+	}
+	/* Samples the marker stream passed without them: by address. */
+	while (t->qhead < t->qconv && t->processed &&
+	       t->q[t->qhead].tk < t->last) {
+		place(pr, t, t->qhead++, 1);
+		pr->unplaced++;
+	}
+	if (t->npend > 0) {
+		run_events(pr, t, t->pend, t->npend, NULL, NULL, RUN_SAMPLED);
+		t->processed = 1;
+		t->npend = 0;
+	}
+	if (how == FLUSH_FINAL) {
+		while (t->qhead < t->nq)
+			place(pr, t, t->qhead++, 0);
+	} else if (how == FLUSH_DRAIN) {
+		while (t->qhead < t->qconv && t->q[t->qhead].ns <= t->wm_prev)
+			place(pr, t, t->qhead++, 0);
+	}
+	/* A thread with samples and no drain ends: keep half the queue. */
+	while (t->nq - t->qhead > QUEUE_MAX / 2 && t->qhead < t->qconv)
+		place(pr, t, t->qhead++, 0);
+	queue_compact(pr, t);
 }
 
 /* Callbacks of the reader. */
@@ -540,6 +1086,19 @@ static void on_header(void *arg, const struct cp_log_header *h)
 	pr->map = cp_symmap_new(pr->ld->syms, pr->exe);
 	/* Frame 0 is the root frame, closed by every return to depth 0. */
 	frame_get(pr, cp_pool_str(pr->ld->pool, ""));
+	if (h->ncounters > 0) {
+		pr->nc = h->ncounters;
+		pr->exact = h->mode == CP_COUNTER_EXACT;
+		pr->callchain = h->callchain;
+		pr->period = h->period;
+		pr->freq = h->freq;
+		pr->cnt = xcalloc(pr->nc, sizeof *pr->cnt);
+		for (size_t i = 0; i < pr->nc; i++) {
+			pr->cnt[i].name = intern(pr, h->counters[i].name);
+			pr->cnt[i].type = h->counters[i].type;
+			pr->cnt[i].config = h->counters[i].config;
+		}
+	}
 }
 
 /*
@@ -556,10 +1115,13 @@ static void on_map(void *arg, const struct cp_log_obj *objs, size_t n)
 		cp_symmap_add(pr->map, &objs[i]);
 	if (cp_symmap_gen(pr->map) == gen)
 		return;
+	/* Sampled addresses are named again, with the new map. */
+	cp_index_clear(&pr->ip_ix);
+	pr->nips = 0;
 	for (size_t i = 0; i < pr->npf; i++) {
 		struct pfunc *f = &pr->pf[i];
 
-		if (f->kind == CP_SITE_ADDR && !f->moved &&
+		if (f->kind == CP_SITE_ADDR && !f->moved && !f->resolved &&
 		    cp_symmap_moved(pr->map, f->addr, f->gen,
 				    cp_symmap_gen(pr->map)))
 			f->moved = 1;
@@ -579,9 +1141,59 @@ static void on_thread(void *arg, const struct cp_log_thread *c)
 		t->start = c->start;
 	}
 	if (c->has_end) {
+		struct cal cal;
+
 		t->has_end = 1;
 		t->end = c->end;
+		/* Its samples are all in: place them while the clock is known.
+		 */
+		if (pr->nc > 0 && !pr->exact && cal_get(pr, &cal))
+			flush_thread(pr, t, FLUSH_FINAL);
 	}
+}
+
+/*
+ * Exact mode: the first values seen on T are where its counters start,
+ * for the frames open so far too (entered in a chunk without values).
+ */
+static void exact_values(struct proc *pr, struct thr *t, const uint64_t *v)
+{
+	size_t k = pr->nc;
+
+	if (t->cx == NULL)
+		t->cx = xcalloc(3 * k, sizeof *t->cx);
+	if (v == NULL || t->has_values)
+		return;
+	t->has_values = 1;
+	t->counted = 1;
+	memcpy(t->cx, v, k * sizeof *v);
+	memcpy(t->cx + k, v, k * sizeof *v);
+	for (size_t d = 0; d < t->depth; d++)
+		memcpy(t->cf + d * 2 * k, v, k * sizeof *v);
+}
+
+/* Sampling mode: the events of C wait on T for their drain's samples. */
+static void pend_events(struct proc *pr, struct thr *t,
+			const struct cp_log_ev *c)
+{
+	struct cp_log_event *p;
+	uint64_t last = t->blast;
+
+	t->pend =
+		grow(t->pend, &t->cappend, t->npend + c->nev, sizeof *t->pend);
+	p = t->pend + t->npend;
+	for (size_t i = 0; i < c->nev; i++) {
+		uint64_t tk = c->ev[i].ticks;
+
+		if (tk < last)
+			tk = last;
+		last = tk;
+		p[i].ticks = tk;
+		p[i].site = pr->sitemap[c->ev[i].site];
+		p[i].exit = c->ev[i].exit;
+	}
+	t->npend += c->nev;
+	t->blast = last;
 }
 
 static void on_ev(void *arg, const struct cp_log_ev *c)
@@ -598,30 +1210,98 @@ static void on_ev(void *arg, const struct cp_log_ev *c)
 		pr->sitemap[i] = site_id(pr, &c->sites[i]);
 
 	/* New functions or frame names get their per-thread slots here. */
-	if (t->nst < pr->npf) {
-		size_t old = t->nst, cap = t->nst;
-
-		t->st = grow(t->st, &cap, pr->npf, sizeof *t->st);
-		memset(t->st + old, 0, (cap - old) * sizeof *t->st);
-		t->nst = cap;
-	}
-	if (t->nmarks < pr->nfr) {
-		size_t old = t->nmarks, cap = t->nmarks;
-
-		t->marks = grow(t->marks, &cap, pr->nfr, sizeof *t->marks);
-		for (size_t i = old; i < cap; i++)
-			t->marks[i] = NO_MARK;
-		t->nmarks = cap;
-	}
+	thread_reserve(pr, t);
 	if (!t->seen) {
 		t->seen = 1;
 		t->origin = c->ev[0].ticks;
 		if (t->has_start && t->start < t->origin)
 			t->origin = t->start;
-		t->last = t->origin;
+		t->last = t->blast = t->origin;
 	}
-	run_events(pr, t, c->ev, c->nev, pr->sitemap);
 	pr->events += c->nev;
+	if (pr->nc == 0) {
+		run_events(pr, t, c->ev, c->nev, pr->sitemap, NULL, RUN_PLAIN);
+	} else if (pr->exact) {
+		exact_values(pr, t, c->values);
+		run_events(pr, t, c->ev, c->nev, pr->sitemap, c->values,
+			   RUN_EXACT);
+	} else {
+		pend_events(pr, t, c);
+		if (t->npend >= PEND_MAX)
+			flush_thread(pr, t, FLUSH_FORCE);
+	}
+}
+
+static void on_samples(void *arg, const struct cp_log_samples *c)
+{
+	struct proc *pr = arg;
+	struct thr *t = thread_find(pr, c->tid);
+	size_t k = pr->nc;
+
+	t->samples += c->n;
+	pr->samples += c->n;
+	t->counted = 1;
+	/* Exact mode does not sample: there is nothing to place them by. */
+	if (pr->exact || c->n == 0)
+		return;
+	t->q = grow(t->q, &t->capq, t->nq + c->n, sizeof *t->q);
+	t->qnum =
+		grow(t->qnum, &t->capqnum, (t->nq + c->n) * k, sizeof *t->qnum);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct cp_log_sample *s = &c->s[i];
+		struct qsample *q = &t->q[t->nq];
+
+		q->ns = s->time;
+		q->tk = 0;
+		q->ip = s->ip;
+		q->chain = t->nqchain;
+		q->nchain = s->nchain;
+		memcpy(t->qnum + t->nq * k, s->deltas, k * sizeof *t->qnum);
+		if (s->nchain > 0) {
+			t->qchain =
+				grow(t->qchain, &t->capqchain,
+				     t->nqchain + s->nchain, sizeof *t->qchain);
+			memcpy(t->qchain + t->nqchain, s->chain,
+			       s->nchain * sizeof *t->qchain);
+			t->nqchain += s->nchain;
+		}
+		if (s->time > t->smax)
+			t->smax = s->time;
+		t->nq++;
+	}
+	if (t->nq - t->qhead >= QUEUE_MAX)
+		flush_thread(pr, t, FLUSH_FORCE);
+}
+
+static void on_lost(void *arg, int tid, uint64_t lost, uint64_t throttled)
+{
+	struct proc *pr = arg;
+	struct thr *t = thread_find(pr, tid);
+
+	t->lost += lost;
+	t->throttled += throttled;
+	pr->slost += lost;
+	pr->sthrottled += throttled;
+}
+
+/* The last counts chunk of a thread holds its totals; it ends a drain. */
+static void on_counts(void *arg, const struct cp_log_counts *c)
+{
+	struct proc *pr = arg;
+	struct thr *t = thread_find(pr, c->tid);
+
+	if (t->totals == NULL)
+		t->totals = xcalloc(pr->nc, sizeof *t->totals);
+	memcpy(t->totals, c->values, pr->nc * sizeof *t->totals);
+	t->enabled = c->enabled;
+	t->running = c->running;
+	t->has_totals = 1;
+	t->counted = 1;
+	if (pr->exact)
+		return;
+	t->wm_prev = t->wm;
+	t->wm = t->smax;
+	flush_thread(pr, t, FLUSH_DRAIN);
 }
 
 static void on_clock(void *arg, uint64_t ticks, uint64_t mono_ns)
@@ -653,6 +1333,9 @@ static const struct cp_log_ops log_ops = {
 	.ev = on_ev,
 	.clock = on_clock,
 	.end = on_end,
+	.samples = on_samples,
+	.lost = on_lost,
+	.counts = on_counts,
 };
 
 /* Merging a finished process into the profile. */
@@ -712,20 +1395,180 @@ static void rowof_reserve(struct loader *ld, size_t n)
 		ld->rowof[i] = CP_INDEX_NONE;
 }
 
+/* Counters of the run. */
+
+static uint64_t *resize_u64(uint64_t *a, size_t old, size_t n)
+{
+	a = xrealloc(a, n * sizeof *a);
+	memset(a + old, 0, (n - old) * sizeof *a);
+	return a;
+}
+
+static struct cp_count *resize_counts(struct cp_count *a, size_t old, size_t n)
+{
+	if (a == NULL)
+		return NULL;
+	a = xrealloc(a, n * sizeof *a);
+	memset(a + old, 0, (n - old) * sizeof *a);
+	return a;
+}
+
+/* The run gains a counter: every counts array gets its slot. */
+static size_t counter_add(struct loader *ld, const struct cp_counter *c)
+{
+	struct cp_profile *p = ld->p;
+	size_t old = p->ncounters;
+
+	p->counters = grow(p->counters, &ld->capcounters, old + 1,
+			   sizeof *p->counters);
+	p->counters[old] = *c;
+	p->ncounters++;
+	for (size_t i = 0; i < p->nfuncs; i++)
+		p->funcs[i].counts =
+			resize_counts(p->funcs[i].counts, old, old + 1);
+	for (size_t i = 0; i < p->nthreads; i++) {
+		struct cp_thread *t = &p->threads[i];
+
+		for (size_t j = 0; j < t->nfuncs; j++)
+			t->funcs[j].counts =
+				resize_counts(t->funcs[j].counts, old, old + 1);
+		if (t->totals != NULL)
+			t->totals = resize_u64(t->totals, old, old + 1);
+	}
+	return old;
+}
+
+/*
+ * The generic name of a counter, when NAME is one or libpfm4 encoded it
+ * as one: "cycles", "task-clock"... A name with a colon (PMU::EVENT) is
+ * known by its encoding; a plain one by itself, since a synthetic or
+ * older log may carry no encoding.
+ */
+static const char *generic_name(const char *name, uint64_t type,
+				uint64_t config)
+{
+	if (strchr(name, ':') == NULL)
+		return name;
+	if (type == PERF_TYPE_HARDWARE && config == PERF_COUNT_HW_CPU_CYCLES)
+		return "cycles";
+	if (type == PERF_TYPE_HARDWARE && config == PERF_COUNT_HW_INSTRUCTIONS)
+		return "instructions";
+	if (type == PERF_TYPE_HARDWARE && config == PERF_COUNT_HW_CACHE_MISSES)
+		return "cache-misses";
+	if (type == PERF_TYPE_SOFTWARE && config == PERF_COUNT_SW_TASK_CLOCK)
+		return "task-clock";
+	if (type == PERF_TYPE_SOFTWARE && config == PERF_COUNT_SW_CPU_CLOCK)
+		return "cpu-clock";
+	return name;
+}
+
+int cp_counter_is(const struct cp_counter *c, const char *generic)
+{
+	const char *g = generic_name(c->name, c->type, c->config);
+
+	if (strcmp(generic, "cycles") == 0 && strcmp(g, "cpu-cycles") == 0)
+		return 1;
+	return strcmp(g, generic) == 0;
+}
+
+/* Map counter K of PR to the run's counter of its name. */
+static size_t counter_get(struct loader *ld, struct proc *pr, size_t k)
+{
+	struct cp_profile *p = ld->p;
+	struct cp_counter c;
+
+	for (size_t i = 0; i < p->ncounters; i++) {
+		if (p->counters[i].name == pr->cnt[k].name)
+			return i;
+	}
+	memset(&c, 0, sizeof c);
+	c.name = pr->cnt[k].name;
+	c.type = pr->cnt[k].type;
+	c.config = pr->cnt[k].config;
+	c.mode = pr->exact ? CP_COUNTER_EXACT : CP_COUNTER_SAMPLING;
+	c.leader = k == 0 && !pr->exact;
+	c.ns = cp_counter_is(&c, "task-clock") ||
+	       cp_counter_is(&c, "cpu-clock");
+	c.period = pr->period;
+	c.freq = pr->freq;
+	return counter_add(ld, &c);
+}
+
+/* Does the counter of a thread's numbers show anything? */
+static int cs_used(const struct proc *pr, const struct thr *t, size_t i)
+{
+	const uint64_t *c;
+
+	if (pr->nc == 0 || i >= t->ncs)
+		return 0;
+	c = cs_at(pr, t, (uint32_t)i);
+	for (size_t j = 0; j <= CS_SAMPLES(pr->nc); j++) {
+		if (c[j] != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Multiplexing: a group the kernel ran for only part of the time it was
+ * enabled counted that part. A thread's counts are scaled by its
+ * enabled / running, from its last counts chunk, when that is known and
+ * above 1; a thread without a counts chunk keeps its raw counts (its
+ * coverage is unknown, and the output says so).
+ */
+static uint64_t scale(const struct thr *t, uint64_t v)
+{
+	unsigned __int128 x;
+
+	if (!t->has_totals || t->running == 0 || t->running >= t->enabled)
+		return v;
+	x = (unsigned __int128)v * t->enabled / t->running;
+	return x > UINT64_MAX ? UINT64_MAX : (uint64_t)x;
+}
+
+/* Add the numbers CS of a thread to the run's counts TO. */
+static void counts_add(struct cp_count *to, const struct proc *pr,
+		       const struct thr *t, const uint64_t *cs)
+{
+	for (size_t j = 0; j < pr->nc; j++) {
+		struct cp_count *c = &to[pr->runidx[j]];
+
+		c->self += scale(t, cs[j]);
+		c->total += scale(t, cs[pr->nc + j]);
+	}
+}
+
+static void dist_reserve(struct loader *ld, size_t n)
+{
+	size_t old = ld->capdist, cap = ld->capdist;
+
+	if (n <= old)
+		return;
+	ld->dtime = grow(ld->dtime, &cap, n, sizeof *ld->dtime);
+	cap = old;
+	ld->dlead = grow(ld->dlead, &cap, n, sizeof *ld->dlead);
+	memset(ld->dtime + old, 0, (cap - old) * sizeof *ld->dtime);
+	memset(ld->dlead + old, 0, (cap - old) * sizeof *ld->dlead);
+	ld->capdist = cap;
+}
+
 /*
  * Turn the counters of T into a cp_thread of the profile and add them to
  * the run's functions; GID maps the process's functions to the run's.
+ * DIST: T's samples and time go into the distortion check.
  */
 static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
-			 const uint32_t *gid)
+			 const uint32_t *gid, int dist)
 {
 	uint64_t at = t->stop;
 	struct cp_profile *p = ld->p;
 	struct cp_thread *ct;
 	struct cp_thread_func *rows = NULL;
-	size_t nrows = 0, caprows = 0;
+	size_t nrows = 0, caprows = 0, n = t->nst > t->ncs ? t->nst : t->ncs;
 
 	rowof_reserve(ld, p->nfuncs);
+	if (dist)
+		dist_reserve(ld, p->nfuncs);
 	p->threads = grow(p->threads, &ld->capthreads, p->nthreads + 1,
 			  sizeof *p->threads);
 	ct = &p->threads[p->nthreads++];
@@ -740,14 +1583,27 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 		ct->start_ns = to_mono(pr, t->has_start ? t->start : at);
 	ct->end_ns = to_mono(pr, at);
 	ct->unfinished = t->unfinished;
+	ct->samples = t->samples;
+	ct->lost = t->lost;
+	ct->throttled = t->throttled;
+	if (t->has_totals) {
+		ct->totals = xcalloc(p->ncounters, sizeof *ct->totals);
+		for (size_t j = 0; j < pr->nc; j++)
+			ct->totals[pr->runidx[j]] += t->totals[j];
+		ct->enabled = t->enabled;
+		ct->running = t->running;
+	}
 
 	/* Two addresses may get one name: their rows merge. */
-	for (size_t i = 0; i < t->nst && i < pr->npf; i++) {
-		const struct tstat *s = &t->st[i];
+	for (size_t i = 0; i < n && i < pr->npf; i++) {
+		static const struct tstat none;
+		const struct tstat *s = i < t->nst ? &t->st[i] : &none;
+		int used = cs_used(pr, t, i);
 		struct cp_stats st;
+		struct cp_thread_func *row;
 		uint32_t g = gid[i];
 
-		if (s->calls == 0)
+		if (s->calls == 0 && !used)
 			continue;
 		if (g >= p->nfuncs)
 			continue;
@@ -760,13 +1616,80 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 			rows[nrows].func = g;
 			ld->rowof[g] = (uint32_t)nrows++;
 		}
-		stats_add(&rows[ld->rowof[g]].st, &st);
+		row = &rows[ld->rowof[g]];
+		stats_add(&row->st, &st);
 		stats_add(&p->funcs[g].st, &st);
+		if (dist)
+			ld->dtime[g] += st.self_ns;
+		if (!used)
+			continue;
+		if (row->counts == NULL)
+			row->counts =
+				xcalloc(p->ncounters, sizeof *row->counts);
+		if (p->funcs[g].counts == NULL)
+			p->funcs[g].counts = xcalloc(
+				p->ncounters, sizeof *p->funcs[g].counts);
+		counts_add(row->counts, pr, t, cs_at(pr, t, (uint32_t)i));
+		counts_add(p->funcs[g].counts, pr, t,
+			   cs_at(pr, t, (uint32_t)i));
+		p->funcs[g].samples +=
+			cs_at(pr, t, (uint32_t)i)[CS_SAMPLES(pr->nc)];
+		if (dist)
+			ld->dlead[g] +=
+				cs_at(pr, t, (uint32_t)i)[CS_LEAD(pr->nc)];
 	}
+	if (dist)
+		ld->dn += t->marked;
 	for (size_t r = 0; r < nrows; r++)
 		ld->rowof[rows[r].func] = CP_INDEX_NONE;
 	ct->funcs = rows;
 	ct->nfuncs = nrows;
+}
+
+/*
+ * The distortion check can use a sampling leader that counts CPU time or
+ * cycles: its samples then fall in each function in proportion to the
+ * time it spends on CPU.
+ */
+static int dist_leader(const struct proc *pr)
+{
+	struct cp_counter c;
+
+	if (pr->nc == 0 || pr->exact)
+		return 0;
+	memset(&c, 0, sizeof c);
+	c.name = pr->cnt[0].name;
+	c.type = pr->cnt[0].type;
+	c.config = pr->cnt[0].config;
+	return cp_counter_is(&c, "task-clock") ||
+	       cp_counter_is(&c, "cpu-clock") || cp_counter_is(&c, "cycles");
+}
+
+/* Add PR's samples, losses and totals to the run's counters. */
+static void counters_merge(struct loader *ld, struct proc *pr)
+{
+	struct cp_profile *p = ld->p;
+
+	for (size_t k = 0; k < pr->nc; k++) {
+		struct cp_counter *c = &p->counters[pr->runidx[k]];
+
+		c->samples += pr->samples;
+		c->lost += pr->slost;
+		c->throttled += pr->sthrottled;
+		for (size_t i = 0; i < pr->nth; i++) {
+			const struct thr *t = &pr->th[i];
+
+			if (!t->has_totals) {
+				c->uncovered += t->counted;
+				continue;
+			}
+			c->count += t->totals[k];
+			c->enabled += t->enabled;
+			c->running += t->running;
+			if (t->running > 0 && t->running < t->enabled)
+				c->scaled = 1;
+		}
+	}
 }
 
 static void merge_frames(struct loader *ld, struct proc *pr)
@@ -818,6 +1741,7 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 	struct cp_process *cp;
 	uint64_t last = pr->npoints ? pr->hi_t : 0, origin = UINT64_MAX;
 	uint32_t *gid;
+	int dist;
 
 	/* The last known time: the end record, else the latest of anything. */
 	if (pr->has_end)
@@ -827,6 +1751,9 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 
 		if (t->seen && t->last > last)
 			last = t->last;
+		/* Sampling mode: events may still wait to run. */
+		if (t->seen && t->blast > last)
+			last = t->blast;
 		if (t->seen && t->origin < origin)
 			origin = t->origin;
 		if (t->has_end && t->end > last && !pr->has_end)
@@ -837,9 +1764,18 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 		      "up to its last flush",
 		      pr->log, pr->pid);
 	calibrate(pr);
+	pr->finishing = 1;
+	for (size_t i = 0; pr->nc > 0 && !pr->exact && i < pr->nth; i++)
+		flush_thread(pr, &pr->th[i], FLUSH_FINAL);
+	if (pr->unplaced > 0)
+		warnx("%s: %" PRIu64 " samples came too late to be placed "
+		      "between the marker events around them: they are "
+		      "counted by address",
+		      pr->log, pr->unplaced);
 
 	for (size_t i = 0; i < pr->nth; i++) {
 		struct thr *t = &pr->th[i];
+		const uint64_t *v = pr->exact ? t->cx : NULL;
 
 		/*
 		 * A thread that ended closes its frames then; one still
@@ -851,7 +1787,7 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 		if (t->depth > 0 && !t->has_end)
 			t->unfinished = 1;
 		while (t->depth > 0)
-			pop(pr, t, t->stop, 0);
+			pop(pr, t, t->stop, 0, v);
 	}
 
 	/*
@@ -868,6 +1804,10 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 			if (t->st[j].calls > 0)
 				gid[j] = 0;
 		}
+		for (size_t j = 0; j < t->ncs && j < pr->npf; j++) {
+			if (cs_used(pr, t, j))
+				gid[j] = 0;
+		}
 	}
 	for (size_t i = 0; i < pr->npf; i++) {
 		const struct pfunc *f = &pr->pf[i];
@@ -875,7 +1815,13 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 
 		if (gid[i] == CP_INDEX_NONE)
 			continue;
-		if (f->kind == CP_SITE_ADDR) {
+		memset(&sym, 0, sizeof sym);
+		if (f->resolved) {
+			sym.name = f->name;
+			sym.object = f->object;
+			sym.file = f->file;
+			sym.line = f->line;
+		} else if (f->kind == CP_SITE_ADDR) {
 			cp_symmap_lookup(pr->map, f->addr, f->gen, &sym);
 		} else {
 			/* Marker sites are named by the log itself. */
@@ -886,9 +1832,19 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 		}
 		gid[i] = func_get(ld, &sym);
 	}
+	pr->runidx = xcalloc(pr->nc ? pr->nc : 1, sizeof *pr->runidx);
+	for (size_t k = 0; k < pr->nc; k++)
+		pr->runidx[k] = (uint32_t)counter_get(ld, pr, k);
+	dist = dist_leader(pr) && (!ld->has_dist || ld->dist == pr->runidx[0]);
+	if (dist && !ld->has_dist) {
+		ld->has_dist = 1;
+		ld->dist = pr->runidx[0];
+	}
 	for (size_t i = 0; i < pr->nth; i++)
-		merge_thread(ld, pr, &pr->th[i], gid);
+		merge_thread(ld, pr, &pr->th[i], gid,
+			     dist && pr->th[i].counted);
 	free(gid);
+	counters_merge(ld, pr);
 	merge_frames(ld, pr);
 
 	p->procs =
@@ -911,14 +1867,28 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 	cp->events = pr->events;
 	cp->lost = pr->lost;
 	cp->skipped_bytes = pr->skipped;
+	cp->samples = pr->samples;
+	cp->samples_lost = pr->slost;
+	cp->throttled = pr->sthrottled;
+	cp->unplaced = pr->unplaced;
 }
 
 static void proc_free(struct proc *pr)
 {
 	for (size_t i = 0; i < pr->nth; i++) {
-		free(pr->th[i].stack);
-		free(pr->th[i].st);
-		free(pr->th[i].marks);
+		struct thr *t = &pr->th[i];
+
+		free(t->stack);
+		free(t->st);
+		free(t->marks);
+		free(t->cs);
+		free(t->totals);
+		free(t->pend);
+		free(t->q);
+		free(t->qnum);
+		free(t->qchain);
+		free(t->cf);
+		free(t->cx);
 	}
 	for (size_t i = 0; i < pr->nfr; i++)
 		free(pr->fr[i].fine);
@@ -926,6 +1896,12 @@ static void proc_free(struct proc *pr)
 	free(pr->fr);
 	free(pr->pf);
 	free(pr->sitemap);
+	free(pr->cnt);
+	free(pr->runidx);
+	free(pr->ips);
+	free(pr->stamp);
+	cp_index_clear(&pr->ip_ix);
+	cp_index_clear(&pr->sym_ix);
 	cp_index_clear(&pr->addr_ix);
 	cp_index_clear(&pr->marker_ix);
 	cp_index_clear(&pr->thr_ix);
@@ -1038,6 +2014,88 @@ static int load_dir(struct loader *ld, const char *dir)
 	return rc;
 }
 
+/*
+ * The distortion check. Over the threads the run's dist counter sampled,
+ * each function has a share ts of the marker self time and a share ss of
+ * the leader's counts in the N samples taken inside markers (where it was
+ * the innermost frame). Were timing and sampling measuring the same
+ * thing, its samples would follow a binomial law of N trials of
+ * probability ts, so ss would lie within 3 standard errors,
+ * sqrt(ts (1 - ts) / N), of ts for all but 0.3% of functions. A function
+ * is flagged when |ts - ss| exceeds 3 standard errors plus 1 percentage
+ * point (which keeps functions of a handful of samples quiet), and
+ * nothing is flagged with fewer than 50 samples.
+ */
+#define DIST_FLOOR 0.01
+
+static void distortion(struct loader *ld)
+{
+	struct cp_profile *p = ld->p;
+	size_t n = p->nfuncs < ld->capdist ? p->nfuncs : ld->capdist;
+	double time = 0, lead = 0, dn = (double)ld->dn;
+
+	p->has_dist = ld->has_dist;
+	p->dist_counter = ld->dist;
+	p->dist_samples = ld->dn;
+	if (!ld->has_dist || ld->dn < CP_DIST_MIN_SAMPLES)
+		return;
+	for (size_t g = 0; g < n; g++) {
+		time += (double)ld->dtime[g];
+		lead += (double)ld->dlead[g];
+	}
+	if (time == 0 || lead == 0)
+		return;
+	for (size_t g = 0; g < n; g++) {
+		struct cp_distortion *d = &p->funcs[g].dist;
+		double ts = (double)ld->dtime[g] / time;
+		double ss = (double)ld->dlead[g] / lead;
+		double gap = (ts > ss ? ts - ss : ss - ts) - DIST_FLOOR;
+
+		if (ld->dtime[g] == 0 && ld->dlead[g] == 0)
+			continue;
+		d->time_share = ts;
+		d->sample_share = ss;
+		/* gap > 3 sqrt(ts (1 - ts) / N), squared. */
+		if (gap <= 0 || gap * gap <= 9 * ts * (1 - ts) / dn)
+			continue;
+		d->flagged = 1;
+		d->reason = ts > ss ? "more marker time than samples: "
+				      "instrumentation overhead or time off "
+				      "CPU"
+				    : "more samples than marker time: work "
+				      "the markers miss, or other functions "
+				      "inflated";
+	}
+}
+
+/* Every function and thread row of a run with counters gets its counts. */
+static void counters_finish(struct loader *ld)
+{
+	struct cp_profile *p = ld->p;
+	size_t k = p->ncounters;
+
+	if (k == 0)
+		return;
+	for (size_t i = 0; i < p->nfuncs; i++) {
+		struct cp_func *f = &p->funcs[i];
+
+		if (f->counts == NULL)
+			f->counts = xcalloc(k, sizeof *f->counts);
+		for (size_t j = 0; j < k; j++)
+			p->counters[j].total_self += f->counts[j].self;
+	}
+	for (size_t i = 0; i < p->nthreads; i++) {
+		struct cp_thread *t = &p->threads[i];
+
+		for (size_t j = 0; j < t->nfuncs; j++) {
+			if (t->funcs[j].counts == NULL)
+				t->funcs[j].counts =
+					xcalloc(k, sizeof *t->funcs[j].counts);
+		}
+	}
+	distortion(ld);
+}
+
 int cp_profile_load(struct cp_profile *p, const char *path)
 {
 	struct loader ld;
@@ -1063,19 +2121,29 @@ int cp_profile_load(struct cp_profile *p, const char *path)
 	p->total_self_ns = 0;
 	for (size_t i = 0; i < p->nfuncs; i++)
 		p->total_self_ns += p->funcs[i].st.self_ns;
+	counters_finish(&ld);
 
 	cp_symbols_free(ld.syms);
 	cp_index_clear(&ld.func_ix);
 	free(ld.rowof);
+	free(ld.dtime);
+	free(ld.dlead);
 	return rc;
 }
 
 void cp_profile_free(struct cp_profile *p)
 {
-	for (size_t i = 0; i < p->nthreads; i++)
+	for (size_t i = 0; i < p->nthreads; i++) {
+		for (size_t j = 0; j < p->threads[i].nfuncs; j++)
+			free(p->threads[i].funcs[j].counts);
 		free(p->threads[i].funcs);
+		free(p->threads[i].totals);
+	}
+	for (size_t i = 0; i < p->nfuncs; i++)
+		free(p->funcs[i].counts);
 	free(p->threads);
 	free(p->funcs);
+	free(p->counters);
 	free(p->procs);
 	free(p->frames);
 	if (p->argv != NULL) {

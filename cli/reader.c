@@ -18,6 +18,12 @@
  * keeps a damaged length from costing memory (see mp_walk). The events of
  * an ev chunk are a byte string of LEB128 numbers, decoded here in one
  * pass that checks each of them.
+ *
+ * The counter chunks (samples, lost, counts, and the values of exact mode
+ * in ev chunks) can only be read with the header's "events", which says
+ * how many numbers a sample or an event carries: without it they are
+ * skipped. Their byte strings are checked as strictly as the events: a
+ * chunk that does not hold exactly what it says is corrupt.
  */
 #include "config.h"
 
@@ -67,6 +73,18 @@ struct reader {
 	size_t capsegs;
 	struct cp_bytes *argv;
 	size_t capargv;
+
+	/* The header's counters: how samples, counts and ev values read. */
+	size_t ncounters;
+	int exact, callchain;
+	struct cp_log_counter *counters;
+	size_t capcounters;
+	struct cp_log_sample *samples;
+	size_t capsamples;
+	uint64_t *nums; /* sample deltas, counts values, exact values */
+	size_t capnums;
+	uint64_t *chain;
+	size_t capchain;
 };
 
 /* Objects as bytes. */
@@ -321,6 +339,57 @@ static int str_is(struct cp_bytes b, const char *s)
 }
 
 /*
+ * The header's "events": the counter group that samples, counts and the
+ * values of exact mode refer to. A log without it has no counters; one
+ * this reader cannot use makes the counter chunks unreadable, so they are
+ * then skipped, and the marker stream is read as usual. Returns 0, or -1
+ * when the key is there but not valid.
+ */
+static int read_counters(struct reader *rd, const msgpack_object *o,
+			 struct cp_log_header *h)
+{
+	const msgpack_object *ev = get(o, "events"), *cc;
+	const msgpack_object_array *list;
+	struct cp_bytes mode;
+
+	if (ev == NULL)
+		return 0;
+	if (ev->type != MSGPACK_OBJECT_MAP ||
+	    get_str(ev, "mode", &mode) != FIELD_OK ||
+	    get_array(ev, "list", &list) != FIELD_OK || list->size == 0 ||
+	    list->size > CP_LOG_MAX_COUNTERS ||
+	    get_u64(ev, "period", &h->period) == FIELD_BAD ||
+	    get_u64(ev, "freq", &h->freq) == FIELD_BAD)
+		return -1;
+	if (str_is(mode, "sampling"))
+		h->mode = CP_COUNTER_SAMPLING;
+	else if (str_is(mode, "exact"))
+		h->mode = CP_COUNTER_EXACT;
+	else
+		return -1;
+	cc = get(ev, "callchain");
+	if (cc != NULL && cc->type != MSGPACK_OBJECT_BOOLEAN)
+		return -1;
+	h->callchain = cc != NULL && cc->via.boolean;
+	rd->counters = grow(rd->counters, &rd->capcounters, list->size,
+			    sizeof *rd->counters);
+	for (uint32_t i = 0; i < list->size; i++) {
+		struct cp_log_counter *c = &rd->counters[i];
+
+		memset(c, 0, sizeof *c);
+		if (list->ptr[i].type != MSGPACK_OBJECT_MAP ||
+		    get_str(&list->ptr[i], "name", &c->name) != FIELD_OK ||
+		    c->name.len == 0 ||
+		    get_u64(&list->ptr[i], "type", &c->type) == FIELD_BAD ||
+		    get_u64(&list->ptr[i], "config", &c->config) == FIELD_BAD)
+			return -1;
+	}
+	h->counters = rd->counters;
+	h->ncounters = list->size;
+	return 0;
+}
+
+/*
  * Decode the header. A file that fails here is not a log this reader can
  * use at all: the error is printed and -1 returned.
  */
@@ -373,6 +442,15 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 		}
 		h.argv = rd->argv;
 	}
+	if (read_counters(rd, o, &h) < 0) {
+		warnx("%s: the header's counters (key events) are not valid: "
+		      "they are left out",
+		      rd->path);
+		h.ncounters = 0;
+	}
+	rd->ncounters = h.ncounters;
+	rd->exact = h.ncounters > 0 && h.mode == CP_COUNTER_EXACT;
+	rd->callchain = h.callchain;
 	clock = get(o, "clock");
 	if (clock != NULL && clock->type == MSGPACK_OBJECT_MAP &&
 	    get_u64(clock, "ticks", &h.ticks) == FIELD_OK &&
@@ -591,6 +669,61 @@ static int read_events(struct reader *rd, struct cp_bytes bin, uint64_t n,
 	return 0;
 }
 
+/*
+ * Exact mode: the counters' values at each of the N events of an ev
+ * chunk, from "c0" (the first event's) and "cv" (zigzag LEB128 changes,
+ * ncounters per event). A chunk may have neither, then *OUT stays NULL;
+ * one without the other, or a cv that is not exactly N * ncounters
+ * numbers, is corrupt.
+ */
+static int read_values(struct reader *rd, const msgpack_object *o, uint64_t n,
+		       const uint64_t **out)
+{
+	const msgpack_object_array *c0;
+	enum field f0, fv;
+	struct cp_bytes cv;
+	const unsigned char *p, *end;
+	size_t k = rd->ncounters;
+	uint64_t *v;
+
+	f0 = get_array(o, "c0", &c0);
+	fv = get_bytes(o, "cv", MSGPACK_OBJECT_BIN, &cv);
+	if (f0 == FIELD_ABSENT && fv == FIELD_ABSENT)
+		return 0;
+	if (f0 != FIELD_OK || fv != FIELD_OK || c0->size != k)
+		return bad(rd, "ev chunk: c0 or cv missing or mistyped");
+	/* A number takes a byte at least: do not trust a larger count. */
+	if (n > cv.len / k)
+		return bad(rd, "ev chunk: cv holds fewer than n values");
+	rd->nums = grow(rd->nums, &rd->capnums, (size_t)n * k + k,
+			sizeof *rd->nums);
+	v = rd->nums;
+	for (size_t j = 0; j < k; j++) {
+		if (c0->ptr[j].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+			return bad(rd, "ev chunk: a c0 value is no count");
+		v[j] = c0->ptr[j].via.u64;
+	}
+	p = (const unsigned char *)cv.ptr;
+	end = p + cv.len;
+	for (uint64_t i = 0; i < n; i++) {
+		const uint64_t *prev = i > 0 ? v + (i - 1) * k : v;
+
+		for (size_t j = 0; j < k; j++) {
+			uint64_t z;
+
+			if (uleb(&p, end, &z) < 0)
+				return bad(rd, "ev chunk: cv is not n values "
+					       "per counter");
+			/* Unsigned: a damaged change wraps, it cannot trap. */
+			v[i * k + j] = prev[j] + ((z >> 1) ^ (0 - (z & 1)));
+		}
+	}
+	if (p != end)
+		return bad(rd, "ev chunk: cv holds more than n values");
+	*out = v;
+	return 0;
+}
+
 static int read_ev(struct reader *rd, const msgpack_object *o)
 {
 	const msgpack_object_array *sites;
@@ -616,6 +749,9 @@ static int read_ev(struct reader *rd, const msgpack_object *o)
 			return -1;
 	}
 	if (read_events(rd, bin, n, t0, sites->size) < 0)
+		return -1;
+	c.values = NULL;
+	if (rd->exact && read_values(rd, o, n, &c.values) < 0)
 		return -1;
 	c.sites = rd->sites;
 	c.nsites = sites->size;
@@ -655,6 +791,140 @@ static int read_end(struct reader *rd, const msgpack_object *o)
 	return 0;
 }
 
+/*
+ * The N samples of a samples chunk's DATA, from TIME0, into rd->samples:
+ * every sample must have its time, address, one number per counter and,
+ * with callchains, a count and as many addresses, and DATA must hold
+ * exactly N of them. A damaged sample rejects the whole chunk.
+ */
+static int decode_samples(struct reader *rd, struct cp_bytes data, uint64_t n,
+			  uint64_t time0)
+{
+	const unsigned char *p = (const unsigned char *)data.ptr;
+	const unsigned char *end = p + data.len;
+	size_t k = rd->ncounters, nchain = 0;
+	uint64_t t = time0;
+
+	/* A sample takes a byte per number at least. */
+	if (n > data.len / (2 + k + (rd->callchain ? 1 : 0)))
+		return bad(rd, "samples chunk: data holds fewer than n "
+			       "samples");
+	rd->samples = grow(rd->samples, &rd->capsamples, (size_t)n,
+			   sizeof *rd->samples);
+	rd->nums =
+		grow(rd->nums, &rd->capnums, (size_t)n * k, sizeof *rd->nums);
+	for (uint64_t i = 0; i < n; i++) {
+		struct cp_log_sample *s = &rd->samples[i];
+		uint64_t dt, nc = 0;
+
+		if (uleb(&p, end, &dt) < 0 || uleb(&p, end, &s->ip) < 0)
+			goto bad;
+		t += dt;
+		s->time = t;
+		for (size_t j = 0; j < k; j++) {
+			if (uleb(&p, end, &rd->nums[i * k + j]) < 0)
+				goto bad;
+		}
+		if (rd->callchain &&
+		    (uleb(&p, end, &nc) < 0 || nc > (uint64_t)(end - p)))
+			goto bad;
+		rd->chain = grow(rd->chain, &rd->capchain, nchain + nc,
+				 sizeof *rd->chain);
+		/* The chain's start, as an offset until the array is done. */
+		s->nchain = (size_t)nc;
+		s->chain = (const uint64_t *)(uintptr_t)nchain;
+		for (uint64_t j = 0; j < nc; j++) {
+			if (uleb(&p, end, &rd->chain[nchain++]) < 0)
+				goto bad;
+		}
+	}
+	if (p != end)
+		return bad(rd, "samples chunk: data holds more than n samples");
+	for (uint64_t i = 0; i < n; i++) {
+		struct cp_log_sample *s = &rd->samples[i];
+
+		s->deltas = rd->nums + i * k;
+		s->chain = rd->chain + (uintptr_t)s->chain;
+	}
+	return 0;
+bad:
+	return bad(rd, "samples chunk: data is not n well-formed samples");
+}
+
+static int read_samples(struct reader *rd, const msgpack_object *o)
+{
+	struct cp_log_samples c;
+	struct cp_bytes data;
+	uint64_t n, time0;
+
+	/*
+	 * Without the header's counters there is no knowing the layout: the
+	 * chunk is skipped, as one of an unknown type.
+	 */
+	if (rd->ncounters == 0)
+		return 0;
+	if (get_int(o, "tid", &c.tid) != FIELD_OK)
+		return bad(rd, "samples chunk without a valid tid");
+	if (get_u64(o, "n", &n) != FIELD_OK)
+		return bad(rd, "samples chunk without a valid n");
+	if (get_u64(o, "time0", &time0) != FIELD_OK)
+		return bad(rd, "samples chunk without a valid time0");
+	if (get_bytes(o, "data", MSGPACK_OBJECT_BIN, &data) != FIELD_OK)
+		return bad(rd, "samples chunk without a data byte string");
+	if (decode_samples(rd, data, n, time0) < 0)
+		return -1;
+	c.s = rd->samples;
+	c.n = (size_t)n;
+	if (rd->ops->samples != NULL)
+		rd->ops->samples(rd->arg, &c);
+	return 0;
+}
+
+static int read_lost(struct reader *rd, const msgpack_object *o)
+{
+	uint64_t lost = 0, throttled = 0;
+	int tid;
+
+	if (rd->ncounters == 0)
+		return 0;
+	if (get_int(o, "tid", &tid) != FIELD_OK)
+		return bad(rd, "lost chunk without a valid tid");
+	if (get_u64(o, "lost", &lost) == FIELD_BAD ||
+	    get_u64(o, "throttled", &throttled) == FIELD_BAD)
+		return bad(rd, "lost chunk: lost or throttled mistyped");
+	if (rd->ops->lost != NULL)
+		rd->ops->lost(rd->arg, tid, lost, throttled);
+	return 0;
+}
+
+static int read_counts(struct reader *rd, const msgpack_object *o)
+{
+	const msgpack_object_array *values;
+	struct cp_log_counts c;
+
+	if (rd->ncounters == 0)
+		return 0;
+	if (get_int(o, "tid", &c.tid) != FIELD_OK)
+		return bad(rd, "counts chunk without a valid tid");
+	if (get_array(o, "values", &values) != FIELD_OK ||
+	    get_u64(o, "enabled", &c.enabled) != FIELD_OK ||
+	    get_u64(o, "running", &c.running) != FIELD_OK)
+		return bad(rd, "counts chunk without valid values, enabled "
+			       "and running");
+	if (values->size != rd->ncounters)
+		return bad(rd, "counts chunk: not one value per counter");
+	rd->nums = grow(rd->nums, &rd->capnums, values->size, sizeof *rd->nums);
+	for (uint32_t i = 0; i < values->size; i++) {
+		if (values->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+			return bad(rd, "counts chunk: a value is no count");
+		rd->nums[i] = values->ptr[i].via.u64;
+	}
+	c.values = rd->nums;
+	if (rd->ops->counts != NULL)
+		rd->ops->counts(rd->arg, &c);
+	return 0;
+}
+
 /* Returns 1 when the chunk was delivered, 0 when skipped, -1 if invalid. */
 static int read_chunk(struct reader *rd, const msgpack_object *o)
 {
@@ -664,7 +934,8 @@ static int read_chunk(struct reader *rd, const msgpack_object *o)
 	} types[] = {
 		{"ev", read_ev},       {"thread", read_thread},
 		{"clock", read_clock}, {"map", read_map},
-		{"end", read_end},
+		{"end", read_end},     {"samples", read_samples},
+		{"lost", read_lost},   {"counts", read_counts},
 	};
 	struct cp_bytes t;
 
@@ -875,6 +1146,10 @@ int cp_log_read(const char *path, const struct cp_log_ops *ops, void *arg,
 	free(rd.objs);
 	free(rd.segs);
 	free(rd.argv);
+	free(rd.counters);
+	free(rd.samples);
+	free(rd.nums);
+	free(rd.chain);
 	return rc;
 }
 

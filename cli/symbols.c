@@ -444,6 +444,7 @@ void cp_symmap_lookup(struct cp_symmap *map, uint64_t addr, size_t gen,
 	if (m == NULL) {
 		snprintf(buf, sizeof buf, "0x%" PRIx64, addr);
 		out->name = cp_pool_str(map->syms->pool, buf);
+		out->unnamed = 1;
 		return;
 	}
 
@@ -459,6 +460,7 @@ void cp_symmap_lookup(struct cp_symmap *map, uint64_t addr, size_t gen,
 		sprintf(name, "%s+0x%" PRIx64, m->file->basename,
 			addr - m->base);
 		out->name = cp_pool_str(map->syms->pool, name);
+		out->unnamed = 1;
 		free(name);
 	}
 }

@@ -1,5 +1,6 @@
-# t/cli.mk - unit tests of the CLI's reading side: the log reader and the
-# profile aggregation, each on synthetic logs written by the test itself.
+# t/cli.mk - unit tests of the CLI's reading side: the log reader, the
+# profile aggregation and the counter merge, each on synthetic logs written
+# by the test itself.
 check_PROGRAMS += t/test-reader t/test-profile
 TESTS += t/test-reader t/test-profile
 t_test_reader_SOURCES = t/test-reader.c t/testlog.h
@@ -8,3 +9,8 @@ t_test_reader_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
 t_test_profile_SOURCES = t/test-profile.c t/testlog.h
 t_test_profile_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
 t_test_profile_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
+check_PROGRAMS += t/test-merge
+TESTS += t/test-merge
+t_test_merge_SOURCES = t/test-merge.c t/testlog.h
+t_test_merge_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
+t_test_merge_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)

@@ -39,6 +39,11 @@ struct seen {
 	uint64_t clock_ticks, clock_ns;
 	struct cp_log_end end;
 	char reason[16];
+	/* Counters. */
+	int samples_chunks, lost_chunks, counts_chunks;
+	uint64_t nsamples, sample_time, sample_ip, delta_sum, chain_sum;
+	uint64_t nchain, lost, throttled, count0, enabled, running;
+	uint64_t values_sum, values_last;
 };
 
 static void copy(char *dst, size_t n, struct cp_bytes b)
@@ -103,6 +108,11 @@ static void on_ev(void *arg, const struct cp_log_ev *c)
 		s->last_tick = c->ev[i].ticks;
 	}
 	s->events += c->nev;
+	if (c->values != NULL && c->nev > 0) {
+		for (size_t i = 0; i < c->nev * s->h.ncounters; i++)
+			s->values_sum += c->values[i];
+		s->values_last = c->values[c->nev * s->h.ncounters - 1];
+	}
 	if (c->nsites >= 1)
 		s->site0 = c->sites[0];
 	if (c->nsites >= 2) {
@@ -130,8 +140,46 @@ static void on_end(void *arg, const struct cp_log_end *e)
 	copy(s->reason, sizeof s->reason, e->reason);
 }
 
+static void on_samples(void *arg, const struct cp_log_samples *c)
+{
+	struct seen *s = arg;
+
+	s->samples_chunks++;
+	for (size_t i = 0; i < c->n; i++) {
+		s->nsamples++;
+		s->sample_time = c->s[i].time;
+		s->sample_ip = c->s[i].ip;
+		for (size_t k = 0; k < s->h.ncounters; k++)
+			s->delta_sum += c->s[i].deltas[k];
+		s->nchain += c->s[i].nchain;
+		for (size_t j = 0; j < c->s[i].nchain; j++)
+			s->chain_sum += c->s[i].chain[j];
+	}
+}
+
+static void on_lost(void *arg, int tid, uint64_t lost, uint64_t throttled)
+{
+	struct seen *s = arg;
+
+	(void)tid;
+	s->lost_chunks++;
+	s->lost += lost;
+	s->throttled += throttled;
+}
+
+static void on_counts(void *arg, const struct cp_log_counts *c)
+{
+	struct seen *s = arg;
+
+	s->counts_chunks++;
+	s->count0 = c->values[0];
+	s->enabled = c->enabled;
+	s->running = c->running;
+}
+
 static const struct cp_log_ops ops = {
-	on_header, on_map, on_thread, on_ev, on_clock, on_end,
+	on_header, on_map,     on_thread, on_ev,     on_clock,
+	on_end,	   on_samples, on_lost,	  on_counts,
 };
 
 /* Read PATH into S, capturing stderr into *ERR. */
@@ -651,6 +699,306 @@ static void test_missing_or_mistyped_keys(void)
 			"end chunk: reason, signal or lost");
 }
 
+/* Counter chunks. */
+
+static const char *const two[] = {"task-clock", "page-faults"};
+static const struct tl_counters smp2 = {"sampling", 0, 997, 1, two, 2};
+static const struct tl_counters exact2 = {"exact", 0, 0, 0, two, 2};
+
+/* As check_bad_chunk, in a log whose header has the counters C. */
+static void check_bad_counter_chunk(const struct tl_counters *c,
+				    void (*bad)(struct tlog *),
+				    const char *what)
+{
+	struct tlog l;
+	struct seen s;
+	struct cp_log_result r;
+	const char *err;
+	size_t good;
+
+	tl_init(&l);
+	tl_header_counters(&l, 1, 0, 0, 0, "/bin/x", c);
+	tl_clock(&l, 100, 100);
+	good = l.sb.size;
+	bad(&l);
+	tl_clock(&l, 200, 200);
+	tl_write(&l, path);
+	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
+	CU_ASSERT(r.corrupt);
+	CU_ASSERT_EQUAL(r.used, good);
+	CU_ASSERT_EQUAL(s.clocks, 1);
+	CU_ASSERT_EQUAL(
+		s.samples_chunks + s.counts_chunks + s.lost_chunks + s.evs, 0);
+	if (strstr(err, what) == NULL)
+		fprintf(stderr, "expected \"%s\" in: %s", what, err);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, what));
+	tl_destroy(&l);
+}
+
+/* Samples chunks of 2 counters with callchains: (n, data) as given. */
+static void samples_raw(struct tlog *l, uint64_t n, const char *b, size_t len)
+{
+	tl_samples_raw(l, 1, 0, n, b, len);
+}
+
+/* Sample: time 1, ip 2, deltas 3 4, a chain of 1: 5. Six bytes. */
+#define ONE_SAMPLE "\x01\x02\x03\x04\x01\x05"
+
+static void samples_fewer_than_n(struct tlog *l)
+{
+	samples_raw(l, 3, ONE_SAMPLE "\x01\x02\x03\x04\x00", 11);
+}
+
+/* The second sample's chain says 2 addresses and has 1. */
+static void samples_chain_short(struct tlog *l)
+{
+	samples_raw(l, 2, ONE_SAMPLE "\x01\x02\x03\x04\x02\x05", 12);
+}
+
+static void samples_more_than_n(struct tlog *l)
+{
+	samples_raw(l, 1, ONE_SAMPLE ONE_SAMPLE, 12);
+}
+
+static void samples_huge_n(struct tlog *l)
+{
+	samples_raw(l, UINT64_MAX, ONE_SAMPLE, 6);
+}
+
+/* A chain of 100 addresses in a handful of bytes. */
+static void samples_chain_beyond(struct tlog *l)
+{
+	samples_raw(l, 1, "\x01\x02\x03\x04\x64\x05\x06", 7);
+}
+
+static void samples_cut_number(struct tlog *l)
+{
+	samples_raw(l, 1, "\x01\x02\x03\x04\x01\x85", 6);
+}
+
+static void samples_without_data(struct tlog *l)
+{
+	msgpack_pack_map(&l->pk, 4);
+	tl_kv_str(l, "t", "samples");
+	tl_kv_u64(l, "tid", 1);
+	tl_kv_u64(l, "n", 0);
+	tl_kv_u64(l, "time0", 0);
+}
+
+static void counts_one_value(struct tlog *l)
+{
+	static const uint64_t v[1] = {1};
+
+	tl_counts(l, 1, v, 1, 1, 1);
+}
+
+static void counts_without_running(struct tlog *l)
+{
+	msgpack_pack_map(&l->pk, 4);
+	tl_kv_str(l, "t", "counts");
+	tl_kv_u64(l, "tid", 1);
+	tl_str(l, "values");
+	msgpack_pack_array(&l->pk, 2);
+	msgpack_pack_uint64(&l->pk, 1);
+	msgpack_pack_uint64(&l->pk, 2);
+	tl_kv_u64(l, "enabled", 5);
+}
+
+static void lost_string(struct tlog *l)
+{
+	msgpack_pack_map(&l->pk, 3);
+	tl_kv_str(l, "t", "lost");
+	tl_kv_u64(l, "tid", 1);
+	tl_kv_str(l, "lost", "many");
+}
+
+/* An exact ev chunk of one event with the c0 and cv bytes given. */
+static void exact_ev(struct tlog *l, int c0, const char *cv, size_t len)
+{
+	msgpack_pack_map(&l->pk, c0 ? (cv ? 8 : 7) : (cv ? 7 : 6));
+	tl_kv_str(l, "t", "ev");
+	tl_kv_u64(l, "tid", 1);
+	tl_kv_u64(l, "t0", 0);
+	tl_kv_u64(l, "n", 2);
+	tl_str(l, "sites");
+	msgpack_pack_array(&l->pk, 1);
+	msgpack_pack_uint64(&l->pk, 0x1000);
+	tl_str(l, "ev");
+	msgpack_pack_bin(&l->pk, 4);
+	msgpack_pack_bin_body(&l->pk, "\x02\x00\x03\x00", 4);
+	if (c0) {
+		tl_str(l, "c0");
+		msgpack_pack_array(&l->pk, 2);
+		msgpack_pack_uint64(&l->pk, 7);
+		msgpack_pack_uint64(&l->pk, 8);
+	}
+	if (cv) {
+		tl_str(l, "cv");
+		msgpack_pack_bin(&l->pk, len);
+		msgpack_pack_bin_body(&l->pk, cv, len);
+	}
+}
+
+static void exact_c0_without_cv(struct tlog *l)
+{
+	exact_ev(l, 1, NULL, 0);
+}
+
+static void exact_cv_without_c0(struct tlog *l)
+{
+	exact_ev(l, 0, "\x00\x00\x02\x04", 4);
+}
+
+static void exact_cv_short(struct tlog *l)
+{
+	exact_ev(l, 1, "\x00\x00\x02", 3);
+}
+
+static void exact_cv_long(struct tlog *l)
+{
+	exact_ev(l, 1, "\x00\x00\x02\x04\x06", 5);
+}
+
+static void test_counter_chunks_bad(void)
+{
+	check_bad_counter_chunk(&smp2, samples_fewer_than_n,
+				"fewer than n samples");
+	check_bad_counter_chunk(&smp2, samples_chain_short,
+				"not n well-formed samples");
+	check_bad_counter_chunk(&smp2, samples_more_than_n,
+				"more than n samples");
+	check_bad_counter_chunk(&smp2, samples_huge_n, "fewer than n samples");
+	check_bad_counter_chunk(&smp2, samples_chain_beyond,
+				"not n well-formed samples");
+	check_bad_counter_chunk(&smp2, samples_cut_number,
+				"not n well-formed samples");
+	check_bad_counter_chunk(&smp2, samples_without_data,
+				"samples chunk without a data byte string");
+	check_bad_counter_chunk(&smp2, counts_one_value,
+				"counts chunk: not one value per counter");
+	check_bad_counter_chunk(&smp2, counts_without_running,
+				"counts chunk without valid values");
+	check_bad_counter_chunk(&smp2, lost_string,
+				"lost chunk: lost or throttled mistyped");
+	check_bad_counter_chunk(&exact2, exact_c0_without_cv,
+				"c0 or cv missing or mistyped");
+	check_bad_counter_chunk(&exact2, exact_cv_without_c0,
+				"c0 or cv missing or mistyped");
+	check_bad_counter_chunk(&exact2, exact_cv_short, "fewer than n values");
+	check_bad_counter_chunk(&exact2, exact_cv_long, "more than n values");
+}
+
+/* The header's counters, samples, lost and counts chunks, exact values. */
+static void test_counter_chunks(void)
+{
+	struct tl_sample smp[3];
+	static const uint64_t tot[2] = {1000, 7};
+	static const struct tl_event ev[] = {
+		{'E', 0, 10}, {'E', 1, 20}, {'X', 1, 30}, {'X', 0, 40}};
+	static const uint64_t vals[] = {100, 5, 90, 6, 200, 6, 201, 1000};
+	struct tlog l;
+	struct seen s;
+	struct cp_log_result r;
+	const char *err;
+
+	memset(smp, 0, sizeof smp);
+	smp[0] = (struct tl_sample){.t = 1000, .ip = 0x401000, .d = {1, 2}};
+	smp[1] = (struct tl_sample){.t = 2000,
+				    .ip = 0x7fffffffffffULL,
+				    .d = {300, 0},
+				    .nchain = 3,
+				    .chain = {0x10, 0x20, UINT64_MAX}};
+	smp[2] = (struct tl_sample){.t = 2000, .ip = 5, .d = {0, 1 << 20}};
+	tl_init(&l);
+	tl_header_counters(&l, 1, 0, 0, 0, "/bin/x", &smp2);
+	tl_samples(&l, 3, 900, smp, 3, 2, 1);
+	tl_lost(&l, 3, 4, 2);
+	tl_counts(&l, 3, tot, 2, 50, 25);
+	tl_write(&l, path);
+	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	CU_ASSERT(!r.corrupt && !r.truncated);
+	CU_ASSERT_EQUAL(s.h.ncounters, 2);
+	CU_ASSERT_EQUAL(s.h.mode, CP_COUNTER_SAMPLING);
+	CU_ASSERT_EQUAL(s.h.freq, 997);
+	CU_ASSERT_EQUAL(s.h.period, 0);
+	CU_ASSERT(s.h.callchain);
+	CU_ASSERT_EQUAL(s.samples_chunks, 1);
+	CU_ASSERT_EQUAL(s.nsamples, 3);
+	CU_ASSERT_EQUAL(s.sample_time, 2000);
+	CU_ASSERT_EQUAL(s.sample_ip, 5);
+	CU_ASSERT_EQUAL(s.delta_sum, 1 + 2 + 300 + (1 << 20));
+	CU_ASSERT_EQUAL(s.nchain, 3);
+	CU_ASSERT_EQUAL(s.chain_sum, 0x10 + 0x20 + UINT64_MAX);
+	CU_ASSERT_EQUAL(s.lost, 4);
+	CU_ASSERT_EQUAL(s.throttled, 2);
+	CU_ASSERT_EQUAL(s.counts_chunks, 1);
+	CU_ASSERT_EQUAL(s.count0, 1000);
+	CU_ASSERT_EQUAL(s.enabled, 50);
+	CU_ASSERT_EQUAL(s.running, 25);
+	tl_destroy(&l);
+
+	/* Exact mode: values rebuilt from c0 and the zigzag changes. */
+	tl_init(&l);
+	tl_header_counters(&l, 1, 0, 0, 0, "/bin/x", &exact2);
+	tl_ev_exact(&l, 3, 0, sites2, 2, ev, 4, vals, 2);
+	tl_write(&l, path);
+	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	CU_ASSERT_EQUAL(s.h.mode, CP_COUNTER_EXACT);
+	CU_ASSERT_EQUAL(s.evs, 1);
+	CU_ASSERT_EQUAL(s.values_sum, 100 + 5 + 90 + 6 + 200 + 6 + 201 + 1000);
+	CU_ASSERT_EQUAL(s.values_last, 1000);
+	tl_destroy(&l);
+}
+
+/*
+ * Counters a reader cannot use: an "events" key it does not understand
+ * is reported and left out, and the counter chunks are then skipped; a
+ * log without the key skips them too. The marker stream reads as ever.
+ */
+static void test_counters_unusable(void)
+{
+	static const char *const none[] = {"x"};
+	static const struct tl_counters weird = {"sideways", 0, 0, 0, two, 2};
+	static const struct tl_counters empty = {"sampling", 0, 0, 0, none, 0};
+	const struct tl_counters *bad[] = {&weird, &empty};
+	struct tl_sample smp[1] = {{.t = 1, .ip = 2, .d = {3, 4}}};
+	static const uint64_t tot[2] = {1, 2};
+	const struct tl_event ev[] = {{'E', 0, 10}};
+	struct tlog l;
+	struct seen s;
+	struct cp_log_result r;
+	const char *err;
+
+	for (int i = 0; i < 3; i++) {
+		tl_init(&l);
+		if (i < 2)
+			tl_header_counters(&l, 1, 0, 0, 0, "/bin/x", bad[i]);
+		else
+			tl_header(&l, 1, 0, 0, 0);
+		tl_samples(&l, 3, 0, smp, 1, 2, 0);
+		tl_counts(&l, 3, tot, 2, 1, 1);
+		tl_lost(&l, 3, 1, 1);
+		tl_ev(&l, 3, 0, sites2, 2, ev, 1);
+		tl_write(&l, path);
+		CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
+		if (i < 2) {
+			CU_ASSERT_PTR_NOT_NULL(strstr(
+				err, "the header's counters (key events) are "
+				     "not valid: they are left out"));
+		} else {
+			CU_ASSERT_STRING_EQUAL(err, "");
+		}
+		CU_ASSERT(!r.corrupt);
+		CU_ASSERT_EQUAL(s.h.ncounters, 0);
+		CU_ASSERT_EQUAL(
+			s.samples_chunks + s.counts_chunks + s.lost_chunks, 0);
+		CU_ASSERT_EQUAL(s.evs, 1);
+		tl_destroy(&l);
+	}
+}
+
 static void expect_error(const void *data, size_t n, const char *what)
 {
 	struct seen s;
@@ -959,6 +1307,12 @@ int main(void)
 		    test_truncated_every_length);
 	CU_add_test(suite, "corrupt bytes stop the log at their chunk",
 		    test_corrupt_bytes);
+	CU_add_test(suite, "counter chunks: header, samples, lost, counts",
+		    test_counter_chunks);
+	CU_add_test(suite, "a damaged counter chunk is corrupt",
+		    test_counter_chunks_bad);
+	CU_add_test(suite, "counters a reader cannot use are skipped",
+		    test_counters_unusable);
 	CU_add_test(suite, "a missing or mistyped required key is corrupt",
 		    test_missing_or_mistyped_keys);
 	CU_add_test(suite, "garbage, newer versions and non-files are refused",

@@ -225,6 +225,218 @@ static inline void tl_ev(struct tlog *l, int tid, uint64_t t0,
 	free(b);
 }
 
+/* Counters. */
+
+/* The counter group of a header: mode, rate, names in order. */
+struct tl_counters {
+	const char *mode; /* "sampling" or "exact" */
+	uint64_t period, freq;
+	int callchain;
+	const char *const *names;
+	size_t n;
+};
+
+/* perf_event_attr type and config of the generic names the tests use. */
+static inline void tl_encoding(const char *name, uint64_t *type,
+			       uint64_t *config)
+{
+	static const struct {
+		const char *name;
+		uint64_t type, config;
+	} known[] = {
+		{"cycles", 0, 0},	    {"instructions", 0, 1},
+		{"cache-misses", 0, 3},	    {"cpu-clock", 1, 0},
+		{"task-clock", 1, 1},	    {"page-faults", 1, 2},
+		{"context-switches", 1, 3},
+	};
+
+	*type = 4; /* PERF_TYPE_RAW: anything else */
+	*config = 0x1234;
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		if (strcmp(known[i].name, name) == 0) {
+			*type = known[i].type;
+			*config = known[i].config;
+		}
+	}
+}
+
+/* A header as tl_header_exe() with the key "events" for C. */
+static inline void tl_header_counters(struct tlog *l, int pid, uint64_t hz,
+				      uint64_t ticks, uint64_t mono,
+				      const char *exe,
+				      const struct tl_counters *c)
+{
+	msgpack_pack_map(&l->pk, 9);
+	tl_kv_str(l, "magic", "cprof");
+	tl_kv_u64(l, "version", 1);
+	tl_kv_u64(l, "pid", (uint64_t)pid);
+	tl_kv_u64(l, "ppid", 1);
+	tl_kv_str(l, "exe", exe);
+	tl_str(l, "argv");
+	msgpack_pack_array(&l->pk, 1);
+	tl_str(l, "test-prog");
+	tl_kv_u64(l, "start_ns", 1700000000000000000ULL);
+	tl_str(l, "clock");
+	msgpack_pack_map(&l->pk, 4);
+	tl_kv_str(l, "source", hz == 1000000000 ? "monotonic" : "tsc");
+	tl_kv_u64(l, "hz", hz);
+	tl_kv_u64(l, "ticks", ticks);
+	tl_kv_u64(l, "mono_ns", mono);
+	tl_str(l, "events");
+	msgpack_pack_map(&l->pk, 5);
+	tl_kv_str(l, "mode", c->mode);
+	tl_kv_u64(l, "period", c->period);
+	tl_kv_u64(l, "freq", c->freq);
+	tl_str(l, "callchain");
+	if (c->callchain)
+		msgpack_pack_true(&l->pk);
+	else
+		msgpack_pack_false(&l->pk);
+	tl_str(l, "list");
+	msgpack_pack_array(&l->pk, c->n);
+	for (size_t i = 0; i < c->n; i++) {
+		uint64_t type, config;
+
+		tl_encoding(c->names[i], &type, &config);
+		msgpack_pack_map(&l->pk, 3);
+		tl_kv_str(l, "name", c->names[i]);
+		tl_kv_u64(l, "type", type);
+		tl_kv_u64(l, "config", config);
+	}
+}
+
+/* A sample: absolute time, address, deltas, callchain. */
+#define TL_MAX_COUNTERS 4
+#define TL_MAX_CHAIN	8
+struct tl_sample {
+	uint64_t t, ip;
+	uint64_t d[TL_MAX_COUNTERS];
+	size_t nchain;
+	uint64_t chain[TL_MAX_CHAIN];
+};
+
+/*
+ * The data of a samples chunk from TIME0: K deltas a sample, and the
+ * callchains when CALLCHAIN; returns a malloc'd buffer.
+ */
+static inline unsigned char *tl_sample_data(uint64_t time0,
+					    const struct tl_sample *s, size_t n,
+					    size_t k, int callchain,
+					    size_t *len)
+{
+	unsigned char *b = malloc(10 * (3 + k + TL_MAX_CHAIN) * n + 1);
+	uint64_t prev = time0;
+
+	*len = 0;
+	for (size_t i = 0; i < n; i++) {
+		*len = tl_uleb(b, *len, s[i].t - prev);
+		*len = tl_uleb(b, *len, s[i].ip);
+		for (size_t j = 0; j < k; j++)
+			*len = tl_uleb(b, *len, s[i].d[j]);
+		if (callchain) {
+			*len = tl_uleb(b, *len, s[i].nchain);
+			for (size_t j = 0; j < s[i].nchain; j++)
+				*len = tl_uleb(b, *len, s[i].chain[j]);
+		}
+		prev = s[i].t;
+	}
+	return b;
+}
+
+/* A samples chunk of N samples with the (possibly damaged) DATA given. */
+static inline void tl_samples_raw(struct tlog *l, int tid, uint64_t time0,
+				  uint64_t n, const void *data, size_t len)
+{
+	msgpack_pack_map(&l->pk, 5);
+	tl_kv_str(l, "t", "samples");
+	tl_kv_u64(l, "tid", (uint64_t)tid);
+	tl_kv_u64(l, "n", n);
+	tl_kv_u64(l, "time0", time0);
+	tl_str(l, "data");
+	msgpack_pack_bin(&l->pk, len);
+	msgpack_pack_bin_body(&l->pk, data, len);
+}
+
+static inline void tl_samples(struct tlog *l, int tid, uint64_t time0,
+			      const struct tl_sample *s, size_t n, size_t k,
+			      int callchain)
+{
+	size_t len;
+	unsigned char *b = tl_sample_data(time0, s, n, k, callchain, &len);
+
+	tl_samples_raw(l, tid, time0, n, b, len);
+	free(b);
+}
+
+static inline void tl_lost(struct tlog *l, int tid, uint64_t lost,
+			   uint64_t throttled)
+{
+	msgpack_pack_map(&l->pk, 4);
+	tl_kv_str(l, "t", "lost");
+	tl_kv_u64(l, "tid", (uint64_t)tid);
+	tl_kv_u64(l, "lost", lost);
+	tl_kv_u64(l, "throttled", throttled);
+}
+
+static inline void tl_counts(struct tlog *l, int tid, const uint64_t *values,
+			     size_t k, uint64_t enabled, uint64_t running)
+{
+	msgpack_pack_map(&l->pk, 5);
+	tl_kv_str(l, "t", "counts");
+	tl_kv_u64(l, "tid", (uint64_t)tid);
+	tl_str(l, "values");
+	msgpack_pack_array(&l->pk, k);
+	for (size_t i = 0; i < k; i++)
+		msgpack_pack_uint64(&l->pk, values[i]);
+	tl_kv_u64(l, "enabled", enabled);
+	tl_kv_u64(l, "running", running);
+}
+
+/*
+ * An ev chunk of exact mode: VALUES holds the K counters' values at each
+ * of the NEV events, turned into "c0" and zigzag "cv" changes.
+ */
+static inline void tl_ev_exact(struct tlog *l, int tid, uint64_t t0,
+			       const struct tl_site *sites, size_t nsites,
+			       const struct tl_event *ev, size_t nev,
+			       const uint64_t *values, size_t k)
+{
+	size_t len, clen = 0;
+	unsigned char *b = tl_events(t0, ev, nev, &len);
+	unsigned char *c = malloc(10 * k * nev + 1);
+
+	for (size_t i = 0; i < nev; i++) {
+		for (size_t j = 0; j < k; j++) {
+			int64_t d = i == 0 ? 0
+					   : (int64_t)(values[i * k + j] -
+						       values[(i - 1) * k + j]);
+
+			clen = tl_uleb(c, clen,
+				       ((uint64_t)d << 1) ^
+					       (uint64_t)(d >> 63));
+		}
+	}
+	msgpack_pack_map(&l->pk, 8);
+	tl_kv_str(l, "t", "ev");
+	tl_kv_u64(l, "tid", (uint64_t)tid);
+	tl_kv_u64(l, "t0", t0);
+	tl_kv_u64(l, "n", nev);
+	tl_str(l, "sites");
+	tl_sites(l, sites, nsites);
+	tl_str(l, "ev");
+	msgpack_pack_bin(&l->pk, len);
+	msgpack_pack_bin_body(&l->pk, b, len);
+	tl_str(l, "c0");
+	msgpack_pack_array(&l->pk, k);
+	for (size_t j = 0; j < k; j++)
+		msgpack_pack_uint64(&l->pk, nev > 0 ? values[j] : 0);
+	tl_str(l, "cv");
+	msgpack_pack_bin(&l->pk, clen);
+	msgpack_pack_bin_body(&l->pk, c, clen);
+	free(b);
+	free(c);
+}
+
 static inline void tl_write_bytes(const char *path, const void *p, size_t n)
 {
 	FILE *f = fopen(path, "wb");
