@@ -676,9 +676,14 @@ static CPROF__NOINSTR void *writer_main(void *arg)
 		cprof__wlock();
 		if (out.fd >= 0 && atomic_load(&cprof__rt.on) &&
 		    !atomic_load(&cprof__rt.finished)) {
-			cprof__drain_all(false);
+			/*
+			 * The clock point goes first: a reader placing samples
+			 * (CLOCK_MONOTONIC) among events (ticks) can then
+			 * convert as soon as it reads this drain.
+			 */
 			if (cprof__mono_ns() - out.last_clock_ns >= interval)
 				cprof__log_clock();
+			cprof__drain_all(false);
 			cprof__log_flush();
 		}
 		cprof__wunlock();
