@@ -267,3 +267,169 @@ preload_value() {
 		echo "$CPROF_LIBRARY"
 	fi
 }
+
+# cj FILE EXPR: as j, over the JSON of a run with counters (cprof stat -e,
+# report --counters). Besides j's rows, calls, self, total, names and
+# tfuncs, EXPR can use:
+#   counter(name, ev, kind='self', funcs=None)
+#                  the function's count of event ev, kind 'self' or
+#                  'total', summed over its rows (0 when it has no row; an
+#                  error when a row has no such counter)
+#   event(ev)      the entry of the top-level "events" list for ev
+#   evnames()      the names in that list, in order
+#   fthreads(name) the threads (--threads) whose functions include name
+#   distortion(name)  the function's "distortion" flag (one row expected)
+#   share_ok(k, n, p, z=4)
+#                  k out of n is within z standard errors of a binomial
+#                  share p: |k/n - p| <= z * sqrt(p (1 - p) / n)
+cj() {
+	"$PYTHON" - "$1" "$2" <<'EOF_CJ'
+import json, math, re, sys
+
+with open(sys.argv[1]) as f:
+    j = json.load(f)
+
+def funcs_of(funcs):
+    return j["functions"] if funcs is None else funcs
+
+def rows(name, funcs=None):
+    return [r for r in funcs_of(funcs) if r["name"] == name]
+
+def calls(name, funcs=None):
+    return sum(r["calls"] for r in rows(name, funcs))
+
+def self(name, funcs=None):
+    return sum(r["self_ns"] for r in rows(name, funcs))
+
+def total(name, funcs=None):
+    return sum(r["total_ns"] for r in rows(name, funcs))
+
+def names(funcs=None):
+    return [r["name"] for r in funcs_of(funcs)]
+
+def tfuncs(th):
+    return {r["name"]: r["calls"] for r in th.get("functions", [])}
+
+def counter(name, ev, kind="self", funcs=None):
+    n = 0
+    for r in rows(name, funcs):
+        if ev not in r["counters"]:
+            raise KeyError("function %s has no counter %s" % (name, ev))
+        n += r["counters"][ev][kind]
+    return n
+
+def event(ev):
+    if not isinstance(j.get("events"), list):
+        raise TypeError("top-level 'events' is not a list of events")
+    found = [e for e in j["events"] if e["name"] == ev]
+    if len(found) != 1:
+        raise KeyError("event %s listed %d times" % (ev, len(found)))
+    return found[0]
+
+def evnames():
+    if not isinstance(j.get("events"), list):
+        raise TypeError("top-level 'events' is not a list of events")
+    return [e["name"] for e in j["events"]]
+
+def fthreads(name):
+    return [t for t in j["threads"] if rows(name, t.get("functions", []))]
+
+def distortion(name):
+    r = rows(name)
+    if len(r) != 1:
+        raise KeyError("%d rows for %s" % (len(r), name))
+    return r[0]["distortion"]
+
+def share_ok(k, n, p, z=4):
+    return n > 0 and abs(k / n - p) <= z * math.sqrt(p * (1 - p) / n)
+
+v = eval(sys.argv[2])
+if v is True or v is False:
+    print("true" if v else "false")
+elif isinstance(v, (list, tuple, dict)):
+    print(json.dumps(v, sort_keys=True))
+else:
+    print(v)
+EOF_CJ
+}
+
+# cjcheck WHAT FILE EXPR: EXPR (as in cj) must be true over the JSON in FILE.
+cjcheck() {
+	_got=$(cj "$2" "$3" 2>cj.err) ||
+		fail "$1: cannot evaluate $3 over $2: $(tail -n 1 cj.err)" "$2"
+	[ "$_got" = true ] || fail "$1: expected $3 to hold over $2" "$2"
+}
+
+# cjeq WHAT FILE EXPR EXPECTED: EXPR (as in cj) over FILE prints EXPECTED.
+cjeq() {
+	_got=$(cj "$2" "$3" 2>cj.err) ||
+		fail "$1: cannot evaluate $3 over $2: $(tail -n 1 cj.err)" "$2"
+	[ "$_got" = "$4" ] || fail "$1: expected $3 = $4, got $_got" "$2"
+}
+
+# cjval WHAT FILE EXPR: print EXPR (as in cj), failing the test if it
+# cannot be evaluated; for values a test reuses in its messages.
+cjval() {
+	cj "$2" "$3" 2>cj.err ||
+		fail "$1: cannot evaluate $3 over $2: $(tail -n 1 cj.err)" "$2"
+}
+
+# perf_try TYPE CONFIG: try perf_event_open(2) on this process for one
+# event (perf_event_attr type and config, user space only, as an
+# unprivileged user may) and print "ok" or the errno name. It asks the
+# kernel directly, so what it says does not depend on cprof.
+perf_try() {
+	"$PYTHON" - "$1" "$2" <<'EOF_PT'
+import ctypes, errno, os, platform, struct, sys
+
+nr = {"x86_64": 298, "aarch64": 241, "i686": 336, "i386": 336,
+      "ppc64le": 319, "s390x": 331, "riscv64": 241}.get(platform.machine())
+if nr is None:
+    print("ENOSYS")
+    sys.exit(0)
+# struct perf_event_attr: type, size, config, sample_period, sample_type,
+# read_format, then the flag bits: disabled (0), exclude_kernel (5),
+# exclude_hv (6).
+flags = (1 << 0) | (1 << 5) | (1 << 6)
+attr = struct.pack("IIQQQQQ", int(sys.argv[1]), 128, int(sys.argv[2]),
+                   0, 0, 0, flags).ljust(128, b"\0")
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+buf = ctypes.create_string_buffer(attr, 128)
+fd = libc.syscall(ctypes.c_long(nr), buf, ctypes.c_int(0), ctypes.c_int(-1),
+                  ctypes.c_int(-1), ctypes.c_ulong(0))
+if fd < 0:
+    print(errno.errorcode.get(ctypes.get_errno(), "E?"))
+else:
+    os.close(fd)
+    print("ok")
+EOF_PT
+}
+
+# need_sw_counters: skip unless this process may count its own software
+# events (task-clock and page-faults), which every counter test needs.
+need_sw_counters() {
+	need_python
+	for _ev in 1:task-clock 2:page-faults; do
+		_r=$(perf_try 1 "${_ev%%:*}")
+		[ "$_r" = ok ] ||
+			skip "perf_event_open refuses software event ${_ev#*:} here ($_r; perf_event_paranoid $(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null))"
+	done
+}
+
+# have_hw_pmu: true when the kernel opens a hardware cycle counter here.
+have_hw_pmu() {
+	[ "$(perf_try 0 0)" = ok ]
+}
+
+# stat_counters NAME OPTION... -- PROG ARGS...: run PROG under
+# `cprof stat --format json -o NAME.json` with the counter OPTIONs (-e,
+# -F, -c, --exact...); the run must succeed and write its JSON.
+stat_counters() {
+	_sname=$1
+	shift
+	run "$_sname" "$CPROF" stat --format json -o "$_sname.json" "$@"
+	expect_status "cprof stat $*" 0 "$_sname.err"
+	[ -s "$_sname.json" ] ||
+		fail "$_sname: cprof stat wrote no JSON" "$_sname.err"
+}

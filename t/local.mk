@@ -14,3 +14,4 @@ include t/lib.mk
 include t/cli.mk
 include t/e2e.mk
 include t/events.mk
+include t/counters.mk
