@@ -6,7 +6,9 @@
  * that says what ran and anything that makes the numbers incomplete. JSON
  * and CSV carry the same rows with raw integers (nanoseconds, counts) and
  * nothing cut; the JSON layout is a stable interface, versioned by its
- * "format_version" key, so keys are only ever added to it.
+ * "format_version" key: keys are added freely, and a key whose meaning
+ * changes bumps the version (2: "events" became the list of counters, the
+ * count of marker events moved to "marker_events").
  */
 #include "config.h"
 
@@ -1153,7 +1155,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	size_t i, n;
 	int first, inner;
 
-	fputs("{\n  \"format_version\": 1,\n  \"command\": [", f);
+	fputs("{\n  \"format_version\": 2,\n  \"command\": [", f);
 	for (i = 0; p->has_meta && p->argv != NULL && p->argv[i] != NULL; i++) {
 		if (i > 0)
 			fputs(", ", f);

@@ -987,10 +987,15 @@ static void queue_compact(struct proc *pr, struct thr *t)
 	if (h == 0)
 		return;
 	c0 = n > 0 ? t->q[h].chain : t->nqchain;
-	memmove(t->q, t->q + h, n * sizeof *t->q);
-	memmove(t->qnum, t->qnum + h * pr->nc, n * pr->nc * sizeof *t->qnum);
-	memmove(t->qchain, t->qchain + c0,
-		(t->nqchain - c0) * sizeof *t->qchain);
+	/* The arrays may still be NULL: memmove wants a pointer even for 0. */
+	if (n > 0)
+		memmove(t->q, t->q + h, n * sizeof *t->q);
+	if (n > 0 && pr->nc > 0)
+		memmove(t->qnum, t->qnum + h * pr->nc,
+			n * pr->nc * sizeof *t->qnum);
+	if (t->nqchain > c0)
+		memmove(t->qchain, t->qchain + c0,
+			(t->nqchain - c0) * sizeof *t->qchain);
 	for (size_t i = 0; i < n; i++)
 		t->q[i].chain -= c0;
 	t->nqchain -= c0;
