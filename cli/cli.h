@@ -30,6 +30,11 @@ void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
+/*
+ * Make the array P of *CAP elements of SIZE bytes hold at least WANT,
+ * doubling; returns the (maybe moved) array and updates *CAP.
+ */
+void *xgrow(void *p, size_t *cap, size_t want, size_t size);
 char *xstrdup(const char *s);
 
 /*

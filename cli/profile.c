@@ -268,19 +268,6 @@ struct loader {
 	uint64_t dn;
 };
 
-static void *grow(void *p, size_t *cap, size_t want, size_t size)
-{
-	size_t n;
-
-	if (want <= *cap)
-		return p;
-	n = *cap ? *cap : 16;
-	while (n < want)
-		n *= 2;
-	*cap = n;
-	return xrealloc(p, n * size);
-}
-
 static const char *intern(struct proc *pr, struct cp_bytes b)
 {
 	return cp_pool_intern(pr->ld->pool, b.ptr, b.len);
@@ -394,7 +381,7 @@ static uint32_t frame_get(struct proc *pr, const char *name)
 		if (pr->fr[i].name == name)
 			return (uint32_t)i;
 	}
-	pr->fr = grow(pr->fr, &pr->capfr, pr->nfr + 1, sizeof *pr->fr);
+	pr->fr = xgrow(pr->fr, &pr->capfr, pr->nfr + 1, sizeof *pr->fr);
 	memset(&pr->fr[pr->nfr], 0, sizeof *pr->fr);
 	pr->fr[pr->nfr].name = name;
 	return (uint32_t)pr->nfr++;
@@ -431,7 +418,7 @@ static struct thr *thread_get(struct proc *pr, int tid)
 			return &pr->th[id];
 		pr->th[id].replaced = 1;
 	}
-	pr->th = grow(pr->th, &pr->capth, pr->nth + 1, sizeof *pr->th);
+	pr->th = xgrow(pr->th, &pr->capth, pr->nth + 1, sizeof *pr->th);
 	t = &pr->th[pr->nth];
 	memset(t, 0, sizeof *t);
 	t->tid = tid;
@@ -485,7 +472,7 @@ static int marker_eq(const void *ctx, uint32_t id)
 
 static uint32_t pfunc_new(struct proc *pr, const struct pfunc *f)
 {
-	pr->pf = grow(pr->pf, &pr->cappf, pr->npf + 1, sizeof *pr->pf);
+	pr->pf = xgrow(pr->pf, &pr->cappf, pr->npf + 1, sizeof *pr->pf);
 	pr->pf[pr->npf] = *f;
 	return (uint32_t)pr->npf++;
 }
@@ -549,14 +536,14 @@ static void thread_reserve(struct proc *pr, struct thr *t)
 	if (t->nst < pr->npf) {
 		size_t old = t->nst, cap = t->nst;
 
-		t->st = grow(t->st, &cap, pr->npf, sizeof *t->st);
+		t->st = xgrow(t->st, &cap, pr->npf, sizeof *t->st);
 		memset(t->st + old, 0, (cap - old) * sizeof *t->st);
 		t->nst = cap;
 	}
 	if (t->nmarks < pr->nfr) {
 		size_t old = t->nmarks, cap = t->nmarks;
 
-		t->marks = grow(t->marks, &cap, pr->nfr, sizeof *t->marks);
+		t->marks = xgrow(t->marks, &cap, pr->nfr, sizeof *t->marks);
 		for (size_t i = old; i < cap; i++)
 			t->marks[i] = NO_MARK;
 		t->nmarks = cap;
@@ -564,15 +551,15 @@ static void thread_reserve(struct proc *pr, struct thr *t)
 	if (pr->nc > 0 && t->ncs < pr->npf) {
 		size_t old = t->ncs, cap = t->ncs, w = CS_STRIDE(pr->nc);
 
-		t->cs = grow(t->cs, &cap, pr->npf, w * sizeof *t->cs);
+		t->cs = xgrow(t->cs, &cap, pr->npf, w * sizeof *t->cs);
 		memset(t->cs + old * w, 0, (cap - old) * w * sizeof *t->cs);
 		t->ncs = cap;
 	}
 	if (pr->nc > 0 && pr->capstamp < pr->npf) {
 		size_t old = pr->capstamp;
 
-		pr->stamp = grow(pr->stamp, &pr->capstamp, pr->npf,
-				 sizeof *pr->stamp);
+		pr->stamp = xgrow(pr->stamp, &pr->capstamp, pr->npf,
+				  sizeof *pr->stamp);
 		memset(pr->stamp + old, 0,
 		       (pr->capstamp - old) * sizeof *pr->stamp);
 	}
@@ -584,7 +571,7 @@ static void exact_push(struct proc *pr, struct thr *t, const uint64_t *v)
 	size_t k = pr->nc;
 	uint64_t *f;
 
-	t->cf = grow(t->cf, &t->capcf, t->depth, 2 * k * sizeof *t->cf);
+	t->cf = xgrow(t->cf, &t->capcf, t->depth, 2 * k * sizeof *t->cf);
 	f = t->cf + (t->depth - 1) * 2 * k;
 	memcpy(f, v, k * sizeof *f);
 	memset(f + k, 0, k * sizeof *f);
@@ -769,8 +756,9 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 				continue;
 			}
 			if (__builtin_expect(t->depth == t->capstack, 0))
-				t->stack = grow(t->stack, &t->capstack,
-						t->depth + 1, sizeof *t->stack);
+				t->stack =
+					xgrow(t->stack, &t->capstack,
+					      t->depth + 1, sizeof *t->stack);
 			f = &t->stack[t->depth++];
 			f->start = tk;
 			f->children = 0;
@@ -908,7 +896,7 @@ static uint32_t ip_func(struct proc *pr, uint64_t addr)
 		id = pfunc_new(pr, &f);
 		cp_index_add(&pr->sym_ix, h, id);
 	}
-	pr->ips = grow(pr->ips, &pr->capips, pr->nips + 1, sizeof *pr->ips);
+	pr->ips = xgrow(pr->ips, &pr->capips, pr->nips + 1, sizeof *pr->ips);
 	pr->ips[pr->nips].addr = addr;
 	pr->ips[pr->nips].fid = id;
 	cp_index_add(&pr->ip_ix, cp_hash_u64(addr), (uint32_t)pr->nips++);
@@ -1185,7 +1173,7 @@ static void pend_events(struct proc *pr, struct thr *t,
 	uint64_t last = t->blast;
 
 	t->pend =
-		grow(t->pend, &t->cappend, t->npend + c->nev, sizeof *t->pend);
+		xgrow(t->pend, &t->cappend, t->npend + c->nev, sizeof *t->pend);
 	p = t->pend + t->npend;
 	for (size_t i = 0; i < c->nev; i++) {
 		uint64_t tk = c->ev[i].ticks;
@@ -1209,8 +1197,8 @@ static void on_ev(void *arg, const struct cp_log_ev *c)
 	if (c->nev == 0)
 		return;
 	t = thread_get(pr, c->tid);
-	pr->sitemap = grow(pr->sitemap, &pr->capsitemap, c->nsites,
-			   sizeof *pr->sitemap);
+	pr->sitemap = xgrow(pr->sitemap, &pr->capsitemap, c->nsites,
+			    sizeof *pr->sitemap);
 	for (size_t i = 0; i < c->nsites; i++)
 		pr->sitemap[i] = site_id(pr, &c->sites[i]);
 
@@ -1249,9 +1237,9 @@ static void on_samples(void *arg, const struct cp_log_samples *c)
 	/* Exact mode does not sample: there is nothing to place them by. */
 	if (pr->exact || c->n == 0)
 		return;
-	t->q = grow(t->q, &t->capq, t->nq + c->n, sizeof *t->q);
-	t->qnum =
-		grow(t->qnum, &t->capqnum, (t->nq + c->n) * k, sizeof *t->qnum);
+	t->q = xgrow(t->q, &t->capq, t->nq + c->n, sizeof *t->q);
+	t->qnum = xgrow(t->qnum, &t->capqnum, (t->nq + c->n) * k,
+			sizeof *t->qnum);
 	for (size_t i = 0; i < c->n; i++) {
 		const struct cp_log_sample *s = &c->s[i];
 		struct qsample *q = &t->q[t->nq];
@@ -1263,9 +1251,9 @@ static void on_samples(void *arg, const struct cp_log_samples *c)
 		q->nchain = s->nchain;
 		memcpy(t->qnum + t->nq * k, s->deltas, k * sizeof *t->qnum);
 		if (s->nchain > 0) {
-			t->qchain =
-				grow(t->qchain, &t->capqchain,
-				     t->nqchain + s->nchain, sizeof *t->qchain);
+			t->qchain = xgrow(t->qchain, &t->capqchain,
+					  t->nqchain + s->nchain,
+					  sizeof *t->qchain);
 			memcpy(t->qchain + t->nqchain, s->chain,
 			       s->nchain * sizeof *t->qchain);
 			t->nqchain += s->nchain;
@@ -1371,7 +1359,7 @@ static uint32_t func_get(struct loader *ld, const struct cp_sym *sym)
 	if (id != CP_INDEX_NONE)
 		return id;
 	p->funcs =
-		grow(p->funcs, &ld->capfuncs, p->nfuncs + 1, sizeof *p->funcs);
+		xgrow(p->funcs, &ld->capfuncs, p->nfuncs + 1, sizeof *p->funcs);
 	f = &p->funcs[p->nfuncs];
 	memset(f, 0, sizeof *f);
 	f->name = sym->name;
@@ -1395,7 +1383,7 @@ static void rowof_reserve(struct loader *ld, size_t n)
 {
 	size_t old = ld->caprowof;
 
-	ld->rowof = grow(ld->rowof, &ld->caprowof, n, sizeof *ld->rowof);
+	ld->rowof = xgrow(ld->rowof, &ld->caprowof, n, sizeof *ld->rowof);
 	for (size_t i = old; i < ld->caprowof; i++)
 		ld->rowof[i] = CP_INDEX_NONE;
 }
@@ -1424,8 +1412,8 @@ static size_t counter_add(struct loader *ld, const struct cp_counter *c)
 	struct cp_profile *p = ld->p;
 	size_t old = p->ncounters;
 
-	p->counters = grow(p->counters, &ld->capcounters, old + 1,
-			   sizeof *p->counters);
+	p->counters = xgrow(p->counters, &ld->capcounters, old + 1,
+			    sizeof *p->counters);
 	p->counters[old] = *c;
 	p->ncounters++;
 	for (size_t i = 0; i < p->nfuncs; i++)
@@ -1549,9 +1537,9 @@ static void dist_reserve(struct loader *ld, size_t n)
 
 	if (n <= old)
 		return;
-	ld->dtime = grow(ld->dtime, &cap, n, sizeof *ld->dtime);
+	ld->dtime = xgrow(ld->dtime, &cap, n, sizeof *ld->dtime);
 	cap = old;
-	ld->dlead = grow(ld->dlead, &cap, n, sizeof *ld->dlead);
+	ld->dlead = xgrow(ld->dlead, &cap, n, sizeof *ld->dlead);
 	memset(ld->dtime + old, 0, (cap - old) * sizeof *ld->dtime);
 	memset(ld->dlead + old, 0, (cap - old) * sizeof *ld->dlead);
 	ld->capdist = cap;
@@ -1574,8 +1562,8 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 	rowof_reserve(ld, p->nfuncs);
 	if (dist)
 		dist_reserve(ld, p->nfuncs);
-	p->threads = grow(p->threads, &ld->capthreads, p->nthreads + 1,
-			  sizeof *p->threads);
+	p->threads = xgrow(p->threads, &ld->capthreads, p->nthreads + 1,
+			   sizeof *p->threads);
 	ct = &p->threads[p->nthreads++];
 	memset(ct, 0, sizeof *ct);
 	ct->pid = pr->pid;
@@ -1616,7 +1604,7 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 		st.self_ns = to_ns(pr, s->self);
 		st.total_ns = to_ns(pr, s->total);
 		if (ld->rowof[g] == CP_INDEX_NONE) {
-			rows = grow(rows, &caprows, nrows + 1, sizeof *rows);
+			rows = xgrow(rows, &caprows, nrows + 1, sizeof *rows);
 			memset(&rows[nrows], 0, sizeof *rows);
 			rows[nrows].func = g;
 			ld->rowof[g] = (uint32_t)nrows++;
@@ -1714,8 +1702,8 @@ static void merge_frames(struct loader *ld, struct proc *pr)
 			}
 		}
 		if (g == NULL) {
-			p->frames = grow(p->frames, &ld->capframes,
-					 p->nframes + 1, sizeof *p->frames);
+			p->frames = xgrow(p->frames, &ld->capframes,
+					  p->nframes + 1, sizeof *p->frames);
 			g = &p->frames[p->nframes++];
 			memset(g, 0, sizeof *g);
 			g->name = f->name;
@@ -1853,7 +1841,7 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 	merge_frames(ld, pr);
 
 	p->procs =
-		grow(p->procs, &ld->capprocs, p->nprocs + 1, sizeof *p->procs);
+		xgrow(p->procs, &ld->capprocs, p->nprocs + 1, sizeof *p->procs);
 	cp = &p->procs[p->nprocs++];
 	memset(cp, 0, sizeof *cp);
 	cp->pid = pr->pid;
@@ -1991,7 +1979,7 @@ static int load_dir(struct loader *ld, const char *dir)
 
 		if (!is_log_name(de->d_name))
 			continue;
-		logs = grow(logs, &caplogs, nlogs + 1, sizeof *logs);
+		logs = xgrow(logs, &caplogs, nlogs + 1, sizeof *logs);
 		l = &logs[nlogs++];
 		l->pid = l->start = 0;
 		sscanf(de->d_name, "proc-%llu-%llu.log", &l->pid, &l->start);

@@ -231,19 +231,6 @@ static enum mp mp_walk(const unsigned char *p, size_t n, size_t *len)
 /* How a looked-up key turned out. */
 enum field { FIELD_ABSENT, FIELD_OK, FIELD_BAD };
 
-static void *grow(void *p, size_t *cap, size_t want, size_t size)
-{
-	size_t n;
-
-	if (want <= *cap)
-		return p;
-	n = *cap ? *cap : 16;
-	while (n < want)
-		n *= 2;
-	*cap = n;
-	return xrealloc(p, n * size);
-}
-
 static const msgpack_object *get(const msgpack_object *map, const char *key)
 {
 	size_t len = strlen(key);
@@ -371,8 +358,8 @@ static int read_counters(struct reader *rd, const msgpack_object *o,
 	if (cc != NULL && cc->type != MSGPACK_OBJECT_BOOLEAN)
 		return -1;
 	h->callchain = cc != NULL && cc->via.boolean;
-	rd->counters = grow(rd->counters, &rd->capcounters, list->size,
-			    sizeof *rd->counters);
+	rd->counters = xgrow(rd->counters, &rd->capcounters, list->size,
+			     sizeof *rd->counters);
 	for (uint32_t i = 0; i < list->size; i++) {
 		struct cp_log_counter *c = &rd->counters[i];
 
@@ -431,8 +418,8 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 	get_u64(o, "start_ns", &h.start_ns);
 	get_u64(o, "flush_ms", &h.flush_ms);
 	if (get_array(o, "argv", &argv) == FIELD_OK) {
-		rd->argv = grow(rd->argv, &rd->capargv, argv->size,
-				sizeof *rd->argv);
+		rd->argv = xgrow(rd->argv, &rd->capargv, argv->size,
+				 sizeof *rd->argv);
 		for (uint32_t i = 0; i < argv->size; i++) {
 			if (argv->ptr[i].type != MSGPACK_OBJECT_STR)
 				continue;
@@ -471,7 +458,7 @@ static int read_map(struct reader *rd, const msgpack_object *o)
 
 	if (get_array(o, "objs", &objs) != FIELD_OK)
 		return bad(rd, "map chunk without a valid objs array");
-	rd->objs = grow(rd->objs, &rd->capobjs, objs->size, sizeof *rd->objs);
+	rd->objs = xgrow(rd->objs, &rd->capobjs, objs->size, sizeof *rd->objs);
 
 	/* Count the segments first so that their array does not move. */
 	for (uint32_t i = 0; i < objs->size; i++) {
@@ -484,7 +471,7 @@ static int read_map(struct reader *rd, const msgpack_object *o)
 				   "map chunk: an object without valid segs");
 		nsegs += segs->size;
 	}
-	rd->segs = grow(rd->segs, &rd->capsegs, 2 * nsegs, sizeof *rd->segs);
+	rd->segs = xgrow(rd->segs, &rd->capsegs, 2 * nsegs, sizeof *rd->segs);
 
 	nsegs = 0;
 	for (uint32_t i = 0; i < objs->size; i++) {
@@ -632,7 +619,7 @@ static int read_events(struct reader *rd, struct cp_bytes bin, uint64_t n,
 	/* A pair takes two bytes at least: do not trust a larger count. */
 	if (n > bin.len / 2)
 		return bad(rd, "ev chunk: ev holds fewer than n events");
-	rd->ev = grow(rd->ev, &rd->capev, (size_t)n, sizeof *rd->ev);
+	rd->ev = xgrow(rd->ev, &rd->capev, (size_t)n, sizeof *rd->ev);
 	ev = rd->ev;
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t v, idx;
@@ -695,8 +682,8 @@ static int read_values(struct reader *rd, const msgpack_object *o, uint64_t n,
 	/* A number takes a byte at least: do not trust a larger count. */
 	if (n > cv.len / k)
 		return bad(rd, "ev chunk: cv holds fewer than n values");
-	rd->nums = grow(rd->nums, &rd->capnums, (size_t)n * k + k,
-			sizeof *rd->nums);
+	rd->nums = xgrow(rd->nums, &rd->capnums, (size_t)n * k + k,
+			 sizeof *rd->nums);
 	v = rd->nums;
 	for (size_t j = 0; j < k; j++) {
 		if (c0->ptr[j].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
@@ -743,7 +730,7 @@ static int read_ev(struct reader *rd, const msgpack_object *o)
 		return bad(rd, "ev chunk without an ev byte string");
 
 	rd->sites =
-		grow(rd->sites, &rd->capsites, sites->size, sizeof *rd->sites);
+		xgrow(rd->sites, &rd->capsites, sites->size, sizeof *rd->sites);
 	for (uint32_t i = 0; i < sites->size; i++) {
 		if (read_site(rd, &sites->ptr[i], &rd->sites[i]) < 0)
 			return -1;
@@ -809,10 +796,10 @@ static int decode_samples(struct reader *rd, struct cp_bytes data, uint64_t n,
 	if (n > data.len / (2 + k + (rd->callchain ? 1 : 0)))
 		return bad(rd, "samples chunk: data holds fewer than n "
 			       "samples");
-	rd->samples = grow(rd->samples, &rd->capsamples, (size_t)n,
-			   sizeof *rd->samples);
+	rd->samples = xgrow(rd->samples, &rd->capsamples, (size_t)n,
+			    sizeof *rd->samples);
 	rd->nums =
-		grow(rd->nums, &rd->capnums, (size_t)n * k, sizeof *rd->nums);
+		xgrow(rd->nums, &rd->capnums, (size_t)n * k, sizeof *rd->nums);
 	for (uint64_t i = 0; i < n; i++) {
 		struct cp_log_sample *s = &rd->samples[i];
 		uint64_t dt, nc = 0;
@@ -828,8 +815,8 @@ static int decode_samples(struct reader *rd, struct cp_bytes data, uint64_t n,
 		if (rd->callchain &&
 		    (uleb(&p, end, &nc) < 0 || nc > (uint64_t)(end - p)))
 			goto bad;
-		rd->chain = grow(rd->chain, &rd->capchain, nchain + nc,
-				 sizeof *rd->chain);
+		rd->chain = xgrow(rd->chain, &rd->capchain, nchain + nc,
+				  sizeof *rd->chain);
 		/* The chain's start, as an offset until the array is done. */
 		s->nchain = (size_t)nc;
 		s->chain = (const uint64_t *)(uintptr_t)nchain;
@@ -913,7 +900,8 @@ static int read_counts(struct reader *rd, const msgpack_object *o)
 			       "and running");
 	if (values->size != rd->ncounters)
 		return bad(rd, "counts chunk: not one value per counter");
-	rd->nums = grow(rd->nums, &rd->capnums, values->size, sizeof *rd->nums);
+	rd->nums =
+		xgrow(rd->nums, &rd->capnums, values->size, sizeof *rd->nums);
 	for (uint32_t i = 0; i < values->size; i++) {
 		if (values->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 			return bad(rd, "counts chunk: a value is no count");
@@ -1205,7 +1193,7 @@ int cp_meta_read(const char *path, struct cp_run_meta *m)
 		return -1;
 	}
 	while (len <= MAX_HEADER) {
-		buf = grow(buf, &cap, len + 65536, 1);
+		buf = xgrow(buf, &cap, len + 65536, 1);
 		n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;

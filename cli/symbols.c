@@ -80,19 +80,6 @@ struct cp_symmap {
 	size_t nobjs, capobjs;
 };
 
-static void *grow(void *p, size_t *cap, size_t want, size_t size)
-{
-	size_t n;
-
-	if (want <= *cap)
-		return p;
-	n = *cap ? *cap : 16;
-	while (n < want)
-		n *= 2;
-	*cap = n;
-	return xrealloc(p, n * size);
-}
-
 struct cp_symbols *cp_symbols_new(struct cp_pool *pool)
 {
 	struct cp_symbols *syms = xcalloc(1, sizeof *syms);
@@ -159,8 +146,8 @@ static struct objfile *file_get(struct cp_symbols *syms, const char *path,
 		memcpy(f->build_id, id->ptr, id->len);
 		f->build_id_len = id->len;
 	}
-	syms->files = grow(syms->files, &syms->capfiles, syms->nfiles + 1,
-			   sizeof *syms->files);
+	syms->files = xgrow(syms->files, &syms->capfiles, syms->nfiles + 1,
+			    sizeof *syms->files);
 	syms->files[syms->nfiles] = f;
 	cp_index_add(&syms->ix, h, (uint32_t)syms->nfiles);
 	syms->nfiles++;
@@ -245,8 +232,8 @@ void cp_symmap_add(struct cp_symmap *map, const struct cp_log_obj *obj)
 		if (overlaps(o, &m))
 			break;
 	}
-	map->objs = grow(map->objs, &map->capobjs, map->nobjs + 1,
-			 sizeof *map->objs);
+	map->objs = xgrow(map->objs, &map->capobjs, map->nobjs + 1,
+			  sizeof *map->objs);
 	map->objs[map->nobjs++] = m;
 }
 
@@ -384,7 +371,7 @@ static const struct symres *file_lookup(struct cp_symbols *syms,
 	if (f->state == OBJ_UNOPENED)
 		file_open(f);
 
-	f->res = grow(f->res, &f->capres, f->nres + 1, sizeof *f->res);
+	f->res = xgrow(f->res, &f->capres, f->nres + 1, sizeof *f->res);
 	r = &f->res[f->nres];
 	memset(r, 0, sizeof *r);
 	r->off = off;

@@ -100,6 +100,19 @@ void *xrealloc(void *p, size_t n)
 	return p;
 }
 
+void *xgrow(void *p, size_t *cap, size_t want, size_t size)
+{
+	size_t n;
+
+	if (want <= *cap)
+		return p;
+	n = *cap ? *cap : 16;
+	while (n < want)
+		n *= 2;
+	*cap = n;
+	return xrealloc(p, n * size);
+}
+
 char *xstrdup(const char *s)
 {
 	char *p;

@@ -323,48 +323,29 @@ static struct {
 	unsigned char data[1u << 20]; /* a samples chunk's LEB128 data */
 } scratch;
 
-static CPROF__NOINSTR size_t put_uleb(unsigned char *buf, size_t len,
-				      uint64_t v)
-{
-	while (v >= 0x80) {
-		buf[len++] = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	buf[len++] = (unsigned char)v;
-	return len;
-}
-
-static CPROF__NOINSTR void pack_str(msgpack_packer *pk, const char *s)
-{
-	size_t n = strlen(s);
-
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, s, n);
-}
-
 CPROF__NOINSTR void cprof__counters_pack_header(msgpack_packer *pk)
 {
 	msgpack_pack_map(pk, 5);
-	pack_str(pk, "mode");
-	pack_str(pk, cprof__ctr.exact ? "exact" : "sampling");
-	pack_str(pk, "period");
+	cprof__pack_str(pk, "mode");
+	cprof__pack_str(pk, cprof__ctr.exact ? "exact" : "sampling");
+	cprof__pack_str(pk, "period");
 	msgpack_pack_uint64(pk, cprof__ctr.exact ? 0 : cprof__ctr.period);
-	pack_str(pk, "freq");
+	cprof__pack_str(pk, "freq");
 	msgpack_pack_uint64(pk, cprof__ctr.exact ? 0 : cprof__ctr.freq);
-	pack_str(pk, "callchain");
+	cprof__pack_str(pk, "callchain");
 	if (cprof__ctr.callchain)
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
-	pack_str(pk, "list");
+	cprof__pack_str(pk, "list");
 	msgpack_pack_array(pk, (size_t)cprof__ctr.nev);
 	for (int i = 0; i < cprof__ctr.nev; i++) {
 		msgpack_pack_map(pk, 3);
-		pack_str(pk, "name");
-		pack_str(pk, cprof__ctr.ev[i].name);
-		pack_str(pk, "type");
+		cprof__pack_str(pk, "name");
+		cprof__pack_str(pk, cprof__ctr.ev[i].name);
+		cprof__pack_str(pk, "type");
 		msgpack_pack_uint64(pk, cprof__ctr.ev[i].type);
-		pack_str(pk, "config");
+		cprof__pack_str(pk, "config");
 		msgpack_pack_uint64(pk, cprof__ctr.ev[i].config);
 	}
 }
@@ -376,15 +357,15 @@ static CPROF__NOINSTR void flush_samples(struct cprof__thread *t,
 	if (n == 0)
 		return;
 	msgpack_pack_map(pk, 5);
-	pack_str(pk, "t");
-	pack_str(pk, "samples");
-	pack_str(pk, "tid");
+	cprof__pack_str(pk, "t");
+	cprof__pack_str(pk, "samples");
+	cprof__pack_str(pk, "tid");
 	msgpack_pack_uint64(pk, (uint64_t)t->tid);
-	pack_str(pk, "n");
+	cprof__pack_str(pk, "n");
 	msgpack_pack_uint64(pk, n);
-	pack_str(pk, "time0");
+	cprof__pack_str(pk, "time0");
 	msgpack_pack_uint64(pk, time0);
-	pack_str(pk, "data");
+	cprof__pack_str(pk, "data");
 	msgpack_pack_bin(pk, len);
 	msgpack_pack_bin_body(pk, scratch.data, len);
 }
@@ -421,16 +402,16 @@ static CPROF__NOINSTR size_t encode_sample(struct cprof__thread *t,
 	w += 6; /* ip, pid/tid, time, nr, time_enabled, time_running */
 	if (nr > CPROF__MAX_EVENTS || w + 2 * nr > end)
 		return len;
-	len = put_uleb(scratch.data, len,
-		       time > *prev_time ? time - *prev_time : 0);
+	len = cprof__put_uleb(scratch.data, len,
+			      time > *prev_time ? time - *prev_time : 0);
 	if (time > *prev_time)
 		*prev_time = time;
-	len = put_uleb(scratch.data, len, ip);
+	len = cprof__put_uleb(scratch.data, len, ip);
 	for (int i = 0; i < cprof__ctr.nev; i++) {
 		uint64_t v = group_value(t, w, nr, i);
 
-		len = put_uleb(scratch.data, len,
-			       v >= t->clast[i] ? v - t->clast[i] : 0);
+		len = cprof__put_uleb(scratch.data, len,
+				      v >= t->clast[i] ? v - t->clast[i] : 0);
 		t->clast[i] = v;
 	}
 	w += 2 * nr;
@@ -445,13 +426,13 @@ static CPROF__NOINSTR size_t encode_sample(struct cprof__thread *t,
 		/* The first entry repeats the sampled ip: leave it out. */
 		if (kept && ips[0] == ip)
 			kept--;
-		len = put_uleb(scratch.data, len, kept);
+		len = cprof__put_uleb(scratch.data, len, kept);
 		for (uint64_t k = 0; k < depth; k++) {
 			if (ips[k] >= (uint64_t)PERF_CONTEXT_MAX)
 				continue;
 			if (k == 0 && ips[k] == ip)
 				continue;
-			len = put_uleb(scratch.data, len, ips[k]);
+			len = cprof__put_uleb(scratch.data, len, ips[k]);
 		}
 	}
 	return len;
@@ -466,17 +447,17 @@ static CPROF__NOINSTR void pack_totals(struct cprof__thread *t,
 	if (got < (ssize_t)(3 * sizeof(uint64_t)) || buf[0] > CPROF__MAX_EVENTS)
 		return;
 	msgpack_pack_map(pk, 5);
-	pack_str(pk, "t");
-	pack_str(pk, "counts");
-	pack_str(pk, "tid");
+	cprof__pack_str(pk, "t");
+	cprof__pack_str(pk, "counts");
+	cprof__pack_str(pk, "tid");
 	msgpack_pack_uint64(pk, (uint64_t)t->tid);
-	pack_str(pk, "values");
+	cprof__pack_str(pk, "values");
 	msgpack_pack_array(pk, (size_t)cprof__ctr.nev);
 	for (int i = 0; i < cprof__ctr.nev; i++)
 		msgpack_pack_uint64(pk, group_value(t, buf + 3, buf[0], i));
-	pack_str(pk, "enabled");
+	cprof__pack_str(pk, "enabled");
 	msgpack_pack_uint64(pk, buf[1]);
-	pack_str(pk, "running");
+	cprof__pack_str(pk, "running");
 	msgpack_pack_uint64(pk, buf[2]);
 }
 
@@ -545,13 +526,13 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 	}
 	if (lost || throttled) {
 		msgpack_pack_map(pk, 4);
-		pack_str(pk, "t");
-		pack_str(pk, "lost");
-		pack_str(pk, "tid");
+		cprof__pack_str(pk, "t");
+		cprof__pack_str(pk, "lost");
+		cprof__pack_str(pk, "tid");
 		msgpack_pack_uint64(pk, (uint64_t)t->tid);
-		pack_str(pk, "lost");
+		cprof__pack_str(pk, "lost");
 		msgpack_pack_uint64(pk, lost);
-		pack_str(pk, "throttled");
+		cprof__pack_str(pk, "throttled");
 		msgpack_pack_uint64(pk, throttled);
 	}
 	pack_totals(t, pk);

@@ -180,6 +180,23 @@ bool cprof__log_is_ours(void);
 
 struct msgpack_packer;
 
+/* writer.c: encoding helpers shared with counters.c and loadmap.c. */
+
+/* Append V to BUF at LEN as unsigned LEB128; returns the new length. */
+static inline CPROF__NOINSTR size_t cprof__put_uleb(unsigned char *buf,
+						    size_t len, uint64_t v)
+{
+	while (v >= 0x80) {
+		buf[len++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	buf[len++] = (unsigned char)v;
+	return len;
+}
+
+/* Pack S (NULL packs "") as a msgpack str. */
+void cprof__pack_str(struct msgpack_packer *pk, const char *s);
+
 /* counters.c: perf_event counters per thread (format: doc/log-format.md). */
 #define CPROF__MAX_EVENTS 8
 

@@ -44,14 +44,6 @@ static struct {
 
 static unsigned long long seen_adds, seen_subs;
 
-static CPROF__NOINSTR void pack_str(msgpack_packer *pk, const char *s)
-{
-	size_t n = strlen(s);
-
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, s, n);
-}
-
 /* The object's NT_GNU_BUILD_ID note, found in its loaded PT_NOTE segments. */
 static CPROF__NOINSTR const unsigned char *
 find_build_id(const struct dl_phdr_info *info, size_t *len)
@@ -165,22 +157,22 @@ CPROF__NOINSTR void cprof__loadmap_write(struct msgpack_packer *pk, bool force)
 	seen_subs = walk.subs;
 
 	msgpack_pack_map(pk, 2);
-	pack_str(pk, "t");
-	pack_str(pk, "map");
-	pack_str(pk, "objs");
+	cprof__pack_str(pk, "t");
+	cprof__pack_str(pk, "map");
+	cprof__pack_str(pk, "objs");
 	msgpack_pack_array(pk, walk.nobjs);
 	for (size_t i = 0; i < walk.nobjs; i++) {
 		const struct obj *o = &objs[i];
 
 		msgpack_pack_map(pk, 4);
-		pack_str(pk, "path");
-		pack_str(pk, o->path);
-		pack_str(pk, "base");
+		cprof__pack_str(pk, "path");
+		cprof__pack_str(pk, o->path);
+		cprof__pack_str(pk, "base");
 		msgpack_pack_uint64(pk, o->base);
-		pack_str(pk, "build_id");
+		cprof__pack_str(pk, "build_id");
 		msgpack_pack_bin(pk, o->bid_len);
 		msgpack_pack_bin_body(pk, o->bid, o->bid_len);
-		pack_str(pk, "segs");
+		cprof__pack_str(pk, "segs");
 		msgpack_pack_array(pk, o->nsegs);
 		for (size_t j = 0; j < o->nsegs; j++) {
 			msgpack_pack_array(pk, 2);

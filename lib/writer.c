@@ -59,18 +59,6 @@ static struct {
 	unsigned char cbytes[CHUNK_MAX * CPROF__MAX_EVENTS * 10];
 } enc;
 
-/* Append V to BUF at LEN as unsigned LEB128; returns the new length. */
-static inline CPROF__NOINSTR size_t put_uleb(unsigned char *buf, size_t len,
-					     uint64_t v)
-{
-	while (v >= 0x80) {
-		buf[len++] = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	buf[len++] = (unsigned char)v;
-	return len;
-}
-
 static _Atomic pid_t wlock_owner;
 static int kick_fd = -1; /* eventfd: wakes the writer */
 static _Atomic int writer_stop;
@@ -223,7 +211,7 @@ static CPROF__NOINSTR int out_write(void *data, const char *buf, size_t len)
 	return 0;
 }
 
-static CPROF__NOINSTR void pack_str(msgpack_packer *pk, const char *s)
+CPROF__NOINSTR void cprof__pack_str(msgpack_packer *pk, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
@@ -234,7 +222,7 @@ static CPROF__NOINSTR void pack_str(msgpack_packer *pk, const char *s)
 static CPROF__NOINSTR void pack_kv_u64(msgpack_packer *pk, const char *k,
 				       uint64_t v)
 {
-	pack_str(pk, k);
+	cprof__pack_str(pk, k);
 	msgpack_pack_uint64(pk, v);
 }
 
@@ -279,28 +267,28 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 
 	cprof__clock_point(&ticks, &mono);
 	msgpack_pack_map(pk, cprof__ctr.nev ? 10 : 9);
-	pack_str(pk, "magic");
-	pack_str(pk, "cprof");
+	cprof__pack_str(pk, "magic");
+	cprof__pack_str(pk, "cprof");
 	pack_kv_u64(pk, "version", 1);
 	pack_kv_u64(pk, "pid", (uint64_t)getpid());
 	pack_kv_u64(pk, "ppid", (uint64_t)getppid());
-	pack_str(pk, "exe");
-	pack_str(pk, exe);
-	pack_str(pk, "argv");
+	cprof__pack_str(pk, "exe");
+	cprof__pack_str(pk, exe);
+	cprof__pack_str(pk, "argv");
 	msgpack_pack_array(pk, (size_t)argc);
 	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(cmdline + i) + 1)
-		pack_str(pk, cmdline + i);
+		cprof__pack_str(pk, cmdline + i);
 	pack_kv_u64(pk, "start_ns", cprof__real_ns());
-	pack_str(pk, "clock");
+	cprof__pack_str(pk, "clock");
 	msgpack_pack_map(pk, 4);
-	pack_str(pk, "source");
-	pack_str(pk, CPROF__CLOCK_SOURCE);
+	cprof__pack_str(pk, "source");
+	cprof__pack_str(pk, CPROF__CLOCK_SOURCE);
 	pack_kv_u64(pk, "hz", cprof__clock_hz());
 	pack_kv_u64(pk, "ticks", ticks);
 	pack_kv_u64(pk, "mono_ns", mono);
 	pack_kv_u64(pk, "flush_ms", cprof__rt.flush_ms);
 	if (cprof__ctr.nev) {
-		pack_str(pk, "events");
+		cprof__pack_str(pk, "events");
 		cprof__counters_pack_header(pk);
 	}
 	(void)start_ns;
@@ -361,8 +349,8 @@ static CPROF__NOINSTR void pack_thread_chunk(struct cprof__thread *t,
 	msgpack_packer *pk = &out.pk;
 
 	msgpack_pack_map(pk, start ? 4 : 3);
-	pack_str(pk, "t");
-	pack_str(pk, "thread");
+	cprof__pack_str(pk, "t");
+	cprof__pack_str(pk, "thread");
 	pack_kv_u64(pk, "tid", (uint64_t)t->tid);
 	if (start) {
 		char path[64], name[64];
@@ -377,8 +365,8 @@ static CPROF__NOINSTR void pack_thread_chunk(struct cprof__thread *t,
 		while (n > 0 && name[n - 1] == '\n')
 			n--;
 		name[n] = '\0';
-		pack_str(pk, "name");
-		pack_str(pk, name);
+		cprof__pack_str(pk, "name");
+		cprof__pack_str(pk, name);
 	} else {
 		pack_kv_u64(pk, "end", t->end_tick);
 	}
@@ -406,13 +394,13 @@ static CPROF__NOINSTR void pack_site(msgpack_packer *pk, uintptr_t key)
 	}
 	s = (const struct cprof_site *)(key >> 1);
 	msgpack_pack_map(pk, 4);
-	pack_str(pk, "name");
-	pack_str(pk, s ? s->name : "(null site)");
-	pack_str(pk, "file");
-	pack_str(pk, s ? s->file : "");
+	cprof__pack_str(pk, "name");
+	cprof__pack_str(pk, s ? s->name : "(null site)");
+	cprof__pack_str(pk, "file");
+	cprof__pack_str(pk, s ? s->file : "");
 	pack_kv_u64(pk, "line", s && s->line > 0 ? (uint64_t)s->line : 0);
-	pack_str(pk, "kind");
-	pack_str(pk, site_kind(s ? s->kind : CPROF_SITE_SCOPE));
+	cprof__pack_str(pk, "kind");
+	cprof__pack_str(pk, site_kind(s ? s->kind : CPROF_SITE_SCOPE));
 }
 
 /*
@@ -428,7 +416,7 @@ static CPROF__NOINSTR void pack_exact(struct cprof__thread *t, uint64_t tail,
 	msgpack_packer *pk = &out.pk;
 	size_t len = 0;
 
-	pack_str(pk, "c0");
+	cprof__pack_str(pk, "c0");
 	msgpack_pack_array(pk, nev);
 	for (unsigned k = 0; k < nev; k++)
 		msgpack_pack_uint64(pk, first[k]);
@@ -440,12 +428,12 @@ static CPROF__NOINSTR void pack_exact(struct cprof__thread *t, uint64_t tail,
 		for (unsigned k = 0; k < nev; k++) {
 			int64_t d = (int64_t)(cur[k] - prev[k]);
 
-			len = put_uleb(enc.cbytes, len,
-				       ((uint64_t)d << 1) ^
-					       (uint64_t)(d >> 63));
+			len = cprof__put_uleb(enc.cbytes, len,
+					      ((uint64_t)d << 1) ^
+						      (uint64_t)(d >> 63));
 		}
 	}
-	pack_str(pk, "cv");
+	cprof__pack_str(pk, "cv");
 	msgpack_pack_bin(pk, len);
 	msgpack_pack_bin_body(pk, enc.cbytes, len);
 }
@@ -495,11 +483,11 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 	bool exact = cprof__ctr.exact && cprof__ctr.nev && t->cvals;
 
 	msgpack_pack_map(pk, exact ? 8 : 6);
-	pack_str(pk, "t");
-	pack_str(pk, "ev");
+	cprof__pack_str(pk, "t");
+	cprof__pack_str(pk, "ev");
 	pack_kv_u64(pk, "tid", (uint64_t)t->tid);
 	pack_kv_u64(pk, "t0", prev);
-	pack_str(pk, "sites");
+	cprof__pack_str(pk, "sites");
 	msgpack_pack_array(pk, nsites);
 	for (uint32_t s = 0; s < nsites; s++)
 		pack_site(pk, enc.order[s]);
@@ -519,12 +507,12 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 
 		if (tick > prev)
 			prev = tick;
-		len = put_uleb(enc.bytes, len,
-			       (delta << 1) |
-				       ((r->tick & CPROF__REC_EXIT) ? 1 : 0));
-		len = put_uleb(enc.bytes, len, enc.ev_site[i]);
+		len = cprof__put_uleb(
+			enc.bytes, len,
+			(delta << 1) | ((r->tick & CPROF__REC_EXIT) ? 1 : 0));
+		len = cprof__put_uleb(enc.bytes, len, enc.ev_site[i]);
 	}
-	pack_str(pk, "ev");
+	cprof__pack_str(pk, "ev");
 	msgpack_pack_bin(pk, len);
 	msgpack_pack_bin_body(pk, enc.bytes, len);
 	if (exact)
@@ -591,8 +579,8 @@ CPROF__NOINSTR void cprof__log_clock(void)
 		return;
 	cprof__clock_point(&ticks, &mono);
 	msgpack_pack_map(&out.pk, 3);
-	pack_str(&out.pk, "t");
-	pack_str(&out.pk, "clock");
+	cprof__pack_str(&out.pk, "t");
+	cprof__pack_str(&out.pk, "clock");
 	pack_kv_u64(&out.pk, "ticks", ticks);
 	pack_kv_u64(&out.pk, "mono_ns", mono);
 	out.last_clock_ns = mono;
@@ -610,12 +598,12 @@ CPROF__NOINSTR void cprof__log_end(enum cprof__end_reason why, int sig)
 		lost += t->lost;
 	cprof__clock_point(&ticks, &mono);
 	msgpack_pack_map(&out.pk, 6);
-	pack_str(&out.pk, "t");
-	pack_str(&out.pk, "end");
+	cprof__pack_str(&out.pk, "t");
+	cprof__pack_str(&out.pk, "end");
 	pack_kv_u64(&out.pk, "ticks", ticks);
 	pack_kv_u64(&out.pk, "mono_ns", mono);
-	pack_str(&out.pk, "reason");
-	pack_str(&out.pk, reasons[why]);
+	cprof__pack_str(&out.pk, "reason");
+	cprof__pack_str(&out.pk, reasons[why]);
 	pack_kv_u64(&out.pk, "signal", (uint64_t)sig);
 	pack_kv_u64(&out.pk, "lost", lost);
 }
