@@ -142,6 +142,8 @@ int cprof__start(const char *dir, unsigned flush_ms);
 void cprof__stop(enum cprof__end_reason why, int sig, bool async);
 /* Called by the hot path for a thread with no ring yet; NULL: drop. */
 struct cprof__thread *cprof__thread_attach(void);
+/* Set while the writer thread is created: our wrapper passes it through. */
+extern bool cprof__creating_writer;
 /* pthread_create of the C library, past our wrapper. */
 int cprof__real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
 			       void *(*fn)(void *), void *arg);

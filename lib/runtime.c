@@ -26,6 +26,7 @@
 #include "internal.h"
 
 struct cprof__runtime cprof__rt;
+bool cprof__creating_writer;
 _Atomic(struct cprof__thread *) cprof__threads;
 
 static pthread_key_t thread_key;
@@ -563,7 +564,8 @@ CPROF_EXTERN CPROF__NOINSTR int pthread_create(pthread_t *th,
 	struct start *st;
 	int err;
 
-	if (!started || !cprof__ctr.nev || atomic_load(&cprof__rt.finished))
+	if (!started || !cprof__ctr.nev || cprof__creating_writer ||
+	    atomic_load(&cprof__rt.finished))
 		return cprof__real_pthread_create(th, attr, fn, arg);
 	st = malloc(sizeof(*st));
 	if (!st)

@@ -698,8 +698,14 @@ CPROF__NOINSTR int cprof__writer_start(void)
 	kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (kick_fd < 0)
 		return -errno;
-	err = cprof__real_pthread_create(&writer_thread, NULL, writer_main,
-					 NULL);
+	/*
+	 * Through the global pthread_create, so that a tool preloaded before
+	 * us (a sanitizer) sees the thread; our own wrapper lets it through
+	 * uncounted.
+	 */
+	cprof__creating_writer = true;
+	err = pthread_create(&writer_thread, NULL, writer_main, NULL);
+	cprof__creating_writer = false;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err)
 		return -err;
