@@ -236,6 +236,19 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 	}
 }
 
+CPROF__NOINSTR void cprof__counters_disable_all(void)
+{
+	for (struct cprof__thread *t = atomic_load(&cprof__threads); t;
+	     t = t->next) {
+		int st = atomic_load(&t->state);
+
+		if ((st == CPROF__T_LIVE || st == CPROF__T_DEAD) &&
+		    t->cfd[0] >= 0)
+			ioctl(t->cfd[0], PERF_EVENT_IOC_DISABLE,
+			      PERF_IOC_FLAG_GROUP);
+	}
+}
+
 /* Reading in exact mode. */
 
 CPROF__NOINSTR bool cprof__mmap_read(volatile struct perf_event_mmap_page *pc,

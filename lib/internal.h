@@ -223,6 +223,11 @@ int cprof__counters_config(void);
 void cprof__counters_open(struct cprof__thread *t);
 /* Close T's counters (writer: after the thread ended; fork child). */
 void cprof__counters_close(struct cprof__thread *t);
+/*
+ * Stop every thread's counters: the final drain is the profiler's work,
+ * not the program's, and must not be sampled.
+ */
+void cprof__counters_disable_all(void);
 /* Read the calling thread's group into VALS (exact mode, hot path). */
 void cprof__counters_read(struct cprof__thread *t, uint64_t *vals);
 /* Writer: encode T's pending samples, lost records and totals. */

@@ -165,6 +165,7 @@ CPROF__NOINSTR void cprof__stop(enum cprof__end_reason why, int sig, bool async)
 	if (!started || !cprof__log_is_ours() || atomic_exchange(&stopping, 1))
 		return;
 	atomic_store(&cprof__rt.finished, 1);
+	cprof__counters_disable_all();
 	if (async) {
 		if (!cprof__wlock_try(2000)) {
 			atomic_store(&stopped, 1);
