@@ -59,11 +59,19 @@ make_room(struct cprof__thread *t)
 {
 	const uint64_t half = CPROF__RING_CAP / 2;
 	const uint64_t full = CPROF__RING_CAP - CPROF__RING_SLACK;
-	uint64_t next = t->reserve;
-	/* Waiting longer than this means the writer is stuck: drop events. */
-	unsigned waited_ms = 0;
+
+	/*
+	 * Waiting 2 s means the writer is stuck: drop events. Measured on
+	 * the clock, not in wake-ups: signals cut a futex wait short.
+	 */
+	uint64_t wait_start = 0;
 
 	for (;;) {
+		/*
+		 * Read again each round: a signal handler interrupting the
+		 * wait below may record events, which the writer may drain.
+		 */
+		uint64_t next = t->reserve;
 		uint64_t tail =
 			atomic_load_explicit(&t->tail, memory_order_acquire);
 		uint64_t used = next - tail;
@@ -72,7 +80,8 @@ make_room(struct cprof__thread *t)
 					  memory_order_relaxed) ||
 		    atomic_load_explicit(&cprof__rt.finished,
 					 memory_order_relaxed) ||
-		    waited_ms >= 2000) {
+		    (wait_start &&
+		     cprof__mono_ns() - wait_start >= 2000000000u)) {
 			/*
 			 * Nobody will drain this ring any more, or the writer
 			 * is stuck: count what is dropped, stay on the slow
@@ -101,7 +110,8 @@ make_room(struct cprof__thread *t)
 
 			cprof__writer_kick();
 			futex(&t->drained, FUTEX_WAIT_PRIVATE, seen, &ts);
-			waited_ms += 10;
+			if (!wait_start)
+				wait_start = cprof__mono_ns();
 		}
 		atomic_store_explicit(&t->waiting, 0, memory_order_relaxed);
 	}

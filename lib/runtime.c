@@ -165,7 +165,6 @@ CPROF__NOINSTR void cprof__stop(enum cprof__end_reason why, int sig, bool async)
 	if (!started || !cprof__log_is_ours() || atomic_exchange(&stopping, 1))
 		return;
 	atomic_store(&cprof__rt.finished, 1);
-	cprof__counters_disable_all();
 	if (async) {
 		if (!cprof__wlock_try(2000)) {
 			atomic_store(&stopped, 1);
@@ -175,6 +174,9 @@ CPROF__NOINSTR void cprof__stop(enum cprof__end_reason why, int sig, bool async)
 		cprof__writer_stop();
 		cprof__wlock();
 	}
+	/* Under the writer lock: the writer closes the groups of ended threads.
+	 */
+	cprof__counters_disable_all();
 	if (cprof__log_fd() >= 0 && atomic_load(&cprof__rt.on)) {
 		cprof__drain_all(async);
 		cprof__log_end(why, sig);
