@@ -144,11 +144,15 @@ void cprof__stop(enum cprof__end_reason why, int sig, bool async);
 struct cprof__thread *cprof__thread_attach(void);
 /* Set while the writer thread is created: our wrapper passes it through. */
 extern bool cprof__creating_writer;
+/* cprof__start() succeeded in this process (or in the parent of a fork). */
+extern bool cprof__started;
+/* Wake the writer: a ring is half full or a thread ended. */
+void cprof__writer_kick(void);
+
+/* wrap.c: the interposed C library functions. */
 /* pthread_create of the C library, past our wrapper. */
 int cprof__real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
 			       void *(*fn)(void *), void *arg);
-/* Wake the writer: a ring is half full or a thread ended. */
-void cprof__writer_kick(void);
 
 /* writer.c: encoding rings into the log. Callers hold the writer lock. */
 bool cprof__wlock_try(unsigned timeout_ms);

@@ -7,6 +7,7 @@ lib_libcprof_core_la_SOURCES = \
 	lib/clock.c \
 	lib/record.c \
 	lib/runtime.c \
+	lib/wrap.c \
 	lib/writer.c \
 	lib/loadmap.c \
 	lib/counters.c

@@ -1,8 +1,9 @@
 /*
  * runtime.c - the life of the runtime in a process: start from the
  * environment the CLI sets (CPROF_DIR), rings for new threads, thread
- * exit, fork(), exec, fatal signals and process exit. It also holds the
- * small public API that is not on the hot path.
+ * exit, fork(), fatal signals and process exit (the interposed C library
+ * functions are in wrap.c). It also holds the small public API that is not
+ * on the hot path.
  *
  * The rules it keeps: the program's behaviour never changes (a log that
  * cannot be written gives one warning and profiling stops), and every
@@ -31,7 +32,7 @@ _Atomic(struct cprof__thread *) cprof__threads;
 
 static pthread_key_t thread_key;
 static _Atomic int initialized; /* the constructor has run */
-static bool started;		/* cprof__start succeeded once */
+bool cprof__started;		/* cprof__start succeeded once */
 static bool hooks_installed;
 
 #define ALTSTACK_SIZE (64 * 1024)
@@ -162,7 +163,8 @@ static _Atomic int stopped;
  */
 CPROF__NOINSTR void cprof__stop(enum cprof__end_reason why, int sig, bool async)
 {
-	if (!started || !cprof__log_is_ours() || atomic_exchange(&stopping, 1))
+	if (!cprof__started || !cprof__log_is_ours() ||
+	    atomic_exchange(&stopping, 1))
 		return;
 	atomic_store(&cprof__rt.finished, 1);
 	if (async) {
@@ -239,13 +241,13 @@ static CPROF__NOINSTR void install_signal_handlers(void)
 
 static CPROF__NOINSTR void before_fork(void)
 {
-	if (started && !atomic_load(&cprof__rt.finished))
+	if (cprof__started && !atomic_load(&cprof__rt.finished))
 		cprof__wlock();
 }
 
 static CPROF__NOINSTR void after_fork_parent(void)
 {
-	if (started && !atomic_load(&cprof__rt.finished))
+	if (cprof__started && !atomic_load(&cprof__rt.finished))
 		cprof__wunlock();
 }
 
@@ -255,7 +257,7 @@ static CPROF__NOINSTR void after_fork_child(void)
 	struct cprof__thread *t;
 	int err;
 
-	if (!started || atomic_load(&cprof__rt.finished))
+	if (!cprof__started || atomic_load(&cprof__rt.finished))
 		return;
 	cprof__writer_forget();
 	/*
@@ -301,7 +303,7 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 {
 	int err;
 
-	if (started)
+	if (cprof__started)
 		return 0;
 	if (strlen(dir) >= sizeof(cprof__rt.dir))
 		return -ENAMETOOLONG;
@@ -325,7 +327,7 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 		atomic_store(&initialized, 1);
 		return err;
 	}
-	started = true;
+	cprof__started = true;
 	atomic_store(&initialized, 1);
 	/*
 	 * With counters, every thread is counted from its start, whether it
@@ -376,211 +378,6 @@ __attribute__((destructor(101))) static CPROF__NOINSTR void cprof_fini(void)
 	cprof__stop(CPROF__END_EXIT, 0, false);
 }
 
-/*
- * _exit() skips the destructors: a fork() child that ends with it would
- * lose what it recorded since the last flush.
- */
-typedef void (*exit_fn)(int);
-
-CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _exit(int status)
-{
-	static exit_fn real;
-
-	cprof__stop(CPROF__END_EXIT, 0, true);
-	if (!real)
-		real = (exit_fn)dlsym(RTLD_NEXT, "_exit");
-	real(status);
-	__builtin_unreachable();
-}
-
-CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _Exit(int status)
-{
-	_exit(status);
-}
-
-/*
- * exec: the new image starts a log of its own (it inherits CPROF_DIR and
- * LD_PRELOAD), so this one is finished first with an "exec" end record.
- * If exec fails the process goes on and so does its log.
- */
-static CPROF__NOINSTR void before_exec(void)
-{
-	/*
-	 * A vfork() child runs in its parent's memory: the log, the rings and
-	 * the writer are the parent's, and must not be touched.
-	 */
-	if (!started || atomic_load(&cprof__rt.finished) ||
-	    !cprof__log_is_ours())
-		return;
-	cprof__wlock();
-	if (atomic_load(&cprof__rt.on)) {
-		cprof__drain_all(false);
-		cprof__log_end(CPROF__END_EXEC, 0);
-		cprof__log_flush();
-	}
-	cprof__wunlock();
-}
-
-typedef int (*execve_fn)(const char *, char *const[], char *const[]);
-typedef int (*execvpe_fn)(const char *, char *const[], char *const[]);
-
-CPROF_EXTERN CPROF__NOINSTR int execve(const char *path, char *const argv[],
-				       char *const envp[])
-{
-	static execve_fn real;
-
-	if (!real)
-		real = (execve_fn)dlsym(RTLD_NEXT, "execve");
-	before_exec();
-	return real(path, argv, envp);
-}
-
-CPROF_EXTERN CPROF__NOINSTR int execvpe(const char *file, char *const argv[],
-					char *const envp[])
-{
-	static execvpe_fn real;
-
-	if (!real)
-		real = (execvpe_fn)dlsym(RTLD_NEXT, "execvpe");
-	before_exec();
-	return real(file, argv, envp);
-}
-
-CPROF_EXTERN CPROF__NOINSTR int execv(const char *path, char *const argv[])
-{
-	return execve(path, argv, environ);
-}
-
-CPROF_EXTERN CPROF__NOINSTR int execvp(const char *file, char *const argv[])
-{
-	return execvpe(file, argv, environ);
-}
-
-/* The execl family takes a NULL-terminated list: collect it on the stack. */
-#define COLLECT_ARGS(first, ap, argv, extra)   \
-	size_t argc_ = 1;                      \
-	va_start(ap, first);                   \
-	while (va_arg(ap, char *))             \
-		argc_++;                       \
-	va_end(ap);                            \
-	char *argv[argc_ + 1];                 \
-	va_start(ap, first);                   \
-	argv[0] = (char *)(first);             \
-	for (size_t i_ = 1; i_ <= argc_; i_++) \
-		argv[i_] = va_arg(ap, char *); \
-	extra;                                 \
-	va_end(ap)
-
-CPROF_EXTERN CPROF__NOINSTR int execl(const char *path, const char *arg, ...)
-{
-	va_list ap;
-
-	COLLECT_ARGS(arg, ap, argv, (void)0);
-	return execve(path, argv, environ);
-}
-
-CPROF_EXTERN CPROF__NOINSTR int execlp(const char *file, const char *arg, ...)
-{
-	va_list ap;
-
-	COLLECT_ARGS(arg, ap, argv, (void)0);
-	return execvpe(file, argv, environ);
-}
-
-CPROF_EXTERN CPROF__NOINSTR int execle(const char *path, const char *arg, ...)
-{
-	va_list ap;
-	char **envp;
-
-	COLLECT_ARGS(arg, ap, argv, envp = va_arg(ap, char **));
-	return execve(path, argv, envp);
-}
-
-/*
- * dlclose: the events recorded so far may hold addresses in the object
- * about to go, and a later dlopen may reuse them. Write them out (after a
- * map that still has the object) before it is unloaded. dlopen needs no
- * wrapper, and must not have one: glibc finds the caller's search path from
- * its return address. The writer writes a new map before the events of
- * its next drain.
- */
-typedef int (*dlclose_fn)(void *);
-
-CPROF_EXTERN CPROF__NOINSTR int dlclose(void *handle)
-{
-	static dlclose_fn real;
-
-	if (!real)
-		real = (dlclose_fn)dlsym(RTLD_NEXT, "dlclose");
-	if (started && !atomic_load(&cprof__rt.finished) &&
-	    cprof__log_is_ours()) {
-		cprof__wlock();
-		if (atomic_load(&cprof__rt.on)) {
-			cprof__drain_all(false);
-			cprof__log_flush();
-		}
-		cprof__wunlock();
-	}
-	return real(handle);
-}
-
-/*
- * pthread_create: with counters on, a new thread opens its counter group
- * before it runs the program's start routine, so threads that never reach
- * a marker are counted (and sampled) too.
- */
-typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *,
-				 void *(*)(void *), void *);
-
-struct start {
-	void *(*fn)(void *);
-	void *arg;
-};
-
-static CPROF__NOINSTR void *start_counted(void *p)
-{
-	struct start st = *(struct start *)p;
-
-	free(p);
-	if (!cprof__tls_get())
-		cprof__thread_attach();
-	return st.fn(st.arg);
-}
-
-CPROF__NOINSTR int cprof__real_pthread_create(pthread_t *th,
-					      const pthread_attr_t *attr,
-					      void *(*fn)(void *), void *arg)
-{
-	static pthread_create_fn real;
-
-	if (!real)
-		real = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
-	if (!real)
-		return EAGAIN;
-	return real(th, attr, fn, arg);
-}
-
-CPROF_EXTERN CPROF__NOINSTR int pthread_create(pthread_t *th,
-					       const pthread_attr_t *attr,
-					       void *(*fn)(void *), void *arg)
-{
-	struct start *st;
-	int err;
-
-	if (!started || !cprof__ctr.nev || cprof__creating_writer ||
-	    atomic_load(&cprof__rt.finished))
-		return cprof__real_pthread_create(th, attr, fn, arg);
-	st = malloc(sizeof(*st));
-	if (!st)
-		return cprof__real_pthread_create(th, attr, fn, arg);
-	st->fn = fn;
-	st->arg = arg;
-	err = cprof__real_pthread_create(th, attr, start_counted, st);
-	if (err)
-		free(st);
-	return err;
-}
-
 /* The public API off the hot path. */
 
 CPROF_EXTERN const char *cprof_version(void)
@@ -605,7 +402,7 @@ CPROF_EXTERN const char *cprof_strerror(int err)
 
 CPROF_EXTERN int cprof_active(void)
 {
-	return started && atomic_load(&cprof__rt.on) &&
+	return cprof__started && atomic_load(&cprof__rt.on) &&
 	       !atomic_load(&cprof__rt.finished);
 }
 
