@@ -154,6 +154,22 @@ void cprof__writer_kick(void);
 int cprof__real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
 			       void *(*fn)(void *), void *arg);
 
+/*
+ * wrap.c, signals: the runtime's fatal-signal handlers, hidden from the
+ * program (what it queries and sets is what it would without them).
+ */
+#include <signal.h>
+/* sigaction of the C library, past our wrapper. */
+int cprof__real_sigaction(int sig, const struct sigaction *act,
+			  struct sigaction *old);
+/* Install HANDLER on each of the N signals SIGS left at SIG_DFL. */
+void cprof__signals_hook(void (*handler)(int, siginfo_t *, void *),
+			 const int *sigs, size_t n);
+/* In a fork() child: the handlers are this process's now. */
+void cprof__signals_forked(void);
+/* From HANDLER: give SIG back its former action, before dying by it. */
+void cprof__signal_release(int sig);
+
 /* writer.c: encoding rings into the log. Callers hold the writer lock. */
 bool cprof__wlock_try(unsigned timeout_ms);
 void cprof__wlock(void);
