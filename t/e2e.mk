@@ -73,7 +73,8 @@ EXTRA_DIST += \
 	t/progs/shlib-strip.c \
 	t/progs/shlib-dl.c \
 	t/progs/dlreload.c \
-	t/progs/dlplugin.c
+	t/progs/dlplugin.c \
+	t/progs/secure.c
 
 # The scripts find the compiler for the programs they build, and know
 # when the build uses sanitizers.
@@ -101,6 +102,7 @@ E2E_TESTS = \
 	t/e2e-bad-logs.sh \
 	t/e2e-cli-errors.sh \
 	t/e2e-demo.sh \
-	t/e2e-signals.sh
+	t/e2e-signals.sh \
+	t/e2e-secure.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
