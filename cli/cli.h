@@ -36,6 +36,11 @@ void *xrealloc(void *p, size_t n);
  */
 void *xgrow(void *p, size_t *cap, size_t want, size_t size);
 char *xstrdup(const char *s);
+/*
+ * Open the output file PATH of an -o option (close-on-exec); NULL with
+ * errno set. Exits with status 2 for a link another user planted.
+ */
+FILE *cp_create_output(const char *path);
 
 /*
  * pool.c: interned strings and a hash index. Interned strings live as long

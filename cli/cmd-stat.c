@@ -104,7 +104,7 @@ int cmd_stat(int argc, char **argv)
 	 * name is reported before a long run rather than after; close-on-exec
 	 * keeps it from the program.
 	 */
-	if (path != NULL && (f = fopen(path, "we")) == NULL)
+	if (path != NULL && (f = cp_create_output(path)) == NULL)
 		fatal("%s", path);
 	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
 		tmp = "/tmp";

@@ -157,16 +157,21 @@ static void put_str(msgpack_packer *pk, const char *s)
 	msgpack_pack_str_body(pk, s, len);
 }
 
-/* Write DIR/run.meta; a failure costs only the header of the report. */
+/*
+ * Write DIR/run.meta; a failure costs only the header of the report. The
+ * file is made under a name of its own, relative to the directory and
+ * never through a link (O_EXCL|O_NOFOLLOW), then renamed over run.meta: a
+ * link planted as run.meta is replaced, never followed.
+ */
 static void write_meta(const char *dir, char *const argv[], int status,
 		       uint64_t start_ns, uint64_t end_ns)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	char *path;
+	char *path, tmp[64];
 	size_t i, argc, off;
 	ssize_t n;
-	int fd;
+	int fd = -1, dfd, ok;
 
 	for (argc = 0; argv[argc] != NULL; argc++)
 		continue;
@@ -186,7 +191,13 @@ static void write_meta(const char *dir, char *const argv[], int status,
 
 	if (asprintf(&path, "%s/run.meta", dir) < 0)
 		fatalx("out of memory");
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	snprintf(tmp, sizeof tmp, ".run.meta.%ld", (long)getpid());
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd != -1)
+		fd = openat(dfd, tmp,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				    O_CLOEXEC,
+			    0644);
 	for (off = 0; fd != -1 && off < sb.size; off += (size_t)n) {
 		if ((n = write(fd, sb.data + off, sb.size - off)) < 0) {
 			if (errno == EINTR) {
@@ -196,8 +207,18 @@ static void write_meta(const char *dir, char *const argv[], int status,
 			break;
 		}
 	}
-	if (fd == -1 || off < sb.size || close(fd) != 0)
+	ok = fd != -1 && off == sb.size;
+	if (fd != -1 && close(fd) != 0)
+		ok = 0;
+	if (ok && renameat(dfd, tmp, dfd, "run.meta") != 0)
+		ok = 0;
+	if (!ok) {
 		warnx("cannot write %s: %s", path, strerror(errno));
+		if (fd != -1)
+			unlinkat(dfd, tmp, 0);
+	}
+	if (dfd != -1)
+		close(dfd);
 	free(path);
 	msgpack_sbuffer_destroy(&sb);
 }

@@ -174,7 +174,11 @@ void cprof__signal_release(int sig);
 bool cprof__wlock_try(unsigned timeout_ms);
 void cprof__wlock(void);
 void cprof__wunlock(void);
-/* Open DIR/proc-PID-START.log and write the header. 0 or -errno. */
+/*
+ * Open DIR/proc-PID-START.log and write the header. 0 or -errno, or
+ * -CPROF__E_REFUSED when DIR is not safe to write into (already said).
+ */
+#define CPROF__E_REFUSED 4096
 int cprof__log_open(const char *dir);
 void cprof__log_close(void);
 /* In a fork() child: forget the parent's log without writing to it. */

@@ -275,8 +275,9 @@ static CPROF__NOINSTR void after_fork_child(void)
 		err = cprof__writer_start();
 	if (err) {
 		atomic_store(&cprof__rt.on, 0);
-		cprof__warn("cannot record the fork child in", cprof__rt.dir,
-			    -err, NULL);
+		if (err != -CPROF__E_REFUSED)
+			cprof__warn("cannot record the fork child in",
+				    cprof__rt.dir, -err, NULL);
 	}
 }
 
@@ -297,8 +298,10 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	cprof__counters_config();
 	err = cprof__log_open(dir);
 	if (err) {
-		cprof__warn("cannot create a log in", dir, -err,
-			    "profiling is off, the program runs unprofiled");
+		if (err != -CPROF__E_REFUSED)
+			cprof__warn("cannot create a log in", dir, -err,
+				    "profiling is off, the program runs "
+				    "unprofiled");
 		atomic_store(&initialized, 1);
 		return err;
 	}
