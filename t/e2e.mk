@@ -103,6 +103,7 @@ E2E_TESTS = \
 	t/e2e-cli-errors.sh \
 	t/e2e-demo.sh \
 	t/e2e-signals.sh \
-	t/e2e-secure.sh
+	t/e2e-secure.sh \
+	t/e2e-rundir.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
