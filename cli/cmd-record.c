@@ -259,9 +259,8 @@ int cmd_record(int argc, char **argv)
 	}
 	n = cp_run_logs(run, &bytes);
 	if (n == 0)
-		warnx("%s: nothing was recorded to %s (a statically linked or "
-		      "set-user-ID program cannot preload libcprof)",
-		      argv[0], run);
+		warnx("%s: nothing was recorded to %s: %s", argv[0], run,
+		      cp_run_why_empty(argv[0]));
 	else if (isatty(STDERR_FILENO))
 		/*
 		 * Only for a person at a terminal: a script that saves the

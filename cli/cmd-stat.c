@@ -124,9 +124,8 @@ int cmd_stat(int argc, char **argv)
 	 * to the profile: stat must be usable in scripts and makefiles.
 	 */
 	if (ran && cp_run_logs(dir, &bytes) == 0)
-		warnx("%s: nothing was recorded (a statically linked or "
-		      "set-user-ID program cannot preload libcprof)",
-		      argv[0]);
+		warnx("%s: nothing was recorded: %s", argv[0],
+		      cp_run_why_empty(argv[0]));
 	else if (ran && cp_profile_load(&p, dir) == 0) {
 		if (cp_output_print(f, &p, &out) != 0)
 			warnx("%s: %s", path != NULL ? path : "stderr",

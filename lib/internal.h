@@ -142,6 +142,11 @@ int cprof__start(const char *dir, unsigned flush_ms);
 void cprof__stop(enum cprof__end_reason why, int sig, bool async);
 /* Called by the hot path for a thread with no ring yet; NULL: drop. */
 struct cprof__thread *cprof__thread_attach(void);
+/*
+ * The object that defines __cyg_profile_func_enter/exit before the
+ * runtime does, so that the compiler's hooks never reach it; "" if none.
+ */
+extern char cprof__own_hooks[4096];
 /* Set while the writer thread is created: our wrapper passes it through. */
 extern bool cprof__creating_writer;
 /* cprof__start() succeeded in this process (or in the parent of a fork). */

@@ -283,6 +283,41 @@ static CPROF__NOINSTR void after_fork_child(void)
 
 /* Start and stop with the process. */
 
+char cprof__own_hooks[4096];
+
+/*
+ * A program (or a library loaded before the runtime) that defines its own
+ * __cyg_profile_func_enter/exit takes the compiler's hooks: the runtime
+ * never sees a call. Name the object that does, for the report to say so
+ * rather than blame the build. The symbol's object is compared with the
+ * runtime's own, as a libcprof linked statically into the program is the
+ * program's and is not foreign.
+ */
+static CPROF__NOINSTR void find_own_hooks(void)
+{
+	static const char *const names[] = {"__cyg_profile_func_enter",
+					    "__cyg_profile_func_exit"};
+	Dl_info self, other;
+
+	cprof__own_hooks[0] = '\0';
+	if (!dladdr((void *)cprof__start, &self))
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		void *f = dlsym(RTLD_DEFAULT, names[i]);
+		const char *path;
+
+		if (!f || !dladdr(f, &other) ||
+		    other.dli_fbase == self.dli_fbase)
+			continue;
+		/* The main program has no name of its own in the link map. */
+		path = other.dli_fname && *other.dli_fname ? other.dli_fname
+							   : "the program";
+		if (strlen(path) < sizeof(cprof__own_hooks))
+			strcpy(cprof__own_hooks, path);
+		return;
+	}
+}
+
 CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 {
 	int err;
@@ -296,6 +331,7 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	if (pthread_key_create(&thread_key, thread_detach) != 0)
 		return -EAGAIN;
 	cprof__counters_config();
+	find_own_hooks();
 	err = cprof__log_open(dir);
 	if (err) {
 		if (err != -CPROF__E_REFUSED)

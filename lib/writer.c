@@ -267,7 +267,8 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 			argc++;
 
 	cprof__clock_point(&ticks, &mono);
-	msgpack_pack_map(pk, cprof__ctr.nev ? 10 : 9);
+	msgpack_pack_map(pk, 9 + (cprof__ctr.nev ? 1 : 0) +
+				     (cprof__own_hooks[0] ? 1 : 0));
 	cprof__pack_str(pk, "magic");
 	cprof__pack_str(pk, "cprof");
 	pack_kv_u64(pk, "version", 1);
@@ -291,6 +292,10 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	if (cprof__ctr.nev) {
 		cprof__pack_str(pk, "events");
 		cprof__counters_pack_header(pk);
+	}
+	if (cprof__own_hooks[0]) {
+		cprof__pack_str(pk, "own_hooks");
+		cprof__pack_str(pk, cprof__own_hooks);
 	}
 	(void)start_ns;
 }

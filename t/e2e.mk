@@ -74,7 +74,8 @@ EXTRA_DIST += \
 	t/progs/shlib-dl.c \
 	t/progs/dlreload.c \
 	t/progs/dlplugin.c \
-	t/progs/secure.c
+	t/progs/secure.c \
+	t/progs/ownhooks.c
 
 # The scripts find the compiler for the programs they build, and know
 # when the build uses sanitizers.
@@ -104,6 +105,7 @@ E2E_TESTS = \
 	t/e2e-demo.sh \
 	t/e2e-signals.sh \
 	t/e2e-secure.sh \
-	t/e2e-rundir.sh
+	t/e2e-rundir.sh \
+	t/e2e-own-hooks.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
