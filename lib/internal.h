@@ -170,8 +170,6 @@ int cprof__real_sigaction(int sig, const struct sigaction *act,
 /* Install HANDLER on each of the N signals SIGS left at SIG_DFL. */
 void cprof__signals_hook(void (*handler)(int, siginfo_t *, void *),
 			 const int *sigs, size_t n);
-/* In a fork() child: the handlers are this process's now. */
-void cprof__signals_forked(void);
 /* From HANDLER: give SIG back its former action, before dying by it. */
 void cprof__signal_release(int sig);
 

@@ -241,7 +241,6 @@ static CPROF__NOINSTR void after_fork_child(void)
 
 	if (!cprof__started || atomic_load(&cprof__rt.finished))
 		return;
-	cprof__signals_forked();
 	cprof__writer_forget();
 	/*
 	 * The parent writes what its rings hold. Here only the forking

@@ -381,6 +381,12 @@ static CPROF__NOINSTR void give_back(int sig)
 	hid.owned[sig] = false;
 }
 
+/* A fork() child has the parent's actions, and the table is its own. */
+static CPROF__NOINSTR void hid_forked(void)
+{
+	hid.pid = getpid();
+}
+
 CPROF__NOINSTR void cprof__signals_hook(void (*handler)(int, siginfo_t *,
 							void *),
 					const int *sigs, size_t n)
@@ -401,13 +407,10 @@ CPROF__NOINSTR void cprof__signals_hook(void (*handler)(int, siginfo_t *,
 		    !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL)
 			take(sigs[i], &cur);
 	}
+	if (!hid.active)
+		pthread_atfork(NULL, NULL, hid_forked);
 	hid.active = true;
 	hid_leave(locked);
-}
-
-CPROF__NOINSTR void cprof__signals_forked(void)
-{
-	hid.pid = getpid();
 }
 
 CPROF__NOINSTR void cprof__signal_release(int sig)

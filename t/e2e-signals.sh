@@ -13,6 +13,7 @@
 #    sigaction's oldact, finds SIG_DFL and dies by the signal, and the log
 #    still ends with that signal; so does a SIGSEGV handler that puts the
 #    old action back and lets the fault happen again;
+#    the same in a fork() child;
 #  - the program's own handler runs once, with the mask it asked for.
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/t/lib.sh"
 need_cli
@@ -75,6 +76,17 @@ for p in "$PROGS/sigstate" "$T/sigstate99"; do
 			"[true, \"signal\", $sig]"
 		jeq "$b $mode $sig: calls before it" $b-$mode-$sig.json "calls('chain_fn')" 10
 	done
+
+	# The same in a fork() child, whose log ends with the signal.
+	run $b-fork-plain "$p" fork
+	run $b-fork "$CPROF" stat --format json -o $b-fork.json --no-counters -- "$p" fork
+	expect_status "$b fork under cprof" 0 $b-fork.err
+	cmp -s $b-fork-plain.out $b-fork.out ||
+		fail "$b fork: output changed" $b-fork-plain.out $b-fork.out
+	expect_grep "$b fork: the child died by SIGTERM" '^child: signal 15$' $b-fork.out
+	jeq "$b fork: the child's log ends with SIGTERM" $b-fork.json \
+		"sorted((p['end_reason'], p['signal']) for p in j['processes'])" \
+		'[["exit", 0], ["signal", 15]]'
 
 	# The program's own handler: once, as asked, and the program goes on.
 	for sig in 10 15 2; do

@@ -21,6 +21,9 @@
  *   sigstate sigaction SIG   the same with the oldact of sigaction()
  *   sigstate fault     a SIGSEGV handler that puts back the oldact and
  *                      returns, so that the fault happens again
+ *   sigstate fork      a fork() child chains with signal() on SIGTERM
+ *                      and dies by it; the parent prints the child's
+ *                      signal and what it sees of SIGTERM, and exits 0
  *   sigstate own SIG   the program's own SA_SIGINFO handler for SIG runs
  *                      once, with the mask it asked for, and the program
  *                      goes on: prints what the handler saw, exits 0
@@ -39,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "progs.h"
@@ -328,16 +332,34 @@ static int chain(const char *mode, int sig)
 	return 0;
 }
 
+static int forked(void)
+{
+	int ws = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		exit(chain("signal", SIGTERM));
+	if (pid < 0 || waitpid(pid, &ws, 0) != pid)
+		return 1;
+	printf("child: signal %d\n", WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
+	show("parent", SIGTERM);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "query") == 0)
 		return query();
 	if (argc == 2 && strcmp(argv[1], "onstack") == 0)
 		return onstack();
+	if (argc == 2 && strcmp(argv[1], "fork") == 0)
+		return forked();
 	if (argc == 2 && strcmp(argv[1], "fault") == 0)
 		return chain("fault", SIGSEGV);
 	if (argc == 3)
 		return chain(argv[1], atoi(argv[2]));
-	fprintf(stderr, "usage: sigstate query|onstack|fault|MODE SIG\n");
+	fprintf(stderr, "usage: sigstate query|onstack|fault|fork|MODE SIG\n");
 	return 2;
 }
