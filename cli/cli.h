@@ -36,6 +36,11 @@ void *xrealloc(void *p, size_t n);
  */
 void *xgrow(void *p, size_t *cap, size_t want, size_t size);
 char *xstrdup(const char *s);
+/*
+ * Open the output file PATH of an -o option (close-on-exec); NULL with
+ * errno set. Exits with status 2 for a link another user planted.
+ */
+FILE *cp_create_output(const char *path);
 
 /*
  * pool.c: interned strings and a hash index. Interned strings live as long
@@ -104,6 +109,11 @@ struct cp_log_header {
 	uint64_t hz; /* 0: derive from calibration points */
 	uint64_t ticks, mono_ns;
 	uint64_t flush_ms;
+	/*
+	 * The object that defines its own compiler hooks, which then never
+	 * reach the runtime (key "own_hooks"); empty when none.
+	 */
+	struct cp_bytes own_hooks;
 	/*
 	 * Counters (key "events"): ncounters is 0 for a log without them,
 	 * or with an "events" key the reader could not use (it warns).
@@ -353,6 +363,8 @@ struct cp_process {
 	uint64_t events;
 	uint64_t lost;
 	uint64_t skipped_bytes; /* truncated or corrupt tail */
+	/* The object with the program's own compiler hooks, NULL if none. */
+	const char *own_hooks;
 	/* Counters: samples taken, lost (PERF_RECORD_LOST), throttled. */
 	uint64_t samples, samples_lost, throttled;
 	/* Samples that came after the marker stream had passed them. */
@@ -565,6 +577,11 @@ size_t cp_run_logs(const char *dir, uint64_t *bytes);
  * inherited; without counters none of them is set.
  */
 void cp_run_counters(const struct cp_evsel *sel);
+/*
+ * Why a program that ran left no log: PROG is statically linked, or
+ * set-user-ID, or a general reason when neither shows.
+ */
+const char *cp_run_why_empty(const char *prog);
 /*
  * Have cp_run() print NOTE (a copy is kept) on stderr, prefixed "cprof: ",
  * once the program has started: a program that cannot be run gets only

@@ -6,6 +6,12 @@
  * unasked: a run directory left by an earlier record is moved to RUN.old
  * (replacing the run kept there), and anything that is not a run is left
  * alone with an error.
+ *
+ * A run directory is the user's alone: one that is a symbolic link,
+ * belongs to another user, or that other users may write to (without the
+ * sticky bit) is refused, since whoever controls it could plant links
+ * that make cprof or the program write over files elsewhere, or swap the
+ * run under the report.
  */
 #include "config.h"
 
@@ -13,6 +19,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +88,31 @@ static int classify(const char *path)
 }
 
 /*
+ * Refuse, with exit status 2, a directory SB at PATH (as lstat saw it)
+ * that is not safely the user's; WHAT names it in the message.
+ */
+static void check_owned(const char *path, const struct stat *sb,
+			const char *what)
+{
+	if (S_ISLNK(sb->st_mode))
+		fatalx_status(2,
+			      "%s '%s' is a symbolic link: name the "
+			      "directory itself",
+			      what, path);
+	if (!S_ISDIR(sb->st_mode))
+		return;
+	if (sb->st_uid != geteuid())
+		fatalx_status(2,
+			      "%s '%s' belongs to another user: not using it",
+			      what, path);
+	if ((sb->st_mode & (S_IWGRP | S_IWOTH)) && !(sb->st_mode & S_ISVTX))
+		fatalx_status(2,
+			      "%s '%s' is writable by other users: not using "
+			      "it (chmod go-w)",
+			      what, path);
+}
+
+/*
  * Remove the old run PATH: its logs, its run.meta, then the directory.
  * Anything else found in it stays, and so the directory does too.
  */
@@ -112,7 +144,8 @@ static int prepare(const char *path)
 	struct stat sb;
 	char *old;
 
-	if (stat(path, &sb) == 0) {
+	if (lstat(path, &sb) == 0) {
+		check_owned(path, &sb, "run directory");
 		if (!S_ISDIR(sb.st_mode))
 			fatalx("'%s' exists and is not a cprof run directory",
 			       path);
@@ -125,7 +158,8 @@ static int prepare(const char *path)
 		}
 		if (asprintf(&old, "%s.old", path) < 0)
 			fatalx("out of memory");
-		if (stat(old, &sb) == 0) {
+		if (lstat(old, &sb) == 0) {
+			check_owned(old, &sb, "old run");
 			if (!S_ISDIR(sb.st_mode) || classify(old) == -1)
 				fatalx("'%s' exists and is not a cprof run "
 				       "directory",
@@ -140,9 +174,36 @@ static int prepare(const char *path)
 	} else if (errno != ENOENT) {
 		fatal("cannot create run directory '%s'", path);
 	}
-	if (mkdir(path, 0777) != 0)
+	/* Never writable by others, whatever the umask. */
+	if (mkdir(path, 0755) != 0)
 		fatal("cannot create run directory '%s'", path);
 	return 1;
+}
+
+/*
+ * The directory at PATH, opened without following a link, must still be
+ * the user's own: someone who could swap it between prepare() and now
+ * could only have done so in a directory the checks above do not cover
+ * (the parent), and is caught here.
+ */
+static void recheck(const char *path)
+{
+	struct stat sb;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			fatalx_status(2,
+				      "run directory '%s' is a symbolic link: "
+				      "name the directory itself",
+				      path);
+		fatal("%s", path);
+	}
+	if (fstat(fd, &sb) != 0)
+		fatal("%s", path);
+	check_owned(path, &sb, "run directory");
+	close(fd);
 }
 
 int cmd_record(int argc, char **argv)
@@ -188,6 +249,7 @@ int cmd_record(int argc, char **argv)
 	cp_run_counters(&sel);
 	cp_evsel_free(&sel);
 	created = prepare(run);
+	recheck(run);
 	status = cp_run(run, argv, &ran);
 	if (!ran) {
 		if (created)
@@ -197,9 +259,8 @@ int cmd_record(int argc, char **argv)
 	}
 	n = cp_run_logs(run, &bytes);
 	if (n == 0)
-		warnx("%s: nothing was recorded to %s (a statically linked or "
-		      "set-user-ID program cannot preload libcprof)",
-		      argv[0], run);
+		warnx("%s: nothing was recorded to %s: %s", argv[0], run,
+		      cp_run_why_empty(argv[0]));
 	else if (isatty(STDERR_FILENO))
 		/*
 		 * Only for a person at a terminal: a script that saves the

@@ -69,7 +69,7 @@ int cmd_report(int argc, char **argv)
 	if (cp_profile_load(&p, run) != 0)
 		exit(2);
 	/* Opened only now, so that a run that cannot be read leaves FILE be. */
-	if (path != NULL && (f = fopen(path, "w")) == NULL)
+	if (path != NULL && (f = cp_create_output(path)) == NULL)
 		fatal("%s", path);
 	if (cp_output_print(f, &p, &out) != 0)
 		fatal("%s", path != NULL ? path : "stdout");

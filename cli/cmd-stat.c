@@ -104,7 +104,7 @@ int cmd_stat(int argc, char **argv)
 	 * name is reported before a long run rather than after; close-on-exec
 	 * keeps it from the program.
 	 */
-	if (path != NULL && (f = fopen(path, "we")) == NULL)
+	if (path != NULL && (f = cp_create_output(path)) == NULL)
 		fatal("%s", path);
 	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
 		tmp = "/tmp";
@@ -124,9 +124,8 @@ int cmd_stat(int argc, char **argv)
 	 * to the profile: stat must be usable in scripts and makefiles.
 	 */
 	if (ran && cp_run_logs(dir, &bytes) == 0)
-		warnx("%s: nothing was recorded (a statically linked or "
-		      "set-user-ID program cannot preload libcprof)",
-		      argv[0]);
+		warnx("%s: nothing was recorded: %s", argv[0],
+		      cp_run_why_empty(argv[0]));
 	else if (ran && cp_profile_load(&p, dir) == 0) {
 		if (cp_output_print(f, &p, &out) != 0)
 			warnx("%s: %s", path != NULL ? path : "stderr",

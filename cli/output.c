@@ -427,6 +427,12 @@ static void table_header(FILE *f, const struct cp_profile *p)
 			fprintf(f, "  pid %d (%s): killed by signal %d (%s)\n",
 				pr->pid, basename_of(pr->exe), pr->signal,
 				strsignal(pr->signal));
+		if (pr->own_hooks != NULL)
+			fprintf(f,
+				"  pid %d (%s): defines its own "
+				"__cyg_profile_func_enter/exit (%s): its "
+				"compiler hooks never reach cprof\n",
+				pr->pid, basename_of(pr->exe), pr->own_hooks);
 		if (pr->skipped_bytes != 0)
 			fprintf(f,
 				"  pid %d (%s): log truncated or corrupt, "
@@ -449,6 +455,15 @@ static void table_header(FILE *f, const struct cp_profile *p)
 				"by address\n",
 				pr->pid, basename_of(pr->exe), pr->unplaced);
 	}
+}
+
+/* Does a process of the run take the compiler's hooks for itself? */
+static int own_hooks(const struct cp_profile *p)
+{
+	for (size_t i = 0; i < p->nprocs; i++)
+		if (p->procs[i].own_hooks != NULL)
+			return 1;
+	return 0;
 }
 
 /*
@@ -685,6 +700,11 @@ static void table_rows(FILE *f, const struct cp_profile *p,
 	if (n == 0 && p->ncounters > 0 && c.ncounters == 0)
 		fputs("(no functions recorded with markers; the run has "
 		      "counters: --counters shows its samples)\n",
+		      f);
+	else if (n == 0 && own_hooks(p))
+		fputs("(no functions recorded: the program's own "
+		      "__cyg_profile_func_enter/exit took the compiler's "
+		      "hooks)\n",
 		      f);
 	else if (n == 0)
 		fputs("(no functions recorded: was the program built with"
@@ -1193,6 +1213,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_u64(f, "samples_lost", pr->samples_lost, &first);
 		json_u64(f, "throttled", pr->throttled, &first);
 		json_u64(f, "unplaced_samples", pr->unplaced, &first);
+		json_strkey(f, "own_hooks", pr->own_hooks, &first);
 		fputs("}", f);
 	}
 	fputs(p->nprocs == 0 ? "],\n" : "\n  ],\n", f);

@@ -202,6 +202,7 @@ struct proc {
 	int has_header;
 	int pid, ppid;
 	const char *exe;
+	const char *own_hooks; /* NULL: the hooks reach the runtime */
 
 	/* Calibration: the points with the lowest and highest ticks. */
 	uint64_t hz;
@@ -1070,6 +1071,7 @@ static void on_header(void *arg, const struct cp_log_header *h)
 	pr->pid = h->pid;
 	pr->ppid = h->ppid;
 	pr->exe = intern(pr, h->exe);
+	pr->own_hooks = h->own_hooks.len ? intern(pr, h->own_hooks) : NULL;
 	pr->hz = h->hz;
 	if (h->has_clock) {
 		pr->has_clock = 1;
@@ -1847,6 +1849,7 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 	cp->pid = pr->pid;
 	cp->ppid = pr->ppid;
 	cp->exe = pr->exe;
+	cp->own_hooks = pr->own_hooks;
 	cp->log = pr->log;
 	/* The header's clock point is taken when the runtime starts. */
 	if (pr->has_clock)

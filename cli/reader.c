@@ -417,6 +417,7 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 	get_str(o, "exe", &h.exe);
 	get_u64(o, "start_ns", &h.start_ns);
 	get_u64(o, "flush_ms", &h.flush_ms);
+	get_str(o, "own_hooks", &h.own_hooks);
 	if (get_array(o, "argv", &argv) == FIELD_OK) {
 		rd->argv = xgrow(rd->argv, &rd->capargv, argv->size,
 				 sizeof *rd->argv);

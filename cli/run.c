@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -157,16 +158,21 @@ static void put_str(msgpack_packer *pk, const char *s)
 	msgpack_pack_str_body(pk, s, len);
 }
 
-/* Write DIR/run.meta; a failure costs only the header of the report. */
+/*
+ * Write DIR/run.meta; a failure costs only the header of the report. The
+ * file is made under a name of its own, relative to the directory and
+ * never through a link (O_EXCL|O_NOFOLLOW), then renamed over run.meta: a
+ * link planted as run.meta is replaced, never followed.
+ */
 static void write_meta(const char *dir, char *const argv[], int status,
 		       uint64_t start_ns, uint64_t end_ns)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	char *path;
+	char *path, tmp[64];
 	size_t i, argc, off;
 	ssize_t n;
-	int fd;
+	int fd = -1, dfd, ok;
 
 	for (argc = 0; argv[argc] != NULL; argc++)
 		continue;
@@ -186,7 +192,13 @@ static void write_meta(const char *dir, char *const argv[], int status,
 
 	if (asprintf(&path, "%s/run.meta", dir) < 0)
 		fatalx("out of memory");
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	snprintf(tmp, sizeof tmp, ".run.meta.%ld", (long)getpid());
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd != -1)
+		fd = openat(dfd, tmp,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				    O_CLOEXEC,
+			    0644);
 	for (off = 0; fd != -1 && off < sb.size; off += (size_t)n) {
 		if ((n = write(fd, sb.data + off, sb.size - off)) < 0) {
 			if (errno == EINTR) {
@@ -196,8 +208,18 @@ static void write_meta(const char *dir, char *const argv[], int status,
 			break;
 		}
 	}
-	if (fd == -1 || off < sb.size || close(fd) != 0)
+	ok = fd != -1 && off == sb.size;
+	if (fd != -1 && close(fd) != 0)
+		ok = 0;
+	if (ok && renameat(dfd, tmp, dfd, "run.meta") != 0)
+		ok = 0;
+	if (!ok) {
 		warnx("cannot write %s: %s", path, strerror(errno));
+		if (fd != -1)
+			unlinkat(dfd, tmp, 0);
+	}
+	if (dfd != -1)
+		close(dfd);
 	free(path);
 	msgpack_sbuffer_destroy(&sb);
 }
@@ -334,4 +356,103 @@ size_t cp_run_logs(const char *dir, uint64_t *bytes)
 	}
 	closedir(d);
 	return n;
+}
+
+/*
+ * The executable PROG names, as execvp() finds it: a copy, or NULL.
+ */
+static char *find_program(const char *prog)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char *full;
+
+	if (strchr(prog, '/') != NULL)
+		return xstrdup(prog);
+	if (path == NULL)
+		path = "/bin:/usr/bin";
+	for (p = path;; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		if (asprintf(&full, "%.*s/%s", (int)(end - p),
+			     end == p ? "." : p, prog) < 0)
+			fatalx("out of memory");
+		if (access(full, X_OK) == 0)
+			return full;
+		free(full);
+		if (*end == '\0')
+			return NULL;
+	}
+}
+
+/* 1 if the ELF file FD has no program interpreter, 0 if it has, -1 if
+ * it is not an ELF file this reads. */
+static int elf_is_static(int fd)
+{
+	unsigned char id[EI_NIDENT];
+	uint64_t phoff;
+	unsigned phnum, phentsize, type;
+
+	if (pread(fd, id, sizeof id, 0) != (ssize_t)sizeof id ||
+	    memcmp(id, ELFMAG, SELFMAG) != 0)
+		return -1;
+	if (id[EI_CLASS] == ELFCLASS64) {
+		Elf64_Ehdr eh;
+
+		if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh)
+			return -1;
+		phoff = eh.e_phoff;
+		phnum = eh.e_phnum;
+		phentsize = eh.e_phentsize;
+	} else if (id[EI_CLASS] == ELFCLASS32) {
+		Elf32_Ehdr eh;
+
+		if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh)
+			return -1;
+		phoff = eh.e_phoff;
+		phnum = eh.e_phnum;
+		phentsize = eh.e_phentsize;
+	} else {
+		return -1;
+	}
+	/* p_type is the first word of a program header in both classes. */
+	for (unsigned i = 0; i < phnum; i++) {
+		uint32_t t;
+
+		if (pread(fd, &t, sizeof t,
+			  (off_t)(phoff + (uint64_t)i * phentsize)) !=
+		    (ssize_t)sizeof t)
+			return -1;
+		type = t;
+		if (type == PT_INTERP)
+			return 0;
+	}
+	return 1;
+}
+
+const char *cp_run_why_empty(const char *prog)
+{
+	const char *why = "a statically linked or set-user-ID program cannot "
+			  "preload libcprof, and a program that defines its "
+			  "own __cyg_profile_func_enter/exit records nothing";
+	char *path = find_program(prog);
+	struct stat sb;
+	int fd;
+
+	if (path == NULL)
+		return why;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd == -1)
+		return why;
+	if (fstat(fd, &sb) == 0 && (sb.st_mode & (S_ISUID | S_ISGID)))
+		why = "it is set-user-ID or set-group-ID: the dynamic loader "
+		      "does not preload libcprof into it, and the runtime "
+		      "stays off in it";
+	else if (elf_is_static(fd) == 1)
+		why = "it is statically linked: LD_PRELOAD cannot load "
+		      "libcprof into it; build it as a dynamically linked "
+		      "program to profile it";
+	close(fd);
+	return why;
 }

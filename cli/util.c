@@ -7,11 +7,15 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -120,4 +124,41 @@ char *xstrdup(const char *s)
 	if ((p = strdup(s)) == NULL)
 		fatalx("out of memory");
 	return p;
+}
+
+/*
+ * Open the output file PATH of -o for writing, creating it if need be.
+ * A symbolic link is followed only when it is the user's or root's (as
+ * /dev/stdout is): one that another user planted, in /tmp say, would
+ * make cprof write over a file of the user's choosing. Only a regular
+ * file is truncated, so that a pipe or a device stays usable.
+ */
+FILE *cp_create_output(const char *path)
+{
+	const int flags = O_WRONLY | O_CREAT | O_NOCTTY | O_CLOEXEC;
+	struct stat sb;
+	FILE *f;
+	int fd;
+
+	fd = open(path, flags | O_NOFOLLOW, 0666);
+	if (fd == -1 && errno == ELOOP && lstat(path, &sb) == 0 &&
+	    S_ISLNK(sb.st_mode)) {
+		if (sb.st_uid != geteuid() && sb.st_uid != 0) {
+			fatalx_status(2,
+				      "%s: a symbolic link owned by another "
+				      "user: not following it",
+				      path);
+		}
+		fd = open(path, flags, 0666);
+	}
+	if (fd == -1)
+		return NULL;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    ftruncate(fd, 0) != 0) {
+		close(fd);
+		return NULL;
+	}
+	if ((f = fdopen(fd, "w")) == NULL)
+		close(fd);
+	return f;
 }

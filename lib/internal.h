@@ -142,6 +142,11 @@ int cprof__start(const char *dir, unsigned flush_ms);
 void cprof__stop(enum cprof__end_reason why, int sig, bool async);
 /* Called by the hot path for a thread with no ring yet; NULL: drop. */
 struct cprof__thread *cprof__thread_attach(void);
+/*
+ * The object that defines __cyg_profile_func_enter/exit before the
+ * runtime does, so that the compiler's hooks never reach it; "" if none.
+ */
+extern char cprof__own_hooks[4096];
 /* Set while the writer thread is created: our wrapper passes it through. */
 extern bool cprof__creating_writer;
 /* cprof__start() succeeded in this process (or in the parent of a fork). */
@@ -154,11 +159,29 @@ void cprof__writer_kick(void);
 int cprof__real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
 			       void *(*fn)(void *), void *arg);
 
+/*
+ * wrap.c, signals: the runtime's fatal-signal handlers, hidden from the
+ * program (what it queries and sets is what it would without them).
+ */
+#include <signal.h>
+/* sigaction of the C library, past our wrapper. */
+int cprof__real_sigaction(int sig, const struct sigaction *act,
+			  struct sigaction *old);
+/* Install HANDLER on each of the N signals SIGS left at SIG_DFL. */
+void cprof__signals_hook(void (*handler)(int, siginfo_t *, void *),
+			 const int *sigs, size_t n);
+/* From HANDLER: give SIG back its former action, before dying by it. */
+void cprof__signal_release(int sig);
+
 /* writer.c: encoding rings into the log. Callers hold the writer lock. */
 bool cprof__wlock_try(unsigned timeout_ms);
 void cprof__wlock(void);
 void cprof__wunlock(void);
-/* Open DIR/proc-PID-START.log and write the header. 0 or -errno. */
+/*
+ * Open DIR/proc-PID-START.log and write the header. 0 or -errno, or
+ * -CPROF__E_REFUSED when DIR is not safe to write into (already said).
+ */
+#define CPROF__E_REFUSED 4096
 int cprof__log_open(const char *dir);
 void cprof__log_close(void);
 /* In a fork() child: forget the parent's log without writing to it. */

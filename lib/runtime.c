@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -34,8 +35,6 @@ static pthread_key_t thread_key;
 static _Atomic int initialized; /* the constructor has run */
 bool cprof__started;		/* cprof__start succeeded once */
 static bool hooks_installed;
-
-#define ALTSTACK_SIZE (64 * 1024)
 
 static const int fatal_signals[] = {
 	SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,  SIGABRT,   SIGTERM,
@@ -76,7 +75,7 @@ CPROF__NOINSTR struct cprof__thread *cprof__thread_attach(void)
 						   CPROF__T_CLAIMED))
 			goto claimed;
 	}
-	t = map_pages(sizeof(*t) + ALTSTACK_SIZE);
+	t = map_pages(sizeof(*t));
 	if (t)
 		t->ring =
 			map_pages(CPROF__RING_CAP * sizeof(struct cprof__rec));
@@ -110,16 +109,11 @@ claimed:
 		cprof__counters_close(t); /* no room for values: no counts */
 
 	/*
-	 * A stack overflow raises SIGSEGV with no stack left to run our
-	 * handler on; give the thread an alternate stack unless it has one.
+	 * No alternate signal stack: the thread's stacks are the program's,
+	 * and one of ours would run the program's SA_ONSTACK handlers. A
+	 * stack overflow then kills the thread before the runtime's handler
+	 * can run, and the log keeps what the last timed flush wrote.
 	 */
-	stack_t old;
-	if (sigaltstack(NULL, &old) == 0 && (old.ss_flags & SS_DISABLE)) {
-		stack_t ss = {.ss_sp = (char *)t + sizeof(*t),
-			      .ss_size = ALTSTACK_SIZE};
-		sigaltstack(&ss, NULL);
-	}
-
 	atomic_store_explicit(&t->state, CPROF__T_LIVE, memory_order_release);
 	cprof__tls_set(t);
 	pthread_setspecific(thread_key, t);
@@ -134,15 +128,11 @@ claimed:
 static CPROF__NOINSTR void thread_detach(void *arg)
 {
 	struct cprof__thread *t = arg;
-	stack_t ss = {.ss_flags = SS_DISABLE};
-	stack_t cur;
 
 	if (++t->exit_rounds < 3) {
 		pthread_setspecific(thread_key, t);
 		return;
 	}
-	if (sigaltstack(NULL, &cur) == 0 && cur.ss_sp == (char *)t + sizeof(*t))
-		sigaltstack(&ss, NULL);
 	t->end_tick = cprof__ticks() & CPROF__TICK_MASK;
 	cprof__tls_disable();
 	atomic_store_explicit(&t->state, CPROF__T_DEAD, memory_order_release);
@@ -191,7 +181,6 @@ CPROF__NOINSTR void cprof__stop(enum cprof__end_reason why, int sig, bool async)
 static CPROF__NOINSTR void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	sigset_t set;
 
 	(void)uc;
@@ -207,9 +196,12 @@ static CPROF__NOINSTR void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 		}
 	}
 
-	/* Die the way the program would have died without us. */
-	sigemptyset(&dfl.sa_mask);
-	sigaction(sig, &dfl, NULL);
+	/*
+	 * Die the way the program would have died without us: the action it
+	 * had (its default) back in the kernel, the signal unblocked for the
+	 * raise below. Returning restores the interrupted mask.
+	 */
+	cprof__signal_release(sig);
 	sigemptyset(&set);
 	sigaddset(&set, sig);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -220,21 +212,11 @@ static CPROF__NOINSTR void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 	raise(sig);
 }
 
+/* The handlers are hidden from the program by wrap.c. */
 static CPROF__NOINSTR void install_signal_handlers(void)
 {
-	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]);
-	     i++) {
-		struct sigaction old,
-			sa = {.sa_sigaction = on_fatal_signal,
-			      .sa_flags = SA_SIGINFO | SA_ONSTACK};
-
-		/* A signal the program ignores or handles stays as it is. */
-		if (sigaction(fatal_signals[i], NULL, &old) != 0 ||
-		    (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
-			continue;
-		sigfillset(&sa.sa_mask);
-		sigaction(fatal_signals[i], &sa, NULL);
-	}
+	cprof__signals_hook(on_fatal_signal, fatal_signals,
+			    sizeof(fatal_signals) / sizeof(fatal_signals[0]));
 }
 
 /* fork(): the child records into a log of its own. */
@@ -292,12 +274,48 @@ static CPROF__NOINSTR void after_fork_child(void)
 		err = cprof__writer_start();
 	if (err) {
 		atomic_store(&cprof__rt.on, 0);
-		cprof__warn("cannot record the fork child in", cprof__rt.dir,
-			    -err, NULL);
+		if (err != -CPROF__E_REFUSED)
+			cprof__warn("cannot record the fork child in",
+				    cprof__rt.dir, -err, NULL);
 	}
 }
 
 /* Start and stop with the process. */
+
+char cprof__own_hooks[4096];
+
+/*
+ * A program (or a library loaded before the runtime) that defines its own
+ * __cyg_profile_func_enter/exit takes the compiler's hooks: the runtime
+ * never sees a call. Name the object that does, for the report to say so
+ * rather than blame the build. The symbol's object is compared with the
+ * runtime's own, as a libcprof linked statically into the program is the
+ * program's and is not foreign.
+ */
+static CPROF__NOINSTR void find_own_hooks(void)
+{
+	static const char *const names[] = {"__cyg_profile_func_enter",
+					    "__cyg_profile_func_exit"};
+	Dl_info self, other;
+
+	cprof__own_hooks[0] = '\0';
+	if (!dladdr((void *)cprof__start, &self))
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		void *f = dlsym(RTLD_DEFAULT, names[i]);
+		const char *path;
+
+		if (!f || !dladdr(f, &other) ||
+		    other.dli_fbase == self.dli_fbase)
+			continue;
+		/* The main program has no name of its own in the link map. */
+		path = other.dli_fname && *other.dli_fname ? other.dli_fname
+							   : "the program";
+		if (strlen(path) < sizeof(cprof__own_hooks))
+			strcpy(cprof__own_hooks, path);
+		return;
+	}
+}
 
 CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 {
@@ -312,10 +330,13 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	if (pthread_key_create(&thread_key, thread_detach) != 0)
 		return -EAGAIN;
 	cprof__counters_config();
+	find_own_hooks();
 	err = cprof__log_open(dir);
 	if (err) {
-		cprof__warn("cannot create a log in", dir, -err,
-			    "profiling is off, the program runs unprofiled");
+		if (err != -CPROF__E_REFUSED)
+			cprof__warn("cannot create a log in", dir, -err,
+				    "profiling is off, the program runs "
+				    "unprofiled");
 		atomic_store(&initialized, 1);
 		return err;
 	}
@@ -368,6 +389,16 @@ __attribute__((constructor(101))) static CPROF__NOINSTR void cprof_init(void)
 {
 	const char *dir = getenv("CPROF_DIR");
 
+	/*
+	 * A set-user-ID or set-group-ID program (or one with file
+	 * capabilities) runs with privileges its caller does not have, and
+	 * the caller's CPROF_* variables must not make it create files,
+	 * sample kernel mode or install handlers: in secure execution the
+	 * runtime stays off, as the dynamic loader ignores LD_PRELOAD there.
+	 * Every wrapper then passes through.
+	 */
+	if (getauxval(AT_SECURE))
+		dir = NULL;
 	if (dir && *dir)
 		cprof__start(dir, env_flush_ms());
 	atomic_store(&initialized, 1);

@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -266,7 +267,8 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 			argc++;
 
 	cprof__clock_point(&ticks, &mono);
-	msgpack_pack_map(pk, cprof__ctr.nev ? 10 : 9);
+	msgpack_pack_map(pk, 9 + (cprof__ctr.nev ? 1 : 0) +
+				     (cprof__own_hooks[0] ? 1 : 0));
 	cprof__pack_str(pk, "magic");
 	cprof__pack_str(pk, "cprof");
 	pack_kv_u64(pk, "version", 1);
@@ -291,13 +293,63 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 		cprof__pack_str(pk, "events");
 		cprof__counters_pack_header(pk);
 	}
+	if (cprof__own_hooks[0]) {
+		cprof__pack_str(pk, "own_hooks");
+		cprof__pack_str(pk, cprof__own_hooks);
+	}
 	(void)start_ns;
+}
+
+/*
+ * Open the run directory DIR for creating a log in it, or say once why
+ * not. It must be a directory itself (not a symbolic link), the user's
+ * (the effective user's: a program that changed its identity does not
+ * write into another user's directory), and not writable by others unless
+ * sticky: whoever may plant a link there could make the program write
+ * over any file it may write. Returns the descriptor, or
+ * -CPROF__E_REFUSED after the warning, or -errno.
+ */
+#define UNPROFILED "; profiling is off, the program runs unprofiled"
+
+static CPROF__NOINSTR int open_run_dir(const char *dir)
+{
+	const char *why = NULL;
+	struct stat sb;
+	int dfd;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		struct stat lsb;
+
+		if (errno != ELOOP && errno != ENOTDIR)
+			return -errno;
+		why = lstat(dir, &lsb) == 0 && S_ISLNK(lsb.st_mode)
+			      ? "it is a symbolic link" UNPROFILED
+			      : "it is not a directory" UNPROFILED;
+	} else if (fstat(dfd, &sb) != 0) {
+		int err = errno;
+
+		close(dfd);
+		return -err;
+	} else if (sb.st_uid != geteuid()) {
+		why = "it belongs to another user" UNPROFILED;
+	} else if ((sb.st_mode & (S_IWGRP | S_IWOTH)) &&
+		   !(sb.st_mode & S_ISVTX)) {
+		why = "other users may write to it" UNPROFILED;
+	}
+	if (!why)
+		return dfd;
+	if (dfd >= 0)
+		close(dfd);
+	cprof__warn("not recording into", dir, 0, why);
+	return -CPROF__E_REFUSED;
 }
 
 CPROF__NOINSTR int cprof__log_open(const char *dir)
 {
 	uint64_t start = cprof__mono_ns();
-	int fd;
+	const char *name;
+	int fd, dfd;
 
 	if (!out.buf) {
 		void *m = mmap(NULL, OUT_CAP, PROT_READ | PROT_WRITE,
@@ -309,10 +361,22 @@ CPROF__NOINSTR int cprof__log_open(const char *dir)
 	}
 	snprintf(out.path, sizeof(out.path), "%s/proc-%d-%llu.log", dir,
 		 (int)getpid(), (unsigned long long)start);
-	fd = open(out.path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
-		  0644);
-	if (fd < 0)
-		return -errno;
+	name = strrchr(out.path, '/') + 1;
+	dfd = open_run_dir(dir);
+	if (dfd < 0)
+		return dfd;
+	/* Never through a link, never over a file: a new log or nothing. */
+	fd = openat(dfd, name,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND |
+			    O_CLOEXEC,
+		    0644);
+	if (fd < 0) {
+		int err = errno;
+
+		close(dfd);
+		return -err;
+	}
+	close(dfd);
 	out.fd = fd;
 	out.pid = getpid();
 	out.len = 0;

@@ -19,7 +19,8 @@ check_PROGRAMS += \
 	t/progs/cxx \
 	t/progs/sighandler \
 	t/progs/markers \
-	t/progs/markers-cxx
+	t/progs/markers-cxx \
+	t/progs/sigstate
 
 # The example program of `make demo` (see Makefile.am).
 noinst_PROGRAMS = t/progs/demo
@@ -47,6 +48,10 @@ t_progs_cxx_CXXFLAGS = $(E2E_INSTR_CXXFLAGS)
 t_progs_sighandler_SOURCES = t/progs/sighandler.c t/progs/progs.h
 t_progs_sighandler_CFLAGS = $(E2E_INSTR_CFLAGS)
 
+t_progs_sigstate_SOURCES = t/progs/sigstate.c t/progs/progs.h
+t_progs_sigstate_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_sigstate_LDFLAGS = $(AM_LDFLAGS) -pthread
+
 t_progs_demo_SOURCES = t/progs/demo.c t/progs/progs.h
 t_progs_demo_CFLAGS = $(E2E_INSTR_CFLAGS)
 
@@ -68,7 +73,9 @@ EXTRA_DIST += \
 	t/progs/shlib-strip.c \
 	t/progs/shlib-dl.c \
 	t/progs/dlreload.c \
-	t/progs/dlplugin.c
+	t/progs/dlplugin.c \
+	t/progs/secure.c \
+	t/progs/ownhooks.c
 
 # The scripts find the compiler for the programs they build, and know
 # when the build uses sanitizers.
@@ -95,6 +102,10 @@ E2E_TESTS = \
 	t/e2e-markers.sh \
 	t/e2e-bad-logs.sh \
 	t/e2e-cli-errors.sh \
-	t/e2e-demo.sh
+	t/e2e-demo.sh \
+	t/e2e-signals.sh \
+	t/e2e-secure.sh \
+	t/e2e-rundir.sh \
+	t/e2e-own-hooks.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
