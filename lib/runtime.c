@@ -476,6 +476,10 @@ __attribute__((constructor(101))) static CPROF__NOINSTR void cprof_init(void)
 
 __attribute__((destructor(101))) static CPROF__NOINSTR void cprof_fini(void)
 {
+	if (cprof__vfork_child()) {
+		cprof__vfork_child_exits();
+		return;
+	}
 	cprof__stop(CPROF__END_EXIT, 0, false);
 }
 
@@ -509,7 +513,8 @@ CPROF_EXTERN int cprof_active(void)
 
 CPROF_EXTERN int cprof_flush(void)
 {
-	if (!cprof_active())
+	/* A vfork() child must not write its parent's log. */
+	if (!cprof_active() || !cprof__log_is_ours())
 		return CPROF_EINACTIVE;
 	cprof__wlock();
 	cprof__drain_all(false);

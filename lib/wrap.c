@@ -609,8 +609,29 @@ static struct cprof__thread *_Atomic vfork_sink;
 static __thread struct cprof__thread *vfork_saved
 	__attribute__((tls_model("initial-exec")));
 
+static _Atomic pid_t vfork_parent;     /* set while a child borrows us */
+static _Atomic int vfork_child_exited; /* it ran our exit handlers */
+
 CPROF__NOINSTR void cprof__vfork_enter(void);
 CPROF__NOINSTR long cprof__vfork_leave(long ret);
+
+CPROF__NOINSTR bool cprof__vfork_child(void)
+{
+	pid_t p = atomic_load(&vfork_parent);
+
+	return p != 0 && p != getpid();
+}
+
+CPROF__NOINSTR void cprof__vfork_child_exits(void)
+{
+	atomic_store(&vfork_child_exited, 1);
+}
+
+/* The end of the log, for a parent whose exit handlers a child used up. */
+static CPROF__NOINSTR void exit_again(void)
+{
+	cprof__stop(CPROF__END_EXIT, 0, false);
+}
 
 CPROF__NOINSTR void cprof__vfork_enter(void)
 {
@@ -619,6 +640,7 @@ CPROF__NOINSTR void cprof__vfork_enter(void)
 	vfork_saved = cprof__tls_get();
 	if (!cprof__started)
 		return;
+	atomic_store(&vfork_parent, getpid());
 	if (!sink) {
 		void *m = mmap(NULL, sizeof(*sink), PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -654,6 +676,9 @@ CPROF__NOINSTR void cprof__vfork_enter(void)
 CPROF__NOINSTR long cprof__vfork_leave(long ret)
 {
 	cprof__tls_set(vfork_saved);
+	atomic_store(&vfork_parent, 0);
+	if (atomic_exchange(&vfork_child_exited, 0))
+		atexit(exit_again);
 	if (ret < 0) {
 		errno = (int)-ret;
 		return -1;
