@@ -165,14 +165,6 @@ void cprof__life_thread_begin(void);
 void cprof__life_untracked(void);
 /* Set by the daemon() wrapper: the fork parent is about to _exit. */
 extern _Atomic int cprof__in_daemon;
-/*
- * wrap.c: in a vfork() child (it shares its parent's memory until it execs
- * or exits), cprof__vfork_child() is true. A child that calls exit()
- * there runs, and so uses up, its parent's exit handlers: it says so with
- * cprof__vfork_child_exits(), and the parent registers its own anew.
- */
-bool cprof__vfork_child(void);
-void cprof__vfork_child_exits(void);
 /* The runtime is loaded but stays off: wrappers pass straight through. */
 bool cprof__runtime_off(void);
 

@@ -476,10 +476,6 @@ __attribute__((constructor(101))) static CPROF__NOINSTR void cprof_init(void)
 
 __attribute__((destructor(101))) static CPROF__NOINSTR void cprof_fini(void)
 {
-	if (cprof__vfork_child()) {
-		cprof__vfork_child_exits();
-		return;
-	}
 	cprof__stop(CPROF__END_EXIT, 0, false);
 }
 

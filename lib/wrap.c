@@ -597,6 +597,11 @@ CPROF_EXTERN CPROF__NOINSTR int pthread_create(pthread_t *th,
  * The parent gets its ring back as vfork() returns. The log itself is
  * safe already: every writing path checks that the log is this process's.
  *
+ * A child that calls exit() rather than _exit() after a failed exec runs
+ * its parent's exit handlers in the parent's memory, and glibc then takes
+ * no new ones: the parent's log gets no end record at its exit (the
+ * report then says so, with cprof's wait status), nothing more.
+ *
  * A C wrapper cannot call vfork() and return in the child (the child
  * would return through the frame the parent still needs), so the wrapper
  * is written in assembly, as the C library's own: the return address
@@ -609,29 +614,8 @@ static struct cprof__thread *_Atomic vfork_sink;
 static __thread struct cprof__thread *vfork_saved
 	__attribute__((tls_model("initial-exec")));
 
-static _Atomic pid_t vfork_parent;     /* set while a child borrows us */
-static _Atomic int vfork_child_exited; /* it ran our exit handlers */
-
 CPROF__NOINSTR void cprof__vfork_enter(void);
 CPROF__NOINSTR long cprof__vfork_leave(long ret);
-
-CPROF__NOINSTR bool cprof__vfork_child(void)
-{
-	pid_t p = atomic_load(&vfork_parent);
-
-	return p != 0 && p != getpid();
-}
-
-CPROF__NOINSTR void cprof__vfork_child_exits(void)
-{
-	atomic_store(&vfork_child_exited, 1);
-}
-
-/* The end of the log, for a parent whose exit handlers a child used up. */
-static CPROF__NOINSTR void exit_again(void)
-{
-	cprof__stop(CPROF__END_EXIT, 0, false);
-}
 
 CPROF__NOINSTR void cprof__vfork_enter(void)
 {
@@ -640,7 +624,6 @@ CPROF__NOINSTR void cprof__vfork_enter(void)
 	vfork_saved = cprof__tls_get();
 	if (!cprof__started)
 		return;
-	atomic_store(&vfork_parent, getpid());
 	if (!sink) {
 		void *m = mmap(NULL, sizeof(*sink), PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -676,9 +659,6 @@ CPROF__NOINSTR void cprof__vfork_enter(void)
 CPROF__NOINSTR long cprof__vfork_leave(long ret)
 {
 	cprof__tls_set(vfork_saved);
-	atomic_store(&vfork_parent, 0);
-	if (atomic_exchange(&vfork_child_exited, 0))
-		atexit(exit_again);
 	if (ret < 0) {
 		errno = (int)-ret;
 		return -1;

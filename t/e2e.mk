@@ -21,6 +21,12 @@ check_PROGRAMS += \
 	t/progs/markers \
 	t/progs/markers-cxx
 
+# Every way out of a process (issue 6, lifetime).
+check_PROGRAMS += t/progs/lifetime
+t_progs_lifetime_SOURCES = t/progs/lifetime.c t/progs/progs.h
+t_progs_lifetime_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_lifetime_LDFLAGS = $(AM_LDFLAGS) -pthread
+
 # The example program of `make demo` (see Makefile.am).
 noinst_PROGRAMS = t/progs/demo
 
@@ -96,5 +102,14 @@ E2E_TESTS = \
 	t/e2e-bad-logs.sh \
 	t/e2e-cli-errors.sh \
 	t/e2e-demo.sh
+
+# Lifetime (issue 6): every way out, the last pthread_exit, vfork,
+# explicit environments, daemons.
+E2E_TESTS += \
+	t/e2e-exits.sh \
+	t/e2e-pthread-exit.sh \
+	t/e2e-vfork.sh \
+	t/e2e-inherit.sh \
+	t/e2e-daemon.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
