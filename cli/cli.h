@@ -594,6 +594,12 @@ void cp_run_inherit(int inherit);
  * of the run still running), or 0.
  */
 int cp_log_holder(const char *path);
+/*
+ * The live processes of the run in DIR other than cprof, in *PIDS
+ * (allocated): started after cprof, with the run's CPROF_DIR in their
+ * environment, whether they have opened a log yet or not. Returns how many.
+ */
+size_t cp_run_live(const char *dir, int **pids);
 /* The number of proc-*.log files in DIR and their total size in bytes. */
 size_t cp_run_logs(const char *dir, uint64_t *bytes);
 /*

@@ -6,6 +6,8 @@
  * log that a live process holds open belongs to a process still running.
  * That is exact where a pid is not: a pid can be reused, a descriptor to
  * the log's very inode cannot be held by a process outside the run.
+ * A process that has not opened its log yet (a daemon's child a moment
+ * after its parent ended) is found by its environment instead.
  */
 #include "config.h"
 
@@ -45,4 +47,101 @@ int cp_log_holder(const char *path)
 	}
 	closedir(d);
 	return found ? pid : 0;
+}
+
+/* Field 22 of /proc/PID/stat: the start time in clock ticks since boot. */
+static unsigned long long start_time(const char *pid, char *state)
+{
+	char path[300], buf[1024], *p;
+	unsigned long long t = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%s/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The command name may hold anything: the fields follow its ')'. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1,
+		   " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+		   "%*s %*s %*s %*s %*s %*s %*s %llu",
+		   state, &t) != 2)
+		return 0;
+	return t;
+}
+
+/* Whether the environment of process PID holds the entry WANT. */
+static int environ_has(const char *pid, const char *want)
+{
+	size_t len = strlen(want), cap = 0, used = 0;
+	char path[300], *buf = NULL;
+	int fd, found = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/%s/environ", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	for (;;) {
+		buf = xgrow(buf, &cap, used + 65536, 1);
+		n = read(fd, buf + used, cap - used);
+		if (n <= 0 || used + (size_t)n > (1u << 22))
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+	for (size_t off = 0; !found && off < used;) {
+		size_t l = strnlen(buf + off, used - off);
+
+		found = l == len && memcmp(buf + off, want, len) == 0;
+		off += l + 1;
+	}
+	free(buf);
+	return found;
+}
+
+size_t cp_run_live(const char *dir, int **pids)
+{
+	char *abs, *want, state, mystate;
+	unsigned long long since, t;
+	struct dirent *de;
+	size_t n = 0, cap = 0;
+	DIR *d;
+	int self = (int)getpid(), pid;
+
+	*pids = NULL;
+	if ((abs = realpath(dir, NULL)) == NULL)
+		return 0;
+	if (asprintf(&want, "CPROF_DIR=%s", abs) < 0)
+		fatalx("out of memory");
+	free(abs);
+	since = start_time("self", &mystate);
+	if ((d = opendir("/proc")) == NULL) {
+		free(want);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		pid = atoi(de->d_name);
+		/*
+		 * A process started after cprof (so not one of an earlier run
+		 * into the same directory), alive, with the run's directory in
+		 * its environment: its log may not even be open yet.
+		 */
+		if (pid == self ||
+		    (t = start_time(de->d_name, &state)) < since || t == 0 ||
+		    state == 'Z' || state == 'X' ||
+		    !environ_has(de->d_name, want))
+			continue;
+		*pids = xgrow(*pids, &cap, n + 1, sizeof **pids);
+		(*pids)[n++] = pid;
+	}
+	closedir(d);
+	free(want);
+	return n;
 }

@@ -183,28 +183,34 @@ static void put_str(msgpack_packer *pk, const char *s)
 }
 
 /*
- * The processes of the run in DIR still running (holding their logs
- * open), in *PIDS (allocated); returns how many.
+ * The processes of the run in DIR still running, in *PIDS (allocated):
+ * those holding a log of the run open, and those with the run in their
+ * environment that have not opened one yet. Returns how many.
  */
 static size_t still_running(const char *dir, int **pids)
 {
 	struct dirent *de;
-	size_t n = 0, cap = 0;
+	size_t n, cap = 0;
 	char *path;
 	DIR *d;
 	int pid;
 
-	*pids = NULL;
+	n = cp_run_live(dir, pids);
+	cap = n;
 	if ((d = opendir(dir)) == NULL)
-		return 0;
+		return n;
 	while ((de = readdir(d)) != NULL) {
+		size_t i;
+
 		if (strncmp(de->d_name, "proc-", 5) != 0)
 			continue;
 		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
 			fatalx("out of memory");
 		pid = cp_log_holder(path);
 		free(path);
-		if (pid == 0)
+		for (i = 0; i < n && (*pids)[i] != pid; i++)
+			continue;
+		if (pid == 0 || i < n)
 			continue;
 		*pids = xgrow(*pids, &cap, n + 1, sizeof **pids);
 		(*pids)[n++] = pid;

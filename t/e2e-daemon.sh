@@ -39,6 +39,12 @@ wait_ended() {
 run rec "$CPROF" record --no-counters -o d1.cprof -- "$PROGS/lifetime" daemon "$T/done1" "$T/go1"
 expect_status "record of a daemon" 0 rec.err
 expect_grep "record says a process still runs" '^cprof: process [0-9]+ of the run is still running' rec.err
+# The daemon opens its log a moment after its parent ended: wait for it.
+_i=0
+while [ "$(ls d1.cprof | grep -c '^proc-.*\.log$')" -lt 2 ] && [ $_i -lt 300 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
 run early "$CPROF" report --format json d1.cprof
 jeq "while the daemon runs: the parent ended by exit" early.out \
 	"[p['end_reason'] for p in j['processes'] if p['finished']]" '["exit"]'
