@@ -408,6 +408,29 @@ static void unended_line(FILE *f, const struct cp_process *pr)
 	fputs("; its profile ends at its last flush\n", f);
 }
 
+/*
+ * The processes of the run still running when cprof returned that had
+ * not written a log yet (a daemon's child a moment after its parent).
+ */
+static int has_log(const struct cp_profile *p, int pid)
+{
+	for (size_t i = 0; i < p->nprocs; i++)
+		if (p->procs[i].pid == pid)
+			return 1;
+	return 0;
+}
+
+static void no_log_lines(FILE *f, const struct cp_profile *p)
+{
+	for (size_t i = 0; i < p->meta_nrunning; i++)
+		if (!has_log(p, p->meta_running[i]))
+			fprintf(f,
+				"  pid %d: still running when cprof returned, "
+				"before its log was written; not in this "
+				"profile\n",
+				p->meta_running[i]);
+}
+
 static void table_header(FILE *f, const struct cp_profile *p)
 {
 	const struct cp_process *pr;
@@ -467,6 +490,7 @@ static void table_header(FILE *f, const struct cp_profile *p)
 				"by address\n",
 				pr->pid, basename_of(pr->exe), pr->unplaced);
 	}
+	no_log_lines(f, p);
 }
 
 /*
@@ -1184,6 +1208,10 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		fprintf(f, "%d", p->status);
 	else
 		fputs("null", f);
+	fputs(",\n  \"running_at_return\": [", f);
+	for (i = 0; i < p->meta_nrunning; i++)
+		fprintf(f, "%s%d", i == 0 ? "" : ", ", p->meta_running[i]);
+	fputs("]", f);
 	fprintf(f,
 		",\n  \"wall_ns\": %" PRIu64 ",\n  \"marker_events\": %" PRIu64
 		",\n  \"total_self_ns\": %" PRIu64 ",\n",

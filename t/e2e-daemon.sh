@@ -50,6 +50,8 @@ jeq "while the daemon runs: the parent ended by exit" early.out \
 	"[p['end_reason'] for p in j['processes'] if p['finished']]" '["exit"]'
 jeq "while the daemon runs: its state" early.out \
 	"[p['state'] for p in j['processes'] if not p['finished']]" '["running"]'
+jeq "while the daemon runs: run.meta names it" early.out \
+	"j['running_at_return'] == [p['pid'] for p in j['processes'] if not p['finished']]" true
 run earlytab "$CPROF" report d1.cprof
 expect_grep "the table says it still runs" 'pid [0-9]+ \(lifetime\): still running' earlytab.out
 expect_no_grep "no guess" 'killed' earlytab.out
@@ -78,7 +80,8 @@ expect_no_grep "--wait-all: no warning" 'cprof:' allrep.err
 # stat prints its profile when the parent ends, and says what still runs.
 run st "$CPROF" stat --no-counters -o st.txt -- "$PROGS/lifetime" daemon "$T/done3" "$T/go3"
 expect_status "stat of a daemon" 0 st.err
-expect_grep "stat says the daemon still runs" 'pid [0-9]+ \(lifetime\): still running' st.txt
+expect_grep "stat says the daemon still runs" 'pid [0-9]+( \(lifetime\))?: still running' st.txt
+expect_grep "and on stderr" '^cprof: process [0-9]+ of the run is still running' st.err
 touch go3
 wait_file done3
 exit 0
