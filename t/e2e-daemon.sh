@@ -77,6 +77,39 @@ jeq "--wait-all: every process ended by exit" allrep.out \
 	"[(p['finished'], p['end_reason']) for p in j['processes']]" '[[true, "exit"], [true, "exit"]]'
 expect_no_grep "--wait-all: no warning" 'cprof:' allrep.err
 
+# A signal sent to cprof ends the wait: the daemon is then named as still
+# running, and cprof still exits with the program's status.
+"$CPROF" record --wait-all --no-counters -o d4.cprof -- "$PROGS/lifetime" daemon "$T/done4" "$T/go4" >sig.out 2>sig.err &
+cp=$!
+_i=0
+while [ "$(ls d4.cprof 2>/dev/null | grep -c '^proc-.*\.log$')" -lt 2 ] && [ $_i -lt 300 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+# The parent has ended (its log has its end record) before the signal.
+wait_parent=0
+while [ $wait_parent -lt 300 ]; do
+	"$CPROF" report --format json d4.cprof >d4.json 2>/dev/null &&
+		[ "$(j d4.json "sum(1 for p in j['processes'] if p['finished'])")" = 1 ] && break
+	sleep 0.1
+	wait_parent=$((wait_parent + 1))
+done
+# ... and has been reaped by cprof, so that the signal is not passed on.
+ppid=$(j d4.json "[p['pid'] for p in j['processes'] if p['finished']][0]")
+_i=0
+while grep -qw "$ppid" /proc/$cp/task/$cp/children 2>/dev/null && [ $_i -lt 300 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+kill -TERM $cp
+status=0
+wait $cp || status=$?
+expect_status "record --wait-all ended by a signal to cprof" 0 sig.err
+expect_grep "the daemon is named as still running" '^cprof: process [0-9]+ of the run is still running' sig.err
+[ -e done4 ] && fail "the daemon ended before the go file" sig.err
+touch go4
+wait_file done4
+
 # stat prints its profile when the parent ends, and says what still runs.
 run st "$CPROF" stat --no-counters -o st.txt -- "$PROGS/lifetime" daemon "$T/done3" "$T/go3"
 expect_status "stat of a daemon" 0 st.err
