@@ -11,6 +11,8 @@
 need_cli
 need_prog lifetime
 need_python
+# The vfork() wrapper is written in assembly, for x86-64 only so far.
+[ "$(uname -m)" = x86_64 ] || skip "no vfork() wrapper on $(uname -m) yet"
 E2E_TIMEOUT=60
 _timeout="timeout -k 5 $E2E_TIMEOUT"
 command -v timeout >/dev/null 2>&1 || _timeout=
