@@ -163,8 +163,12 @@ void cprof__life_thread_failed(void);
 void cprof__life_thread_begin(void);
 /* A program thread cannot be counted: never end the process ourselves. */
 void cprof__life_untracked(void);
-/* Set by the daemon() wrapper: the fork parent is about to _exit. */
-extern _Atomic int cprof__in_daemon;
+/*
+ * The calling thread is in daemon() (wrap.c): in a fork parent handler,
+ * the parent is about to _exit. Cleared in the child.
+ */
+bool cprof__in_daemon(void);
+void cprof__daemon_child(void);
 /* The runtime is loaded but stays off: wrappers pass straight through. */
 bool cprof__runtime_off(void);
 

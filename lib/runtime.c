@@ -332,7 +332,7 @@ static CPROF__NOINSTR void after_fork_parent(void)
 	 * code of the runtime that runs there. (Should that fork fail,
 	 * daemon() returns -1 and the process goes on with its log ended.)
 	 */
-	if (atomic_load(&cprof__in_daemon))
+	if (cprof__in_daemon())
 		cprof__stop(CPROF__END_EXIT, 0, false);
 }
 
@@ -344,7 +344,7 @@ static CPROF__NOINSTR void after_fork_child(void)
 
 	/* Only the forking thread goes on in the child. */
 	atomic_store(&program_threads, 1);
-	atomic_store(&cprof__in_daemon, 0);
+	cprof__daemon_child();
 	if (!cprof__started || atomic_load(&cprof__rt.finished))
 		return;
 	cprof__writer_forget();

@@ -411,9 +411,20 @@ CPROF_EXTERN CPROF__NOINSTR int posix_spawnp(
 /*
  * daemon: glibc's leaves the parent through an internal fork() and
  * _exit(), neither of which a wrapper sees. The flag tells the fork
- * parent handler (runtime.c) to end the log; the child records on.
+ * parent handler (runtime.c), which runs in the same thread, to end the
+ * log; the child records on.
  */
-_Atomic int cprof__in_daemon;
+static __thread bool in_daemon __attribute__((tls_model("initial-exec")));
+
+CPROF__NOINSTR bool cprof__in_daemon(void)
+{
+	return in_daemon;
+}
+
+CPROF__NOINSTR void cprof__daemon_child(void)
+{
+	in_daemon = false;
+}
 
 typedef int (*daemon_fn)(int, int);
 
@@ -424,10 +435,11 @@ CPROF_EXTERN CPROF__NOINSTR int daemon(int nochdir, int noclose)
 
 	if (!real)
 		real = (daemon_fn)dlsym(RTLD_NEXT, "daemon");
-	atomic_store(&cprof__in_daemon, 1);
+	/* Per thread: another thread's fork() is not the daemon's. */
+	in_daemon = true;
 	r = real(nochdir, noclose);
 	saved = errno;
-	atomic_store(&cprof__in_daemon, 0);
+	in_daemon = false;
 	errno = saved;
 	return r;
 }
