@@ -1,10 +1,12 @@
 /*
  * wrap.c - the C library functions the runtime interposes, kept apart from
  * the hot path and from the runtime's own life cycle: the ways out of a
- * process that skip the destructors (_exit), the exec family (the log is
- * ended before the image goes), dlclose (events are written while their
- * object is still mapped) and pthread_create (threads counted from their
- * first instruction).
+ * process that skip the destructors (_exit, _Exit, abort, daemon's
+ * parent), the exec family (the log is ended before the image goes) and
+ * posix_spawn (both carry the runtime's variables into an environment the
+ * program builds), vfork (the child records nothing), dlclose (events are
+ * written while their object is still mapped) and pthread_create (threads
+ * counted from their first instruction to their end).
  *
  * Each wrapper finds the C library's own function with dlsym(RTLD_NEXT)
  * and leaves the program's view of the call unchanged: same arguments,
@@ -22,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
