@@ -245,6 +245,13 @@ struct cp_run_meta {
 	char **argv; /* NULL-terminated and allocated, NULL when absent */
 	int status;
 	uint64_t start_ns, end_ns; /* CLOCK_REALTIME */
+	/*
+	 * The process cprof started and its wait(2) status (has_wait), and
+	 * the processes of the run still running when cprof returned.
+	 */
+	int pid, has_wait, wait_status;
+	int *running; /* allocated, nrunning entries */
+	size_t nrunning;
 };
 
 /*
@@ -359,6 +366,14 @@ struct cp_process {
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC */
 	int finished;		   /* has an end record */
 	const char *end_reason;	   /* "exit", "signal", "exec", NULL */
+	/*
+	 * Without an end record, what is known of its end: "running" (it
+	 * still holds its log open), "running-at-return" (it did when cprof
+	 * returned, run.meta says), "killed" and "exited" (cprof's wait
+	 * status, in wait_status), else "no-end-record". NULL when finished.
+	 */
+	const char *state;
+	int wait_status;
 	int signal;
 	uint64_t events;
 	uint64_t lost;
@@ -426,6 +441,9 @@ struct cp_profile {
 	char **argv; /* NULL-terminated */
 	int status;
 	uint64_t meta_start_ns, meta_end_ns; /* CLOCK_REALTIME */
+	int meta_pid, meta_has_wait, meta_wait_status;
+	int *meta_running; /* still running when cprof returned */
+	size_t meta_nrunning;
 	/* Owns every string above; private to profile.c. */
 	struct cp_pool *pool;
 };
@@ -511,7 +529,13 @@ enum {
 
 /* --sort, --top, --threads and --format, shared by stat and report. */
 extern const struct cp_option cp_output_options[];
-/* --flush-ms, shared by stat and record. */
+/* The run options of the lifetime work (issue 6): --wait-all, --no-inherit. */
+enum {
+	CP_OPT_WAIT_ALL = 0x1100,
+	CP_OPT_NO_INHERIT,
+};
+
+/* --flush-ms, --wait-all and --no-inherit, shared by stat and record. */
 extern const struct cp_option cp_run_options[];
 /* The counter options of stat and record: -e, -F, -c, -g, --exact... */
 extern const struct cp_option cp_counter_options[];
@@ -569,6 +593,25 @@ void cp_run_setup(const char *flush_ms);
  * was.
  */
 int cp_run(const char *dir, char *const argv[], int *ran);
+/*
+ * Wait, after the program, for every process of the run (cprof becomes
+ * their subreaper) when WAIT_ALL; tell the runtime not to carry its
+ * variables into an environment the program builds when !INHERIT. Call
+ * before cp_run().
+ */
+void cp_run_wait_all(int wait_all);
+void cp_run_inherit(int inherit);
+/*
+ * The pid of a live process that holds the log at PATH open (a process
+ * of the run still running), or 0.
+ */
+int cp_log_holder(const char *path);
+/*
+ * The live processes of the run in DIR other than cprof, in *PIDS
+ * (allocated): started after cprof, with the run's CPROF_DIR in their
+ * environment, whether they have opened a log yet or not. Returns how many.
+ */
+size_t cp_run_live(const char *dir, int **pids);
 /* The number of proc-*.log files in DIR and their total size in bytes. */
 size_t cp_run_logs(const char *dir, uint64_t *bytes);
 /*

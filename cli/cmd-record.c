@@ -229,6 +229,12 @@ int cmd_record(int argc, char **argv)
 				       3600000);
 			flush_ms = optarg;
 			break;
+		case CP_OPT_WAIT_ALL:
+			cp_run_wait_all(1);
+			break;
+		case CP_OPT_NO_INHERIT:
+			cp_run_inherit(0);
+			break;
 		}
 	}
 	argc -= optind;

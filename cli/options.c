@@ -33,6 +33,12 @@ const struct cp_option cp_output_options[] = {
 const struct cp_option cp_run_options[] = {
 	{"flush-ms", CP_OPT_FLUSH_MS, "MS",
 	 "runtime flush interval in milliseconds (default: 100)"},
+	{"wait-all", CP_OPT_WAIT_ALL, NULL,
+	 "wait for every process of the run, daemons included, not only "
+	 "PROG"},
+	{"no-inherit", CP_OPT_NO_INHERIT, NULL,
+	 "do not profile children PROG starts with an environment of its "
+	 "own"},
 	{NULL, 0, NULL, NULL}};
 
 const struct cp_option cp_counter_options[] = {

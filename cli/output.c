@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -385,6 +386,51 @@ static void put_shell_word(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
+/* The line for a process without an end record: what is known of it. */
+static void unended_line(FILE *f, const struct cp_process *pr)
+{
+	const char *s = pr->state != NULL ? pr->state : "no-end-record";
+	int ws = pr->wait_status;
+
+	fprintf(f, "  pid %d (%s): ", pr->pid, basename_of(pr->exe));
+	if (strcmp(s, "running") == 0)
+		fputs("still running", f);
+	else if (strcmp(s, "running-at-return") == 0)
+		fputs("still running when cprof returned", f);
+	else if (strcmp(s, "killed") == 0)
+		fprintf(f, "killed by signal %d (%s)", WTERMSIG(ws),
+			strsignal(WTERMSIG(ws)));
+	else if (strcmp(s, "exited") == 0)
+		fprintf(f, "exited with status %d without an end record",
+			WEXITSTATUS(ws));
+	else
+		fputs("ended without an end record", f);
+	fputs("; its profile ends at its last flush\n", f);
+}
+
+/*
+ * The processes of the run still running when cprof returned that had
+ * not written a log yet (a daemon's child a moment after its parent).
+ */
+static int has_log(const struct cp_profile *p, int pid)
+{
+	for (size_t i = 0; i < p->nprocs; i++)
+		if (p->procs[i].pid == pid)
+			return 1;
+	return 0;
+}
+
+static void no_log_lines(FILE *f, const struct cp_profile *p)
+{
+	for (size_t i = 0; i < p->meta_nrunning; i++)
+		if (!has_log(p, p->meta_running[i]))
+			fprintf(f,
+				"  pid %d: still running when cprof returned, "
+				"before its log was written; not in this "
+				"profile\n",
+				p->meta_running[i]);
+}
+
 static void table_header(FILE *f, const struct cp_profile *p)
 {
 	const struct cp_process *pr;
@@ -416,12 +462,7 @@ static void table_header(FILE *f, const struct cp_profile *p)
 	for (i = 0; i < p->nprocs; i++) {
 		pr = &p->procs[i];
 		if (!pr->finished)
-			fprintf(f,
-				"  pid %d (%s): did not finish (killed, or "
-				"still"
-				" running); its profile ends at its last "
-				"flush\n",
-				pr->pid, basename_of(pr->exe));
+			unended_line(f, pr);
 		else if (pr->end_reason != NULL &&
 			 strcmp(pr->end_reason, "signal") == 0)
 			fprintf(f, "  pid %d (%s): killed by signal %d (%s)\n",
@@ -455,6 +496,7 @@ static void table_header(FILE *f, const struct cp_profile *p)
 				"by address\n",
 				pr->pid, basename_of(pr->exe), pr->unplaced);
 	}
+	no_log_lines(f, p);
 }
 
 /* Does a process of the run take the compiler's hooks for itself? */
@@ -1186,6 +1228,10 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		fprintf(f, "%d", p->status);
 	else
 		fputs("null", f);
+	fputs(",\n  \"running_at_return\": [", f);
+	for (i = 0; i < p->meta_nrunning; i++)
+		fprintf(f, "%s%d", i == 0 ? "" : ", ", p->meta_running[i]);
+	fputs("]", f);
 	fprintf(f,
 		",\n  \"wall_ns\": %" PRIu64 ",\n  \"marker_events\": %" PRIu64
 		",\n  \"total_self_ns\": %" PRIu64 ",\n",
@@ -1205,6 +1251,8 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_u64(f, "end_ns", pr->end_ns, &first);
 		json_bool(f, "finished", pr->finished, &first);
 		json_strkey(f, "end_reason", pr->end_reason, &first);
+		json_strkey(f, "state", pr->finished ? "ended" : pr->state,
+			    &first);
 		json_int(f, "signal", pr->signal, &first);
 		json_u64(f, "events", pr->events, &first);
 		json_u64(f, "lost", pr->lost, &first);

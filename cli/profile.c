@@ -55,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -1729,6 +1730,28 @@ static void merge_frames(struct loader *ld, struct proc *pr)
 	}
 }
 
+/*
+ * What is known of the end of a process whose log has no end record,
+ * instead of a guess: it still runs (it holds its log open), it still ran
+ * when cprof returned, or cprof's wait status for the process it started
+ * (*WS). Else it ended where no runtime code could see it: a raw
+ * exit_group, SIGKILL, a seccomp kill, the OOM killer.
+ */
+static const char *unended_state(const struct cp_profile *p,
+				 const struct proc *pr, int *ws)
+{
+	if (cp_log_holder(pr->log) != 0)
+		return "running";
+	for (size_t i = 0; i < p->meta_nrunning; i++)
+		if (p->meta_running[i] == pr->pid)
+			return "running-at-return";
+	if (p->meta_has_wait && p->meta_pid == pr->pid) {
+		*ws = p->meta_wait_status;
+		return WIFSIGNALED(*ws) ? "killed" : "exited";
+	}
+	return "no-end-record";
+}
+
 /* The log has been read: close what is open, convert and merge. */
 static void proc_finish(struct loader *ld, struct proc *pr)
 {
@@ -1754,10 +1777,34 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 		if (t->has_end && t->end > last && !pr->has_end)
 			last = t->end;
 	}
-	if (!pr->has_end)
-		warnx("%s: process %d did not finish (killed?): showing data "
-		      "up to its last flush",
-		      pr->log, pr->pid);
+	const char *state = NULL;
+	int ws = 0;
+
+	if (!pr->has_end) {
+		state = unended_state(p, pr, &ws);
+		if (strcmp(state, "running") == 0)
+			warnx("%s: process %d is still running: showing data "
+			      "up to its last flush",
+			      pr->log, pr->pid);
+		else if (strcmp(state, "running-at-return") == 0)
+			warnx("%s: process %d was still running when cprof "
+			      "returned: showing data up to its last flush",
+			      pr->log, pr->pid);
+		else if (strcmp(state, "killed") == 0)
+			warnx("%s: process %d was killed by signal %d (%s): "
+			      "showing data up to its last flush",
+			      pr->log, pr->pid, WTERMSIG(ws),
+			      strsignal(WTERMSIG(ws)));
+		else if (strcmp(state, "exited") == 0)
+			warnx("%s: process %d exited with status %d without "
+			      "an end record: showing data up to its last "
+			      "flush",
+			      pr->log, pr->pid, WEXITSTATUS(ws));
+		else
+			warnx("%s: process %d ended without an end record: "
+			      "showing data up to its last flush",
+			      pr->log, pr->pid);
+	}
 	calibrate(pr);
 	pr->finishing = 1;
 	for (size_t i = 0; pr->nc > 0 && !pr->exact && i < pr->nth; i++)
@@ -1859,6 +1906,8 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 	cp->end_ns = pr->has_end ? pr->end_ns : to_mono(pr, last);
 	cp->finished = pr->has_end;
 	cp->end_reason = pr->end_reason;
+	cp->state = state;
+	cp->wait_status = ws;
 	cp->signal = pr->signal;
 	cp->events = pr->events;
 	cp->lost = pr->lost;
@@ -1936,6 +1985,11 @@ static void load_meta(struct loader *ld, const char *path)
 	ld->p->status = m.status;
 	ld->p->meta_start_ns = m.start_ns;
 	ld->p->meta_end_ns = m.end_ns;
+	ld->p->meta_pid = m.pid;
+	ld->p->meta_has_wait = m.has_wait;
+	ld->p->meta_wait_status = m.wait_status;
+	ld->p->meta_running = m.running;
+	ld->p->meta_nrunning = m.nrunning;
 }
 
 struct logname {
@@ -2142,6 +2196,7 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->counters);
 	free(p->procs);
 	free(p->frames);
+	free(p->meta_running);
 	if (p->argv != NULL) {
 		for (char **a = p->argv; *a != NULL; a++)
 			free(*a);

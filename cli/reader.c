@@ -1174,6 +1174,19 @@ static int meta_parse(const msgpack_object *o, struct cp_run_meta *m)
 		m->status = status;
 	get_u64(o, "start_ns", &m->start_ns);
 	get_u64(o, "end_ns", &m->end_ns);
+	if (get_int(o, "pid", &m->pid) != FIELD_OK)
+		m->pid = 0;
+	if (get_int(o, "wait_status", &m->wait_status) == FIELD_OK)
+		m->has_wait = 1;
+	if (get_array(o, "running", &argv) == FIELD_OK) {
+		m->running = xcalloc(argv->size + 1, sizeof *m->running);
+		for (uint32_t i = 0; i < argv->size; i++) {
+			if (argv->ptr[i].type ==
+			    MSGPACK_OBJECT_POSITIVE_INTEGER)
+				m->running[m->nrunning++] =
+					(int)argv->ptr[i].via.u64;
+		}
+	}
 	return 0;
 }
 

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -42,6 +43,29 @@ static char *note;
 /* The program being waited for, 0 when none: read by on_signal(). */
 static volatile pid_t child;
 
+/*
+ * --wait-all: cprof is the subreaper of the run, and waits after the
+ * program for every process left (a daemon's). A signal for the job ends
+ * that wait.
+ */
+static int wait_all;
+static volatile sig_atomic_t stop_waiting;
+
+void cp_run_wait_all(int on)
+{
+	wait_all = on;
+}
+
+/*
+ * --no-inherit: the runtime leaves an environment the program builds for
+ * a child as it is (the child then runs unprofiled).
+ */
+void cp_run_inherit(int on)
+{
+	if (on ? unsetenv("CPROF_INHERIT") : setenv("CPROF_INHERIT", "0", 1))
+		fatal("setenv");
+}
+
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
@@ -54,6 +78,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	 */
 	if (si->si_code <= 0 && child > 0)
 		kill(child, sig);
+	stop_waiting = 1;
 	errno = saved;
 }
 
@@ -159,13 +184,51 @@ static void put_str(msgpack_packer *pk, const char *s)
 }
 
 /*
+ * The processes of the run in DIR still running, in *PIDS (allocated):
+ * those holding a log of the run open, and those with the run in their
+ * environment that have not opened one yet. Returns how many.
+ */
+static size_t still_running(const char *dir, int **pids)
+{
+	struct dirent *de;
+	size_t n, cap = 0;
+	char *path;
+	DIR *d;
+	int pid;
+
+	n = cp_run_live(dir, pids);
+	cap = n;
+	if ((d = opendir(dir)) == NULL)
+		return n;
+	while ((de = readdir(d)) != NULL) {
+		size_t i;
+
+		if (strncmp(de->d_name, "proc-", 5) != 0)
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+			fatalx("out of memory");
+		pid = cp_log_holder(path);
+		free(path);
+		for (i = 0; i < n && (*pids)[i] != pid; i++)
+			continue;
+		if (pid == 0 || i < n)
+			continue;
+		*pids = xgrow(*pids, &cap, n + 1, sizeof **pids);
+		(*pids)[n++] = pid;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
  * Write DIR/run.meta; a failure costs only the header of the report. The
  * file is made under a name of its own, relative to the directory and
  * never through a link (O_EXCL|O_NOFOLLOW), then renamed over run.meta: a
  * link planted as run.meta is replaced, never followed.
  */
 static void write_meta(const char *dir, char *const argv[], int status,
-		       uint64_t start_ns, uint64_t end_ns)
+		       uint64_t start_ns, uint64_t end_ns, pid_t pid, int ws,
+		       const int *running, size_t nrunning)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -178,7 +241,7 @@ static void write_meta(const char *dir, char *const argv[], int status,
 		continue;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 4);
+	msgpack_pack_map(&pk, 7);
 	put_str(&pk, "argv");
 	msgpack_pack_array(&pk, argc);
 	for (i = 0; i < argc; i++)
@@ -189,6 +252,14 @@ static void write_meta(const char *dir, char *const argv[], int status,
 	msgpack_pack_uint64(&pk, start_ns);
 	put_str(&pk, "end_ns");
 	msgpack_pack_uint64(&pk, end_ns);
+	put_str(&pk, "pid");
+	msgpack_pack_int(&pk, (int)pid);
+	put_str(&pk, "wait_status");
+	msgpack_pack_int(&pk, ws);
+	put_str(&pk, "running");
+	msgpack_pack_array(&pk, nrunning);
+	for (i = 0; i < nrunning; i++)
+		msgpack_pack_int(&pk, running[i]);
 
 	if (asprintf(&path, "%s/run.meta", dir) < 0)
 		fatalx("out of memory");
@@ -240,6 +311,8 @@ int cp_run(const char *dir, char *const argv[], int *ran)
 	struct sigaction sa, old[NFORWARDED], oldchld;
 	sigset_t block, oldmask;
 	uint64_t start_ns;
+	int *running;
+	size_t nrunning;
 	char *absdir;
 	int pfd[2], err, ws, status;
 	size_t i;
@@ -279,6 +352,15 @@ int cp_run(const char *dir, char *const argv[], int *ran)
 	/* The child reports a failed exec on this pipe; exec closes it. */
 	if (pipe2(pfd, O_CLOEXEC) != 0)
 		fatal("pipe");
+	/*
+	 * The processes a daemon leaves behind become cprof's children, to
+	 * be waited for; without --wait-all they stay init's, as without
+	 * cprof.
+	 */
+	if (wait_all && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+		warnx("--wait-all: cannot wait for the processes the program "
+		      "leaves: %s",
+		      strerror(errno));
 	fflush(NULL);
 	start_ns = realtime_ns();
 	if ((pid = fork()) == -1)
@@ -312,6 +394,22 @@ int cp_run(const char *dir, char *const argv[], int *ran)
 		if (errno != EINTR)
 			fatal("waitpid");
 	}
+	if (wait_all && n == 0) {
+		int st;
+
+		/* No restart now: a signal for the job ends the wait. */
+		child = 0;
+		stop_waiting = 0;
+		sa.sa_sigaction = on_signal;
+		sa.sa_flags = SA_SIGINFO;
+		sigfillset(&sa.sa_mask);
+		for (i = 0; i < NFORWARDED; i++)
+			if (old[i].sa_handler != SIG_IGN)
+				sigaction(forwarded[i], &sa, NULL);
+		while (!stop_waiting &&
+		       (waitpid(-1, &st, 0) > 0 || errno == EINTR))
+			continue;
+	}
 	sigprocmask(SIG_BLOCK, &block, NULL);
 	child = 0;
 	for (i = 0; i < NFORWARDED; i++)
@@ -330,7 +428,14 @@ int cp_run(const char *dir, char *const argv[], int *ran)
 		status = 128 + WTERMSIG(ws);
 	else
 		status = 1;
-	write_meta(dir, argv, status, start_ns, realtime_ns());
+	nrunning = still_running(dir, &running);
+	for (i = 0; i < nrunning; i++)
+		warnx("process %d of the run is still running: its profile "
+		      "ends at its last flush%s",
+		      running[i], wait_all ? "" : " (--wait-all waits for it)");
+	write_meta(dir, argv, status, start_ns, realtime_ns(), pid, ws, running,
+		   nrunning);
+	free(running);
 	return status;
 }
 

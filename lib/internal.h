@@ -154,6 +154,29 @@ extern bool cprof__started;
 /* Wake the writer: a ring is half full or a thread ended. */
 void cprof__writer_kick(void);
 
+/*
+ * runtime.c: the program's threads and the end of the process. The writer
+ * thread would keep a process alive whose program threads have all ended
+ * (main() leaving with pthread_exit): the runtime counts the program's
+ * threads itself and ends the process as the C library would.
+ */
+/* A thread the program creates is about to start (pthread_create). */
+void cprof__life_thread_new(void);
+/* pthread_create failed: the thread counted by cprof__life_thread_new. */
+void cprof__life_thread_failed(void);
+/* First thing in a new program thread: it is counted until it ends. */
+void cprof__life_thread_begin(void);
+/* A program thread cannot be counted: never end the process ourselves. */
+void cprof__life_untracked(void);
+/*
+ * The calling thread is in daemon() (wrap.c): in a fork parent handler,
+ * the parent is about to _exit. Cleared in the child.
+ */
+bool cprof__in_daemon(void);
+void cprof__daemon_child(void);
+/* The runtime is loaded but stays off: wrappers pass straight through. */
+bool cprof__runtime_off(void);
+
 /* wrap.c: the interposed C library functions. */
 /* pthread_create of the C library, past our wrapper. */
 int cprof__real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
@@ -197,6 +220,8 @@ int cprof__writer_start(void);
 void cprof__writer_stop(void);
 /* In a fork() child: the parent's writer thread does not exist here. */
 void cprof__writer_forget(void);
+/* The writer thread runs in this process (it keeps the process alive). */
+bool cprof__writer_alive(void);
 /*
  * One line on stderr, async-signal-safe: "cprof: MSG 'ARG': strerror(ERR);
  * TAIL", each part left out when NULL or 0.

@@ -139,6 +139,83 @@ static CPROF__NOINSTR void thread_detach(void *arg)
 	cprof__writer_kick();
 }
 
+/*
+ * The program's threads and the end of the process.
+ *
+ * glibc ends the process with exit(0) when its last thread ends (main()
+ * may leave with pthread_exit() while workers finish), but it counts the
+ * writer thread too, so with the runtime on that moment would never come
+ * and the process would hang. The runtime therefore counts the program's
+ * own threads: the main thread, and every thread made through the
+ * pthread_create() wrapper (wrap.c) from the moment the library is
+ * loaded, whether it ever records an event or not. A thread counts until
+ * the last round of its thread-specific-data destructors, after the
+ * program's own; the thread that takes the count to zero calls exit(0),
+ * as glibc's last thread would, so the atexit handlers and destructors
+ * run (ours writes the log's end) and the status is 0.
+ */
+#define LIFE_MARK ((void *)1)
+
+static _Atomic long program_threads = 1; /* the main thread */
+static pthread_key_t life_key;
+static pthread_once_t life_once = PTHREAD_ONCE_INIT;
+static bool life_key_ok;
+static _Atomic int life_untracked; /* a thread could not be counted */
+static __thread int life_rounds __attribute__((tls_model("initial-exec")));
+
+/* The destructor of life_key: re-armed twice, like thread_detach. */
+static CPROF__NOINSTR void life_end(void *arg)
+{
+	(void)arg;
+	if (++life_rounds < 3) {
+		pthread_setspecific(life_key, LIFE_MARK);
+		return;
+	}
+	if (atomic_fetch_sub(&program_threads, 1) == 1 && cprof__started &&
+	    !atomic_load(&life_untracked) && cprof__writer_alive())
+		exit(0);
+}
+
+static CPROF__NOINSTR void life_key_create(void)
+{
+	life_key_ok = pthread_key_create(&life_key, life_end) == 0;
+}
+
+CPROF__NOINSTR void cprof__life_thread_new(void)
+{
+	atomic_fetch_add(&program_threads, 1);
+}
+
+CPROF__NOINSTR void cprof__life_thread_failed(void)
+{
+	atomic_fetch_sub(&program_threads, 1);
+}
+
+CPROF__NOINSTR void cprof__life_thread_begin(void)
+{
+	pthread_once(&life_once, life_key_create);
+	if (!life_key_ok || pthread_setspecific(life_key, LIFE_MARK) != 0)
+		cprof__life_untracked();
+}
+
+/*
+ * A program thread the runtime cannot follow to its end: the count can no
+ * longer say when the last one ends, so the runtime never ends the
+ * process itself (it then ends as it did before: by exit, or not).
+ */
+CPROF__NOINSTR void cprof__life_untracked(void)
+{
+	if (!atomic_exchange(&life_untracked, 1))
+		cprof__warn("cannot follow the program's threads", NULL, 0,
+			    "if main() leaves with pthread_exit() the "
+			    "process may not end by itself");
+}
+
+CPROF__NOINSTR bool cprof__runtime_off(void)
+{
+	return atomic_load(&initialized) && !cprof__started;
+}
+
 /* Stopping. */
 
 static _Atomic int stopping;
@@ -231,6 +308,14 @@ static CPROF__NOINSTR void after_fork_parent(void)
 {
 	if (cprof__started && !atomic_load(&cprof__rt.finished))
 		cprof__wunlock();
+	/*
+	 * glibc's daemon() leaves the parent through its own fork() and an
+	 * internal _exit() that no wrapper sees: this handler is the last
+	 * code of the runtime that runs there. (Should that fork fail,
+	 * daemon() returns -1 and the process goes on with its log ended.)
+	 */
+	if (cprof__in_daemon())
+		cprof__stop(CPROF__END_EXIT, 0, false);
 }
 
 static CPROF__NOINSTR void after_fork_child(void)
@@ -239,6 +324,9 @@ static CPROF__NOINSTR void after_fork_child(void)
 	struct cprof__thread *t;
 	int err;
 
+	/* Only the forking thread goes on in the child. */
+	atomic_store(&program_threads, 1);
+	cprof__daemon_child();
 	if (!cprof__started || atomic_load(&cprof__rt.finished))
 		return;
 	cprof__writer_forget();
@@ -317,6 +405,11 @@ static CPROF__NOINSTR void find_own_hooks(void)
 	}
 }
 
+static CPROF__NOINSTR void on_quick_exit(void)
+{
+	cprof__stop(CPROF__END_EXIT, 0, true);
+}
+
 CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 {
 	int err;
@@ -361,8 +454,16 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 		pthread_atfork(before_fork, after_fork_parent,
 			       after_fork_child);
 		install_signal_handlers();
+		/*
+		 * quick_exit() runs its handlers, then glibc's internal
+		 * _exit(), which no wrapper sees. Registered first, ours runs
+		 * last, after the program's.
+		 */
+		at_quick_exit(on_quick_exit);
 		hooks_installed = true;
 	}
+	/* The main thread counts among the program's threads until it ends. */
+	cprof__life_thread_begin();
 	atomic_store(&initialized, 1);
 	return 0;
 }
@@ -439,7 +540,8 @@ CPROF_EXTERN int cprof_active(void)
 
 CPROF_EXTERN int cprof_flush(void)
 {
-	if (!cprof_active())
+	/* A vfork() child must not write its parent's log. */
+	if (!cprof_active() || !cprof__log_is_ours())
 		return CPROF_EINACTIVE;
 	cprof__wlock();
 	cprof__drain_all(false);

@@ -1,10 +1,14 @@
 /*
  * wrap.c - the C library functions the runtime interposes, kept apart from
  * the hot path and from the runtime's own life cycle: the ways out of a
- * process that skip the destructors (_exit), the exec family (the log is
- * ended before the image goes), dlclose (events are written while their
- * object is still mapped) and pthread_create (threads counted from their
- * first instruction).
+ * process that skip the destructors (_exit, _Exit, abort, daemon's
+ * parent), the exec family (the log is ended before the image goes) and
+ * posix_spawn (both carry the runtime's variables into an environment the
+ * program builds), vfork (the child records nothing), dlclose (events are
+ * written while their object is still mapped) and pthread_create (threads
+ * counted from their first instruction to their end), and the functions
+ * that set signal actions (the runtime's fatal-signal handlers stay
+ * invisible to the program).
  *
  * Each wrapper finds the C library's own function with dlsym(RTLD_NEXT)
  * and leaves the program's view of the call unchanged: same arguments,
@@ -16,11 +20,20 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+#define CPROF__STR_(x) #x
+#define CPROF__STR(x)  CPROF__STR_(x)
 
 /*
  * _exit() skips the destructors: a fork() child that ends with it would
@@ -43,6 +56,195 @@ CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _Exit(int status)
 {
 	_exit(status);
 }
+
+/*
+ * Children started with an environment of their own (execve, execle,
+ * execvpe, fexecve, execveat, posix_spawn with an envp, or a program that
+ * cleared its environ, as `env -i` does) would run unprofiled. The exec
+ * and spawn wrappers carry the runtime's variables into the new
+ * environment when they are missing: the CPROF_* settings of the run and
+ * the runtime's entries of LD_PRELOAD (libcprof, and a sanitizer runtime
+ * before it). Values the program set itself are kept. CPROF_INHERIT=0
+ * (`cprof record --no-inherit`) turns this off. The runtime's values are
+ * taken at start, before the program can change them; the new envp is
+ * built on the stack (it must work in a vfork() child, where nothing may
+ * be allocated), so an environment too large for that is passed as it
+ * is.
+ */
+#define INHERIT_NVARS	 6
+#define INHERIT_MAX_ENV	 4096  /* entries of an envp rebuilt on the stack */
+#define INHERIT_MAX_TEXT 16384 /* bytes of LD_PRELOAD built on the stack */
+
+static const char *const inherit_names[INHERIT_NVARS] = {
+	"CPROF_DIR",	"CPROF_FLUSH_MS", "CPROF_EVENTS",
+	"CPROF_SAMPLE", "CPROF_EXACT",	  "CPROF_CALLCHAIN"};
+
+static struct {
+	bool on;
+	const char *vars[INHERIT_NVARS]; /* "NAME=value", NULL when unset */
+	const char *preload;		 /* the runtime's LD_PRELOAD entries */
+	size_t preload_len;		 /* 0: libcprof was not preloaded */
+	char self[4096];		 /* libcprof's path as loaded */
+	char text[16384];		 /* the strings above point here */
+} inh;
+
+struct child_env {
+	size_t n;    /* entries of the program's envp */
+	size_t text; /* bytes of the new LD_PRELOAD entry */
+	bool add[INHERIT_NVARS];
+	bool preload;	   /* LD_PRELOAD is rebuilt */
+	const char *their; /* the program's LD_PRELOAD value, or NULL */
+};
+
+static CPROF__NOINSTR bool has_prefix(const char *s, const char *name,
+				      size_t len)
+{
+	return strncmp(s, name, len) == 0 && s[len] == '=';
+}
+
+/* Whether the LD_PRELOAD entry E (LEN bytes) is libcprof. */
+static CPROF__NOINSTR bool is_self(const char *e, size_t len)
+{
+	const char *base = e;
+
+	if (len == strlen(inh.self) && strncmp(e, inh.self, len) == 0)
+		return true;
+	for (size_t i = 0; i < len; i++)
+		if (e[i] == '/')
+			base = e + i + 1;
+	return (size_t)(e + len - base) >= 11 &&
+	       strncmp(base, "libcprof.so", 11) == 0;
+}
+
+/* Whether the LD_PRELOAD value V holds libcprof. */
+static CPROF__NOINSTR bool preload_has_self(const char *v)
+{
+	while (*v) {
+		size_t len = strcspn(v, " :");
+
+		if (len && is_self(v, len))
+			return true;
+		v += len;
+		if (*v)
+			v++;
+	}
+	return false;
+}
+
+__attribute__((constructor(102))) static CPROF__NOINSTR void inherit_init(void)
+{
+	const char *v = getenv("CPROF_INHERIT"), *pre = getenv("LD_PRELOAD");
+	size_t used = 0;
+	Dl_info info;
+
+	if (!cprof__started || (v && strcmp(v, "0") == 0))
+		return;
+	if (dladdr((void *)cprof_version, &info) && info.dli_fname &&
+	    strlen(info.dli_fname) < sizeof(inh.self))
+		strcpy(inh.self, info.dli_fname);
+	for (int i = 0; i < INHERIT_NVARS; i++) {
+		const char *val = getenv(inherit_names[i]);
+		size_t need;
+
+		if (!val)
+			continue;
+		need = strlen(inherit_names[i]) + 1 + strlen(val) + 1;
+		if (need > sizeof(inh.text) - used)
+			continue;
+		inh.vars[i] = inh.text + used;
+		used += (size_t)sprintf(inh.text + used, "%s=%s",
+					inherit_names[i], val) +
+			1;
+	}
+	/* The entries up to libcprof: the ones the CLI put first. */
+	for (size_t off = 0; pre && pre[off];) {
+		size_t len = strcspn(pre + off, " :");
+
+		if (len && is_self(pre + off, len)) {
+			if (off + len < sizeof(inh.text) - used) {
+				memcpy(inh.text + used, pre, off + len);
+				inh.text[used + off + len] = '\0';
+				inh.preload = inh.text + used;
+				inh.preload_len = off + len;
+			}
+			break;
+		}
+		off += len;
+		if (pre[off])
+			off++;
+	}
+	inh.on = true;
+}
+
+/* What ENVP lacks; false when it lacks nothing (or cannot be rebuilt). */
+static CPROF__NOINSTR bool env_need(char *const envp[], struct child_env *ce)
+{
+	bool any = false;
+
+	if (!inh.on)
+		return false;
+	memset(ce, 0, sizeof(*ce));
+	for (int i = 0; i < INHERIT_NVARS; i++)
+		ce->add[i] = inh.vars[i] != NULL;
+	for (char *const *e = envp; e && *e; e++) {
+		ce->n++;
+		if (has_prefix(*e, "LD_PRELOAD", 10))
+			ce->their = *e + 11;
+		for (int i = 0; i < INHERIT_NVARS; i++)
+			if (ce->add[i] && has_prefix(*e, inherit_names[i],
+						     strlen(inherit_names[i])))
+				ce->add[i] = false;
+	}
+	for (int i = 0; i < INHERIT_NVARS; i++)
+		any |= ce->add[i];
+	ce->preload =
+		inh.preload_len && !(ce->their && preload_has_self(ce->their));
+	if (ce->preload)
+		ce->text = 11 + inh.preload_len + 1 +
+			   (ce->their ? strlen(ce->their) : 0) + 1;
+	if (ce->n > INHERIT_MAX_ENV || ce->text > INHERIT_MAX_TEXT)
+		return false;
+	return any || ce->preload;
+}
+
+/* Fill VEC (n + INHERIT_NVARS + 2 entries) and PRE (ce->text bytes). */
+static CPROF__NOINSTR char *const *
+env_fill(char *const envp[], const struct child_env *ce, char **vec, char *pre)
+{
+	size_t k = 0;
+
+	for (char *const *e = envp; e && *e; e++)
+		if (!ce->preload || !has_prefix(*e, "LD_PRELOAD", 10))
+			vec[k++] = *e;
+	for (int i = 0; i < INHERIT_NVARS; i++)
+		if (ce->add[i])
+			vec[k++] = (char *)inh.vars[i];
+	if (ce->preload) {
+		size_t n = 0;
+
+		memcpy(pre, "LD_PRELOAD=", 11);
+		n = 11;
+		memcpy(pre + n, inh.preload, inh.preload_len);
+		n += inh.preload_len;
+		if (ce->their && *ce->their) {
+			pre[n++] = ':';
+			memcpy(pre + n, ce->their, strlen(ce->their));
+			n += strlen(ce->their);
+		}
+		pre[n] = '\0';
+		vec[k++] = pre;
+	}
+	vec[k] = NULL;
+	return vec;
+}
+
+/* Declare OUT: ENVP with what the runtime needs added, on the stack. */
+#define CHILD_ENV(envp, out)                              \
+	struct child_env ce_;                             \
+	bool add_ = env_need((envp), &ce_);               \
+	char *vec_[add_ ? ce_.n + INHERIT_NVARS + 2 : 1]; \
+	char pre_[add_ && ce_.text ? ce_.text : 1];       \
+	char *const *out = add_ ? env_fill((envp), &ce_, vec_, pre_) : (envp)
 
 /*
  * exec: the new image starts a log of its own (it inherits CPROF_DIR and
@@ -77,8 +279,9 @@ CPROF_EXTERN CPROF__NOINSTR int execve(const char *path, char *const argv[],
 
 	if (!real)
 		real = (execve_fn)dlsym(RTLD_NEXT, "execve");
+	CHILD_ENV(envp, env);
 	before_exec();
-	return real(path, argv, envp);
+	return real(path, argv, env);
 }
 
 CPROF_EXTERN CPROF__NOINSTR int execvpe(const char *file, char *const argv[],
@@ -88,8 +291,9 @@ CPROF_EXTERN CPROF__NOINSTR int execvpe(const char *file, char *const argv[],
 
 	if (!real)
 		real = (execvpe_fn)dlsym(RTLD_NEXT, "execvpe");
+	CHILD_ENV(envp, env);
 	before_exec();
-	return real(file, argv, envp);
+	return real(file, argv, env);
 }
 
 CPROF_EXTERN CPROF__NOINSTR int execv(const char *path, char *const argv[])
@@ -142,6 +346,128 @@ CPROF_EXTERN CPROF__NOINSTR int execle(const char *path, const char *arg, ...)
 	return execve(path, argv, envp);
 }
 
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+typedef int (*execveat_fn)(int, const char *, char *const[], char *const[],
+			   int);
+
+CPROF_EXTERN CPROF__NOINSTR int fexecve(int fd, char *const argv[],
+					char *const envp[])
+{
+	static fexecve_fn real;
+
+	if (!real)
+		real = (fexecve_fn)dlsym(RTLD_NEXT, "fexecve");
+	CHILD_ENV(envp, env);
+	before_exec();
+	return real(fd, argv, env);
+}
+
+CPROF_EXTERN CPROF__NOINSTR int execveat(int dirfd, const char *path,
+					 char *const argv[], char *const envp[],
+					 int flags)
+{
+	static execveat_fn real;
+
+	if (!real)
+		real = (execveat_fn)dlsym(RTLD_NEXT, "execveat");
+	CHILD_ENV(envp, env);
+	before_exec();
+	/* glibc before 2.34 has no execveat(): the system call is the same. */
+	if (!real)
+		return (int)syscall(SYS_execveat, dirfd, path, argv, env,
+				    flags);
+	return real(dirfd, path, argv, env, flags);
+}
+
+/*
+ * posix_spawn: the process goes on, and its child runs the C library's
+ * own exec, which no wrapper sees: only the environment is completed.
+ */
+typedef int (*posix_spawn_fn)(pid_t *, const char *,
+			      const posix_spawn_file_actions_t *,
+			      const posix_spawnattr_t *, char *const[],
+			      char *const[]);
+
+CPROF_EXTERN CPROF__NOINSTR int posix_spawn(
+	pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+	const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	static posix_spawn_fn real;
+
+	if (!real)
+		real = (posix_spawn_fn)dlsym(RTLD_NEXT, "posix_spawn");
+	CHILD_ENV(envp, env);
+	return real(pid, path, actions, attr, argv, env);
+}
+
+CPROF_EXTERN CPROF__NOINSTR int posix_spawnp(
+	pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
+	const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	static posix_spawn_fn real;
+
+	if (!real)
+		real = (posix_spawn_fn)dlsym(RTLD_NEXT, "posix_spawnp");
+	CHILD_ENV(envp, env);
+	return real(pid, file, actions, attr, argv, env);
+}
+
+/*
+ * daemon: glibc's leaves the parent through an internal fork() and
+ * _exit(), neither of which a wrapper sees. The flag tells the fork
+ * parent handler (runtime.c), which runs in the same thread, to end the
+ * log; the child records on.
+ */
+static __thread bool in_daemon __attribute__((tls_model("initial-exec")));
+
+CPROF__NOINSTR bool cprof__in_daemon(void)
+{
+	return in_daemon;
+}
+
+CPROF__NOINSTR void cprof__daemon_child(void)
+{
+	in_daemon = false;
+}
+
+typedef int (*daemon_fn)(int, int);
+
+CPROF_EXTERN CPROF__NOINSTR int daemon(int nochdir, int noclose)
+{
+	static daemon_fn real;
+	int saved, r;
+
+	if (!real)
+		real = (daemon_fn)dlsym(RTLD_NEXT, "daemon");
+	/* Per thread: another thread's fork() is not the daemon's. */
+	in_daemon = true;
+	r = real(nochdir, noclose);
+	saved = errno;
+	in_daemon = false;
+	errno = saved;
+	return r;
+}
+
+/*
+ * abort: with the program's own SIGABRT handler in place, the runtime's
+ * would never run, and glibc's second raise after that handler returns
+ * cannot be seen. The log ends here with the signal the process dies of.
+ * (A handler that leaves by longjmp() keeps the process going with its
+ * log ended.)
+ */
+typedef void (*abort_fn)(void);
+
+CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void abort(void)
+{
+	static abort_fn real;
+
+	cprof__stop(CPROF__END_SIGNAL, SIGABRT, true);
+	if (!real)
+		real = (abort_fn)dlsym(RTLD_NEXT, "abort");
+	real();
+	__builtin_unreachable();
+}
+
 /*
  * dlclose: the events recorded so far may hold addresses in the object
  * about to go, and a later dlopen may reuse them. Write them out (after a
@@ -171,9 +497,13 @@ CPROF_EXTERN CPROF__NOINSTR int dlclose(void *handle)
 }
 
 /*
- * pthread_create: with counters on, a new thread opens its counter group
- * before it runs the program's start routine, so threads that never reach
- * a marker are counted (and sampled) too.
+ * pthread_create: every thread the program makes is counted until it ends
+ * (runtime.c: the process ends when the last one does, as without the
+ * writer thread), and with counters on it opens its counter group before
+ * it runs the program's start routine, so threads that never reach a
+ * marker are counted (and sampled) too. The start routine and its argument
+ * travel to the new thread in a slot of a small pool of mapped pages,
+ * never in the program's heap.
  */
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *,
 				 void *(*)(void *), void *);
@@ -181,16 +511,56 @@ typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *,
 struct start {
 	void *(*fn)(void *);
 	void *arg;
+	_Atomic int used;
 };
 
-static CPROF__NOINSTR void *start_counted(void *p)
-{
-	struct start st = *(struct start *)p;
+#define STARTS_PER_PAGE ((4096 - sizeof(void *)) / sizeof(struct start))
 
-	free(p);
-	if (!cprof__tls_get())
+struct start_page {
+	struct start_page *next;
+	struct start slot[STARTS_PER_PAGE];
+};
+
+/* Pages are never unmapped: a push-only list, like the ring registry. */
+static _Atomic(struct start_page *) start_pages;
+
+static CPROF__NOINSTR struct start *start_get(void)
+{
+	struct start_page *pg;
+	void *m;
+
+	for (pg = atomic_load(&start_pages); pg; pg = pg->next)
+		for (size_t i = 0; i < STARTS_PER_PAGE; i++) {
+			int expect = 0;
+
+			if (atomic_compare_exchange_strong(&pg->slot[i].used,
+							   &expect, 1))
+				return &pg->slot[i];
+		}
+	m = mmap(NULL, sizeof(struct start_page), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	pg = m;
+	atomic_store(&pg->slot[0].used, 1);
+	pg->next = atomic_load(&start_pages);
+	while (!atomic_compare_exchange_weak(&start_pages, &pg->next, pg))
+		;
+	return &pg->slot[0];
+}
+
+static CPROF__NOINSTR void *start_program_thread(void *p)
+{
+	struct start *st = p;
+	void *(*fn)(void *) = st->fn;
+	void *arg = st->arg;
+
+	atomic_store(&st->used, 0);
+	cprof__life_thread_begin();
+	if (cprof__started && cprof__ctr.nev &&
+	    !atomic_load(&cprof__rt.finished) && !cprof__tls_get())
 		cprof__thread_attach();
-	return st.fn(st.arg);
+	return fn(arg);
 }
 
 CPROF__NOINSTR int cprof__real_pthread_create(pthread_t *th,
@@ -213,19 +583,148 @@ CPROF_EXTERN CPROF__NOINSTR int pthread_create(pthread_t *th,
 	struct start *st;
 	int err;
 
-	if (!cprof__started || !cprof__ctr.nev || cprof__creating_writer ||
-	    atomic_load(&cprof__rt.finished))
+	/* The writer is ours, and a runtime that is off follows nothing. */
+	if (cprof__creating_writer || cprof__runtime_off())
 		return cprof__real_pthread_create(th, attr, fn, arg);
-	st = malloc(sizeof(*st));
-	if (!st)
+	st = start_get();
+	if (!st) {
+		cprof__life_untracked();
 		return cprof__real_pthread_create(th, attr, fn, arg);
+	}
 	st->fn = fn;
 	st->arg = arg;
-	err = cprof__real_pthread_create(th, attr, start_counted, st);
-	if (err)
-		free(st);
+	cprof__life_thread_new();
+	err = cprof__real_pthread_create(th, attr, start_program_thread, st);
+	if (err) {
+		cprof__life_thread_failed();
+		atomic_store(&st->used, 0);
+	}
 	return err;
 }
+
+/*
+ * vfork: the child runs in its parent's memory, on its parent's stack and
+ * with its parent's thread-local data, until it execs or _exits. Had it
+ * recorded into the ring of the thread that called vfork(), the parent's
+ * writer would have drained the child's events as the parent's, and a
+ * ring filling up would have made the child wait for that writer. So the
+ * calling thread's ring is swapped for a sink before the system call: a
+ * ring that is never drained, whose limit the hot path never reaches.
+ * The parent gets its ring back as vfork() returns. The log itself is
+ * safe already: every writing path checks that the log is this process's.
+ *
+ * A child that calls exit() rather than _exit() after a failed exec runs
+ * its parent's exit handlers in the parent's memory, and glibc then takes
+ * no new ones: the parent's log gets no end record at its exit (the
+ * report then says so, with cprof's wait status), nothing more.
+ *
+ * A C wrapper cannot call vfork() and return in the child (the child
+ * would return through the frame the parent still needs), so the wrapper
+ * is written in assembly, as the C library's own: the return address
+ * waits in a register, which each process keeps for itself, during the
+ * system call. Only x86-64 has it so far; elsewhere vfork() is the C
+ * library's and a child that records events before its exec records them
+ * into its parent's ring.
+ */
+static struct cprof__thread *_Atomic vfork_sink;
+static __thread struct cprof__thread *vfork_saved
+	__attribute__((tls_model("initial-exec")));
+
+CPROF__NOINSTR void cprof__vfork_enter(void);
+CPROF__NOINSTR long cprof__vfork_leave(long ret);
+
+CPROF__NOINSTR void cprof__vfork_enter(void)
+{
+	struct cprof__thread *sink = atomic_load(&vfork_sink);
+
+	vfork_saved = cprof__tls_get();
+	if (!cprof__started)
+		return;
+	if (!sink) {
+		void *m = mmap(NULL, sizeof(*sink), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *r = mmap(
+			NULL, CPROF__RING_CAP * sizeof(struct cprof__rec),
+			PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		struct cprof__thread *expect = NULL;
+
+		if (m == MAP_FAILED || r == MAP_FAILED) {
+			if (m != MAP_FAILED)
+				munmap(m, sizeof(*sink));
+			if (r != MAP_FAILED)
+				munmap(r, CPROF__RING_CAP *
+						  sizeof(struct cprof__rec));
+			return;
+		}
+		sink = m;
+		sink->ring = r;
+		sink->limit = UINT64_MAX;
+		for (int i = 0; i < CPROF__MAX_EVENTS; i++)
+			sink->cfd[i] = -1;
+		if (!atomic_compare_exchange_strong(&vfork_sink, &expect,
+						    sink)) {
+			munmap(r, CPROF__RING_CAP * sizeof(struct cprof__rec));
+			munmap(m, sizeof(*sink));
+			sink = expect;
+		}
+	}
+	cprof__tls_set(sink);
+}
+
+CPROF__NOINSTR long cprof__vfork_leave(long ret)
+{
+	cprof__tls_set(vfork_saved);
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+
+#if defined(__x86_64__)
+/*
+ * Entered with the return address on the stack: align the stack for the
+ * call, pop the return address into %rdi (kept by both processes across
+ * the system call), and push it back after. The child returns 0 with the
+ * sink in place; the parent restores its ring and sets errno.
+ */
+__asm__(".text\n"
+	".globl vfork\n"
+	".type vfork, @function\n"
+	".globl __vfork\n"
+	".type __vfork, @function\n"
+	"vfork:\n"
+	"__vfork:\n"
+	".cfi_startproc\n"
+	".byte 0xf3, 0x0f, 0x1e, 0xfa\n" /* endbr64, a nop without CET */
+	"subq $8, %rsp\n"
+	".cfi_adjust_cfa_offset 8\n"
+	"call cprof__vfork_enter\n"
+	"addq $8, %rsp\n"
+	".cfi_adjust_cfa_offset -8\n"
+	"popq %rdi\n"
+	".cfi_adjust_cfa_offset -8\n"
+	".cfi_register %rip, %rdi\n"
+	"movl $" CPROF__STR(SYS_vfork) ", %eax\n"
+				       "syscall\n"
+				       "pushq %rdi\n"
+				       ".cfi_adjust_cfa_offset 8\n"
+				       ".cfi_rel_offset %rip, 0\n"
+				       "testq %rax, %rax\n"
+				       "jz 1f\n"
+				       "subq $8, %rsp\n"
+				       ".cfi_adjust_cfa_offset 8\n"
+				       "movq %rax, %rdi\n"
+				       "call cprof__vfork_leave\n"
+				       "addq $8, %rsp\n"
+				       ".cfi_adjust_cfa_offset -8\n"
+				       "1:\n"
+				       "ret\n"
+				       ".cfi_endproc\n"
+				       ".size vfork, .-vfork\n"
+				       ".size __vfork, .-__vfork\n");
+#endif
 
 /*
  * Signals: the runtime's fatal-signal handlers are invisible to the
@@ -255,9 +754,6 @@ CPROF_EXTERN CPROF__NOINSTR int pthread_create(pthread_t *th,
  * A raw rt_sigaction system call, and /proc/PID/status (SigCgt), still
  * show the runtime's handler: that cannot be hidden.
  */
-#include <signal.h>
-#include <sys/syscall.h>
-
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef sighandler_t (*handler_fn)(int, sighandler_t);
 typedef int (*sigint_fn)(int, int);

@@ -796,6 +796,11 @@ CPROF__NOINSTR void cprof__writer_stop(void)
 	writer_running = false;
 }
 
+CPROF__NOINSTR bool cprof__writer_alive(void)
+{
+	return writer_running;
+}
+
 /* After fork() the child has no writer thread: forget the parent's. */
 CPROF__NOINSTR void cprof__writer_forget(void)
 {

@@ -22,6 +22,12 @@ check_PROGRAMS += \
 	t/progs/markers-cxx \
 	t/progs/sigstate
 
+# Every way out of a process (issue 6, lifetime).
+check_PROGRAMS += t/progs/lifetime
+t_progs_lifetime_SOURCES = t/progs/lifetime.c t/progs/progs.h
+t_progs_lifetime_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_lifetime_LDFLAGS = $(AM_LDFLAGS) -pthread
+
 # The example program of `make demo` (see Makefile.am).
 noinst_PROGRAMS = t/progs/demo
 
@@ -107,5 +113,14 @@ E2E_TESTS = \
 	t/e2e-secure.sh \
 	t/e2e-rundir.sh \
 	t/e2e-own-hooks.sh
+
+# Lifetime (issue 6): every way out, the last pthread_exit, vfork,
+# explicit environments, daemons.
+E2E_TESTS += \
+	t/e2e-exits.sh \
+	t/e2e-pthread-exit.sh \
+	t/e2e-vfork.sh \
+	t/e2e-inherit.sh \
+	t/e2e-daemon.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)

@@ -383,9 +383,8 @@ static void test_open_at_end(void)
 	tl_write(&l, path);
 	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
 	snprintf(want, sizeof want,
-		 "cprof: %s: process 7 did not finish (killed?): showing data "
-		 "up "
-		 "to its last flush\n",
+		 "cprof: %s: process 7 ended without an end record: "
+		 "showing data up to its last flush\n",
 		 path);
 	CU_ASSERT_STRING_EQUAL(err, want);
 	CHECK_STATS(tfunc(&p, 7, "a"), 1, 10, 100);
@@ -530,9 +529,8 @@ static void test_calibration(void)
 	tl_write(&l, path);
 	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
 	snprintf(want, sizeof want,
-		 "cprof: %s: process 1 did not finish (killed?): showing data "
-		 "up "
-		 "to its last flush\n"
+		 "cprof: %s: process 1 ended without an end record: "
+		 "showing data up to its last flush\n"
 		 "cprof: %s: only one clock calibration point: assuming 1 tick "
 		 "= "
 		 "1 ns\n",
@@ -564,7 +562,7 @@ static void test_damaged_log_keeps_prefix(void)
 	tl_write_bytes(path, l.sb.data, cut + 10);
 	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "truncated: 10 bytes"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "did not finish"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "ended without an end record"));
 	CHECK_FUNC(&p, "a", 1, 10, 10);
 	CU_ASSERT_EQUAL(p.procs[0].skipped_bytes, 10);
 	cp_profile_free(&p);
