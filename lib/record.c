@@ -95,6 +95,13 @@ make_room(struct cprof__thread *t)
 			t->limit = tail + half;
 			return true;
 		}
+		/*
+		 * No writer thread (it could not start, or a sandbox lets it
+		 * not wait): the thread drains the rings itself, then looks
+		 * again. A nested record() may be in a signal handler.
+		 */
+		if (!cprof__writer_active() && cprof__drain_inline(t->nest > 1))
+			continue;
 		if (used < full) {
 			cprof__writer_kick();
 			t->limit = tail + full;
