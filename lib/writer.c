@@ -25,6 +25,7 @@
 #include <linux/futex.h>
 #include <msgpack.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,6 +76,7 @@ static _Atomic int writer_sleeps;  /* the writer may be waiting on it */
 static _Atomic int writer_alive;   /* a writer thread drains the rings */
 static _Atomic int writer_stop;
 static _Atomic uint32_t writer_ready; /* futex word: the thread is up */
+static _Atomic uint32_t writer_done;  /* the thread leaves writer_main */
 static pthread_t writer_thread;
 static bool writer_running;
 
@@ -956,6 +958,7 @@ static CPROF__NOINSTR void *writer_main(void *arg)
 		if (cprof__ctr.nev && !cprof__ctr.exact)
 			ms = next_interval(ms);
 	}
+	atomic_store(&writer_done, 1);
 	return NULL;
 }
 
@@ -1010,6 +1013,7 @@ CPROF__NOINSTR int cprof__writer_start(void)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	atomic_store(&writer_stop, 0);
 	atomic_store(&writer_ready, 0);
+	atomic_store(&writer_done, 0);
 	wait_way = WAIT_FUTEX;
 	wait_early = 0;
 	/*
@@ -1061,7 +1065,25 @@ CPROF__NOINSTR void cprof__writer_stop(void)
 		return;
 	atomic_store(&writer_stop, 1);
 	cprof__writer_kick();
-	pthread_join(writer_thread, NULL);
+	/*
+	 * pthread_join waits on a futex, and the C library aborts the
+	 * process when the kernel refuses it: first wait for the writer to
+	 * leave its loop (at most a flush interval) with whatever sleep the
+	 * sandbox allows, on the clock, 5 s at most; then, where the writer
+	 * found futex refused, detach it rather than join.
+	 */
+	uint64_t give_up = cprof__mono_ns() + 5000000000u;
+	while (!atomic_load(&writer_done) && cprof__mono_ns() < give_up) {
+		struct timespec ts = {0, 1000 * 1000};
+
+		if (nanosleep(&ts, NULL) != 0 && errno != EINTR &&
+		    poll(NULL, 0, 1) != 0)
+			sched_yield();
+	}
+	if (atomic_load(&writer_done) && wait_way != WAIT_FUTEX)
+		pthread_detach(writer_thread);
+	else
+		pthread_join(writer_thread, NULL);
 	writer_running = false;
 	atomic_store(&writer_alive, 0);
 }
