@@ -25,6 +25,7 @@
 #define SANDBOX_ARCH AUDIT_ARCH_AARCH64
 #endif
 
+/* A call this architecture does not have is named with nr -2: no rule. */
 struct sandbox_rule {
 	long nr;
 	int err;
@@ -38,9 +39,13 @@ static const struct {
 	{"clock_nanosleep", SYS_clock_nanosleep},
 #ifdef SYS_nanosleep
 	{"nanosleep", SYS_nanosleep},
+#else
+	{"nanosleep", -2},
 #endif
 #ifdef SYS_poll
 	{"poll", SYS_poll},
+#else
+	{"poll", -2},
 #endif
 	{"ppoll", SYS_ppoll},
 	{"perf_event_open", SYS_perf_event_open},
@@ -49,16 +54,22 @@ static const struct {
 	{"newfstatat", SYS_newfstatat},
 #ifdef SYS_statx
 	{"statx", SYS_statx},
+#else
+	{"statx", -2},
 #endif
 	{"prlimit64", SYS_prlimit64},
 #ifdef SYS_getrlimit
 	{"getrlimit", SYS_getrlimit},
+#else
+	{"getrlimit", -2},
 #endif
 	{"fcntl", SYS_fcntl},
 	{"getdents64", SYS_getdents64},
 	{"clone", SYS_clone},
 #ifdef SYS_clone3
 	{"clone3", SYS_clone3},
+#else
+	{"clone3", -2},
 #endif
 	{"ioctl", SYS_ioctl},
 };
@@ -85,7 +96,7 @@ sandbox_parse_rule(const char *s, struct sandbox_rule *r)
 		if (strlen(sandbox_calls[i].name) == (size_t)(eq - s) &&
 		    !strncmp(sandbox_calls[i].name, s, (size_t)(eq - s)))
 			r->nr = sandbox_calls[i].nr;
-	if (r->nr < 0)
+	if (r->nr == -1)
 		return -1;
 	for (i = 0; i < sizeof(sandbox_errs) / sizeof(sandbox_errs[0]); i++)
 		if (!strcmp(sandbox_errs[i].name, eq + 1)) {
@@ -121,6 +132,8 @@ sandbox_install(const struct sandbox_rule *rules, int n, bool all_threads)
 	f[k++] = (struct sock_filter)BPF_STMT(
 		BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
 	for (int i = 0; i < n; i++) {
+		if (rules[i].nr < 0)
+			continue;
 		f[k++] = (struct sock_filter)BPF_JUMP(
 			BPF_JMP | BPF_JEQ | BPF_K, (unsigned)rules[i].nr, 0, 1);
 		f[k++] = (struct sock_filter)BPF_STMT(
