@@ -15,13 +15,11 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/nsfs.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -329,7 +327,7 @@ CPROF_EXTERN CPROF__NOINSTR int unshare(int flags)
 CPROF_EXTERN CPROF__NOINSTR int setns(int fd, int nstype)
 {
 	static setns_fn real;
-	int type = nstype, r, err;
+	int r, err;
 	bool off;
 
 	if (!real)
@@ -339,13 +337,12 @@ CPROF_EXTERN CPROF__NOINSTR int setns(int fd, int nstype)
 		return -1;
 	}
 	err = errno;
-	/* Type 0: any namespace; ask the descriptor which (-1: unknown). */
-	if (type == 0) {
-		type = ioctl(fd, NS_GET_NSTYPE);
-		if (type <= 0)
-			type = -1;
-	}
-	off = (type == -1 || (type & SETNS_ONE_THREAD)) &&
+	/*
+	 * Type 0 accepts any namespace. The descriptor could tell which
+	 * (NS_GET_NSTYPE), but an ioctl must not reach whatever else the
+	 * program may pass: the writer is stopped for all of them.
+	 */
+	off = (nstype == 0 || (nstype & SETNS_ONE_THREAD)) &&
 	      writer_off_if_alone();
 	errno = err;
 	r = real(fd, nstype);
