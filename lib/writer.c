@@ -897,27 +897,30 @@ static CPROF__NOINSTR void writer_wait(uint32_t seen, unsigned ms)
 /*
  * How long the writer sleeps: the flush interval, or less while the
  * counters' sample rings fill fast. Nothing wakes it when a sample ring
- * fills (it holds no descriptor to poll), so it looks at how full the
- * rings were at each drain: past a quarter it comes back twice as often,
- * under a sixteenth it slows down again, down to 1 ms and up to the
- * flush interval.
+ * fills (it holds no descriptor to poll), so it measures how full the
+ * fullest ring got in the last interval and sizes the next one to fill a
+ * quarter of it: shorter at once when samples come fast, longer (at most
+ * twice as long a round) as they slow down; from 1 ms to the flush
+ * interval. Sampling starts at 10 ms, as the rate is not known yet.
  */
 static CPROF__NOINSTR unsigned next_interval(unsigned cur)
 {
-	unsigned full = cprof__counters_fill();
+	uint64_t full = cprof__counters_fill(), want;
 
-	if (full > 250 && cur > 1)
-		return cur / 2;
-	if (full < 63 && cur < cprof__rt.flush_ms)
-		return cur * 2 < cprof__rt.flush_ms ? cur * 2
-						    : cprof__rt.flush_ms;
-	return cur;
+	want = full ? (uint64_t)cur * 250u / full : cprof__rt.flush_ms;
+	if (want > (uint64_t)cur * 2)
+		want = (uint64_t)cur * 2;
+	if (want > cprof__rt.flush_ms)
+		want = cprof__rt.flush_ms;
+	return want ? (unsigned)want : 1;
 }
 
 static CPROF__NOINSTR void *writer_main(void *arg)
 {
 	const uint64_t interval = (uint64_t)cprof__rt.flush_ms * 1000000u;
-	unsigned ms = cprof__rt.flush_ms;
+	const bool sampling = cprof__ctr.nev && !cprof__ctr.exact;
+	unsigned ms =
+		sampling && cprof__rt.flush_ms > 10 ? 10 : cprof__rt.flush_ms;
 	uint32_t seen = atomic_load(&kick_word);
 
 	(void)arg;
@@ -955,7 +958,7 @@ static CPROF__NOINSTR void *writer_main(void *arg)
 			cprof__log_flush();
 		}
 		cprof__wunlock();
-		if (cprof__ctr.nev && !cprof__ctr.exact)
+		if (sampling)
 			ms = next_interval(ms);
 	}
 	atomic_store(&writer_done, 1);
