@@ -326,8 +326,9 @@ static CPROF__NOINSTR int log_verify(void)
 	fd = open(out.path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
-	if (!out.known || fstat(fd, &st) != 0 || st.st_dev != out.dev ||
-	    st.st_ino != out.ino) {
+	/* Unknown identity (fstat refused): the path is ours, O_NOFOLLOW. */
+	if (out.known && (fstat(fd, &st) != 0 || st.st_dev != out.dev ||
+			  st.st_ino != out.ino)) {
 		close(fd);
 		return ESTALE;
 	}
@@ -353,10 +354,12 @@ static CPROF__NOINSTR void write_all(const char *p, size_t n)
 		if (err) {
 			write_fail(
 				err == ESTALE
-					? "the program closed the log, and "
-					  "its path now names another file"
-					: "the program closed the log, which "
-					  "cannot be opened again",
+					? "the program took the log's "
+					  "descriptor, and its path now names "
+					  "another file"
+					: "the program took the log's "
+					  "descriptor, and it cannot be "
+					  "opened again",
 				err == ESTALE ? 0 : err);
 			return;
 		}
@@ -873,18 +876,29 @@ static CPROF__NOINSTR bool wait_once(uint32_t seen, unsigned ms)
 	return e == 0;
 }
 
+/*
+ * Sleep MS, or until kicked. Only the futex can be woken early: the other
+ * ways sleep in steps of at most 50 ms, looking for kicks and for the
+ * stop in between.
+ */
 static CPROF__NOINSTR void writer_wait(uint32_t seen, unsigned ms)
 {
-	while (wait_way != WAIT_NONE && !atomic_load(&writer_stop)) {
-		uint64_t t0 = cprof__mono_ns();
+	const uint64_t end = cprof__mono_ns() + (uint64_t)ms * 1000000u;
 
-		if (wait_once(seen, ms)) {
-			/* A kick, or a quarter of the time gone: a real wait.
-			 */
-			if (atomic_load(&kick_word) != seen ||
-			    cprof__mono_ns() - t0 >= (uint64_t)ms * 250000u) {
+	while (wait_way != WAIT_NONE && !atomic_load(&writer_stop)) {
+		uint64_t t0 = cprof__mono_ns(), t1;
+		unsigned step = wait_way != WAIT_FUTEX && ms > 50 ? 50 : ms;
+
+		if (wait_once(seen, step)) {
+			t1 = cprof__mono_ns();
+			if (atomic_load(&kick_word) != seen || t1 >= end) {
 				wait_early = 0;
 				return;
+			}
+			/* A quarter of the step gone: a real (partial) wait. */
+			if (t1 - t0 >= (uint64_t)step * 250000u) {
+				wait_early = 0;
+				continue;
 			}
 			if (++wait_early < 8)
 				continue;
@@ -1071,9 +1085,10 @@ CPROF__NOINSTR void cprof__writer_stop(void)
 	/*
 	 * pthread_join waits on a futex, and the C library aborts the
 	 * process when the kernel refuses it: first wait for the writer to
-	 * leave its loop (at most a flush interval) with whatever sleep the
-	 * sandbox allows, on the clock, 5 s at most; then, where the writer
-	 * found futex refused, detach it rather than join.
+	 * leave its loop (at once when woken, within 50 ms when it sleeps
+	 * otherwise) with whatever sleep the sandbox allows, on the clock,
+	 * 5 s at most; then, where the writer found futex refused, detach it
+	 * rather than join.
 	 */
 	uint64_t give_up = cprof__mono_ns() + 5000000000u;
 	while (!atomic_load(&writer_done) && cprof__mono_ns() < give_up) {
@@ -1083,7 +1098,7 @@ CPROF__NOINSTR void cprof__writer_stop(void)
 		    poll(NULL, 0, 1) != 0)
 			sched_yield();
 	}
-	if (atomic_load(&writer_done) && wait_way != WAIT_FUTEX)
+	if (wait_way != WAIT_FUTEX)
 		pthread_detach(writer_thread);
 	else
 		pthread_join(writer_thread, NULL);
