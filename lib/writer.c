@@ -354,12 +354,11 @@ static CPROF__NOINSTR void write_all(const char *p, size_t n)
 		if (err) {
 			write_fail(
 				err == ESTALE
-					? "the program took the log's "
-					  "descriptor, and its path now names "
-					  "another file"
-					: "the program took the log's "
-					  "descriptor, and it cannot be "
-					  "opened again",
+					? "the program closed or replaced the "
+					  "log, and its path names another "
+					  "file now"
+					: "cannot reopen the log the program "
+					  "closed or replaced",
 				err == ESTALE ? 0 : err);
 			return;
 		}

@@ -68,6 +68,24 @@ for mode in closefrom loop1024 handoff; do
 	expect_lines "$mode at 1024: nothing on stderr" 0 $mode-1024.err
 done
 
+# A program that closes the log and removes the file: the runtime cannot
+# reopen it, says so in one line naming the error (not "I/O error"), and
+# the program runs on unchanged (the runtime alone: the tool would have
+# no log to report).
+mkdir rm
+status=0
+"$PROGS/fdabuse" rmlog plain-rm.txt >plain-rm.out 2>&1 || status=$?
+expect_status "fdabuse rmlog without cprof" 0 plain-rm.out
+status=0
+LD_PRELOAD=$(preload_value) CPROF_DIR=$T/rm CPROF_FLUSH_MS=5 \
+	"$PROGS/fdabuse" rmlog rm.txt >rm.out 2>rm.err || status=$?
+expect_status "fdabuse rmlog under the runtime" 0 rm.err
+cmp -s plain-rm.out rm.out || fail "rmlog: stdout changed" rm.out
+cmp -s expect.txt rm.txt || fail "rmlog: the program's file changed" rm.txt
+expect_lines "rmlog: one line on stderr" 1 rm.err
+expect_grep "rmlog: the line names the error" \
+	"^cprof: cannot reopen the log the program closed or replaced '.*': No such file or directory; profiling stopped" rm.err
+
 # With counters (software events, which any Linux can count): the same
 # guarantees; a thread whose leader descriptor the program closed is said
 # once.

@@ -14,6 +14,9 @@
  *   fdabuse dup2 FILE         dup2(FILE's fd) over every number from 3 up
  *                             to four below the limit
  *   fdabuse dup3 FILE         the same with dup3(..., O_CLOEXEC)
+ *   fdabuse rmlog FILE        closefrom(3) and removes the logs in
+ *                             $CPROF_DIR: the runtime cannot reopen its
+ *                             own and must say so once
  *   fdabuse handoff FILE      closefrom(64), then a child gets a pipe on
  *                             fds 3..63 and execs "fdabuse child", which
  *                             writes the lines to fd 3; the parent copies
@@ -27,6 +30,7 @@
  * descriptor it did not get is close-on-exec).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -175,6 +179,25 @@ static NOINSTR int child(void)
 	return write_lines(3, NULL);
 }
 
+/* Remove the logs of the run directory the runtime was given. */
+static NOINSTR void remove_logs(void)
+{
+	const char *dir = getenv("CPROF_DIR");
+	struct dirent *e;
+	DIR *d = dir ? opendir(dir) : NULL;
+
+	while (d && (e = readdir(d)) != NULL) {
+		char path[4096];
+
+		if (strncmp(e->d_name, "proc-", 5) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 static NOINSTR int handoff(const char *self, const char *file)
 {
 	int p[2], status, out;
@@ -235,6 +258,13 @@ int main(int argc, char **argv)
 		dup_over(fd, !strcmp(cur_mode, "dup3"));
 		rc = write_lines(fd, again_dup);
 		undup(fd);
+	} else if (!strcmp(cur_mode, "rmlog")) {
+		closefrom(3);
+		remove_logs();
+		fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0)
+			return 1;
+		rc = write_lines(fd, NULL);
 	} else {
 		close_all(cur_mode, -1);
 		fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
