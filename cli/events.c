@@ -310,8 +310,21 @@ const char *cp_event_reason(int err)
 	case EPERM:
 		if ((level = paranoid()) == NO_LEVEL)
 			return "not permitted";
-		snprintf(buf, sizeof buf,
-			 "not permitted (perf_event_paranoid is %d)", level);
+		/*
+		 * Below 3 the sysctl lets anyone count their own user-space
+		 * events (what cprof asks for then), and root passes any
+		 * level: the refusal comes from elsewhere, a seccomp filter
+		 * (containers) or a security module.
+		 */
+		if (level < 3 || geteuid() == 0)
+			snprintf(buf, sizeof buf,
+				 "not permitted by a sandbox or security "
+				 "policy (perf_event_paranoid is %d)",
+				 level);
+		else
+			snprintf(buf, sizeof buf,
+				 "not permitted (perf_event_paranoid is %d)",
+				 level);
 		return buf;
 	case EINVAL:
 	case E2BIG:

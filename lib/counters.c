@@ -14,6 +14,14 @@
  * Nothing here runs on the hot path but cprof__counters_read() in exact
  * mode. Every failure leaves the thread without counters and the program
  * as it was.
+ *
+ * Descriptors: a thread keeps one, its leader's (read(2) of the group's
+ * totals, PERF_EVENT_IOC_DISABLE, and exact mode's reads where rdpmc
+ * cannot serve), high and close-on-exec (cprof__fd_high). The members are
+ * mapped (one page) and their descriptors closed: the mapping keeps an
+ * event alive in its group. Before taking any, the runtime leaves the
+ * program a reserve (room_for_group); a thread that would eat into it goes
+ * without counters, and one warning at the end says how many did.
  */
 #include "config.h"
 
@@ -24,7 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +47,10 @@ struct cprof__counters cprof__ctr;
 
 static long page_size;
 static bool warned_open;
+static _Atomic int fds_held; /* leader (and member) descriptors kept */
+static _Atomic unsigned skipped_limit; /* threads left uncounted: the limit */
+static _Atomic unsigned skipped_lost;  /* counters lost: the program closed */
+static _Atomic long limit_seen;	       /* the limit when one was skipped */
 
 /* Configuration from the environment. */
 
@@ -147,16 +161,51 @@ static CPROF__NOINSTR void fill_attr(struct perf_event_attr *a,
 		a->sample_type |= PERF_SAMPLE_CALLCHAIN;
 		a->exclude_callchain_kernel = 1;
 	}
-	/* Wake the writer (poll) when a quarter of the ring is used. */
-	a->watermark = 1;
-	a->wakeup_watermark = (uint32_t)(DATA_PAGES * page_size / 4);
+	/*
+	 * No wake-up watermark: the writer holds no descriptor to poll, it
+	 * watches how full the rings get (cprof__counters_fill).
+	 */
+}
+
+/*
+ * Whether T's leader descriptor is still the event we opened: the program
+ * may have closed the number (closefrom, a loop to its limit) and reused
+ * it. fstat first, so that an ioctl never reaches a file or device of the
+ * program; then the event's id, as perf descriptors share one inode.
+ */
+static CPROF__NOINSTR bool leader_ours(const struct cprof__thread *t)
+{
+	struct stat st;
+	uint64_t id;
+
+	if (t->cfd[0] < 0 || fstat(t->cfd[0], &st) != 0 ||
+	    st.st_dev != t->cdev || st.st_ino != t->cino)
+		return false;
+	return ioctl(t->cfd[0], PERF_EVENT_IOC_ID, &id) == 0 && id == t->cid[0];
+}
+
+/*
+ * The leader was taken by the program: the counters of T stop (the number
+ * is the program's now, it is neither read nor closed).
+ */
+static CPROF__NOINSTR void leader_lost(struct cprof__thread *t)
+{
+	t->cfd[0] = -1;
+	atomic_fetch_sub(&fds_held, 1);
+	atomic_fetch_add(&skipped_lost, 1);
 }
 
 CPROF__NOINSTR void cprof__counters_close(struct cprof__thread *t)
 {
+	int saved = errno;
+
+	if (t->cfd[0] >= 0 && t->cino && !leader_ours(t))
+		leader_lost(t);
 	for (int i = 0; i < CPROF__MAX_EVENTS; i++) {
-		if (t->cfd[i] >= 0)
+		if (t->cfd[i] >= 0) {
 			close(t->cfd[i]);
+			atomic_fetch_sub(&fds_held, 1);
+		}
 		t->cfd[i] = -1;
 	}
 	if (t->cmap)
@@ -167,6 +216,61 @@ CPROF__NOINSTR void cprof__counters_close(struct cprof__thread *t)
 			munmap(t->cpage[i], (size_t)page_size);
 		t->cpage[i] = NULL;
 	}
+	errno = saved;
+}
+
+/* The descriptors open in the process, or -1 when /proc cannot tell. */
+static CPROF__NOINSTR long count_open_fds(void)
+{
+	char buf[4096];
+	long n = 0, r;
+	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dir < 0)
+		return -1;
+	while ((r = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < r;) {
+			/* struct linux_dirent64: ino, off, reclen, type, name
+			 */
+			unsigned short reclen;
+			const char *name = buf + off + 19;
+
+			memcpy(&reclen, buf + off + 16, sizeof(reclen));
+			if (name[0] != '.')
+				n++;
+			off += reclen;
+		}
+	}
+	close(dir);
+	/* Not counting the directory's own descriptor. */
+	return r < 0 ? -1 : n - 1;
+}
+
+/*
+ * Whether a thread may take NEED descriptors for its counters. The
+ * program keeps a reserve of a quarter of its limit L (the soft
+ * RLIMIT_NOFILE now: programs lower it at run time): the runtime holds at
+ * most L/4 descriptors in all (its log included), and never takes one
+ * that would leave fewer than L/4 free, counting those actually open
+ * (/proc/self/fd; where /proc cannot be read, the first rule alone).
+ * Members are closed once mapped, but are all open for a moment.
+ */
+static CPROF__NOINSTR bool room_for_group(int need)
+{
+	long lim = cprof__fd_limit(), open_now;
+
+	if (lim < 0)
+		return true; /* a sandbox refuses getrlimit: no way to count */
+	if (atomic_load(&fds_held) + 1 + 1 > lim / 4) {
+		atomic_store(&limit_seen, lim);
+		return false;
+	}
+	open_now = count_open_fds();
+	if (open_now >= 0 && lim - open_now - need < lim / 4) {
+		atomic_store(&limit_seen, lim);
+		return false;
+	}
+	return true;
 }
 
 CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
@@ -178,21 +282,48 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 		t->cpage[i] = NULL;
 	}
 	t->cmap = NULL;
+	t->cdev = 0;
+	t->cino = 0;
+	t->cfill = 0;
 	memset(t->clast, 0, sizeof(t->clast));
+	t->clast_en = t->clast_run = 0;
 	t->clost = t->cthrottled = 0;
 	if (cprof__ctr.nev == 0)
 		return;
+	int saved = errno;
+	if (!room_for_group(cprof__ctr.nev)) {
+		atomic_fetch_add(&skipped_limit, 1);
+		return;
+	}
 	for (i = 0; i < cprof__ctr.nev; i++) {
 		struct perf_event_attr a;
+		int fd;
 
 		fill_attr(&a, &cprof__ctr.ev[i], i == 0);
-		t->cfd[i] = (int)syscall(SYS_perf_event_open, &a, 0, -1,
-					 i == 0 ? -1 : t->cfd[0],
-					 PERF_FLAG_FD_CLOEXEC);
+		fd = (int)syscall(SYS_perf_event_open, &a, 0, -1,
+				  i == 0 ? -1 : t->cfd[0],
+				  PERF_FLAG_FD_CLOEXEC);
+		if (fd >= 0) {
+			atomic_fetch_add(&fds_held, 1);
+			fd = cprof__fd_high(fd, false);
+			if (fd < 0)
+				atomic_fetch_sub(&fds_held, 1);
+		}
+		t->cfd[i] = fd;
 		if (t->cfd[i] < 0 ||
 		    ioctl(t->cfd[i], PERF_EVENT_IOC_ID, &t->cid[i]) != 0) {
 			err = errno;
 			break;
+		}
+	}
+	if (!err) {
+		struct stat st;
+
+		if (fstat(t->cfd[0], &st) != 0) {
+			err = errno;
+		} else {
+			t->cdev = st.st_dev;
+			t->cino = st.st_ino;
 		}
 	}
 	if (!err &&
@@ -216,14 +347,29 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 			t->cpage[0] = m;
 		}
 	}
-	/* Exact mode reads every member with rdpmc where it can. */
-	for (i = 1; !err && cprof__ctr.exact && i < cprof__ctr.nev; i++) {
+	/*
+	 * Every member is mapped, one page: exact mode reads it with rdpmc
+	 * where it can, and the mapping keeps the event in its group once
+	 * its descriptor is closed. A member that cannot be mapped keeps its
+	 * descriptor.
+	 */
+	for (i = 1; !err && i < cprof__ctr.nev; i++) {
 		void *m = mmap(NULL, (size_t)page_size, PROT_READ, MAP_SHARED,
 			       t->cfd[i], 0);
 
 		t->cpage[i] = m == MAP_FAILED ? NULL : m;
+		if (t->cpage[i]) {
+			close(t->cfd[i]);
+			t->cfd[i] = -1;
+			atomic_fetch_sub(&fds_held, 1);
+		}
 	}
-	if (err) {
+	if (err == EMFILE || err == ENFILE) {
+		/* Another thread took the room: the limit, counted as such. */
+		atomic_fetch_add(&skipped_limit, 1);
+		atomic_store(&limit_seen, cprof__fd_limit());
+		cprof__counters_close(t);
+	} else if (err) {
 		/* The CLI checked the events; a thread limit can still hit. */
 		if (!warned_open) {
 			warned_open = true;
@@ -234,6 +380,7 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 		}
 		cprof__counters_close(t);
 	}
+	errno = saved;
 }
 
 CPROF__NOINSTR void cprof__counters_disable_all(void)
@@ -243,9 +390,77 @@ CPROF__NOINSTR void cprof__counters_disable_all(void)
 		int st = atomic_load(&t->state);
 
 		if ((st == CPROF__T_LIVE || st == CPROF__T_DEAD) &&
-		    t->cfd[0] >= 0)
-			ioctl(t->cfd[0], PERF_EVENT_IOC_DISABLE,
-			      PERF_IOC_FLAG_GROUP);
+		    t->cfd[0] >= 0) {
+			if (leader_ours(t))
+				ioctl(t->cfd[0], PERF_EVENT_IOC_DISABLE,
+				      PERF_IOC_FLAG_GROUP);
+			else
+				leader_lost(t);
+		}
+	}
+}
+
+CPROF__NOINSTR unsigned cprof__counters_fill(void)
+{
+	unsigned max = 0;
+
+	for (struct cprof__thread *t = atomic_load(&cprof__threads); t;
+	     t = t->next) {
+		uint64_t f = (uint64_t)t->cfill * 1000u /
+			     ((uint64_t)DATA_PAGES * (uint64_t)page_size);
+
+		t->cfill = 0;
+		if (f > max)
+			max = (unsigned)f;
+	}
+	return max;
+}
+
+/* N in decimal into BUF (async-signal-safe); returns BUF. */
+static CPROF__NOINSTR char *utoa(unsigned long n, char *buf, size_t cap)
+{
+	char tmp[24];
+	size_t k = 0, i = 0;
+
+	do
+		tmp[k++] = (char)('0' + n % 10);
+	while ((n /= 10) && k < sizeof(tmp));
+	while (k && i + 1 < cap)
+		buf[i++] = tmp[--k];
+	buf[i] = '\0';
+	return buf;
+}
+
+CPROF__NOINSTR void cprof__counters_report(void)
+{
+	unsigned lim = atomic_exchange(&skipped_limit, 0);
+	unsigned lost = atomic_exchange(&skipped_lost, 0);
+	char n[24], l[24], msg[160];
+
+	/* Built by hand: snprintf is not async-signal-safe. */
+	if (lim) {
+		utoa(lim, n, sizeof(n));
+		utoa((unsigned long)atomic_load(&limit_seen), l, sizeof(l));
+		msg[0] = '\0';
+		strcat(msg, n);
+		strcat(msg, lim == 1 ? " thread" : " threads");
+		strcat(msg, " went without counters: the descriptor limit (");
+		strcat(msg, l);
+		strcat(msg, ") is kept for the program");
+		cprof__warn(msg, NULL, 0, NULL);
+	}
+	if (lost) {
+		utoa(lost, n, sizeof(n));
+		msg[0] = '\0';
+		strcat(msg, n);
+		strcat(msg, lost == 1 ? " thread" : " threads");
+		strcat(msg, " lost their counters: the program closed "
+			    "the runtime's descriptor");
+		cprof__warn(
+			msg, NULL, 0,
+			cprof__ctr.exact
+				? "their counts stop there"
+				: "their totals are those of the last sample");
 	}
 }
 
@@ -415,6 +630,8 @@ static CPROF__NOINSTR size_t encode_sample(struct cprof__thread *t,
 	w += 6; /* ip, pid/tid, time, nr, time_enabled, time_running */
 	if (nr > CPROF__MAX_EVENTS || w + 2 * nr > end)
 		return len;
+	t->clast_en = w[-2];
+	t->clast_run = w[-1];
 	len = cprof__put_uleb(scratch.data, len,
 			      time > *prev_time ? time - *prev_time : 0);
 	if (time > *prev_time)
@@ -451,12 +668,31 @@ static CPROF__NOINSTR size_t encode_sample(struct cprof__thread *t,
 	return len;
 }
 
+/*
+ * The thread's totals: read from the group, or, once the program took the
+ * leader's descriptor, the values of the last sample (sampling goes on
+ * through the mapping).
+ */
 static CPROF__NOINSTR void pack_totals(struct cprof__thread *t,
 				       msgpack_packer *pk)
 {
 	uint64_t buf[3 + 2 * CPROF__MAX_EVENTS];
-	ssize_t got = read(t->cfd[0], buf, sizeof(buf));
+	ssize_t got;
 
+	if (t->cfd[0] >= 0) {
+		got = read(t->cfd[0], buf, sizeof(buf));
+	} else if (t->clast_en) {
+		buf[0] = (uint64_t)cprof__ctr.nev;
+		buf[1] = t->clast_en;
+		buf[2] = t->clast_run;
+		for (int i = 0; i < cprof__ctr.nev; i++) {
+			buf[3 + 2 * i] = t->clast[i];
+			buf[4 + 2 * i] = t->cid[i];
+		}
+		got = (ssize_t)sizeof(buf);
+	} else {
+		return;
+	}
 	if (got < (ssize_t)(3 * sizeof(uint64_t)) || buf[0] > CPROF__MAX_EVENTS)
 		return;
 	msgpack_pack_map(pk, 5);
@@ -480,7 +716,10 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 	struct perf_event_mmap_page *pc = t->cmap;
 	uint64_t lost = 0, throttled = 0;
 
-	if (t->cfd[0] < 0)
+	if (t->cfd[0] >= 0 && !leader_ours(t))
+		leader_lost(t);
+	/* Without the leader, sampling goes on through the mapping. */
+	if (t->cfd[0] < 0 && (cprof__ctr.exact || !pc))
 		return;
 	if (pc && !cprof__ctr.exact) {
 		const unsigned char *data =
@@ -492,6 +731,9 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 		uint64_t tail = pc->data_tail;
 		uint64_t n = 0, time0 = 0, prev = 0;
 		size_t len = 0;
+
+		if (head - tail > t->cfill)
+			t->cfill = (unsigned)(head - tail);
 
 		while (tail + sizeof(struct perf_event_header) <= head) {
 			struct perf_event_header h;

@@ -101,7 +101,11 @@ struct cprof__thread {
 	size_t cmap_len;
 	void *cpage[8];	   /* exact mode: each member's mmap page */
 	uint64_t clast[8]; /* values at the previous sample (writer) */
-	uint64_t *cvals;   /* exact mode: values, CPROF__RING_CAP rows */
+	dev_t cdev;	   /* the leader's file, to tell it from a */
+	ino_t cino;	   /* descriptor the program put in its place */
+	unsigned cfill;	   /* sample ring bytes at the last drain */
+	uint64_t clast_en, clast_run; /* enabled, running at the last sample */
+	uint64_t *cvals; /* exact mode: values, CPROF__RING_CAP rows */
 	uint64_t clost, cthrottled;
 
 	/* Set when the thread takes the ring. */
@@ -232,6 +236,32 @@ int cprof__log_fd(void);
 /* False in a vfork() child, which shares the parent's memory and log. */
 bool cprof__log_is_ours(void);
 
+/*
+ * writer.c: the runtime's descriptors, and life without a writer thread.
+ *
+ * Move FD to the lowest free number at or above the runtime's floor (the
+ * top quarter of the soft RLIMIT_NOFILE, see writer.c), close-on-exec.
+ * Returns the new number; when no number is free up there, FD itself if
+ * KEEP_LOW, else -1 (FD closed, errno EMFILE).
+ */
+int cprof__fd_high(int fd, bool keep_low);
+/* The soft RLIMIT_NOFILE now, -1 when it cannot be read. */
+long cprof__fd_limit(void);
+/* A writer thread runs and drains the rings. */
+bool cprof__writer_active(void);
+/*
+ * No writer thread: drain every ring on the calling thread (record()'s
+ * slow path). False when nothing was drained (the lock is busy, the log
+ * is not this process's, or recording is over).
+ */
+bool cprof__drain_inline(bool in_signal);
+/*
+ * Stop the writer thread for a call that needs a single-threaded process
+ * (unshare, setns), after a last drain; true when it was running, and
+ * cprof__writer_start() must then be called after.
+ */
+bool cprof__writer_pause(void);
+
 struct msgpack_packer;
 
 /* writer.c: encoding helpers shared with counters.c and loadmap.c. */
@@ -286,6 +316,13 @@ void cprof__counters_read(struct cprof__thread *t, uint64_t *vals);
 void cprof__counters_drain(struct cprof__thread *t, struct msgpack_packer *pk);
 /* Writer: the header's "events" value. */
 void cprof__counters_pack_header(struct msgpack_packer *pk);
+/*
+ * Writer: how full the fullest sample ring was at its last drain, in
+ * thousandths (0 without sampling); reset by the call.
+ */
+unsigned cprof__counters_fill(void);
+/* At the end: one warning if threads went without counters, and why. */
+void cprof__counters_report(void);
 
 struct perf_event_mmap_page;
 /*

@@ -95,6 +95,13 @@ make_room(struct cprof__thread *t)
 			t->limit = tail + half;
 			return true;
 		}
+		/*
+		 * No writer thread (it could not start, or a sandbox lets it
+		 * not wait): the thread drains the rings itself, then looks
+		 * again. A nested record() may be in a signal handler.
+		 */
+		if (!cprof__writer_active() && cprof__drain_inline(t->nest > 1))
+			continue;
 		if (used < full) {
 			cprof__writer_kick();
 			t->limit = tail + full;
@@ -107,9 +114,23 @@ make_room(struct cprof__thread *t)
 		if (atomic_load_explicit(&t->tail, memory_order_seq_cst) ==
 		    tail) {
 			struct timespec ts = {0, 10 * 1000 * 1000};
+			int saved = errno;
 
 			cprof__writer_kick();
-			futex(&t->drained, FUTEX_WAIT_PRIVATE, seen, &ts);
+			/*
+			 * A sandbox refusing the futex must not make this a
+			 * busy loop: drain here, or sleep a little. The
+			 * program's errno is kept either way.
+			 */
+			if (futex(&t->drained, FUTEX_WAIT_PRIVATE, seen, &ts) !=
+				    0 &&
+			    errno != ETIMEDOUT && errno != EAGAIN &&
+			    errno != EINTR &&
+			    !cprof__drain_inline(t->nest > 1)) {
+				ts.tv_nsec = 1000 * 1000;
+				nanosleep(&ts, NULL);
+			}
+			errno = saved;
 			if (!wait_start)
 				wait_start = cprof__mono_ns();
 		}

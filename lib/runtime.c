@@ -246,6 +246,7 @@ CPROF__NOINSTR void cprof__stop(enum cprof__end_reason why, int sig, bool async)
 	/* Under the writer lock: the writer closes the groups of ended threads.
 	 */
 	cprof__counters_disable_all();
+	cprof__counters_report();
 	if (cprof__log_fd() >= 0 && atomic_load(&cprof__rt.on)) {
 		cprof__drain_all(async);
 		cprof__log_end(why, sig);

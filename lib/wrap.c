@@ -8,7 +8,8 @@
  * written while their object is still mapped) and pthread_create (threads
  * counted from their first instruction to their end), and the functions
  * that set signal actions (the runtime's fatal-signal handlers stay
- * invisible to the program).
+ * invisible to the program), unshare and setns (the writer thread steps
+ * aside for the calls that need a single-threaded process).
  *
  * Each wrapper finds the C library's own function with dlsym(RTLD_NEXT)
  * and leaves the program's view of the call unchanged: same arguments,
@@ -18,6 +19,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -1084,4 +1087,126 @@ CPROF_EXTERN CPROF__NOINSTR int siginterrupt(int sig, int flag)
 	static sigint_fn real;
 
 	return wrap_int(&real, "siginterrupt", sig, flag);
+}
+
+/*
+ * unshare and setns.
+ *
+ * Making or joining a user namespace needs a single-threaded process
+ * (and so do unshare's CLONE_VM, CLONE_SIGHAND and CLONE_THREAD, and
+ * joining a mount namespace, which needs an fs_struct of its own): the
+ * kernel answers EINVAL otherwise. The writer thread would make every
+ * profiled program fail there. So when the caller is the program's only
+ * thread, the writer is stopped for the call (after a last drain: nothing
+ * else records meanwhile) and started again after it; the program's
+ * threads drain their own rings if it cannot start. A program with
+ * threads of its own gets the call unchanged, and so the very error it
+ * would get without cprof.
+ */
+#define UNSHARE_ONE_THREAD \
+	(CLONE_NEWUSER | CLONE_VM | CLONE_SIGHAND | CLONE_THREAD)
+#define SETNS_ONE_THREAD (CLONE_NEWUSER | CLONE_NEWNS)
+
+/* The threads of the process, or -1 when /proc cannot tell. */
+static CPROF__NOINSTR long count_threads(void)
+{
+	char buf[2048];
+	long n = 0, r;
+	int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dir < 0)
+		return -1;
+	while ((r = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < r;) {
+			/* struct linux_dirent64: ino, off, reclen, type, name
+			 */
+			unsigned short reclen;
+
+			memcpy(&reclen, buf + off + 16, sizeof(reclen));
+			if (buf[off + 19] != '.')
+				n++;
+			off += reclen;
+		}
+	}
+	close(dir);
+	return r < 0 ? -1 : n;
+}
+
+/*
+ * Stop the writer when the caller is otherwise alone; true when it was
+ * stopped. pthread_join() returns before the kernel has taken the thread
+ * out of the thread group: wait (a little) until it has.
+ */
+static CPROF__NOINSTR bool writer_off_if_alone(void)
+{
+	long n;
+
+	if (!cprof__started || !cprof__writer_active() || !cprof__log_is_ours())
+		return false;
+	n = count_threads();
+	if (n > 2)
+		return false; /* the program has threads: as without cprof */
+	if (!cprof__writer_pause())
+		return false;
+	for (int i = 0; i < 1000 && count_threads() > 1; i++) {
+		struct timespec ts = {0, 100 * 1000};
+
+		nanosleep(&ts, NULL);
+	}
+	return true;
+}
+
+typedef int (*unshare_fn)(int);
+typedef int (*setns_fn)(int, int);
+
+CPROF_EXTERN CPROF__NOINSTR int unshare(int flags)
+{
+	static unshare_fn real;
+	bool off;
+	int r, err;
+
+	if (!real)
+		real = (unshare_fn)dlsym(RTLD_NEXT, "unshare");
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	err = errno;
+	off = (flags & UNSHARE_ONE_THREAD) && writer_off_if_alone();
+	errno = err;
+	r = real(flags);
+	err = errno;
+	if (off)
+		cprof__writer_start();
+	errno = err;
+	return r;
+}
+
+CPROF_EXTERN CPROF__NOINSTR int setns(int fd, int nstype)
+{
+	static setns_fn real;
+	int r, err;
+	bool off;
+
+	if (!real)
+		real = (setns_fn)dlsym(RTLD_NEXT, "setns");
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	err = errno;
+	/*
+	 * Type 0 accepts any namespace. The descriptor could tell which
+	 * (NS_GET_NSTYPE), but an ioctl must not reach whatever else the
+	 * program may pass: the writer is stopped for all of them.
+	 */
+	off = (nstype == 0 || (nstype & SETNS_ONE_THREAD)) &&
+	      writer_off_if_alone();
+	errno = err;
+	r = real(fd, nstype);
+	err = errno;
+	if (off)
+		cprof__writer_start();
+	errno = err;
+	return r;
 }

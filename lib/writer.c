@@ -11,6 +11,12 @@
  * The writer lock serializes everything that touches the log. It is a
  * plain atomic word rather than a mutex so that a signal handler can wait
  * for it with a timeout.
+ *
+ * The runtime's descriptors live apart from the program's (see
+ * cprof__fd_high), and the log is checked to be still ours before each
+ * write: a program may close or replace any descriptor it did not open.
+ * The writer holds no descriptor of its own: it sleeps on a futex word,
+ * and every system call it makes has a way out that never spins.
  */
 #include "config.h"
 
@@ -19,12 +25,13 @@
 #include <linux/futex.h>
 #include <msgpack.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -39,7 +46,10 @@
 
 static struct {
 	int fd;
-	pid_t pid; /* the process the log belongs to */
+	pid_t pid;  /* the process the log belongs to */
+	dev_t dev;  /* the log's file, to tell it from a descriptor */
+	ino_t ino;  /* the program put in its place */
+	bool known; /* dev and ino are known */
 	char path[4200];
 	char *buf;
 	size_t len;
@@ -61,9 +71,12 @@ static struct {
 } enc;
 
 static _Atomic pid_t wlock_owner;
-static int kick_fd = -1; /* eventfd: wakes the writer */
+static _Atomic uint32_t kick_word; /* futex word: bumped to wake the writer */
+static _Atomic int writer_sleeps;  /* the writer may be waiting on it */
+static _Atomic int writer_alive;   /* a writer thread drains the rings */
 static _Atomic int writer_stop;
 static _Atomic uint32_t writer_ready; /* futex word: the thread is up */
+static _Atomic uint32_t writer_done;  /* the thread leaves writer_main */
 static pthread_t writer_thread;
 static bool writer_running;
 
@@ -82,32 +95,84 @@ CPROF__NOINSTR bool cprof__log_is_ours(void)
 	return out.fd >= 0 && out.pid == getpid();
 }
 
+/*
+ * Descriptions of the errors the runtime can meet, for C libraries without
+ * strerrordesc_np(); strerror() is not async-signal-safe.
+ */
+static const struct {
+	int err;
+	const char *text;
+} err_table[] = {
+	{EPERM, "Operation not permitted"},
+	{ENOENT, "No such file or directory"},
+	{EINTR, "Interrupted system call"},
+	{EIO, "Input/output error"},
+	{ENXIO, "No such device or address"},
+	{E2BIG, "Argument list too long"},
+	{EBADF, "Bad file descriptor"},
+	{EAGAIN, "Resource temporarily unavailable"},
+	{ENOMEM, "Cannot allocate memory"},
+	{EACCES, "Permission denied"},
+	{EFAULT, "Bad address"},
+	{EBUSY, "Device or resource busy"},
+	{EEXIST, "File exists"},
+	{ENODEV, "No such device"},
+	{ENOTDIR, "Not a directory"},
+	{EISDIR, "Is a directory"},
+	{EINVAL, "Invalid argument"},
+	{ENFILE, "Too many open files in system"},
+	{EMFILE, "Too many open files"},
+	{EFBIG, "File too large"},
+	{ENOSPC, "No space left on device"},
+	{ESPIPE, "Illegal seek"},
+	{EROFS, "Read-only file system"},
+	{EPIPE, "Broken pipe"},
+	{ENAMETOOLONG, "File name too long"},
+	{ENOSYS, "Function not implemented"},
+	{ELOOP, "Too many levels of symbolic links"},
+	{EOPNOTSUPP, "Operation not supported"},
+	{ESTALE, "Stale file handle"},
+	{EDQUOT, "Disk quota exceeded"},
+};
+
+/* The description of ERR, or "error N" in BUF; async-signal-safe. */
+static CPROF__NOINSTR const char *err_text(int err, char *buf, size_t cap)
+{
+	char digits[16];
+	size_t n = 0, len;
+
+#if defined(__GLIBC__) && \
+	(__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+	/* A lookup in the C library's table, with no locale and no lock. */
+	const char *d = strerrordesc_np(err);
+
+	if (d)
+		return d;
+#endif
+	for (size_t i = 0; i < sizeof(err_table) / sizeof(err_table[0]); i++)
+		if (err_table[i].err == err)
+			return err_table[i].text;
+	for (unsigned v = err < 0 ? 0u - (unsigned)err : (unsigned)err;
+	     n == 0 || v; v /= 10)
+		digits[n++] = (char)('0' + v % 10);
+	len = strlen("error ");
+	if (cap < len + n + 2)
+		return "unknown error";
+	memcpy(buf, "error ", len);
+	if (err < 0)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = digits[--n];
+	buf[len] = '\0';
+	return buf;
+}
+
 CPROF__NOINSTR void cprof__warn(const char *msg, const char *arg, int err,
 				const char *tail)
 {
-	char line[1024];
+	char line[1024], ebuf[32];
 	size_t n = 0;
-	const char *e = NULL;
-
-	if (err) {
-		/* strerror is not async-signal-safe; these cover disk errors.
-		 */
-		e = err == ENOSPC	? "No space left on device"
-		    : err == EACCES	? "Permission denied"
-		    : err == ENOENT	? "No such file or directory"
-		    : err == EROFS	? "Read-only file system"
-		    : err == EDQUOT	? "Disk quota exceeded"
-		    : err == ENOTDIR	? "Not a directory"
-		    : err == ENOMEM	? "Cannot allocate memory"
-		    : err == EFBIG	? "File too large"
-		    : err == EINVAL	? "Invalid argument"
-		    : err == EMFILE	? "Too many open files"
-		    : err == EPERM	? "Operation not permitted"
-		    : err == ENODEV	? "No such device"
-		    : err == EOPNOTSUPP ? "Operation not supported"
-		    : err == EBUSY	? "Device or resource busy"
-					: "I/O error";
-	}
+	const char *e = err ? err_text(err, ebuf, sizeof(ebuf)) : NULL;
 	const char *parts[] = {
 		"cprof: ",	 msg, arg ? " '" : NULL,  arg, arg ? "'" : NULL,
 		e ? ": " : NULL, e,   tail ? "; " : NULL, tail};
@@ -126,6 +191,60 @@ CPROF__NOINSTR void cprof__warn(const char *msg, const char *arg, int err,
 	line[n++] = '\n';
 	ssize_t r = write(STDERR_FILENO, line, n);
 	(void)r;
+}
+
+/*
+ * The runtime's descriptors.
+ *
+ * A program allocates descriptors from the lowest free number up, and
+ * daemons and shells dup2() over small numbers they believe free. The
+ * runtime's descriptors therefore go to the top of the range: the lowest
+ * free number at or above F = L - L/4, where L is the soft RLIMIT_NOFILE
+ * at the time (capped at FD_RANGE_CAP, so that a huge limit does not make
+ * the kernel grow the descriptor table to millions of slots). The program
+ * keeps every number below F to itself, three quarters of its limit, and
+ * it only meets the runtime's numbers when it uses nearly all of them.
+ */
+#define FD_RANGE_CAP 4096
+
+CPROF__NOINSTR long cprof__fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return -1;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)1 << 30)
+		return 1L << 30;
+	return (long)rl.rlim_cur;
+}
+
+CPROF__NOINSTR int cprof__fd_high(int fd, bool keep_low)
+{
+	long lim = cprof__fd_limit(), floor;
+	int saved = errno, nfd;
+
+	if (fd < 0)
+		return fd;
+	if (lim < 0)
+		lim = 1024; /* a sandbox refuses getrlimit: the usual limit */
+	if (lim > FD_RANGE_CAP)
+		lim = FD_RANGE_CAP;
+	floor = lim - lim / 4;
+	if (floor < 3)
+		floor = 3;
+	if (fd >= floor)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor);
+	if (nfd < 0 && keep_low) {
+		errno = saved;
+		return fd; /* every high number is taken: better than none */
+	}
+	close(fd);
+	if (nfd < 0)
+		errno = EMFILE;
+	else
+		errno = saved;
+	return nfd;
 }
 
 /* The writer lock. */
@@ -167,21 +286,87 @@ CPROF__NOINSTR void cprof__wunlock(void)
 
 /* Output: a fixed buffer behind the msgpack packer. */
 
+/*
+ * Whether FD is still the log we opened. A program may close any
+ * descriptor it did not open (closefrom, close_range, a loop up to its
+ * limit) and reuse the number, or dup2() a file of its own over it.
+ * Errors other than EBADF mean fstat itself is refused (a sandbox): there
+ * is no telling then, and the descriptor is trusted.
+ */
+static CPROF__NOINSTR bool log_fd_ours(int fd)
+{
+	struct stat st;
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) != 0)
+		return errno != EBADF;
+	return !out.known || (st.st_dev == out.dev && st.st_ino == out.ino);
+}
+
+/*
+ * Make sure out.fd is our log before writing to it. When the program took
+ * the number, it stays the program's (never closed nor written by us) and
+ * the log is opened again by its path, if that path still names the same
+ * file. Returns 0 or the error that ends the log.
+ *
+ * A window remains: another thread of the program may close and reuse the
+ * number between this check and the write(2) that follows (microseconds,
+ * once per flush), and the write would then land in the program's file.
+ * Only a design with no descriptor in the process closes it.
+ */
+static CPROF__NOINSTR int log_verify(void)
+{
+	struct stat st;
+	int fd;
+
+	if (log_fd_ours(out.fd))
+		return 0;
+	out.fd = -1;
+	fd = open(out.path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	/* Unknown identity (fstat refused): the path is ours, O_NOFOLLOW. */
+	if (out.known && (fstat(fd, &st) != 0 || st.st_dev != out.dev ||
+			  st.st_ino != out.ino)) {
+		close(fd);
+		return ESTALE;
+	}
+	out.fd = cprof__fd_high(fd, true);
+	return 0;
+}
+
+static CPROF__NOINSTR void write_fail(const char *what, int err)
+{
+	/* A full or broken disk, or a log lost: say it once, stop. */
+	out.failed = true;
+	atomic_store(&cprof__rt.on, 0);
+	cprof__warn(what, out.path, err,
+		    "profiling stopped, the program goes on");
+}
+
 static CPROF__NOINSTR void write_all(const char *p, size_t n)
 {
 	while (n > 0 && !out.failed) {
-		ssize_t w = write(out.fd, p, n);
+		int err = log_verify();
+		ssize_t w;
 
+		if (err) {
+			write_fail(
+				err == ESTALE
+					? "the program closed or replaced the "
+					  "log, and its path names another "
+					  "file now"
+					: "cannot reopen the log the program "
+					  "closed or replaced",
+				err == ESTALE ? 0 : err);
+			return;
+		}
+		w = write(out.fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			/* A full or broken disk: say it once, stop recording.
-			 */
-			out.failed = true;
-			atomic_store(&cprof__rt.on, 0);
-			cprof__warn("cannot write log", out.path,
-				    w < 0 ? errno : ENOSPC,
-				    "profiling stopped, the program goes on");
+			write_fail("cannot write log", w < 0 ? errno : ENOSPC);
 			return;
 		}
 		p += w;
@@ -345,6 +530,40 @@ static CPROF__NOINSTR int open_run_dir(const char *dir)
 	return -CPROF__E_REFUSED;
 }
 
+#define LOG_FLAGS \
+	(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC)
+
+/*
+ * The log by its path, for a process with a single descriptor left (a
+ * limit of 4 with the standard three open): the checked directory DFD is
+ * closed to make room, and the directory the path leads to afterwards must
+ * be the same one (device and inode), or the new log is given up. Returns
+ * the log's descriptor, or -1 with errno set; DFD is closed either way.
+ */
+static CPROF__NOINSTR int open_by_path(int dfd, const char *dir)
+{
+	struct stat before, after;
+	int fd, err;
+
+	if (fstat(dfd, &before) != 0) {
+		err = errno;
+		close(dfd);
+		errno = err;
+		return -1;
+	}
+	close(dfd);
+	fd = open(out.path, LOG_FLAGS, 0644);
+	if (fd < 0)
+		return -1;
+	if (lstat(dir, &after) == 0 && after.st_dev == before.st_dev &&
+	    after.st_ino == before.st_ino)
+		return fd;
+	err = EXDEV;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
 CPROF__NOINSTR int cprof__log_open(const char *dir)
 {
 	uint64_t start = cprof__mono_ns();
@@ -366,18 +585,24 @@ CPROF__NOINSTR int cprof__log_open(const char *dir)
 	if (dfd < 0)
 		return dfd;
 	/* Never through a link, never over a file: a new log or nothing. */
-	fd = openat(dfd, name,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND |
-			    O_CLOEXEC,
-		    0644);
-	if (fd < 0) {
+	fd = openat(dfd, name, LOG_FLAGS, 0644);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		fd = open_by_path(dfd, dir); /* it closes DFD */
+		if (fd < 0)
+			return -errno;
+	} else {
 		int err = errno;
 
 		close(dfd);
-		return -err;
+		if (fd < 0)
+			return -err;
 	}
-	close(dfd);
-	out.fd = fd;
+	struct stat st;
+	/* A sandbox may refuse fstat: the log is then trusted unchecked. */
+	out.known = fstat(fd, &st) == 0;
+	out.dev = out.known ? st.st_dev : 0;
+	out.ino = out.known ? st.st_ino : 0;
+	out.fd = cprof__fd_high(fd, true);
 	out.pid = getpid();
 	out.len = 0;
 	out.failed = false;
@@ -389,17 +614,18 @@ CPROF__NOINSTR int cprof__log_open(const char *dir)
 	return out.failed ? -EIO : 0;
 }
 
+/* A number the program took over is the program's: it is not closed. */
 CPROF__NOINSTR void cprof__log_close(void)
 {
 	cprof__log_flush();
-	if (out.fd >= 0)
+	if (log_fd_ours(out.fd))
 		close(out.fd);
 	out.fd = -1;
 }
 
 CPROF__NOINSTR void cprof__log_drop(void)
 {
-	if (out.fd >= 0)
+	if (log_fd_ours(out.fd))
 		close(out.fd);
 	out.fd = -1;
 	out.len = 0;
@@ -674,57 +900,159 @@ CPROF__NOINSTR void cprof__log_end(enum cprof__end_reason why, int sig)
 
 /* The writer thread. */
 
-CPROF__NOINSTR void cprof__writer_kick(void)
+static CPROF__NOINSTR long futex(_Atomic uint32_t *word, int op, uint32_t val,
+				 const struct timespec *timeout)
 {
-	uint64_t one = 1;
-	ssize_t r;
-
-	if (kick_fd >= 0)
-		r = write(kick_fd, &one, sizeof(one));
-	(void)r;
+	return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
 }
 
 /*
- * What the writer waits on: its kick eventfd and, in sampling mode, the
- * counter group leader of each live thread (readable when its sample ring
- * is a quarter full). Rebuilt every round: threads come and go.
+ * Wake the writer: a bump of its futex word, and a wake-up call only when
+ * it may be asleep. Called from record()'s slow path, maybe in a signal
+ * handler: the program's errno is kept.
  */
-static CPROF__NOINSTR int poll_set(struct pollfd *pfd, int max)
+CPROF__NOINSTR void cprof__writer_kick(void)
 {
-	int n = 0;
+	int saved = errno;
 
-	pfd[n++] = (struct pollfd){.fd = kick_fd, .events = POLLIN};
-	if (!cprof__ctr.nev || cprof__ctr.exact)
-		return n;
-	for (struct cprof__thread *t = atomic_load(&cprof__threads);
-	     t && n < max; t = t->next)
-		if (atomic_load(&t->state) == CPROF__T_LIVE && t->cfd[0] >= 0)
-			pfd[n++] = (struct pollfd){.fd = t->cfd[0],
-						   .events = POLLIN};
-	return n;
+	atomic_fetch_add(&kick_word, 1);
+	if (atomic_load(&writer_sleeps))
+		futex(&kick_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+	errno = saved;
+}
+
+CPROF__NOINSTR bool cprof__writer_active(void)
+{
+	return atomic_load_explicit(&writer_alive, memory_order_acquire);
+}
+
+/*
+ * The ways the writer can wait, tried in this order: a sandbox (seccomp)
+ * may refuse any system call, or fake its success with an errno of 0, and
+ * the writer must then neither spin nor stop the program. A way that fails,
+ * or returns at once several times in a row with no kick and no time gone,
+ * is not used again; when none is left the writer ends, and the program's
+ * threads drain their own rings (cprof__drain_inline).
+ */
+enum { WAIT_FUTEX, WAIT_CLOCK, WAIT_POLL, WAIT_NONE };
+static int wait_way;
+static int wait_early; /* returns in a row with nothing waited for */
+static int wait_err;   /* why the last way failed */
+
+static CPROF__NOINSTR bool wait_once(uint32_t seen, unsigned ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000),
+			      (long)(ms % 1000) * 1000000L};
+	long r;
+	int e;
+
+	switch (wait_way) {
+	case WAIT_FUTEX:
+		atomic_store(&writer_sleeps, 1);
+		r = atomic_load(&kick_word) != seen
+			    ? 0
+			    : futex(&kick_word, FUTEX_WAIT_PRIVATE, seen, &ts);
+		e = r < 0 ? errno : 0;
+		atomic_store(&writer_sleeps, 0);
+		if (e == ETIMEDOUT || e == EAGAIN)
+			e = 0;
+		break;
+	case WAIT_CLOCK:
+		e = clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+		break;
+	default:
+		r = poll(NULL, 0, (int)ms);
+		e = r < 0 ? errno : 0;
+		break;
+	}
+	if (e == EINTR)
+		e = 0;
+	wait_err = e;
+	return e == 0;
+}
+
+/*
+ * Sleep MS, or until kicked. Only the futex can be woken early: the other
+ * ways sleep in steps of at most 50 ms, looking for kicks and for the
+ * stop in between.
+ */
+static CPROF__NOINSTR void writer_wait(uint32_t seen, unsigned ms)
+{
+	const uint64_t end = cprof__mono_ns() + (uint64_t)ms * 1000000u;
+
+	while (wait_way != WAIT_NONE && !atomic_load(&writer_stop)) {
+		uint64_t t0 = cprof__mono_ns(), t1;
+		unsigned step = wait_way != WAIT_FUTEX && ms > 50 ? 50 : ms;
+
+		if (wait_once(seen, step)) {
+			t1 = cprof__mono_ns();
+			if (atomic_load(&kick_word) != seen || t1 >= end) {
+				wait_early = 0;
+				return;
+			}
+			/* A quarter of the step gone: a real (partial) wait. */
+			if (t1 - t0 >= (uint64_t)step * 250000u) {
+				wait_early = 0;
+				continue;
+			}
+			if (++wait_early < 8)
+				continue;
+		}
+		wait_early = 0;
+		wait_way++;
+	}
+}
+
+/*
+ * How long the writer sleeps: the flush interval, or less while the
+ * counters' sample rings fill fast. Nothing wakes it when a sample ring
+ * fills (it holds no descriptor to poll), so it measures how full the
+ * fullest ring got in the last interval and sizes the next one to fill a
+ * quarter of it: shorter at once when samples come fast, longer (at most
+ * twice as long a round) as they slow down; from 1 ms to the flush
+ * interval. Sampling starts at 10 ms, as the rate is not known yet.
+ */
+static CPROF__NOINSTR unsigned next_interval(unsigned cur)
+{
+	uint64_t full = cprof__counters_fill(), want;
+
+	want = full ? (uint64_t)cur * 250u / full : cprof__rt.flush_ms;
+	if (want > (uint64_t)cur * 2)
+		want = (uint64_t)cur * 2;
+	if (want > cprof__rt.flush_ms)
+		want = cprof__rt.flush_ms;
+	return want ? (unsigned)want : 1;
 }
 
 static CPROF__NOINSTR void *writer_main(void *arg)
 {
 	const uint64_t interval = (uint64_t)cprof__rt.flush_ms * 1000000u;
+	const bool sampling = cprof__ctr.nev && !cprof__ctr.exact;
+	unsigned ms =
+		sampling && cprof__rt.flush_ms > 10 ? 10 : cprof__rt.flush_ms;
+	uint32_t seen = atomic_load(&kick_word);
 
 	(void)arg;
 	cprof__tls_disable();
 	atomic_store(&writer_ready, 1);
-	syscall(SYS_futex, &writer_ready, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	futex(&writer_ready, FUTEX_WAKE_PRIVATE, 1, NULL);
 	while (!atomic_load(&writer_stop)) {
-		struct pollfd pfd[256];
-		int n = poll_set(pfd, 256);
-
-		if (poll(pfd, (nfds_t)n, (int)cprof__rt.flush_ms) > 0 &&
-		    (pfd[0].revents & POLLIN)) {
-			uint64_t v;
-			ssize_t r = read(kick_fd, &v, sizeof(v));
-
-			(void)r;
-		}
+		writer_wait(seen, ms);
 		if (atomic_load(&writer_stop))
 			break;
+		if (wait_way == WAIT_NONE) {
+			/*
+			 * Nothing lets this thread sleep. Hand the rings to the
+			 * program's threads before going, so that none waits
+			 * for a drain that will not come.
+			 */
+			atomic_store(&writer_alive, 0);
+			cprof__warn("the writer thread cannot wait", NULL,
+				    wait_err ? wait_err : EAGAIN,
+				    "the program's threads write the log");
+			break;
+		}
+		seen = atomic_load(&kick_word);
 		cprof__wlock();
 		if (out.fd >= 0 && atomic_load(&cprof__rt.on) &&
 		    !atomic_load(&cprof__rt.finished)) {
@@ -739,8 +1067,49 @@ static CPROF__NOINSTR void *writer_main(void *arg)
 			cprof__log_flush();
 		}
 		cprof__wunlock();
+		if (sampling)
+			ms = next_interval(ms);
 	}
+	atomic_store(&writer_done, 1);
 	return NULL;
+}
+
+/*
+ * Drain on a program's thread, from record()'s slow path, when no writer
+ * thread runs (it could not be created, or could not wait). Returns false
+ * when the lock is busy. IN_SIGNAL: maybe in a signal handler, where the
+ * map of loaded objects cannot be read.
+ */
+CPROF__NOINSTR bool cprof__drain_inline(bool in_signal)
+{
+	int saved = errno;
+	bool done = false;
+
+	if (!cprof__log_is_ours() || !cprof__wlock_try(0))
+		return false;
+	if (atomic_load(&cprof__rt.on) && !atomic_load(&cprof__rt.finished)) {
+		cprof__drain_all(in_signal);
+		cprof__log_flush();
+		done = true;
+	}
+	cprof__wunlock();
+	errno = saved;
+	return done;
+}
+
+CPROF__NOINSTR bool cprof__writer_pause(void)
+{
+	if (!writer_running)
+		return false;
+	cprof__wlock();
+	if (cprof__log_is_ours() && atomic_load(&cprof__rt.on) &&
+	    !atomic_load(&cprof__rt.finished)) {
+		cprof__drain_all(false);
+		cprof__log_flush();
+	}
+	cprof__wunlock();
+	cprof__writer_stop();
+	return true;
 }
 
 CPROF__NOINSTR int cprof__writer_start(void)
@@ -756,12 +1125,9 @@ CPROF__NOINSTR int cprof__writer_start(void)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	atomic_store(&writer_stop, 0);
 	atomic_store(&writer_ready, 0);
-	/* A fork() child gets its own: the parent's would wake the parent. */
-	if (kick_fd >= 0)
-		close(kick_fd);
-	kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (kick_fd < 0)
-		return -errno;
+	atomic_store(&writer_done, 0);
+	wait_way = WAIT_FUTEX;
+	wait_early = 0;
 	/*
 	 * Through the global pthread_create, so that a tool preloaded before
 	 * us (a sanitizer) sees the thread; our own wrapper lets it through
@@ -771,18 +1137,37 @@ CPROF__NOINSTR int cprof__writer_start(void)
 	err = pthread_create(&writer_thread, NULL, writer_main, NULL);
 	cprof__creating_writer = false;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
-		return -err;
+	if (err) {
+		/*
+		 * A thread limit, or a sandbox refusing clone(): profile on
+		 * without the thread, the program's threads writing the log.
+		 */
+		static bool warned;
+
+		if (!warned) {
+			warned = true;
+			cprof__warn("cannot start the writer thread", NULL, err,
+				    "the program's threads write the log");
+		}
+		atomic_store(&writer_alive, 0);
+		return 0;
+	}
 	pthread_setname_np(writer_thread, "cprof-writer");
 	writer_running = true;
+	atomic_store_explicit(&writer_alive, 1, memory_order_release);
 	/*
 	 * Return only once the thread runs its own code: a fork() while the
 	 * C library (or a sanitizer's allocator) is still setting the thread
-	 * up could copy a lock held by it into the child.
+	 * up could copy a lock held by it into the child. A sandbox refusing
+	 * the futex makes this a timed wait.
 	 */
-	while (!atomic_load(&writer_ready))
-		syscall(SYS_futex, &writer_ready, FUTEX_WAIT_PRIVATE, 0, NULL,
-			NULL, 0);
+	while (!atomic_load(&writer_ready)) {
+		struct timespec ts = {0, 1000 * 1000};
+
+		if (futex(&writer_ready, FUTEX_WAIT_PRIVATE, 0, &ts) != 0 &&
+		    errno != ETIMEDOUT && errno != EAGAIN && errno != EINTR)
+			nanosleep(&ts, NULL);
+	}
 	return 0;
 }
 
@@ -792,8 +1177,28 @@ CPROF__NOINSTR void cprof__writer_stop(void)
 		return;
 	atomic_store(&writer_stop, 1);
 	cprof__writer_kick();
-	pthread_join(writer_thread, NULL);
+	/*
+	 * pthread_join waits on a futex, and the C library aborts the
+	 * process when the kernel refuses it: first wait for the writer to
+	 * leave its loop (at once when woken, within 50 ms when it sleeps
+	 * otherwise) with whatever sleep the sandbox allows, on the clock,
+	 * 5 s at most; then, where the writer found futex refused, detach it
+	 * rather than join.
+	 */
+	uint64_t give_up = cprof__mono_ns() + 5000000000u;
+	while (!atomic_load(&writer_done) && cprof__mono_ns() < give_up) {
+		struct timespec ts = {0, 1000 * 1000};
+
+		if (nanosleep(&ts, NULL) != 0 && errno != EINTR &&
+		    poll(NULL, 0, 1) != 0)
+			sched_yield();
+	}
+	if (wait_way != WAIT_FUTEX)
+		pthread_detach(writer_thread);
+	else
+		pthread_join(writer_thread, NULL);
 	writer_running = false;
+	atomic_store(&writer_alive, 0);
 }
 
 CPROF__NOINSTR bool cprof__writer_alive(void)
@@ -805,5 +1210,6 @@ CPROF__NOINSTR bool cprof__writer_alive(void)
 CPROF__NOINSTR void cprof__writer_forget(void)
 {
 	writer_running = false;
+	atomic_store(&writer_alive, 0);
 	atomic_store(&wlock_owner, 0);
 }

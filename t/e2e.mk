@@ -28,6 +28,33 @@ t_progs_lifetime_SOURCES = t/progs/lifetime.c t/progs/progs.h
 t_progs_lifetime_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
 t_progs_lifetime_LDFLAGS = $(AM_LDFLAGS) -pthread
 
+# The runtime under the shapes programs have (issue 6): descriptors,
+# limits, sandboxes, namespaces. sandbox is a plain helper.
+check_PROGRAMS += \
+	t/progs/fdabuse \
+	t/progs/fdlimit \
+	t/progs/sandbox \
+	t/progs/sandboxed \
+	t/progs/userns
+
+t_progs_fdabuse_SOURCES = t/progs/fdabuse.c t/progs/progs.h
+t_progs_fdabuse_CFLAGS = $(E2E_INSTR_CFLAGS)
+
+t_progs_fdlimit_SOURCES = t/progs/fdlimit.c t/progs/progs.h
+t_progs_fdlimit_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_fdlimit_LDFLAGS = $(AM_LDFLAGS) -pthread
+
+t_progs_sandbox_SOURCES = t/progs/sandbox.c t/progs/sandbox.h
+
+t_progs_sandboxed_SOURCES = t/progs/sandboxed.c t/progs/sandbox.h \
+	t/progs/progs.h
+t_progs_sandboxed_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_sandboxed_LDFLAGS = $(AM_LDFLAGS) -pthread
+
+t_progs_userns_SOURCES = t/progs/userns.c t/progs/progs.h
+t_progs_userns_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_userns_LDFLAGS = $(AM_LDFLAGS) -pthread
+
 # The example program of `make demo` (see Makefile.am).
 noinst_PROGRAMS = t/progs/demo
 
@@ -122,5 +149,12 @@ E2E_TESTS += \
 	t/e2e-vfork.sh \
 	t/e2e-inherit.sh \
 	t/e2e-daemon.sh
+
+# The runtime's descriptors, limits, sandboxes and namespaces (issue 6).
+E2E_TESTS += \
+	t/e2e-fds.sh \
+	t/e2e-fdlimit.sh \
+	t/e2e-sandbox.sh \
+	t/e2e-userns.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)

@@ -10,3 +10,10 @@ TESTS += t/test-counters
 t_test_counters_SOURCES = t/test-counters.c
 t_test_counters_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
 t_test_counters_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread
+
+# The runtime's descriptor rules and warnings (issue 6).
+check_PROGRAMS += t/test-fds
+TESTS += t/test-fds
+t_test_fds_SOURCES = t/test-fds.c
+t_test_fds_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
+t_test_fds_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread
