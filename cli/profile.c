@@ -240,6 +240,11 @@ struct proc {
 	struct ipent *ips;
 	size_t nips, capips;
 	struct cp_index ip_ix, sym_ix;
+	/* Callchain entries checked, fid 1 for a return address, else 0. */
+	struct ipent *rets;
+	size_t nrets, caprets;
+	struct cp_index ret_ix;
+	uint64_t chains, broken; /* see chain_check() */
 	/* Each function's mark of the sample being placed. */
 	uint64_t *stamp;
 	size_t capstamp;
@@ -848,6 +853,14 @@ static int ip_eq(const void *ctx, uint32_t id)
 	return pr->ips[id].addr == *addr;
 }
 
+static int ret_eq(const void *ctx, uint32_t id)
+{
+	const struct proc *pr = ((const void *const *)ctx)[0];
+	const uint64_t *addr = ((const void *const *)ctx)[1];
+
+	return pr->rets[id].addr == *addr;
+}
+
 /*
  * The function holding ADDR, a sampled address outside any marker: named
  * now, with the load map as it stands (the runtime writes a map chunk
@@ -903,6 +916,104 @@ static uint32_t ip_func(struct proc *pr, uint64_t addr)
 	return id;
 }
 
+/* Is ADDR a return address (the instruction before it a call)? Cached. */
+static int is_return(struct proc *pr, uint64_t addr)
+{
+	const void *ctx[2] = {pr, &addr};
+	uint64_t h = cp_hash_u64(addr);
+	uint32_t id = cp_index_find(&pr->ret_ix, h, ret_eq, ctx);
+	int r;
+
+	if (id != CP_INDEX_NONE)
+		return pr->rets[id].fid != 0;
+	r = cp_symmap_call_before(pr->map, addr, cp_symmap_gen(pr->map));
+	pr->rets =
+		xgrow(pr->rets, &pr->caprets, pr->nrets + 1, sizeof *pr->rets);
+	pr->rets[pr->nrets].addr = addr;
+	/* What cannot be told is taken for a return address. */
+	pr->rets[pr->nrets].fid = r != 0;
+	cp_index_add(&pr->ret_ix, h, (uint32_t)pr->nrets++);
+	return r != 0;
+}
+
+/* Is FID the main program's, the object a rebuild can fix? */
+static int in_program(const struct proc *pr, uint32_t fid)
+{
+	const char *obj = pr->pf[fid].object, *exe = strrchr(pr->exe, '/');
+
+	exe = exe != NULL ? exe + 1 : pr->exe;
+	return obj != NULL && strcmp(obj, exe) == 0;
+}
+
+/* Where a thread's frame-pointer chain rightly ends: its entry code. */
+static int chain_root(const char *name)
+{
+	static const char *const roots[] = {"_start",
+					    "__libc_start_main",
+					    "__libc_start_call_main",
+					    "start_thread",
+					    "clone",
+					    "clone3",
+					    "__clone",
+					    "__clone3",
+					    "_dl_start_user",
+					    "_dl_start"};
+
+	for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
+		if (strcmp(name, roots[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The kernel's frame-pointer walk stops there (perf_event_max_stack is
+ * 127 by default): a chain this long may be cut for that reason alone.
+ */
+#define CHAIN_MAX_TRUSTED 120
+
+/*
+ * Check the callchain of sample S, whose address is in FID, and return
+ * how many of its entries to believe. Code built without frame pointers
+ * leaves the kernel's walk reading whatever its frame register holds, so
+ * its chains hold "return addresses" that follow no call, or addresses
+ * in no object at all, and they stop short. The chain is cut at the first
+ * such entry, and counted as broken when the frame that led there is
+ * the program's own (a library built so is not the program's to fix),
+ * or when a chain that was not cut ends inside the program rather than
+ * in a thread's entry code.
+ */
+static size_t chain_check(struct proc *pr, const struct qsample *s,
+			  const uint64_t *chain, uint32_t fid)
+{
+	/*
+	 * The first entry may be no return address: a kernel sample's is
+	 * the user pc, and a user sample's may repeat its own address.
+	 */
+	size_t j = s->nchain > 0 && (s->ip >> 63 || chain[0] == s->ip);
+	uint32_t inner = fid, last = fid;
+
+	pr->chains++;
+	if (s->nchain == 0 && s->ip >> 63)
+		return 0;
+	for (; j < s->nchain; j++) {
+		if (!is_return(pr, chain[j])) {
+			if (in_program(pr, inner))
+				pr->broken++;
+			return j;
+		}
+		inner = ip_func(pr, chain[j] > 0 ? chain[j] - 1 : chain[j]);
+	}
+	if (s->nchain > 0)
+		last = ip_func(pr, chain[s->nchain - 1] > 0
+					   ? chain[s->nchain - 1] - 1
+					   : 0);
+	if (s->nchain < CHAIN_MAX_TRUSTED && in_program(pr, last) &&
+	    !chain_root(pr->pf[last].name))
+		pr->broken++;
+	return s->nchain;
+}
+
 /* Add the deltas D (nc) to the total of FID once for sample SERIAL. */
 static void add_total(struct proc *pr, struct thr *t, uint32_t fid,
 		      uint64_t serial, const uint64_t *d)
@@ -928,7 +1039,7 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 {
 	const struct qsample *s = &t->q[i];
 	const uint64_t *d = t->qnum + i * pr->nc;
-	size_t k = pr->nc;
+	size_t k = pr->nc, nchain;
 	uint64_t serial = ++pr->serial, *c;
 	uint32_t fid;
 
@@ -944,13 +1055,15 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 		return;
 	}
 	fid = ip_func(pr, s->ip);
+	nchain = pr->callchain ? chain_check(pr, s, t->qchain + s->chain, fid)
+			       : s->nchain;
 	thread_reserve(pr, t);
 	c = cs_at(pr, t, fid);
 	for (size_t j = 0; j < k; j++)
 		c[j] += d[j];
 	c[CS_SAMPLES(k)]++;
 	add_total(pr, t, fid, serial, d);
-	for (size_t j = 0; j < s->nchain; j++) {
+	for (size_t j = 0; j < nchain; j++) {
 		uint64_t ret = t->qchain[s->chain + j];
 
 		/* A return address may be the next function's first byte. */
@@ -1111,6 +1224,8 @@ static void on_map(void *arg, const struct cp_log_obj *objs, size_t n)
 	/* Sampled addresses are named again, with the new map. */
 	cp_index_clear(&pr->ip_ix);
 	pr->nips = 0;
+	cp_index_clear(&pr->ret_ix);
+	pr->nrets = 0;
 	for (size_t i = 0; i < pr->npf; i++) {
 		struct pfunc *f = &pr->pf[i];
 
@@ -1864,6 +1979,8 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 	cp->samples_lost = pr->slost;
 	cp->throttled = pr->sthrottled;
 	cp->unplaced = pr->unplaced;
+	cp->callchains = pr->chains;
+	cp->broken_chains = pr->broken;
 }
 
 static void proc_free(struct proc *pr)
@@ -1892,8 +2009,10 @@ static void proc_free(struct proc *pr)
 	free(pr->cnt);
 	free(pr->runidx);
 	free(pr->ips);
+	free(pr->rets);
 	free(pr->stamp);
 	cp_index_clear(&pr->ip_ix);
+	cp_index_clear(&pr->ret_ix);
 	cp_index_clear(&pr->sym_ix);
 	cp_index_clear(&pr->addr_ix);
 	cp_index_clear(&pr->marker_ix);

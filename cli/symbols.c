@@ -38,6 +38,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <gelf.h>
 #include <elfutils/libdwfl.h>
 
 #include "cli.h"
@@ -649,6 +650,94 @@ static const struct symres *file_lookup(struct cp_symbols *syms,
 		}
 	}
 	return finish_res(f, h);
+}
+
+/*
+ * Does the instruction that ends at B + N (N bytes of code before a
+ * return address) call? On x86 a call is E8 rel32, or FF /2 with a
+ * ModRM operand whose length must end exactly at the return address.
+ */
+static int x86_call_before(const unsigned char *b, size_t n)
+{
+	if (n >= 5 && b[n - 5] == 0xe8)
+		return 1;
+	for (size_t k = 2; k <= 7 && k <= n; k++) {
+		unsigned modrm = b[n - k + 1], mod = modrm >> 6, rm = modrm & 7;
+		size_t len = 2;
+
+		if (b[n - k] != 0xff || ((modrm >> 3) & 7) != 2)
+			continue;
+		if (mod != 3 && rm == 4) {
+			len++; /* SIB */
+			if (mod == 0 && (b[n - k + 2] & 7) == 5)
+				len += 4;
+		}
+		if (mod == 0 && rm == 5)
+			len += 4; /* RIP-relative */
+		else if (mod == 1)
+			len += 1;
+		else if (mod == 2)
+			len += 4;
+		if (len == k)
+			return 1;
+	}
+	return 0;
+}
+
+/* AArch64: BL, or BLR / BLRAA-family register calls, 4 bytes before. */
+static int arm64_call_before(const unsigned char *b, size_t n)
+{
+	uint32_t i;
+
+	if (n < 4)
+		return 0;
+	i = (uint32_t)b[n - 4] | (uint32_t)b[n - 3] << 8 |
+	    (uint32_t)b[n - 2] << 16 | (uint32_t)b[n - 1] << 24;
+	return (i & 0xfc000000u) == 0x94000000u ||
+	       (i & 0xfffffc1fu) == 0xd63f0000u ||
+	       (i & 0xfefff800u) == 0xd63f0800u;
+}
+
+int cp_symmap_call_before(struct cp_symmap *map, uint64_t addr, size_t gen)
+{
+	const struct mapobj *m = owner(map, addr, gen);
+	struct objfile *f;
+	Dwarf_Addr a, bias;
+	Elf_Scn *scn;
+	Elf_Data *d;
+	GElf_Shdr shb, *sh;
+	GElf_Ehdr ehb, *eh;
+	Elf *elf;
+
+	if (m == NULL)
+		return 0;
+	f = m->file;
+	if (f->state == OBJ_UNOPENED)
+		file_open(f);
+	if (f->state != OBJ_OK)
+		return -1;
+	a = addr - m->base;
+	scn = dwfl_module_address_section(f->mod, &a, &bias);
+	elf = dwfl_module_getelf(f->mod, &bias);
+	if (scn == NULL || elf == NULL ||
+	    (eh = gelf_getehdr(elf, &ehb)) == NULL)
+		return -1;
+	sh = gelf_getshdr(scn, &shb);
+	if (sh == NULL || sh->sh_type == SHT_NOBITS ||
+	    !(sh->sh_flags & SHF_EXECINSTR))
+		return 0;
+	d = elf_getdata(scn, NULL);
+	if (d == NULL || d->d_buf == NULL || a > d->d_size)
+		return -1;
+	switch (eh->e_machine) {
+	case EM_X86_64:
+	case EM_386:
+		return x86_call_before(d->d_buf, (size_t)a);
+	case EM_AARCH64:
+		return arm64_call_before(d->d_buf, (size_t)a);
+	default:
+		return -1;
+	}
 }
 
 void cp_symmap_lookup(struct cp_symmap *map, uint64_t addr, size_t gen,
