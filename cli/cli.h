@@ -497,8 +497,7 @@ struct cp_command {
 
 /* Values of the long-only options, above any short option character. */
 enum {
-	CP_OPT_SORT = 256,
-	CP_OPT_TOP,
+	CP_OPT_TOP = 256,
 	CP_OPT_THREADS,
 	CP_OPT_FORMAT,
 	CP_OPT_FLUSH_MS,
@@ -508,7 +507,7 @@ enum {
 	CP_OPT_NO_COUNTERS,
 };
 
-/* --sort, --top, --threads and --format, shared by stat and report. */
+/* -s/--sort, --top, --threads and --format, shared by stat and report. */
 extern const struct cp_option cp_output_options[];
 /* --flush-ms, shared by stat and record. */
 extern const struct cp_option cp_run_options[];
