@@ -3,7 +3,9 @@
 # functions for `make bench` and the tests: 4 threads each call every
 # function through a table, 3 rounds, so every function has 12 calls and
 # the run has 12 N calls. It is the shape that makes symbol look-up
-# dominate a report (many functions, few calls each).
+# dominate a report (many functions, few calls each). Odd-numbered
+# functions are static, so that local symbols are named too; function
+# fn_I is declared at line 4 + 4 I.
 n=${1:?usage: genmany.sh N OUT.c}
 out=${2:?usage: genmany.sh N OUT.c}
 awk -v n="$n" 'BEGIN {
@@ -11,7 +13,7 @@ awk -v n="$n" 'BEGIN {
 	print "#include <stdio.h>"
 	print "static volatile unsigned long acc;"
 	for (i = 0; i < n; i++)
-		printf "void fn_%d(void)\n{\n\tacc += %d;\n}\n", i, i
+		printf "%svoid fn_%d(void)\n{\n\tacc += %d;\n}\n", i % 2 ? "static " : "", i, i
 	print "static void (*const fns[])(void) = {"
 	for (i = 0; i < n; i++)
 		printf "\tfn_%d,\n", i

@@ -526,7 +526,12 @@ static void table_header(FILE *f, const struct cp_profile *p)
 				"throttled %" PRIu64 " time%s\n",
 				pr->pid, basename_of(pr->exe), pr->samples_lost,
 				pr->throttled, pr->throttled == 1 ? "" : "s");
-		if (pr->broken_chains != 0)
+		/*
+		 * A stray broken chain (a sample in a prologue) changes
+		 * nothing; from 1% on, the totals cannot be trusted.
+		 */
+		if (pr->broken_chains != 0 &&
+		    pr->broken_chains * 100 >= pr->callchains)
 			fprintf(f,
 				"  pid %d (%s): %" PRIu64 " of %" PRIu64
 				" callchains are broken (code built without "
