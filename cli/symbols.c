@@ -333,6 +333,9 @@ static void spans_sort(struct spans *s)
 {
 	uint64_t reach = 0;
 
+	/* An object without symbols has no array, and qsort wants one. */
+	if (s->n == 0)
+		return;
 	qsort(s->v, s->n, sizeof *s->v, span_cmp);
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->v[i].hi > reach)
