@@ -196,6 +196,12 @@ struct ipent {
 	uint32_t fid;
 };
 
+/* A callchain entry, and whether the instruction before it is a call. */
+struct retent {
+	uint64_t addr;
+	int ok;
+};
+
 struct proc {
 	struct loader *ld;
 	const char *log;
@@ -240,8 +246,8 @@ struct proc {
 	struct ipent *ips;
 	size_t nips, capips;
 	struct cp_index ip_ix, sym_ix;
-	/* Callchain entries checked, fid 1 for a return address, else 0. */
-	struct ipent *rets;
+	/* Callchain entries checked: are they return addresses? */
+	struct retent *rets;
 	size_t nrets, caprets;
 	struct cp_index ret_ix;
 	uint64_t chains, broken; /* see chain_check() */
@@ -925,13 +931,13 @@ static int is_return(struct proc *pr, uint64_t addr)
 	int r;
 
 	if (id != CP_INDEX_NONE)
-		return pr->rets[id].fid != 0;
+		return pr->rets[id].ok;
 	r = cp_symmap_call_before(pr->map, addr, cp_symmap_gen(pr->map));
 	pr->rets =
 		xgrow(pr->rets, &pr->caprets, pr->nrets + 1, sizeof *pr->rets);
 	pr->rets[pr->nrets].addr = addr;
 	/* What cannot be told is taken for a return address. */
-	pr->rets[pr->nrets].fid = r != 0;
+	pr->rets[pr->nrets].ok = r != 0;
 	cp_index_add(&pr->ret_ix, h, (uint32_t)pr->nrets++);
 	return r != 0;
 }
@@ -991,7 +997,7 @@ static size_t chain_check(struct proc *pr, const struct qsample *s,
 	 * the user pc, and a user sample's may repeat its own address.
 	 */
 	size_t j = s->nchain > 0 && (s->ip >> 63 || chain[0] == s->ip);
-	uint32_t inner = fid, last = fid;
+	uint32_t inner = j > 0 ? ip_func(pr, chain[0]) : fid;
 
 	pr->chains++;
 	if (s->nchain == 0 && s->ip >> 63)
@@ -1004,12 +1010,9 @@ static size_t chain_check(struct proc *pr, const struct qsample *s,
 		}
 		inner = ip_func(pr, chain[j] > 0 ? chain[j] - 1 : chain[j]);
 	}
-	if (s->nchain > 0)
-		last = ip_func(pr, chain[s->nchain - 1] > 0
-					   ? chain[s->nchain - 1] - 1
-					   : 0);
-	if (s->nchain < CHAIN_MAX_TRUSTED && in_program(pr, last) &&
-	    !chain_root(pr->pf[last].name))
+	/* INNER is now the outermost frame. */
+	if (s->nchain < CHAIN_MAX_TRUSTED && in_program(pr, inner) &&
+	    !chain_root(pr->pf[inner].name))
 		pr->broken++;
 	return s->nchain;
 }
