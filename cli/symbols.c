@@ -376,9 +376,9 @@ static const struct span *spans_find(const struct spans *s, uint64_t off)
 }
 
 /*
- * The ranking libdwfl's own look-up applies to symbols at one address: a
- * global name before a weak one before a local one, a function before
- * anything else.
+ * Which of the symbols at one address names it: a global name before a
+ * weak one before a local one (as libdwfl's own look-up prefers), then a
+ * function before anything else, then the first in the table.
  */
 static int sym_rank(const GElf_Sym *sym)
 {
