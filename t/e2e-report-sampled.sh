@@ -12,7 +12,7 @@ need_sw_counters
 src=$SRCPROGS/sampled.c
 $CC -O2 -g -fno-omit-frame-pointer -o fp "$src" ||
 	skip "cannot build t/progs/sampled.c with $CC"
-$CC -O2 -g -fomit-frame-pointer -o nofp "$src" ||
+$CC -O2 -g -fomit-frame-pointer -DDATA_IN_FP -o nofp "$src" ||
 	skip "cannot build t/progs/sampled.c with $CC"
 case $(uname -m) in
 x86_64 | i?86 | aarch64) ;;

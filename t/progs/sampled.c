@@ -5,6 +5,11 @@
  * of CPU time; outer() spins a quarter of each call itself and calls
  * leaf() for the rest, not as a tail call, so that with -g every sample
  * of leaf() has outer() and main() in its callchain.
+ *
+ * Built with -DDATA_IN_FP (and without frame pointers), main() keeps a
+ * value in the frame-pointer register, as such code may: the kernel's
+ * walk of frame pointers then finds no chain, whatever the C library
+ * does with its own frames.
  */
 #include <stdio.h>
 #include <time.h>
@@ -41,6 +46,13 @@ int main(void)
 {
 	double x = 1, t0 = cpu_ms();
 
+#ifdef DATA_IN_FP
+#if defined(__x86_64__)
+	__asm__ volatile("mov $0x1234, %%rbp" ::: "rbp");
+#elif defined(__aarch64__)
+	__asm__ volatile("mov x29, #0x1234" ::: "x29");
+#endif
+#endif
 	while (cpu_ms() - t0 < 300)
 		x += outer(x);
 	printf("%d\n", x > 0);
