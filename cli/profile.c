@@ -1176,6 +1176,27 @@ static void flush_thread(struct proc *pr, struct thr *t, enum flush how)
 	queue_compact(pr, t);
 }
 
+/*
+ * A thread that ended and whose events and samples have all run gives
+ * its queues back: a process that starts many threads one after another
+ * would otherwise hold a drain's worth of buffers for each of them.
+ */
+static void release_queues(struct thr *t)
+{
+	if (t->npend > 0 || t->qhead < t->nq)
+		return;
+	free(t->pend);
+	free(t->q);
+	free(t->qnum);
+	free(t->qchain);
+	t->pend = NULL;
+	t->q = NULL;
+	t->qnum = NULL;
+	t->qchain = NULL;
+	t->cappend = t->capq = t->capqnum = t->capqchain = 0;
+	t->npend = t->nq = t->qhead = t->qconv = t->nqchain = 0;
+}
+
 /* Callbacks of the reader. */
 
 static void on_header(void *arg, const struct cp_log_header *h)
@@ -1258,8 +1279,10 @@ static void on_thread(void *arg, const struct cp_log_thread *c)
 		t->end = c->end;
 		/* Its samples are all in: place them while the clock is known.
 		 */
-		if (pr->nc > 0 && !pr->exact && cal_get(pr, &cal))
+		if (pr->nc > 0 && !pr->exact && cal_get(pr, &cal)) {
 			flush_thread(pr, t, FLUSH_FINAL);
+			release_queues(t);
+		}
 	}
 }
 
