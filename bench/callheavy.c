@@ -5,7 +5,9 @@
  *
  *   callheavy N        make N calls (N/3 iterations of mid(), two leaves)
  *   callheavy floor N  print the cost of two counter reads, in ns
+ *   callheavy threads T N  make N calls split over T threads at once
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,12 +72,39 @@ static __attribute__((no_instrument_function)) double floor_ns(long n)
 	return (now_ns() - t0) / n;
 }
 
+static __attribute__((no_instrument_function)) void *worker(void *arg)
+{
+	run(*(const long *)arg);
+	return NULL;
+}
+
+/*
+ * Many threads running at once: the report keeps per-thread state, and
+ * its memory must grow with the threads, not with their events.
+ */
+static __attribute__((no_instrument_function)) int threads(int t, long n)
+{
+	pthread_t th[256];
+	long each = n / t;
+
+	if (t < 1 || t > 256)
+		return 2;
+	for (int i = 0; i < t; i++)
+		if (pthread_create(&th[i], NULL, worker, &each) != 0)
+			return 1;
+	for (int i = 0; i < t; i++)
+		pthread_join(th[i], NULL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "floor") == 0) {
 		printf("%.2f\n", floor_ns(atol(argv[2])));
 		return 0;
 	}
+	if (argc == 4 && strcmp(argv[1], "threads") == 0)
+		return threads(atoi(argv[2]), atol(argv[3]));
 	run(argc > 1 ? atol(argv[1]) : 12000000);
 	return 0;
 }

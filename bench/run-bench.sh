@@ -20,7 +20,7 @@ if [ -z "$have_uftrace" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq uftrace >/dev/null 2>&1 && have_uftrace=yes
 fi
 
-${CC:-cc} -O2 -g -finstrument-functions -o "$work/callheavy" "$src/callheavy.c"
+${CC:-cc} -O2 -g -finstrument-functions -pthread -o "$work/callheavy" "$src/callheavy.c"
 
 # best_ns CMD...: the fastest of $reps runs, in ns.
 best_ns() {
@@ -85,6 +85,31 @@ if [ -n "$have_uftrace" ]; then
 	echo "uftrace report / cprof report:   $(ratio "$urep" "$crep")x (target >= 10)"
 fi
 echo "cprof report peak memory:        ${crss} KiB for $calls calls, ${crss_small} KiB for $((calls / 4))"
+
+# Scale: a program of many distinct functions, each called a few times,
+# where naming the functions is most of a report's work (it must grow as
+# n log n in the functions, not n^2), and the report's peak memory on 64
+# threads running at once, for N and 4N calls (it must not follow N).
+funcs=${FUNCS:-100000}
+echo
+sh "$src/genmany.sh" "$funcs" "$work/many.c"
+${CC:-cc} -O0 -g -finstrument-functions -pthread -o "$work/many" "$work/many.c"
+rm -rf "$work/many.cprof"
+"$CPROF" record --no-counters -o "$work/many.cprof" "$work/many" >/dev/null 2>&1
+mrep=$(best_ns "$CPROF" report --format csv "$work/many.cprof")
+mrss=$(maxrss_kb "$CPROF" report --format csv "$work/many.cprof")
+echo "report of $funcs functions, $((12 * funcs)) calls: $(per "$mrep" 1000000) ms (target < 3000 ms), peak ${mrss} KiB"
+tcalls=$((calls / 4))
+for n in "$tcalls" $((4 * tcalls)); do
+	rm -rf "$work/t64.cprof"
+	"$CPROF" record --no-counters -o "$work/t64.cprof" "$work/callheavy" threads 64 "$n" >/dev/null 2>&1
+	trss=$(maxrss_kb "$CPROF" report --format csv "$work/t64.cprof")
+	rm -rf "$work/t64.cprof"
+	"$CPROF" record -e task-clock -g -o "$work/t64.cprof" "$work/callheavy" threads 64 "$n" >/dev/null 2>&1
+	trss_s=$(maxrss_kb "$CPROF" report --format csv "$work/t64.cprof")
+	echo "report peak memory, 64 threads, $n calls: ${trss} KiB markers only, ${trss_s} KiB with task-clock samples (-g)"
+done
+rm -rf "$work/t64.cprof" "$work/many.cprof"
 
 # Counters: sampling overhead beside perf record at the same frequency, on
 # the same program built without hooks (so only sampling is measured):

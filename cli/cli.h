@@ -290,6 +290,12 @@ int cp_symmap_moved(const struct cp_symmap *map, uint64_t addr, size_t then,
 		    size_t now);
 void cp_symmap_lookup(struct cp_symmap *map, uint64_t addr, size_t gen,
 		      struct cp_sym *out);
+/*
+ * Is the instruction before ADDR a call, so that ADDR can be a return
+ * address? 1 if so, 0 if not (or no object's code holds ADDR), -1 when
+ * it cannot be told (an object that cannot be read, another machine).
+ */
+int cp_symmap_call_before(struct cp_symmap *map, uint64_t addr, size_t gen);
 void cp_symmap_free(struct cp_symmap *map);
 
 /* profile.c: a run read into per-function tables. */
@@ -384,6 +390,11 @@ struct cp_process {
 	uint64_t samples, samples_lost, throttled;
 	/* Samples that came after the marker stream had passed them. */
 	uint64_t unplaced;
+	/*
+	 * Samples attributed through their callchain, and those of them
+	 * whose chain is broken in the program (profile.c, chain_check()).
+	 */
+	uint64_t callchains, broken_chains;
 };
 
 /*
@@ -516,8 +527,7 @@ struct cp_command {
 
 /* Values of the long-only options, above any short option character. */
 enum {
-	CP_OPT_SORT = 256,
-	CP_OPT_TOP,
+	CP_OPT_TOP = 256,
 	CP_OPT_THREADS,
 	CP_OPT_FORMAT,
 	CP_OPT_FLUSH_MS,
@@ -527,7 +537,7 @@ enum {
 	CP_OPT_NO_COUNTERS,
 };
 
-/* --sort, --top, --threads and --format, shared by stat and report. */
+/* -s/--sort, --top, --threads and --format, shared by stat and report. */
 extern const struct cp_option cp_output_options[];
 /* The run options of the lifetime work (issue 6): --wait-all, --no-inherit. */
 enum {

@@ -149,10 +149,17 @@ static char *format_counter(char *buf, size_t len, const struct cp_counter *c,
 	return c->ns ? cp_format_ns(buf, len, v) : cp_format_count(buf, len, v);
 }
 
-/* Are P's counters shown in the table and the CSV? */
+static uint64_t events(const struct cp_profile *p);
+
+/*
+ * Are P's counters shown in the table and the CSV? Always when the run
+ * has no marker event (a program built without hooks): its samples are
+ * then the whole profile.
+ */
 static int show_counters(const struct cp_profile *p, const struct cp_output *o)
 {
-	return p->ncounters > 0 && o->counters != CP_COUNTERS_OFF;
+	return p->ncounters > 0 &&
+	       (o->counters != CP_COUNTERS_OFF || events(p) == 0);
 }
 
 /*
@@ -171,6 +178,22 @@ static int cmp_u64_desc(uint64_t a, uint64_t b)
 	return a > b ? -1 : a < b;
 }
 
+/* The first counter's self (or TOTAL) count of R; 0 without counters. */
+static uint64_t count0(const struct row *r, int total)
+{
+	if (r->counts == NULL)
+		return 0;
+	return total ? r->counts[0].total : r->counts[0].self;
+}
+
+/*
+ * The order of rows, a total one, as doc/cprof.1 says: by the key, marker
+ * time first and the first counter's count second, so that functions
+ * known from samples alone (no marker time: a program without hooks, or
+ * code outside every marker) follow the timed ones in the order of their
+ * samples; equal keys go by self time, then the first counter's self
+ * count, then name, object and the order of the profile.
+ */
 static int compare(const void *va, const void *vb)
 {
 	const struct row *a = va, *b = vb;
@@ -178,10 +201,11 @@ static int compare(const void *va, const void *vb)
 
 	switch (sort_key) {
 	case CP_SORT_SELF:
-		c = cmp_u64_desc(a->st->self_ns, b->st->self_ns);
 		break;
 	case CP_SORT_TOTAL:
 		c = cmp_u64_desc(a->st->total_ns, b->st->total_ns);
+		if (c == 0)
+			c = cmp_u64_desc(count0(a, 1), count0(b, 1));
 		break;
 	case CP_SORT_CALLS:
 		c = cmp_u64_desc(a->st->calls, b->st->calls);
@@ -190,18 +214,19 @@ static int compare(const void *va, const void *vb)
 		c = cmp_u64_desc(per_call(a->st), per_call(b->st));
 		break;
 	case CP_SORT_NAME:
+		c = strcmp(a->f->name, b->f->name);
 		break;
 	}
-	/*
-	 * Then by the first counter's self count: functions only sampled
-	 * (an uninstrumented program) have no time, and go by samples.
-	 */
-	if (c == 0 && sort_key != CP_SORT_NAME && a->counts != NULL &&
-	    b->counts != NULL)
-		c = cmp_u64_desc(a->counts[0].self, b->counts[0].self);
-	/* Ties go by name, then by input order, so output is reproducible. */
+	if (c == 0)
+		c = cmp_u64_desc(a->st->self_ns, b->st->self_ns);
+	if (c == 0)
+		c = cmp_u64_desc(count0(a, 0), count0(b, 0));
 	if (c == 0)
 		c = strcmp(a->f->name, b->f->name);
+	if (c == 0 && a->f->object != b->f->object)
+		c = a->f->object == NULL   ? -1
+		    : b->f->object == NULL ? 1
+					   : strcmp(a->f->object, b->f->object);
 	if (c == 0)
 		c = a->index < b->index ? -1 : a->index > b->index;
 	return c;
@@ -238,6 +263,51 @@ static struct row *make_rows(const struct cp_profile *p,
 	qsort(rows, m, sizeof *rows, compare);
 	*nrows = o->top != 0 && o->top < m ? o->top : m;
 	return rows;
+}
+
+/*
+ * The order of --threads tables: by process, in the order the run lists
+ * them (their start), then by the thread's start time, then by tid.
+ */
+struct thread_key {
+	size_t proc;
+	const struct cp_thread *t;
+};
+
+static int thread_cmp(const void *va, const void *vb)
+{
+	const struct thread_key *a = va, *b = vb;
+
+	if (a->proc != b->proc)
+		return a->proc < b->proc ? -1 : 1;
+	if (a->t->start_ns != b->t->start_ns)
+		return a->t->start_ns < b->t->start_ns ? -1 : 1;
+	if (a->t->tid != b->t->tid)
+		return a->t->tid < b->t->tid ? -1 : 1;
+	return a->t < b->t ? -1 : a->t > b->t;
+}
+
+/* P's threads in the order above; free the array. */
+static const struct cp_thread **sorted_threads(const struct cp_profile *p)
+{
+	struct thread_key *k = xcalloc(p->nthreads + 1, sizeof *k);
+	const struct cp_thread **out = xcalloc(p->nthreads + 1, sizeof *out);
+
+	for (size_t i = 0; i < p->nthreads; i++) {
+		k[i].t = &p->threads[i];
+		k[i].proc = p->nprocs;
+		for (size_t j = 0; j < p->nprocs; j++) {
+			if (p->procs[j].pid == p->threads[i].pid) {
+				k[i].proc = j;
+				break;
+			}
+		}
+	}
+	qsort(k, p->nthreads, sizeof *k, thread_cmp);
+	for (size_t i = 0; i < p->nthreads; i++)
+		out[i] = k[i].t;
+	free(k);
+	return out;
 }
 
 static uint64_t wall_ns(const struct cp_profile *p)
@@ -453,10 +523,24 @@ static void table_header(FILE *f, const struct cp_profile *p)
 	fputs(":\n  ", f);
 	if (p->has_meta)
 		fprintf(f, "exit status %d, ", p->status);
-	fprintf(f, "wall %s, %zu process%s, %zu thread%s, %" PRIu64 " events\n",
+	fprintf(f, "wall %s, %zu process%s, %zu thread%s, ",
 		cp_format_ns(buf, sizeof buf, wall_ns(p)), p->nprocs,
 		p->nprocs == 1 ? "" : "es", p->nthreads,
-		p->nthreads == 1 ? "" : "s", events(p));
+		p->nthreads == 1 ? "" : "s");
+	if (events(p) > 0 || p->ncounters == 0) {
+		fprintf(f, "%" PRIu64 " events\n", events(p));
+	} else {
+		/* Without hooks the table is the samples: say so. */
+		uint64_t samples = 0;
+
+		for (i = 0; i < p->nprocs; i++)
+			samples += p->procs[i].samples;
+		fprintf(f,
+			"no marker events\n  (no -finstrument-functions hooks "
+			"or markers): the table counts %" PRIu64
+			" samples of %s\n",
+			samples, p->counters[0].name);
+	}
 
 	/* Anything that makes the numbers below incomplete gets a line. */
 	for (i = 0; i < p->nprocs; i++) {
@@ -489,6 +573,20 @@ static void table_header(FILE *f, const struct cp_profile *p)
 				"throttled %" PRIu64 " time%s\n",
 				pr->pid, basename_of(pr->exe), pr->samples_lost,
 				pr->throttled, pr->throttled == 1 ? "" : "s");
+		/*
+		 * A stray broken chain (a sample in a prologue) changes
+		 * nothing; from 1% on, the totals cannot be trusted.
+		 */
+		if (pr->broken_chains != 0 &&
+		    pr->broken_chains * 100 >= pr->callchains)
+			fprintf(f,
+				"  pid %d (%s): %" PRIu64 " of %" PRIu64
+				" callchains are broken (code built without "
+				"frame pointers?):\n    totals are unreliable; "
+				"rebuild with -fno-omit-frame-pointer (DWARF "
+				"unwinding is to come)\n",
+				pr->pid, basename_of(pr->exe),
+				pr->broken_chains, pr->callchains);
 		if (pr->unplaced != 0)
 			fprintf(f,
 				"  pid %d (%s): %" PRIu64 " samples came too "
@@ -932,7 +1030,7 @@ static void thread_counters(FILE *f, const struct cp_thread *t)
 static void print_table(FILE *f, const struct cp_profile *p,
 			const struct cp_output *o)
 {
-	const struct cp_thread *t;
+	const struct cp_thread *t, **order;
 	struct row *rows;
 	char buf[32];
 	size_t i, n;
@@ -951,8 +1049,9 @@ static void print_table(FILE *f, const struct cp_profile *p,
 		table_rows(f, p, o, rows, n);
 		free(rows);
 	}
+	order = o->threads ? sorted_threads(p) : NULL;
 	for (i = 0; o->threads && i < p->nthreads; i++) {
-		t = &p->threads[i];
+		t = order[i];
 		fprintf(f, "\nThread %d", t->tid);
 		if (t->name != NULL && t->name[0] != '\0') {
 			fputs(" (", f);
@@ -973,6 +1072,7 @@ static void print_table(FILE *f, const struct cp_profile *p,
 		table_rows(f, p, o, rows, n);
 		free(rows);
 	}
+	free(order);
 	if (show_counters(p, o))
 		table_distortion(f, p);
 	table_frames(f, p);
@@ -1211,7 +1311,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		       const struct cp_output *o)
 {
 	const struct cp_process *pr;
-	const struct cp_thread *t;
+	const struct cp_thread *t, **order;
 	const struct cp_frames *fr;
 	struct row *rows;
 	size_t i, n;
@@ -1261,14 +1361,17 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_u64(f, "samples_lost", pr->samples_lost, &first);
 		json_u64(f, "throttled", pr->throttled, &first);
 		json_u64(f, "unplaced_samples", pr->unplaced, &first);
+		json_u64(f, "callchains", pr->callchains, &first);
+		json_u64(f, "broken_callchains", pr->broken_chains, &first);
 		json_strkey(f, "own_hooks", pr->own_hooks, &first);
 		fputs("}", f);
 	}
 	fputs(p->nprocs == 0 ? "],\n" : "\n  ],\n", f);
 
 	fputs("  \"threads\": [", f);
+	order = sorted_threads(p);
 	for (i = 0; i < p->nthreads; i++) {
-		t = &p->threads[i];
+		t = order[i];
 		fprintf(f, "%s\n    {", i == 0 ? "" : ",");
 		first = 1;
 		json_int(f, "pid", t->pid, &first);
@@ -1300,6 +1403,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		}
 		fputs("}", f);
 	}
+	free(order);
 	fputs(p->nthreads == 0 ? "],\n" : "\n  ],\n", f);
 
 	fputs("  \"frames\": [", f);
@@ -1398,10 +1502,15 @@ static void print_csv(FILE *f, const struct cp_profile *p,
 		csv_rows(f, NULL, rows, n, k);
 		free(rows);
 	}
-	for (i = 0; o->threads && i < p->nthreads; i++) {
-		rows = make_rows(p, &p->threads[i], o, &n);
-		csv_rows(f, &p->threads[i], rows, n, k);
-		free(rows);
+	if (o->threads) {
+		const struct cp_thread **order = sorted_threads(p);
+
+		for (i = 0; i < p->nthreads; i++) {
+			rows = make_rows(p, order[i], o, &n);
+			csv_rows(f, order[i], rows, n, k);
+			free(rows);
+		}
+		free(order);
 	}
 }
 

@@ -197,6 +197,12 @@ struct ipent {
 	uint32_t fid;
 };
 
+/* A callchain entry, and whether the instruction before it is a call. */
+struct retent {
+	uint64_t addr;
+	int ok;
+};
+
 struct proc {
 	struct loader *ld;
 	const char *log;
@@ -242,6 +248,11 @@ struct proc {
 	struct ipent *ips;
 	size_t nips, capips;
 	struct cp_index ip_ix, sym_ix;
+	/* Callchain entries checked: are they return addresses? */
+	struct retent *rets;
+	size_t nrets, caprets;
+	struct cp_index ret_ix;
+	uint64_t chains, broken; /* see chain_check() */
 	/* Each function's mark of the sample being placed. */
 	uint64_t *stamp;
 	size_t capstamp;
@@ -850,6 +861,14 @@ static int ip_eq(const void *ctx, uint32_t id)
 	return pr->ips[id].addr == *addr;
 }
 
+static int ret_eq(const void *ctx, uint32_t id)
+{
+	const struct proc *pr = ((const void *const *)ctx)[0];
+	const uint64_t *addr = ((const void *const *)ctx)[1];
+
+	return pr->rets[id].addr == *addr;
+}
+
 /*
  * The function holding ADDR, a sampled address outside any marker: named
  * now, with the load map as it stands (the runtime writes a map chunk
@@ -905,6 +924,101 @@ static uint32_t ip_func(struct proc *pr, uint64_t addr)
 	return id;
 }
 
+/* Is ADDR a return address (the instruction before it a call)? Cached. */
+static int is_return(struct proc *pr, uint64_t addr)
+{
+	const void *ctx[2] = {pr, &addr};
+	uint64_t h = cp_hash_u64(addr);
+	uint32_t id = cp_index_find(&pr->ret_ix, h, ret_eq, ctx);
+	int r;
+
+	if (id != CP_INDEX_NONE)
+		return pr->rets[id].ok;
+	r = cp_symmap_call_before(pr->map, addr, cp_symmap_gen(pr->map));
+	pr->rets =
+		xgrow(pr->rets, &pr->caprets, pr->nrets + 1, sizeof *pr->rets);
+	pr->rets[pr->nrets].addr = addr;
+	/* What cannot be told is taken for a return address. */
+	pr->rets[pr->nrets].ok = r != 0;
+	cp_index_add(&pr->ret_ix, h, (uint32_t)pr->nrets++);
+	return r != 0;
+}
+
+/* Is FID the main program's, the object a rebuild can fix? */
+static int in_program(const struct proc *pr, uint32_t fid)
+{
+	const char *obj = pr->pf[fid].object, *exe = strrchr(pr->exe, '/');
+
+	exe = exe != NULL ? exe + 1 : pr->exe;
+	return obj != NULL && strcmp(obj, exe) == 0;
+}
+
+/* Where a thread's frame-pointer chain rightly ends: its entry code. */
+static int chain_root(const char *name)
+{
+	static const char *const roots[] = {"_start",
+					    "__libc_start_main",
+					    "__libc_start_call_main",
+					    "start_thread",
+					    "clone",
+					    "clone3",
+					    "__clone",
+					    "__clone3",
+					    "_dl_start_user",
+					    "_dl_start"};
+
+	for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
+		if (strcmp(name, roots[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The kernel's frame-pointer walk stops there (perf_event_max_stack is
+ * 127 by default): a chain this long may be cut for that reason alone.
+ */
+#define CHAIN_MAX_TRUSTED 120
+
+/*
+ * Check the callchain of sample S, whose address is in FID, and return
+ * how many of its entries to believe. Code built without frame pointers
+ * leaves the kernel's walk reading whatever its frame register holds, so
+ * its chains hold "return addresses" that follow no call, or addresses
+ * in no object at all, and they stop short. The chain is cut at the first
+ * such entry, and counted as broken when the frame that led there is
+ * the program's own (a library built so is not the program's to fix),
+ * or when a chain that was not cut ends inside the program rather than
+ * in a thread's entry code.
+ */
+static size_t chain_check(struct proc *pr, const struct qsample *s,
+			  const uint64_t *chain, uint32_t fid)
+{
+	/*
+	 * The first entry may be no return address: a kernel sample's is
+	 * the user pc, and a user sample's may repeat its own address.
+	 */
+	size_t j = s->nchain > 0 && (s->ip >> 63 || chain[0] == s->ip);
+	uint32_t inner = j > 0 ? ip_func(pr, chain[0]) : fid;
+
+	pr->chains++;
+	if (s->nchain == 0 && s->ip >> 63)
+		return 0;
+	for (; j < s->nchain; j++) {
+		if (!is_return(pr, chain[j])) {
+			if (in_program(pr, inner))
+				pr->broken++;
+			return j;
+		}
+		inner = ip_func(pr, chain[j] > 0 ? chain[j] - 1 : chain[j]);
+	}
+	/* INNER is now the outermost frame. */
+	if (s->nchain < CHAIN_MAX_TRUSTED && in_program(pr, inner) &&
+	    !chain_root(pr->pf[inner].name))
+		pr->broken++;
+	return s->nchain;
+}
+
 /* Add the deltas D (nc) to the total of FID once for sample SERIAL. */
 static void add_total(struct proc *pr, struct thr *t, uint32_t fid,
 		      uint64_t serial, const uint64_t *d)
@@ -930,7 +1044,7 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 {
 	const struct qsample *s = &t->q[i];
 	const uint64_t *d = t->qnum + i * pr->nc;
-	size_t k = pr->nc;
+	size_t k = pr->nc, nchain;
 	uint64_t serial = ++pr->serial, *c;
 	uint32_t fid;
 
@@ -946,13 +1060,15 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 		return;
 	}
 	fid = ip_func(pr, s->ip);
+	nchain = pr->callchain ? chain_check(pr, s, t->qchain + s->chain, fid)
+			       : s->nchain;
 	thread_reserve(pr, t);
 	c = cs_at(pr, t, fid);
 	for (size_t j = 0; j < k; j++)
 		c[j] += d[j];
 	c[CS_SAMPLES(k)]++;
 	add_total(pr, t, fid, serial, d);
-	for (size_t j = 0; j < s->nchain; j++) {
+	for (size_t j = 0; j < nchain; j++) {
 		uint64_t ret = t->qchain[s->chain + j];
 
 		/* A return address may be the next function's first byte. */
@@ -1062,6 +1178,27 @@ static void flush_thread(struct proc *pr, struct thr *t, enum flush how)
 	queue_compact(pr, t);
 }
 
+/*
+ * A thread that ended and whose events and samples have all run gives
+ * its queues back: a process that starts many threads one after another
+ * would otherwise hold a drain's worth of buffers for each of them.
+ */
+static void release_queues(struct thr *t)
+{
+	if (t->npend > 0 || t->qhead < t->nq)
+		return;
+	free(t->pend);
+	free(t->q);
+	free(t->qnum);
+	free(t->qchain);
+	t->pend = NULL;
+	t->q = NULL;
+	t->qnum = NULL;
+	t->qchain = NULL;
+	t->cappend = t->capq = t->capqnum = t->capqchain = 0;
+	t->npend = t->nq = t->qhead = t->qconv = t->nqchain = 0;
+}
+
 /* Callbacks of the reader. */
 
 static void on_header(void *arg, const struct cp_log_header *h)
@@ -1114,6 +1251,8 @@ static void on_map(void *arg, const struct cp_log_obj *objs, size_t n)
 	/* Sampled addresses are named again, with the new map. */
 	cp_index_clear(&pr->ip_ix);
 	pr->nips = 0;
+	cp_index_clear(&pr->ret_ix);
+	pr->nrets = 0;
 	for (size_t i = 0; i < pr->npf; i++) {
 		struct pfunc *f = &pr->pf[i];
 
@@ -1143,8 +1282,10 @@ static void on_thread(void *arg, const struct cp_log_thread *c)
 		t->end = c->end;
 		/* Its samples are all in: place them while the clock is known.
 		 */
-		if (pr->nc > 0 && !pr->exact && cal_get(pr, &cal))
+		if (pr->nc > 0 && !pr->exact && cal_get(pr, &cal)) {
 			flush_thread(pr, t, FLUSH_FINAL);
+			release_queues(t);
+		}
 	}
 }
 
@@ -1916,6 +2057,8 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 	cp->samples_lost = pr->slost;
 	cp->throttled = pr->sthrottled;
 	cp->unplaced = pr->unplaced;
+	cp->callchains = pr->chains;
+	cp->broken_chains = pr->broken;
 }
 
 static void proc_free(struct proc *pr)
@@ -1944,8 +2087,10 @@ static void proc_free(struct proc *pr)
 	free(pr->cnt);
 	free(pr->runidx);
 	free(pr->ips);
+	free(pr->rets);
 	free(pr->stamp);
 	cp_index_clear(&pr->ip_ix);
+	cp_index_clear(&pr->ret_ix);
 	cp_index_clear(&pr->sym_ix);
 	cp_index_clear(&pr->addr_ix);
 	cp_index_clear(&pr->marker_ix);

@@ -9,6 +9,15 @@
  * reads its symbol table (.symtab, so static functions are named too, or
  * a separate debug file found by build-id) and its DWARF line table.
  *
+ * Each object is symbolized once, not per address: libdwfl's own symbol
+ * look-up (dwfl_module_addrinfo) scans the whole symbol table, and
+ * dwarf_getscopes walks a whole compilation unit, so naming every
+ * function of a large program that way takes time in the square of its
+ * size. Instead the symbol table is read once into an array sorted by
+ * address, and each compilation unit's functions (DWARF subprograms: their
+ * address ranges and declaration lines) once, when the first address in
+ * it is named; a look-up is then a binary search in each.
+ *
  * Each file is reported to libdwfl at bias 0 and queried with the
  * address minus the recorded load bias. Every process that loaded the
  * same file therefore shares one module and one cache, whatever address
@@ -29,6 +38,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <gelf.h>
 #include <elfutils/libdwfl.h>
 
 #include "cli.h"
@@ -44,6 +54,30 @@ struct symres {
 	int line;
 };
 
+/*
+ * An address range of the symbol table or of the DWARF, sorted by start;
+ * reach is the largest end of it and every range before it, so that a
+ * search going back from the last start at or below an address knows
+ * when no earlier range can hold it.
+ */
+struct span {
+	uint64_t lo, hi, reach;
+	const char *name; /* symbols: the raw name; DWARF: the decl file */
+	int rank;	  /* symbols: higher wins a tie; DWARF: decl line */
+	size_t seq;	  /* the order it was read in */
+};
+
+struct spans {
+	struct span *v;
+	size_t n, cap;
+};
+
+/* The functions of one DWARF compilation unit, by its offset. */
+struct cutab {
+	Dwarf_Off off;
+	struct spans fn;
+};
+
 /* An ELF file as recorded: path and build-id. */
 struct objfile {
 	const char *path;     /* interned */
@@ -53,6 +87,11 @@ struct objfile {
 	enum { OBJ_UNOPENED, OBJ_OK, OBJ_UNUSABLE } state;
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
+	struct spans sized;    /* symbols with a size */
+	struct spans sizeless; /* labels: symbols without one */
+	struct cutab *cus;     /* compilation units read so far */
+	size_t ncus, capcus;
+	struct cp_index cu_ix; /* CU offset -> cus */
 	struct cp_index cache; /* offset -> res */
 	struct symres *res;
 	size_t nres, capres;
@@ -97,6 +136,12 @@ void cp_symbols_free(struct cp_symbols *syms)
 
 		if (f->dwfl != NULL)
 			dwfl_end(f->dwfl);
+		free(f->sized.v);
+		free(f->sizeless.v);
+		for (size_t j = 0; j < f->ncus; j++)
+			free(f->cus[j].fn.v);
+		free(f->cus);
+		cp_index_clear(&f->cu_ix);
 		cp_index_clear(&f->cache);
 		free(f->res);
 		free(f->build_id);
@@ -263,6 +308,242 @@ int cp_symmap_moved(const struct cp_symmap *map, uint64_t addr, size_t then,
 	       (a->file != b->file || a->base != b->base);
 }
 
+static void spans_add(struct spans *s, uint64_t lo, uint64_t hi,
+		      const char *name, int rank)
+{
+	s->v = xgrow(s->v, &s->cap, s->n + 1, sizeof *s->v);
+	s->v[s->n] = (struct span){lo, hi, hi, name, rank, s->n};
+	s->n++;
+}
+
+/* By start; at one start, the best rank last (the search goes back). */
+static int span_cmp(const void *va, const void *vb)
+{
+	const struct span *a = va, *b = vb;
+
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	/* The same start and rank: the first in the file wins. */
+	return a->seq < b->seq ? 1 : a->seq > b->seq ? -1 : 0;
+}
+
+static void spans_sort(struct spans *s)
+{
+	uint64_t reach = 0;
+
+	/* An object without symbols has no array, and qsort wants one. */
+	if (s->n == 0)
+		return;
+	qsort(s->v, s->n, sizeof *s->v, span_cmp);
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i].hi > reach)
+			reach = s->v[i].hi;
+		s->v[i].reach = reach;
+	}
+}
+
+/* The number of spans of S that start at or below OFF. */
+static size_t spans_upto(const struct spans *s, uint64_t off)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->v[mid].lo <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The span of S that holds OFF with the highest start (the innermost),
+ * the best ranked of those that start there; NULL when none holds it.
+ */
+static const struct span *spans_find(const struct spans *s, uint64_t off)
+{
+	size_t i = spans_upto(s, off);
+
+	for (; i > 0 && s->v[i - 1].reach > off; i--) {
+		if (off < s->v[i - 1].hi)
+			return &s->v[i - 1];
+	}
+	return NULL;
+}
+
+/*
+ * Which of the symbols at one address names it: a global name before a
+ * weak one before a local one (as libdwfl's own look-up prefers), then a
+ * function before anything else, then the first in the table.
+ */
+static int sym_rank(const GElf_Sym *sym)
+{
+	int bind = GELF_ST_BIND(sym->st_info), r;
+
+	r = bind == STB_GLOBAL ? 4 : bind == STB_WEAK ? 2 : 0;
+	if (GELF_ST_TYPE(sym->st_info) == STT_FUNC ||
+	    GELF_ST_TYPE(sym->st_info) == STT_GNU_IFUNC)
+		r++;
+	return r;
+}
+
+/* Read F's symbol table (.symtab, or .dynsym) once, sorted by address. */
+static void read_symtab(struct objfile *f)
+{
+	int n = dwfl_module_getsymtab(f->mod);
+
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name;
+		int type;
+
+		name = dwfl_module_getsym_info(f->mod, i, &sym, &addr, &shndx,
+					       NULL, NULL);
+		if (name == NULL || name[0] == '\0')
+			continue;
+		type = GELF_ST_TYPE(sym.st_info);
+		/*
+		 * Only what code addresses can fall in: not files, sections,
+		 * thread-local data or what another object defines.
+		 */
+		if (type == STT_SECTION || type == STT_FILE ||
+		    type == STT_TLS || shndx == SHN_UNDEF || shndx == SHN_ABS ||
+		    shndx == (GElf_Word)-1)
+			continue;
+		if (sym.st_size > 0)
+			spans_add(&f->sized, addr, addr + sym.st_size, name,
+				  sym_rank(&sym));
+		else
+			spans_add(&f->sizeless, addr, addr + 1, name,
+				  sym_rank(&sym));
+	}
+	spans_sort(&f->sized);
+	spans_sort(&f->sizeless);
+}
+
+/*
+ * The name of the symbol holding OFF: the innermost sized symbol that
+ * holds it, else the last label at or below it, provided no sized symbol
+ * ends between the two (as libdwfl decides).
+ */
+static const char *sym_at(const struct objfile *f, uint64_t off)
+{
+	const struct span *s = spans_find(&f->sized, off);
+	size_t i, j;
+
+	if (s != NULL)
+		return s->name;
+	i = spans_upto(&f->sizeless, off);
+	if (i == 0)
+		return NULL;
+	/*
+	 * No sized symbol holds OFF, so the reach below it is where the
+	 * last one before it ended.
+	 */
+	j = spans_upto(&f->sized, off);
+	if (j > 0 && f->sized.v[j - 1].reach > f->sizeless.v[i - 1].lo)
+		return NULL;
+	/* The best ranked label at that address is the last of its run. */
+	return f->sizeless.v[i - 1].name;
+}
+
+/*
+ * Add the address ranges of every function (DW_TAG_subprogram with code:
+ * not an abstract inline instance or a declaration) under DIE to T, with
+ * the line the function is declared at. That is the line to show for a
+ * function: the line table at the entry address is the first statement's
+ * once optimized, which moves with the compiler's choices.
+ */
+static void read_subprograms(Dwarf_Die *die, struct spans *t,
+			     struct cp_pool *pool)
+{
+	Dwarf_Die child;
+
+	if (dwarf_child(die, &child) != 0)
+		return;
+	do {
+		if (dwarf_tag(&child) == DW_TAG_subprogram) {
+			Dwarf_Addr base, lo, hi;
+			const char *file = dwarf_decl_file(&child);
+			int line = 0;
+			ptrdiff_t r = 0;
+
+			if (file != NULL && dwarf_decl_line(&child, &line) != 0)
+				file = NULL;
+			if (file != NULL)
+				file = cp_pool_str(pool, file);
+			while (file != NULL &&
+			       (r = dwarf_ranges(&child, r, &base, &lo, &hi)) >
+				       0) {
+				if (hi > lo)
+					spans_add(t, lo, hi, file, line);
+			}
+		}
+		/*
+		 * Functions nest in namespaces, classes, and other functions
+		 * (GNU C nested functions, members of local classes).
+		 */
+		if (dwarf_haschildren(&child) > 0)
+			read_subprograms(&child, t, pool);
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+static int cu_eq(const void *ctx, uint32_t i)
+{
+	const struct objfile *f = ((const struct objfile *const *)ctx)[0];
+	const Dwarf_Off *off = ((const Dwarf_Off *const *)ctx)[1];
+
+	return f->cus[i].off == *off;
+}
+
+/*
+ * The declaration of the function holding OFF, from the DWARF of its
+ * compilation unit, each unit read once. Returns 0 when found.
+ */
+static int decl_line(struct objfile *f, uint64_t off, struct symres *r,
+		     struct cp_pool *pool)
+{
+	Dwarf_Addr bias;
+	Dwarf_Die *cu;
+	Dwarf_Off cuoff;
+	const void *ctx[2] = {f, &cuoff};
+	const struct span *s;
+	uint64_t h;
+	uint32_t i;
+
+	cu = dwfl_module_addrdie(f->mod, off, &bias);
+	if (cu == NULL)
+		return -1;
+	cuoff = dwarf_dieoffset(cu);
+	h = cp_hash_u64(cuoff);
+	i = cp_index_find(&f->cu_ix, h, cu_eq, ctx);
+	if (i == CP_INDEX_NONE) {
+		struct cutab *c;
+
+		f->cus = xgrow(f->cus, &f->capcus, f->ncus + 1, sizeof *f->cus);
+		c = &f->cus[f->ncus];
+		memset(c, 0, sizeof *c);
+		c->off = cuoff;
+		read_subprograms(cu, &c->fn, pool);
+		spans_sort(&c->fn);
+		i = (uint32_t)f->ncus++;
+		cp_index_add(&f->cu_ix, h, i);
+	}
+	/* Nested functions: the innermost holds OFF, as the scopes say. */
+	s = spans_find(&f->cus[i].fn, off - bias);
+	if (s == NULL)
+		return -1;
+	r->file = s->name;
+	r->line = s->rank;
+	return 0;
+}
+
 /* Open F with libdwfl and check it is the file that was loaded. */
 static void file_open(struct objfile *f)
 {
@@ -306,6 +587,7 @@ static void file_open(struct objfile *f)
 		}
 	}
 	f->state = OBJ_OK;
+	read_symtab(f);
 }
 
 static int res_eq(const void *ctx, uint32_t i)
@@ -314,41 +596,6 @@ static int res_eq(const void *ctx, uint32_t i)
 	const uint64_t *off = ((const uint64_t *const *)ctx)[1];
 
 	return f->res[i].off == *off;
-}
-
-/*
- * The line a function is declared at, from the DWARF subprogram holding
- * OFF. For a table of functions this is the line to show: the line table
- * at the entry address is the first statement's once optimized, which
- * moves with the compiler's choices. Returns 0 when found.
- */
-static int decl_line(Dwfl_Module *mod, uint64_t off, struct symres *r,
-		     struct cp_pool *pool)
-{
-	Dwarf_Addr bias;
-	Dwarf_Die *cu, *scopes = NULL;
-	const char *file = NULL;
-	int n, line = 0;
-
-	cu = dwfl_module_addrdie(mod, off, &bias);
-	if (cu == NULL)
-		return -1;
-	n = dwarf_getscopes(cu, off - bias, &scopes);
-	/* Inlined code at the entry is not the function itself. */
-	for (int i = 0; i < n; i++) {
-		if (dwarf_tag(&scopes[i]) != DW_TAG_subprogram)
-			continue;
-		file = dwarf_decl_file(&scopes[i]);
-		if (file != NULL && dwarf_decl_line(&scopes[i], &line) != 0)
-			file = NULL;
-		break;
-	}
-	free(scopes);
-	if (file == NULL)
-		return -1;
-	r->file = cp_pool_str(pool, file);
-	r->line = line;
-	return 0;
 }
 
 /* Index the result being filled, the last of F->res. */
@@ -376,13 +623,9 @@ static const struct symres *file_lookup(struct cp_symbols *syms,
 	memset(r, 0, sizeof *r);
 	r->off = off;
 	if (f->state == OBJ_OK) {
-		GElf_Off symoff;
-		GElf_Sym sym;
-		const char *name;
+		const char *name = sym_at(f, off);
 		Dwfl_Line *line;
 
-		name = dwfl_module_addrinfo(f->mod, off, &symoff, &sym, NULL,
-					    NULL, NULL);
 		if (name != NULL && name[0] != '\0') {
 			char *dm = NULL;
 			int status = -1;
@@ -394,7 +637,7 @@ static const struct symres *file_lookup(struct cp_symbols *syms,
 									: name);
 			free(dm);
 		}
-		if (decl_line(f->mod, off, r, syms->pool) == 0)
+		if (decl_line(f, off, r, syms->pool) == 0)
 			return finish_res(f, h);
 		line = dwfl_module_getsrc(f->mod, off);
 		if (line != NULL) {
@@ -410,6 +653,94 @@ static const struct symres *file_lookup(struct cp_symbols *syms,
 		}
 	}
 	return finish_res(f, h);
+}
+
+/*
+ * Does the instruction that ends at B + N (N bytes of code before a
+ * return address) call? On x86 a call is E8 rel32, or FF /2 with a
+ * ModRM operand whose length must end exactly at the return address.
+ */
+static int x86_call_before(const unsigned char *b, size_t n)
+{
+	if (n >= 5 && b[n - 5] == 0xe8)
+		return 1;
+	for (size_t k = 2; k <= 7 && k <= n; k++) {
+		unsigned modrm = b[n - k + 1], mod = modrm >> 6, rm = modrm & 7;
+		size_t len = 2;
+
+		if (b[n - k] != 0xff || ((modrm >> 3) & 7) != 2)
+			continue;
+		if (mod != 3 && rm == 4) {
+			len++; /* SIB */
+			if (mod == 0 && (b[n - k + 2] & 7) == 5)
+				len += 4;
+		}
+		if (mod == 0 && rm == 5)
+			len += 4; /* RIP-relative */
+		else if (mod == 1)
+			len += 1;
+		else if (mod == 2)
+			len += 4;
+		if (len == k)
+			return 1;
+	}
+	return 0;
+}
+
+/* AArch64: BL, or BLR / BLRAA-family register calls, 4 bytes before. */
+static int arm64_call_before(const unsigned char *b, size_t n)
+{
+	uint32_t i;
+
+	if (n < 4)
+		return 0;
+	i = (uint32_t)b[n - 4] | (uint32_t)b[n - 3] << 8 |
+	    (uint32_t)b[n - 2] << 16 | (uint32_t)b[n - 1] << 24;
+	return (i & 0xfc000000u) == 0x94000000u ||
+	       (i & 0xfffffc1fu) == 0xd63f0000u ||
+	       (i & 0xfefff800u) == 0xd63f0800u;
+}
+
+int cp_symmap_call_before(struct cp_symmap *map, uint64_t addr, size_t gen)
+{
+	const struct mapobj *m = owner(map, addr, gen);
+	struct objfile *f;
+	Dwarf_Addr a, bias;
+	Elf_Scn *scn;
+	Elf_Data *d;
+	GElf_Shdr shb, *sh;
+	GElf_Ehdr ehb, *eh;
+	Elf *elf;
+
+	if (m == NULL)
+		return 0;
+	f = m->file;
+	if (f->state == OBJ_UNOPENED)
+		file_open(f);
+	if (f->state != OBJ_OK)
+		return -1;
+	a = addr - m->base;
+	scn = dwfl_module_address_section(f->mod, &a, &bias);
+	elf = dwfl_module_getelf(f->mod, &bias);
+	if (scn == NULL || elf == NULL ||
+	    (eh = gelf_getehdr(elf, &ehb)) == NULL)
+		return -1;
+	sh = gelf_getshdr(scn, &shb);
+	if (sh == NULL || sh->sh_type == SHT_NOBITS ||
+	    !(sh->sh_flags & SHF_EXECINSTR))
+		return 0;
+	d = elf_getdata(scn, NULL);
+	if (d == NULL || d->d_buf == NULL || a > d->d_size)
+		return -1;
+	switch (eh->e_machine) {
+	case EM_X86_64:
+	case EM_386:
+		return x86_call_before(d->d_buf, (size_t)a);
+	case EM_AARCH64:
+		return arm64_call_before(d->d_buf, (size_t)a);
+	default:
+		return -1;
+	}
 }
 
 void cp_symmap_lookup(struct cp_symmap *map, uint64_t addr, size_t gen,

@@ -14,3 +14,9 @@ TESTS += t/test-merge
 t_test_merge_SOURCES = t/test-merge.c t/testlog.h
 t_test_merge_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
 t_test_merge_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
+# The order of a report's rows and tables, on profiles built in memory.
+check_PROGRAMS += t/test-output
+TESTS += t/test-output
+t_test_output_SOURCES = t/test-output.c
+t_test_output_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+t_test_output_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)

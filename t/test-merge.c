@@ -358,14 +358,23 @@ static void test_late_samples(void)
 	tl_destroy(&l);
 }
 
-/* Functions of this program, for samples named by address. */
+/*
+ * Functions of this program, for samples named by address. The report
+ * believes a callchain only up to its first entry that does not follow a
+ * call instruction, so fn_a and fn_b keep where they return to: real
+ * return addresses inside fn_b and fn_c.
+ */
+static volatile uintptr_t ret_in_b, ret_in_c;
+
 __attribute__((noinline, used)) static int fn_a(int x)
 {
+	ret_in_b = (uintptr_t)__builtin_return_address(0);
 	return x * 3 + 1;
 }
 
 __attribute__((noinline, used)) static int fn_b(int x)
 {
+	ret_in_c = (uintptr_t)__builtin_return_address(0);
 	return fn_a(x) * 5 + 2;
 }
 
@@ -432,21 +441,23 @@ static void test_by_address(void)
 	dl_iterate_phdr(find_exe, &exe);
 	CU_ASSERT_FATAL(exe.found);
 
+	CU_ASSERT_EQUAL(fn_c(1), ((1 * 3 + 1) * 5 + 2) * 7 + 3);
+	CU_ASSERT_FATAL(ret_in_b > b && ret_in_c > c);
 	memset(s, 0, sizeof s);
 	/* In fn_a, called from fn_b, from fn_c, from fn_b (recursion). */
 	s[0].t = 10;
 	s[0].ip = a + 1;
 	s[0].d[0] = 1;
 	s[0].nchain = 3;
-	s[0].chain[0] = b + 2;
-	s[0].chain[1] = c + 2;
-	s[0].chain[2] = b + 3;
+	s[0].chain[0] = ret_in_b;
+	s[0].chain[1] = ret_in_c;
+	s[0].chain[2] = ret_in_b;
 	/* In fn_b called from fn_c. */
 	s[1].t = 20;
 	s[1].ip = b + 1;
 	s[1].d[0] = 10;
 	s[1].nchain = 1;
-	s[1].chain[0] = c + 2;
+	s[1].chain[0] = ret_in_c;
 	/* In fn_c, no caller recorded. */
 	s[2].t = 30;
 	s[2].ip = c + 1;
@@ -487,6 +498,108 @@ static void test_by_address(void)
 	tl_destroy(&l);
 
 	CU_ASSERT_EQUAL(fn_c(1), ((1 * 3 + 1) * 5 + 2) * 7 + 3);
+}
+
+/* Where a comparison qsort() calls returns to: a library's code. */
+static volatile uintptr_t ret_in_lib;
+
+static int cmp_int(const void *x, const void *y)
+{
+	ret_in_lib = (uintptr_t)__builtin_return_address(0);
+	return *(const int *)x - *(const int *)y;
+}
+
+/* The object whose code holds o->base on entry. */
+static int find_code(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct objinfo *o = arg;
+	uint64_t addr = o->base;
+
+	(void)size;
+	for (int i = 0; !o->found && i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uint64_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) ||
+		    addr < lo || addr >= lo + ph->p_memsz)
+			continue;
+		snprintf(o->path, sizeof o->path, "%s", info->dlpi_name);
+		o->base = info->dlpi_addr;
+		o->start = lo;
+		o->end = lo + ph->p_memsz;
+		o->found = 1;
+	}
+	return 0;
+}
+
+/*
+ * Callchains of code built without frame pointers: an entry that follows
+ * no call instruction cuts the chain there (it gives no total to what
+ * lies beyond), and the chain is broken when the frame that led to it is
+ * the program's; a chain that ends inside the program, short of a
+ * thread's entry code, is broken too. An entry in no object read from a
+ * library's frame cuts the chain without blaming the program.
+ */
+static void test_broken_chains(void)
+{
+	static const char *const tc[] = {"task-clock"};
+	static const struct tl_counters chains = {"sampling", 0,  1000,
+						  1,	      tc, 1};
+	uintptr_t a = (uintptr_t)&fn_a, b = (uintptr_t)&fn_b;
+	struct objinfo exe = {.found = 0}, lib = {.found = 0};
+	int v[2] = {2, 1};
+	struct tl_sample s[4];
+	char exepath[4096];
+	struct tlog l;
+	struct cp_profile p;
+	const char *err;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", exepath, sizeof exepath - 1);
+	CU_ASSERT_FATAL(n > 0);
+	exepath[n] = '\0';
+	dl_iterate_phdr(find_exe, &exe);
+	CU_ASSERT_FATAL(exe.found);
+	CU_ASSERT_EQUAL(fn_c(1), ((1 * 3 + 1) * 5 + 2) * 7 + 3);
+	qsort(v, 2, sizeof v[0], cmp_int);
+	lib.base = ret_in_lib;
+	dl_iterate_phdr(find_code, &lib);
+	CU_ASSERT_FATAL(lib.found && lib.path[0] == '/');
+
+	memset(s, 0, sizeof s);
+	/* Sound: fn_a from fn_b from fn_c, from the library. */
+	s[0] = (struct tl_sample){.t = 10, .ip = a + 1, .d = {1}, .nchain = 3};
+	s[0].chain[0] = ret_in_b;
+	s[0].chain[1] = ret_in_c;
+	s[0].chain[2] = ret_in_lib;
+	/* Broken in fn_a: fn_b + 2 follows no call; fn_c gets nothing. */
+	s[1] = (struct tl_sample){.t = 20, .ip = a + 1, .d = {10}, .nchain = 2};
+	s[1].chain[0] = b + 2;
+	s[1].chain[1] = ret_in_c;
+	/* Broken: it stops in fn_b. */
+	s[2] = (struct tl_sample){.t = 30, .ip = b + 1, .d = {100}};
+	/* Cut, not broken: the library's frame led nowhere. */
+	s[3] = (struct tl_sample){
+		.t = 40, .ip = ret_in_lib, .d = {1000}, .nchain = 1};
+	s[3].chain[0] = NOWHERE;
+
+	tl_init(&l);
+	tl_header_counters(&l, 1, GHZ, 0, 0, exepath, &chains);
+	tl_map(&l, "", exe.base, NULL, 0, exe.start, exe.end);
+	tl_map(&l, lib.path, lib.base, NULL, 0, lib.start, lib.end);
+	tl_samples(&l, 7, 0, s, 4, 1, 1);
+	tl_end(&l, 50, 50);
+	tl_write(&l, path);
+	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	CU_ASSERT_EQUAL(p.procs[0].callchains, 4);
+	CU_ASSERT_EQUAL(p.procs[0].broken_chains, 2);
+	CHECK_COUNT(count(&p, "fn_a", 0), 1 + 10, 1 + 10);
+	CHECK_COUNT(count(&p, "fn_b", 0), 100, 1 + 100);
+	CHECK_COUNT(count(&p, "fn_c", 0), 0, 1);
+	CHECK_COUNT(count(&p, "[unknown]", 0), 0, 0);
+	cp_profile_free(&p);
+	tl_destroy(&l);
 }
 
 /* Lost and throttled samples add up per thread, process and counter. */
@@ -1194,6 +1307,8 @@ int main(void)
 		    test_late_samples);
 	CU_add_test(suite, "samples outside markers named by address",
 		    test_by_address);
+	CU_add_test(suite, "broken callchains are cut and counted",
+		    test_broken_chains);
 	CU_add_test(suite, "lost and throttled samples", test_lost);
 	CU_add_test(suite, "unordered chunks of several threads",
 		    test_threads_unordered);
