@@ -120,6 +120,7 @@ claimed:
 		sigaltstack(&ss, NULL);
 	}
 
+	cprof__shadow_attach(t);
 	atomic_store_explicit(&t->state, CPROF__T_LIVE, memory_order_release);
 	cprof__tls_set(t);
 	pthread_setspecific(thread_key, t);
@@ -312,6 +313,7 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	if (pthread_key_create(&thread_key, thread_detach) != 0)
 		return -EAGAIN;
 	cprof__counters_config();
+	cprof__shadow_note_stack();
 	err = cprof__log_open(dir);
 	if (err) {
 		cprof__warn("cannot create a log in", dir, -err,

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -172,7 +173,8 @@ CPROF_EXTERN CPROF__NOINSTR int dlclose(void *handle)
 /*
  * pthread_create: with counters on, a new thread opens its counter group
  * before it runs the program's start routine, so threads that never reach
- * a marker are counted (and sampled) too.
+ * a marker are counted (and sampled) too. Every new thread notes its stack
+ * bounds there, where pthread_getattr_np (which allocates) is safe to call.
  */
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *,
 				 void *(*)(void *), void *);
@@ -187,7 +189,9 @@ static CPROF__NOINSTR void *start_counted(void *p)
 	struct start st = *(struct start *)p;
 
 	free(p);
-	if (!cprof__tls_get())
+	/* Its bounds tell the shadow stack a switch of stack (shadow.c). */
+	cprof__shadow_note_stack();
+	if (cprof__ctr.nev && !cprof__tls_get())
 		cprof__thread_attach();
 	return st.fn(st.arg);
 }
@@ -212,7 +216,7 @@ CPROF_EXTERN CPROF__NOINSTR int pthread_create(pthread_t *th,
 	struct start *st;
 	int err;
 
-	if (!cprof__started || !cprof__ctr.nev || cprof__creating_writer ||
+	if (!cprof__started || cprof__creating_writer ||
 	    atomic_load(&cprof__rt.finished))
 		return cprof__real_pthread_create(th, attr, fn, arg);
 	st = malloc(sizeof(*st));
@@ -224,4 +228,114 @@ CPROF_EXTERN CPROF__NOINSTR int pthread_create(pthread_t *th,
 	if (err)
 		free(st);
 	return err;
+}
+
+/*
+ * Non-local exits and stack switches (see shadow.c): the frames a longjmp
+ * jumps over, and those an exception unwinds without exit hooks (clang
+ * emits none on unwinding), are closed at the jump or the catch; a
+ * ucontext switch swaps the thread's shadow stack for the context's.
+ * Each wrapper reports first, then calls the C library's function with
+ * the program's arguments.
+ */
+typedef void (*jump_fn)(void *, int);
+
+static CPROF__NOINSTR __attribute__((noreturn)) void
+jump(jump_fn *real, const char *name, void *env, int val)
+{
+	if (!*real)
+		*real = (jump_fn)dlsym(RTLD_NEXT, name);
+	if (!*real) /* __longjmp_chk is glibc's own */
+		*real = (jump_fn)dlsym(RTLD_NEXT, "longjmp");
+	cprof__shadow_unwind(cprof__jmpbuf_sp(env));
+	(*real)(env, val);
+	__builtin_unreachable();
+}
+
+CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void longjmp(void *env,
+								   int val)
+{
+	static jump_fn real;
+
+	jump(&real, "longjmp", env, val);
+}
+
+CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _longjmp(void *env,
+								    int val)
+{
+	static jump_fn real;
+
+	jump(&real, "_longjmp", env, val);
+}
+
+CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void siglongjmp(void *env,
+								      int val)
+{
+	static jump_fn real;
+
+	jump(&real, "siglongjmp", env, val);
+}
+
+/* What longjmp becomes under -D_FORTIFY_SOURCE. */
+CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void
+__longjmp_chk(void *env, int val)
+{
+	static jump_fn real;
+
+	jump(&real, "__longjmp_chk", env, val);
+}
+
+/*
+ * The C++ runtime calls __cxa_begin_catch from the catching function: the
+ * frames below its stack pointer were unwound.
+ */
+typedef void *(*begin_catch_fn)(void *);
+
+CPROF_EXTERN CPROF__NOINSTR void *__cxa_begin_catch(void *exc)
+{
+	static begin_catch_fn real;
+
+	if (!real)
+		real = (begin_catch_fn)dlsym(RTLD_NEXT, "__cxa_begin_catch");
+	cprof__shadow_unwind((uintptr_t)__builtin_dwarf_cfa());
+	return real(exc);
+}
+
+typedef int (*swapcontext_fn)(ucontext_t *, const ucontext_t *);
+typedef int (*setcontext_fn)(const ucontext_t *);
+
+CPROF_EXTERN CPROF__NOINSTR int swapcontext(ucontext_t *oucp,
+					    const ucontext_t *ucp)
+{
+	static swapcontext_fn real;
+	struct cprof__ctx *back;
+	int ret, err;
+
+	if (!real)
+		real = (swapcontext_fn)dlsym(RTLD_NEXT, "swapcontext");
+	back = cprof__shadow_switch(oucp, ucp);
+	ret = real(oucp, ucp);
+	/* 0 when this context is resumed; -1 when the switch failed. */
+	if (ret != 0) {
+		err = errno;
+		cprof__shadow_switch_failed(back);
+		errno = err;
+	}
+	return ret;
+}
+
+CPROF_EXTERN CPROF__NOINSTR int setcontext(const ucontext_t *ucp)
+{
+	static setcontext_fn real;
+	struct cprof__ctx *back;
+	int ret, err;
+
+	if (!real)
+		real = (setcontext_fn)dlsym(RTLD_NEXT, "setcontext");
+	back = cprof__shadow_switch(NULL, ucp);
+	ret = real(ucp);
+	err = errno;
+	cprof__shadow_switch_failed(back);
+	errno = err;
+	return ret;
 }
