@@ -772,15 +772,16 @@ static void switch_ctx(struct proc *pr, struct thr *t, uint64_t id, uint64_t tk,
 			c->out_v = xcalloc(k ? k : 1, sizeof *c->out_v);
 		memcpy(c->out_v, v, k * sizeof *v);
 	}
-	for (i = 0; i < t->nctx && t->ctxs[i].id != id; i++)
-		;
-	if (i == t->nctx) {
-		t->ctxs = xgrow(t->ctxs, &t->capctx, t->nctx + 1,
-				sizeof *t->ctxs);
-		memset(&t->ctxs[i], 0, sizeof t->ctxs[i]);
-		t->ctxs[i].id = id;
-		t->ctxs[i].out_tk = tk;
-		t->nctx++;
+	/* The runtime numbers a thread's contexts densely from 0. */
+	i = (size_t)id;
+	if (i >= t->nctx) {
+		t->ctxs = xgrow(t->ctxs, &t->capctx, i + 1, sizeof *t->ctxs);
+		for (size_t n = t->nctx; n <= i; n++) {
+			memset(&t->ctxs[n], 0, sizeof t->ctxs[n]);
+			t->ctxs[n].id = n;
+			t->ctxs[n].out_tk = tk;
+		}
+		t->nctx = i + 1;
 	}
 	c = &t->ctxs[i];
 	t->cur = i;

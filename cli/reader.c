@@ -580,9 +580,11 @@ static int read_site(struct reader *rd, const msgpack_object *o,
 			s->kind = CP_SITE_SCOPE;
 		break;
 	}
-	if (s->kind == CP_SITE_SWITCH && get_u64(o, "ctx", &s->ctx) != FIELD_OK)
-		return bad(rd,
-			   "ev chunk: a context switch without its context");
+	/* Contexts are numbered densely per thread: a huge one is damage. */
+	if (s->kind == CP_SITE_SWITCH &&
+	    (get_u64(o, "ctx", &s->ctx) != FIELD_OK || s->ctx >= (1u << 20)))
+		return bad(rd, "ev chunk: a context switch without a valid "
+			       "context");
 	return 0;
 }
 

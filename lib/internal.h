@@ -119,8 +119,10 @@ struct cprof__thread {
 	struct cprof__ctx *ctx;	 /* the context running now */
 	struct cprof__ctx *ctxs; /* every context, the thread's own first */
 	uint64_t ss_over;	 /* frames not pushed: the stack was full */
-	uint64_t jump_tick, jump_pos; /* a longjmp of unknown target */
-	bool foreign_noted;	      /* "unknown stack" is in the ring */
+	/* A longjmp of unknown target: when, and the top it left (parked). */
+	uint64_t jump_tick;
+	struct cprof__frame *jump_top;
+	bool foreign_noted; /* "unknown stack" is in the ring */
 
 	/* Set when the thread takes the ring. */
 	_Atomic int state;

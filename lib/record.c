@@ -216,19 +216,20 @@ fast(struct cprof__thread *t)
 }
 
 /*
- * An enter: pushed on the shadow stack when it lies below the top frame
- * (SITE: at or below, since the scopes of one function share its stack
- * position); anything else (the top frame was left, a switch of stack, a
- * full stack) is for shadow.c. The slot is taken before it is filled: a
+ * An enter: pushed on the shadow stack when it lies at or below the top
+ * frame (at: the hooks of a function inlined into another run in its
+ * frame, and the scopes of one function share its position); anything
+ * else (the top frame was left, a switch of stack, a full stack, a jump
+ * just made) is for shadow.c. The slot is taken before it is filled: a
  * signal handler arriving in between pushes above it and pops back, and
  * cannot overwrite it.
  */
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
-enter(uintptr_t addr, uint64_t flags, uintptr_t sp, bool site)
+enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	struct cprof__thread *t = tls_thread;
 
-	if (fast(t) && likely(site ? sp <= t->ss_sp : sp < t->ss_sp)) {
+	if (fast(t) && likely(sp <= t->ss_sp)) {
 		struct cprof__frame *f = t->ss_top + 1;
 
 		t->ss_top = f;
@@ -287,7 +288,7 @@ CPROF__NOINSTR void cprof__ring_drained(struct cprof__thread *t)
 CPROF_EXTERN CPROF__NOINSTR void __cyg_profile_func_enter(void *fn, void *site)
 {
 	(void)site;
-	enter((uintptr_t)fn, 0, CALLER_SP(), false);
+	enter((uintptr_t)fn, 0, CALLER_SP());
 }
 
 CPROF_EXTERN CPROF__NOINSTR void __cyg_profile_func_exit(void *fn, void *site)
@@ -298,7 +299,7 @@ CPROF_EXTERN CPROF__NOINSTR void __cyg_profile_func_exit(void *fn, void *site)
 
 CPROF_EXTERN CPROF__NOINSTR void cprof_enter(const struct cprof_site *site)
 {
-	enter((uintptr_t)site, CPROF__REC_SITE, CALLER_SP(), true);
+	enter((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
 }
 
 CPROF_EXTERN CPROF__NOINSTR void cprof_exit(const struct cprof_site *site)

@@ -105,10 +105,13 @@ static CPROF__NOINSTR void load(struct cprof__thread *t, struct cprof__ctx *c)
 }
 
 /* Write back what the fast path changed. */
+static CPROF__NOINSTR uint64_t settle(struct cprof__thread *t);
+
 static CPROF__NOINSTR void save(struct cprof__thread *t)
 {
 	struct cprof__ctx *c = t->ctx;
 
+	settle(t);
 	if (c && c->base)
 		c->depth = (size_t)(t->ss_top - c->base);
 }
@@ -148,6 +151,7 @@ CPROF__NOINSTR void cprof__shadow_attach(struct cprof__thread *t)
 	c->hi = tls_stack_hi;
 	t->ss_over = 0;
 	t->jump_tick = 0;
+	t->jump_top = NULL;
 	t->foreign_noted = false;
 	load(t, c);
 }
@@ -183,6 +187,34 @@ static CPROF__NOINSTR enum stack_id stack_of(struct cprof__thread *t,
 	return c->hi ? ST_OTHER : ST_CUR;
 }
 
+static CPROF__NOINSTR void switch_to(struct cprof__thread *t,
+				     struct cprof__ctx *c);
+
+/*
+ * An event at P off the current context's stack: a switch the wrappers
+ * did not see. On the stack of another known context (a coroutine that
+ * returned through uc_link, which the C library resumes from inside), it
+ * is that context's turn; a context left with no frame open has finished,
+ * and its ucontext may be made anew. Returns whether P is on a stack the
+ * runtime knows now.
+ */
+static CPROF__NOINSTR bool resume_by_sp(struct cprof__thread *t, uintptr_t p)
+{
+	struct cprof__ctx *c;
+
+	for (c = t->ctxs; c; c = c->next) {
+		if (c != t->ctx && c->hi && p >= c->lo && p < c->hi) {
+			struct cprof__ctx *left = t->ctx;
+
+			switch_to(t, c);
+			if (left->depth == 0 && left != t->ctxs)
+				left->key = NULL;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Say once per thread that its stack went where the runtime cannot follow. */
 static CPROF__NOINSTR void note_foreign(struct cprof__thread *t)
 {
@@ -195,45 +227,81 @@ static CPROF__NOINSTR void note_foreign(struct cprof__thread *t)
 }
 
 /*
- * The time of exits the runtime writes: now, or that of a longjmp whose
- * target was unknown when no event came since.
+ * A longjmp whose target is unknown parks the shadow stack: its top is
+ * kept aside and the fast path sees a full, empty stack, so that the
+ * thread's next event, whatever it is, takes the slow path, which puts it
+ * back with settle() and closes what the jump left with the jump's time.
+ * Returns that time, or 0 when no jump was pending.
  */
-static CPROF__NOINSTR uint64_t exit_tick(struct cprof__thread *t)
+static CPROF__NOINSTR uint64_t settle(struct cprof__thread *t)
 {
-	if (t->jump_tick && t->jump_pos == t->reserve)
-		return t->jump_tick;
-	return cprof__ticks() & CPROF__TICK_MASK;
+	uint64_t tick = t->jump_tick;
+
+	if (!t->jump_top)
+		return 0;
+	t->ss_top = t->jump_top;
+	t->ss_sp = t->ss_top == t->ss_last ? 0 : t->ss_top->sp;
+	t->jump_top = NULL;
+	t->jump_tick = 0;
+	return tick;
 }
 
 /* Close the top frame: the program left it without an exit event. */
-static CPROF__NOINSTR void pop_left(struct cprof__thread *t, uint64_t tick)
+static CPROF__NOINSTR void pop_left(struct cprof__thread *t, uint64_t *tick)
 {
 	struct cprof__frame *f = t->ss_top;
 
-	cprof__emit(t, f->addr, f->flags | CPROF__REC_EXIT, tick);
+	if (!*tick)
+		*tick = cprof__ticks() & CPROF__TICK_MASK;
+	cprof__emit(t, f->addr, f->flags | CPROF__REC_EXIT, *tick);
 	t->ss_top = f - 1;
 	t->ss_sp = t->ss_top->sp;
 }
 
 /*
- * Whether the top frame was left, seen from an event at P on stack PS:
- * below P on the same stack (at P too when AT: an enter's frame lies
- * strictly below its caller's), or on the signal stack while the thread
- * runs elsewhere. A frame on an unknown stack is not known to be left.
+ * Whether frame F was left, seen from an event at P on stack PS: below P
+ * on the same stack, or on the signal stack while the thread runs
+ * elsewhere. A frame on an unknown stack is not known to be left. At P
+ * itself a frame is still open: the hooks of a function inlined into
+ * another run in its frame, at its position. Only right after a jump of
+ * unknown target does an enter of F's own function at F's position say
+ * that F was left (a loop calling again what it jumped out of): JUMPED
+ * is then that function.
  */
-static CPROF__NOINSTR bool top_left(struct cprof__thread *t, struct where *w,
-				    uintptr_t p, enum stack_id ps, bool at)
+static CPROF__NOINSTR bool frame_left(struct cprof__thread *t, struct where *w,
+				      const struct cprof__frame *f, uintptr_t p,
+				      enum stack_id ps, uintptr_t jumped)
 {
-	uintptr_t fsp = t->ss_top->sp;
-	enum stack_id fs = stack_of(t, w, fsp);
+	enum stack_id fs = stack_of(t, w, f->sp);
 
 	if (fs == ps)
-		return fsp < p || (at && fsp == p);
+		return f->sp < p || (f->sp == p && f->addr == jumped);
 	if (fs == ST_ALT)
 		return true;
 	if (fs == ST_OTHER)
 		note_foreign(t);
 	return false;
+}
+
+/*
+ * Whether the top frame was left. A marker's position proves little (the
+ * program may call cprof_enter from a helper function, whose frame lies
+ * below its caller's), so a marker is left when the function frame it
+ * was entered in, the nearest below it, is; markers with no function
+ * frame below them (programs without compiler hooks) are closed by their
+ * exits only.
+ */
+static CPROF__NOINSTR bool top_left(struct cprof__thread *t, struct where *w,
+				    uintptr_t p, enum stack_id ps,
+				    uintptr_t jumped)
+{
+	const struct cprof__frame *f = t->ss_top;
+
+	while (f != t->ctx->base && (f->flags & CPROF__REC_SITE))
+		f--;
+	if (f == t->ctx->base)
+		return false;
+	return frame_left(t, w, f, p, ps, jumped);
 }
 
 static CPROF__NOINSTR void push(struct cprof__thread *t, uintptr_t addr,
@@ -253,30 +321,32 @@ CPROF__NOINSTR void cprof__shadow_enter(struct cprof__thread *t, uintptr_t addr,
 					uint64_t flags, uintptr_t sp)
 {
 	struct where w = {0};
-	bool site = flags & CPROF__REC_SITE;
 	enum stack_id ps;
-	uint64_t tick = 0;
+	uint64_t tick;
 
 	if (!t->ctx || !t->ctx->base)
 		return;
+	tick = settle(t);
 	if (t->ss_top == t->ss_last) {
 		t->ss_over++; /* deeper than the shadow stack: untracked */
 		return;
 	}
-	if (site ? sp <= t->ss_sp : sp < t->ss_sp) {
+	if (!tick && sp <= t->ss_sp) {
 		push(t, addr, flags,
 		     sp); /* the common case, on the slow path */
 		return;
 	}
 	ps = stack_of(t, &w, sp);
-	if (ps == ST_OTHER)
-		note_foreign(t);
-	while (t->ss_top != t->ctx->base && top_left(t, &w, sp, ps, !site)) {
-		if (!tick)
-			tick = exit_tick(t);
-		pop_left(t, tick);
+	if (ps == ST_OTHER) {
+		if (resume_by_sp(t, sp))
+			ps = ST_CUR;
+		else
+			note_foreign(t);
 	}
-	t->jump_tick = 0;
+	while (t->ss_top != t->ctx->base &&
+	       top_left(t, &w, sp, ps,
+			tick && !(flags & CPROF__REC_SITE) ? addr : 0))
+		pop_left(t, &tick);
 	push(t, addr, flags, sp);
 }
 
@@ -286,10 +356,11 @@ CPROF__NOINSTR void cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr,
 	struct where w = {0};
 	uint64_t kind = flags & CPROF__REC_SITE;
 	struct cprof__frame *f;
-	uint64_t tick = 0;
+	uint64_t tick;
 
 	if (!t->ctx || !t->ctx->base)
 		return;
+	tick = settle(t);
 	f = t->ss_top;
 	if (f != t->ctx->base && f->addr == addr && f->flags == kind) {
 		t->ss_top = f - 1; /* the common case, on the slow path */
@@ -300,7 +371,7 @@ CPROF__NOINSTR void cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr,
 		t->ss_over--; /* the exit of a frame that was not pushed */
 		return;
 	}
-	if (stack_of(t, &w, sp) == ST_OTHER)
+	if (stack_of(t, &w, sp) == ST_OTHER && !resume_by_sp(t, sp))
 		note_foreign(t);
 	/*
 	 * The exiting frame is the innermost open frame of its function or
@@ -313,19 +384,15 @@ CPROF__NOINSTR void cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr,
 		if (f->addr == addr && f->flags == kind)
 			break;
 	}
-	if (f != t->ctx->base) {
-		while (t->ss_top != f) {
-			if (!tick)
-				tick = exit_tick(t);
-			if (stack_of(t, &w, t->ss_top->sp) == ST_OTHER)
-				note_foreign(t);
-			pop_left(t, tick);
-		}
-		t->ss_top = f - 1;
-		t->ss_sp = t->ss_top->sp;
+	if (f == t->ctx->base)
+		return; /* entered before the thread recorded: the reader's */
+	while (t->ss_top != f) {
+		if (stack_of(t, &w, t->ss_top->sp) == ST_OTHER)
+			note_foreign(t);
+		pop_left(t, &tick);
 	}
-	/* Else a frame entered before the thread recorded: the reader's. */
-	t->jump_tick = 0;
+	t->ss_top = f - 1;
+	t->ss_sp = t->ss_top->sp;
 }
 
 CPROF__NOINSTR void cprof__shadow_unwind(uintptr_t target)
@@ -338,16 +405,19 @@ CPROF__NOINSTR void cprof__shadow_unwind(uintptr_t target)
 	if (!t || !t->ctx || !t->ctx->base ||
 	    !atomic_load_explicit(&cprof__rt.on, memory_order_relaxed))
 		return;
+	settle(t);
 	tick = cprof__ticks() & CPROF__TICK_MASK;
 	if (!target) {
 		/* Closed at the next event, with this time. */
+		t->jump_top = t->ss_top;
 		t->jump_tick = tick;
-		t->jump_pos = t->reserve;
+		t->ss_top = &no_frame;
+		t->ss_sp = 0;
 		return;
 	}
 	ps = stack_of(t, &w, target);
-	while (t->ss_top != t->ctx->base && top_left(t, &w, target, ps, false))
-		pop_left(t, tick);
+	while (t->ss_top != t->ctx->base && top_left(t, &w, target, ps, 0))
+		pop_left(t, &tick);
 }
 
 /* Contexts. */
@@ -419,8 +489,10 @@ CPROF__NOINSTR struct cprof__ctx *cprof__shadow_switch(const void *save_to,
 		 */
 		if (save_to && c != cur && c->key == save_to) {
 			switch_to(t, c);
+			uint64_t tick = 0;
+
 			while (t->ss_top != c->base)
-				pop_left(t, cprof__ticks() & CPROF__TICK_MASK);
+				pop_left(t, &tick);
 			c->key = NULL;
 			switch_to(t, cur);
 		}
