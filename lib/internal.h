@@ -183,10 +183,12 @@ void cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr, uint64_t flags,
 void cprof__shadow_unwind(uintptr_t target);
 /*
  * swapcontext (SAVE is the ucontext the current context goes into) and
- * setcontext (SAVE is NULL): switch the calling thread's shadow stack to
- * that of TO. Returns the context left, for cprof__shadow_switch_failed.
+ * setcontext (SAVE is NULL), called at stack position HERE: switch the
+ * calling thread's shadow stack to that of TO. Returns the context left,
+ * for cprof__shadow_switch_failed.
  */
-struct cprof__ctx *cprof__shadow_switch(const void *save, const void *to);
+struct cprof__ctx *cprof__shadow_switch(const void *save, const void *to,
+					uintptr_t here);
 void cprof__shadow_switch_failed(struct cprof__ctx *back);
 /*
  * The stack pointer a jmp_buf resumes with, where the C library's pointer

@@ -469,8 +469,8 @@ static CPROF__NOINSTR void switch_to(struct cprof__thread *t,
 	load(t, c);
 }
 
-CPROF__NOINSTR struct cprof__ctx *cprof__shadow_switch(const void *save_to,
-						       const void *to)
+CPROF__NOINSTR struct cprof__ctx *
+cprof__shadow_switch(const void *save_to, const void *to, uintptr_t here)
 {
 	struct cprof__thread *t = cprof__tls_get();
 	const ucontext_t *uc = to;
@@ -480,6 +480,10 @@ CPROF__NOINSTR struct cprof__ctx *cprof__shadow_switch(const void *save_to,
 	if (!t || !t->ctx || !t->ctx->base || !to ||
 	    !atomic_load_explicit(&cprof__rt.on, memory_order_relaxed))
 		return NULL;
+	save(t);
+	/* A coroutine may have returned through uc_link since: who runs? */
+	if (t->ctx->hi && (here < t->ctx->lo || here >= t->ctx->hi))
+		resume_by_sp(t, here);
 	cur = t->ctx;
 	save(t);
 	for (c = t->ctxs; c; c = c->next) {

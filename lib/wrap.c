@@ -313,7 +313,8 @@ CPROF_EXTERN CPROF__NOINSTR int swapcontext(ucontext_t *oucp,
 
 	if (!real)
 		real = (swapcontext_fn)dlsym(RTLD_NEXT, "swapcontext");
-	back = cprof__shadow_switch(oucp, ucp);
+	back = cprof__shadow_switch(oucp, ucp,
+				    (uintptr_t)__builtin_dwarf_cfa());
 	ret = real(oucp, ucp);
 	/* 0 when this context is resumed; -1 when the switch failed. */
 	if (ret != 0) {
@@ -332,7 +333,8 @@ CPROF_EXTERN CPROF__NOINSTR int setcontext(const ucontext_t *ucp)
 
 	if (!real)
 		real = (setcontext_fn)dlsym(RTLD_NEXT, "setcontext");
-	back = cprof__shadow_switch(NULL, ucp);
+	back = cprof__shadow_switch(NULL, ucp,
+				    (uintptr_t)__builtin_dwarf_cfa());
 	ret = real(ucp);
 	err = errno;
 	cprof__shadow_switch_failed(back);

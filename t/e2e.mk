@@ -70,6 +70,12 @@ EXTRA_DIST += \
 	t/progs/dlreload.c \
 	t/progs/dlplugin.c
 
+# Non-local exits and stack switches (the shadow stack, lib/shadow.c).
+EXTRA_DIST += \
+	t/progs/nonlocal.c \
+	t/progs/coro.c \
+	t/progs/unwind.cc
+
 # The scripts find the compiler for the programs they build, and know
 # when the build uses sanitizers.
 AM_TESTS_ENVIRONMENT += CC='$(CC)'; export CC;
@@ -96,5 +102,13 @@ E2E_TESTS = \
 	t/e2e-bad-logs.sh \
 	t/e2e-cli-errors.sh \
 	t/e2e-demo.sh
+# Non-local exits and stack switches (the shadow stack, lib/shadow.c).
+E2E_TESTS += \
+	t/e2e-nonlocal.sh \
+	t/e2e-nonlocal-clang.sh \
+	t/e2e-nonlocal-memory.sh \
+	t/e2e-coroutines.sh \
+	t/e2e-unwind.sh \
+	t/e2e-unwind-clang.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
