@@ -10,3 +10,10 @@ TESTS += t/test-counters
 t_test_counters_SOURCES = t/test-counters.c
 t_test_counters_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
 t_test_counters_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread
+
+# The shadow stack (lib/shadow.c) with made-up stack positions.
+check_PROGRAMS += t/test-shadow
+TESTS += t/test-shadow
+t_test_shadow_SOURCES = t/test-shadow.c
+t_test_shadow_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) -pthread
+t_test_shadow_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread
