@@ -122,7 +122,8 @@ struct cprof__thread {
 	/* A longjmp of unknown target: when, and the top it left (parked). */
 	uint64_t jump_tick;
 	struct cprof__frame *jump_top;
-	bool foreign_noted; /* "unknown stack" is in the ring */
+	bool foreign_noted;  /* "unknown stack" is in the ring */
+	uintptr_t left_addr; /* the last frame closed as left */
 
 	/* Set when the thread takes the ring. */
 	_Atomic int state;
@@ -173,7 +174,8 @@ void cprof__shadow_attach(struct cprof__thread *t);
 /* The slow paths of an enter and an exit at stack position SP. */
 void cprof__shadow_enter(struct cprof__thread *t, uintptr_t addr,
 			 uint64_t flags, uintptr_t sp);
-void cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr, uint64_t flags,
+/* Exit: false when the event must not be recorded (written already). */
+bool cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr, uint64_t flags,
 			uintptr_t sp);
 /*
  * The calling thread's stack moves up to TARGET (a longjmp, a catch):

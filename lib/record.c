@@ -196,8 +196,8 @@ record_slow(uintptr_t addr, uint64_t flags, uintptr_t sp, enum hook_kind kind)
 	}
 	if (kind == HOOK_ENTER)
 		cprof__shadow_enter(t, addr, flags, sp);
-	else if (kind == HOOK_EXIT)
-		cprof__shadow_exit(t, addr, flags, sp);
+	else if (kind == HOOK_EXIT && !cprof__shadow_exit(t, addr, flags, sp))
+		return;
 	cprof__emit(t, addr, flags, 0);
 }
 

@@ -254,6 +254,7 @@ static CPROF__NOINSTR void pop_left(struct cprof__thread *t, uint64_t *tick)
 	if (!*tick)
 		*tick = cprof__ticks() & CPROF__TICK_MASK;
 	cprof__emit(t, f->addr, f->flags | CPROF__REC_EXIT, *tick);
+	t->left_addr = f->addr;
 	t->ss_top = f - 1;
 	t->ss_sp = t->ss_top->sp;
 }
@@ -350,7 +351,7 @@ CPROF__NOINSTR void cprof__shadow_enter(struct cprof__thread *t, uintptr_t addr,
 	push(t, addr, flags, sp);
 }
 
-CPROF__NOINSTR void cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr,
+CPROF__NOINSTR bool cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr,
 				       uint64_t flags, uintptr_t sp)
 {
 	struct where w = {0};
@@ -359,17 +360,17 @@ CPROF__NOINSTR void cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr,
 	uint64_t tick;
 
 	if (!t->ctx || !t->ctx->base)
-		return;
+		return true;
 	tick = settle(t);
 	f = t->ss_top;
 	if (f != t->ctx->base && f->addr == addr && f->flags == kind) {
 		t->ss_top = f - 1; /* the common case, on the slow path */
 		t->ss_sp = t->ss_top->sp;
-		return;
+		return true;
 	}
 	if (t->ss_over) {
 		t->ss_over--; /* the exit of a frame that was not pushed */
-		return;
+		return true;
 	}
 	if (stack_of(t, &w, sp) == ST_OTHER && !resume_by_sp(t, sp))
 		note_foreign(t);
@@ -384,8 +385,19 @@ CPROF__NOINSTR void cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr,
 		if (f->addr == addr && f->flags == kind)
 			break;
 	}
-	if (f == t->ctx->base)
-		return; /* entered before the thread recorded: the reader's */
+	if (f == t->ctx->base) {
+		/*
+		 * The frame the runtime closed last, exiting after all: gcc
+		 * calls the exit hook after the epilogue, and a signal handler
+		 * arriving in between may find the frame below its stack
+		 * pointer. Its exit is written already.
+		 */
+		if (addr == t->left_addr) {
+			t->left_addr = 0;
+			return false;
+		}
+		return true; /* entered before the thread recorded */
+	}
 	while (t->ss_top != f) {
 		if (stack_of(t, &w, t->ss_top->sp) == ST_OTHER)
 			note_foreign(t);
@@ -393,6 +405,7 @@ CPROF__NOINSTR void cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr,
 	}
 	t->ss_top = f - 1;
 	t->ss_sp = t->ss_top->sp;
+	return true;
 }
 
 CPROF__NOINSTR void cprof__shadow_unwind(uintptr_t target)
