@@ -13,12 +13,12 @@
  * altret   N times: the same handler returns normally, level3 goes on
  * thread   altret then altjump in a thread whose alternate stack was
  *          mapped before the thread, so it lies above the thread's stack;
- *          the thread then spins 20 ms
+ *          the thread then spins 40 ms
  *
- * After the loop main spins 20 ms without any hook (time that belongs to
+ * After the loop main spins 40 ms without any hook (time that belongs to
  * main alone, right after the last jump), then calls after(), which spins
- * 20 ms. It prints "done N". The frames a jump leaves must close at the
- * jump: level1's total is microseconds, not the 20 ms that follow.
+ * 40 ms. It prints "done N". The frames a jump leaves must close at the
+ * jump: level1's total is microseconds, not the 80 ms that follow.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -89,7 +89,7 @@ COUNTED void rec(int n)
 
 COUNTED void after(void)
 {
-	spin_ns(20 * MS);
+	spin_ns(40 * MS);
 }
 
 static NOINSTR void on_alt_stack(void *mem, size_t size)
@@ -132,7 +132,7 @@ static NOINSTR void *thread_main(void *arg)
 	alt_rounds(n, n, n);
 	printf("alternate stack %s the thread's stack\n",
 	       (char *)altstack > (char *)&n ? "above" : "below");
-	spin_ns(20 * MS);
+	spin_ns(40 * MS);
 	return NULL;
 }
 
@@ -180,7 +180,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: nonlocal MODE N\n");
 		return 2;
 	}
-	spin_ns(20 * MS);
+	spin_ns(40 * MS);
 	after();
 	printf("done %d\n", done);
 	return 0;
