@@ -33,8 +33,10 @@ check() {
 	mv rep-$_m.out $_m.json
 	for f in level1 level2 level3; do
 		jeq "$_m: calls of $f" $_m.json "calls('$f')" "$_levels"
+		# A jump out of the handler may take long (a sanitizer's own
+		# longjmp unpoisons the stack): that is the handler's time.
 		jcheck "$_m: $f's frames closed at the jump" $_m.json \
-			"total('$f') < self('after') / 2"
+			"total('$f') - total('on_sig') < self('after') / 2"
 	done
 	jeq "$_m: calls of on_sig" $_m.json "calls('on_sig')" "$_handler"
 	jeq "$_m: calls of in_handler" $_m.json "calls('in_handler')" "$_handler"
