@@ -104,9 +104,27 @@ static CPROF__NOINSTR void load(struct cprof__thread *t, struct cprof__ctx *c)
 	t->ss_sp = t->ss_top == t->ss_last ? 0 : t->ss_top->sp;
 }
 
-/* Write back what the fast path changed. */
-static CPROF__NOINSTR uint64_t settle(struct cprof__thread *t);
+/*
+ * A longjmp whose target is unknown parks the shadow stack: its top is
+ * kept aside and the fast path sees a full, empty stack, so that the
+ * thread's next event, whatever it is, takes the slow path, which puts it
+ * back with settle() and closes what the jump left with the jump's time.
+ * Returns that time, or 0 when no jump was pending.
+ */
+static CPROF__NOINSTR uint64_t settle(struct cprof__thread *t)
+{
+	uint64_t tick = t->jump_tick;
 
+	if (!t->jump_top)
+		return 0;
+	t->ss_top = t->jump_top;
+	t->ss_sp = t->ss_top == t->ss_last ? 0 : t->ss_top->sp;
+	t->jump_top = NULL;
+	t->jump_tick = 0;
+	return tick;
+}
+
+/* Write back what the fast path changed. */
 static CPROF__NOINSTR void save(struct cprof__thread *t)
 {
 	struct cprof__ctx *c = t->ctx;
@@ -169,8 +187,10 @@ static CPROF__NOINSTR enum stack_id stack_of(struct cprof__thread *t,
 {
 	struct cprof__ctx *c = t->ctx;
 
-	if (c->hi && p >= c->lo && p < c->hi)
-		return ST_CUR;
+	/*
+	 * The signal stack first: a program may carve it out of its own
+	 * stack (a local array of main).
+	 */
 	if (!w->asked) {
 		stack_t ss;
 
@@ -183,6 +203,8 @@ static CPROF__NOINSTR enum stack_id stack_of(struct cprof__thread *t,
 	}
 	if (p >= w->alo && p < w->ahi)
 		return ST_ALT;
+	if (c->hi && p >= c->lo && p < c->hi)
+		return ST_CUR;
 	/* Unknown bounds: everything but the signal stack is the thread's. */
 	return c->hi ? ST_OTHER : ST_CUR;
 }
@@ -224,26 +246,6 @@ static CPROF__NOINSTR void note_foreign(struct cprof__thread *t)
 	cprof__emit(t, (uintptr_t)&foreign_site, CPROF__REC_SITE, 0);
 	cprof__emit(t, (uintptr_t)&foreign_site,
 		    CPROF__REC_SITE | CPROF__REC_EXIT, 0);
-}
-
-/*
- * A longjmp whose target is unknown parks the shadow stack: its top is
- * kept aside and the fast path sees a full, empty stack, so that the
- * thread's next event, whatever it is, takes the slow path, which puts it
- * back with settle() and closes what the jump left with the jump's time.
- * Returns that time, or 0 when no jump was pending.
- */
-static CPROF__NOINSTR uint64_t settle(struct cprof__thread *t)
-{
-	uint64_t tick = t->jump_tick;
-
-	if (!t->jump_top)
-		return 0;
-	t->ss_top = t->jump_top;
-	t->ss_sp = t->ss_top == t->ss_last ? 0 : t->ss_top->sp;
-	t->jump_top = NULL;
-	t->jump_tick = 0;
-	return tick;
 }
 
 /* Close the top frame: the program left it without an exit event. */
