@@ -500,16 +500,15 @@ cprof__shadow_switch(const void *save_to, const void *to, uintptr_t here)
 	if (t->ctx->hi && (here < t->ctx->lo || here >= t->ctx->hi))
 		resume_by_sp(t, here);
 	cur = t->ctx;
-	save(t);
 	for (c = t->ctxs; c; c = c->next) {
 		/*
 		 * A context saved into SAVE_TO before is overwritten: it can
 		 * never resume, so its frames are closed now.
 		 */
 		if (save_to && c != cur && c->key == save_to) {
-			switch_to(t, c);
 			uint64_t tick = 0;
 
+			switch_to(t, c);
 			while (t->ss_top != c->base)
 				pop_left(t, &tick);
 			c->key = NULL;
@@ -526,11 +525,11 @@ cprof__shadow_switch(const void *save_to, const void *to, uintptr_t here)
 				next = c;
 	}
 	if (next && next->depth == 0 && next != t->ctxs && sp &&
-	    (sp < next->lo || sp > next->hi)) {
+	    (sp < next->lo || sp >= next->hi)) {
 		/* A finished coroutine's ucontext made anew: a new stack. */
 		next->lo = (uintptr_t)uc->uc_stack.ss_sp;
 		next->hi = next->lo + uc->uc_stack.ss_size;
-		if (sp < next->lo || sp > next->hi)
+		if (sp < next->lo || sp >= next->hi)
 			next->lo = next->hi = 0;
 	}
 	if (!next) {
@@ -546,7 +545,7 @@ cprof__shadow_switch(const void *save_to, const void *to, uintptr_t here)
 		next->key = to;
 		next->lo = (uintptr_t)uc->uc_stack.ss_sp;
 		next->hi = next->lo + uc->uc_stack.ss_size;
-		if (!sp || sp < next->lo || sp > next->hi)
+		if (!sp || sp < next->lo || sp >= next->hi)
 			next->lo = next->hi = 0;
 	}
 	if (next != cur)
