@@ -7,8 +7,8 @@
 need_cli
 need_python
 
-$CC -O1 -g -finstrument-functions -I"$SRCPROGS" -o coro "$SRCPROGS/coro.c" \
-	-ldl 2>build.err || fail "cannot build coro.c" build.err
+$CC -O1 -g -finstrument-functions -pthread -I"$SRCPROGS" -o coro \
+	"$SRCPROGS/coro.c" -ldl 2>build.err || fail "cannot build coro.c" build.err
 
 n=500
 run rec "$CPROF" record --no-counters -o uc.cprof -- ./coro ucontext $n
@@ -33,6 +33,18 @@ jeq "the thread is not marked unreliable" uc.json "j['threads'][0]['unreliable']
 jcheck "the thread ran coroutines" uc.json "j['threads'][0]['contexts'] >= 2"
 run tab "$CPROF" report uc.cprof
 expect_grep "the table says coroutines were followed" "ucontext coroutines followed" tab.out
+
+# The same in a thread of its own.
+run rec-t "$CPROF" record --no-counters -o t.cprof -- ./coro thread $n
+expect_status "coro thread under cprof record" 0 rec-t.err
+run rep-t "$CPROF" report --format json t.cprof
+mv rep-t.out t.json
+jeq "thread: calls of the steps" t.json "(calls('step_a'), calls('step_b'))" "[$((n + n / 10)), $n]"
+jeq "thread: calls of scheduler" t.json "calls('scheduler')" 2
+jcheck "thread: a step does not count the time it was switched out" t.json \
+	"total('step_a') < self('scheduler') / 4"
+jeq "thread: no thread marked unreliable" t.json \
+	"[t['tid'] for t in j['threads'] if t['unreliable']]" "[]"
 
 run rec-f "$CPROF" record --no-counters -o f.cprof -- ./coro foreign $n
 expect_status "coro foreign under cprof record" 0 rec-f.err

@@ -9,6 +9,7 @@
  *                     coroutine a is made anew in the same ucontext_t, on
  *                     another stack, for N / 10 more steps. main then
  *                     calls after(), which spins 20 ms.
+ *   coro thread N     the ucontext mode in a thread of its own
  *   coro foreign N    the same first round, switched with the C library's
  *                     swapcontext found past any interposer, as a
  *                     coroutine library in assembly would switch.
@@ -17,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,11 +88,46 @@ static NOINSTR void make(ucontext_t *uc, void (*fn)(void), size_t size)
 	makecontext(uc, fn, 0);
 }
 
+static NOINSTR void run(const char *mode, int n)
+{
+	steps = n;
+	make(&a_ctx, body_a, 256 * 1024);
+	make(&b_ctx, body_b, 256 * 1024);
+	scheduler();
+	if (strcmp(mode, "foreign") != 0) {
+		/* A new coroutine in a's ucontext, on a new stack. */
+		steps = n / 10;
+		a_done = 0;
+		make(&a_ctx, body_a, 128 * 1024);
+		scheduler();
+	}
+}
+
+static int thread_n;
+
+static NOINSTR void *thread_main(void *arg)
+{
+	(void)arg;
+	run("thread", thread_n);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "ucontext";
 	int n = argc > 2 ? atoi(argv[2]) : 500;
 
+	if (strcmp(mode, "thread") == 0) {
+		pthread_t th;
+
+		thread_n = n;
+		if (pthread_create(&th, NULL, thread_main, NULL) != 0 ||
+		    pthread_join(th, NULL) != 0)
+			return 2;
+		after();
+		printf("done %d %d\n", a_steps, b_steps);
+		return 0;
+	}
 	if (strcmp(mode, "foreign") == 0) {
 		void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
 
@@ -100,20 +137,10 @@ int main(int argc, char **argv)
 		if (!swap)
 			return 2;
 	} else if (strcmp(mode, "ucontext") != 0) {
-		fprintf(stderr, "usage: coro ucontext|foreign N\n");
+		fprintf(stderr, "usage: coro ucontext|thread|foreign N\n");
 		return 2;
 	}
-	steps = n;
-	make(&a_ctx, body_a, 256 * 1024);
-	make(&b_ctx, body_b, 256 * 1024);
-	scheduler();
-	if (strcmp(mode, "ucontext") == 0) {
-		/* A new coroutine in a's ucontext, on a new stack. */
-		steps = n / 10;
-		a_done = 0;
-		make(&a_ctx, body_a, 128 * 1024);
-		scheduler();
-	}
+	run(mode, n);
 	after();
 	printf("done %d %d\n", a_steps, b_steps);
 	return 0;
