@@ -247,7 +247,8 @@ jump(jump_fn *real, const char *name, void *env, int val)
 		*real = (jump_fn)dlsym(RTLD_NEXT, name);
 	if (!*real) /* __longjmp_chk is glibc's own */
 		*real = (jump_fn)dlsym(RTLD_NEXT, "longjmp");
-	cprof__shadow_unwind(cprof__jmpbuf_sp(env));
+	if (cprof__tls_get())
+		cprof__shadow_unwind(cprof__jmpbuf_sp(env));
 	(*real)(env, val);
 	__builtin_unreachable();
 }
