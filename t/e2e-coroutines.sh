@@ -10,7 +10,7 @@ need_python
 $CC -O1 -g -finstrument-functions -pthread -I"$SRCPROGS" -o coro \
 	"$SRCPROGS/coro.c" -ldl 2>build.err || fail "cannot build coro.c" build.err
 
-n=500
+n=300
 run rec "$CPROF" record --no-counters -o uc.cprof -- ./coro ucontext $n
 expect_status "coro ucontext under cprof record" 0 rec.err
 expect_grep "coro ran unchanged" "^done $((n + n / 10)) $n\$" rec.out
@@ -21,13 +21,15 @@ jeq "calls of step_a (two coroutines in one ucontext_t)" uc.json "calls('step_a'
 jeq "calls of step_b" uc.json "calls('step_b')" $n
 jeq "calls of the bodies" uc.json "(calls('body_a'), calls('body_b'))" "[2, 1]"
 jeq "calls of scheduler and main" uc.json "(calls('scheduler'), calls('main'))" "[2, 1]"
-# The scheduler spins 20 ms per round-1 while both coroutines sit in a
-# step: that time is the scheduler's own, not the steps'.
-jcheck "scheduler keeps its 40 ms" uc.json "self('scheduler') >= 39600000"
+# The scheduler spins 30 ms in its first round of each call while the
+# coroutines sit in a step: that time is the scheduler's own, not the
+# steps'. Counted in a step it would give it 30 ms or more, over a third of
+# the scheduler's self time; the steps' own work is a few ms.
+jcheck "scheduler keeps its 60 ms" uc.json "self('scheduler') >= 59400000"
 jcheck "a step does not count the time it was switched out" uc.json \
-	"total('step_a') < self('scheduler') / 4 and total('step_b') < self('scheduler') / 4"
+	"total('step_a') < self('scheduler') / 3 and total('step_b') < self('scheduler') / 3"
 jcheck "a coroutine's body does not span the run" uc.json \
-	"total('body_a') < self('after') / 2 and total('body_b') < self('after') / 2"
+	"total('body_a') < self('scheduler') / 3 and total('body_b') < self('scheduler') / 3"
 jcheck "main spans the run" uc.json "total('main') >= self('scheduler') + self('after')"
 jeq "the thread is not marked unreliable" uc.json "j['threads'][0]['unreliable']" false
 jcheck "the thread ran coroutines" uc.json "j['threads'][0]['contexts'] >= 2"
@@ -42,7 +44,7 @@ mv rep-t.out t.json
 jeq "thread: calls of the steps" t.json "(calls('step_a'), calls('step_b'))" "[$((n + n / 10)), $n]"
 jeq "thread: calls of scheduler" t.json "calls('scheduler')" 2
 jcheck "thread: a step does not count the time it was switched out" t.json \
-	"total('step_a') < self('scheduler') / 4"
+	"total('step_a') < self('scheduler') / 3"
 jeq "thread: no thread marked unreliable" t.json \
 	"[t['tid'] for t in j['threads'] if t['unreliable']]" "[]"
 

@@ -5,7 +5,7 @@
  *   coro ucontext N   two coroutines made with makecontext step N times
  *                     each (step_a, step_b: yield in the middle of every
  *                     step) and return through uc_link; the scheduler
- *                     spins 20 ms while both are suspended mid-step. Then
+ *                     spins 30 ms while both are suspended mid-step. Then
  *                     coroutine a is made anew in the same ucontext_t, on
  *                     another stack, for N / 10 more steps. main then
  *                     calls after(), which spins 20 ms.
@@ -70,7 +70,7 @@ COUNTED void scheduler(void)
 		if (!b_done)
 			swap(&sched_ctx, &b_ctx);
 		if (++round == 1)
-			spin_ns(20 * MS); /* both suspended in a step */
+			spin_ns(30 * MS); /* both suspended in a step */
 	}
 }
 
