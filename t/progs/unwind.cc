@@ -6,9 +6,9 @@
  *   unwind N
  *
  * N times: catcher() calls thrower(3), which recurses to 0 and throws;
- * catcher() catches it and spins 100 us in its handler. Then N times:
+ * catcher() catches it and spins 300 us in its handler. Then N times:
  * rec(5) recurses to 0 and throws, and the activation rec(2) catches.
- * Then after() spins 20 ms. It prints "caught N N".
+ * Then after() spins 60 ms. It prints "caught N N".
  */
 #include <cstdio>
 #include <cstdlib>
@@ -31,7 +31,7 @@ COUNTED void catcher()
 	try {
 		thrower(3);
 	} catch (const std::exception &) {
-		spin_ns(100000);
+		spin_ns(300000);
 		caught_a++;
 	}
 }
@@ -54,7 +54,7 @@ COUNTED void rec(int n)
 
 COUNTED void after()
 {
-	spin_ns(20 * MS);
+	spin_ns(60 * MS);
 }
 
 int main(int argc, char **argv)
