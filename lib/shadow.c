@@ -430,6 +430,16 @@ CPROF__NOINSTR void cprof__shadow_unwind(uintptr_t target)
 		t->ss_sp = 0;
 		return;
 	}
+	/*
+	 * Nothing below the target on the context's own stack: nothing was
+	 * left (a coroutine resumed, a catch after gcc's exit hooks). Said
+	 * without asking the kernel for the signal stack.
+	 */
+	if (t->ss_top == t->ctx->base ||
+	    (t->ctx->hi && t->ss_top->sp >= target && target >= t->ctx->lo &&
+	     t->ss_top->sp < t->ctx->hi &&
+	     !(t->ss_top->flags & CPROF__REC_SITE)))
+		return;
 	ps = stack_of(t, &w, target);
 	while (t->ss_top != t->ctx->base && top_left(t, &w, target, ps, 0))
 		pop_left(t, &tick);
