@@ -137,7 +137,10 @@ enum cp_site_kind {
 	CP_SITE_ADDR, /* a function address from the compiler hooks */
 	CP_SITE_FUNC, /* marker kinds, as in cprof.h */
 	CP_SITE_SCOPE,
-	CP_SITE_FRAME
+	CP_SITE_FRAME,
+	CP_SITE_SWITCH,	      /* the runtime's: context `ctx` runs from now */
+	CP_SITE_UNKNOWN_STACK /* the runtime's: the stack left every known one
+			       */
 };
 
 struct cp_log_site {
@@ -145,6 +148,7 @@ struct cp_log_site {
 	uint64_t addr; /* CP_SITE_ADDR only */
 	struct cp_bytes name, file;
 	int line;
+	uint64_t ctx; /* CP_SITE_SWITCH only */
 };
 
 /* One marker event with its absolute time; SITE is below nsites. */
@@ -352,6 +356,9 @@ struct cp_thread {
 	uint64_t start_ns; /* CLOCK_MONOTONIC */
 	uint64_t end_ns;
 	int unfinished; /* still running when its process ended */
+	/* Its stack switched where cprof could not follow: numbers unsure. */
+	int unreliable;
+	size_t contexts; /* ucontext coroutines it ran besides its own */
 	struct cp_thread_func *funcs;
 	size_t nfuncs;
 	/* Counters: samples taken, lost and throttled on this thread. */

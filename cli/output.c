@@ -594,6 +594,24 @@ static void table_header(FILE *f, const struct cp_profile *p)
 				"by address\n",
 				pr->pid, basename_of(pr->exe), pr->unplaced);
 	}
+	for (i = 0; i < p->nthreads; i++) {
+		const struct cp_thread *t = &p->threads[i];
+
+		if (t->unreliable)
+			fprintf(f,
+				"  tid %d of pid %d: its stack switched to one "
+				"cprof cannot follow (coroutines that are not "
+				"ucontext?): its calls and times are "
+				"unreliable\n",
+				t->tid, t->pid);
+		else if (t->contexts)
+			fprintf(f,
+				"  tid %d of pid %d: %zu ucontext coroutine%s "
+				"followed; a frame counts the time its "
+				"context ran\n",
+				t->tid, t->pid, t->contexts,
+				t->contexts == 1 ? "" : "s");
+	}
 	no_log_lines(f, p);
 }
 
@@ -1380,6 +1398,8 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_u64(f, "start_ns", t->start_ns, &first);
 		json_u64(f, "end_ns", t->end_ns, &first);
 		json_bool(f, "unfinished", t->unfinished, &first);
+		json_bool(f, "unreliable", t->unreliable, &first);
+		json_u64(f, "contexts", t->contexts, &first);
 		json_u64(f, "samples", t->samples, &first);
 		json_u64(f, "lost", t->lost, &first);
 		json_u64(f, "throttled", t->throttled, &first);

@@ -62,6 +62,14 @@
 
 /* Marks a site-map entry that is a frame mark rather than a function. */
 #define FRAME_BIT 0x80000000u
+/*
+ * The runtime's own events (doc/log-format.md): a switch to the context
+ * in the low bits, and the stack leaving every stack the runtime knows.
+ * Neither opens a frame. SPECIAL tests for any of the three.
+ */
+#define SWITCH_BIT    0x40000000u
+#define UNKNOWN_STACK 0x20000000u
+#define SPECIAL	      (FRAME_BIT | SWITCH_BIT | UNKNOWN_STACK)
 /* A thread's frame-mark time not set yet. */
 #define NO_MARK UINT64_MAX
 
@@ -128,10 +136,29 @@ struct pframe {
 	uint64_t *fine; /* FINE_BUCKETS counts, allocated on first use */
 };
 
+/*
+ * The open frames of one execution context of a thread (a ucontext
+ * coroutine, or the thread's own stack: id 0), kept while another runs.
+ */
+struct tctx {
+	uint64_t id;
+	struct open_frame *stack;
+	size_t depth, capstack;
+	uint64_t base_children;
+	uint64_t *cf;
+	size_t capcf;
+	uint64_t out_tk; /* when it was switched out */
+	uint64_t *out_v; /* exact mode: the counters then */
+};
+
 struct thr {
 	int tid;
 	const char *name;
 	int has_start, has_end, seen, replaced, unfinished;
+	int unreliable; /* an unknown-stack event: numbers unsure */
+	/* Execution contexts: the one running is ctxs[cur], in the fields. */
+	struct tctx *ctxs;
+	size_t nctx, capctx, cur;
 	uint64_t start, end;
 	uint64_t origin; /* start of the stream: start record or first event */
 	uint64_t last;	 /* time of the last event */
@@ -512,6 +539,10 @@ static uint32_t site_id(struct proc *pr, const struct cp_log_site *s)
 	}
 	if (s->kind == CP_SITE_FRAME)
 		return FRAME_BIT | frame_get(pr, intern(pr, s->name));
+	if (s->kind == CP_SITE_SWITCH)
+		return SWITCH_BIT | (uint32_t)(s->ctx & (UNKNOWN_STACK - 1));
+	if (s->kind == CP_SITE_UNKNOWN_STACK)
+		return UNKNOWN_STACK;
 
 	mk.pr = pr;
 	mk.kind = s->kind;
@@ -664,8 +695,9 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 	uint64_t d;
 	size_t k;
 
-	if (id & FRAME_BIT)
-		return; /* a frame mark has no exit; ignore a stray one */
+	if (id & SPECIAL)
+		return; /* a frame mark has no exit, the runtime's events none
+			 */
 	for (k = t->depth; k > 0; k--) {
 		if (t->stack[k - 1].fid == id)
 			break;
@@ -716,6 +748,82 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 	}
 }
 
+/*
+ * Context ID of T runs from TK on (a ucontext switch): the frames open in
+ * the context that ran stay open, aside, until it runs again. The time a
+ * context spends switched out is no one's in it: its open frames' starts
+ * (and exact-mode values V) move on by that much when it resumes, so a
+ * coroutine's frames count the time it ran, and a frame that switched to
+ * others does not count their time as its own.
+ */
+static void switch_ctx(struct proc *pr, struct thr *t, uint64_t id, uint64_t tk,
+		       const uint64_t *v)
+{
+	const size_t k = pr->nc;
+	struct tctx *c;
+	size_t i;
+
+	if (t->nctx == 0) {
+		/* The thread's own context, id 0, ran until now. */
+		t->ctxs = xgrow(t->ctxs, &t->capctx, 1, sizeof *t->ctxs);
+		memset(&t->ctxs[0], 0, sizeof t->ctxs[0]);
+		t->nctx = 1;
+		t->cur = 0;
+	}
+	c = &t->ctxs[t->cur];
+	if (c->id == id)
+		return;
+	c->stack = t->stack;
+	c->depth = t->depth;
+	c->capstack = t->capstack;
+	c->base_children = t->base_children;
+	c->cf = t->cf;
+	c->capcf = t->capcf;
+	c->out_tk = tk;
+	if (v != NULL) {
+		if (c->out_v == NULL)
+			c->out_v = xcalloc(k ? k : 1, sizeof *c->out_v);
+		memcpy(c->out_v, v, k * sizeof *v);
+	}
+	/* The runtime numbers a thread's contexts densely from 0. */
+	i = (size_t)id;
+	if (i >= t->nctx) {
+		t->ctxs = xgrow(t->ctxs, &t->capctx, i + 1, sizeof *t->ctxs);
+		for (size_t n = t->nctx; n <= i; n++) {
+			memset(&t->ctxs[n], 0, sizeof t->ctxs[n]);
+			t->ctxs[n].id = n;
+			t->ctxs[n].out_tk = tk;
+		}
+		t->nctx = i + 1;
+	}
+	c = &t->ctxs[i];
+	t->cur = i;
+	t->stack = c->stack;
+	t->depth = c->depth;
+	t->capstack = c->capstack;
+	t->base_children = c->base_children;
+	t->cf = c->cf;
+	t->capcf = c->capcf;
+	for (size_t d = 0; d < t->depth; d++) {
+		t->stack[d].start += tk > c->out_tk ? tk - c->out_tk : 0;
+		if (v != NULL && c->out_v != NULL)
+			for (size_t j = 0; j < k; j++)
+				t->cf[d * 2 * k + j] += v[j] - c->out_v[j];
+	}
+}
+
+/* The runtime's events: a frame mark, a switch of context, a warning. */
+static void special(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
+		    const uint64_t *v)
+{
+	if (id & FRAME_BIT)
+		frame_mark(pr, t, id & ~FRAME_BIT, tk);
+	else if (id & SWITCH_BIT)
+		switch_ctx(pr, t, id & ~SWITCH_BIT, tk, v);
+	else
+		t->unreliable = 1;
+}
+
 static void place_before(struct proc *pr, struct thr *t, uint64_t tk);
 
 /*
@@ -764,8 +872,8 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 		if (!ev[i].exit) {
 			struct open_frame *f;
 
-			if (__builtin_expect(id & FRAME_BIT, 0)) {
-				frame_mark(pr, t, id & ~FRAME_BIT, tk);
+			if (__builtin_expect(id & SPECIAL, 0)) {
+				special(pr, t, id, tk, v);
 				continue;
 			}
 			if (__builtin_expect(t->depth == t->capstack, 0))
@@ -1720,6 +1828,8 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 		ct->start_ns = to_mono(pr, t->has_start ? t->start : at);
 	ct->end_ns = to_mono(pr, at);
 	ct->unfinished = t->unfinished;
+	ct->unreliable = t->unreliable;
+	ct->contexts = t->nctx > 1 ? t->nctx - 1 : 0;
 	ct->samples = t->samples;
 	ct->lost = t->lost;
 	ct->throttled = t->throttled;
@@ -1967,10 +2077,16 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 		t->stop = last;
 		if (t->has_end)
 			t->stop = t->end > t->last ? t->end : t->last;
-		if (t->depth > 0 && !t->has_end)
-			t->unfinished = 1;
-		while (t->depth > 0)
-			pop(pr, t, t->stop, 0, v);
+		/* Every context's frames: each ends cut where the thread does.
+		 */
+		for (size_t c = 0; c < (t->nctx ? t->nctx : 1); c++) {
+			if (t->nctx > 0)
+				switch_ctx(pr, t, t->ctxs[c].id, t->stop, v);
+			if (t->depth > 0 && !t->has_end)
+				t->unfinished = 1;
+			while (t->depth > 0)
+				pop(pr, t, t->stop, 0, v);
+		}
 	}
 
 	/*
@@ -2066,6 +2182,14 @@ static void proc_free(struct proc *pr)
 	for (size_t i = 0; i < pr->nth; i++) {
 		struct thr *t = &pr->th[i];
 
+		for (size_t c = 0; c < t->nctx; c++) {
+			if (c != t->cur) {
+				free(t->ctxs[c].stack);
+				free(t->ctxs[c].cf);
+			}
+			free(t->ctxs[c].out_v);
+		}
+		free(t->ctxs);
 		free(t->stack);
 		free(t->st);
 		free(t->marks);

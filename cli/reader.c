@@ -571,12 +571,21 @@ static int read_site(struct reader *rd, const msgpack_object *o,
 		 */
 		if (str_is(kind, "frame"))
 			s->kind = CP_SITE_FRAME;
+		else if (str_is(kind, "switch"))
+			s->kind = CP_SITE_SWITCH;
+		else if (str_is(kind, "unknown-stack"))
+			s->kind = CP_SITE_UNKNOWN_STACK;
 		else if (str_is(kind, "func"))
 			s->kind = CP_SITE_FUNC;
 		else
 			s->kind = CP_SITE_SCOPE;
 		break;
 	}
+	/* Contexts are numbered densely per thread: a huge one is damage. */
+	if (s->kind == CP_SITE_SWITCH &&
+	    (get_u64(o, "ctx", &s->ctx) != FIELD_OK || s->ctx >= (1u << 20)))
+		return bad(rd, "ev chunk: a context switch without a valid "
+			       "context");
 	return 0;
 }
 

@@ -71,6 +71,9 @@ struct cprof__rec {
 /* Slots kept spare for events of signal handlers nested in record(). */
 #define CPROF__RING_SLACK 256
 
+struct cprof__frame;
+struct cprof__ctx;
+
 enum cprof__thread_state {
 	CPROF__T_FREE = 0, /* drained, ring free for the next thread */
 	CPROF__T_CLAIMED,  /* being set up by a new thread */
@@ -108,6 +111,24 @@ struct cprof__thread {
 	uint64_t *cvals; /* exact mode: values, CPROF__RING_CAP rows */
 	uint64_t clost, cthrottled;
 
+	/*
+	 * The shadow stack (shadow.c), written by the owner only: the top
+	 * frame of the current context, its last usable slot, and the stack
+	 * position an enter must be below to be pushed on the fast path (0
+	 * sends every enter to the slow path: the stack is full).
+	 */
+	struct cprof__frame *ss_top;
+	struct cprof__frame *ss_last;
+	uintptr_t ss_sp;
+	struct cprof__ctx *ctx;	 /* the context running now */
+	struct cprof__ctx *ctxs; /* every context, the thread's own first */
+	uint64_t ss_over;	 /* frames not pushed: the stack was full */
+	/* A longjmp of unknown target: when, and the top it left (parked). */
+	uint64_t jump_tick;
+	struct cprof__frame *jump_top;
+	bool foreign_noted;  /* "unknown stack" is in the ring */
+	uintptr_t left_addr; /* the last frame closed as left */
+
 	/* Set when the thread takes the ring. */
 	_Atomic int state;
 	pid_t tid;
@@ -125,6 +146,66 @@ void cprof__tls_disable(void);
 struct cprof__thread *cprof__tls_get(void);
 /* Wake the owner of T if it sleeps on its full ring; called by the writer. */
 void cprof__ring_drained(struct cprof__thread *t);
+
+/*
+ * shadow.c: the runtime's shadow stack. Each thread keeps the frames it
+ * entered, with their stack position, per execution context (the thread's
+ * own stack, and each ucontext coroutine's); frames that the stack has
+ * left without an exit event (longjmp, exceptions without exit hooks) get
+ * one from the runtime, so the log stays balanced.
+ */
+struct cprof__frame {
+	uintptr_t sp;	/* the caller's stack pointer at the hook */
+	uintptr_t addr; /* as in the enter record */
+	uint64_t flags; /* CPROF__REC_SITE or 0 */
+};
+
+/* Internal site kinds, past those of cprof.h (written by the writer). */
+#define CPROF__SITE_SWITCH  0x100 /* now running context `line` */
+#define CPROF__SITE_FOREIGN 0x101 /* the stack left every known stack */
+
+struct cprof__ctx {
+	struct cprof__frame *base; /* base[0] is a sentinel; NULL: none */
+	size_t depth, cap;
+	uintptr_t lo, hi;     /* its stack's range; 0, 0 when unknown */
+	const void *key;      /* the ucontext_t it was last saved into */
+	struct cprof_site sw; /* its switch site; line is its id */
+	struct cprof__ctx *next;
+};
+
+/* Set up T's shadow stack for a new thread (attach) or a reused ring. */
+void cprof__shadow_attach(struct cprof__thread *t);
+/* The slow paths of an enter and an exit at stack position SP. */
+void cprof__shadow_enter(struct cprof__thread *t, uintptr_t addr,
+			 uint64_t flags, uintptr_t sp);
+/* Exit: false when the event must not be recorded (written already). */
+bool cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr, uint64_t flags,
+			uintptr_t sp);
+/*
+ * The calling thread's stack moves up to TARGET (a longjmp, a catch):
+ * frames below it on its stack are left now. TARGET 0: unknown, the
+ * frames are closed at the next event with the time of this call.
+ */
+void cprof__shadow_unwind(uintptr_t target);
+/*
+ * swapcontext (SAVE is the ucontext the current context goes into) and
+ * setcontext (SAVE is NULL), called at stack position HERE: switch the
+ * calling thread's shadow stack to that of TO. Returns the context left,
+ * for cprof__shadow_switch_failed.
+ */
+struct cprof__ctx *cprof__shadow_switch(const void *save, const void *to,
+					uintptr_t here);
+void cprof__shadow_switch_failed(struct cprof__ctx *back);
+/*
+ * The stack pointer a jmp_buf resumes with, where the C library's pointer
+ * mangling is known and checked at start; 0 elsewhere.
+ */
+uintptr_t cprof__jmpbuf_sp(const void *env);
+/* Note the stack bounds of the calling thread (not in a signal handler). */
+void cprof__shadow_note_stack(void);
+/* record.c: store an event of T with the given time (slow paths). */
+void cprof__emit(struct cprof__thread *t, uintptr_t addr, uint64_t flags,
+		 uint64_t tick);
 
 /* runtime.c: process state, start, stop, fork and signals. */
 enum cprof__end_reason { CPROF__END_EXIT, CPROF__END_SIGNAL, CPROF__END_EXEC };

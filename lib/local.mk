@@ -6,6 +6,7 @@ lib_libcprof_core_la_SOURCES = \
 	lib/internal.h \
 	lib/clock.c \
 	lib/record.c \
+	lib/shadow.c \
 	lib/runtime.c \
 	lib/wrap.c \
 	lib/writer.c \

@@ -170,14 +170,15 @@ claim_slot(struct cprof__thread *t)
  * sees its own stores in order.
  */
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
-store(struct cprof__thread *t, uintptr_t addr, uint64_t flags, bool exact)
+store(struct cprof__thread *t, uintptr_t addr, uint64_t flags, bool exact,
+      uint64_t tick)
 {
 	t->nest++;
 	atomic_signal_fence(memory_order_seq_cst);
 	uint64_t slot = claim_slot(t);
 	struct cprof__rec *r = &t->ring[slot & (CPROF__RING_CAP - 1)];
 
-	r->tick = cprof__ticks() | flags;
+	r->tick = (tick ? tick : cprof__ticks()) | flags;
 	r->addr = addr;
 	if (exact && t->cvals)
 		cprof__counters_read(t,
@@ -189,9 +190,24 @@ store(struct cprof__thread *t, uintptr_t addr, uint64_t flags, bool exact)
 				      memory_order_release);
 }
 
-/* Everything that is not the common case, kept out of line. */
-static CPROF__NOINSTR __attribute__((noinline)) void record_slow(uintptr_t addr,
-								 uint64_t flags)
+/* Store an event at TICK (0: now) through the ring's slow path. */
+CPROF__NOINSTR void cprof__emit(struct cprof__thread *t, uintptr_t addr,
+				uint64_t flags, uint64_t tick)
+{
+	if (t->reserve < t->limit || make_room(t))
+		store(t, addr, flags, cprof__ctr.exact, tick);
+}
+
+/* What an event does to the shadow stack. */
+enum hook_kind { HOOK_PLAIN, HOOK_ENTER, HOOK_EXIT };
+
+/*
+ * Everything that is not the common case, kept out of line: a thread's
+ * first event, a ring to make room in, exact mode, and every shadow-stack
+ * operation the fast path does not settle with its one compare (shadow.c).
+ */
+static CPROF__NOINSTR __attribute__((noinline)) void
+record_slow(uintptr_t addr, uint64_t flags, uintptr_t sp, enum hook_kind kind)
 {
 	struct cprof__thread *t = tls_thread;
 
@@ -199,8 +215,11 @@ static CPROF__NOINSTR __attribute__((noinline)) void record_slow(uintptr_t addr,
 		if (tls_off || (t = cprof__thread_attach()) == NULL)
 			return;
 	}
-	if (t->reserve < t->limit || make_room(t))
-		store(t, addr, flags, cprof__ctr.exact);
+	if (kind == HOOK_ENTER)
+		cprof__shadow_enter(t, addr, flags, sp);
+	else if (kind == HOOK_EXIT && !cprof__shadow_exit(t, addr, flags, sp))
+		return;
+	cprof__emit(t, addr, flags, 0);
 }
 
 /*
@@ -210,16 +229,60 @@ static CPROF__NOINSTR __attribute__((noinline)) void record_slow(uintptr_t addr,
  * before the claim can race with a signal handler's events; the limit
  * keeps CPROF__RING_SLACK slots spare for that.
  */
+static inline CPROF__NOINSTR __attribute__((always_inline)) bool
+fast(struct cprof__thread *t)
+{
+	return likely(t != NULL) && likely(t->reserve < t->limit) &&
+	       likely(!cprof__ctr.exact);
+}
+
+/*
+ * An enter: pushed on the shadow stack when it lies at or below the top
+ * frame (at: the hooks of a function inlined into another run in its
+ * frame, and the scopes of one function share its position); anything
+ * else (the top frame was left, a switch of stack, a full stack, a jump
+ * just made) is for shadow.c. The slot is taken before it is filled: a
+ * signal handler arriving in between pushes above it and pops back, and
+ * cannot overwrite it.
+ */
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
-record(uintptr_t addr, uint64_t flags)
+enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	struct cprof__thread *t = tls_thread;
 
-	if (likely(t != NULL) && likely(t->reserve < t->limit) &&
-	    likely(!cprof__ctr.exact))
-		store(t, addr, flags, false);
-	else
-		record_slow(addr, flags);
+	if (fast(t) && likely(sp <= t->ss_sp)) {
+		struct cprof__frame *f = t->ss_top + 1;
+
+		t->ss_top = f;
+		atomic_signal_fence(memory_order_seq_cst);
+		f->sp = sp;
+		f->addr = addr;
+		f->flags = flags;
+		t->ss_sp = likely(f != t->ss_last) ? sp : 0;
+		store(t, addr, flags, false, 0);
+	} else {
+		record_slow(addr, flags, sp, HOOK_ENTER);
+	}
+}
+
+/*
+ * An exit of the top frame, named by its function or site (a function's
+ * stack position at its exit hook need not be that of its enter: gcc may
+ * call the exit hook after the epilogue). Anything else is for shadow.c.
+ */
+static inline CPROF__NOINSTR __attribute__((always_inline)) void
+leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
+{
+	struct cprof__thread *t = tls_thread;
+
+	if (fast(t) && likely(t->ss_top->addr == addr)) {
+		struct cprof__frame *f = --t->ss_top;
+
+		t->ss_sp = f->sp;
+		store(t, addr, flags | CPROF__REC_EXIT, false, 0);
+	} else {
+		record_slow(addr, flags | CPROF__REC_EXIT, sp, HOOK_EXIT);
+	}
 }
 
 /* Wakes a thread sleeping in make_room(); called by the writer. */
@@ -234,29 +297,44 @@ CPROF__NOINSTR void cprof__ring_drained(struct cprof__thread *t)
  * The compiler hooks. glibc defines no-op versions; these override them
  * when libcprof is preloaded or linked.
  */
+/*
+ * The compiler hooks. glibc defines no-op versions; these override them
+ * when libcprof is preloaded or linked. A frame's stack position is the
+ * caller's stack pointer at the call of the enter hook (the hook's own
+ * canonical frame address: one instruction), which compilers call once
+ * the prologue has set the frame up: below the caller's stack pointer.
+ */
+#define CALLER_SP() ((uintptr_t)__builtin_dwarf_cfa())
+
 CPROF_EXTERN CPROF__NOINSTR void __cyg_profile_func_enter(void *fn, void *site)
 {
 	(void)site;
-	record((uintptr_t)fn, 0);
+	enter((uintptr_t)fn, 0, CALLER_SP());
 }
 
 CPROF_EXTERN CPROF__NOINSTR void __cyg_profile_func_exit(void *fn, void *site)
 {
 	(void)site;
-	record((uintptr_t)fn, CPROF__REC_EXIT);
+	leave((uintptr_t)fn, 0, CALLER_SP());
 }
 
 CPROF_EXTERN CPROF__NOINSTR void cprof_enter(const struct cprof_site *site)
 {
-	record((uintptr_t)site, CPROF__REC_SITE);
+	enter((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
 }
 
 CPROF_EXTERN CPROF__NOINSTR void cprof_exit(const struct cprof_site *site)
 {
-	record((uintptr_t)site, CPROF__REC_SITE | CPROF__REC_EXIT);
+	leave((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
 }
 
+/* A frame mark has no exit: it never goes on the shadow stack. */
 CPROF_EXTERN CPROF__NOINSTR void cprof_frame_mark(const struct cprof_site *site)
 {
-	record((uintptr_t)site, CPROF__REC_SITE);
+	struct cprof__thread *t = tls_thread;
+
+	if (fast(t))
+		store(t, (uintptr_t)site, CPROF__REC_SITE, false, 0);
+	else
+		record_slow((uintptr_t)site, CPROF__REC_SITE, 0, HOOK_PLAIN);
 }

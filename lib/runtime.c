@@ -114,6 +114,7 @@ claimed:
 	 * stack overflow then kills the thread before the runtime's handler
 	 * can run, and the log keeps what the last timed flush wrote.
 	 */
+	cprof__shadow_attach(t);
 	atomic_store_explicit(&t->state, CPROF__T_LIVE, memory_order_release);
 	cprof__tls_set(t);
 	pthread_setspecific(thread_key, t);
@@ -425,6 +426,7 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 		return -EAGAIN;
 	cprof__counters_config();
 	find_own_hooks();
+	cprof__shadow_note_stack();
 	err = cprof__log_open(dir);
 	if (err) {
 		if (err != -CPROF__E_REFUSED)

@@ -9,7 +9,10 @@
  * counted from their first instruction to their end), and the functions
  * that set signal actions (the runtime's fatal-signal handlers stay
  * invisible to the program), unshare and setns (the writer thread steps
- * aside for the calls that need a single-threaded process).
+ * aside for the calls that need a single-threaded process), and the
+ * non-local exits and stack switches (longjmp and its kin, the catch of a
+ * C++ exception, swapcontext and setcontext) that the shadow stack
+ * follows.
  *
  * Each wrapper finds the C library's own function with dlsym(RTLD_NEXT)
  * and leaves the program's view of the call unchanged: same arguments,
@@ -31,6 +34,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -560,6 +564,8 @@ static CPROF__NOINSTR void *start_program_thread(void *p)
 
 	atomic_store(&st->used, 0);
 	cprof__life_thread_begin();
+	/* Its bounds tell the shadow stack a switch of stack (shadow.c). */
+	cprof__shadow_note_stack();
 	if (cprof__started && cprof__ctr.nev &&
 	    !atomic_load(&cprof__rt.finished) && !cprof__tls_get())
 		cprof__thread_attach();
@@ -629,7 +635,14 @@ CPROF_EXTERN CPROF__NOINSTR int pthread_create(pthread_t *th,
  * library's and a child that records events before its exec records them
  * into its parent's ring.
  */
-static struct cprof__thread *_Atomic vfork_sink;
+/*
+ * One sink per thread: two threads may vfork at once, and the sink's
+ * shadow stack (which the child's events push and pop) must not be
+ * shared. It is set up again at each vfork, so that frames a child left
+ * open before its exec are gone.
+ */
+static __thread struct cprof__thread *vfork_sink
+	__attribute__((tls_model("initial-exec")));
 static __thread struct cprof__thread *vfork_saved
 	__attribute__((tls_model("initial-exec")));
 
@@ -638,7 +651,7 @@ CPROF__NOINSTR long cprof__vfork_leave(long ret);
 
 CPROF__NOINSTR void cprof__vfork_enter(void)
 {
-	struct cprof__thread *sink = atomic_load(&vfork_sink);
+	struct cprof__thread *sink = vfork_sink;
 
 	vfork_saved = cprof__tls_get();
 	if (!cprof__started)
@@ -650,7 +663,6 @@ CPROF__NOINSTR void cprof__vfork_enter(void)
 			NULL, CPROF__RING_CAP * sizeof(struct cprof__rec),
 			PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		struct cprof__thread *expect = NULL;
 
 		if (m == MAP_FAILED || r == MAP_FAILED) {
 			if (m != MAP_FAILED)
@@ -665,13 +677,9 @@ CPROF__NOINSTR void cprof__vfork_enter(void)
 		sink->limit = UINT64_MAX;
 		for (int i = 0; i < CPROF__MAX_EVENTS; i++)
 			sink->cfd[i] = -1;
-		if (!atomic_compare_exchange_strong(&vfork_sink, &expect,
-						    sink)) {
-			munmap(r, CPROF__RING_CAP * sizeof(struct cprof__rec));
-			munmap(m, sizeof(*sink));
-			sink = expect;
-		}
+		vfork_sink = sink;
 	}
+	cprof__shadow_attach(sink);
 	cprof__tls_set(sink);
 }
 
@@ -1209,4 +1217,117 @@ CPROF_EXTERN CPROF__NOINSTR int setns(int fd, int nstype)
 		cprof__writer_start();
 	errno = err;
 	return r;
+}
+
+/*
+ * Non-local exits and stack switches (see shadow.c): the frames a longjmp
+ * jumps over, and those an exception unwinds without exit hooks (clang
+ * emits none on unwinding), are closed at the jump or the catch; a
+ * ucontext switch swaps the thread's shadow stack for the context's.
+ * Each wrapper reports first, then calls the C library's function with
+ * the program's arguments.
+ */
+typedef void (*jump_fn)(void *, int);
+
+static CPROF__NOINSTR __attribute__((noreturn)) void
+jump(jump_fn *real, const char *name, void *env, int val)
+{
+	if (!*real)
+		*real = (jump_fn)dlsym(RTLD_NEXT, name);
+	if (!*real) /* __longjmp_chk is glibc's own */
+		*real = (jump_fn)dlsym(RTLD_NEXT, "longjmp");
+	if (cprof__tls_get())
+		cprof__shadow_unwind(cprof__jmpbuf_sp(env));
+	(*real)(env, val);
+	__builtin_unreachable();
+}
+
+CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void longjmp(void *env,
+								   int val)
+{
+	static jump_fn real;
+
+	jump(&real, "longjmp", env, val);
+}
+
+CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _longjmp(void *env,
+								    int val)
+{
+	static jump_fn real;
+
+	jump(&real, "_longjmp", env, val);
+}
+
+CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void siglongjmp(void *env,
+								      int val)
+{
+	static jump_fn real;
+
+	jump(&real, "siglongjmp", env, val);
+}
+
+/* What longjmp becomes under -D_FORTIFY_SOURCE. */
+CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void
+__longjmp_chk(void *env, int val)
+{
+	static jump_fn real;
+
+	jump(&real, "__longjmp_chk", env, val);
+}
+
+/*
+ * The C++ runtime calls __cxa_begin_catch from the catching function: the
+ * frames below its stack pointer were unwound.
+ */
+typedef void *(*begin_catch_fn)(void *);
+
+CPROF_EXTERN CPROF__NOINSTR void *__cxa_begin_catch(void *exc)
+{
+	static begin_catch_fn real;
+
+	if (!real)
+		real = (begin_catch_fn)dlsym(RTLD_NEXT, "__cxa_begin_catch");
+	cprof__shadow_unwind((uintptr_t)__builtin_dwarf_cfa());
+	return real(exc);
+}
+
+typedef int (*swapcontext_fn)(ucontext_t *, const ucontext_t *);
+typedef int (*setcontext_fn)(const ucontext_t *);
+
+CPROF_EXTERN CPROF__NOINSTR int swapcontext(ucontext_t *oucp,
+					    const ucontext_t *ucp)
+{
+	static swapcontext_fn real;
+	struct cprof__ctx *back;
+	int ret, err;
+
+	if (!real)
+		real = (swapcontext_fn)dlsym(RTLD_NEXT, "swapcontext");
+	back = cprof__shadow_switch(oucp, ucp,
+				    (uintptr_t)__builtin_dwarf_cfa());
+	ret = real(oucp, ucp);
+	/* 0 when this context is resumed; -1 when the switch failed. */
+	if (ret != 0) {
+		err = errno;
+		cprof__shadow_switch_failed(back);
+		errno = err;
+	}
+	return ret;
+}
+
+CPROF_EXTERN CPROF__NOINSTR int setcontext(const ucontext_t *ucp)
+{
+	static setcontext_fn real;
+	struct cprof__ctx *back;
+	int ret, err;
+
+	if (!real)
+		real = (setcontext_fn)dlsym(RTLD_NEXT, "setcontext");
+	back = cprof__shadow_switch(NULL, ucp,
+				    (uintptr_t)__builtin_dwarf_cfa());
+	ret = real(ucp);
+	err = errno;
+	cprof__shadow_switch_failed(back);
+	errno = err;
+	return ret;
 }

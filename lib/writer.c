@@ -683,6 +683,24 @@ static CPROF__NOINSTR void pack_site(msgpack_packer *pk, uintptr_t key)
 		return;
 	}
 	s = (const struct cprof_site *)(key >> 1);
+	if (s &&
+	    (s->kind == CPROF__SITE_SWITCH || s->kind == CPROF__SITE_FOREIGN)) {
+		/*
+		 * The runtime's own events (shadow.c): a name, so that a
+		 * reader that does not know the kind sees a scope of no
+		 * length.
+		 */
+		bool sw = s->kind == CPROF__SITE_SWITCH;
+
+		msgpack_pack_map(pk, sw ? 3 : 2);
+		cprof__pack_str(pk, "name");
+		cprof__pack_str(pk, s->name);
+		cprof__pack_str(pk, "kind");
+		cprof__pack_str(pk, sw ? "switch" : "unknown-stack");
+		if (sw)
+			pack_kv_u64(pk, "ctx", (uint64_t)s->line);
+		return;
+	}
 	msgpack_pack_map(pk, 4);
 	cprof__pack_str(pk, "name");
 	cprof__pack_str(pk, s ? s->name : "(null site)");

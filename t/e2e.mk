@@ -110,6 +110,12 @@ EXTRA_DIST += \
 	t/progs/secure.c \
 	t/progs/ownhooks.c
 
+# Non-local exits and stack switches (the shadow stack, lib/shadow.c).
+EXTRA_DIST += \
+	t/progs/nonlocal.c \
+	t/progs/coro.c \
+	t/progs/unwind.cc
+
 # The scripts find the compiler for the programs they build, and know
 # when the build uses sanitizers.
 AM_TESTS_ENVIRONMENT += CC='$(CC)'; export CC;
@@ -156,5 +162,14 @@ E2E_TESTS += \
 	t/e2e-fdlimit.sh \
 	t/e2e-sandbox.sh \
 	t/e2e-userns.sh
+
+# Non-local exits and stack switches (the shadow stack, lib/shadow.c).
+E2E_TESTS += \
+	t/e2e-nonlocal.sh \
+	t/e2e-nonlocal-clang.sh \
+	t/e2e-nonlocal-memory.sh \
+	t/e2e-coroutines.sh \
+	t/e2e-unwind.sh \
+	t/e2e-unwind-clang.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)

@@ -17,3 +17,10 @@ TESTS += t/test-fds
 t_test_fds_SOURCES = t/test-fds.c
 t_test_fds_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
 t_test_fds_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread
+
+# The shadow stack (lib/shadow.c) with made-up stack positions.
+check_PROGRAMS += t/test-shadow
+TESTS += t/test-shadow
+t_test_shadow_SOURCES = t/test-shadow.c
+t_test_shadow_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) -pthread
+t_test_shadow_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread

@@ -360,6 +360,61 @@ static void test_longjmp(void)
 }
 
 /*
+ * ucontext coroutines (the runtime's switch events): each context keeps
+ * its frames, and the time a context is switched out is not in them. A
+ * switch is an enter and an exit of its site at one time.
+ */
+static void test_contexts(void)
+{
+	enum { M, CA, CB, S0, S1, UNK, N };
+	static const struct tl_site cs[N] = {
+		[M] = {.name = "main"},
+		[CA] = {.name = "a"},
+		[CB] = {.name = "b"},
+		[S0] = {.name = "(context switch)", .kind = "switch", .ctx = 0},
+		[S1] = {.name = "(context switch)", .kind = "switch", .ctx = 1},
+		[UNK] = {.name = "(unknown stack)", .kind = "unknown-stack"},
+	};
+	static const struct tl_event ev[] = {
+		{'E', M, 0},   {'E', CA, 10}, {'E', S1, 20}, {'X', S1, 20},
+		{'E', CB, 20}, {'E', S0, 30}, {'X', S0, 30}, {'X', CA, 50},
+		{'E', S1, 60}, {'X', S1, 60}, {'X', CB, 70}, {'E', S0, 80},
+		{'X', S0, 80}, {'X', M, 100},
+	};
+	static const struct tl_event unk[] = {
+		{'E', M, 0}, {'E', UNK, 5}, {'X', UNK, 5}, {'X', M, 10}};
+	struct tlog l;
+	struct cp_profile p;
+	const char *err;
+
+	tl_init(&l);
+	tl_header(&l, 1, GHZ, 0, 0);
+	tl_thread_start(&l, 2, 0, "main");
+	tl_ev(&l, 2, 0, cs, N, ev, NEV(ev));
+	tl_thread_start(&l, 3, 0, "other");
+	tl_ev(&l, 3, 0, cs, N, unk, NEV(unk));
+	tl_end(&l, 100, 100);
+	tl_write(&l, path);
+	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	/*
+	 * Context 0 runs 0-20, 30-60 and 80-100; context 1 the rest. a:
+	 * 10-20 and 30-50; b: 20-30 and 60-70; main: 70, a's 30 of it.
+	 */
+	CHECK_STATS(tfunc(&p, 2, "a"), 1, 30, 30);
+	CHECK_STATS(tfunc(&p, 2, "b"), 1, 20, 20);
+	CHECK_STATS(tfunc(&p, 2, "main"), 1, 40, 70);
+	CU_ASSERT_PTR_NULL(func(&p, "(context switch)"));
+	CU_ASSERT_PTR_NULL(func(&p, "(unknown stack)"));
+	CU_ASSERT_EQUAL(thread(&p, 2)->contexts, 1);
+	CU_ASSERT(!thread(&p, 2)->unreliable);
+	CU_ASSERT(thread(&p, 3)->unreliable);
+	CHECK_STATS(tfunc(&p, 3, "main"), 1, 10, 10);
+	cp_profile_free(&p);
+	tl_destroy(&l);
+}
+
+/*
  * A killed process: frames still open close at its last known time and
  * count as calls; a thread that ended closes them at its own end.
  */
@@ -1018,6 +1073,8 @@ int main(void)
 		    test_unmatched_exits);
 	CU_add_test(suite, "an exit deeper in the stack closes those above",
 		    test_longjmp);
+	CU_add_test(suite, "ucontext switches: a stack per context",
+		    test_contexts);
 	CU_add_test(suite, "frames open at the end of the stream",
 		    test_open_at_end);
 	CU_add_test(suite, "frame marks", test_frame_marks);

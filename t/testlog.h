@@ -31,7 +31,8 @@ struct tlog {
 struct tl_site {
 	uint64_t addr;
 	const char *name;
-	const char *kind; /* "func", "scope" or "frame" */
+	const char *kind; /* "func", "scope", "frame", or the runtime's */
+	uint64_t ctx;	  /* kind "switch": the context */
 };
 
 /* An event: 'E'nter or e'X'it of site SITE at absolute time T. */
@@ -178,6 +179,13 @@ static inline void tl_sites(struct tlog *l, const struct tl_site *sites,
 	for (size_t i = 0; i < nsites; i++) {
 		if (sites[i].name == NULL) {
 			msgpack_pack_uint64(&l->pk, sites[i].addr);
+			continue;
+		}
+		if (sites[i].kind && strcmp(sites[i].kind, "switch") == 0) {
+			msgpack_pack_map(&l->pk, 3);
+			tl_kv_str(l, "name", sites[i].name);
+			tl_kv_str(l, "kind", "switch");
+			tl_kv_u64(l, "ctx", sites[i].ctx);
 			continue;
 		}
 		msgpack_pack_map(&l->pk, 4);
