@@ -8,7 +8,7 @@ AM_TESTS_ENVIRONMENT = \
 	CPROF_LIBRARY=$(abs_top_builddir)/lib/.libs/libcprof.so; \
 	TOP_BUILDDIR=$(abs_top_builddir); TOP_SRCDIR=$(abs_top_srcdir); \
 	export CPROF CPROF_LIBRARY TOP_BUILDDIR TOP_SRCDIR;
-EXTRA_DIST += t/lib.sh
+EXTRA_DIST += t/lib.sh t/unit.h
 
 include t/lib.mk
 include t/cli.mk

@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <CUnit/Basic.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "../lib/internal.h"
+#include "unit.h"
 
 /* The hand-over from the CLI. */
 
@@ -24,39 +24,38 @@ static void test_config(void)
 	setenv("CPROF_SAMPLE", "period:5", 1);
 	unsetenv("CPROF_EXACT");
 	setenv("CPROF_CALLCHAIN", "1", 1);
-	CU_ASSERT_EQUAL(cprof__counters_config(), 0);
-	CU_ASSERT_EQUAL(cprof__ctr.nev, 2);
-	CU_ASSERT_STRING_EQUAL(cprof__ctr.ev[0].name, "task-clock");
-	CU_ASSERT_EQUAL(cprof__ctr.ev[1].type, PERF_TYPE_SOFTWARE);
-	CU_ASSERT_EQUAL(cprof__ctr.ev[1].config, PERF_COUNT_SW_PAGE_FAULTS);
-	CU_ASSERT_EQUAL(cprof__ctr.ev[1].flags, 6);
-	CU_ASSERT_EQUAL(cprof__ctr.period, 5);
-	CU_ASSERT_EQUAL(cprof__ctr.freq, 0);
+	ASSERT_EQ(cprof__counters_config(), 0);
+	ASSERT_EQ(cprof__ctr.nev, 2);
+	ASSERT_STR_EQ(cprof__ctr.ev[0].name, "task-clock");
+	ASSERT_EQ(cprof__ctr.ev[1].type, PERF_TYPE_SOFTWARE);
+	ASSERT_EQ(cprof__ctr.ev[1].config, PERF_COUNT_SW_PAGE_FAULTS);
+	ASSERT_EQ(cprof__ctr.ev[1].flags, 6);
+	ASSERT_EQ(cprof__ctr.period, 5);
+	ASSERT_EQ(cprof__ctr.freq, 0);
 	CU_ASSERT(cprof__ctr.callchain);
 	CU_ASSERT(!cprof__ctr.exact);
 
 	/* A PMU-specific name keeps its colons; numbers are hex. */
 	setenv("CPROF_EVENTS", "amd::RETIRED_INSTRUCTIONS:u,4,c0,ff,10,0", 1);
 	setenv("CPROF_EXACT", "1", 1);
-	CU_ASSERT_EQUAL(cprof__counters_config(), 0);
-	CU_ASSERT_STRING_EQUAL(cprof__ctr.ev[0].name,
-			       "amd::RETIRED_INSTRUCTIONS:u");
-	CU_ASSERT_EQUAL(cprof__ctr.ev[0].type, 4);
-	CU_ASSERT_EQUAL(cprof__ctr.ev[0].config, 0xc0);
-	CU_ASSERT_EQUAL(cprof__ctr.ev[0].config1, 0xff);
-	CU_ASSERT_EQUAL(cprof__ctr.ev[0].config2, 0x10);
+	ASSERT_EQ(cprof__counters_config(), 0);
+	ASSERT_STR_EQ(cprof__ctr.ev[0].name, "amd::RETIRED_INSTRUCTIONS:u");
+	ASSERT_EQ(cprof__ctr.ev[0].type, 4);
+	ASSERT_EQ(cprof__ctr.ev[0].config, 0xc0);
+	ASSERT_EQ(cprof__ctr.ev[0].config1, 0xff);
+	ASSERT_EQ(cprof__ctr.ev[0].config2, 0x10);
 	CU_ASSERT(cprof__ctr.exact);
 
 	/* Damaged: refused as a whole, counting nothing. */
 	setenv("CPROF_EVENTS", "task-clock,1,zz,0,0,6", 1);
-	CU_ASSERT_EQUAL(cprof__counters_config(), -EINVAL);
-	CU_ASSERT_EQUAL(cprof__ctr.nev, 0);
+	ASSERT_EQ(cprof__counters_config(), -EINVAL);
+	ASSERT_EQ(cprof__ctr.nev, 0);
 	setenv("CPROF_EVENTS", "task-clock,1,1", 1);
-	CU_ASSERT_EQUAL(cprof__counters_config(), -EINVAL);
+	ASSERT_EQ(cprof__counters_config(), -EINVAL);
 
 	unsetenv("CPROF_EVENTS");
-	CU_ASSERT_EQUAL(cprof__counters_config(), 0);
-	CU_ASSERT_EQUAL(cprof__ctr.nev, 0);
+	ASSERT_EQ(cprof__counters_config(), 0);
+	ASSERT_EQ(cprof__ctr.nev, 0);
 	unsetenv("CPROF_SAMPLE");
 	unsetenv("CPROF_EXACT");
 	unsetenv("CPROF_CALLCHAIN");
@@ -99,16 +98,16 @@ static void test_rdpmc_protocol(void)
 	fake.offset = 1000;
 	fake_pmc = 0xFFFFFFFFFFF0; /* -16 in 48 bits */
 	CU_ASSERT(cprof__mmap_read(&fake, fake_rdpmc, &v));
-	CU_ASSERT_EQUAL(v, 984);
-	CU_ASSERT_EQUAL(fake_idx, 2);
-	CU_ASSERT_EQUAL(fake_calls, 1);
+	ASSERT_EQ(v, 984);
+	ASSERT_EQ(fake_idx, 2);
+	ASSERT_EQ(fake_calls, 1);
 
 	/* A positive counter with bits above the width set is masked. */
 	reset_fake();
 	fake.offset = 5;
 	fake_pmc = 0xABCD000000000010;
 	CU_ASSERT(cprof__mmap_read(&fake, fake_rdpmc, &v));
-	CU_ASSERT_EQUAL(v, 21);
+	ASSERT_EQ(v, 21);
 
 	/* A full-width counter is taken as it is. */
 	reset_fake();
@@ -116,21 +115,21 @@ static void test_rdpmc_protocol(void)
 	fake.offset = -10;
 	fake_pmc = 110;
 	CU_ASSERT(cprof__mmap_read(&fake, fake_rdpmc, &v));
-	CU_ASSERT_EQUAL(v, 100);
+	ASSERT_EQ(v, 100);
 
 	/* The sequence lock moved during the read: read again. */
 	reset_fake();
 	fake_pmc = 50;
 	bump_lock_on = 1;
 	CU_ASSERT(cprof__mmap_read(&fake, fake_rdpmc, &v));
-	CU_ASSERT_EQUAL(fake_calls, 2);
-	CU_ASSERT_EQUAL(v, 150);
+	ASSERT_EQ(fake_calls, 2);
+	ASSERT_EQ(v, 150);
 
 	/* Index 0: not on a hardware counter now; the caller uses read(2). */
 	reset_fake();
 	fake.index = 0;
 	CU_ASSERT(!cprof__mmap_read(&fake, fake_rdpmc, &v));
-	CU_ASSERT_EQUAL(fake_calls, 0);
+	ASSERT_EQ(fake_calls, 0);
 
 	/* rdpmc not allowed by the kernel. */
 	reset_fake();
@@ -165,7 +164,7 @@ static void test_exact_read_page_faults(void)
 	cprof__counters_open(&t);
 	if (t.cfd[0] < 0) {
 		/* perf_event_open refused even software events here. */
-		fprintf(stderr, "no perf_event software counters: skipped\n");
+		tu_skip("no perf_event software counters");
 		goto out;
 	}
 	p = mmap(NULL, (size_t)pages * 4096, PROT_READ | PROT_WRITE,
@@ -176,11 +175,11 @@ static void test_exact_read_page_faults(void)
 	touch_pages(p, pages);
 	cprof__counters_read(&t, after);
 	/* Exactly one fault a fresh page; nothing else runs in between. */
-	CU_ASSERT_EQUAL(after[1] - before[1], (uint64_t)pages);
+	ASSERT_EQ(after[1] - before[1], (uint64_t)pages);
 	CU_ASSERT(after[0] > before[0]);
 	munmap(p, (size_t)pages * 4096);
 	cprof__counters_close(&t);
-	CU_ASSERT_EQUAL(t.cfd[0], -1);
+	ASSERT_EQ(t.cfd[0], -1);
 out:
 	unsetenv("CPROF_EVENTS");
 	unsetenv("CPROF_EXACT");
@@ -189,21 +188,14 @@ out:
 
 int main(void)
 {
-	CU_pSuite suite;
-	unsigned failures;
+	static const struct tu_test tests[] = {
+		{"CPROF_EVENTS hand-over", test_config},
+		{"rdpmc read protocol on a fake page", test_rdpmc_protocol},
+		{"exact read: one page fault a fresh page",
+		 test_exact_read_page_faults},
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
+	if (tu_suite("counters", tests, sizeof tests / sizeof tests[0]))
 		return 1;
-	suite = CU_add_suite("counters", NULL, NULL);
-	CU_add_test(suite, "CPROF_EVENTS hand-over", test_config);
-	CU_add_test(suite, "rdpmc read protocol on a fake page",
-		    test_rdpmc_protocol);
-	CU_add_test(suite, "exact read: one page fault a fresh page",
-		    test_exact_read_page_faults);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures =
-		CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return tu_run();
 }

@@ -17,19 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
-
 #include "cli/cli.h"
+#include "unit.h"
 
 /* The kernel accepts software events from this process. */
 static int have_perf;
 /* Why the kernel refuses cycles, 0 when it accepts them. */
 static int cycles_err;
-
-static void skipped(const char *what)
-{
-	printf("\n    skipped: %s ", what);
-}
 
 static void sampling(struct cp_evsel *sel)
 {
@@ -67,32 +61,31 @@ static void test_software_names(void)
 	int pfmerr;
 
 	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-		CU_ASSERT_EQUAL_FATAL(cp_event_encode(names[i].name, &ev,
-						      &pfmerr, err, sizeof err),
-				      0);
-		CU_ASSERT_STRING_EQUAL(ev.name, names[i].name);
-		CU_ASSERT_EQUAL(ev.type, 1); /* PERF_TYPE_SOFTWARE */
-		CU_ASSERT_EQUAL(ev.config, names[i].config);
-		CU_ASSERT_EQUAL(ev.config1, 0);
-		CU_ASSERT_EQUAL(ev.config2, 0);
+		ASSERT_EQ_FATAL(cp_event_encode(names[i].name, &ev, &pfmerr,
+						err, sizeof err),
+				0);
+		ASSERT_STR_EQ(ev.name, names[i].name);
+		ASSERT_EQ(ev.type, 1); /* PERF_TYPE_SOFTWARE */
+		ASSERT_EQ(ev.config, names[i].config);
+		ASSERT_EQ(ev.config1, 0);
+		ASSERT_EQ(ev.config2, 0);
 		/* User space always; kernel where paranoid allows it. */
-		CU_ASSERT_EQUAL(ev.flags & CP_EVENT_EXCLUDE_USER, 0);
+		ASSERT_EQ(ev.flags & CP_EVENT_EXCLUDE_USER, 0);
 		CU_ASSERT(ev.flags & CP_EVENT_EXCLUDE_HV);
-		CU_ASSERT_EQUAL(ev.flags & CP_EVENT_PRECISE_MASK, 0);
+		ASSERT_EQ(ev.flags & CP_EVENT_PRECISE_MASK, 0);
 		if (have_perf)
-			CU_ASSERT_EQUAL(cp_event_try(&ev), 0);
+			ASSERT_EQ(cp_event_try(&ev), 0);
 		free(ev.name);
 	}
 
 	/* A modifier of libpfm4 is applied: user space only. */
-	CU_ASSERT_EQUAL_FATAL(
+	ASSERT_EQ_FATAL(
 		cp_event_encode("page-faults:u", &ev, &pfmerr, err, sizeof err),
 		0);
-	CU_ASSERT_EQUAL(ev.flags,
-			CP_EVENT_EXCLUDE_KERNEL | CP_EVENT_EXCLUDE_HV);
+	ASSERT_EQ(ev.flags, CP_EVENT_EXCLUDE_KERNEL | CP_EVENT_EXCLUDE_HV);
 	free(ev.name);
 	if (!have_perf)
-		skipped("perf_event_open refuses software events here");
+		tu_skip("perf_event_open refuses software events here");
 }
 
 static void test_unknown_and_malformed(void)
@@ -100,43 +93,39 @@ static void test_unknown_and_malformed(void)
 	struct cp_evsel sel;
 	char msg[512], name[100];
 
-	CU_ASSERT_EQUAL(resolve(&sel, "nosuchevent", msg, sizeof msg), 2);
-	CU_ASSERT_STRING_EQUAL(
-		msg, "unknown event 'nosuchevent' (see 'cprof list')");
-	CU_ASSERT_EQUAL(sel.nev, 0);
+	ASSERT_EQ(resolve(&sel, "nosuchevent", msg, sizeof msg), 2);
+	ASSERT_STR_EQ(msg, "unknown event 'nosuchevent' (see 'cprof list')");
+	ASSERT_EQ(sel.nev, 0);
 
 	/* The bad one is named, whatever comes before it. */
-	CU_ASSERT_EQUAL(
-		resolve(&sel, "task-clock,bogus::thing", msg, sizeof msg), 2);
-	CU_ASSERT_STRING_EQUAL(
-		msg, "unknown event 'bogus::thing' (see 'cprof list')");
-	CU_ASSERT_EQUAL(sel.nev, 0);
+	ASSERT_EQ(resolve(&sel, "task-clock,bogus::thing", msg, sizeof msg), 2);
+	ASSERT_STR_EQ(msg, "unknown event 'bogus::thing' (see 'cprof list')");
+	ASSERT_EQ(sel.nev, 0);
 
-	CU_ASSERT_EQUAL(resolve(&sel, "task-clock,", msg, sizeof msg), 2);
-	CU_ASSERT_STRING_EQUAL(msg, "-e: empty event name in 'task-clock,'");
-	CU_ASSERT_EQUAL(resolve(&sel, "", msg, sizeof msg), 2);
-	CU_ASSERT_STRING_EQUAL(msg, "-e: empty event name in ''");
-	CU_ASSERT_EQUAL(resolve(&sel, "page-faults,task-clock,page-faults", msg,
-				sizeof msg),
-			2);
-	CU_ASSERT_STRING_EQUAL(msg, "-e: event 'page-faults' given twice");
+	ASSERT_EQ(resolve(&sel, "task-clock,", msg, sizeof msg), 2);
+	ASSERT_STR_EQ(msg, "-e: empty event name in 'task-clock,'");
+	ASSERT_EQ(resolve(&sel, "", msg, sizeof msg), 2);
+	ASSERT_STR_EQ(msg, "-e: empty event name in ''");
+	ASSERT_EQ(resolve(&sel, "page-faults,task-clock,page-faults", msg,
+			  sizeof msg),
+		  2);
+	ASSERT_STR_EQ(msg, "-e: event 'page-faults' given twice");
 
 	/* More than the runtime takes. */
-	CU_ASSERT_EQUAL(resolve(&sel,
-				"task-clock,cpu-clock,page-faults,"
-				"minor-faults,major-faults,context-switches,"
-				"cpu-migrations,faults,cs",
-				msg, sizeof msg),
-			2);
-	CU_ASSERT_STRING_EQUAL(msg, "-e: more than 8 events in one group");
+	ASSERT_EQ(resolve(&sel,
+			  "task-clock,cpu-clock,page-faults,"
+			  "minor-faults,major-faults,context-switches,"
+			  "cpu-migrations,faults,cs",
+			  msg, sizeof msg),
+		  2);
+	ASSERT_STR_EQ(msg, "-e: more than 8 events in one group");
 	memset(name, 'x', 64);
 	name[64] = '\0';
-	CU_ASSERT_EQUAL(resolve(&sel, name, msg, sizeof msg), 2);
+	ASSERT_EQ(resolve(&sel, name, msg, sizeof msg), 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "is longer than 63 characters"));
 
 	/* A modifier CPROF_EVENTS cannot carry is refused, not dropped. */
-	CU_ASSERT_EQUAL(resolve(&sel, "task-clock:period=10", msg, sizeof msg),
-			2);
+	ASSERT_EQ(resolve(&sel, "task-clock:period=10", msg, sizeof msg), 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "event 'task-clock:period=10': "));
 }
 
@@ -144,22 +133,19 @@ static void test_reasons(void)
 {
 	const char *pmu = "not supported by this machine (no hardware PMU?)";
 
-	CU_ASSERT_STRING_EQUAL(cp_event_reason(ENOENT), pmu);
-	CU_ASSERT_STRING_EQUAL(cp_event_reason(ENODEV), pmu);
-	CU_ASSERT_STRING_EQUAL(cp_event_reason(EOPNOTSUPP), pmu);
-	CU_ASSERT_STRING_EQUAL(cp_event_reason(EINVAL),
-			       "invalid for this kernel");
-	CU_ASSERT_STRING_EQUAL(cp_event_reason(EMFILE), "too many open files");
+	ASSERT_STR_EQ(cp_event_reason(ENOENT), pmu);
+	ASSERT_STR_EQ(cp_event_reason(ENODEV), pmu);
+	ASSERT_STR_EQ(cp_event_reason(EOPNOTSUPP), pmu);
+	ASSERT_STR_EQ(cp_event_reason(EINVAL), "invalid for this kernel");
+	ASSERT_STR_EQ(cp_event_reason(EMFILE), "too many open files");
 	/*
 	 * The sysctl's level is named; below 3, or for root, the refusal is
 	 * put on a sandbox or security policy, which the level cannot cause.
 	 */
-	CU_ASSERT_EQUAL(strncmp(cp_event_reason(EACCES), "not permitted", 13),
-			0);
+	ASSERT_EQ(strncmp(cp_event_reason(EACCES), "not permitted", 13), 0);
 	CU_ASSERT_PTR_NOT_NULL(
 		strstr(cp_event_reason(EACCES), "(perf_event_paranoid is "));
-	CU_ASSERT_EQUAL(strncmp(cp_event_reason(EPERM), "not permitted", 13),
-			0);
+	ASSERT_EQ(strncmp(cp_event_reason(EPERM), "not permitted", 13), 0);
 }
 
 static void test_env_strings(void)
@@ -183,16 +169,16 @@ static void test_env_strings(void)
 			  2u << CP_EVENT_PRECISE_SHIFT;
 	sel.nev = 2;
 	s = cp_events_env(&sel);
-	CU_ASSERT_STRING_EQUAL(s, "cycles,0,0,0,0,6;pmu::EV:UMASK,4,5300c0,1,"
-				  "abcdef0123456789,25");
+	ASSERT_STR_EQ(s, "cycles,0,0,0,0,6;pmu::EV:UMASK,4,5300c0,1,"
+			 "abcdef0123456789,25");
 	free(s);
 	s = cp_sample_env(&sel);
-	CU_ASSERT_STRING_EQUAL(s, "freq:1000");
+	ASSERT_STR_EQ(s, "freq:1000");
 	free(s);
 	sel.period = 123456;
 	sel.freq = 0;
 	s = cp_sample_env(&sel);
-	CU_ASSERT_STRING_EQUAL(s, "period:123456");
+	ASSERT_STR_EQ(s, "period:123456");
 	free(s);
 }
 
@@ -204,16 +190,13 @@ static void test_resolved_env(void)
 	unsigned flags;
 	char *s;
 
-	if (!have_perf) {
-		skipped("perf_event_open refuses software events here");
-		return;
-	}
-	CU_ASSERT_EQUAL_FATAL(resolve(&sel,
-				      "task-clock,page-faults,context-switches",
-				      msg, sizeof msg),
-			      0);
-	CU_ASSERT_STRING_EQUAL(msg, "");
-	CU_ASSERT_EQUAL_FATAL(sel.nev, 3);
+	if (!have_perf)
+		SKIP("perf_event_open refuses software events here");
+	ASSERT_EQ_FATAL(resolve(&sel, "task-clock,page-faults,context-switches",
+				msg, sizeof msg),
+			0);
+	ASSERT_STR_EQ(msg, "");
+	ASSERT_EQ_FATAL(sel.nev, 3);
 	/* 4 counts kernel mode too, 6 user space only. */
 	flags = sel.ev[0].flags;
 	CU_ASSERT(flags == 4 || flags == 6);
@@ -222,25 +205,25 @@ static void test_resolved_env(void)
 		 "context-switches,1,3,0,0,%x",
 		 flags, flags, flags);
 	s = cp_events_env(&sel);
-	CU_ASSERT_STRING_EQUAL(s, want);
+	ASSERT_STR_EQ(s, want);
 	free(s);
 	cp_evsel_free(&sel);
-	CU_ASSERT_EQUAL(sel.nev, 0);
+	ASSERT_EQ(sel.nev, 0);
 
 	/* Exact mode opens the same group, without sampling. */
 	sampling(&sel);
 	sel.exact = 1;
-	CU_ASSERT_EQUAL(cp_evsel_resolve(&sel, "page-faults,task-clock", msg,
-					 sizeof msg),
-			0);
-	CU_ASSERT_EQUAL(sel.nev, 2);
+	ASSERT_EQ(cp_evsel_resolve(&sel, "page-faults,task-clock", msg,
+				   sizeof msg),
+		  0);
+	ASSERT_EQ(sel.nev, 2);
 	cp_evsel_free(&sel);
 
 	/* No counters: nothing resolved, nothing to say. */
 	memset(&sel, 0, sizeof sel);
-	CU_ASSERT_EQUAL(cp_evsel_resolve(&sel, "cycles", msg, sizeof msg), 0);
-	CU_ASSERT_EQUAL(sel.nev, 0);
-	CU_ASSERT_STRING_EQUAL(msg, "");
+	ASSERT_EQ(cp_evsel_resolve(&sel, "cycles", msg, sizeof msg), 0);
+	ASSERT_EQ(sel.nev, 0);
+	ASSERT_STR_EQ(msg, "");
 }
 
 static void test_refused_and_defaults(void)
@@ -248,16 +231,14 @@ static void test_refused_and_defaults(void)
 	struct cp_evsel sel;
 	char msg[512], want[512];
 
-	if (!have_perf) {
-		skipped("perf_event_open refuses software events here");
-		return;
-	}
+	if (!have_perf)
+		SKIP("perf_event_open refuses software events here");
 	if (cycles_err == 0) {
 		/* Hardware counters work: the defaults are used as they are. */
-		skipped("this machine has a hardware PMU: no fallback to "
+		tu_skip("this machine has a hardware PMU: no fallback to "
 			"check");
 		if (resolve(&sel, NULL, msg, sizeof msg) == 0 && msg[0] == '\0')
-			CU_ASSERT_STRING_EQUAL(sel.ev[0].name, "cycles");
+			ASSERT_STR_EQ(sel.ev[0].name, "cycles");
 		cp_evsel_free(&sel);
 		return;
 	}
@@ -265,28 +246,28 @@ static void test_refused_and_defaults(void)
 	/* Given with -e, a refused event is an error naming it. */
 	snprintf(want, sizeof want, "event 'cycles': %s",
 		 cp_event_reason(cycles_err));
-	CU_ASSERT_EQUAL(resolve(&sel, "cycles", msg, sizeof msg), 1);
-	CU_ASSERT_STRING_EQUAL(msg, want);
-	CU_ASSERT_EQUAL(sel.nev, 0);
-	CU_ASSERT_EQUAL(resolve(&sel, "task-clock,cycles", msg, sizeof msg), 1);
-	CU_ASSERT_STRING_EQUAL(msg, want);
-	CU_ASSERT_EQUAL(sel.nev, 0);
+	ASSERT_EQ(resolve(&sel, "cycles", msg, sizeof msg), 1);
+	ASSERT_STR_EQ(msg, want);
+	ASSERT_EQ(sel.nev, 0);
+	ASSERT_EQ(resolve(&sel, "task-clock,cycles", msg, sizeof msg), 1);
+	ASSERT_STR_EQ(msg, want);
+	ASSERT_EQ(sel.nev, 0);
 	if (cycles_err == ENOENT)
-		CU_ASSERT_STRING_EQUAL(msg, "event 'cycles': not supported by "
-					    "this machine (no hardware PMU?)");
+		ASSERT_STR_EQ(msg, "event 'cycles': not supported by "
+				   "this machine (no hardware PMU?)");
 
 	/* The defaults fall back to software events, saying why once. */
-	CU_ASSERT_EQUAL_FATAL(resolve(&sel, NULL, msg, sizeof msg), 0);
-	CU_ASSERT_EQUAL(sel.counters, 1);
-	CU_ASSERT_EQUAL_FATAL(sel.nev, 3);
-	CU_ASSERT_STRING_EQUAL(sel.ev[0].name, "task-clock");
-	CU_ASSERT_STRING_EQUAL(sel.ev[1].name, "page-faults");
-	CU_ASSERT_STRING_EQUAL(sel.ev[2].name, "context-switches");
+	ASSERT_EQ_FATAL(resolve(&sel, NULL, msg, sizeof msg), 0);
+	ASSERT_EQ(sel.counters, 1);
+	ASSERT_EQ_FATAL(sel.nev, 3);
+	ASSERT_STR_EQ(sel.ev[0].name, "task-clock");
+	ASSERT_STR_EQ(sel.ev[1].name, "page-faults");
+	ASSERT_STR_EQ(sel.ev[2].name, "context-switches");
 	snprintf(want, sizeof want,
 		 "cycles: %s; counting "
 		 "task-clock,page-faults,context-switches instead",
 		 cp_event_reason(cycles_err));
-	CU_ASSERT_STRING_EQUAL(msg, want);
+	ASSERT_STR_EQ(msg, want);
 	CU_ASSERT_PTR_NULL(strchr(msg, '\n'));
 	cp_evsel_free(&sel);
 }
@@ -313,34 +294,31 @@ static void test_group_closes(void)
 	size_t bad = 99;
 	int before;
 
-	if (!have_perf) {
-		skipped("perf_event_open refuses software events here");
-		return;
-	}
+	if (!have_perf)
+		SKIP("perf_event_open refuses software events here");
 	before = open_fds();
-	CU_ASSERT_EQUAL_FATAL(resolve(&sel, "task-clock,page-faults,cpu-clock",
-				      msg, sizeof msg),
-			      0);
-	CU_ASSERT_EQUAL(cp_evsel_try(&sel, &bad), 0);
-	CU_ASSERT_EQUAL(bad, 99);
-	CU_ASSERT_EQUAL(open_fds(), before);
+	ASSERT_EQ_FATAL(resolve(&sel, "task-clock,page-faults,cpu-clock", msg,
+				sizeof msg),
+			0);
+	ASSERT_EQ(cp_evsel_try(&sel, &bad), 0);
+	ASSERT_EQ(bad, 99);
+	ASSERT_EQ(open_fds(), before);
 	if (cycles_err != 0) {
 		/* A member the kernel refuses, after two it took. */
 		free(sel.ev[2].name);
-		CU_ASSERT_EQUAL(cp_event_encode("cycles", &sel.ev[2], &(int){0},
-						msg, sizeof msg),
-				0);
-		CU_ASSERT_EQUAL(cp_evsel_try(&sel, &bad), cycles_err);
-		CU_ASSERT_EQUAL(bad, 2);
-		CU_ASSERT_EQUAL(open_fds(), before);
+		ASSERT_EQ(cp_event_encode("cycles", &sel.ev[2], &(int){0}, msg,
+					  sizeof msg),
+			  0);
+		ASSERT_EQ(cp_evsel_try(&sel, &bad), cycles_err);
+		ASSERT_EQ(bad, 2);
+		ASSERT_EQ(open_fds(), before);
 	}
 	cp_evsel_free(&sel);
 
 	/* The kernel's sampling limit is checked before anything opens. */
 	sampling(&sel);
 	sel.freq = 1000000000;
-	CU_ASSERT_EQUAL(cp_evsel_resolve(&sel, "task-clock", msg, sizeof msg),
-			2);
+	ASSERT_EQ(cp_evsel_resolve(&sel, "task-clock", msg, sizeof msg), 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "perf_event_max_sample_rate"));
 }
 
@@ -349,7 +327,7 @@ int main(void)
 	struct cp_event ev;
 	char err[256];
 	CU_pSuite suite;
-	int pfmerr, failed;
+	int pfmerr;
 
 	cp_events_init();
 	if (cp_event_encode("task-clock", &ev, &pfmerr, err, sizeof err) == 0) {
@@ -379,9 +357,5 @@ int main(void)
 		    test_refused_and_defaults);
 	CU_add_test(suite, "group test-open closes what it opened",
 		    test_group_closes);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	failed = CU_basic_run_tests() != CUE_SUCCESS ||
-		 CU_get_number_of_failures() != 0;
-	CU_cleanup_registry();
-	return failed;
+	return tu_run();
 }

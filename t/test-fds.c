@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <CUnit/Basic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
@@ -19,24 +18,20 @@
 #include <unistd.h>
 
 #include "../lib/internal.h"
+#include "unit.h"
 
 /* What cprof__warn writes for these arguments. */
 static void warned(const char *msg, int err, char *buf, size_t cap)
 {
-	int p[2], saved = dup(STDERR_FILENO);
-	ssize_t n;
+	const char *got;
+	size_t n;
 
-	buf[0] = '\0';
-	if (saved < 0 || pipe(p) != 0)
-		return;
-	dup2(p[1], STDERR_FILENO);
+	tu_capture();
 	cprof__warn(msg, NULL, err, NULL);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	close(p[1]);
-	n = read(p[0], buf, cap - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	close(p[0]);
+	got = tu_captured();
+	n = strnlen(got, cap - 1);
+	memcpy(buf, got, n);
+	buf[n] = '\0';
 }
 
 static void test_warn_errno(void)
@@ -44,16 +39,16 @@ static void test_warn_errno(void)
 	char buf[256];
 
 	warned("x", EBADF, buf, sizeof(buf));
-	CU_ASSERT_STRING_EQUAL(buf, "cprof: x: Bad file descriptor\n");
+	ASSERT_STR_EQ(buf, "cprof: x: Bad file descriptor\n");
 	warned("x", ENOSYS, buf, sizeof(buf));
-	CU_ASSERT_STRING_EQUAL(buf, "cprof: x: Function not implemented\n");
+	ASSERT_STR_EQ(buf, "cprof: x: Function not implemented\n");
 	warned("x", EMFILE, buf, sizeof(buf));
-	CU_ASSERT_STRING_EQUAL(buf, "cprof: x: Too many open files\n");
+	ASSERT_STR_EQ(buf, "cprof: x: Too many open files\n");
 	/* No errno is guessed: an unknown one is given by number. */
 	warned("x", 4000, buf, sizeof(buf));
-	CU_ASSERT_STRING_EQUAL(buf, "cprof: x: error 4000\n");
+	ASSERT_STR_EQ(buf, "cprof: x: error 4000\n");
 	warned("x", 0, buf, sizeof(buf));
-	CU_ASSERT_STRING_EQUAL(buf, "cprof: x\n");
+	ASSERT_STR_EQ(buf, "cprof: x\n");
 }
 
 /* Set the soft RLIMIT_NOFILE; returns the old limits. */
@@ -87,9 +82,9 @@ static void test_fd_high(void)
 			fill[n++] = k;
 	fd = open("/dev/null", O_RDONLY);
 	CU_ASSERT_FATAL(fd >= 0 && fd < 30);
-	CU_ASSERT_EQUAL(cprof__fd_high(fd, true), fd);
-	CU_ASSERT_EQUAL(cprof__fd_high(fd, false), -1);
-	CU_ASSERT_EQUAL(errno, EMFILE);
+	ASSERT_EQ(cprof__fd_high(fd, true), fd);
+	ASSERT_EQ(cprof__fd_high(fd, false), -1);
+	ASSERT_EQ(errno, EMFILE);
 	CU_ASSERT(fcntl(fd, F_GETFD) < 0);
 	for (int i = 0; i < n; i++)
 		close(fill[i]);
@@ -99,7 +94,7 @@ static void test_fd_high(void)
 	set_soft(4);
 	fd = open("/dev/null", O_RDONLY);
 	if (fd >= 0) {
-		CU_ASSERT_EQUAL(cprof__fd_high(fd, false), 3);
+		ASSERT_EQ(cprof__fd_high(fd, false), 3);
 		close(3);
 	}
 	setrlimit(RLIMIT_NOFILE, &old);
@@ -133,19 +128,19 @@ static void test_counter_reserve(void)
 	old = set_soft(64);
 	cprof__counters_open(&t);
 	CU_ASSERT(t.cfd[0] >= 48 && t.cfd[0] < 64);
-	CU_ASSERT_EQUAL(t.cfd[1], -1);
-	CU_ASSERT_EQUAL(t.cfd[2], -1);
+	ASSERT_EQ(t.cfd[1], -1);
+	ASSERT_EQ(t.cfd[2], -1);
 	CU_ASSERT_PTR_NOT_NULL(t.cpage[1]);
 	/* The closed members still count in the group. */
 	cprof__counters_read(&t, vals);
 	CU_ASSERT(vals[0] > 0);
 	cprof__counters_close(&t);
-	CU_ASSERT_EQUAL(t.cfd[0], -1);
+	ASSERT_EQ(t.cfd[0], -1);
 
 	/* At 8, a group of three would leave fewer than 8/4 free: none. */
 	set_soft(8);
 	cprof__counters_open(&t);
-	CU_ASSERT_EQUAL(t.cfd[0], -1);
+	ASSERT_EQ(t.cfd[0], -1);
 	setrlimit(RLIMIT_NOFILE, &old);
 	{
 		int p[2], saved = dup(STDERR_FILENO);
@@ -161,9 +156,9 @@ static void test_counter_reserve(void)
 		buf[n > 0 ? n : 0] = '\0';
 		close(p[0]);
 	}
-	CU_ASSERT_STRING_EQUAL(buf, "cprof: 1 thread went without counters: "
-				    "the descriptor limit (8) is kept for "
-				    "the program\n");
+	ASSERT_STR_EQ(buf, "cprof: 1 thread went without counters: "
+			   "the descriptor limit (8) is kept for "
+			   "the program\n");
 	unsetenv("CPROF_EVENTS");
 	unsetenv("CPROF_EXACT");
 	cprof__counters_config();
@@ -171,20 +166,13 @@ static void test_counter_reserve(void)
 
 int main(void)
 {
-	CU_pSuite suite;
-	unsigned failures;
+	static const struct tu_test tests[] = {
+		{"warnings name every errno", test_warn_errno},
+		{"descriptors go to the top quarter", test_fd_high},
+		{"counters keep the program's reserve", test_counter_reserve},
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
+	if (tu_suite("fds", tests, sizeof tests / sizeof tests[0]))
 		return 1;
-	suite = CU_add_suite("fds", NULL, NULL);
-	CU_add_test(suite, "warnings name every errno", test_warn_errno);
-	CU_add_test(suite, "descriptors go to the top quarter", test_fd_high);
-	CU_add_test(suite, "counters keep the program's reserve",
-		    test_counter_reserve);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures =
-		CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return tu_run();
 }

@@ -53,9 +53,9 @@ static int load(struct cp_profile *p, const char *where, const char **err)
 	int rc;
 
 	memset(p, 0, sizeof *p);
-	tl_capture();
+	tu_capture();
 	rc = cp_profile_load(p, where);
-	*err = tl_captured();
+	*err = tu_captured();
 	return rc;
 }
 
@@ -110,11 +110,11 @@ static const struct cp_thread *thread(const struct cp_profile *p, int tid)
 	return NULL;
 }
 
-#define CHECK_COUNT(c, self_, total_)                          \
-	do {                                                   \
-		struct cp_count c_ = (c);                      \
-		CU_ASSERT_EQUAL(c_.self, (uint64_t)(self_));   \
-		CU_ASSERT_EQUAL(c_.total, (uint64_t)(total_)); \
+#define CHECK_COUNT(c, self_, total_)                    \
+	do {                                             \
+		struct cp_count c_ = (c);                \
+		ASSERT_EQ(c_.self, (uint64_t)(self_));   \
+		ASSERT_EQ(c_.total, (uint64_t)(total_)); \
 	} while (0)
 
 /* A sample of two counters at T: the leader's delta D, one page fault. */
@@ -160,9 +160,9 @@ static void test_edges(void)
 	tl_counts(&l, 2, totals, 2, 1000, 1000);
 	tl_end(&l, 110, 110);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL_FATAL(p.ncounters, 2);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ_FATAL(p.ncounters, 2);
 	/* main: at 0 (its enter), 40 (a's exit), 60 (b's exit). */
 	CHECK_COUNT(count(&p, "main", 0), 1 + 32 + 128, 255);
 	/* a: at 10 (its enter) and 30 (b's exit); not at 50, its exit. */
@@ -171,41 +171,41 @@ static void test_edges(void)
 	CHECK_COUNT(count(&p, "b", 0), 4 + 8 + 64, 4 + 8 + 64);
 	/* At 100 main has exited: outside every marker, by address. */
 	CHECK_COUNT(count(&p, "[unknown]", 0), 256, 256);
-	CU_ASSERT_EQUAL(func(&p, "[unknown]")->st.calls, 0);
+	ASSERT_EQ(func(&p, "[unknown]")->st.calls, 0);
 	/* The second counter counts one a sample. */
 	CHECK_COUNT(count(&p, "main", 1), 3, 8);
 	CHECK_COUNT(count(&p, "b", 1), 3, 3);
-	CU_ASSERT_EQUAL(func(&p, "main")->samples, 3);
-	CU_ASSERT_EQUAL(func(&p, "b")->samples, 3);
+	ASSERT_EQ(func(&p, "main")->samples, 3);
+	ASSERT_EQ(func(&p, "b")->samples, 3);
 	/* Time is what it was without counters. */
-	CU_ASSERT_EQUAL(func(&p, "main")->st.self_ns, 100 - 30 - 5 - 10);
-	CU_ASSERT_EQUAL(func(&p, "a")->st.total_ns, 35);
+	ASSERT_EQ(func(&p, "main")->st.self_ns, 100 - 30 - 5 - 10);
+	ASSERT_EQ(func(&p, "a")->st.total_ns, 35);
 	/* The run's counters, as the header listed them. */
-	CU_ASSERT_STRING_EQUAL(p.counters[0].name, "task-clock");
-	CU_ASSERT_EQUAL(p.counters[0].mode, CP_COUNTER_SAMPLING);
+	ASSERT_STR_EQ(p.counters[0].name, "task-clock");
+	ASSERT_EQ(p.counters[0].mode, CP_COUNTER_SAMPLING);
 	CU_ASSERT(p.counters[0].leader);
 	CU_ASSERT(p.counters[0].ns);
 	CU_ASSERT(!p.counters[1].leader);
 	CU_ASSERT(!p.counters[1].ns);
-	CU_ASSERT_EQUAL(p.counters[0].freq, 1000);
-	CU_ASSERT_EQUAL(p.counters[0].samples, 9);
-	CU_ASSERT_EQUAL(p.counters[1].samples, 9);
-	CU_ASSERT_EQUAL(p.counters[0].count, 511);
-	CU_ASSERT_EQUAL(p.counters[1].count, 9);
-	CU_ASSERT_EQUAL(p.counters[0].total_self, 511);
-	CU_ASSERT_EQUAL(p.counters[0].enabled, 1000);
-	CU_ASSERT_EQUAL(p.counters[0].running, 1000);
+	ASSERT_EQ(p.counters[0].freq, 1000);
+	ASSERT_EQ(p.counters[0].samples, 9);
+	ASSERT_EQ(p.counters[1].samples, 9);
+	ASSERT_EQ(p.counters[0].count, 511);
+	ASSERT_EQ(p.counters[1].count, 9);
+	ASSERT_EQ(p.counters[0].total_self, 511);
+	ASSERT_EQ(p.counters[0].enabled, 1000);
+	ASSERT_EQ(p.counters[0].running, 1000);
 	CU_ASSERT(!p.counters[0].scaled);
-	CU_ASSERT_EQUAL(p.procs[0].samples, 9);
-	CU_ASSERT_EQUAL(p.procs[0].unplaced, 0);
+	ASSERT_EQ(p.procs[0].samples, 9);
+	ASSERT_EQ(p.procs[0].unplaced, 0);
 	/* The thread's own rows and totals. */
 	CHECK_COUNT(tcount(&p, 2, "a", 0), 18, 30);
-	CU_ASSERT_EQUAL(thread(&p, 2)->samples, 9);
+	ASSERT_EQ(thread(&p, 2)->samples, 9);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(thread(&p, 2)->totals);
-	CU_ASSERT_EQUAL(thread(&p, 2)->totals[0], 511);
+	ASSERT_EQ(thread(&p, 2)->totals[0], 511);
 	/* Too few samples for the cross-check: nothing flagged. */
 	CU_ASSERT(p.has_dist);
-	CU_ASSERT_EQUAL(p.dist_samples, 8);
+	ASSERT_EQ(p.dist_samples, 8);
 	CU_ASSERT(!func(&p, "main")->dist.flagged);
 	cp_profile_free(&p);
 	tl_destroy(&l);
@@ -232,8 +232,8 @@ static void test_recursion(void)
 	tl_samples(&l, 2, 0, s, 4, 2, 0);
 	tl_end(&l, 300, 300);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	/* f is open three deep at 30 and twice at 230: once each. */
 	CHECK_COUNT(count(&p, "f", 0), 1 + 10, 1 + 10 + 100);
 	CHECK_COUNT(count(&p, "g", 0), 100, 110);
@@ -242,8 +242,8 @@ static void test_recursion(void)
 	CHECK_COUNT(count(&p, "[unknown]", 0), 1000, 1000);
 	CHECK_COUNT(tcount(&p, 2, "f", 0), 11, 111);
 	/* No counts chunk: the coverage is unknown, nothing scaled. */
-	CU_ASSERT_EQUAL(p.counters[0].enabled, 0);
-	CU_ASSERT_EQUAL(p.counters[0].uncovered, 1);
+	ASSERT_EQ(p.counters[0].enabled, 0);
+	ASSERT_EQ(p.counters[0].uncovered, 1);
 	CU_ASSERT_PTR_NULL(thread(&p, 2)->totals);
 	cp_profile_free(&p);
 	tl_destroy(&l);
@@ -280,15 +280,15 @@ static void test_samples_before_events(void)
 	tl_counts(&l, 2, tot, 2, 20, 20);
 	tl_end(&l, 60, 60);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	CHECK_COUNT(count(&p, "main", 0), 1 + 4 + 16, 1 + 2 + 4 + 8 + 16);
 	CHECK_COUNT(count(&p, "a", 0), 2, 2);
 	CHECK_COUNT(count(&p, "b", 0), 8, 8);
 	CHECK_COUNT(count(&p, "[unknown]", 0), 32, 32);
-	CU_ASSERT_EQUAL(p.procs[0].unplaced, 0);
+	ASSERT_EQ(p.procs[0].unplaced, 0);
 	/* The last counts chunk wins. */
-	CU_ASSERT_EQUAL(thread(&p, 2)->enabled, 20);
+	ASSERT_EQ(thread(&p, 2)->enabled, 20);
 	cp_profile_free(&p);
 	tl_destroy(&l);
 
@@ -311,8 +311,8 @@ static void test_samples_before_events(void)
 		tl_thread_end(&l, 2, 58);
 		tl_end(&l, 60, 60);
 		tl_write(&l, path);
-		CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-		CU_ASSERT_STRING_EQUAL(err, "");
+		ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+		ASSERT_STR_EQ(err, "");
 		CHECK_COUNT(count(&p, "main", 0), 1 + 4 + 16,
 			    1 + 2 + 4 + 8 + 16);
 		CHECK_COUNT(count(&p, "b", 0), 8, 8);
@@ -348,12 +348,12 @@ static void test_late_samples(void)
 	tl_counts(&l, 2, tot, 2, 10, 10);
 	tl_end(&l, 40, 40);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "1 samples came too late"));
 	CHECK_COUNT(count(&p, "main", 0), 1, 1);
 	CHECK_COUNT(count(&p, "a", 0), 0, 0);
 	CHECK_COUNT(count(&p, "[unknown]", 0), 2, 2);
-	CU_ASSERT_EQUAL(p.procs[0].unplaced, 1);
+	ASSERT_EQ(p.procs[0].unplaced, 1);
 	cp_profile_free(&p);
 	tl_destroy(&l);
 }
@@ -441,7 +441,7 @@ static void test_by_address(void)
 	dl_iterate_phdr(find_exe, &exe);
 	CU_ASSERT_FATAL(exe.found);
 
-	CU_ASSERT_EQUAL(fn_c(1), ((1 * 3 + 1) * 5 + 2) * 7 + 3);
+	ASSERT_EQ(fn_c(1), ((1 * 3 + 1) * 5 + 2) * 7 + 3);
 	CU_ASSERT_FATAL(ret_in_b > b && ret_in_c > c);
 	memset(s, 0, sizeof s);
 	/* In fn_a, called from fn_b, from fn_c, from fn_b (recursion). */
@@ -473,31 +473,31 @@ static void test_by_address(void)
 	tl_samples(&l, 7, 0, s, 4, 1, 1);
 	tl_end(&l, 50, 50);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	CHECK_COUNT(count(&p, "fn_a", 0), 1, 1);
 	CHECK_COUNT(count(&p, "fn_b", 0), 10, 1 + 10);
 	CHECK_COUNT(count(&p, "fn_c", 0), 100, 1 + 10 + 100);
 	CHECK_COUNT(count(&p, "[unknown]", 0), 1000, 1000);
 	f = func(&p, "fn_b");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_STRING_EQUAL(f->object, exebase);
+	ASSERT_STR_EQ(f->object, exebase);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f->file);
 	CU_ASSERT_PTR_NOT_NULL(strstr(f->file, "test-merge.c"));
-	CU_ASSERT_EQUAL(f->st.calls, 0);
-	CU_ASSERT_EQUAL(f->samples, 1);
+	ASSERT_EQ(f->st.calls, 0);
+	ASSERT_EQ(f->samples, 1);
 	/* The thread is known from its samples alone. */
-	CU_ASSERT_EQUAL_FATAL(p.nthreads, 1);
-	CU_ASSERT_EQUAL(p.threads[0].tid, 7);
-	CU_ASSERT_EQUAL(p.threads[0].samples, 4);
-	CU_ASSERT_EQUAL(p.threads[0].nfuncs, 4);
-	CU_ASSERT_EQUAL(p.total_self_ns, 0);
+	ASSERT_EQ_FATAL(p.nthreads, 1);
+	ASSERT_EQ(p.threads[0].tid, 7);
+	ASSERT_EQ(p.threads[0].samples, 4);
+	ASSERT_EQ(p.threads[0].nfuncs, 4);
+	ASSERT_EQ(p.total_self_ns, 0);
 	/* No sample inside a marker: nothing to compare. */
-	CU_ASSERT_EQUAL(p.dist_samples, 0);
+	ASSERT_EQ(p.dist_samples, 0);
 	cp_profile_free(&p);
 	tl_destroy(&l);
 
-	CU_ASSERT_EQUAL(fn_c(1), ((1 * 3 + 1) * 5 + 2) * 7 + 3);
+	ASSERT_EQ(fn_c(1), ((1 * 3 + 1) * 5 + 2) * 7 + 3);
 }
 
 /* Where a comparison qsort() calls returns to: a library's code. */
@@ -560,7 +560,7 @@ static void test_broken_chains(void)
 	exepath[n] = '\0';
 	dl_iterate_phdr(find_exe, &exe);
 	CU_ASSERT_FATAL(exe.found);
-	CU_ASSERT_EQUAL(fn_c(1), ((1 * 3 + 1) * 5 + 2) * 7 + 3);
+	ASSERT_EQ(fn_c(1), ((1 * 3 + 1) * 5 + 2) * 7 + 3);
 	qsort(v, 2, sizeof v[0], cmp_int);
 	lib.base = ret_in_lib;
 	dl_iterate_phdr(find_code, &lib);
@@ -590,10 +590,10 @@ static void test_broken_chains(void)
 	tl_samples(&l, 7, 0, s, 4, 1, 1);
 	tl_end(&l, 50, 50);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL(p.procs[0].callchains, 4);
-	CU_ASSERT_EQUAL(p.procs[0].broken_chains, 2);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(p.procs[0].callchains, 4);
+	ASSERT_EQ(p.procs[0].broken_chains, 2);
 	CHECK_COUNT(count(&p, "fn_a", 0), 1 + 10, 1 + 10);
 	CHECK_COUNT(count(&p, "fn_b", 0), 100, 1 + 100);
 	CHECK_COUNT(count(&p, "fn_c", 0), 0, 1);
@@ -618,16 +618,16 @@ static void test_lost(void)
 	tl_lost(&l, 3, 1, 2);
 	tl_end(&l, 10, 10);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL(p.procs[0].samples_lost, 9);
-	CU_ASSERT_EQUAL(p.procs[0].throttled, 3);
-	CU_ASSERT_EQUAL(thread(&p, 2)->lost, 8);
-	CU_ASSERT_EQUAL(thread(&p, 2)->throttled, 1);
-	CU_ASSERT_EQUAL(thread(&p, 3)->lost, 1);
-	CU_ASSERT_EQUAL(p.counters[0].lost, 9);
-	CU_ASSERT_EQUAL(p.counters[1].throttled, 3);
-	CU_ASSERT_EQUAL(p.counters[0].samples, 1);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(p.procs[0].samples_lost, 9);
+	ASSERT_EQ(p.procs[0].throttled, 3);
+	ASSERT_EQ(thread(&p, 2)->lost, 8);
+	ASSERT_EQ(thread(&p, 2)->throttled, 1);
+	ASSERT_EQ(thread(&p, 3)->lost, 1);
+	ASSERT_EQ(p.counters[0].lost, 9);
+	ASSERT_EQ(p.counters[1].throttled, 3);
+	ASSERT_EQ(p.counters[0].samples, 1);
 	cp_profile_free(&p);
 	tl_destroy(&l);
 }
@@ -661,9 +661,9 @@ static void test_threads_unordered(void)
 	tl_counts(&l, 10, tot, 2, 1, 1);
 	tl_end(&l, 40, 40);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL(p.nthreads, 3);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(p.nthreads, 3);
 	CHECK_COUNT(tcount(&p, 10, "b", 0), 1 + 2, 1 + 2);
 	CHECK_COUNT(tcount(&p, 10, "a", 0), 4, 1 + 2 + 4);
 	CHECK_COUNT(tcount(&p, 11, "b", 0), 8, 8);
@@ -704,11 +704,11 @@ static void test_exact(void)
 	tl_counts(&l, 2, tot, 2, 300, 300);
 	tl_end(&l, 100, 100);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL(p.counters[0].mode, CP_COUNTER_EXACT);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(p.counters[0].mode, CP_COUNTER_EXACT);
 	CU_ASSERT(!p.counters[0].leader);
-	CU_ASSERT_EQUAL(p.counters[0].samples, 0);
+	ASSERT_EQ(p.counters[0].samples, 0);
 	CHECK_COUNT(count(&p, "b", 0), 10, 10);
 	CHECK_COUNT(count(&p, "a", 0), 30 - 10, 30);
 	/* f in f: 10 inner, 20 outer of which 10 its own; total once. */
@@ -719,8 +719,8 @@ static void test_exact(void)
 	CHECK_COUNT(count(&p, "f", 1), 2 + 1, 3);
 	CHECK_COUNT(count(&p, "main", 1), 10 - 3 - 3, 10);
 	/* Every self adds up to the main's total. */
-	CU_ASSERT_EQUAL(p.counters[0].total_self, 100);
-	CU_ASSERT_EQUAL(p.counters[1].total_self, 10);
+	ASSERT_EQ(p.counters[0].total_self, 100);
+	ASSERT_EQ(p.counters[1].total_self, 10);
 	CU_ASSERT(!p.has_dist);
 	cp_profile_free(&p);
 	tl_destroy(&l);
@@ -736,7 +736,7 @@ static void test_exact(void)
 		tl_ev_exact(&l, 2, 0, sites, NSITES, ev, NEV(ev), v, 2);
 		tl_end(&l, 30, 30);
 		tl_write(&l, path);
-		CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+		ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 		CHECK_COUNT(count(&p, "a", 0), 4, 4);
 		CHECK_COUNT(count(&p, "main", 0), 5, 9);
 		CHECK_COUNT(count(&p, "main", 1), 1, 3);
@@ -768,19 +768,19 @@ static void test_coverage(void)
 	tl_samples(&l, 3, 0, s3, 1, 2, 0);
 	tl_end(&l, 100, 100);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	CHECK_COUNT(tcount(&p, 2, "main", 0), 20, 20);
 	CHECK_COUNT(tcount(&p, 2, "main", 1), 2, 2);
 	CHECK_COUNT(tcount(&p, 3, "main", 0), 7, 7);
 	CHECK_COUNT(count(&p, "main", 0), 27, 27);
 	CU_ASSERT(p.counters[0].scaled);
-	CU_ASSERT_EQUAL(p.counters[0].enabled, 200);
-	CU_ASSERT_EQUAL(p.counters[0].running, 100);
-	CU_ASSERT_EQUAL(p.counters[0].uncovered, 1);
+	ASSERT_EQ(p.counters[0].enabled, 200);
+	ASSERT_EQ(p.counters[0].running, 100);
+	ASSERT_EQ(p.counters[0].uncovered, 1);
 	/* Totals stay raw: they are what the kernel said. */
-	CU_ASSERT_EQUAL(p.counters[0].count, 10);
-	CU_ASSERT_EQUAL(thread(&p, 2)->running, 100);
+	ASSERT_EQ(p.counters[0].count, 10);
+	ASSERT_EQ(thread(&p, 2)->running, 100);
 	cp_profile_free(&p);
 	tl_destroy(&l);
 }
@@ -837,11 +837,11 @@ static void test_distortion(void)
 
 	/* 3:1 samples for 3:1 time: they agree. */
 	distortion_log(3, 1, 100, "task-clock");
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	CU_ASSERT(p.has_dist);
-	CU_ASSERT_EQUAL(p.dist_counter, 0);
-	CU_ASSERT_EQUAL(p.dist_samples, 400);
+	ASSERT_EQ(p.dist_counter, 0);
+	ASSERT_EQ(p.dist_samples, 400);
 	h = func(&p, "heavy");
 	li = func(&p, "light");
 	CU_ASSERT_FALSE(h->dist.flagged);
@@ -855,7 +855,7 @@ static void test_distortion(void)
 	 * beyond 3 * sqrt(0.75 * 0.25 / 200) + 0.01 = 0.102.
 	 */
 	distortion_log(1, 1, 100, "task-clock");
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	h = func(&p, "heavy");
 	li = func(&p, "light");
 	CU_ASSERT(h->dist.flagged);
@@ -867,22 +867,22 @@ static void test_distortion(void)
 
 	/* 4:1 for 3:1 with 500 samples: 0.8 is within 0.068 of 0.75. */
 	distortion_log(4, 1, 100, "cycles");
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	CU_ASSERT(p.has_dist);
 	CU_ASSERT_FALSE(func(&p, "heavy")->dist.flagged);
 	cp_profile_free(&p);
 
 	/* 1:1 again, but 40 samples only: too few to tell. */
 	distortion_log(1, 1, 20, "task-clock");
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	CU_ASSERT(p.has_dist);
-	CU_ASSERT_EQUAL(p.dist_samples, 40);
+	ASSERT_EQ(p.dist_samples, 40);
 	CU_ASSERT_FALSE(func(&p, "heavy")->dist.flagged);
 	cp_profile_free(&p);
 
 	/* Page faults do not measure time: no check. */
 	distortion_log(1, 1, 100, "page-faults");
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	CU_ASSERT(!p.has_dist);
 	CU_ASSERT_FALSE(func(&p, "heavy")->dist.flagged);
 	cp_profile_free(&p);
@@ -919,11 +919,11 @@ static void test_uncalibrated(void)
 		tl_counts(&l, 2, tot, 2, 1, 1);
 		tl_end(&l, 3400, 1200);
 		tl_write(&l, path);
-		CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-		CU_ASSERT_STRING_EQUAL(err, "");
+		ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+		ASSERT_STR_EQ(err, "");
 		CHECK_COUNT(count(&p, "main", 0), 1 + 4, 1 + 2 + 4);
 		CHECK_COUNT(count(&p, "a", 0), 2, 2);
-		CU_ASSERT_EQUAL(func(&p, "a")->st.self_ns, 20);
+		ASSERT_EQ(func(&p, "a")->st.self_ns, 20);
 		cp_profile_free(&p);
 		tl_destroy(&l);
 	}
@@ -937,7 +937,7 @@ static void test_two_processes(void)
 						 0,	     pf_tc, 2};
 	static const struct tl_event ev[] = {{'E', A, 0}, {'X', A, 10}};
 	struct tl_sample s[1] = {smp(5, 3)};
-	char *run = tl_tmpdir();
+	char *run = tu_tmpdir();
 	char file[4400];
 	struct cp_profile p;
 	struct tlog l;
@@ -960,21 +960,21 @@ static void test_two_processes(void)
 		tl_write(&l, file);
 		tl_destroy(&l);
 	}
-	CU_ASSERT_EQUAL_FATAL(load(&p, run, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL_FATAL(p.ncounters, 2);
-	CU_ASSERT_STRING_EQUAL(p.counters[0].name, "task-clock");
-	CU_ASSERT_STRING_EQUAL(p.counters[1].name, "page-faults");
+	ASSERT_EQ_FATAL(load(&p, run, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ_FATAL(p.ncounters, 2);
+	ASSERT_STR_EQ(p.counters[0].name, "task-clock");
+	ASSERT_STR_EQ(p.counters[1].name, "page-faults");
 	/* Process 101 counted page faults 3 and task-clock 1 at a's. */
 	CHECK_COUNT(count(&p, "a", 0), 3 + 1, 3 + 1);
 	CHECK_COUNT(count(&p, "a", 1), 1 + 3, 1 + 3);
-	CU_ASSERT_EQUAL(func(&p, "a")->st.calls, 3);
-	CU_ASSERT_EQUAL(p.counters[0].samples, 2);
+	ASSERT_EQ(func(&p, "a")->st.calls, 3);
+	ASSERT_EQ(p.counters[0].samples, 2);
 	/* Each thread row has the run's counters. */
 	for (size_t i = 0; i < p.nthreads; i++)
 		CU_ASSERT_PTR_NOT_NULL(p.threads[i].funcs[0].counts);
 	cp_profile_free(&p);
-	tl_rmdir(run);
+	tu_rmdir(run);
 }
 
 /* Damaged samples chunks: refused or read, never a crash. */
@@ -1040,11 +1040,11 @@ static void test_random_damage(void)
 		tl_counts(&l, 2, tot, 2, 1, 1);
 		tl_end(&l, 40, 40);
 		tl_write(&l, path);
-		CU_ASSERT_EQUAL(load(&p, path, &err), 0);
+		ASSERT_EQ(load(&p, path, &err), 0);
 		/* What came before the damage is there. */
-		CU_ASSERT_EQUAL(p.nprocs, 1);
+		ASSERT_EQ(p.nprocs, 1);
 		if (func(&p, "main") != NULL)
-			CU_ASSERT_EQUAL(func(&p, "main")->st.calls, 1);
+			ASSERT_EQ(func(&p, "main")->st.calls, 1);
 		cp_profile_free(&p);
 		tl_destroy(&l);
 	}
@@ -1139,7 +1139,7 @@ static const char *print(const struct cp_profile *p, enum cp_format format,
 	memset(&o, 0, sizeof o);
 	o.format = format;
 	o.counters = show;
-	CU_ASSERT_EQUAL(cp_output_print(f, p, &o), 0);
+	ASSERT_EQ(cp_output_print(f, p, &o), 0);
 	s = slurp(f);
 	fclose(f);
 	return s;
@@ -1173,7 +1173,7 @@ static void test_output(void)
 	tl_lost(&l, 2, 4, 1);
 	tl_end(&l, 40, 40);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 
 	out = print(&p, CP_FORMAT_TABLE, CP_COUNTERS_AUTO);
 	CU_ASSERT(has_line(out, "  cycles", "sampling every 100k 3 4 1 ? -"));
@@ -1240,7 +1240,7 @@ static void test_output(void)
 
 	/* Flagged functions in the table and the JSON. */
 	distortion_log(1, 1, 100, "task-clock");
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	out = print(&p, CP_FORMAT_TABLE, CP_COUNTERS_ON);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "  !\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(
@@ -1252,7 +1252,7 @@ static void test_output(void)
 			    "time"));
 	cp_profile_free(&p);
 	distortion_log(3, 1, 100, "task-clock");
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	out = print(&p, CP_FORMAT_JSON, CP_COUNTERS_ON);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"distortion\": false}"));
 	out = print(&p, CP_FORMAT_TABLE, CP_COUNTERS_ON);
@@ -1265,8 +1265,8 @@ static void test_output(void)
 	tl_ev(&l, 2, 0, sites, NSITES, ev, NEV(ev));
 	tl_end(&l, 40, 40);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_EQUAL(p.ncounters, 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ(p.ncounters, 0);
 	CU_ASSERT_PTR_NULL(func(&p, "a")->counts);
 	out = print(&p, CP_FORMAT_TABLE, CP_COUNTERS_ON);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "no counters were recorded"));
@@ -1294,7 +1294,7 @@ int main(void)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	unsetenv("DEBUGINFOD_URLS");
-	dir = tl_tmpdir();
+	dir = tu_tmpdir();
 	snprintf(path, sizeof path, "%s/proc-1-1.log", dir);
 	suite = CU_add_suite("merge", NULL, NULL);
 	CU_add_test(suite, "samples at frame edges: enter in, exit out",
@@ -1322,7 +1322,7 @@ int main(void)
 	CU_add_test(suite, "damaged samples chunks never crash",
 		    test_random_damage);
 	CU_add_test(suite, "counters in the table, JSON and CSV", test_output);
-	rc = tl_run();
-	tl_rmdir(dir);
+	rc = tu_run();
+	tu_rmdir(dir);
 	return rc;
 }

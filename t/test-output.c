@@ -14,9 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
-
 #include "cli/cli.h"
+#include "unit.h"
 
 /* A row of a test profile: marker stats, and counter 0's self and total. */
 struct frow {
@@ -130,7 +129,7 @@ static void expect_order(const struct cp_profile *p, enum cp_sort sort,
 	if (strcmp(got, want) != 0)
 		fprintf(stderr, "\n  sort %d: expected \"%s\", got \"%s\"\n",
 			(int)sort, want, got);
-	CU_ASSERT_STRING_EQUAL(got, want);
+	ASSERT_STR_EQ(got, want);
 	free(got);
 }
 
@@ -246,13 +245,13 @@ static void test_no_hooks_table(void)
 	CU_ASSERT(strstr(text, " 0 events") == NULL);
 	free(text);
 	order = csv_order(&p, &o);
-	CU_ASSERT_STRING_EQUAL(order, "leaf@prog outer@prog");
+	ASSERT_STR_EQ(order, "leaf@prog outer@prog");
 	free(order);
 
 	/* With marker events, a report without --counters keeps to them. */
 	make(&p, r, 2, 10, 1);
 	order = csv_order(&p, &o);
-	CU_ASSERT_STRING_EQUAL(order, "");
+	ASSERT_STR_EQ(order, "");
 	free(order);
 }
 
@@ -286,14 +285,13 @@ static void test_thread_order(void)
 	p.threads = th;
 	p.nthreads = 5;
 	order = csv_order(&p, &o);
-	CU_ASSERT_STRING_EQUAL(order, "12:f 13:f 11:f 20:f 21:f");
+	ASSERT_STR_EQ(order, "12:f 13:f 11:f 20:f 21:f");
 	free(order);
 }
 
 int main(void)
 {
 	CU_pSuite suite;
-	unsigned failed;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
@@ -308,9 +306,5 @@ int main(void)
 		    test_no_hooks_table);
 	CU_add_test(suite, "--threads tables in a documented order",
 		    test_thread_order);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed == 0 ? 0 : 1;
+	return tu_run();
 }

@@ -42,9 +42,9 @@ static int load(struct cp_profile *p, const char *where, const char **err)
 	int rc;
 
 	memset(p, 0, sizeof *p);
-	tl_capture();
+	tu_capture();
 	rc = cp_profile_load(p, where);
-	*err = tl_captured();
+	*err = tu_captured();
 	return rc;
 }
 
@@ -95,12 +95,12 @@ static const struct cp_frames *frames(const struct cp_profile *p,
 	return NULL;
 }
 
-#define CHECK_STATS(st, c, self, total)                 \
-	do {                                            \
-		struct cp_stats st_ = (st);             \
-		CU_ASSERT_EQUAL(st_.calls, (c));        \
-		CU_ASSERT_EQUAL(st_.self_ns, (self));   \
-		CU_ASSERT_EQUAL(st_.total_ns, (total)); \
+#define CHECK_STATS(st, c, self, total)           \
+	do {                                      \
+		struct cp_stats st_ = (st);       \
+		ASSERT_EQ(st_.calls, (c));        \
+		ASSERT_EQ(st_.self_ns, (self));   \
+		ASSERT_EQ(st_.total_ns, (total)); \
 	} while (0)
 
 #define CHECK_FUNC(p, name, c, self, total)                   \
@@ -134,36 +134,36 @@ static void test_nesting(void)
 	const char *err;
 
 	simple_log(ev, NEV(ev), 100);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL(p.nfuncs, 3);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(p.nfuncs, 3);
 	CHECK_FUNC(&p, "main", 1, 60, 100);
 	CHECK_FUNC(&p, "a", 2, 30, 40);
 	CHECK_FUNC(&p, "b", 1, 10, 10);
-	CU_ASSERT_EQUAL(p.total_self_ns, 100);
-	CU_ASSERT_STRING_EQUAL(func(&p, "a")->file, "test.c");
-	CU_ASSERT_EQUAL(func(&p, "a")->line, 11);
+	ASSERT_EQ(p.total_self_ns, 100);
+	ASSERT_STR_EQ(func(&p, "a")->file, "test.c");
+	ASSERT_EQ(func(&p, "a")->line, 11);
 	CU_ASSERT_PTR_NULL(func(&p, "a")->object);
 
-	CU_ASSERT_EQUAL_FATAL(p.nprocs, 1);
-	CU_ASSERT_EQUAL(p.procs[0].pid, 1);
-	CU_ASSERT_EQUAL(p.procs[0].events, 8);
+	ASSERT_EQ_FATAL(p.nprocs, 1);
+	ASSERT_EQ(p.procs[0].pid, 1);
+	ASSERT_EQ(p.procs[0].events, 8);
 	CU_ASSERT(p.procs[0].finished);
-	CU_ASSERT_STRING_EQUAL(p.procs[0].end_reason, "exit");
-	CU_ASSERT_STRING_EQUAL(p.procs[0].exe, "/bin/test-prog");
-	CU_ASSERT_EQUAL(p.procs[0].skipped_bytes, 0);
-	CU_ASSERT_EQUAL_FATAL(p.nthreads, 1);
-	CU_ASSERT_EQUAL(p.threads[0].pid, 1);
-	CU_ASSERT_EQUAL(p.threads[0].tid, 2);
-	CU_ASSERT_STRING_EQUAL(p.threads[0].name, "main");
-	CU_ASSERT_EQUAL(p.threads[0].nfuncs, 3);
+	ASSERT_STR_EQ(p.procs[0].end_reason, "exit");
+	ASSERT_STR_EQ(p.procs[0].exe, "/bin/test-prog");
+	ASSERT_EQ(p.procs[0].skipped_bytes, 0);
+	ASSERT_EQ_FATAL(p.nthreads, 1);
+	ASSERT_EQ(p.threads[0].pid, 1);
+	ASSERT_EQ(p.threads[0].tid, 2);
+	ASSERT_STR_EQ(p.threads[0].name, "main");
+	ASSERT_EQ(p.threads[0].nfuncs, 3);
 	CU_ASSERT(!p.threads[0].unfinished);
 	CHECK_STATS(tfunc(&p, 2, "a"), 2, 30, 40);
 
 	/* main's return to depth 0 closed one root frame. */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(frames(&p, ""));
-	CU_ASSERT_EQUAL(frames(&p, "")->count, 1);
-	CU_ASSERT_EQUAL(frames(&p, "")->total_ns, 100);
+	ASSERT_EQ(frames(&p, "")->count, 1);
+	ASSERT_EQ(frames(&p, "")->total_ns, 100);
 	cp_profile_free(&p);
 }
 
@@ -179,12 +179,12 @@ static void test_recursion(void)
 	const char *err;
 
 	simple_log(ev, NEV(ev), 300);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	/* total is each outermost activation once: 100 + 100. */
 	CHECK_FUNC(&p, "f", 5, 100 + 20 + 30, 200);
 	CHECK_FUNC(&p, "g", 1, 50, 80);
-	CU_ASSERT_EQUAL(p.total_self_ns, 200);
+	ASSERT_EQ(p.total_self_ns, 200);
 	cp_profile_free(&p);
 }
 
@@ -223,21 +223,21 @@ static void test_exact_counts(void)
 	}
 	tl_end(&l, t, t);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	{
 		const struct cp_func *a = func(&p, "a"), *b = func(&p, "b");
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-		CU_ASSERT_EQUAL(a->st.total_ns, 3 * a->st.calls);
-		CU_ASSERT_EQUAL(b->st.total_ns, b->st.calls);
-		CU_ASSERT_EQUAL(a->st.self_ns, 3 * a->st.calls - b->st.calls);
-		CU_ASSERT_EQUAL(func(&p, "main")->st.calls, 1);
-		CU_ASSERT_EQUAL(func(&p, "main")->st.total_ns, t);
-		CU_ASSERT_EQUAL(p.total_self_ns, t);
-		CU_ASSERT_EQUAL(p.procs[0].events,
-				2 + 2 * a->st.calls + 2 * b->st.calls);
+		ASSERT_EQ(a->st.total_ns, 3 * a->st.calls);
+		ASSERT_EQ(b->st.total_ns, b->st.calls);
+		ASSERT_EQ(a->st.self_ns, 3 * a->st.calls - b->st.calls);
+		ASSERT_EQ(func(&p, "main")->st.calls, 1);
+		ASSERT_EQ(func(&p, "main")->st.total_ns, t);
+		ASSERT_EQ(p.total_self_ns, t);
+		ASSERT_EQ(p.procs[0].events,
+			  2 + 2 * a->st.calls + 2 * b->st.calls);
 	}
 	free(ev);
 	cp_profile_free(&p);
@@ -265,19 +265,19 @@ static void test_threads_interleaved(void)
 	tl_thread_end(&l, 11, 35);
 	tl_end(&l, 40, 40);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL_FATAL(p.nthreads, 2);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ_FATAL(p.nthreads, 2);
 	CHECK_STATS(tfunc(&p, 10, "a"), 1, 10, 20);
 	CHECK_STATS(tfunc(&p, 10, "b"), 1, 10, 10);
 	CHECK_STATS(tfunc(&p, 11, "a"), 1, 10, 10);
 	CHECK_STATS(tfunc(&p, 11, "b"), 1, 1, 1);
 	CHECK_FUNC(&p, "a", 2, 20, 30);
 	CHECK_FUNC(&p, "b", 2, 11, 11);
-	CU_ASSERT_STRING_EQUAL(thread(&p, 11)->name, "worker");
-	CU_ASSERT_EQUAL(thread(&p, 11)->start_ns, 1);
-	CU_ASSERT_EQUAL(thread(&p, 11)->end_ns, 35);
-	CU_ASSERT_EQUAL(thread(&p, 10)->end_ns, 40);
+	ASSERT_STR_EQ(thread(&p, 11)->name, "worker");
+	ASSERT_EQ(thread(&p, 11)->start_ns, 1);
+	ASSERT_EQ(thread(&p, 11)->end_ns, 35);
+	ASSERT_EQ(thread(&p, 10)->end_ns, 40);
 	cp_profile_free(&p);
 	tl_destroy(&l);
 }
@@ -312,13 +312,13 @@ static void test_unmatched_exits(void)
 	tl_ev(&l, 6, 0, sites, NSITES, rec, NEV(rec));
 	tl_end(&l, 200, 200);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	CHECK_STATS(tfunc(&p, 5, "c"), 1, 10, 10);
 	CHECK_STATS(tfunc(&p, 5, "b"), 1, 40, 50);
 	CHECK_STATS(tfunc(&p, 5, "d"), 1, 10, 10);
 	CHECK_STATS(tfunc(&p, 5, "a"), 1, 40, 100);
-	CU_ASSERT_EQUAL(thread(&p, 5)->start_ns, 100);
+	ASSERT_EQ(thread(&p, 5)->start_ns, 100);
 	CHECK_STATS(tfunc(&p, 6, "f"), 3, 50, 50);
 	cp_profile_free(&p);
 	tl_destroy(&l);
@@ -329,10 +329,10 @@ static void test_unmatched_exits(void)
 	tl_ev(&l, 5, 100, sites, NSITES, ev, NEV(ev));
 	tl_end(&l, 200, 200);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	CHECK_STATS(tfunc(&p, 5, "b"), 1, 30, 40);
 	CHECK_STATS(tfunc(&p, 5, "a"), 1, 40, 90);
-	CU_ASSERT_EQUAL(thread(&p, 5)->start_ns, 110);
+	ASSERT_EQ(thread(&p, 5)->start_ns, 110);
 	cp_profile_free(&p);
 	tl_destroy(&l);
 }
@@ -349,8 +349,8 @@ static void test_longjmp(void)
 	const char *err;
 
 	simple_log(ev, NEV(ev), 100);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	CHECK_FUNC(&p, "c", 1, 30, 30);
 	CHECK_FUNC(&p, "b", 1, 10, 40);
 	CHECK_FUNC(&p, "a", 1, 10, 50);
@@ -395,8 +395,8 @@ static void test_contexts(void)
 	tl_ev(&l, 3, 0, cs, N, unk, NEV(unk));
 	tl_end(&l, 100, 100);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	/*
 	 * Context 0 runs 0-20, 30-60 and 80-100; context 1 the rest. a:
 	 * 10-20 and 30-50; b: 20-30 and 60-70; main: 70, a's 30 of it.
@@ -406,7 +406,7 @@ static void test_contexts(void)
 	CHECK_STATS(tfunc(&p, 2, "main"), 1, 40, 70);
 	CU_ASSERT_PTR_NULL(func(&p, "(context switch)"));
 	CU_ASSERT_PTR_NULL(func(&p, "(unknown stack)"));
-	CU_ASSERT_EQUAL(thread(&p, 2)->contexts, 1);
+	ASSERT_EQ(thread(&p, 2)->contexts, 1);
 	CU_ASSERT(!thread(&p, 2)->unreliable);
 	CU_ASSERT(thread(&p, 3)->unreliable);
 	CHECK_STATS(tfunc(&p, 3, "main"), 1, 10, 10);
@@ -436,20 +436,20 @@ static void test_open_at_end(void)
 	tl_thread_end(&l, 8, 50);
 	tl_clock(&l, 100, 100);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	snprintf(want, sizeof want,
 		 "cprof: %s: process 7 ended without an end record: "
 		 "showing data up to its last flush\n",
 		 path);
-	CU_ASSERT_STRING_EQUAL(err, want);
+	ASSERT_STR_EQ(err, want);
 	CHECK_STATS(tfunc(&p, 7, "a"), 1, 10, 100);
 	CHECK_STATS(tfunc(&p, 7, "b"), 1, 90, 90);
 	CHECK_STATS(tfunc(&p, 8, "c"), 1, 45, 45);
 	CU_ASSERT(thread(&p, 7)->unfinished);
 	CU_ASSERT(!thread(&p, 8)->unfinished);
-	CU_ASSERT_EQUAL(thread(&p, 7)->end_ns, 100);
+	ASSERT_EQ(thread(&p, 7)->end_ns, 100);
 	CU_ASSERT(!p.procs[0].finished);
-	CU_ASSERT_EQUAL(p.procs[0].end_ns, 100);
+	ASSERT_EQ(p.procs[0].end_ns, 100);
 	CU_ASSERT_PTR_NULL(p.procs[0].end_reason);
 	/* A frame cut by the end of the stream is not a root frame. */
 	CU_ASSERT_PTR_NULL(frames(&p, ""));
@@ -458,8 +458,8 @@ static void test_open_at_end(void)
 	/* With an end record, at the end record. */
 	tl_end(&l, 150, 150);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	CHECK_STATS(tfunc(&p, 7, "a"), 1, 10, 150);
 	CU_ASSERT(thread(&p, 7)->unfinished);
 	CU_ASSERT(p.procs[0].finished);
@@ -479,29 +479,29 @@ static void test_frame_marks(void)
 	const char *err;
 
 	simple_log(ev, NEV(ev), 70);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	/* Marks at 10, 30, 60 on a stream that started at 0. */
 	f = frames(&p, "tick");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_EQUAL(f->count, 3);
-	CU_ASSERT_EQUAL(f->total_ns, 60);
-	CU_ASSERT_EQUAL(f->min_ns, 10);
-	CU_ASSERT_EQUAL(f->max_ns, 30);
-	CU_ASSERT_EQUAL(f->hist[3], 1);
-	CU_ASSERT_EQUAL(f->hist[4], 2);
+	ASSERT_EQ(f->count, 3);
+	ASSERT_EQ(f->total_ns, 60);
+	ASSERT_EQ(f->min_ns, 10);
+	ASSERT_EQ(f->max_ns, 30);
+	ASSERT_EQ(f->hist[3], 1);
+	ASSERT_EQ(f->hist[4], 2);
 	/* A frame mark is not a function, and does not touch the stack. */
 	CU_ASSERT_PTR_NULL(func(&p, "tick"));
 	CHECK_FUNC(&p, "main", 1, 58, 58);
 	/* Depth-0 returns: a (4 ns) and main (58 ns). */
 	f = frames(&p, "");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_EQUAL(f->count, 2);
-	CU_ASSERT_EQUAL(f->total_ns, 62);
-	CU_ASSERT_EQUAL(f->min_ns, 4);
-	CU_ASSERT_EQUAL(f->max_ns, 58);
-	CU_ASSERT_EQUAL(f->hist[2], 1);
-	CU_ASSERT_EQUAL(f->hist[5], 1);
+	ASSERT_EQ(f->count, 2);
+	ASSERT_EQ(f->total_ns, 62);
+	ASSERT_EQ(f->min_ns, 4);
+	ASSERT_EQ(f->max_ns, 58);
+	ASSERT_EQ(f->hist[2], 1);
+	ASSERT_EQ(f->hist[5], 1);
 	cp_profile_free(&p);
 }
 
@@ -519,20 +519,20 @@ static void test_root_frames(void)
 	uint64_t sum = 0;
 
 	simple_log(ev, NEV(ev), 3000);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	f = frames(&p, "");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_EQUAL(f->count, 4);
-	CU_ASSERT_EQUAL(f->total_ns, 10 + 30 + 1 + 1500);
-	CU_ASSERT_EQUAL(f->min_ns, 1);
-	CU_ASSERT_EQUAL(f->max_ns, 1500);
-	CU_ASSERT_EQUAL(f->hist[0], 1);
-	CU_ASSERT_EQUAL(f->hist[3], 1);
-	CU_ASSERT_EQUAL(f->hist[4], 1);
-	CU_ASSERT_EQUAL(f->hist[10], 1);
+	ASSERT_EQ(f->count, 4);
+	ASSERT_EQ(f->total_ns, 10 + 30 + 1 + 1500);
+	ASSERT_EQ(f->min_ns, 1);
+	ASSERT_EQ(f->max_ns, 1500);
+	ASSERT_EQ(f->hist[0], 1);
+	ASSERT_EQ(f->hist[3], 1);
+	ASSERT_EQ(f->hist[4], 1);
+	ASSERT_EQ(f->hist[10], 1);
 	for (int i = 0; i < 64; i++)
 		sum += f->hist[i];
-	CU_ASSERT_EQUAL(sum, 4);
+	ASSERT_EQ(sum, 4);
 	cp_profile_free(&p);
 }
 
@@ -552,15 +552,15 @@ static void test_calibration(void)
 	tl_clock(&l, 2000, 5600); /* off the line, and not the farthest */
 	tl_end(&l, 5000, 7000);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	CHECK_FUNC(&p, "a", 1, 200, 200);
-	CU_ASSERT_EQUAL(thread(&p, 2)->start_ns, 5100);
-	CU_ASSERT_EQUAL(thread(&p, 2)->end_ns, 7000);
-	CU_ASSERT_EQUAL(p.procs[0].start_ns, 5000);
-	CU_ASSERT_EQUAL(p.procs[0].end_ns, 7000);
-	CU_ASSERT_EQUAL(frames(&p, "")->total_ns, 200);
-	CU_ASSERT_EQUAL(frames(&p, "")->hist[7], 1);
+	ASSERT_EQ(thread(&p, 2)->start_ns, 5100);
+	ASSERT_EQ(thread(&p, 2)->end_ns, 7000);
+	ASSERT_EQ(p.procs[0].start_ns, 5000);
+	ASSERT_EQ(p.procs[0].end_ns, 7000);
+	ASSERT_EQ(frames(&p, "")->total_ns, 200);
+	ASSERT_EQ(frames(&p, "")->hist[7], 1);
 	cp_profile_free(&p);
 	tl_destroy(&l);
 
@@ -570,10 +570,10 @@ static void test_calibration(void)
 	tl_ev(&l, 2, 1200, sites, NSITES, ev, 2);
 	tl_end(&l, 5000, 99999);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	CHECK_FUNC(&p, "a", 1, 200, 200);
-	CU_ASSERT_EQUAL(thread(&p, 2)->start_ns, 5100);
+	ASSERT_EQ(thread(&p, 2)->start_ns, 5100);
 	cp_profile_free(&p);
 	tl_destroy(&l);
 
@@ -582,7 +582,7 @@ static void test_calibration(void)
 	tl_header(&l, 1, 0, 1000, 5000);
 	tl_ev(&l, 2, 1200, sites, NSITES, ev, 2);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	snprintf(want, sizeof want,
 		 "cprof: %s: process 1 ended without an end record: "
 		 "showing data up to its last flush\n"
@@ -590,9 +590,9 @@ static void test_calibration(void)
 		 "= "
 		 "1 ns\n",
 		 path, path);
-	CU_ASSERT_STRING_EQUAL(err, want);
+	ASSERT_STR_EQ(err, want);
 	CHECK_FUNC(&p, "a", 1, 400, 400);
-	CU_ASSERT_EQUAL(thread(&p, 2)->start_ns, 5200);
+	ASSERT_EQ(thread(&p, 2)->start_ns, 5200);
 	cp_profile_free(&p);
 	tl_destroy(&l);
 }
@@ -615,23 +615,23 @@ static void test_damaged_log_keeps_prefix(void)
 	tl_end(&l, 30, 30);
 
 	tl_write_bytes(path, l.sb.data, cut + 10);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "truncated: 10 bytes"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "ended without an end record"));
 	CHECK_FUNC(&p, "a", 1, 10, 10);
-	CU_ASSERT_EQUAL(p.procs[0].skipped_bytes, 10);
+	ASSERT_EQ(p.procs[0].skipped_bytes, 10);
 	cp_profile_free(&p);
 
 	l.sb.data[cut] = (char)0xc1;
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "corrupt at offset"));
 	CHECK_FUNC(&p, "a", 1, 10, 10);
-	CU_ASSERT_EQUAL(p.procs[0].skipped_bytes, l.sb.size - cut);
+	ASSERT_EQ(p.procs[0].skipped_bytes, l.sb.size - cut);
 	cp_profile_free(&p);
 
 	tl_write_bytes(path, "garbage\n", 8);
-	CU_ASSERT_EQUAL(load(&p, path, &err), -1);
+	ASSERT_EQ(load(&p, path, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a cprof log"));
 	cp_profile_free(&p);
 	tl_destroy(&l);
@@ -662,12 +662,12 @@ static void test_run_directory(void)
 		{'X', A, 10},
 		{'E', TICK, 15},
 	};
-	char *run = tl_tmpdir();
+	char *run = tu_tmpdir();
 	char file[4400];
 	struct cp_profile p;
 	const char *err;
 
-	CU_ASSERT_EQUAL(load(&p, run, &err), -1);
+	ASSERT_EQ(load(&p, run, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no cprof logs"));
 	cp_profile_free(&p);
 
@@ -688,33 +688,33 @@ static void test_run_directory(void)
 	snprintf(file, sizeof file, "%s/run.meta", run);
 	write_meta(file);
 
-	CU_ASSERT_EQUAL_FATAL(load(&p, run, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL(p.nprocs, 3);
-	CU_ASSERT_EQUAL(p.nthreads, 3);
-	CU_ASSERT_EQUAL(p.nfuncs, 1);
+	ASSERT_EQ_FATAL(load(&p, run, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(p.nprocs, 3);
+	ASSERT_EQ(p.nthreads, 3);
+	ASSERT_EQ(p.nfuncs, 1);
 	CHECK_FUNC(&p, "a", 3, 30, 30);
 	/* Logs are read in start order. */
-	CU_ASSERT_EQUAL(p.procs[0].pid, 102);
-	CU_ASSERT_EQUAL(p.procs[2].pid, 100);
-	CU_ASSERT_EQUAL(frames(&p, "tick")->count, 3);
-	CU_ASSERT_EQUAL(frames(&p, "tick")->total_ns, 45);
-	CU_ASSERT_EQUAL(frames(&p, "")->count, 3);
+	ASSERT_EQ(p.procs[0].pid, 102);
+	ASSERT_EQ(p.procs[2].pid, 100);
+	ASSERT_EQ(frames(&p, "tick")->count, 3);
+	ASSERT_EQ(frames(&p, "tick")->total_ns, 45);
+	ASSERT_EQ(frames(&p, "")->count, 3);
 	CU_ASSERT(p.has_meta);
-	CU_ASSERT_EQUAL(p.status, 3);
-	CU_ASSERT_STRING_EQUAL(p.argv[0], "./app");
-	CU_ASSERT_STRING_EQUAL(p.argv[1], "--fast");
+	ASSERT_EQ(p.status, 3);
+	ASSERT_STR_EQ(p.argv[0], "./app");
+	ASSERT_STR_EQ(p.argv[1], "--fast");
 	CU_ASSERT_PTR_NULL(p.argv[2]);
-	CU_ASSERT_EQUAL(p.meta_end_ns, 20);
+	ASSERT_EQ(p.meta_end_ns, 20);
 	cp_profile_free(&p);
 
 	/* One log that is not a log fails the run, naming it. */
 	snprintf(file, sizeof file, "%s/proc-999-9.log", run);
 	tl_write_bytes(file, "\x93\x01\x02\x03", 4);
-	CU_ASSERT_EQUAL(load(&p, run, &err), -1);
+	ASSERT_EQ(load(&p, run, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "proc-999-9.log: not a cprof log"));
 	cp_profile_free(&p);
-	tl_rmdir(run);
+	tu_rmdir(run);
 }
 
 /* Symbols: functions of this very program and of libc. */
@@ -809,7 +809,7 @@ static void test_symbols(void)
 	tl_ev(&l, 2, 0, s, 6, ev, 12);
 	tl_end(&l, 100, 100);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	/* One warning for the missing object, though two addresses are in it.
 	 */
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/libgone.so: "));
@@ -817,12 +817,12 @@ static void test_symbols(void)
 
 	f = func(&p, "static_helper");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_STRING_EQUAL(f->object, exebase);
+	ASSERT_STR_EQ(f->object, exebase);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f->file);
 	CU_ASSERT_PTR_NOT_NULL(strstr(f->file, "test-profile.c"));
-	CU_ASSERT_EQUAL(f->line, static_line);
-	CU_ASSERT_EQUAL(f->st.calls, 1);
-	CU_ASSERT_EQUAL(f->st.total_ns, 5);
+	ASSERT_EQ(f->line, static_line);
+	ASSERT_EQ(f->st.calls, 1);
+	ASSERT_EQ(f->st.total_ns, 5);
 
 	f = func(&p, "cprof::test::helper(int)");
 	CU_ASSERT_PTR_NOT_NULL(f);
@@ -841,7 +841,7 @@ static void test_symbols(void)
 	CU_ASSERT_PTR_NULL(f->object);
 	f = func(&p, "libgone.so+0x1234");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_STRING_EQUAL(f->object, "libgone.so");
+	ASSERT_STR_EQ(f->object, "libgone.so");
 	CU_ASSERT_PTR_NOT_NULL(func(&p, "libgone.so+0x1250"));
 	cp_profile_free(&p);
 	tl_destroy(&l);
@@ -853,7 +853,7 @@ static void test_symbols(void)
 	tl_ev(&l, 2, 0, s, 1, ev, 2);
 	tl_end(&l, 100, 100);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "build-id differs"));
 	snprintf(want, sizeof want, "%s+0x%" PRIx64, exebase,
 		 (uint64_t)(uintptr_t)&static_helper - exe.base);
@@ -861,7 +861,7 @@ static void test_symbols(void)
 	cp_profile_free(&p);
 	tl_destroy(&l);
 
-	CU_ASSERT_EQUAL(static_helper(1) + mangled_helper(1), 12);
+	ASSERT_EQ(static_helper(1) + mangled_helper(1), 12);
 }
 
 /*
@@ -905,7 +905,7 @@ static void test_reused_addresses(void)
 	tl_ev(&l, 2, 61, s, 3, ev2, NEV(ev2));
 	tl_end(&l, 110, 110);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	/* Each missing file is reported once. */
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/libplugA.so: "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/libplugB.so: "));
@@ -914,18 +914,18 @@ static void test_reused_addresses(void)
 
 	f = func(&p, "libplugA.so+0x1119");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_STRING_EQUAL(f->object, "libplugA.so");
+	ASSERT_STR_EQ(f->object, "libplugA.so");
 	CHECK_STATS(f->st, 3, 30, 30);
 	f = func(&p, "libplugB.so+0x1119");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_STRING_EQUAL(f->object, "libplugB.so");
+	ASSERT_STR_EQ(f->object, "libplugB.so");
 	CHECK_STATS(f->st, 2, 20, 20);
 	/* Entered before its map chunk, left after it: one call. */
 	f = func(&p, "libplugC.so+0x9000");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CHECK_STATS(f->st, 1, 4, 4);
 	CHECK_FUNC(&p, "test-prog+0x1010", 1, 110 - 30 - 20 - 4, 110);
-	CU_ASSERT_EQUAL(p.nfuncs, 4);
+	ASSERT_EQ(p.nfuncs, 4);
 	cp_profile_free(&p);
 	tl_destroy(&l);
 }
@@ -944,8 +944,8 @@ static void test_lost_enter(void)
 	const char *err;
 
 	simple_log(ev, NEV(ev), 30);
-	CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	CHECK_FUNC(&p, "g", 1, 0, 0);
 	CHECK_FUNC(&p, "a", 1, 10, 10);
 	CHECK_FUNC(&p, "main", 1, 20, 30);
@@ -995,7 +995,7 @@ static void test_random_streams(void)
 		if (iter % 2)
 			tl_end(&l, 0, 0);
 		tl_write(&l, path);
-		CU_ASSERT_EQUAL_FATAL(load(&p, path, &err), 0);
+		ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 		for (size_t i = 0; i < p.nthreads; i++) {
 			const struct cp_thread *th = &p.threads[i];
 			uint64_t self = 0;
@@ -1059,7 +1059,7 @@ int main(void)
 	 * asks a debuginfod server for debug files when this is set.
 	 */
 	unsetenv("DEBUGINFOD_URLS");
-	dir = tl_tmpdir();
+	dir = tu_tmpdir();
 	snprintf(path, sizeof path, "%s/proc-1-1.log", dir);
 	suite = CU_add_suite("profile", NULL, NULL);
 	CU_add_test(suite, "nested calls: self is duration minus callees",
@@ -1095,7 +1095,7 @@ int main(void)
 		    test_random_streams);
 	CU_add_test(suite, "random damage never crashes the profile",
 		    test_random_damage);
-	rc = tl_run();
-	tl_rmdir(dir);
+	rc = tu_run();
+	tu_rmdir(dir);
 	return rc;
 }

@@ -188,9 +188,9 @@ static int read_log(struct seen *s, struct cp_log_result *r, const char **err)
 	int rc;
 
 	memset(s, 0, sizeof *s);
-	tl_capture();
+	tu_capture();
 	rc = cp_log_read(path, &ops, s, r);
-	*err = tl_captured();
+	*err = tu_captured();
 	return rc;
 }
 
@@ -242,64 +242,64 @@ static void test_valid_log(void)
 
 	small_log(&l, bounds);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL(r.size, l.sb.size);
-	CU_ASSERT_EQUAL(r.used, l.sb.size);
-	CU_ASSERT_EQUAL(r.skipped, 0);
-	CU_ASSERT_EQUAL(r.chunks, 6);
+	ASSERT_EQ(read_log(&s, &r, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(r.size, l.sb.size);
+	ASSERT_EQ(r.used, l.sb.size);
+	ASSERT_EQ(r.skipped, 0);
+	ASSERT_EQ(r.chunks, 6);
 	CU_ASSERT(!r.truncated && !r.corrupt);
 
-	CU_ASSERT_EQUAL(s.headers, 1);
-	CU_ASSERT_EQUAL(s.h.version, 1);
-	CU_ASSERT_EQUAL(s.h.pid, 42);
-	CU_ASSERT_EQUAL(s.h.ppid, 1);
-	CU_ASSERT_STRING_EQUAL(s.exe, "/bin/test-prog");
-	CU_ASSERT_EQUAL(s.h.argc, 2);
-	CU_ASSERT_STRING_EQUAL(s.argv1, "arg1");
-	CU_ASSERT_EQUAL(s.h.start_ns, 1700000000000000000ULL);
+	ASSERT_EQ(s.headers, 1);
+	ASSERT_EQ(s.h.version, 1);
+	ASSERT_EQ(s.h.pid, 42);
+	ASSERT_EQ(s.h.ppid, 1);
+	ASSERT_STR_EQ(s.exe, "/bin/test-prog");
+	ASSERT_EQ(s.h.argc, 2);
+	ASSERT_STR_EQ(s.argv1, "arg1");
+	ASSERT_EQ(s.h.start_ns, 1700000000000000000ULL);
 	CU_ASSERT(s.h.has_clock);
-	CU_ASSERT_STRING_EQUAL(s.source, "tsc");
-	CU_ASSERT_EQUAL(s.h.hz, 0);
-	CU_ASSERT_EQUAL(s.h.ticks, 1000);
-	CU_ASSERT_EQUAL(s.h.mono_ns, 5000);
+	ASSERT_STR_EQ(s.source, "tsc");
+	ASSERT_EQ(s.h.hz, 0);
+	ASSERT_EQ(s.h.ticks, 1000);
+	ASSERT_EQ(s.h.mono_ns, 5000);
 
-	CU_ASSERT_EQUAL(s.maps, 1);
-	CU_ASSERT_STRING_EQUAL(s.objpath, "");
-	CU_ASSERT_EQUAL(s.obj.base, 0x400000);
-	CU_ASSERT_EQUAL(s.obj.build_id.len, 4);
-	CU_ASSERT_EQUAL(s.build_id[3], 0xef);
-	CU_ASSERT_EQUAL(s.obj.nsegs, 1);
-	CU_ASSERT_EQUAL(s.segs[0], 0x401000);
-	CU_ASSERT_EQUAL(s.segs[1], 0x402000);
+	ASSERT_EQ(s.maps, 1);
+	ASSERT_STR_EQ(s.objpath, "");
+	ASSERT_EQ(s.obj.base, 0x400000);
+	ASSERT_EQ(s.obj.build_id.len, 4);
+	ASSERT_EQ(s.build_id[3], 0xef);
+	ASSERT_EQ(s.obj.nsegs, 1);
+	ASSERT_EQ(s.segs[0], 0x401000);
+	ASSERT_EQ(s.segs[1], 0x402000);
 
-	CU_ASSERT_EQUAL(s.threads, 1);
-	CU_ASSERT_EQUAL(s.th.tid, 43);
-	CU_ASSERT_EQUAL(s.th.start, 1005);
+	ASSERT_EQ(s.threads, 1);
+	ASSERT_EQ(s.th.tid, 43);
+	ASSERT_EQ(s.th.start, 1005);
 	CU_ASSERT(!s.th.has_end);
-	CU_ASSERT_STRING_EQUAL(s.thname, "main");
+	ASSERT_STR_EQ(s.thname, "main");
 
 	/* Deltas became absolute times. */
-	CU_ASSERT_EQUAL(s.evs, 2);
-	CU_ASSERT_EQUAL(s.events, 4);
-	CU_ASSERT_EQUAL(s.exits, 2);
-	CU_ASSERT_EQUAL(s.ticks_sum, 1010 + 1020 + 1030 + 1100);
-	CU_ASSERT_EQUAL(s.last_tick, 1100);
-	CU_ASSERT_EQUAL(s.last_tid, 43);
-	CU_ASSERT_EQUAL(s.site0.kind, CP_SITE_ADDR);
-	CU_ASSERT_EQUAL(s.site0.addr, 0x401000);
-	CU_ASSERT_EQUAL(s.site1.kind, CP_SITE_SCOPE);
-	CU_ASSERT_STRING_EQUAL(s.site1_name, "work");
-	CU_ASSERT_STRING_EQUAL(s.site1_file, "test.c");
-	CU_ASSERT_EQUAL(s.site1.line, 11);
+	ASSERT_EQ(s.evs, 2);
+	ASSERT_EQ(s.events, 4);
+	ASSERT_EQ(s.exits, 2);
+	ASSERT_EQ(s.ticks_sum, 1010 + 1020 + 1030 + 1100);
+	ASSERT_EQ(s.last_tick, 1100);
+	ASSERT_EQ(s.last_tid, 43);
+	ASSERT_EQ(s.site0.kind, CP_SITE_ADDR);
+	ASSERT_EQ(s.site0.addr, 0x401000);
+	ASSERT_EQ(s.site1.kind, CP_SITE_SCOPE);
+	ASSERT_STR_EQ(s.site1_name, "work");
+	ASSERT_STR_EQ(s.site1_file, "test.c");
+	ASSERT_EQ(s.site1.line, 11);
 
-	CU_ASSERT_EQUAL(s.clocks, 1);
-	CU_ASSERT_EQUAL(s.clock_ticks, 1500);
-	CU_ASSERT_EQUAL(s.clock_ns, 5250);
-	CU_ASSERT_EQUAL(s.ends, 1);
-	CU_ASSERT_EQUAL(s.end.ticks, 2000);
-	CU_ASSERT_EQUAL(s.end.mono_ns, 5500);
-	CU_ASSERT_STRING_EQUAL(s.reason, "exit");
+	ASSERT_EQ(s.clocks, 1);
+	ASSERT_EQ(s.clock_ticks, 1500);
+	ASSERT_EQ(s.clock_ns, 5250);
+	ASSERT_EQ(s.ends, 1);
+	ASSERT_EQ(s.end.ticks, 2000);
+	ASSERT_EQ(s.end.mono_ns, 5500);
+	ASSERT_STR_EQ(s.reason, "exit");
 	tl_destroy(&l);
 }
 
@@ -326,7 +326,7 @@ static void test_integer_widths(void)
 	/* The largest delta there is, then one back to a small time. */
 	len = tl_uleb(ev, len, UINT64_MAX);
 	len = tl_uleb(ev, len, 0);
-	CU_ASSERT_EQUAL(len, (1 + 2 + 3 + 5) + 4 + 10 + 1);
+	ASSERT_EQ(len, (1 + 2 + 3 + 5) + 4 + 10 + 1);
 
 	tl_init(&l);
 	tl_header(&l, 1, 1000000000, 0, 0);
@@ -345,14 +345,14 @@ static void test_integer_widths(void)
 	msgpack_pack_bin(&l.pk, len);
 	msgpack_pack_bin_body(&l.pk, ev, len);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL(s.last_tid, 7);
-	CU_ASSERT_EQUAL(s.events, 5);
-	CU_ASSERT_EQUAL(s.site0.addr, 0xffffffff12345678ULL);
+	ASSERT_EQ(read_log(&s, &r, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(s.last_tid, 7);
+	ASSERT_EQ(s.events, 5);
+	ASSERT_EQ(s.site0.addr, 0xffffffff12345678ULL);
 	/* Ticks wrap like the counter would: t + (2^63 - 1). */
-	CU_ASSERT_EQUAL(s.last_tick, t + (UINT64_MAX >> 1));
-	CU_ASSERT_EQUAL(s.exits, 3);
+	ASSERT_EQ(s.last_tick, t + (UINT64_MAX >> 1));
+	ASSERT_EQ(s.exits, 3);
 	tl_destroy(&l);
 }
 
@@ -393,16 +393,16 @@ static void test_unknown_ignored(void)
 	tl_kv_str(&l, "comment", "from the future");
 	tl_write(&l, path);
 
-	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL(s.headers, 1);
-	CU_ASSERT_EQUAL(s.h.pid, 9);
-	CU_ASSERT_STRING_EQUAL(s.exe, "");
+	ASSERT_EQ(read_log(&s, &r, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(s.headers, 1);
+	ASSERT_EQ(s.h.pid, 9);
+	ASSERT_STR_EQ(s.exe, "");
 	CU_ASSERT(!s.h.has_clock);
-	CU_ASSERT_EQUAL(r.chunks, 1);
-	CU_ASSERT_EQUAL(s.clocks, 1);
-	CU_ASSERT_EQUAL(s.clock_ticks, 10);
-	CU_ASSERT_EQUAL(s.clock_ns, 20);
+	ASSERT_EQ(r.chunks, 1);
+	ASSERT_EQ(s.clocks, 1);
+	ASSERT_EQ(s.clock_ticks, 10);
+	ASSERT_EQ(s.clock_ns, 20);
 	CU_ASSERT(!r.truncated && !r.corrupt);
 	tl_destroy(&l);
 }
@@ -432,16 +432,16 @@ static void test_truncated_every_length(void)
 		tl_write_bytes(path, l.sb.data, len);
 		rc = read_log(&s, &r, &err);
 		if (whole == 0) {
-			CU_ASSERT_EQUAL(rc, -1);
-			CU_ASSERT_EQUAL(s.headers, 0);
+			ASSERT_EQ(rc, -1);
+			ASSERT_EQ(s.headers, 0);
 			CU_ASSERT_PTR_NOT_NULL(strstr(err, "cprof log"));
 			continue;
 		}
-		CU_ASSERT_EQUAL(rc, 0);
-		CU_ASSERT_EQUAL(r.used, used);
-		CU_ASSERT_EQUAL(r.chunks, whole - 1);
-		CU_ASSERT_EQUAL(r.truncated, used != len);
-		CU_ASSERT_EQUAL(r.skipped, len - used);
+		ASSERT_EQ(rc, 0);
+		ASSERT_EQ(r.used, used);
+		ASSERT_EQ(r.chunks, whole - 1);
+		ASSERT_EQ(r.truncated, used != len);
+		ASSERT_EQ(r.skipped, len - used);
 		CU_ASSERT(!r.corrupt);
 		if (used != len) {
 			char want[4400];
@@ -451,9 +451,9 @@ static void test_truncated_every_length(void)
 				 "last "
 				 "whole chunk skipped\n",
 				 path, len - used);
-			CU_ASSERT_STRING_EQUAL(err, want);
+			ASSERT_STR_EQ(err, want);
 		} else {
-			CU_ASSERT_STRING_EQUAL(err, "");
+			ASSERT_STR_EQ(err, "");
 		}
 	}
 	tl_destroy(&l);
@@ -475,13 +475,13 @@ static void test_corrupt_bytes(void)
 	memcpy(copy_, l.sb.data, l.sb.size);
 	copy_[bounds[3]] = (char)0xc1;
 	tl_write_bytes(path, copy_, l.sb.size);
-	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
+	ASSERT_EQ(read_log(&s, &r, &err), 0);
 	CU_ASSERT(r.corrupt);
-	CU_ASSERT_EQUAL(r.used, bounds[3]);
-	CU_ASSERT_EQUAL(r.skipped, l.sb.size - bounds[3]);
-	CU_ASSERT_EQUAL(r.chunks, 3);
-	CU_ASSERT_EQUAL(s.evs, 1);
-	CU_ASSERT_EQUAL(s.clocks, 0);
+	ASSERT_EQ(r.used, bounds[3]);
+	ASSERT_EQ(r.skipped, l.sb.size - bounds[3]);
+	ASSERT_EQ(r.chunks, 3);
+	ASSERT_EQ(s.evs, 1);
+	ASSERT_EQ(s.clocks, 0);
 	snprintf(want, sizeof want, "corrupt at offset %zu", bounds[3]);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
 
@@ -489,11 +489,11 @@ static void test_corrupt_bytes(void)
 	memcpy(copy_, l.sb.data, l.sb.size);
 	copy_[bounds[3] - 2] = (char)0xc1;
 	tl_write_bytes(path, copy_, l.sb.size);
-	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
+	ASSERT_EQ(read_log(&s, &r, &err), 0);
 	CU_ASSERT(r.corrupt);
-	CU_ASSERT_EQUAL(r.used, bounds[2]);
-	CU_ASSERT_EQUAL(s.evs, 0);
-	CU_ASSERT_EQUAL(s.threads, 1);
+	ASSERT_EQ(r.used, bounds[2]);
+	ASSERT_EQ(s.evs, 0);
+	ASSERT_EQ(s.threads, 1);
 	snprintf(want, sizeof want, "corrupt at offset %zu", bounds[2]);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
 
@@ -501,11 +501,11 @@ static void test_corrupt_bytes(void)
 	memcpy(copy_, l.sb.data, l.sb.size);
 	copy_[bounds[1]] = 0x05;
 	tl_write_bytes(path, copy_, l.sb.size);
-	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
+	ASSERT_EQ(read_log(&s, &r, &err), 0);
 	CU_ASSERT(r.corrupt);
-	CU_ASSERT_EQUAL(r.used, bounds[1]);
-	CU_ASSERT_EQUAL(s.maps, 1);
-	CU_ASSERT_EQUAL(s.threads, 0);
+	ASSERT_EQ(r.used, bounds[1]);
+	ASSERT_EQ(s.maps, 1);
+	ASSERT_EQ(s.threads, 0);
 	free(copy_);
 	tl_destroy(&l);
 }
@@ -526,12 +526,12 @@ static void check_bad_chunk(void (*bad)(struct tlog *), const char *what)
 	bad(&l);
 	tl_clock(&l, 200, 200);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
+	ASSERT_EQ(read_log(&s, &r, &err), 0);
 	CU_ASSERT(r.corrupt);
-	CU_ASSERT_EQUAL(r.used, good);
-	CU_ASSERT_EQUAL(s.clocks, 1);
-	CU_ASSERT_EQUAL(s.clock_ticks, 100);
-	CU_ASSERT_EQUAL(s.evs + s.threads + s.maps + s.ends, 0);
+	ASSERT_EQ(r.used, good);
+	ASSERT_EQ(s.clocks, 1);
+	ASSERT_EQ(s.clock_ticks, 100);
+	ASSERT_EQ(s.evs + s.threads + s.maps + s.ends, 0);
 	if (strstr(err, what) == NULL)
 		fprintf(stderr, "expected \"%s\" in: %s", what, err);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, what));
@@ -723,12 +723,12 @@ static void check_bad_counter_chunk(const struct tl_counters *c,
 	bad(&l);
 	tl_clock(&l, 200, 200);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
+	ASSERT_EQ(read_log(&s, &r, &err), 0);
 	CU_ASSERT(r.corrupt);
-	CU_ASSERT_EQUAL(r.used, good);
-	CU_ASSERT_EQUAL(s.clocks, 1);
-	CU_ASSERT_EQUAL(
-		s.samples_chunks + s.counts_chunks + s.lost_chunks + s.evs, 0);
+	ASSERT_EQ(r.used, good);
+	ASSERT_EQ(s.clocks, 1);
+	ASSERT_EQ(s.samples_chunks + s.counts_chunks + s.lost_chunks + s.evs,
+		  0);
 	if (strstr(err, what) == NULL)
 		fprintf(stderr, "expected \"%s\" in: %s", what, err);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, what));
@@ -915,27 +915,27 @@ static void test_counter_chunks(void)
 	tl_lost(&l, 3, 4, 2);
 	tl_counts(&l, 3, tot, 2, 50, 25);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
+	ASSERT_EQ(read_log(&s, &r, &err), 0);
+	ASSERT_STR_EQ(err, "");
 	CU_ASSERT(!r.corrupt && !r.truncated);
-	CU_ASSERT_EQUAL(s.h.ncounters, 2);
-	CU_ASSERT_EQUAL(s.h.mode, CP_COUNTER_SAMPLING);
-	CU_ASSERT_EQUAL(s.h.freq, 997);
-	CU_ASSERT_EQUAL(s.h.period, 0);
+	ASSERT_EQ(s.h.ncounters, 2);
+	ASSERT_EQ(s.h.mode, CP_COUNTER_SAMPLING);
+	ASSERT_EQ(s.h.freq, 997);
+	ASSERT_EQ(s.h.period, 0);
 	CU_ASSERT(s.h.callchain);
-	CU_ASSERT_EQUAL(s.samples_chunks, 1);
-	CU_ASSERT_EQUAL(s.nsamples, 3);
-	CU_ASSERT_EQUAL(s.sample_time, 2000);
-	CU_ASSERT_EQUAL(s.sample_ip, 5);
-	CU_ASSERT_EQUAL(s.delta_sum, 1 + 2 + 300 + (1 << 20));
-	CU_ASSERT_EQUAL(s.nchain, 3);
-	CU_ASSERT_EQUAL(s.chain_sum, 0x10 + 0x20 + UINT64_MAX);
-	CU_ASSERT_EQUAL(s.lost, 4);
-	CU_ASSERT_EQUAL(s.throttled, 2);
-	CU_ASSERT_EQUAL(s.counts_chunks, 1);
-	CU_ASSERT_EQUAL(s.count0, 1000);
-	CU_ASSERT_EQUAL(s.enabled, 50);
-	CU_ASSERT_EQUAL(s.running, 25);
+	ASSERT_EQ(s.samples_chunks, 1);
+	ASSERT_EQ(s.nsamples, 3);
+	ASSERT_EQ(s.sample_time, 2000);
+	ASSERT_EQ(s.sample_ip, 5);
+	ASSERT_EQ(s.delta_sum, 1 + 2 + 300 + (1 << 20));
+	ASSERT_EQ(s.nchain, 3);
+	ASSERT_EQ(s.chain_sum, 0x10 + 0x20 + UINT64_MAX);
+	ASSERT_EQ(s.lost, 4);
+	ASSERT_EQ(s.throttled, 2);
+	ASSERT_EQ(s.counts_chunks, 1);
+	ASSERT_EQ(s.count0, 1000);
+	ASSERT_EQ(s.enabled, 50);
+	ASSERT_EQ(s.running, 25);
 	tl_destroy(&l);
 
 	/* Exact mode: values rebuilt from c0 and the zigzag changes. */
@@ -943,12 +943,12 @@ static void test_counter_chunks(void)
 	tl_header_counters(&l, 1, 0, 0, 0, "/bin/x", &exact2);
 	tl_ev_exact(&l, 3, 0, sites2, 2, ev, 4, vals, 2);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL(s.h.mode, CP_COUNTER_EXACT);
-	CU_ASSERT_EQUAL(s.evs, 1);
-	CU_ASSERT_EQUAL(s.values_sum, 100 + 5 + 90 + 6 + 200 + 6 + 201 + 1000);
-	CU_ASSERT_EQUAL(s.values_last, 1000);
+	ASSERT_EQ(read_log(&s, &r, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(s.h.mode, CP_COUNTER_EXACT);
+	ASSERT_EQ(s.evs, 1);
+	ASSERT_EQ(s.values_sum, 100 + 5 + 90 + 6 + 200 + 6 + 201 + 1000);
+	ASSERT_EQ(s.values_last, 1000);
 	tl_destroy(&l);
 }
 
@@ -982,19 +982,19 @@ static void test_counters_unusable(void)
 		tl_lost(&l, 3, 1, 1);
 		tl_ev(&l, 3, 0, sites2, 2, ev, 1);
 		tl_write(&l, path);
-		CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
+		ASSERT_EQ(read_log(&s, &r, &err), 0);
 		if (i < 2) {
 			CU_ASSERT_PTR_NOT_NULL(strstr(
 				err, "the header's counters (key events) are "
 				     "not valid: they are left out"));
 		} else {
-			CU_ASSERT_STRING_EQUAL(err, "");
+			ASSERT_STR_EQ(err, "");
 		}
 		CU_ASSERT(!r.corrupt);
-		CU_ASSERT_EQUAL(s.h.ncounters, 0);
-		CU_ASSERT_EQUAL(
-			s.samples_chunks + s.counts_chunks + s.lost_chunks, 0);
-		CU_ASSERT_EQUAL(s.evs, 1);
+		ASSERT_EQ(s.h.ncounters, 0);
+		ASSERT_EQ(s.samples_chunks + s.counts_chunks + s.lost_chunks,
+			  0);
+		ASSERT_EQ(s.evs, 1);
 		tl_destroy(&l);
 	}
 }
@@ -1006,14 +1006,14 @@ static void expect_error(const void *data, size_t n, const char *what)
 	const char *err;
 
 	tl_write_bytes(path, data, n);
-	CU_ASSERT_EQUAL(read_log(&s, &r, &err), -1);
-	CU_ASSERT_EQUAL(s.headers + s.evs + s.maps + s.clocks, 0);
+	ASSERT_EQ(read_log(&s, &r, &err), -1);
+	ASSERT_EQ(s.headers + s.evs + s.maps + s.clocks, 0);
 	if (strstr(err, what) == NULL)
 		fprintf(stderr, "expected \"%s\" in: %s", what, err);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, what));
 	/* One line, and only one. */
 	CU_ASSERT_PTR_NOT_NULL(strchr(err, '\n'));
-	CU_ASSERT_EQUAL(strchr(err, '\n'), strrchr(err, '\n'));
+	CU_ASSERT_PTR_EQUAL(strchr(err, '\n'), strrchr(err, '\n'));
 }
 
 static void test_not_a_log(void)
@@ -1057,12 +1057,12 @@ static void test_not_a_log(void)
 
 	/* Not a file at all. */
 	memset(&s, 0, sizeof s);
-	tl_capture();
-	CU_ASSERT_EQUAL(cp_log_read(dir, &ops, &s, &r), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(tl_captured(), "is a directory"));
-	tl_capture();
-	CU_ASSERT_EQUAL(cp_log_read("/nonexistent/x.log", &ops, &s, &r), -1);
-	err = tl_captured();
+	tu_capture();
+	ASSERT_EQ(cp_log_read(dir, &ops, &s, &r), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(tu_captured(), "is a directory"));
+	tu_capture();
+	ASSERT_EQ(cp_log_read("/nonexistent/x.log", &ops, &s, &r), -1);
+	err = tu_captured();
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "No such file"));
 }
 
@@ -1093,14 +1093,14 @@ static void test_big_chunk(void)
 	/* Each chunk is larger than the 1 MiB the reader reads at once. */
 	CU_ASSERT(l.sb.size > 3 * 1200 * 1024);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL(s.evs, 3);
-	CU_ASSERT_EQUAL(s.events, 3 * N);
-	CU_ASSERT_EQUAL(s.ticks_sum, 3 * sum);
-	CU_ASSERT_EQUAL(s.last_tid, 7);
-	CU_ASSERT_EQUAL(s.ends, 1);
-	CU_ASSERT_EQUAL(r.used, l.sb.size);
+	ASSERT_EQ(read_log(&s, &r, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(s.evs, 3);
+	ASSERT_EQ(s.events, 3 * N);
+	ASSERT_EQ(s.ticks_sum, 3 * sum);
+	ASSERT_EQ(s.last_tid, 7);
+	ASSERT_EQ(s.ends, 1);
+	ASSERT_EQ(r.used, l.sb.size);
 	free(ev);
 	tl_destroy(&l);
 }
@@ -1149,13 +1149,13 @@ static void test_leb128_lengths(void)
 	tl_header(&l, 1, 0, 0, 0);
 	tl_ev(&l, 3, 5, sites, SITES, ev, N);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL(s.events, N);
-	CU_ASSERT_EQUAL(s.ticks_sum, sum);
-	CU_ASSERT_EQUAL(s.last_tick, t);
-	CU_ASSERT_EQUAL(s.exits, exits);
-	CU_ASSERT_EQUAL(s.site_sum, site_sum);
+	ASSERT_EQ(read_log(&s, &r, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(s.events, N);
+	ASSERT_EQ(s.ticks_sum, sum);
+	ASSERT_EQ(s.last_tick, t);
+	ASSERT_EQ(s.exits, exits);
+	ASSERT_EQ(s.site_sum, site_sum);
 	tl_destroy(&l);
 	free(ev);
 	free(sites);
@@ -1192,7 +1192,7 @@ static void test_random_bytes(void)
 		CU_ASSERT(rc == -1 || s.headers == 1);
 		CU_ASSERT(r.used <= r.size);
 		if (iter % 2)
-			CU_ASSERT_EQUAL(rc, 0);
+			ASSERT_EQ(rc, 0);
 	}
 	tl_destroy(&hdr);
 	free(buf);
@@ -1232,18 +1232,18 @@ static void test_unusual_ev(void)
 	msgpack_sbuffer_write(&l.sb, (const char *)chunk, sizeof chunk);
 	tl_clock(&l, 1, 1);
 	tl_write(&l, path);
-	CU_ASSERT_EQUAL(read_log(&s, &r, &err), 0);
-	CU_ASSERT_STRING_EQUAL(err, "");
-	CU_ASSERT_EQUAL(r.chunks, 2);
-	CU_ASSERT_EQUAL(s.evs, 1);
-	CU_ASSERT_EQUAL(s.last_tid, 7);
-	CU_ASSERT_EQUAL(s.events, 2);
-	CU_ASSERT_EQUAL(s.ticks_sum, 1010 + 1015);
-	CU_ASSERT_EQUAL(s.exits, 1);
-	CU_ASSERT_EQUAL(s.site0.addr, 0x1000);
-	CU_ASSERT_EQUAL(s.site1.kind, CP_SITE_SCOPE);
-	CU_ASSERT_STRING_EQUAL(s.site1_name, "m");
-	CU_ASSERT_EQUAL(s.clocks, 1);
+	ASSERT_EQ(read_log(&s, &r, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(r.chunks, 2);
+	ASSERT_EQ(s.evs, 1);
+	ASSERT_EQ(s.last_tid, 7);
+	ASSERT_EQ(s.events, 2);
+	ASSERT_EQ(s.ticks_sum, 1010 + 1015);
+	ASSERT_EQ(s.exits, 1);
+	ASSERT_EQ(s.site0.addr, 0x1000);
+	ASSERT_EQ(s.site1.kind, CP_SITE_SCOPE);
+	ASSERT_STR_EQ(s.site1_name, "m");
+	ASSERT_EQ(s.clocks, 1);
 	tl_destroy(&l);
 }
 
@@ -1272,7 +1272,7 @@ static void test_mutations(void)
 		rc = read_log(&s, &r, &err);
 		CU_ASSERT(rc == 0 || rc == -1);
 		CU_ASSERT(r.used <= r.size);
-		CU_ASSERT_EQUAL(r.size, len);
+		ASSERT_EQ(r.size, len);
 		if (rc < 0)
 			continue;
 		/* Damage can change a length, so only the header is sure. */
@@ -1292,7 +1292,7 @@ int main(void)
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	dir = tl_tmpdir();
+	dir = tu_tmpdir();
 	snprintf(path, sizeof path, "%s/proc-1-1.log", dir);
 	suite = CU_add_suite("reader", NULL, NULL);
 	CU_add_test(suite, "a valid log is delivered record by record",
@@ -1325,9 +1325,9 @@ int main(void)
 	CU_add_test(suite, "random damage never crashes the reader",
 		    test_mutations);
 	{
-		int rc = tl_run();
+		int rc = tu_run();
 
-		tl_rmdir(dir);
+		tu_rmdir(dir);
 		return rc;
 	}
 }

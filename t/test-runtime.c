@@ -9,7 +9,6 @@
  */
 #include "config.h"
 
-#include <CUnit/Basic.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 
 #include "../cli/cli.h"
 #include "../lib/internal.h"
+#include "unit.h"
 
 static char run_dir[256];
 static struct cp_profile prof;
@@ -27,12 +27,9 @@ static struct cp_profile prof;
 /* Remove the last case's run; a case that failed an assertion leaves it. */
 static void remove_run(void)
 {
-	char cmd[300];
-
 	if (!run_dir[0])
 		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", run_dir);
-	if (system(cmd) != 0)
+	if (tu_rm_rf(run_dir) != 0)
 		CU_FAIL("cannot remove the run directory");
 	run_dir[0] = '\0';
 }
@@ -100,14 +97,14 @@ static void test_nesting(void)
 	o = func("outer");
 	in = func("inner");
 	CU_ASSERT_FATAL(o != NULL && in != NULL);
-	CU_ASSERT_EQUAL(o->st.calls, 1);
-	CU_ASSERT_EQUAL(in->st.calls, 3);
-	CU_ASSERT_EQUAL(in->st.self_ns, in->st.total_ns);
+	ASSERT_EQ(o->st.calls, 1);
+	ASSERT_EQ(in->st.calls, 3);
+	ASSERT_EQ(in->st.self_ns, in->st.total_ns);
 	CU_ASSERT(o->st.total_ns > in->st.total_ns);
 	/* Ticks become ns per function: allow one ns of rounding each way. */
 	CU_ASSERT(llabs((long long)(o->st.total_ns - in->st.total_ns) -
 			(long long)o->st.self_ns) <= 1);
-	CU_ASSERT_EQUAL(prof.nprocs, 1);
+	ASSERT_EQ(prof.nprocs, 1);
 	CU_ASSERT(prof.procs[0].finished);
 	remove_run();
 }
@@ -141,8 +138,8 @@ static void test_recursion(void)
 	d = func("driver");
 	r = func("rec");
 	CU_ASSERT_FATAL(d != NULL && r != NULL);
-	CU_ASSERT_EQUAL(r->st.calls, 10);
-	CU_ASSERT_EQUAL(d->st.calls, 1);
+	ASSERT_EQ(r->st.calls, 10);
+	ASSERT_EQ(d->st.calls, 1);
 	/* rec's total is its outermost activation: driver's only child. */
 	CU_ASSERT(llabs((long long)(d->st.total_ns - d->st.self_ns) -
 			(long long)r->st.total_ns) <= 1);
@@ -184,17 +181,17 @@ static void test_many_threads(void)
 	CU_ASSERT_FATAL(run_case(many_threads) == 0);
 	w = func("work");
 	CU_ASSERT_FATAL(w != NULL);
-	CU_ASSERT_EQUAL(w->st.calls, (uint64_t)NTHREADS * NCALLS);
+	ASSERT_EQ(w->st.calls, (uint64_t)NTHREADS * NCALLS);
 	for (size_t i = 0; i < prof.nthreads; i++) {
 		const struct cp_thread *t = &prof.threads[i];
 
 		for (size_t j = 0; j < t->nfuncs; j++)
 			if (&prof.funcs[t->funcs[j].func] == w) {
-				CU_ASSERT_EQUAL(t->funcs[j].st.calls, NCALLS);
+				ASSERT_EQ(t->funcs[j].st.calls, NCALLS);
 				with_work++;
 			}
 	}
-	CU_ASSERT_EQUAL(with_work, NTHREADS);
+	ASSERT_EQ(with_work, NTHREADS);
 	remove_run();
 }
 
@@ -217,9 +214,9 @@ static void test_ring_overflow(void)
 	CU_ASSERT_FATAL(run_case(overflow) == 0);
 	t = func("tiny");
 	CU_ASSERT_FATAL(t != NULL);
-	CU_ASSERT_EQUAL(t->st.calls, NBIG);
-	CU_ASSERT_EQUAL(prof.procs[0].lost, 0);
-	CU_ASSERT_EQUAL(prof.procs[0].events, 2 * NBIG);
+	ASSERT_EQ(t->st.calls, NBIG);
+	ASSERT_EQ(prof.procs[0].lost, 0);
+	ASSERT_EQ(prof.procs[0].events, 2 * NBIG);
 	remove_run();
 }
 
@@ -259,11 +256,11 @@ static void test_never_exits(void)
 	CU_ASSERT_FATAL(run_case(never_exits) == 0);
 	b = func("blocked");
 	CU_ASSERT_FATAL(b != NULL);
-	CU_ASSERT_EQUAL(b->st.calls, 1);
+	ASSERT_EQ(b->st.calls, 1);
 	CU_ASSERT(b->st.total_ns > 0);
 	for (size_t i = 0; i < prof.nthreads; i++)
 		unfinished += prof.threads[i].unfinished;
-	CU_ASSERT_EQUAL(unfinished, 1);
+	ASSERT_EQ(unfinished, 1);
 	remove_run();
 }
 
@@ -289,7 +286,7 @@ static void test_frames(void)
 		if (strcmp(prof.frames[i].name, "tick") == 0)
 			f = &prof.frames[i];
 	CU_ASSERT_FATAL(f != NULL);
-	CU_ASSERT_EQUAL(f->count, 100);
+	ASSERT_EQ(f->count, 100);
 	CU_ASSERT(f->min_ns <= f->max_ns);
 	remove_run();
 }
@@ -324,25 +321,25 @@ static void forks(void)
 static __attribute__((unused)) void test_fork(void)
 {
 	CU_ASSERT_FATAL(run_case(forks) == 0);
-	CU_ASSERT_EQUAL(prof.nprocs, 2);
+	ASSERT_EQ(prof.nprocs, 2);
 	CU_ASSERT_FATAL(func("in_parent") && func("in_child"));
-	CU_ASSERT_EQUAL(func("in_parent")->st.calls, 10);
-	CU_ASSERT_EQUAL(func("in_child")->st.calls, 7);
+	ASSERT_EQ(func("in_parent")->st.calls, 10);
+	ASSERT_EQ(func("in_child")->st.calls, 7);
 	remove_run();
 }
 
 /* The public API outside a profiled run, and its error strings. */
 static void test_inactive(void)
 {
-	CU_ASSERT_EQUAL(cprof_active(), 0);
-	CU_ASSERT_EQUAL(cprof_flush(), CPROF_EINACTIVE);
+	ASSERT_EQ(cprof_active(), 0);
+	ASSERT_EQ(cprof_flush(), CPROF_EINACTIVE);
 	/* Markers in an unprofiled process do nothing and do not crash. */
 	cprof_enter(&site_outer);
 	cprof_exit(&site_outer);
-	CU_ASSERT_STRING_EQUAL(cprof_version(), CPROF_VERSION_STRING);
-	CU_ASSERT_STRING_EQUAL(cprof_strerror(CPROF_EINACTIVE),
-			       "profiling is not active in this process");
-	CU_ASSERT_STRING_EQUAL(cprof_strerror(12345), "unknown cprof error");
+	ASSERT_STR_EQ(cprof_version(), CPROF_VERSION_STRING);
+	ASSERT_STR_EQ(cprof_strerror(CPROF_EINACTIVE),
+		      "profiling is not active in this process");
+	ASSERT_STR_EQ(cprof_strerror(12345), "unknown cprof error");
 }
 
 /* An unwritable directory: start fails with the errno, nothing recorded. */
@@ -365,10 +362,7 @@ static void test_unwritable(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct tu_test tests[] = {
 		{"nesting: self = total - children", test_nesting},
 		{"recursion: calls counted, total once", test_recursion},
 		{"threads: exact counts per thread", test_many_threads},
@@ -386,18 +380,8 @@ int main(void)
 		{"inactive API", test_inactive},
 		{"unwritable directory", test_unwritable},
 	};
-	CU_pSuite suite;
-	unsigned failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
+	if (tu_suite("runtime", tests, sizeof tests / sizeof tests[0]))
 		return 1;
-	suite = CU_add_suite("runtime", NULL, NULL);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(suite, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures =
-		CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return tu_run();
 }

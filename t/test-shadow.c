@@ -12,7 +12,6 @@
  */
 #include "config.h"
 
-#include <CUnit/Basic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <ucontext.h>
 
 #include "../lib/internal.h"
+#include "unit.h"
 
 static struct cprof__thread th;
 static uintptr_t hi; /* the top of this thread's stack */
@@ -101,7 +101,7 @@ static const char *ring_from(uint64_t from)
 		if (strcmp(got_, (want)) != 0)                          \
 			fprintf(stderr, "\n  want '%s'\n  got  '%s'\n", \
 				(want), got_);                          \
-		CU_ASSERT_STRING_EQUAL(got_, (want));                   \
+		ASSERT_STR_EQ(got_, (want));                            \
 	} while (0)
 
 static void test_balanced(void)
@@ -112,7 +112,7 @@ static void test_balanced(void)
 	leave(2, hi - 200);
 	leave(1, hi - 80); /* an exit hook called after the epilogue */
 	EXPECT_TRACE(0, "E1 E2 X2 X1");
-	CU_ASSERT_EQUAL(depth(), 0);
+	ASSERT_EQ(depth(), 0);
 }
 
 /* Inlined: the callee's hooks run in the caller's frame. */
@@ -126,7 +126,7 @@ static void test_inlined(void)
 	leave(2, hi - 100);
 	leave(1, hi - 100);
 	EXPECT_TRACE(0, "E1 E2 E3 X3 X2 X1");
-	CU_ASSERT_EQUAL(depth(), 0);
+	ASSERT_EQ(depth(), 0);
 }
 
 /* An enter above the top frame: the frames below it were left. */
@@ -138,11 +138,11 @@ static void test_left_by_position(void)
 	enter(3, hi - 300);
 	enter(4, hi - 250);
 	EXPECT_TRACE(0, "E1 E2 E3 X3 E4");
-	CU_ASSERT_EQUAL(depth(), 3);
+	ASSERT_EQ(depth(), 3);
 	/* The exit of a frame deeper in the stack closes those above. */
 	leave(1, hi - 100);
 	EXPECT_TRACE(5, "X4 X2 X1");
-	CU_ASSERT_EQUAL(depth(), 0);
+	ASSERT_EQ(depth(), 0);
 }
 
 /* A jump of known target: everything below it closes, with one time. */
@@ -157,11 +157,11 @@ static void test_unwind_known(void)
 	from = th.reserve;
 	cprof__shadow_unwind(hi - 150);
 	EXPECT_TRACE(from, "X7 X7");
-	CU_ASSERT_EQUAL(th.ring[from].tick, th.ring[from + 1].tick);
-	CU_ASSERT_EQUAL(depth(), 1);
+	ASSERT_EQ(th.ring[from].tick, th.ring[from + 1].tick);
+	ASSERT_EQ(depth(), 1);
 	leave(7, hi - 100);
 	EXPECT_TRACE(from, "X7 X7 X7");
-	CU_ASSERT_EQUAL(depth(), 0);
+	ASSERT_EQ(depth(), 0);
 }
 
 /*
@@ -180,20 +180,20 @@ static void test_unwind_unknown(void)
 	from = th.reserve;
 	jump = cprof__ticks() & CPROF__TICK_MASK;
 	cprof__shadow_unwind(0);
-	CU_ASSERT_EQUAL(th.reserve, from); /* nothing written yet */
-	CU_ASSERT_EQUAL(th.ss_sp, 0);	   /* the next event is slow */
+	ASSERT_EQ(th.reserve, from); /* nothing written yet */
+	ASSERT_EQ(th.ss_sp, 0);	     /* the next event is slow */
 	enter(2, hi - 200);
 	EXPECT_TRACE(from, "X3 X2 E2");
 	CU_ASSERT((th.ring[from].tick & CPROF__TICK_MASK) >= jump);
-	CU_ASSERT_EQUAL(th.ring[from].tick & CPROF__TICK_MASK,
-			th.ring[from + 1].tick & CPROF__TICK_MASK);
+	ASSERT_EQ(th.ring[from].tick & CPROF__TICK_MASK,
+		  th.ring[from + 1].tick & CPROF__TICK_MASK);
 	CU_ASSERT((th.ring[from + 2].tick & CPROF__TICK_MASK) >=
 		  (th.ring[from].tick & CPROF__TICK_MASK));
-	CU_ASSERT_EQUAL(depth(), 2);
+	ASSERT_EQ(depth(), 2);
 	/* Without a jump, the same shape is an inlined call. */
 	enter(2, hi - 200);
 	EXPECT_TRACE(from, "X3 X2 E2 E2");
-	CU_ASSERT_EQUAL(depth(), 3);
+	ASSERT_EQ(depth(), 3);
 }
 
 /* A marker entered from a helper is judged by its function's frame. */
@@ -211,7 +211,7 @@ static void test_marker_helper(void)
 			   CPROF__REC_SITE | CPROF__REC_EXIT, hi - 420);
 	leave(1, hi - 100);
 	EXPECT_TRACE(0, "E1 E2 X2 X1");
-	CU_ASSERT_EQUAL(depth(), 0);
+	ASSERT_EQ(depth(), 0);
 }
 
 /* A handler on the alternate stack nests; a jump out of it leaves it. */
@@ -232,7 +232,7 @@ static void test_altstack(void)
 	/* siglongjmp to a setjmp in function 1. */
 	cprof__shadow_unwind(hi - 150);
 	EXPECT_TRACE(0, "E1 E2 E5 E6 X6 X5 X2");
-	CU_ASSERT_EQUAL(depth(), 1);
+	ASSERT_EQ(depth(), 1);
 	ss.ss_flags = SS_DISABLE;
 	sigaltstack(&ss, NULL);
 }
@@ -250,7 +250,7 @@ static void test_foreign(void)
 	enter(4, hi - 200);
 	/* Below the top frame: pushed at once, found out on the way back. */
 	EXPECT_TRACE(0, "E1 E2 E3 ? E4");
-	CU_ASSERT_EQUAL(depth(), 4);
+	ASSERT_EQ(depth(), 4);
 }
 
 /* ucontext: each context keeps its frames; the log says who runs. */
@@ -274,11 +274,11 @@ static void test_ucontext(void)
 	enter(1, hi - 100);
 	cprof__shadow_switch(&sched, &co, hi - 300);
 	CU_ASSERT(th.ctx != main_ctx);
-	CU_ASSERT_EQUAL(depth(), 0);
+	ASSERT_EQ(depth(), 0);
 	enter(2, c - 200);
 	cprof__shadow_switch(&co, &sched, c - 300);
 	CU_ASSERT(th.ctx == main_ctx);
-	CU_ASSERT_EQUAL(depth(), 1);
+	ASSERT_EQ(depth(), 1);
 	enter(3, hi - 200);
 	leave(3, hi - 200);
 	/* swapcontext saved the coroutine's stack pointer into co. */
@@ -294,15 +294,12 @@ static void test_ucontext(void)
 	leave(1, hi - 100);
 	EXPECT_TRACE(0, "E1 S E2 S E3 X3 S X2 S X1");
 	CU_ASSERT(th.ctx == main_ctx);
-	CU_ASSERT_EQUAL(depth(), 0);
+	ASSERT_EQ(depth(), 0);
 }
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct tu_test tests[] = {
 		{"balanced calls write nothing", test_balanced},
 		{"inlined hooks nest at one position", test_inlined},
 		{"frames below a later enter were left", test_left_by_position},
@@ -313,18 +310,8 @@ int main(void)
 		{"unknown stack", test_foreign},
 		{"ucontext switches", test_ucontext},
 	};
-	CU_pSuite suite;
-	unsigned failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
+	if (tu_suite("shadow", tests, sizeof tests / sizeof tests[0]))
 		return 1;
-	suite = CU_add_suite("shadow", NULL, NULL);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(suite, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures =
-		CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failures ? 1 : 0;
+	return tu_run();
 }

@@ -5,9 +5,9 @@
  * packer, exactly as doc/log-format.md describes them, rather than running
  * the runtime: each test then knows every tick of its input and can check
  * exact results. Events are given with absolute times; the helpers turn
- * them into the per-chunk deltas of the format. The helpers also capture
- * what the code under test prints on stderr, so that warnings are checked
- * too.
+ * them into the per-chunk deltas of the format. What the CUnit programs
+ * share beyond logs (assertions, skips, temporary directories, the
+ * capture of stderr) is in unit.h.
  */
 #ifndef CPROF_TESTLOG_H
 #define CPROF_TESTLOG_H
@@ -19,8 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
 #include <msgpack.h>
+
+#include "unit.h"
 
 struct tlog {
 	msgpack_sbuffer sb;
@@ -458,72 +459,6 @@ static inline void tl_write_bytes(const char *path, const void *p, size_t n)
 static inline void tl_write(struct tlog *l, const char *path)
 {
 	tl_write_bytes(path, l->sb.data, l->sb.size);
-}
-
-/* A fresh temporary directory, removed by tl_rmdir. */
-static inline char *tl_tmpdir(void)
-{
-	const char *base = getenv("TMPDIR");
-	char *d = malloc(4096);
-
-	snprintf(d, 4096, "%s/cprof-test-XXXXXX", base ? base : "/tmp");
-	/* Called before the tests run, where CUnit cannot assert yet. */
-	if (mkdtemp(d) == NULL) {
-		perror(d);
-		exit(99);
-	}
-	return d;
-}
-
-static inline void tl_rmdir(char *d)
-{
-	char cmd[4200];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", d);
-	free(d);
-}
-
-/* Capture stderr from tl_capture() to tl_captured(), which returns it. */
-static int tl_saved_fd = -1;
-static FILE *tl_capture_file;
-static char tl_capture_buf[65536];
-
-static inline void tl_capture(void)
-{
-	fflush(stderr);
-	tl_capture_file = tmpfile();
-	CU_ASSERT_FATAL(tl_capture_file != NULL);
-	tl_saved_fd = dup(2);
-	dup2(fileno(tl_capture_file), 2);
-}
-
-static inline const char *tl_captured(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(tl_saved_fd, 2);
-	close(tl_saved_fd);
-	rewind(tl_capture_file);
-	n = fread(tl_capture_buf, 1, sizeof tl_capture_buf - 1,
-		  tl_capture_file);
-	tl_capture_buf[n] = '\0';
-	fclose(tl_capture_file);
-	return tl_capture_buf;
-}
-
-/* Run the registered suites; non-zero when any assertion failed. */
-static inline int tl_run(void)
-{
-	int failed;
-
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	failed = CU_basic_run_tests() != CUE_SUCCESS ||
-		 CU_get_number_of_failures() != 0;
-	CU_cleanup_registry();
-	return failed;
 }
 
 #endif /* CPROF_TESTLOG_H */
