@@ -307,28 +307,12 @@ void cprof__writer_stop(void);
 void cprof__writer_forget(void);
 /* The writer thread runs in this process (it keeps the process alive). */
 bool cprof__writer_alive(void);
-/*
- * One line on stderr, async-signal-safe: "cprof: MSG 'ARG': strerror(ERR);
- * TAIL", each part left out when NULL or 0.
- */
-void cprof__warn(const char *msg, const char *arg, int err, const char *tail);
 /* The log's file descriptor, -1 when none. */
 int cprof__log_fd(void);
 /* False in a vfork() child, which shares the parent's memory and log. */
 bool cprof__log_is_ours(void);
 
-/*
- * writer.c: the runtime's descriptors, and life without a writer thread.
- *
- * Move FD to the lowest free number at or above the runtime's floor (the
- * top quarter of the soft RLIMIT_NOFILE, see writer.c), close-on-exec.
- * Returns the new number; when no number is free up there, FD itself if
- * KEEP_LOW, else -1 (FD closed, errno EMFILE).
- */
-int cprof__fd_high(int fd, bool keep_low);
-/* The soft RLIMIT_NOFILE now, -1 when it cannot be read. */
-long cprof__fd_limit(void);
-/* A writer thread runs and drains the rings. */
+/* writer.c: life without a writer thread. A writer thread drains the rings. */
 bool cprof__writer_active(void);
 /*
  * No writer thread: drain every ring on the calling thread (record()'s
@@ -343,9 +327,27 @@ bool cprof__drain_inline(bool in_signal);
  */
 bool cprof__writer_pause(void);
 
+/*
+ * warn.c: one line on stderr, async-signal-safe: "cprof: MSG 'ARG':
+ * strerror(ERR); TAIL", each part left out when NULL or 0.
+ */
+void cprof__warn(const char *msg, const char *arg, int err, const char *tail);
+
+/*
+ * fd.c: the runtime's descriptors.
+ *
+ * Move FD to the lowest free number at or above the runtime's floor (the
+ * top quarter of the soft RLIMIT_NOFILE, see fd.c), close-on-exec.
+ * Returns the new number; when no number is free up there, FD itself if
+ * KEEP_LOW, else -1 (FD closed, errno EMFILE).
+ */
+int cprof__fd_high(int fd, bool keep_low);
+/* The soft RLIMIT_NOFILE now, -1 when it cannot be read. */
+long cprof__fd_limit(void);
+
 struct msgpack_packer;
 
-/* writer.c: encoding helpers shared with counters.c and loadmap.c. */
+/* pack.c: encoding helpers shared by writer.c, counters.c and loadmap.c. */
 
 /* Append V to BUF at LEN as unsigned LEB128; returns the new length. */
 static inline CPROF__NOINSTR size_t cprof__put_uleb(unsigned char *buf,
@@ -361,6 +363,8 @@ static inline CPROF__NOINSTR size_t cprof__put_uleb(unsigned char *buf,
 
 /* Pack S (NULL packs "") as a msgpack str. */
 void cprof__pack_str(struct msgpack_packer *pk, const char *s);
+/* Pack the map entry K: V. */
+void cprof__pack_kv_u64(struct msgpack_packer *pk, const char *k, uint64_t v);
 
 /* counters.c: perf_event counters per thread (format: doc/log-format.md). */
 #define CPROF__MAX_EVENTS 8

@@ -10,6 +10,9 @@ lib_libcprof_core_la_SOURCES = \
 	lib/runtime.c \
 	lib/wrap.c \
 	lib/writer.c \
+	lib/warn.c \
+	lib/fd.c \
+	lib/pack.c \
 	lib/loadmap.c \
 	lib/counters.c
 lib_libcprof_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(MSGPACK_CFLAGS) -pthread

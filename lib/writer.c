@@ -95,158 +95,6 @@ CPROF__NOINSTR bool cprof__log_is_ours(void)
 	return out.fd >= 0 && out.pid == getpid();
 }
 
-/*
- * Descriptions of the errors the runtime can meet, for C libraries without
- * strerrordesc_np(); strerror() is not async-signal-safe.
- */
-static const struct {
-	int err;
-	const char *text;
-} err_table[] = {
-	{EPERM, "Operation not permitted"},
-	{ENOENT, "No such file or directory"},
-	{EINTR, "Interrupted system call"},
-	{EIO, "Input/output error"},
-	{ENXIO, "No such device or address"},
-	{E2BIG, "Argument list too long"},
-	{EBADF, "Bad file descriptor"},
-	{EAGAIN, "Resource temporarily unavailable"},
-	{ENOMEM, "Cannot allocate memory"},
-	{EACCES, "Permission denied"},
-	{EFAULT, "Bad address"},
-	{EBUSY, "Device or resource busy"},
-	{EEXIST, "File exists"},
-	{ENODEV, "No such device"},
-	{ENOTDIR, "Not a directory"},
-	{EISDIR, "Is a directory"},
-	{EINVAL, "Invalid argument"},
-	{ENFILE, "Too many open files in system"},
-	{EMFILE, "Too many open files"},
-	{EFBIG, "File too large"},
-	{ENOSPC, "No space left on device"},
-	{ESPIPE, "Illegal seek"},
-	{EROFS, "Read-only file system"},
-	{EPIPE, "Broken pipe"},
-	{ENAMETOOLONG, "File name too long"},
-	{ENOSYS, "Function not implemented"},
-	{ELOOP, "Too many levels of symbolic links"},
-	{EOPNOTSUPP, "Operation not supported"},
-	{ESTALE, "Stale file handle"},
-	{EDQUOT, "Disk quota exceeded"},
-};
-
-/* The description of ERR, or "error N" in BUF; async-signal-safe. */
-static CPROF__NOINSTR const char *err_text(int err, char *buf, size_t cap)
-{
-	char digits[16];
-	size_t n = 0, len;
-
-#if defined(__GLIBC__) && \
-	(__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
-	/* A lookup in the C library's table, with no locale and no lock. */
-	const char *d = strerrordesc_np(err);
-
-	if (d)
-		return d;
-#endif
-	for (size_t i = 0; i < sizeof(err_table) / sizeof(err_table[0]); i++)
-		if (err_table[i].err == err)
-			return err_table[i].text;
-	for (unsigned v = err < 0 ? 0u - (unsigned)err : (unsigned)err;
-	     n == 0 || v; v /= 10)
-		digits[n++] = (char)('0' + v % 10);
-	len = strlen("error ");
-	if (cap < len + n + 2)
-		return "unknown error";
-	memcpy(buf, "error ", len);
-	if (err < 0)
-		buf[len++] = '-';
-	while (n)
-		buf[len++] = digits[--n];
-	buf[len] = '\0';
-	return buf;
-}
-
-CPROF__NOINSTR void cprof__warn(const char *msg, const char *arg, int err,
-				const char *tail)
-{
-	char line[1024], ebuf[32];
-	size_t n = 0;
-	const char *e = err ? err_text(err, ebuf, sizeof(ebuf)) : NULL;
-	const char *parts[] = {
-		"cprof: ",	 msg, arg ? " '" : NULL,  arg, arg ? "'" : NULL,
-		e ? ": " : NULL, e,   tail ? "; " : NULL, tail};
-
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		size_t l;
-
-		if (!parts[i])
-			continue;
-		l = strlen(parts[i]);
-		if (l > sizeof(line) - 1 - n)
-			l = sizeof(line) - 1 - n;
-		memcpy(line + n, parts[i], l);
-		n += l;
-	}
-	line[n++] = '\n';
-	ssize_t r = write(STDERR_FILENO, line, n);
-	(void)r;
-}
-
-/*
- * The runtime's descriptors.
- *
- * A program allocates descriptors from the lowest free number up, and
- * daemons and shells dup2() over small numbers they believe free. The
- * runtime's descriptors therefore go to the top of the range: the lowest
- * free number at or above F = L - L/4, where L is the soft RLIMIT_NOFILE
- * at the time (capped at FD_RANGE_CAP, so that a huge limit does not make
- * the kernel grow the descriptor table to millions of slots). The program
- * keeps every number below F to itself, three quarters of its limit, and
- * it only meets the runtime's numbers when it uses nearly all of them.
- */
-#define FD_RANGE_CAP 4096
-
-CPROF__NOINSTR long cprof__fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return -1;
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)1 << 30)
-		return 1L << 30;
-	return (long)rl.rlim_cur;
-}
-
-CPROF__NOINSTR int cprof__fd_high(int fd, bool keep_low)
-{
-	long lim = cprof__fd_limit(), floor;
-	int saved = errno, nfd;
-
-	if (fd < 0)
-		return fd;
-	if (lim < 0)
-		lim = 1024; /* a sandbox refuses getrlimit: the usual limit */
-	if (lim > FD_RANGE_CAP)
-		lim = FD_RANGE_CAP;
-	floor = lim - lim / 4;
-	if (floor < 3)
-		floor = 3;
-	if (fd >= floor)
-		return fd;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor);
-	if (nfd < 0 && keep_low) {
-		errno = saved;
-		return fd; /* every high number is taken: better than none */
-	}
-	close(fd);
-	if (nfd < 0)
-		errno = EMFILE;
-	else
-		errno = saved;
-	return nfd;
-}
-
 /* The writer lock. */
 
 CPROF__NOINSTR bool cprof__wlock_try(unsigned timeout_ms)
@@ -397,21 +245,6 @@ static CPROF__NOINSTR int out_write(void *data, const char *buf, size_t len)
 	return 0;
 }
 
-CPROF__NOINSTR void cprof__pack_str(msgpack_packer *pk, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, s ? s : "", n);
-}
-
-static CPROF__NOINSTR void pack_kv_u64(msgpack_packer *pk, const char *k,
-				       uint64_t v)
-{
-	cprof__pack_str(pk, k);
-	msgpack_pack_uint64(pk, v);
-}
-
 /* Read a small file such as /proc/self/cmdline with system calls only. */
 static CPROF__NOINSTR ssize_t read_small(const char *path, char *buf,
 					 size_t cap)
@@ -456,24 +289,24 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 				     (cprof__own_hooks[0] ? 1 : 0));
 	cprof__pack_str(pk, "magic");
 	cprof__pack_str(pk, "cprof");
-	pack_kv_u64(pk, "version", 1);
-	pack_kv_u64(pk, "pid", (uint64_t)getpid());
-	pack_kv_u64(pk, "ppid", (uint64_t)getppid());
+	cprof__pack_kv_u64(pk, "version", 1);
+	cprof__pack_kv_u64(pk, "pid", (uint64_t)getpid());
+	cprof__pack_kv_u64(pk, "ppid", (uint64_t)getppid());
 	cprof__pack_str(pk, "exe");
 	cprof__pack_str(pk, exe);
 	cprof__pack_str(pk, "argv");
 	msgpack_pack_array(pk, (size_t)argc);
 	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(cmdline + i) + 1)
 		cprof__pack_str(pk, cmdline + i);
-	pack_kv_u64(pk, "start_ns", cprof__real_ns());
+	cprof__pack_kv_u64(pk, "start_ns", cprof__real_ns());
 	cprof__pack_str(pk, "clock");
 	msgpack_pack_map(pk, 4);
 	cprof__pack_str(pk, "source");
 	cprof__pack_str(pk, CPROF__CLOCK_SOURCE);
-	pack_kv_u64(pk, "hz", cprof__clock_hz());
-	pack_kv_u64(pk, "ticks", ticks);
-	pack_kv_u64(pk, "mono_ns", mono);
-	pack_kv_u64(pk, "flush_ms", cprof__rt.flush_ms);
+	cprof__pack_kv_u64(pk, "hz", cprof__clock_hz());
+	cprof__pack_kv_u64(pk, "ticks", ticks);
+	cprof__pack_kv_u64(pk, "mono_ns", mono);
+	cprof__pack_kv_u64(pk, "flush_ms", cprof__rt.flush_ms);
 	if (cprof__ctr.nev) {
 		cprof__pack_str(pk, "events");
 		cprof__counters_pack_header(pk);
@@ -641,12 +474,12 @@ static CPROF__NOINSTR void pack_thread_chunk(struct cprof__thread *t,
 	msgpack_pack_map(pk, start ? 4 : 3);
 	cprof__pack_str(pk, "t");
 	cprof__pack_str(pk, "thread");
-	pack_kv_u64(pk, "tid", (uint64_t)t->tid);
+	cprof__pack_kv_u64(pk, "tid", (uint64_t)t->tid);
 	if (start) {
 		char path[64], name[64];
 		ssize_t n;
 
-		pack_kv_u64(pk, "start", t->start_tick);
+		cprof__pack_kv_u64(pk, "start", t->start_tick);
 		snprintf(path, sizeof(path), "/proc/self/task/%d/comm",
 			 (int)t->tid);
 		n = read_small(path, name, sizeof(name) - 1);
@@ -658,7 +491,7 @@ static CPROF__NOINSTR void pack_thread_chunk(struct cprof__thread *t,
 		cprof__pack_str(pk, "name");
 		cprof__pack_str(pk, name);
 	} else {
-		pack_kv_u64(pk, "end", t->end_tick);
+		cprof__pack_kv_u64(pk, "end", t->end_tick);
 	}
 }
 
@@ -698,7 +531,7 @@ static CPROF__NOINSTR void pack_site(msgpack_packer *pk, uintptr_t key)
 		cprof__pack_str(pk, "kind");
 		cprof__pack_str(pk, sw ? "switch" : "unknown-stack");
 		if (sw)
-			pack_kv_u64(pk, "ctx", (uint64_t)s->line);
+			cprof__pack_kv_u64(pk, "ctx", (uint64_t)s->line);
 		return;
 	}
 	msgpack_pack_map(pk, 4);
@@ -706,7 +539,8 @@ static CPROF__NOINSTR void pack_site(msgpack_packer *pk, uintptr_t key)
 	cprof__pack_str(pk, s ? s->name : "(null site)");
 	cprof__pack_str(pk, "file");
 	cprof__pack_str(pk, s ? s->file : "");
-	pack_kv_u64(pk, "line", s && s->line > 0 ? (uint64_t)s->line : 0);
+	cprof__pack_kv_u64(pk, "line",
+			   s && s->line > 0 ? (uint64_t)s->line : 0);
 	cprof__pack_str(pk, "kind");
 	cprof__pack_str(pk, site_kind(s ? s->kind : CPROF_SITE_SCOPE));
 }
@@ -793,13 +627,13 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 	msgpack_pack_map(pk, exact ? 8 : 6);
 	cprof__pack_str(pk, "t");
 	cprof__pack_str(pk, "ev");
-	pack_kv_u64(pk, "tid", (uint64_t)t->tid);
-	pack_kv_u64(pk, "t0", prev);
+	cprof__pack_kv_u64(pk, "tid", (uint64_t)t->tid);
+	cprof__pack_kv_u64(pk, "t0", prev);
 	cprof__pack_str(pk, "sites");
 	msgpack_pack_array(pk, nsites);
 	for (uint32_t s = 0; s < nsites; s++)
 		pack_site(pk, enc.order[s]);
-	pack_kv_u64(pk, "n", n);
+	cprof__pack_kv_u64(pk, "n", n);
 	/*
 	 * The events are a byte string of LEB128 numbers rather than a
 	 * msgpack array: half the size for short calls, and the reader decodes
@@ -889,8 +723,8 @@ CPROF__NOINSTR void cprof__log_clock(void)
 	msgpack_pack_map(&out.pk, 3);
 	cprof__pack_str(&out.pk, "t");
 	cprof__pack_str(&out.pk, "clock");
-	pack_kv_u64(&out.pk, "ticks", ticks);
-	pack_kv_u64(&out.pk, "mono_ns", mono);
+	cprof__pack_kv_u64(&out.pk, "ticks", ticks);
+	cprof__pack_kv_u64(&out.pk, "mono_ns", mono);
 	out.last_clock_ns = mono;
 }
 
@@ -908,12 +742,12 @@ CPROF__NOINSTR void cprof__log_end(enum cprof__end_reason why, int sig)
 	msgpack_pack_map(&out.pk, 6);
 	cprof__pack_str(&out.pk, "t");
 	cprof__pack_str(&out.pk, "end");
-	pack_kv_u64(&out.pk, "ticks", ticks);
-	pack_kv_u64(&out.pk, "mono_ns", mono);
+	cprof__pack_kv_u64(&out.pk, "ticks", ticks);
+	cprof__pack_kv_u64(&out.pk, "mono_ns", mono);
 	cprof__pack_str(&out.pk, "reason");
 	cprof__pack_str(&out.pk, reasons[why]);
-	pack_kv_u64(&out.pk, "signal", (uint64_t)sig);
-	pack_kv_u64(&out.pk, "lost", lost);
+	cprof__pack_kv_u64(&out.pk, "signal", (uint64_t)sig);
+	cprof__pack_kv_u64(&out.pk, "lost", lost);
 }
 
 /* The writer thread. */
