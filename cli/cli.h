@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cprof-contract.h"
+
 /* util.c: diagnostics, allocation. */
 extern const char *cp_progname;
 /* Print "cprof: MSG: strerror(errno)" and exit 1. */
@@ -240,9 +242,6 @@ struct cp_log_result {
  */
 int cp_log_read(const char *path, const struct cp_log_ops *ops, void *arg,
 		struct cp_log_result *r);
-
-/* The newest log format version this reader understands. */
-#define CP_LOG_VERSION 1
 
 /* run.meta, written by the CLI beside the logs of a run. */
 struct cp_run_meta {
@@ -654,16 +653,10 @@ void cp_run_note(const char *note);
  * against this kernel before the program runs, and their hand-off to the
  * runtime.
  */
-/* The runtime's limits (lib/internal.h): events in a group, name length. */
-#define CP_EVENTS_MAX	  8
-#define CP_EVENT_NAME_MAX 63
-/* Bits of cp_event.flags, as CPROF_EVENTS carries them. */
-#define CP_EVENT_EXCLUDE_USER	0x1u
-#define CP_EVENT_EXCLUDE_KERNEL 0x2u
-#define CP_EVENT_EXCLUDE_HV	0x4u
-#define CP_EVENT_PRECISE_SHIFT	4 /* precise_ip, 0 to 3 */
-#define CP_EVENT_PRECISE_MASK	0x30u
-
+/*
+ * The group's size, the name length and the bits of cp_event.flags, as
+ * CPROF_EVENTS carries them, are the runtime's (cprof-contract.h).
+ */
 /* One counter: the perf_event_attr fields libpfm4 encoded its name to. */
 struct cp_event {
 	char *name; /* as the user wrote it; allocated */
@@ -679,7 +672,7 @@ struct cp_evsel {
 	int callchain; /* samples carry callchains */
 	uint64_t freq; /* samples a second, when period is 0 */
 	uint64_t period;
-	struct cp_event ev[CP_EVENTS_MAX]; /* the group, its leader first */
+	struct cp_event ev[CPROF_MAX_EVENTS]; /* the group, its leader first */
 	size_t nev;
 };
 

@@ -86,8 +86,8 @@ int cmd_stat(int argc, char **argv)
 			path = optarg;
 			break;
 		case CP_OPT_FLUSH_MS:
-			cp_parse_ulong(&stat_cmd, "--flush-ms", optarg, 1,
-				       3600000);
+			cp_parse_ulong(&stat_cmd, "--flush-ms", optarg,
+				       CPROF_FLUSH_MS_MIN, CPROF_FLUSH_MS_MAX);
 			flush_ms = optarg;
 			break;
 		case CP_OPT_WAIT_ALL:

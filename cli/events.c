@@ -160,11 +160,11 @@ static int encode(const char *name, int plm, struct cp_event *ev)
 	ev->config = attr.config;
 	ev->config1 = attr.config1;
 	ev->config2 = attr.config2;
-	ev->flags = (attr.exclude_user ? CP_EVENT_EXCLUDE_USER : 0) |
-		    (attr.exclude_kernel ? CP_EVENT_EXCLUDE_KERNEL : 0) |
-		    (attr.exclude_hv ? CP_EVENT_EXCLUDE_HV : 0) |
-		    ((unsigned)attr.precise_ip << CP_EVENT_PRECISE_SHIFT &
-		     CP_EVENT_PRECISE_MASK);
+	ev->flags = (attr.exclude_user ? CPROF_EVENT_EXCLUDE_USER : 0) |
+		    (attr.exclude_kernel ? CPROF_EVENT_EXCLUDE_KERNEL : 0) |
+		    (attr.exclude_hv ? CPROF_EVENT_EXCLUDE_HV : 0) |
+		    ((unsigned)attr.precise_ip << CPROF_EVENT_PRECISE_SHIFT &
+		     CPROF_EVENT_PRECISE_MASK);
 	return PFM_SUCCESS;
 }
 
@@ -227,11 +227,11 @@ static void make_attr(const struct cp_event *ev, struct perf_event_attr *a)
 	a->config = ev->config;
 	a->config1 = ev->config1;
 	a->config2 = ev->config2;
-	a->exclude_user = (ev->flags & CP_EVENT_EXCLUDE_USER) != 0;
-	a->exclude_kernel = (ev->flags & CP_EVENT_EXCLUDE_KERNEL) != 0;
-	a->exclude_hv = (ev->flags & CP_EVENT_EXCLUDE_HV) != 0;
-	a->precise_ip =
-		(ev->flags & CP_EVENT_PRECISE_MASK) >> CP_EVENT_PRECISE_SHIFT;
+	a->exclude_user = (ev->flags & CPROF_EVENT_EXCLUDE_USER) != 0;
+	a->exclude_kernel = (ev->flags & CPROF_EVENT_EXCLUDE_KERNEL) != 0;
+	a->exclude_hv = (ev->flags & CPROF_EVENT_EXCLUDE_HV) != 0;
+	a->precise_ip = (ev->flags & CPROF_EVENT_PRECISE_MASK) >>
+			CPROF_EVENT_PRECISE_SHIFT;
 	a->read_format = PERF_FORMAT_GROUP | PERF_FORMAT_TOTAL_TIME_ENABLED |
 			 PERF_FORMAT_TOTAL_TIME_RUNNING;
 	a->disabled = 1;
@@ -253,7 +253,7 @@ int cp_event_try(const struct cp_event *ev)
 int cp_evsel_try(const struct cp_evsel *sel, size_t *bad)
 {
 	struct perf_event_attr a;
-	int fds[CP_EVENTS_MAX];
+	int fds[CPROF_MAX_EVENTS];
 	size_t i, n;
 	int err = 0;
 
@@ -410,17 +410,17 @@ static int resolve_list(struct cp_evsel *sel, const char *list,
 				    name);
 			goto out;
 		}
-		if (strlen(name) > CP_EVENT_NAME_MAX) {
+		if (strlen(name) > CPROF_EVENT_NAME_MAX) {
 			rc = failed(f, 2, "",
 				    "-e: event name '%s' is longer than %d "
 				    "characters",
-				    name, CP_EVENT_NAME_MAX);
+				    name, CPROF_EVENT_NAME_MAX);
 			goto out;
 		}
-		if (sel->nev == CP_EVENTS_MAX) {
+		if (sel->nev == CPROF_MAX_EVENTS) {
 			rc = failed(f, 2, "",
 				    "-e: more than %d events in one group",
-				    CP_EVENTS_MAX);
+				    CPROF_MAX_EVENTS);
 			goto out;
 		}
 		ev = &sel->ev[sel->nev];

@@ -116,7 +116,7 @@ size_t cp_run_live(const char *dir, int **pids)
 	*pids = NULL;
 	if ((abs = realpath(dir, NULL)) == NULL)
 		return 0;
-	if (asprintf(&want, "CPROF_DIR=%s", abs) < 0)
+	if (asprintf(&want, CPROF_ENV_DIR "=%s", abs) < 0)
 		fatalx("out of memory");
 	free(abs);
 	since = start_time("self", &mystate);

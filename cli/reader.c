@@ -335,26 +335,26 @@ static int str_is(struct cp_bytes b, const char *s)
 static int read_counters(struct reader *rd, const msgpack_object *o,
 			 struct cp_log_header *h)
 {
-	const msgpack_object *ev = get(o, "events"), *cc;
+	const msgpack_object *ev = get(o, CPROF_KEY_EVENTS), *cc;
 	const msgpack_object_array *list;
 	struct cp_bytes mode;
 
 	if (ev == NULL)
 		return 0;
 	if (ev->type != MSGPACK_OBJECT_MAP ||
-	    get_str(ev, "mode", &mode) != FIELD_OK ||
-	    get_array(ev, "list", &list) != FIELD_OK || list->size == 0 ||
-	    list->size > CP_LOG_MAX_COUNTERS ||
-	    get_u64(ev, "period", &h->period) == FIELD_BAD ||
-	    get_u64(ev, "freq", &h->freq) == FIELD_BAD)
+	    get_str(ev, CPROF_KEY_MODE, &mode) != FIELD_OK ||
+	    get_array(ev, CPROF_KEY_LIST, &list) != FIELD_OK ||
+	    list->size == 0 || list->size > CP_LOG_MAX_COUNTERS ||
+	    get_u64(ev, CPROF_KEY_PERIOD, &h->period) == FIELD_BAD ||
+	    get_u64(ev, CPROF_KEY_FREQ, &h->freq) == FIELD_BAD)
 		return -1;
-	if (str_is(mode, "sampling"))
+	if (str_is(mode, CPROF_MODE_SAMPLING))
 		h->mode = CP_COUNTER_SAMPLING;
-	else if (str_is(mode, "exact"))
+	else if (str_is(mode, CPROF_MODE_EXACT))
 		h->mode = CP_COUNTER_EXACT;
 	else
 		return -1;
-	cc = get(ev, "callchain");
+	cc = get(ev, CPROF_KEY_CALLCHAIN);
 	if (cc != NULL && cc->type != MSGPACK_OBJECT_BOOLEAN)
 		return -1;
 	h->callchain = cc != NULL && cc->via.boolean;
@@ -365,10 +365,13 @@ static int read_counters(struct reader *rd, const msgpack_object *o,
 
 		memset(c, 0, sizeof *c);
 		if (list->ptr[i].type != MSGPACK_OBJECT_MAP ||
-		    get_str(&list->ptr[i], "name", &c->name) != FIELD_OK ||
+		    get_str(&list->ptr[i], CPROF_KEY_NAME, &c->name) !=
+			    FIELD_OK ||
 		    c->name.len == 0 ||
-		    get_u64(&list->ptr[i], "type", &c->type) == FIELD_BAD ||
-		    get_u64(&list->ptr[i], "config", &c->config) == FIELD_BAD)
+		    get_u64(&list->ptr[i], CPROF_KEY_TYPE, &c->type) ==
+			    FIELD_BAD ||
+		    get_u64(&list->ptr[i], CPROF_KEY_CONFIG, &c->config) ==
+			    FIELD_BAD)
 			return -1;
 	}
 	h->counters = rd->counters;
@@ -390,21 +393,21 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 
 	memset(&h, 0, sizeof h);
 	if (o->type != MSGPACK_OBJECT_MAP ||
-	    get_str(o, "magic", &magic) != FIELD_OK ||
-	    !str_is(magic, "cprof")) {
+	    get_str(o, CPROF_KEY_MAGIC, &magic) != FIELD_OK ||
+	    !str_is(magic, CPROF_LOG_MAGIC)) {
 		warnx("%s: not a cprof log", rd->path);
 		return -1;
 	}
-	if (get_u64(o, "version", &version) != FIELD_OK ||
-	    get_int(o, "pid", &h.pid) != FIELD_OK) {
+	if (get_u64(o, CPROF_KEY_VERSION, &version) != FIELD_OK ||
+	    get_int(o, CPROF_KEY_PID, &h.pid) != FIELD_OK) {
 		warnx("%s: corrupt cprof log header: no valid version or pid",
 		      rd->path);
 		return -1;
 	}
-	if (version > CP_LOG_VERSION) {
+	if (version > CPROF_LOG_VERSION) {
 		warnx("%s: unsupported log version %" PRIu64
 		      " (this cprof reads version %d and older)",
-		      rd->path, version, CP_LOG_VERSION);
+		      rd->path, version, CPROF_LOG_VERSION);
 		return -1;
 	}
 	h.version = (unsigned)version;
@@ -413,12 +416,12 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 	 * The other keys only describe the process: a mistyped one is left
 	 * out rather than making the whole log unreadable.
 	 */
-	get_int(o, "ppid", &h.ppid);
-	get_str(o, "exe", &h.exe);
-	get_u64(o, "start_ns", &h.start_ns);
-	get_u64(o, "flush_ms", &h.flush_ms);
-	get_str(o, "own_hooks", &h.own_hooks);
-	if (get_array(o, "argv", &argv) == FIELD_OK) {
+	get_int(o, CPROF_KEY_PPID, &h.ppid);
+	get_str(o, CPROF_KEY_EXE, &h.exe);
+	get_u64(o, CPROF_KEY_START_NS, &h.start_ns);
+	get_u64(o, CPROF_KEY_FLUSH_MS, &h.flush_ms);
+	get_str(o, CPROF_KEY_OWN_HOOKS, &h.own_hooks);
+	if (get_array(o, CPROF_KEY_ARGV, &argv) == FIELD_OK) {
 		rd->argv = xgrow(rd->argv, &rd->capargv, argv->size,
 				 sizeof *rd->argv);
 		for (uint32_t i = 0; i < argv->size; i++) {
@@ -439,13 +442,13 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 	rd->ncounters = h.ncounters;
 	rd->exact = h.ncounters > 0 && h.mode == CP_COUNTER_EXACT;
 	rd->callchain = h.callchain;
-	clock = get(o, "clock");
+	clock = get(o, CPROF_KEY_CLOCK);
 	if (clock != NULL && clock->type == MSGPACK_OBJECT_MAP &&
-	    get_u64(clock, "ticks", &h.ticks) == FIELD_OK &&
-	    get_u64(clock, "mono_ns", &h.mono_ns) == FIELD_OK) {
+	    get_u64(clock, CPROF_KEY_TICKS, &h.ticks) == FIELD_OK &&
+	    get_u64(clock, CPROF_KEY_MONO_NS, &h.mono_ns) == FIELD_OK) {
 		h.has_clock = 1;
-		get_str(clock, "source", &h.clock_source);
-		get_u64(clock, "hz", &h.hz);
+		get_str(clock, CPROF_KEY_SOURCE, &h.clock_source);
+		get_u64(clock, CPROF_KEY_HZ, &h.hz);
 	}
 	if (rd->ops->header != NULL)
 		rd->ops->header(rd->arg, &h);
@@ -457,7 +460,7 @@ static int read_map(struct reader *rd, const msgpack_object *o)
 	const msgpack_object_array *objs;
 	size_t nsegs = 0;
 
-	if (get_array(o, "objs", &objs) != FIELD_OK)
+	if (get_array(o, CPROF_KEY_OBJS, &objs) != FIELD_OK)
 		return bad(rd, "map chunk without a valid objs array");
 	rd->objs = xgrow(rd->objs, &rd->capobjs, objs->size, sizeof *rd->objs);
 
@@ -467,7 +470,7 @@ static int read_map(struct reader *rd, const msgpack_object *o)
 
 		if (objs->ptr[i].type != MSGPACK_OBJECT_MAP)
 			return bad(rd, "map chunk: an object is not a map");
-		if (get_array(&objs->ptr[i], "segs", &segs) != FIELD_OK)
+		if (get_array(&objs->ptr[i], CPROF_KEY_SEGS, &segs) != FIELD_OK)
 			return bad(rd,
 				   "map chunk: an object without valid segs");
 		nsegs += segs->size;
@@ -482,19 +485,19 @@ static int read_map(struct reader *rd, const msgpack_object *o)
 		const msgpack_object *id;
 
 		memset(obj, 0, sizeof *obj);
-		if (get_str(m, "path", &obj->path) != FIELD_OK ||
-		    get_u64(m, "base", &obj->base) != FIELD_OK)
+		if (get_str(m, CPROF_KEY_PATH, &obj->path) != FIELD_OK ||
+		    get_u64(m, CPROF_KEY_BASE, &obj->base) != FIELD_OK)
 			return bad(rd,
 				   "map chunk: an object without path or base");
 		/* An object without a build-id may say nil or nothing. */
-		id = get(m, "build_id");
+		id = get(m, CPROF_KEY_BUILD_ID);
 		if (id != NULL && id->type == MSGPACK_OBJECT_BIN) {
 			obj->build_id.ptr = id->via.bin.ptr;
 			obj->build_id.len = id->via.bin.size;
 		} else if (id != NULL && id->type != MSGPACK_OBJECT_NIL) {
 			return bad(rd, "map chunk: a build_id is not bin");
 		}
-		if (get_array(m, "segs", &segs) != FIELD_OK)
+		if (get_array(m, CPROF_KEY_SEGS, &segs) != FIELD_OK)
 			return bad(rd,
 				   "map chunk: an object without valid segs");
 		obj->segs = rd->segs != NULL ? rd->segs + 2 * nsegs : NULL;
@@ -526,15 +529,15 @@ static int read_thread(struct reader *rd, const msgpack_object *o)
 	enum field f;
 
 	memset(&t, 0, sizeof t);
-	if (get_int(o, "tid", &t.tid) != FIELD_OK)
+	if (get_int(o, CPROF_KEY_TID, &t.tid) != FIELD_OK)
 		return bad(rd, "thread chunk without a valid tid");
-	if ((f = get_u64(o, "start", &t.start)) == FIELD_BAD)
+	if ((f = get_u64(o, CPROF_KEY_START, &t.start)) == FIELD_BAD)
 		return bad(rd, "thread chunk: start is not a tick count");
 	t.has_start = f == FIELD_OK;
-	if ((f = get_u64(o, "end", &t.end)) == FIELD_BAD)
+	if ((f = get_u64(o, CPROF_KEY_END, &t.end)) == FIELD_BAD)
 		return bad(rd, "thread chunk: end is not a tick count");
 	t.has_end = f == FIELD_OK;
-	get_str(o, "name", &t.name);
+	get_str(o, CPROF_KEY_NAME, &t.name);
 	if (rd->ops->thread != NULL)
 		rd->ops->thread(rd->arg, &t);
 	return 0;
@@ -553,12 +556,12 @@ static int read_site(struct reader *rd, const msgpack_object *o,
 	}
 	if (o->type != MSGPACK_OBJECT_MAP)
 		return bad(rd, "ev chunk: a site is no address or map");
-	if (get_str(o, "name", &s->name) != FIELD_OK)
+	if (get_str(o, CPROF_KEY_NAME, &s->name) != FIELD_OK)
 		return bad(rd, "ev chunk: a marker without a valid name");
-	if (get_str(o, "file", &s->file) == FIELD_BAD ||
-	    get_int(o, "line", &s->line) == FIELD_BAD)
+	if (get_str(o, CPROF_KEY_FILE, &s->file) == FIELD_BAD ||
+	    get_int(o, CPROF_KEY_LINE, &s->line) == FIELD_BAD)
 		return bad(rd, "ev chunk: a marker's file or line mistyped");
-	switch (get_str(o, "kind", &kind)) {
+	switch (get_str(o, CPROF_KEY_KIND, &kind)) {
 	case FIELD_BAD:
 		return bad(rd, "ev chunk: a marker's kind is no string");
 	case FIELD_ABSENT:
@@ -569,13 +572,13 @@ static int read_site(struct reader *rd, const msgpack_object *o,
 		 * A kind this reader does not know is read as a scope: it has
 		 * an enter and an exit, which every kind but a frame mark has.
 		 */
-		if (str_is(kind, "frame"))
+		if (str_is(kind, CPROF_KIND_FRAME))
 			s->kind = CP_SITE_FRAME;
-		else if (str_is(kind, "switch"))
+		else if (str_is(kind, CPROF_KIND_SWITCH))
 			s->kind = CP_SITE_SWITCH;
-		else if (str_is(kind, "unknown-stack"))
+		else if (str_is(kind, CPROF_KIND_UNKNOWN_STACK))
 			s->kind = CP_SITE_UNKNOWN_STACK;
-		else if (str_is(kind, "func"))
+		else if (str_is(kind, CPROF_KIND_FUNC))
 			s->kind = CP_SITE_FUNC;
 		else
 			s->kind = CP_SITE_SCOPE;
@@ -583,7 +586,8 @@ static int read_site(struct reader *rd, const msgpack_object *o,
 	}
 	/* Contexts are numbered densely per thread: a huge one is damage. */
 	if (s->kind == CP_SITE_SWITCH &&
-	    (get_u64(o, "ctx", &s->ctx) != FIELD_OK || s->ctx >= (1u << 20)))
+	    (get_u64(o, CPROF_KEY_CTX, &s->ctx) != FIELD_OK ||
+	     s->ctx >= (1u << 20)))
 		return bad(rd, "ev chunk: a context switch without a valid "
 			       "context");
 	return 0;
@@ -656,10 +660,10 @@ static int read_events(struct reader *rd, struct cp_bytes bin, uint64_t n,
 			return bad(rd,
 				   "ev chunk: a site index out of its sites");
 		/* Unsigned: a damaged delta wraps, it cannot trap. */
-		t += v >> 1;
+		t += v >> CPROF_EV_DELTA_SHIFT;
 		ev[i].ticks = t;
 		ev[i].site = (uint32_t)idx;
-		ev[i].exit = (uint32_t)(v & 1);
+		ev[i].exit = (uint32_t)(v & CPROF_EV_EXIT);
 	}
 	if (p != end)
 		return bad(rd, "ev chunk: ev holds more than n events");
@@ -683,8 +687,8 @@ static int read_values(struct reader *rd, const msgpack_object *o, uint64_t n,
 	size_t k = rd->ncounters;
 	uint64_t *v;
 
-	f0 = get_array(o, "c0", &c0);
-	fv = get_bytes(o, "cv", MSGPACK_OBJECT_BIN, &cv);
+	f0 = get_array(o, CPROF_KEY_C0, &c0);
+	fv = get_bytes(o, CPROF_KEY_CV, MSGPACK_OBJECT_BIN, &cv);
 	if (f0 == FIELD_ABSENT && fv == FIELD_ABSENT)
 		return 0;
 	if (f0 != FIELD_OK || fv != FIELD_OK || c0->size != k)
@@ -728,15 +732,15 @@ static int read_ev(struct reader *rd, const msgpack_object *o)
 	struct cp_log_ev c;
 	uint64_t t0, n;
 
-	if (get_int(o, "tid", &c.tid) != FIELD_OK)
+	if (get_int(o, CPROF_KEY_TID, &c.tid) != FIELD_OK)
 		return bad(rd, "ev chunk without a valid tid");
-	if (get_u64(o, "t0", &t0) != FIELD_OK)
+	if (get_u64(o, CPROF_KEY_T0, &t0) != FIELD_OK)
 		return bad(rd, "ev chunk without a valid t0");
-	if (get_u64(o, "n", &n) != FIELD_OK)
+	if (get_u64(o, CPROF_KEY_N, &n) != FIELD_OK)
 		return bad(rd, "ev chunk without a valid n");
-	if (get_array(o, "sites", &sites) != FIELD_OK)
+	if (get_array(o, CPROF_KEY_SITES, &sites) != FIELD_OK)
 		return bad(rd, "ev chunk without a valid sites array");
-	if (get_bytes(o, "ev", MSGPACK_OBJECT_BIN, &bin) != FIELD_OK)
+	if (get_bytes(o, CPROF_KEY_EV, MSGPACK_OBJECT_BIN, &bin) != FIELD_OK)
 		return bad(rd, "ev chunk without an ev byte string");
 
 	rd->sites =
@@ -763,8 +767,8 @@ static int read_clock(struct reader *rd, const msgpack_object *o)
 {
 	uint64_t ticks, mono_ns;
 
-	if (get_u64(o, "ticks", &ticks) != FIELD_OK ||
-	    get_u64(o, "mono_ns", &mono_ns) != FIELD_OK)
+	if (get_u64(o, CPROF_KEY_TICKS, &ticks) != FIELD_OK ||
+	    get_u64(o, CPROF_KEY_MONO_NS, &mono_ns) != FIELD_OK)
 		return bad(rd, "clock chunk without ticks and mono_ns");
 	if (rd->ops->clock != NULL)
 		rd->ops->clock(rd->arg, ticks, mono_ns);
@@ -776,12 +780,12 @@ static int read_end(struct reader *rd, const msgpack_object *o)
 	struct cp_log_end e;
 
 	memset(&e, 0, sizeof e);
-	if (get_u64(o, "ticks", &e.ticks) != FIELD_OK ||
-	    get_u64(o, "mono_ns", &e.mono_ns) != FIELD_OK)
+	if (get_u64(o, CPROF_KEY_TICKS, &e.ticks) != FIELD_OK ||
+	    get_u64(o, CPROF_KEY_MONO_NS, &e.mono_ns) != FIELD_OK)
 		return bad(rd, "end chunk without ticks and mono_ns");
-	if (get_str(o, "reason", &e.reason) == FIELD_BAD ||
-	    get_int(o, "signal", &e.signal) == FIELD_BAD ||
-	    get_u64(o, "lost", &e.lost) == FIELD_BAD)
+	if (get_str(o, CPROF_KEY_REASON, &e.reason) == FIELD_BAD ||
+	    get_int(o, CPROF_KEY_SIGNAL, &e.signal) == FIELD_BAD ||
+	    get_u64(o, CPROF_KEY_LOST, &e.lost) == FIELD_BAD)
 		return bad(rd, "end chunk: reason, signal or lost mistyped");
 	if (rd->ops->end != NULL)
 		rd->ops->end(rd->arg, &e);
@@ -860,13 +864,13 @@ static int read_samples(struct reader *rd, const msgpack_object *o)
 	 */
 	if (rd->ncounters == 0)
 		return 0;
-	if (get_int(o, "tid", &c.tid) != FIELD_OK)
+	if (get_int(o, CPROF_KEY_TID, &c.tid) != FIELD_OK)
 		return bad(rd, "samples chunk without a valid tid");
-	if (get_u64(o, "n", &n) != FIELD_OK)
+	if (get_u64(o, CPROF_KEY_N, &n) != FIELD_OK)
 		return bad(rd, "samples chunk without a valid n");
-	if (get_u64(o, "time0", &time0) != FIELD_OK)
+	if (get_u64(o, CPROF_KEY_TIME0, &time0) != FIELD_OK)
 		return bad(rd, "samples chunk without a valid time0");
-	if (get_bytes(o, "data", MSGPACK_OBJECT_BIN, &data) != FIELD_OK)
+	if (get_bytes(o, CPROF_KEY_DATA, MSGPACK_OBJECT_BIN, &data) != FIELD_OK)
 		return bad(rd, "samples chunk without a data byte string");
 	if (decode_samples(rd, data, n, time0) < 0)
 		return -1;
@@ -884,10 +888,10 @@ static int read_lost(struct reader *rd, const msgpack_object *o)
 
 	if (rd->ncounters == 0)
 		return 0;
-	if (get_int(o, "tid", &tid) != FIELD_OK)
+	if (get_int(o, CPROF_KEY_TID, &tid) != FIELD_OK)
 		return bad(rd, "lost chunk without a valid tid");
-	if (get_u64(o, "lost", &lost) == FIELD_BAD ||
-	    get_u64(o, "throttled", &throttled) == FIELD_BAD)
+	if (get_u64(o, CPROF_KEY_LOST, &lost) == FIELD_BAD ||
+	    get_u64(o, CPROF_KEY_THROTTLED, &throttled) == FIELD_BAD)
 		return bad(rd, "lost chunk: lost or throttled mistyped");
 	if (rd->ops->lost != NULL)
 		rd->ops->lost(rd->arg, tid, lost, throttled);
@@ -901,11 +905,11 @@ static int read_counts(struct reader *rd, const msgpack_object *o)
 
 	if (rd->ncounters == 0)
 		return 0;
-	if (get_int(o, "tid", &c.tid) != FIELD_OK)
+	if (get_int(o, CPROF_KEY_TID, &c.tid) != FIELD_OK)
 		return bad(rd, "counts chunk without a valid tid");
-	if (get_array(o, "values", &values) != FIELD_OK ||
-	    get_u64(o, "enabled", &c.enabled) != FIELD_OK ||
-	    get_u64(o, "running", &c.running) != FIELD_OK)
+	if (get_array(o, CPROF_KEY_VALUES, &values) != FIELD_OK ||
+	    get_u64(o, CPROF_KEY_ENABLED, &c.enabled) != FIELD_OK ||
+	    get_u64(o, CPROF_KEY_RUNNING, &c.running) != FIELD_OK)
 		return bad(rd, "counts chunk without valid values, enabled "
 			       "and running");
 	if (values->size != rd->ncounters)
@@ -930,16 +934,20 @@ static int read_chunk(struct reader *rd, const msgpack_object *o)
 		const char *type;
 		int (*read)(struct reader *, const msgpack_object *);
 	} types[] = {
-		{"ev", read_ev},       {"thread", read_thread},
-		{"clock", read_clock}, {"map", read_map},
-		{"end", read_end},     {"samples", read_samples},
-		{"lost", read_lost},   {"counts", read_counts},
+		{CPROF_CHUNK_EV, read_ev},
+		{CPROF_CHUNK_THREAD, read_thread},
+		{CPROF_CHUNK_CLOCK, read_clock},
+		{CPROF_CHUNK_MAP, read_map},
+		{CPROF_CHUNK_END, read_end},
+		{CPROF_CHUNK_SAMPLES, read_samples},
+		{CPROF_CHUNK_LOST, read_lost},
+		{CPROF_CHUNK_COUNTS, read_counts},
 	};
 	struct cp_bytes t;
 
 	if (o->type != MSGPACK_OBJECT_MAP)
 		return bad(rd, "chunk that is not a map");
-	if (get_str(o, "t", &t) != FIELD_OK)
+	if (get_str(o, CPROF_KEY_T, &t) != FIELD_OK)
 		return bad(rd, "chunk without a valid type key t");
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
 		if (str_is(t, types[i].type))

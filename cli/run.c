@@ -62,7 +62,8 @@ void cp_run_wait_all(int on)
  */
 void cp_run_inherit(int on)
 {
-	if (on ? unsetenv("CPROF_INHERIT") : setenv("CPROF_INHERIT", "0", 1))
+	if (on ? unsetenv(CPROF_ENV_INHERIT)
+	       : setenv(CPROF_ENV_INHERIT, "0", 1))
 		fatal("setenv");
 }
 
@@ -93,7 +94,7 @@ static uint64_t realtime_ns(void)
 /* The runtime library to preload, as an absolute path. */
 static char *runtime_library(void)
 {
-	const char *lib = getenv("CPROF_LIBRARY");
+	const char *lib = getenv(CPROF_ENV_LIBRARY);
 	char *path;
 
 	if (lib == NULL || *lib == '\0')
@@ -133,7 +134,7 @@ void cp_run_setup(const char *flush_ms)
 	 * fork and exec.
 	 */
 	if (setenv("LD_PRELOAD", preload, 1) != 0 ||
-	    (flush_ms != NULL && setenv("CPROF_FLUSH_MS", flush_ms, 1) != 0))
+	    (flush_ms != NULL && setenv(CPROF_ENV_FLUSH_MS, flush_ms, 1) != 0))
 		fatal("setenv");
 	free(preload);
 	free(lib);
@@ -154,22 +155,24 @@ void cp_run_counters(const struct cp_evsel *sel)
 	 * environment by an outer run or by hand must not add sampling to
 	 * --exact, or callchains to a run without -g.
 	 */
-	if (unsetenv("CPROF_EVENTS") != 0 || unsetenv("CPROF_SAMPLE") != 0 ||
-	    unsetenv("CPROF_EXACT") != 0 || unsetenv("CPROF_CALLCHAIN") != 0)
+	if (unsetenv(CPROF_ENV_EVENTS) != 0 ||
+	    unsetenv(CPROF_ENV_SAMPLE) != 0 || unsetenv(CPROF_ENV_EXACT) != 0 ||
+	    unsetenv(CPROF_ENV_CALLCHAIN) != 0)
 		fatal("unsetenv");
 	if (!sel->counters || sel->nev == 0)
 		return;
 	events = cp_events_env(sel);
-	if (setenv("CPROF_EVENTS", events, 1) != 0)
+	if (setenv(CPROF_ENV_EVENTS, events, 1) != 0)
 		fatal("setenv");
 	free(events);
 	if (sel->exact) {
-		if (setenv("CPROF_EXACT", "1", 1) != 0)
+		if (setenv(CPROF_ENV_EXACT, "1", 1) != 0)
 			fatal("setenv");
 	} else {
 		sample = cp_sample_env(sel);
-		if (setenv("CPROF_SAMPLE", sample, 1) != 0 ||
-		    (sel->callchain && setenv("CPROF_CALLCHAIN", "1", 1) != 0))
+		if (setenv(CPROF_ENV_SAMPLE, sample, 1) != 0 ||
+		    (sel->callchain &&
+		     setenv(CPROF_ENV_CALLCHAIN, "1", 1) != 0))
 			fatal("setenv");
 		free(sample);
 	}
@@ -322,7 +325,7 @@ int cp_run(const char *dir, char *const argv[], int *ran)
 	/* Absolute, for a program that changes directory before it forks. */
 	if ((absdir = realpath(dir, NULL)) == NULL)
 		fatal("%s", dir);
-	if (setenv("CPROF_DIR", absdir, 1) != 0)
+	if (setenv(CPROF_ENV_DIR, absdir, 1) != 0)
 		fatal("setenv");
 	free(absdir);
 

@@ -68,8 +68,8 @@ static CPROF__NOINSTR bool parse_hex(const char **p, uint64_t *v, char end)
 
 CPROF__NOINSTR int cprof__counters_config(void)
 {
-	const char *s = getenv("CPROF_EVENTS");
-	const char *smp = getenv("CPROF_SAMPLE");
+	const char *s = getenv(CPROF_ENV_EVENTS);
+	const char *smp = getenv(CPROF_ENV_SAMPLE);
 	const char *p;
 	int n = 0;
 
@@ -77,7 +77,7 @@ CPROF__NOINSTR int cprof__counters_config(void)
 	page_size = sysconf(_SC_PAGESIZE);
 	if (!s || !*s)
 		return 0;
-	for (p = s; *p && n < CPROF__MAX_EVENTS; n++) {
+	for (p = s; *p && n < CPROF_MAX_EVENTS; n++) {
 		struct cprof__event *ev = &cprof__ctr.ev[n];
 		const char *comma = strchr(p, ',');
 		uint64_t type, flags;
@@ -98,10 +98,10 @@ CPROF__NOINSTR int cprof__counters_config(void)
 	}
 	if (*p)
 		goto bad;
-	cprof__ctr.exact = getenv("CPROF_EXACT") != NULL &&
-			   strcmp(getenv("CPROF_EXACT"), "1") == 0;
-	cprof__ctr.callchain = getenv("CPROF_CALLCHAIN") != NULL &&
-			       strcmp(getenv("CPROF_CALLCHAIN"), "1") == 0;
+	cprof__ctr.exact = getenv(CPROF_ENV_EXACT) != NULL &&
+			   strcmp(getenv(CPROF_ENV_EXACT), "1") == 0;
+	cprof__ctr.callchain = getenv(CPROF_ENV_CALLCHAIN) != NULL &&
+			       strcmp(getenv(CPROF_ENV_CALLCHAIN), "1") == 0;
 	cprof__ctr.freq = 1000;
 	if (smp && strncmp(smp, "period:", 7) == 0) {
 		cprof__ctr.period = strtoull(smp + 7, NULL, 10);
@@ -131,10 +131,11 @@ static CPROF__NOINSTR void fill_attr(struct perf_event_attr *a,
 	a->config = ev->config;
 	a->config1 = ev->config1;
 	a->config2 = ev->config2;
-	a->exclude_user = ev->flags & 1;
-	a->exclude_kernel = (ev->flags >> 1) & 1;
-	a->exclude_hv = (ev->flags >> 2) & 1;
-	a->precise_ip = (ev->flags >> 4) & 3;
+	a->exclude_user = (ev->flags & CPROF_EVENT_EXCLUDE_USER) != 0;
+	a->exclude_kernel = (ev->flags & CPROF_EVENT_EXCLUDE_KERNEL) != 0;
+	a->exclude_hv = (ev->flags & CPROF_EVENT_EXCLUDE_HV) != 0;
+	a->precise_ip = (ev->flags & CPROF_EVENT_PRECISE_MASK) >>
+			CPROF_EVENT_PRECISE_SHIFT;
 	a->read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID |
 			 PERF_FORMAT_TOTAL_TIME_ENABLED |
 			 PERF_FORMAT_TOTAL_TIME_RUNNING;
@@ -201,7 +202,7 @@ CPROF__NOINSTR void cprof__counters_close(struct cprof__thread *t)
 
 	if (t->cfd[0] >= 0 && t->cino && !leader_ours(t))
 		leader_lost(t);
-	for (int i = 0; i < CPROF__MAX_EVENTS; i++) {
+	for (int i = 0; i < CPROF_MAX_EVENTS; i++) {
 		if (t->cfd[i] >= 0) {
 			close(t->cfd[i]);
 			atomic_fetch_sub(&fds_held, 1);
@@ -211,7 +212,7 @@ CPROF__NOINSTR void cprof__counters_close(struct cprof__thread *t)
 	if (t->cmap)
 		munmap(t->cmap, t->cmap_len);
 	t->cmap = NULL;
-	for (int i = 1; i < CPROF__MAX_EVENTS; i++) {
+	for (int i = 1; i < CPROF_MAX_EVENTS; i++) {
 		if (t->cpage[i])
 			munmap(t->cpage[i], (size_t)page_size);
 		t->cpage[i] = NULL;
@@ -277,7 +278,7 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 {
 	int err = 0, i;
 
-	for (i = 0; i < CPROF__MAX_EVENTS; i++) {
+	for (i = 0; i < CPROF_MAX_EVENTS; i++) {
 		t->cfd[i] = -1;
 		t->cpage[i] = NULL;
 	}
@@ -515,7 +516,7 @@ static CPROF__NOINSTR uint64_t hw_rdpmc(unsigned idx)
 CPROF__NOINSTR void cprof__counters_read(struct cprof__thread *t,
 					 uint64_t *vals)
 {
-	uint64_t buf[3 + 2 * CPROF__MAX_EVENTS];
+	uint64_t buf[3 + 2 * CPROF_MAX_EVENTS];
 	int n = cprof__ctr.nev;
 
 	if (t->cfd[0] < 0) {
@@ -554,26 +555,27 @@ static struct {
 CPROF__NOINSTR void cprof__counters_pack_header(msgpack_packer *pk)
 {
 	msgpack_pack_map(pk, 5);
-	cprof__pack_str(pk, "mode");
-	cprof__pack_str(pk, cprof__ctr.exact ? "exact" : "sampling");
-	cprof__pack_str(pk, "period");
+	cprof__pack_str(pk, CPROF_KEY_MODE);
+	cprof__pack_str(pk, cprof__ctr.exact ? CPROF_MODE_EXACT
+					     : CPROF_MODE_SAMPLING);
+	cprof__pack_str(pk, CPROF_KEY_PERIOD);
 	msgpack_pack_uint64(pk, cprof__ctr.exact ? 0 : cprof__ctr.period);
-	cprof__pack_str(pk, "freq");
+	cprof__pack_str(pk, CPROF_KEY_FREQ);
 	msgpack_pack_uint64(pk, cprof__ctr.exact ? 0 : cprof__ctr.freq);
-	cprof__pack_str(pk, "callchain");
+	cprof__pack_str(pk, CPROF_KEY_CALLCHAIN);
 	if (cprof__ctr.callchain)
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
-	cprof__pack_str(pk, "list");
+	cprof__pack_str(pk, CPROF_KEY_LIST);
 	msgpack_pack_array(pk, (size_t)cprof__ctr.nev);
 	for (int i = 0; i < cprof__ctr.nev; i++) {
 		msgpack_pack_map(pk, 3);
-		cprof__pack_str(pk, "name");
+		cprof__pack_str(pk, CPROF_KEY_NAME);
 		cprof__pack_str(pk, cprof__ctr.ev[i].name);
-		cprof__pack_str(pk, "type");
+		cprof__pack_str(pk, CPROF_KEY_TYPE);
 		msgpack_pack_uint64(pk, cprof__ctr.ev[i].type);
-		cprof__pack_str(pk, "config");
+		cprof__pack_str(pk, CPROF_KEY_CONFIG);
 		msgpack_pack_uint64(pk, cprof__ctr.ev[i].config);
 	}
 }
@@ -585,15 +587,15 @@ static CPROF__NOINSTR void flush_samples(struct cprof__thread *t,
 	if (n == 0)
 		return;
 	msgpack_pack_map(pk, 5);
-	cprof__pack_str(pk, "t");
-	cprof__pack_str(pk, "samples");
-	cprof__pack_str(pk, "tid");
+	cprof__pack_str(pk, CPROF_KEY_T);
+	cprof__pack_str(pk, CPROF_CHUNK_SAMPLES);
+	cprof__pack_str(pk, CPROF_KEY_TID);
 	msgpack_pack_uint64(pk, (uint64_t)t->tid);
-	cprof__pack_str(pk, "n");
+	cprof__pack_str(pk, CPROF_KEY_N);
 	msgpack_pack_uint64(pk, n);
-	cprof__pack_str(pk, "time0");
+	cprof__pack_str(pk, CPROF_KEY_TIME0);
 	msgpack_pack_uint64(pk, time0);
-	cprof__pack_str(pk, "data");
+	cprof__pack_str(pk, CPROF_KEY_DATA);
 	msgpack_pack_bin(pk, len);
 	msgpack_pack_bin_body(pk, scratch.data, len);
 }
@@ -628,7 +630,7 @@ static CPROF__NOINSTR size_t encode_sample(struct cprof__thread *t,
 	time = w[2];
 	nr = w[3];
 	w += 6; /* ip, pid/tid, time, nr, time_enabled, time_running */
-	if (nr > CPROF__MAX_EVENTS || w + 2 * nr > end)
+	if (nr > CPROF_MAX_EVENTS || w + 2 * nr > end)
 		return len;
 	t->clast_en = w[-2];
 	t->clast_run = w[-1];
@@ -676,7 +678,7 @@ static CPROF__NOINSTR size_t encode_sample(struct cprof__thread *t,
 static CPROF__NOINSTR void pack_totals(struct cprof__thread *t,
 				       msgpack_packer *pk)
 {
-	uint64_t buf[3 + 2 * CPROF__MAX_EVENTS];
+	uint64_t buf[3 + 2 * CPROF_MAX_EVENTS];
 	ssize_t got;
 
 	if (t->cfd[0] >= 0) {
@@ -693,20 +695,20 @@ static CPROF__NOINSTR void pack_totals(struct cprof__thread *t,
 	} else {
 		return;
 	}
-	if (got < (ssize_t)(3 * sizeof(uint64_t)) || buf[0] > CPROF__MAX_EVENTS)
+	if (got < (ssize_t)(3 * sizeof(uint64_t)) || buf[0] > CPROF_MAX_EVENTS)
 		return;
 	msgpack_pack_map(pk, 5);
-	cprof__pack_str(pk, "t");
-	cprof__pack_str(pk, "counts");
-	cprof__pack_str(pk, "tid");
+	cprof__pack_str(pk, CPROF_KEY_T);
+	cprof__pack_str(pk, CPROF_CHUNK_COUNTS);
+	cprof__pack_str(pk, CPROF_KEY_TID);
 	msgpack_pack_uint64(pk, (uint64_t)t->tid);
-	cprof__pack_str(pk, "values");
+	cprof__pack_str(pk, CPROF_KEY_VALUES);
 	msgpack_pack_array(pk, (size_t)cprof__ctr.nev);
 	for (int i = 0; i < cprof__ctr.nev; i++)
 		msgpack_pack_uint64(pk, group_value(t, buf + 3, buf[0], i));
-	cprof__pack_str(pk, "enabled");
+	cprof__pack_str(pk, CPROF_KEY_ENABLED);
 	msgpack_pack_uint64(pk, buf[1]);
-	cprof__pack_str(pk, "running");
+	cprof__pack_str(pk, CPROF_KEY_RUNNING);
 	msgpack_pack_uint64(pk, buf[2]);
 }
 
@@ -759,7 +761,7 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 							  *)(r + sizeof(h)))[2];
 					prev = time0;
 				}
-				if (len + 64 + 16 * CPROF__MAX_EVENTS +
+				if (len + 64 + 16 * CPROF_MAX_EVENTS +
 					    10 * (size_t)PERF_MAX_STACK_DEPTH >
 				    sizeof(scratch.data)) {
 					flush_samples(t, pk, n, time0, len);
@@ -781,13 +783,13 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 	}
 	if (lost || throttled) {
 		msgpack_pack_map(pk, 4);
-		cprof__pack_str(pk, "t");
-		cprof__pack_str(pk, "lost");
-		cprof__pack_str(pk, "tid");
+		cprof__pack_str(pk, CPROF_KEY_T);
+		cprof__pack_str(pk, CPROF_CHUNK_LOST);
+		cprof__pack_str(pk, CPROF_KEY_TID);
 		msgpack_pack_uint64(pk, (uint64_t)t->tid);
-		cprof__pack_str(pk, "lost");
+		cprof__pack_str(pk, CPROF_KEY_LOST);
 		msgpack_pack_uint64(pk, lost);
-		cprof__pack_str(pk, "throttled");
+		cprof__pack_str(pk, CPROF_KEY_THROTTLED);
 		msgpack_pack_uint64(pk, throttled);
 	}
 	pack_totals(t, pk);

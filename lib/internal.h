@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <sys/types.h>
 
+#include "cprof-contract.h"
 #include "cprof.h"
 
 #define CPROF__HIDDEN  __attribute__((visibility("hidden")))
@@ -367,7 +368,6 @@ void cprof__pack_str(struct msgpack_packer *pk, const char *s);
 void cprof__pack_kv_u64(struct msgpack_packer *pk, const char *k, uint64_t v);
 
 /* counters.c: perf_event counters per thread (format: doc/log-format.md). */
-#define CPROF__MAX_EVENTS 8
 
 struct cprof__counters {
 	int nev;	/* 0: no counters */
@@ -375,12 +375,12 @@ struct cprof__counters {
 	bool callchain; /* samples carry user callchains */
 	uint64_t period, freq;
 	struct cprof__event {
-		char name[64];
+		char name[CPROF_EVENT_NAME_MAX + 1];
 		uint32_t type;
 		uint64_t config, config1, config2;
 		unsigned flags; /* bit 0 excl. user, 1 kernel, 2 hv; 4-5 precise
 				 */
-	} ev[CPROF__MAX_EVENTS];
+	} ev[CPROF_MAX_EVENTS];
 };
 extern struct cprof__counters cprof__ctr;
 

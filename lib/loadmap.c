@@ -157,22 +157,22 @@ CPROF__NOINSTR void cprof__loadmap_write(struct msgpack_packer *pk, bool force)
 	seen_subs = walk.subs;
 
 	msgpack_pack_map(pk, 2);
-	cprof__pack_str(pk, "t");
-	cprof__pack_str(pk, "map");
-	cprof__pack_str(pk, "objs");
+	cprof__pack_str(pk, CPROF_KEY_T);
+	cprof__pack_str(pk, CPROF_CHUNK_MAP);
+	cprof__pack_str(pk, CPROF_KEY_OBJS);
 	msgpack_pack_array(pk, walk.nobjs);
 	for (size_t i = 0; i < walk.nobjs; i++) {
 		const struct obj *o = &objs[i];
 
 		msgpack_pack_map(pk, 4);
-		cprof__pack_str(pk, "path");
+		cprof__pack_str(pk, CPROF_KEY_PATH);
 		cprof__pack_str(pk, o->path);
-		cprof__pack_str(pk, "base");
+		cprof__pack_str(pk, CPROF_KEY_BASE);
 		msgpack_pack_uint64(pk, o->base);
-		cprof__pack_str(pk, "build_id");
+		cprof__pack_str(pk, CPROF_KEY_BUILD_ID);
 		msgpack_pack_bin(pk, o->bid_len);
 		msgpack_pack_bin_body(pk, o->bid, o->bid_len);
-		cprof__pack_str(pk, "segs");
+		cprof__pack_str(pk, CPROF_KEY_SEGS);
 		msgpack_pack_array(pk, o->nsegs);
 		for (size_t j = 0; j < o->nsegs; j++) {
 			msgpack_pack_array(pk, 2);

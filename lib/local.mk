@@ -3,6 +3,7 @@
 # libcprof.la is that library with only the public API exported.
 noinst_LTLIBRARIES += lib/libcprof-core.la
 lib_libcprof_core_la_SOURCES = \
+	include/cprof-contract.h \
 	lib/internal.h \
 	lib/clock.c \
 	lib/record.c \

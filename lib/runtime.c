@@ -421,7 +421,7 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	if (strlen(dir) >= sizeof(cprof__rt.dir))
 		return -ENAMETOOLONG;
 	strcpy(cprof__rt.dir, dir);
-	cprof__rt.flush_ms = flush_ms ? flush_ms : 100;
+	cprof__rt.flush_ms = flush_ms ? flush_ms : CPROF_FLUSH_MS_DEFAULT;
 	if (pthread_key_create(&thread_key, thread_detach) != 0)
 		return -EAGAIN;
 	cprof__counters_config();
@@ -473,25 +473,25 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 
 static CPROF__NOINSTR unsigned env_flush_ms(void)
 {
-	const char *s = getenv("CPROF_FLUSH_MS");
+	const char *s = getenv(CPROF_ENV_FLUSH_MS);
 	char *end;
 	unsigned long v;
 
 	if (!s || !*s)
-		return 100;
+		return CPROF_FLUSH_MS_DEFAULT;
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || *end || v == 0 || v > 3600000) {
+	if (errno || *end || v < CPROF_FLUSH_MS_MIN || v > CPROF_FLUSH_MS_MAX) {
 		cprof__warn("ignoring bad CPROF_FLUSH_MS", s, 0,
 			    "using 100 ms");
-		return 100;
+		return CPROF_FLUSH_MS_DEFAULT;
 	}
 	return (unsigned)v;
 }
 
 __attribute__((constructor(101))) static CPROF__NOINSTR void cprof_init(void)
 {
-	const char *dir = getenv("CPROF_DIR");
+	const char *dir = getenv(CPROF_ENV_DIR);
 
 	/*
 	 * A set-user-ID or set-group-ID program (or one with file

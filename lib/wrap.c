@@ -83,8 +83,8 @@ CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _Exit(int status)
 #define INHERIT_MAX_TEXT 16384 /* bytes of LD_PRELOAD built on the stack */
 
 static const char *const inherit_names[INHERIT_NVARS] = {
-	"CPROF_DIR",	"CPROF_FLUSH_MS", "CPROF_EVENTS",
-	"CPROF_SAMPLE", "CPROF_EXACT",	  "CPROF_CALLCHAIN"};
+	CPROF_ENV_DIR,	  CPROF_ENV_FLUSH_MS, CPROF_ENV_EVENTS,
+	CPROF_ENV_SAMPLE, CPROF_ENV_EXACT,    CPROF_ENV_CALLCHAIN};
 
 static struct {
 	bool on;
@@ -120,7 +120,8 @@ static CPROF__NOINSTR bool is_self(const char *e, size_t len)
 		if (e[i] == '/')
 			base = e + i + 1;
 	return (size_t)(e + len - base) >= 11 &&
-	       strncmp(base, "libcprof.so", 11) == 0;
+	       strncmp(base, CPROF_RUNTIME_BASENAME,
+		       strlen(CPROF_RUNTIME_BASENAME)) == 0;
 }
 
 /* Whether the LD_PRELOAD value V holds libcprof. */
@@ -140,7 +141,7 @@ static CPROF__NOINSTR bool preload_has_self(const char *v)
 
 __attribute__((constructor(102))) static CPROF__NOINSTR void inherit_init(void)
 {
-	const char *v = getenv("CPROF_INHERIT"), *pre = getenv("LD_PRELOAD");
+	const char *v = getenv(CPROF_ENV_INHERIT), *pre = getenv("LD_PRELOAD");
 	size_t used = 0;
 	Dl_info info;
 
@@ -675,7 +676,7 @@ CPROF__NOINSTR void cprof__vfork_enter(void)
 		sink = m;
 		sink->ring = r;
 		sink->limit = UINT64_MAX;
-		for (int i = 0; i < CPROF__MAX_EVENTS; i++)
+		for (int i = 0; i < CPROF_MAX_EVENTS; i++)
 			sink->cfd[i] = -1;
 		vfork_sink = sink;
 	}

@@ -67,7 +67,7 @@ static struct {
 	/* Two LEB128 numbers an event: at most 10 + 3 bytes. */
 	unsigned char bytes[CHUNK_MAX * 13];
 	/* Exact mode: one zigzag LEB128 number per event and counter. */
-	unsigned char cbytes[CHUNK_MAX * CPROF__MAX_EVENTS * 10];
+	unsigned char cbytes[CHUNK_MAX * CPROF_MAX_EVENTS * 10];
 } enc;
 
 static _Atomic pid_t wlock_owner;
@@ -287,32 +287,32 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	cprof__clock_point(&ticks, &mono);
 	msgpack_pack_map(pk, 9 + (cprof__ctr.nev ? 1 : 0) +
 				     (cprof__own_hooks[0] ? 1 : 0));
-	cprof__pack_str(pk, "magic");
-	cprof__pack_str(pk, "cprof");
-	cprof__pack_kv_u64(pk, "version", 1);
-	cprof__pack_kv_u64(pk, "pid", (uint64_t)getpid());
-	cprof__pack_kv_u64(pk, "ppid", (uint64_t)getppid());
-	cprof__pack_str(pk, "exe");
+	cprof__pack_str(pk, CPROF_KEY_MAGIC);
+	cprof__pack_str(pk, CPROF_LOG_MAGIC);
+	cprof__pack_kv_u64(pk, CPROF_KEY_VERSION, CPROF_LOG_VERSION);
+	cprof__pack_kv_u64(pk, CPROF_KEY_PID, (uint64_t)getpid());
+	cprof__pack_kv_u64(pk, CPROF_KEY_PPID, (uint64_t)getppid());
+	cprof__pack_str(pk, CPROF_KEY_EXE);
 	cprof__pack_str(pk, exe);
-	cprof__pack_str(pk, "argv");
+	cprof__pack_str(pk, CPROF_KEY_ARGV);
 	msgpack_pack_array(pk, (size_t)argc);
 	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(cmdline + i) + 1)
 		cprof__pack_str(pk, cmdline + i);
-	cprof__pack_kv_u64(pk, "start_ns", cprof__real_ns());
-	cprof__pack_str(pk, "clock");
+	cprof__pack_kv_u64(pk, CPROF_KEY_START_NS, cprof__real_ns());
+	cprof__pack_str(pk, CPROF_KEY_CLOCK);
 	msgpack_pack_map(pk, 4);
-	cprof__pack_str(pk, "source");
+	cprof__pack_str(pk, CPROF_KEY_SOURCE);
 	cprof__pack_str(pk, CPROF__CLOCK_SOURCE);
-	cprof__pack_kv_u64(pk, "hz", cprof__clock_hz());
-	cprof__pack_kv_u64(pk, "ticks", ticks);
-	cprof__pack_kv_u64(pk, "mono_ns", mono);
-	cprof__pack_kv_u64(pk, "flush_ms", cprof__rt.flush_ms);
+	cprof__pack_kv_u64(pk, CPROF_KEY_HZ, cprof__clock_hz());
+	cprof__pack_kv_u64(pk, CPROF_KEY_TICKS, ticks);
+	cprof__pack_kv_u64(pk, CPROF_KEY_MONO_NS, mono);
+	cprof__pack_kv_u64(pk, CPROF_KEY_FLUSH_MS, cprof__rt.flush_ms);
 	if (cprof__ctr.nev) {
-		cprof__pack_str(pk, "events");
+		cprof__pack_str(pk, CPROF_KEY_EVENTS);
 		cprof__counters_pack_header(pk);
 	}
 	if (cprof__own_hooks[0]) {
-		cprof__pack_str(pk, "own_hooks");
+		cprof__pack_str(pk, CPROF_KEY_OWN_HOOKS);
 		cprof__pack_str(pk, cprof__own_hooks);
 	}
 	(void)start_ns;
@@ -411,7 +411,7 @@ CPROF__NOINSTR int cprof__log_open(const char *dir)
 			return -errno;
 		out.buf = m;
 	}
-	snprintf(out.path, sizeof(out.path), "%s/proc-%d-%llu.log", dir,
+	snprintf(out.path, sizeof(out.path), "%s/" CPROF_LOG_NAME_FMT, dir,
 		 (int)getpid(), (unsigned long long)start);
 	name = strrchr(out.path, '/') + 1;
 	dfd = open_run_dir(dir);
@@ -472,14 +472,14 @@ static CPROF__NOINSTR void pack_thread_chunk(struct cprof__thread *t,
 	msgpack_packer *pk = &out.pk;
 
 	msgpack_pack_map(pk, start ? 4 : 3);
-	cprof__pack_str(pk, "t");
-	cprof__pack_str(pk, "thread");
-	cprof__pack_kv_u64(pk, "tid", (uint64_t)t->tid);
+	cprof__pack_str(pk, CPROF_KEY_T);
+	cprof__pack_str(pk, CPROF_CHUNK_THREAD);
+	cprof__pack_kv_u64(pk, CPROF_KEY_TID, (uint64_t)t->tid);
 	if (start) {
 		char path[64], name[64];
 		ssize_t n;
 
-		cprof__pack_kv_u64(pk, "start", t->start_tick);
+		cprof__pack_kv_u64(pk, CPROF_KEY_START, t->start_tick);
 		snprintf(path, sizeof(path), "/proc/self/task/%d/comm",
 			 (int)t->tid);
 		n = read_small(path, name, sizeof(name) - 1);
@@ -488,10 +488,10 @@ static CPROF__NOINSTR void pack_thread_chunk(struct cprof__thread *t,
 		while (n > 0 && name[n - 1] == '\n')
 			n--;
 		name[n] = '\0';
-		cprof__pack_str(pk, "name");
+		cprof__pack_str(pk, CPROF_KEY_NAME);
 		cprof__pack_str(pk, name);
 	} else {
-		cprof__pack_kv_u64(pk, "end", t->end_tick);
+		cprof__pack_kv_u64(pk, CPROF_KEY_END, t->end_tick);
 	}
 }
 
@@ -499,11 +499,11 @@ static CPROF__NOINSTR const char *site_kind(int kind)
 {
 	switch (kind) {
 	case CPROF_SITE_FUNC:
-		return "func";
+		return CPROF_KIND_FUNC;
 	case CPROF_SITE_FRAME:
-		return "frame";
+		return CPROF_KIND_FRAME;
 	default:
-		return "scope";
+		return CPROF_KIND_SCOPE;
 	}
 }
 
@@ -526,22 +526,24 @@ static CPROF__NOINSTR void pack_site(msgpack_packer *pk, uintptr_t key)
 		bool sw = s->kind == CPROF__SITE_SWITCH;
 
 		msgpack_pack_map(pk, sw ? 3 : 2);
-		cprof__pack_str(pk, "name");
+		cprof__pack_str(pk, CPROF_KEY_NAME);
 		cprof__pack_str(pk, s->name);
-		cprof__pack_str(pk, "kind");
-		cprof__pack_str(pk, sw ? "switch" : "unknown-stack");
+		cprof__pack_str(pk, CPROF_KEY_KIND);
+		cprof__pack_str(pk, sw ? CPROF_KIND_SWITCH
+				       : CPROF_KIND_UNKNOWN_STACK);
 		if (sw)
-			cprof__pack_kv_u64(pk, "ctx", (uint64_t)s->line);
+			cprof__pack_kv_u64(pk, CPROF_KEY_CTX,
+					   (uint64_t)s->line);
 		return;
 	}
 	msgpack_pack_map(pk, 4);
-	cprof__pack_str(pk, "name");
+	cprof__pack_str(pk, CPROF_KEY_NAME);
 	cprof__pack_str(pk, s ? s->name : "(null site)");
-	cprof__pack_str(pk, "file");
+	cprof__pack_str(pk, CPROF_KEY_FILE);
 	cprof__pack_str(pk, s ? s->file : "");
-	cprof__pack_kv_u64(pk, "line",
+	cprof__pack_kv_u64(pk, CPROF_KEY_LINE,
 			   s && s->line > 0 ? (uint64_t)s->line : 0);
-	cprof__pack_str(pk, "kind");
+	cprof__pack_str(pk, CPROF_KEY_KIND);
 	cprof__pack_str(pk, site_kind(s ? s->kind : CPROF_SITE_SCOPE));
 }
 
@@ -558,7 +560,7 @@ static CPROF__NOINSTR void pack_exact(struct cprof__thread *t, uint64_t tail,
 	msgpack_packer *pk = &out.pk;
 	size_t len = 0;
 
-	cprof__pack_str(pk, "c0");
+	cprof__pack_str(pk, CPROF_KEY_C0);
 	msgpack_pack_array(pk, nev);
 	for (unsigned k = 0; k < nev; k++)
 		msgpack_pack_uint64(pk, first[k]);
@@ -575,7 +577,7 @@ static CPROF__NOINSTR void pack_exact(struct cprof__thread *t, uint64_t tail,
 						      (uint64_t)(d >> 63));
 		}
 	}
-	cprof__pack_str(pk, "cv");
+	cprof__pack_str(pk, CPROF_KEY_CV);
 	msgpack_pack_bin(pk, len);
 	msgpack_pack_bin_body(pk, enc.cbytes, len);
 }
@@ -625,15 +627,15 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 	bool exact = cprof__ctr.exact && cprof__ctr.nev && t->cvals;
 
 	msgpack_pack_map(pk, exact ? 8 : 6);
-	cprof__pack_str(pk, "t");
-	cprof__pack_str(pk, "ev");
-	cprof__pack_kv_u64(pk, "tid", (uint64_t)t->tid);
-	cprof__pack_kv_u64(pk, "t0", prev);
-	cprof__pack_str(pk, "sites");
+	cprof__pack_str(pk, CPROF_KEY_T);
+	cprof__pack_str(pk, CPROF_CHUNK_EV);
+	cprof__pack_kv_u64(pk, CPROF_KEY_TID, (uint64_t)t->tid);
+	cprof__pack_kv_u64(pk, CPROF_KEY_T0, prev);
+	cprof__pack_str(pk, CPROF_KEY_SITES);
 	msgpack_pack_array(pk, nsites);
 	for (uint32_t s = 0; s < nsites; s++)
 		pack_site(pk, enc.order[s]);
-	cprof__pack_kv_u64(pk, "n", n);
+	cprof__pack_kv_u64(pk, CPROF_KEY_N, n);
 	/*
 	 * The events are a byte string of LEB128 numbers rather than a
 	 * msgpack array: half the size for short calls, and the reader decodes
@@ -649,12 +651,14 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 
 		if (tick > prev)
 			prev = tick;
-		len = cprof__put_uleb(
-			enc.bytes, len,
-			(delta << 1) | ((r->tick & CPROF__REC_EXIT) ? 1 : 0));
+		len = cprof__put_uleb(enc.bytes, len,
+				      (delta << CPROF_EV_DELTA_SHIFT) |
+					      ((r->tick & CPROF__REC_EXIT)
+						       ? CPROF_EV_EXIT
+						       : 0));
 		len = cprof__put_uleb(enc.bytes, len, enc.ev_site[i]);
 	}
-	cprof__pack_str(pk, "ev");
+	cprof__pack_str(pk, CPROF_KEY_EV);
 	msgpack_pack_bin(pk, len);
 	msgpack_pack_bin_body(pk, enc.bytes, len);
 	if (exact)
@@ -721,16 +725,17 @@ CPROF__NOINSTR void cprof__log_clock(void)
 		return;
 	cprof__clock_point(&ticks, &mono);
 	msgpack_pack_map(&out.pk, 3);
-	cprof__pack_str(&out.pk, "t");
-	cprof__pack_str(&out.pk, "clock");
-	cprof__pack_kv_u64(&out.pk, "ticks", ticks);
-	cprof__pack_kv_u64(&out.pk, "mono_ns", mono);
+	cprof__pack_str(&out.pk, CPROF_KEY_T);
+	cprof__pack_str(&out.pk, CPROF_CHUNK_CLOCK);
+	cprof__pack_kv_u64(&out.pk, CPROF_KEY_TICKS, ticks);
+	cprof__pack_kv_u64(&out.pk, CPROF_KEY_MONO_NS, mono);
 	out.last_clock_ns = mono;
 }
 
 CPROF__NOINSTR void cprof__log_end(enum cprof__end_reason why, int sig)
 {
-	static const char *const reasons[] = {"exit", "signal", "exec"};
+	static const char *const reasons[] = {
+		CPROF_REASON_EXIT, CPROF_REASON_SIGNAL, CPROF_REASON_EXEC};
 	uint64_t ticks, mono, lost = 0;
 	struct cprof__thread *t;
 
@@ -740,14 +745,14 @@ CPROF__NOINSTR void cprof__log_end(enum cprof__end_reason why, int sig)
 		lost += t->lost;
 	cprof__clock_point(&ticks, &mono);
 	msgpack_pack_map(&out.pk, 6);
-	cprof__pack_str(&out.pk, "t");
-	cprof__pack_str(&out.pk, "end");
-	cprof__pack_kv_u64(&out.pk, "ticks", ticks);
-	cprof__pack_kv_u64(&out.pk, "mono_ns", mono);
-	cprof__pack_str(&out.pk, "reason");
+	cprof__pack_str(&out.pk, CPROF_KEY_T);
+	cprof__pack_str(&out.pk, CPROF_CHUNK_END);
+	cprof__pack_kv_u64(&out.pk, CPROF_KEY_TICKS, ticks);
+	cprof__pack_kv_u64(&out.pk, CPROF_KEY_MONO_NS, mono);
+	cprof__pack_str(&out.pk, CPROF_KEY_REASON);
 	cprof__pack_str(&out.pk, reasons[why]);
-	cprof__pack_kv_u64(&out.pk, "signal", (uint64_t)sig);
-	cprof__pack_kv_u64(&out.pk, "lost", lost);
+	cprof__pack_kv_u64(&out.pk, CPROF_KEY_SIGNAL, (uint64_t)sig);
+	cprof__pack_kv_u64(&out.pk, CPROF_KEY_LOST, lost);
 }
 
 /* The writer thread. */

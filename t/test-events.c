@@ -70,9 +70,9 @@ static void test_software_names(void)
 		ASSERT_EQ(ev.config1, 0);
 		ASSERT_EQ(ev.config2, 0);
 		/* User space always; kernel where paranoid allows it. */
-		ASSERT_EQ(ev.flags & CP_EVENT_EXCLUDE_USER, 0);
-		CU_ASSERT(ev.flags & CP_EVENT_EXCLUDE_HV);
-		ASSERT_EQ(ev.flags & CP_EVENT_PRECISE_MASK, 0);
+		ASSERT_EQ(ev.flags & CPROF_EVENT_EXCLUDE_USER, 0);
+		CU_ASSERT(ev.flags & CPROF_EVENT_EXCLUDE_HV);
+		ASSERT_EQ(ev.flags & CPROF_EVENT_PRECISE_MASK, 0);
 		if (have_perf)
 			ASSERT_EQ(cp_event_try(&ev), 0);
 		free(ev.name);
@@ -82,7 +82,8 @@ static void test_software_names(void)
 	ASSERT_EQ_FATAL(
 		cp_event_encode("page-faults:u", &ev, &pfmerr, err, sizeof err),
 		0);
-	ASSERT_EQ(ev.flags, CP_EVENT_EXCLUDE_KERNEL | CP_EVENT_EXCLUDE_HV);
+	ASSERT_EQ(ev.flags,
+		  CPROF_EVENT_EXCLUDE_KERNEL | CPROF_EVENT_EXCLUDE_HV);
 	free(ev.name);
 	if (!have_perf)
 		tu_skip("perf_event_open refuses software events here");
@@ -159,14 +160,14 @@ static void test_env_strings(void)
 	sel.ev[0].name = (char *)"cycles";
 	sel.ev[0].type = 0;
 	sel.ev[0].config = 0;
-	sel.ev[0].flags = CP_EVENT_EXCLUDE_KERNEL | CP_EVENT_EXCLUDE_HV;
+	sel.ev[0].flags = CPROF_EVENT_EXCLUDE_KERNEL | CPROF_EVENT_EXCLUDE_HV;
 	sel.ev[1].name = (char *)"pmu::EV:UMASK";
 	sel.ev[1].type = 4;
 	sel.ev[1].config = 0x5300c0;
 	sel.ev[1].config1 = 1;
 	sel.ev[1].config2 = 0xabcdef0123456789ULL;
-	sel.ev[1].flags = CP_EVENT_EXCLUDE_USER | CP_EVENT_EXCLUDE_HV |
-			  2u << CP_EVENT_PRECISE_SHIFT;
+	sel.ev[1].flags = CPROF_EVENT_EXCLUDE_USER | CPROF_EVENT_EXCLUDE_HV |
+			  2u << CPROF_EVENT_PRECISE_SHIFT;
 	sel.nev = 2;
 	s = cp_events_env(&sel);
 	ASSERT_STR_EQ(s, "cycles,0,0,0,0,6;pmu::EV:UMASK,4,5300c0,1,"

@@ -1,0 +1,163 @@
+/*
+ * cprof-contract.h - the contract between the runtime (lib/) and the tool
+ * (cli/): everything one writes and the other reads, written once.
+ *
+ * The runtime writes logs the tool reads (doc/log-format.md describes
+ * them: this header holds their names and numbers), and the tool starts
+ * the runtime through the environment. Both include this header, so a key
+ * renamed or a limit changed on one side changes on the other. It is not
+ * installed: the public API is include/cprof.h alone, and this contract
+ * holds only between a runtime and a tool of the same build.
+ */
+#ifndef CPROF_CONTRACT_H
+#define CPROF_CONTRACT_H
+
+/* The runtime's file; its soname comes from configure (config.h). */
+#define CPROF_RUNTIME_BASENAME "libcprof.so"
+
+/*
+ * The environment the tool hands to the runtime (doc/libcprof.3).
+ * CPROF_DIR starts the runtime; CPROF_LIBRARY is read by the tool only.
+ */
+#define CPROF_ENV_DIR	    "CPROF_DIR"
+#define CPROF_ENV_FLUSH_MS  "CPROF_FLUSH_MS"
+#define CPROF_ENV_EVENTS    "CPROF_EVENTS"
+#define CPROF_ENV_SAMPLE    "CPROF_SAMPLE"
+#define CPROF_ENV_EXACT	    "CPROF_EXACT"
+#define CPROF_ENV_CALLCHAIN "CPROF_CALLCHAIN"
+#define CPROF_ENV_INHERIT   "CPROF_INHERIT"
+#define CPROF_ENV_LIBRARY   "CPROF_LIBRARY"
+
+/* The flush interval in milliseconds: the default and the bounds. */
+#define CPROF_FLUSH_MS_DEFAULT 100
+#define CPROF_FLUSH_MS_MIN     1
+#define CPROF_FLUSH_MS_MAX     3600000
+
+/* The most counters a group may have (the runtime opens one group). */
+#define CPROF_MAX_EVENTS 8
+/* The longest name of a counter, in bytes. */
+#define CPROF_EVENT_NAME_MAX 63
+
+/*
+ * The flags of an event in CPROF_EVENTS ("name,type,config,config1,
+ * config2,flags" in hexadecimal, ';' between events).
+ */
+#define CPROF_EVENT_EXCLUDE_USER   0x1u
+#define CPROF_EVENT_EXCLUDE_KERNEL 0x2u
+#define CPROF_EVENT_EXCLUDE_HV	   0x4u
+#define CPROF_EVENT_PRECISE_SHIFT  4 /* precise_ip, 0 to 3 */
+#define CPROF_EVENT_PRECISE_MASK   0x30u
+
+/*
+ * A log's file name in the run directory: proc-PID-START.log, START the
+ * CLOCK_MONOTONIC time in nanoseconds when the runtime started in PID.
+ */
+#define CPROF_LOG_PREFIX   "proc-"
+#define CPROF_LOG_SUFFIX   ".log"
+#define CPROF_LOG_NAME_FMT CPROF_LOG_PREFIX "%d-%llu" CPROF_LOG_SUFFIX
+#define CPROF_LOG_GLOB	   CPROF_LOG_PREFIX "*" CPROF_LOG_SUFFIX
+
+/* The header: a map with this magic and version. */
+#define CPROF_LOG_MAGIC	  "cprof"
+#define CPROF_LOG_VERSION 1
+
+/* The chunk types, the value of key "t" of every chunk. */
+#define CPROF_CHUNK_EV	    "ev"
+#define CPROF_CHUNK_THREAD  "thread"
+#define CPROF_CHUNK_MAP	    "map"
+#define CPROF_CHUNK_CLOCK   "clock"
+#define CPROF_CHUNK_END	    "end"
+#define CPROF_CHUNK_SAMPLES "samples"
+#define CPROF_CHUNK_LOST    "lost"
+#define CPROF_CHUNK_COUNTS  "counts"
+
+/*
+ * An event of an ev chunk's "ev" bytes is two unsigned LEB128 numbers:
+ * the time since the one before, shifted left, with the exit flag in the
+ * low bit; and the index of its site in "sites".
+ */
+#define CPROF_EV_EXIT	     1u
+#define CPROF_EV_DELTA_SHIFT 1
+
+/* The keys, by the map that holds them. */
+#define CPROF_KEY_T "t" /* every chunk: its type */
+
+/* The header. */
+#define CPROF_KEY_MAGIC	    "magic"
+#define CPROF_KEY_VERSION   "version"
+#define CPROF_KEY_PID	    "pid"
+#define CPROF_KEY_PPID	    "ppid"
+#define CPROF_KEY_EXE	    "exe"
+#define CPROF_KEY_ARGV	    "argv"
+#define CPROF_KEY_START_NS  "start_ns"
+#define CPROF_KEY_CLOCK	    "clock"
+#define CPROF_KEY_FLUSH_MS  "flush_ms"
+#define CPROF_KEY_EVENTS    "events"
+#define CPROF_KEY_OWN_HOOKS "own_hooks"
+
+/* The header's "clock", and the clock and end chunks. */
+#define CPROF_KEY_SOURCE  "source"
+#define CPROF_KEY_HZ	  "hz"
+#define CPROF_KEY_TICKS	  "ticks"
+#define CPROF_KEY_MONO_NS "mono_ns"
+
+/* The header's "events": the counter group. */
+#define CPROF_KEY_MODE	    "mode"
+#define CPROF_KEY_PERIOD    "period"
+#define CPROF_KEY_FREQ	    "freq"
+#define CPROF_KEY_CALLCHAIN "callchain"
+#define CPROF_KEY_LIST	    "list"
+#define CPROF_KEY_TYPE	    "type"   /* an event of "list" */
+#define CPROF_KEY_CONFIG    "config" /* an event of "list" */
+#define CPROF_MODE_SAMPLING "sampling"
+#define CPROF_MODE_EXACT    "exact"
+
+/* Thread chunks. */
+#define CPROF_KEY_TID	"tid"
+#define CPROF_KEY_START "start"
+#define CPROF_KEY_END	"end"
+#define CPROF_KEY_NAME	"name" /* also of a marker site and of an event */
+
+/* Map chunks: "objs", each with a path, base, build id and segments. */
+#define CPROF_KEY_OBJS	   "objs"
+#define CPROF_KEY_PATH	   "path"
+#define CPROF_KEY_BASE	   "base"
+#define CPROF_KEY_BUILD_ID "build_id"
+#define CPROF_KEY_SEGS	   "segs"
+
+/* Ev chunks, and their marker sites. */
+#define CPROF_KEY_T0	"t0"
+#define CPROF_KEY_N	"n" /* also of samples chunks */
+#define CPROF_KEY_SITES "sites"
+#define CPROF_KEY_EV	"ev"
+#define CPROF_KEY_C0	"c0" /* exact mode: the first event's values */
+#define CPROF_KEY_CV	"cv" /* exact mode: the changes, zigzag LEB128 */
+#define CPROF_KEY_FILE	"file"
+#define CPROF_KEY_LINE	"line"
+#define CPROF_KEY_KIND	"kind"
+#define CPROF_KEY_CTX	"ctx"
+
+/* The kinds of a marker site; the last two are the runtime's own. */
+#define CPROF_KIND_FUNC		 "func"
+#define CPROF_KIND_SCOPE	 "scope"
+#define CPROF_KIND_FRAME	 "frame"
+#define CPROF_KIND_SWITCH	 "switch"
+#define CPROF_KIND_UNKNOWN_STACK "unknown-stack"
+
+/* End chunks. */
+#define CPROF_KEY_REASON    "reason"
+#define CPROF_KEY_SIGNAL    "signal"
+#define CPROF_KEY_LOST	    "lost" /* also of lost chunks */
+#define CPROF_REASON_EXIT   "exit"
+#define CPROF_REASON_SIGNAL "signal"
+#define CPROF_REASON_EXEC   "exec"
+
+/* Samples, lost and counts chunks. */
+#define CPROF_KEY_TIME0	    "time0"
+#define CPROF_KEY_DATA	    "data"
+#define CPROF_KEY_THROTTLED "throttled"
+#define CPROF_KEY_VALUES    "values"
+#define CPROF_KEY_ENABLED   "enabled"
+#define CPROF_KEY_RUNNING   "running"
+
+#endif /* CPROF_CONTRACT_H */
