@@ -628,8 +628,6 @@ int cp_log_holder(const char *path);
  * environment, whether they have opened a log yet or not. Returns how many.
  */
 size_t cp_run_live(const char *dir, int **pids);
-/* The number of proc-*.log files in DIR and their total size in bytes. */
-size_t cp_run_logs(const char *dir, uint64_t *bytes);
 /*
  * Hand SEL to every program run after through CPROF_EVENTS, CPROF_SAMPLE,
  * CPROF_EXACT and CPROF_CALLCHAIN (see cprof(1)), replacing any value
@@ -726,5 +724,39 @@ int cmd_stat(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+
+/* rundir.c: the run directory, its files and their names. */
+#define CP_RUN_META "run.meta" /* written by the CLI when the run ends */
+#define CP_RUN_OLD  ".old"     /* RUN.old keeps the run recorded before */
+/*
+ * Whether NAME is a log's file name, proc-PID-START.log; its PID and
+ * START, each when not NULL.
+ */
+int cp_log_name(const char *name, int *pid, uint64_t *start);
+/* A log of a run. */
+struct cp_run_log {
+	char *path; /* DIR/NAME, allocated */
+	int pid;
+	uint64_t start;
+};
+/*
+ * The logs of the run in DIR, in *LOGS (allocated) and *N, in the order
+ * they are merged: by start time, then pid. -1 when DIR cannot be read.
+ */
+int cp_rundir_logs(const char *dir, struct cp_run_log **logs, size_t *n);
+void cp_rundir_logs_free(struct cp_run_log *logs, size_t n);
+/* The number of logs in DIR and their total size in bytes. */
+size_t cp_run_logs(const char *dir, uint64_t *bytes);
+/* DIR/run.meta, allocated. */
+char *cp_rundir_meta(const char *dir);
+/*
+ * Make PATH an empty run directory for cprof record, keeping the run it
+ * holds as PATH.old; refuse (exit 2) a directory that is not safely the
+ * user's. Returns 1 when the directory was created here, 0 when it was an
+ * empty directory already.
+ */
+int cp_rundir_prepare(const char *path);
+/* Check again, after cp_rundir_prepare(), that PATH is the user's own. */
+void cp_rundir_recheck(const char *path);
 
 #endif /* CPROF_CLI_H */

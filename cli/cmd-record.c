@@ -3,23 +3,11 @@
  * run directory for "cprof report".
  *
  * Like perf record, it never mixes two runs and never throws one away
- * unasked: a run directory left by an earlier record is moved to RUN.old
- * (replacing the run kept there), and anything that is not a run is left
- * alone with an error.
- *
- * A run directory is the user's alone: one that is a symbolic link,
- * belongs to another user, or that other users may write to (without the
- * sticky bit) is refused, since whoever controls it could plant links
- * that make cprof or the program write over files elsewhere, or swap the
- * run under the report.
+ * unasked: how an earlier run is kept, and which directories are refused,
+ * is in rundir.c.
  */
 #include "config.h"
 
-#include <sys/stat.h>
-
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,159 +40,6 @@ static const struct cp_command record_cmd = {
 		 "a second, unless told otherwise.",
 	.groups = record_groups,
 };
-
-static int is_log_name(const char *name)
-{
-	size_t len = strlen(name);
-
-	return strncmp(name, "proc-", 5) == 0 && len > 9 &&
-	       strcmp(name + len - 4, ".log") == 0;
-}
-
-/*
- * What the directory PATH holds: 1 for a cprof run (run.meta or a log), 0
- * when it is empty, -1 for anything else.
- */
-static int classify(const char *path)
-{
-	struct dirent *de;
-	int kind = 0, other = 0;
-	DIR *d;
-
-	if ((d = opendir(path)) == NULL)
-		fatal("%s", path);
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (strcmp(de->d_name, "run.meta") == 0 ||
-		    is_log_name(de->d_name))
-			kind = 1;
-		else
-			other = 1;
-	}
-	closedir(d);
-	return kind == 1 ? 1 : other ? -1 : 0;
-}
-
-/*
- * Refuse, with exit status 2, a directory SB at PATH (as lstat saw it)
- * that is not safely the user's; WHAT names it in the message.
- */
-static void check_owned(const char *path, const struct stat *sb,
-			const char *what)
-{
-	if (S_ISLNK(sb->st_mode))
-		fatalx_status(2,
-			      "%s '%s' is a symbolic link: name the "
-			      "directory itself",
-			      what, path);
-	if (!S_ISDIR(sb->st_mode))
-		return;
-	if (sb->st_uid != geteuid())
-		fatalx_status(2,
-			      "%s '%s' belongs to another user: not using it",
-			      what, path);
-	if ((sb->st_mode & (S_IWGRP | S_IWOTH)) && !(sb->st_mode & S_ISVTX))
-		fatalx_status(2,
-			      "%s '%s' is writable by other users: not using "
-			      "it (chmod go-w)",
-			      what, path);
-}
-
-/*
- * Remove the old run PATH: its logs, its run.meta, then the directory.
- * Anything else found in it stays, and so the directory does too.
- */
-static void remove_run(const char *path)
-{
-	struct dirent *de;
-	DIR *d;
-
-	if ((d = opendir(path)) == NULL)
-		fatal("%s", path);
-	while ((de = readdir(d)) != NULL) {
-		if ((strcmp(de->d_name, "run.meta") == 0 ||
-		     is_log_name(de->d_name)) &&
-		    unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
-			fatal("cannot remove '%s/%s'", path, de->d_name);
-	}
-	closedir(d);
-	if (rmdir(path) != 0)
-		fatal("cannot remove old run '%s'", path);
-}
-
-/*
- * Make PATH an empty run directory, keeping the run it holds as PATH.old.
- * Returns 1 when the directory was created here, 0 when it was an empty
- * directory already.
- */
-static int prepare(const char *path)
-{
-	struct stat sb;
-	char *old;
-
-	if (lstat(path, &sb) == 0) {
-		check_owned(path, &sb, "run directory");
-		if (!S_ISDIR(sb.st_mode))
-			fatalx("'%s' exists and is not a cprof run directory",
-			       path);
-		switch (classify(path)) {
-		case 0:
-			return 0;
-		case -1:
-			fatalx("'%s' exists and is not a cprof run directory",
-			       path);
-		}
-		if (asprintf(&old, "%s.old", path) < 0)
-			fatalx("out of memory");
-		if (lstat(old, &sb) == 0) {
-			check_owned(old, &sb, "old run");
-			if (!S_ISDIR(sb.st_mode) || classify(old) == -1)
-				fatalx("'%s' exists and is not a cprof run "
-				       "directory",
-				       old);
-			remove_run(old);
-		} else if (errno != ENOENT) {
-			fatal("%s", old);
-		}
-		if (rename(path, old) != 0)
-			fatal("cannot rename '%s' to '%s'", path, old);
-		free(old);
-	} else if (errno != ENOENT) {
-		fatal("cannot create run directory '%s'", path);
-	}
-	/* Never writable by others, whatever the umask. */
-	if (mkdir(path, 0755) != 0)
-		fatal("cannot create run directory '%s'", path);
-	return 1;
-}
-
-/*
- * The directory at PATH, opened without following a link, must still be
- * the user's own: someone who could swap it between prepare() and now
- * could only have done so in a directory the checks above do not cover
- * (the parent), and is caught here.
- */
-static void recheck(const char *path)
-{
-	struct stat sb;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1) {
-		if (errno == ELOOP || errno == ENOTDIR)
-			fatalx_status(2,
-				      "run directory '%s' is a symbolic link: "
-				      "name the directory itself",
-				      path);
-		fatal("%s", path);
-	}
-	if (fstat(fd, &sb) != 0)
-		fatal("%s", path);
-	check_owned(path, &sb, "run directory");
-	close(fd);
-}
 
 int cmd_record(int argc, char **argv)
 {
@@ -254,8 +89,8 @@ int cmd_record(int argc, char **argv)
 	cp_run_setup(flush_ms);
 	cp_run_counters(&sel);
 	cp_evsel_free(&sel);
-	created = prepare(run);
-	recheck(run);
+	created = cp_rundir_prepare(run);
+	cp_rundir_recheck(run);
 	status = cp_run(run, argv, &ran);
 	if (!ran) {
 		if (created)

@@ -10,7 +10,8 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/symbols.c \
 	cli/output.c \
 	cli/events.c \
-	cli/procs.c
+	cli/procs.c \
+	cli/rundir.c
 cli_libcprof_cli_la_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) $(LIBDW_CFLAGS)
 cli_libcprof_cli_la_LIBADD = $(MSGPACK_LIBS) $(LIBDW_LIBS) $(PFM_LIBS) -lstdc++
 

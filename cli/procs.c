@@ -32,8 +32,7 @@ int cp_log_holder(const char *path)
 	DIR *d;
 
 	base = base != NULL ? base + 1 : path;
-	if (sscanf(base, "proc-%d-", &pid) != 1 || pid <= 0 ||
-	    stat(path, &log) != 0)
+	if (!cp_log_name(base, &pid, NULL) || stat(path, &log) != 0)
 		return 0;
 	snprintf(fddir, sizeof fddir, "/proc/%d/fd", pid);
 	/* Another user's process, or none: not one of ours. */

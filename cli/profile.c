@@ -2261,75 +2261,30 @@ static void load_meta(struct loader *ld, const char *path)
 	ld->p->meta_nrunning = m.nrunning;
 }
 
-struct logname {
-	char *path;
-	unsigned long long pid, start;
-};
-
-static int logname_cmp(const void *a, const void *b)
-{
-	const struct logname *x = a, *y = b;
-
-	/* In start order, so that a parent comes before its children. */
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return strcmp(x->path, y->path);
-}
-
-static int is_log_name(const char *name)
-{
-	size_t len = strlen(name);
-
-	return len > 9 && strncmp(name, "proc-", 5) == 0 &&
-	       strcmp(name + len - 4, ".log") == 0;
-}
-
 static int load_dir(struct loader *ld, const char *dir)
 {
-	struct logname *logs = NULL;
-	size_t nlogs = 0, caplogs = 0;
-	struct dirent *de;
+	struct cp_run_log *logs;
+	size_t nlogs;
 	char *meta;
-	DIR *d;
 	int rc = 0;
 
-	d = opendir(dir);
-	if (d == NULL) {
+	if (cp_rundir_logs(dir, &logs, &nlogs) != 0) {
 		warnx("%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL) {
-		struct logname *l;
-
-		if (!is_log_name(de->d_name))
-			continue;
-		logs = xgrow(logs, &caplogs, nlogs + 1, sizeof *logs);
-		l = &logs[nlogs++];
-		l->pid = l->start = 0;
-		sscanf(de->d_name, "proc-%llu-%llu.log", &l->pid, &l->start);
-		l->path = xmalloc(strlen(dir) + strlen(de->d_name) + 2);
-		sprintf(l->path, "%s/%s", dir, de->d_name);
-	}
-	closedir(d);
 	if (nlogs == 0) {
-		warnx("%s: no cprof logs (proc-*.log) in this directory", dir);
+		warnx("%s: no cprof logs (" CPROF_LOG_GLOB
+		      ") in this directory",
+		      dir);
 		free(logs);
 		return -1;
 	}
-	qsort(logs, nlogs, sizeof *logs, logname_cmp);
-
-	meta = xmalloc(strlen(dir) + sizeof "/run.meta");
-	sprintf(meta, "%s/run.meta", dir);
+	meta = cp_rundir_meta(dir);
 	load_meta(ld, meta);
 	free(meta);
-
 	for (size_t i = 0; i < nlogs && rc == 0; i++)
 		rc = load_log(ld, logs[i].path);
-	for (size_t i = 0; i < nlogs; i++)
-		free(logs[i].path);
-	free(logs);
+	cp_rundir_logs_free(logs, nlogs);
 	return rc;
 }
 

@@ -206,7 +206,7 @@ static size_t still_running(const char *dir, int **pids)
 	while ((de = readdir(d)) != NULL) {
 		size_t i;
 
-		if (strncmp(de->d_name, "proc-", 5) != 0)
+		if (!cp_log_name(de->d_name, NULL, NULL))
 			continue;
 		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
 			fatalx("out of memory");
@@ -264,9 +264,8 @@ static void write_meta(const char *dir, char *const argv[], int status,
 	for (i = 0; i < nrunning; i++)
 		msgpack_pack_int(&pk, running[i]);
 
-	if (asprintf(&path, "%s/run.meta", dir) < 0)
-		fatalx("out of memory");
-	snprintf(tmp, sizeof tmp, ".run.meta.%ld", (long)getpid());
+	path = cp_rundir_meta(dir);
+	snprintf(tmp, sizeof tmp, "." CP_RUN_META ".%ld", (long)getpid());
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd != -1)
 		fd = openat(dfd, tmp,
@@ -285,7 +284,7 @@ static void write_meta(const char *dir, char *const argv[], int status,
 	ok = fd != -1 && off == sb.size;
 	if (fd != -1 && close(fd) != 0)
 		ok = 0;
-	if (ok && renameat(dfd, tmp, dfd, "run.meta") != 0)
+	if (ok && renameat(dfd, tmp, dfd, CP_RUN_META) != 0)
 		ok = 0;
 	if (!ok) {
 		warnx("cannot write %s: %s", path, strerror(errno));
@@ -440,30 +439,6 @@ int cp_run(const char *dir, char *const argv[], int *ran)
 		   nrunning);
 	free(running);
 	return status;
-}
-
-size_t cp_run_logs(const char *dir, uint64_t *bytes)
-{
-	struct dirent *de;
-	struct stat sb;
-	size_t n = 0, len;
-	DIR *d;
-
-	*bytes = 0;
-	if ((d = opendir(dir)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		len = strlen(de->d_name);
-		if (strncmp(de->d_name, "proc-", 5) != 0 || len < 9 ||
-		    strcmp(de->d_name + len - 4, ".log") != 0)
-			continue;
-		n++;
-		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
-		    0)
-			*bytes += (uint64_t)sb.st_size;
-	}
-	closedir(d);
-	return n;
 }
 
 /*

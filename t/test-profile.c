@@ -1047,6 +1047,41 @@ static void test_random_damage(void)
 	tl_destroy(&l);
 }
 
+/*
+ * The one test of a log's file name (cli/rundir.c), which record, report,
+ * stat's wait for live processes and the run's size all use.
+ */
+static void test_log_names(void)
+{
+	static const char *const bad[] = {
+		"proc-.log",
+		"proc-1.log",
+		"proc-1-.log",
+		"proc--1-2.log",
+		"proc-0-2.log",
+		"proc-1-2.log.tmp",
+		"proc-1-2.logx",
+		"proc-1-2",
+		"proc-x-2.log",
+		"proc-1-2x.log",
+		"xproc-1-2.log",
+		"run.meta",
+		"proc-1-2-3.log",
+		"proc-2147483648-1.log",
+		"proc-1-99999999999999999999.log",
+	};
+	uint64_t start = 0;
+	int pid = 0;
+
+	CU_ASSERT(cp_log_name("proc-42-1700000000000000000.log", &pid, &start));
+	ASSERT_EQ(pid, 42);
+	ASSERT_EQ(start, 1700000000000000000ULL);
+	CU_ASSERT(cp_log_name("proc-2147483647-0.log", NULL, NULL));
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (cp_log_name(bad[i], NULL, NULL))
+			CU_FAIL(bad[i]);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -1086,6 +1121,7 @@ int main(void)
 		    test_damaged_log_keeps_prefix);
 	CU_add_test(suite, "a run directory is merged with run.meta",
 		    test_run_directory);
+	CU_add_test(suite, "log file names: one check", test_log_names);
 	CU_add_test(suite, "symbols: static, C++, shared library, unknown",
 		    test_symbols);
 	CU_add_test(suite, "an address reused after dlclose is two functions",
