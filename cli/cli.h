@@ -523,12 +523,19 @@ struct cp_option {
 	const char *help; /* one line */
 };
 
-/* A command's option groups, each ended by an entry with a NULL name. */
+/*
+ * A subcommand: what cprof --help, its own --help and the dispatch in
+ * main.c know of it. Its option groups each end with an entry with a
+ * NULL name.
+ */
 struct cp_command {
-	const char *name;  /* "stat" */
-	const char *usage; /* "[options] [--] prog [args]" */
-	const char *about; /* a paragraph for --help */
+	const char *name;    /* "stat" */
+	const char *summary; /* one line for cprof --help */
+	const char *usage;   /* "[options] [--] prog [args]" */
+	const char *about;   /* a paragraph for --help */
 	const struct cp_option *const *groups; /* NULL-terminated */
+	/* Run with ARGV[0] the command's name; returns cprof's exit status. */
+	int (*exec)(int argc, char **argv);
 };
 
 /* Values of the long-only options, above any short option character. */
@@ -593,6 +600,23 @@ struct cp_evsel;
  */
 void cp_counter_select(const struct cp_command *cmd,
 		       const struct cp_counter_opts *o, struct cp_evsel *sel);
+/* What the options shared by stat and record ask of the run. */
+struct cp_run_opts {
+	struct cp_counter_opts counters; /* cp_counter_options */
+	const char *flush_ms;		 /* --flush-ms, NULL when not given */
+};
+/*
+ * The option loop of the commands that run a program: like cp_getopt, but
+ * cp_counter_options and cp_run_options are applied to O (zero it before
+ * the first call) and the next option of another group is returned.
+ */
+int cp_run_getopt(const struct cp_command *cmd, int argc, char **argv,
+		  struct cp_run_opts *o);
+/*
+ * Hand O and the selected events SEL (then freed) to every program run
+ * after: cp_run_setup() and cp_run_counters().
+ */
+void cp_run_begin(const struct cp_run_opts *o, struct cp_evsel *sel);
 
 /* run.c: running a program under the runtime. */
 /*
@@ -719,11 +743,11 @@ void cp_evsel_free(struct cp_evsel *sel);
 char *cp_events_env(const struct cp_evsel *sel);
 char *cp_sample_env(const struct cp_evsel *sel);
 
-/* cmd-*.c: the subcommands; each returns cprof's exit status. */
-int cmd_stat(int argc, char **argv);
-int cmd_record(int argc, char **argv);
-int cmd_report(int argc, char **argv);
-int cmd_list(int argc, char **argv);
+/* cmd-*.c: the subcommands, each the one name its file exports. */
+extern const struct cp_command cp_cmd_stat;
+extern const struct cp_command cp_cmd_record;
+extern const struct cp_command cp_cmd_report;
+extern const struct cp_command cp_cmd_list;
 
 /* rundir.c: the run directory, its files and their names. */
 #define CP_RUN_META "run.meta" /* written by the CLI when the run ends */

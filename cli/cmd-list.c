@@ -27,8 +27,11 @@ static const struct cp_option list_options[] = {{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const list_groups[] = {list_options, NULL};
 
-static const struct cp_command list_cmd = {
+static int cmd_list(int argc, char **argv);
+
+const struct cp_command cp_cmd_list = {
 	.name = "list",
+	.summary = "list the events stat and record can count",
 	.usage = "[PATTERN]",
 	.about = "List the events stat and record can count, as libpfm4 knows "
 		 "them, grouped\n"
@@ -36,6 +39,7 @@ static const struct cp_command list_cmd = {
 		 "the events\n"
 		 "whose name holds it, in any case.",
 	.groups = list_groups,
+	.exec = cmd_list,
 };
 
 /* The mark of an accepted event, explained by the last line. */
@@ -265,7 +269,7 @@ static size_t list_pmu(const pfm_pmu_info_t *pi, const char *pattern)
 	return n;
 }
 
-int cmd_list(int argc, char **argv)
+static int cmd_list(int argc, char **argv)
 {
 	const char *pattern = NULL;
 	struct winsize ws;
@@ -273,12 +277,13 @@ int cmd_list(int argc, char **argv)
 	pfm_pmu_t pmu;
 	size_t n;
 
-	while (cp_getopt(&list_cmd, argc, argv) != -1)
+	while (cp_getopt(&cp_cmd_list, argc, argv) != -1)
 		continue;
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
-		cp_usage_error(&list_cmd, "unexpected argument '%s'", argv[1]);
+		cp_usage_error(&cp_cmd_list, "unexpected argument '%s'",
+			       argv[1]);
 	if (argc == 1)
 		pattern = argv[0];
 	if (isatty(STDOUT_FILENO) &&

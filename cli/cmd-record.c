@@ -24,8 +24,11 @@ static const struct cp_option record_options[] = {
 static const struct cp_option *const record_groups[] = {
 	record_options, cp_counter_options, cp_run_options, NULL};
 
-static const struct cp_command record_cmd = {
+static int cmd_record(int argc, char **argv);
+
+const struct cp_command cp_cmd_record = {
 	.name = "record",
+	.summary = "run a program and record its profile into a run directory",
 	.usage = "[-o RUN] [options] [--] PROG [ARGS...]",
 	.about = "Run PROG with the cprof runtime preloaded and record its "
 		 "profile, and that\n"
@@ -39,56 +42,39 @@ static const struct cp_command record_cmd = {
 		 "times\n"
 		 "a second, unless told otherwise.",
 	.groups = record_groups,
+	.exec = cmd_record,
 };
 
-int cmd_record(int argc, char **argv)
+static int cmd_record(int argc, char **argv)
 {
 	char *run = xstrdup("cprof.data");
-	const char *flush_ms = NULL;
-	struct cp_counter_opts copts = {0};
+	struct cp_run_opts ro = {0};
 	struct cp_evsel sel;
 	uint64_t bytes;
 	size_t len, n;
 	int c, status, ran, created;
 
-	while ((c = cp_getopt(&record_cmd, argc, argv)) != -1) {
-		if (cp_counter_option(&record_cmd, &copts, c, optarg))
-			continue;
-		switch (c) {
-		case 'o':
+	while ((c = cp_run_getopt(&cp_cmd_record, argc, argv, &ro)) != -1) {
+		if (c == 'o') {
 			free(run);
 			run = xstrdup(optarg);
-			break;
-		case CP_OPT_FLUSH_MS:
-			cp_parse_ulong(&record_cmd, "--flush-ms", optarg,
-				       CPROF_FLUSH_MS_MIN, CPROF_FLUSH_MS_MAX);
-			flush_ms = optarg;
-			break;
-		case CP_OPT_WAIT_ALL:
-			cp_run_wait_all(1);
-			break;
-		case CP_OPT_NO_INHERIT:
-			cp_run_inherit(0);
-			break;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
-		cp_usage_error(&record_cmd, "no program to run");
+		cp_usage_error(&cp_cmd_record, "no program to run");
 	if (*run == '\0')
-		cp_usage_error(&record_cmd, "-o: empty run directory name");
+		cp_usage_error(&cp_cmd_record, "-o: empty run directory name");
 	/* A bad event is reported before an old run is moved aside. */
-	cp_counter_select(&record_cmd, &copts, &sel);
+	cp_counter_select(&cp_cmd_record, &ro.counters, &sel);
 
 	/* "run/" would otherwise be kept as "run/.old". */
 	len = strlen(run);
 	while (len > 1 && run[len - 1] == '/')
 		run[--len] = '\0';
 
-	cp_run_setup(flush_ms);
-	cp_run_counters(&sel);
-	cp_evsel_free(&sel);
+	cp_run_begin(&ro, &sel);
 	created = cp_rundir_prepare(run);
 	cp_rundir_recheck(run);
 	status = cp_run(run, argv, &ran);

@@ -27,17 +27,21 @@ static const struct cp_option report_options[] = {
 static const struct cp_option *const report_groups[] = {
 	report_options, cp_output_options, NULL};
 
-static const struct cp_command report_cmd = {
+static int cmd_report(int argc, char **argv);
+
+const struct cp_command cp_cmd_report = {
 	.name = "report",
+	.summary = "print the profile of a recorded run",
 	.usage = "[options] [RUN]",
 	.about = "Print the per-function profile of RUN, a run directory "
 		 "written by\n"
 		 "\"cprof record\" (default: cprof.data) or a single "
 		 "proc-*.log in one.",
 	.groups = report_groups,
+	.exec = cmd_report,
 };
 
-int cmd_report(int argc, char **argv)
+static int cmd_report(int argc, char **argv)
 {
 	struct cp_output out = {0};
 	struct cp_profile p = {0};
@@ -48,8 +52,8 @@ int cmd_report(int argc, char **argv)
 
 	/* The table and CSV of a report stay as they were without it. */
 	out.counters = CP_COUNTERS_OFF;
-	while ((c = cp_getopt(&report_cmd, argc, argv)) != -1) {
-		if (cp_output_option(&report_cmd, &out, c, optarg))
+	while ((c = cp_getopt(&cp_cmd_report, argc, argv)) != -1) {
+		if (cp_output_option(&cp_cmd_report, &out, c, optarg))
 			continue;
 		if (c == 'o')
 			path = optarg;
@@ -59,7 +63,7 @@ int cmd_report(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
-		cp_usage_error(&report_cmd, "unexpected argument '%s'",
+		cp_usage_error(&cp_cmd_report, "unexpected argument '%s'",
 			       argv[1]);
 	if (argc == 1)
 		run = argv[0];

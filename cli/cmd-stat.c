@@ -25,8 +25,11 @@ static const struct cp_option *const stat_groups[] = {
 	stat_options, cp_output_options, cp_counter_options, cp_run_options,
 	NULL};
 
-static const struct cp_command stat_cmd = {
+static int cmd_stat(int argc, char **argv);
+
+const struct cp_command cp_cmd_stat = {
 	.name = "stat",
+	.summary = "run a program and print its profile",
 	.usage = "[options] [--] PROG [ARGS...]",
 	.about = "Run PROG with the cprof runtime preloaded, then print its "
 		 "per-function\n"
@@ -38,6 +41,7 @@ static const struct cp_command stat_cmd = {
 		 "sampled\n"
 		 "1000 times a second, unless told otherwise.",
 	.groups = stat_groups,
+	.exec = cmd_stat,
 };
 
 /* The temporary run, removed at exit whatever the way out. */
@@ -65,45 +69,30 @@ static void remove_tmp(void)
 	tmpdir = NULL;
 }
 
-int cmd_stat(int argc, char **argv)
+static int cmd_stat(int argc, char **argv)
 {
 	struct cp_output out = {0};
 	struct cp_profile p = {0};
-	struct cp_counter_opts copts = {0};
+	struct cp_run_opts ro = {0};
 	struct cp_evsel sel;
-	const char *path = NULL, *flush_ms = NULL, *tmp;
+	const char *path = NULL, *tmp;
 	char *dir;
 	FILE *f = stderr;
 	uint64_t bytes;
 	int c, status, ran;
 
-	while ((c = cp_getopt(&stat_cmd, argc, argv)) != -1) {
-		if (cp_output_option(&stat_cmd, &out, c, optarg) ||
-		    cp_counter_option(&stat_cmd, &copts, c, optarg))
+	while ((c = cp_run_getopt(&cp_cmd_stat, argc, argv, &ro)) != -1) {
+		if (cp_output_option(&cp_cmd_stat, &out, c, optarg))
 			continue;
-		switch (c) {
-		case 'o':
+		if (c == 'o')
 			path = optarg;
-			break;
-		case CP_OPT_FLUSH_MS:
-			cp_parse_ulong(&stat_cmd, "--flush-ms", optarg,
-				       CPROF_FLUSH_MS_MIN, CPROF_FLUSH_MS_MAX);
-			flush_ms = optarg;
-			break;
-		case CP_OPT_WAIT_ALL:
-			cp_run_wait_all(1);
-			break;
-		case CP_OPT_NO_INHERIT:
-			cp_run_inherit(0);
-			break;
-		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
-		cp_usage_error(&stat_cmd, "no program to run");
+		cp_usage_error(&cp_cmd_stat, "no program to run");
 	/* A bad event is reported before anything is created or run. */
-	cp_counter_select(&stat_cmd, &copts, &sel);
+	cp_counter_select(&cp_cmd_stat, &ro.counters, &sel);
 
 	/*
 	 * The output file is opened before the program runs, so that a bad
@@ -114,9 +103,7 @@ int cmd_stat(int argc, char **argv)
 		fatal("%s", path);
 	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
 		tmp = "/tmp";
-	cp_run_setup(flush_ms);
-	cp_run_counters(&sel);
-	cp_evsel_free(&sel);
+	cp_run_begin(&ro, &sel);
 	if (asprintf(&dir, "%s/cprof.XXXXXX", tmp) < 0)
 		fatalx("out of memory");
 	if (mkdtemp(dir) == NULL)

@@ -1,9 +1,11 @@
 /*
  * main.c - the cprof command: finds the subcommand and runs it.
  *
- * Every subcommand is a row of the table below, so that usage, help and
- * dispatch agree; its handler lives in cli/cmd-<name>.c, parses its own
- * options and returns cprof's exit status.
+ * Every subcommand is a struct cp_command of its own cli/cmd-<name>.c,
+ * the one name that file exports (as tmux's cmd_entry): its name, summary,
+ * options and handler, which parses its own options and returns cprof's
+ * exit status. The table below lists them, so that usage, help and
+ * dispatch agree.
  */
 #include "config.h"
 
@@ -14,16 +16,11 @@
 
 #include "cli.h"
 
-static const struct {
-	const char *name;
-	int (*exec)(int argc, char **argv);
-	const char *summary;
-} commands[] = {
-	{"stat", cmd_stat, "run a program and print its profile"},
-	{"record", cmd_record,
-	 "run a program and record its profile into a run directory"},
-	{"report", cmd_report, "print the profile of a recorded run"},
-	{"list", cmd_list, "list the events stat and record can count"},
+static const struct cp_command *const commands[] = {
+	&cp_cmd_stat,
+	&cp_cmd_record,
+	&cp_cmd_report,
+	&cp_cmd_list,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -42,7 +39,7 @@ static void help(void)
 	       "read at\n"
 	       "every marker.\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		printf("  %-8s  %s\n", commands[i].name, commands[i].summary);
+		printf("  %-8s  %s\n", commands[i]->name, commands[i]->summary);
 	printf("\noptions:\n"
 	       "  -h, --help     print this help and exit\n"
 	       "      --version  print cprof's version and exit\n"
@@ -59,7 +56,7 @@ static int find(const char *name)
 	size_t i;
 
 	for (i = 0; i < NCOMMANDS; i++)
-		if (strcmp(commands[i].name, name) == 0)
+		if (strcmp(commands[i]->name, name) == 0)
 			return (int)i;
 	cp_usage_error(NULL, "unknown command '%s'", name);
 }
@@ -91,10 +88,10 @@ int main(int argc, char **argv)
 		help_argv[0] = argv[2];
 		help_argv[1] = (char *)"--help";
 		help_argv[2] = NULL;
-		return commands[i].exec(2, help_argv);
+		return commands[i]->exec(2, help_argv);
 	}
 	if (argv[1][0] == '-')
 		cp_usage_error(NULL, "unknown option '%s'", argv[1]);
 	i = find(argv[1]);
-	return commands[i].exec(argc - 1, argv + 1);
+	return commands[i]->exec(argc - 1, argv + 1);
 }

@@ -347,3 +347,36 @@ void cp_counter_select(const struct cp_command *cmd,
 	if (msg[0] != '\0')
 		cp_run_note(msg);
 }
+
+int cp_run_getopt(const struct cp_command *cmd, int argc, char **argv,
+		  struct cp_run_opts *o)
+{
+	int c;
+
+	while ((c = cp_getopt(cmd, argc, argv)) != -1) {
+		if (cp_counter_option(cmd, &o->counters, c, optarg))
+			continue;
+		switch (c) {
+		case CP_OPT_FLUSH_MS:
+			cp_parse_ulong(cmd, "--flush-ms", optarg,
+				       CPROF_FLUSH_MS_MIN, CPROF_FLUSH_MS_MAX);
+			o->flush_ms = optarg;
+			continue;
+		case CP_OPT_WAIT_ALL:
+			cp_run_wait_all(1);
+			continue;
+		case CP_OPT_NO_INHERIT:
+			cp_run_inherit(0);
+			continue;
+		}
+		return c;
+	}
+	return -1;
+}
+
+void cp_run_begin(const struct cp_run_opts *o, struct cp_evsel *sel)
+{
+	cp_run_setup(o->flush_ms);
+	cp_run_counters(sel);
+	cp_evsel_free(sel);
+}
