@@ -6,12 +6,12 @@ TESTS += t/test-reader t/test-profile
 t_test_reader_SOURCES = t/test-reader.c t/testlog.h
 t_test_reader_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
 t_test_reader_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
-t_test_profile_SOURCES = t/test-profile.c t/testlog.h
+t_test_profile_SOURCES = t/test-profile.c t/testlog.h t/testprof.h
 t_test_profile_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
 t_test_profile_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
 check_PROGRAMS += t/test-merge
 TESTS += t/test-merge
-t_test_merge_SOURCES = t/test-merge.c t/testlog.h
+t_test_merge_SOURCES = t/test-merge.c t/testlog.h t/testprof.h
 t_test_merge_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
 t_test_merge_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
 # The order of a report's rows and tables, on profiles built in memory.

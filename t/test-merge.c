@@ -24,6 +24,7 @@
 
 #include "cli/cli.h"
 #include "testlog.h"
+#include "testprof.h"
 
 #define GHZ	1000000000ULL
 #define NEV(ev) (sizeof(ev) / sizeof((ev)[0]))
@@ -48,26 +49,6 @@ static const struct tl_counters exact2 = {"exact", 0, 0, 0, tc_pf, 2};
 /* An address in no object: its samples are counted as "[unknown]". */
 #define NOWHERE 0x10
 
-static int load(struct cp_profile *p, const char *where, const char **err)
-{
-	int rc;
-
-	memset(p, 0, sizeof *p);
-	tu_capture();
-	rc = cp_profile_load(p, where);
-	*err = tu_captured();
-	return rc;
-}
-
-static const struct cp_func *func(const struct cp_profile *p, const char *name)
-{
-	for (size_t i = 0; i < p->nfuncs; i++) {
-		if (strcmp(p->funcs[i].name, name) == 0)
-			return &p->funcs[i];
-	}
-	return NULL;
-}
-
 /* Counter K of NAME over the run; all zero when it has no row. */
 static struct cp_count count(const struct cp_profile *p, const char *name,
 			     size_t k)
@@ -84,30 +65,10 @@ static struct cp_count count(const struct cp_profile *p, const char *name,
 static struct cp_count tcount(const struct cp_profile *p, int tid,
 			      const char *name, size_t k)
 {
+	const struct cp_thread_func *r = thread_func(p, tid, name);
 	struct cp_count none = {0, 0};
 
-	for (size_t i = 0; i < p->nthreads; i++) {
-		const struct cp_thread *t = &p->threads[i];
-
-		if (t->tid != tid)
-			continue;
-		for (size_t j = 0; j < t->nfuncs; j++) {
-			if (strcmp(p->funcs[t->funcs[j].func].name, name) ==
-				    0 &&
-			    t->funcs[j].counts != NULL)
-				return t->funcs[j].counts[k];
-		}
-	}
-	return none;
-}
-
-static const struct cp_thread *thread(const struct cp_profile *p, int tid)
-{
-	for (size_t i = 0; i < p->nthreads; i++) {
-		if (p->threads[i].tid == tid)
-			return &p->threads[i];
-	}
-	return NULL;
+	return r != NULL && r->counts != NULL ? r->counts[k] : none;
 }
 
 #define CHECK_COUNT(c, self_, total_)                    \
@@ -383,35 +344,6 @@ __attribute__((noinline, used)) static int fn_c(int x)
 	return fn_b(x) * 7 + 3;
 }
 
-struct objinfo {
-	char path[4096];
-	uint64_t base, start, end;
-	int found;
-};
-
-static int find_exe(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct objinfo *o = arg;
-
-	(void)size;
-	if (o->found || info->dlpi_name[0] != '\0')
-		return 0;
-	o->base = info->dlpi_addr;
-	o->start = UINT64_MAX;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-			continue;
-		if (info->dlpi_addr + ph->p_vaddr < o->start)
-			o->start = info->dlpi_addr + ph->p_vaddr;
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > o->end)
-			o->end = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-	}
-	o->found = 1;
-	return 0;
-}
-
 /*
  * An uninstrumented program: no marker at all, so every sample is named
  * by its address, and its callchain puts its deltas in the total of each
@@ -425,7 +357,7 @@ static void test_by_address(void)
 	uintptr_t a = (uintptr_t)&fn_a, b = (uintptr_t)&fn_b,
 		  c = (uintptr_t)&fn_c;
 	struct tl_sample s[4];
-	struct objinfo exe = {.found = 0};
+	struct tp_object exe;
 	char exepath[4096];
 	const char *exebase;
 	const struct cp_func *f;
@@ -438,8 +370,7 @@ static void test_by_address(void)
 	CU_ASSERT_FATAL(n > 0);
 	exepath[n] = '\0';
 	exebase = strrchr(exepath, '/') + 1;
-	dl_iterate_phdr(find_exe, &exe);
-	CU_ASSERT_FATAL(exe.found);
+	CU_ASSERT_FATAL(tp_object_named("", &exe) == 0);
 
 	ASSERT_EQ(fn_c(1), ((1 * 3 + 1) * 5 + 2) * 7 + 3);
 	CU_ASSERT_FATAL(ret_in_b > b && ret_in_c > c);
@@ -509,29 +440,6 @@ static int cmp_int(const void *x, const void *y)
 	return *(const int *)x - *(const int *)y;
 }
 
-/* The object whose code holds o->base on entry. */
-static int find_code(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct objinfo *o = arg;
-	uint64_t addr = o->base;
-
-	(void)size;
-	for (int i = 0; !o->found && i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uint64_t lo = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) ||
-		    addr < lo || addr >= lo + ph->p_memsz)
-			continue;
-		snprintf(o->path, sizeof o->path, "%s", info->dlpi_name);
-		o->base = info->dlpi_addr;
-		o->start = lo;
-		o->end = lo + ph->p_memsz;
-		o->found = 1;
-	}
-	return 0;
-}
-
 /*
  * Callchains of code built without frame pointers: an entry that follows
  * no call instruction cuts the chain there (it gives no total to what
@@ -546,7 +454,7 @@ static void test_broken_chains(void)
 	static const struct tl_counters chains = {"sampling", 0,  1000,
 						  1,	      tc, 1};
 	uintptr_t a = (uintptr_t)&fn_a, b = (uintptr_t)&fn_b;
-	struct objinfo exe = {.found = 0}, lib = {.found = 0};
+	struct tp_object exe, lib;
 	int v[2] = {2, 1};
 	struct tl_sample s[4];
 	char exepath[4096];
@@ -558,13 +466,11 @@ static void test_broken_chains(void)
 	n = readlink("/proc/self/exe", exepath, sizeof exepath - 1);
 	CU_ASSERT_FATAL(n > 0);
 	exepath[n] = '\0';
-	dl_iterate_phdr(find_exe, &exe);
-	CU_ASSERT_FATAL(exe.found);
+	CU_ASSERT_FATAL(tp_object_named("", &exe) == 0);
 	ASSERT_EQ(fn_c(1), ((1 * 3 + 1) * 5 + 2) * 7 + 3);
 	qsort(v, 2, sizeof v[0], cmp_int);
-	lib.base = ret_in_lib;
-	dl_iterate_phdr(find_code, &lib);
-	CU_ASSERT_FATAL(lib.found && lib.path[0] == '/');
+	CU_ASSERT_FATAL(tp_object_at(ret_in_lib, &lib) == 0);
+	CU_ASSERT_FATAL(lib.path[0] == '/');
 
 	memset(s, 0, sizeof s);
 	/* Sound: fn_a from fn_b from fn_c, from the library. */
@@ -978,15 +884,6 @@ static void test_two_processes(void)
 }
 
 /* Damaged samples chunks: refused or read, never a crash. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
 
 static void test_random_damage(void)
 {

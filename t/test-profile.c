@@ -20,6 +20,7 @@
 
 #include "cli/cli.h"
 #include "testlog.h"
+#include "testprof.h"
 
 #define GHZ 1000000000ULL
 
@@ -37,62 +38,14 @@ static const struct tl_site sites[NSITES] = {
 
 #define NEV(ev) (sizeof(ev) / sizeof((ev)[0]))
 
-static int load(struct cp_profile *p, const char *where, const char **err)
-{
-	int rc;
-
-	memset(p, 0, sizeof *p);
-	tu_capture();
-	rc = cp_profile_load(p, where);
-	*err = tu_captured();
-	return rc;
-}
-
-static const struct cp_func *func(const struct cp_profile *p, const char *name)
-{
-	for (size_t i = 0; i < p->nfuncs; i++) {
-		if (strcmp(p->funcs[i].name, name) == 0)
-			return &p->funcs[i];
-	}
-	return NULL;
-}
-
 /* The stats of NAME on thread TID, all zero when it has no row. */
 static struct cp_stats tfunc(const struct cp_profile *p, int tid,
 			     const char *name)
 {
+	const struct cp_thread_func *r = thread_func(p, tid, name);
 	struct cp_stats none = {0, 0, 0};
 
-	for (size_t i = 0; i < p->nthreads; i++) {
-		const struct cp_thread *t = &p->threads[i];
-
-		if (t->tid != tid)
-			continue;
-		for (size_t j = 0; j < t->nfuncs; j++) {
-			if (strcmp(p->funcs[t->funcs[j].func].name, name) == 0)
-				return t->funcs[j].st;
-		}
-	}
-	return none;
-}
-
-static const struct cp_thread *thread(const struct cp_profile *p, int tid)
-{
-	for (size_t i = 0; i < p->nthreads; i++) {
-		if (p->threads[i].tid == tid)
-			return &p->threads[i];
-	}
-	return NULL;
-}
-
-static const struct cp_frames *frames(const struct cp_profile *p,
-				      const char *name)
-{
-	for (size_t i = 0; i < p->nframes; i++) {
-		if (strcmp(p->frames[i].name, name) == 0)
-			return &p->frames[i];
-	}
-	return NULL;
+	return r != NULL ? r->st : none;
 }
 
 #define CHECK_STATS(st, c, self, total)           \
@@ -733,43 +686,9 @@ __attribute__((noinline, used)) int mangled_helper(int x)
 	return x + 7;
 }
 
-struct objinfo {
-	const char *want; /* substring of the name, "" for the program */
-	char path[4096];
-	uint64_t base, start, end;
-	int found;
-};
-
-static int find_object(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct objinfo *o = arg;
-
-	(void)size;
-	if (o->found)
-		return 0;
-	if (o->want[0] == '\0' ? info->dlpi_name[0] != '\0'
-			       : strstr(info->dlpi_name, o->want) == NULL)
-		return 0;
-	o->base = info->dlpi_addr;
-	o->start = UINT64_MAX;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-			continue;
-		if (info->dlpi_addr + ph->p_vaddr < o->start)
-			o->start = info->dlpi_addr + ph->p_vaddr;
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > o->end)
-			o->end = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-	}
-	snprintf(o->path, sizeof o->path, "%s", info->dlpi_name);
-	o->found = 1;
-	return 0;
-}
-
 static void test_symbols(void)
 {
-	struct objinfo exe = {.want = ""}, libc = {.want = "libc.so"};
+	struct tp_object exe, libc;
 	char exepath[4096];
 	const char *exebase;
 	ssize_t n;
@@ -785,9 +704,8 @@ static void test_symbols(void)
 	CU_ASSERT_FATAL(n > 0);
 	exepath[n] = '\0';
 	exebase = strrchr(exepath, '/') + 1;
-	dl_iterate_phdr(find_object, &exe);
-	dl_iterate_phdr(find_object, &libc);
-	CU_ASSERT_FATAL(exe.found && libc.found);
+	CU_ASSERT_FATAL(tp_object_named("", &exe) == 0);
+	CU_ASSERT_FATAL(tp_object_named("libc.so", &libc) == 0);
 
 	memset(s, 0, sizeof s);
 	s[0].addr = (uintptr_t)&static_helper;
@@ -952,16 +870,6 @@ static void test_lost_enter(void)
 	cp_profile_free(&p);
 }
 
-static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
 /*
  * Random well-formed logs: any order of enters, exits and marks. The
  * tables must keep their invariants: self <= total for every row, and a
@@ -973,6 +881,8 @@ static void test_random_streams(void)
 	struct cp_profile p;
 	const char *err;
 
+	/* The seed these streams were first drawn with. */
+	tu_rng_state = 0x2545f4914f6cdd1dULL;
 	for (int iter = 0; iter < 300; iter++) {
 		struct tlog l;
 		uint64_t t[3] = {0, 0, 0};

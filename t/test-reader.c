@@ -1105,17 +1105,6 @@ static void test_big_chunk(void)
 	tl_destroy(&l);
 }
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rng(void)
-{
-	/* xorshift64*: reproducible across runs and machines. */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
 /*
  * Deltas of every LEB128 length and indexes of one and two bytes, mixed
  * at random, decode exactly: the reader has a path per common length.

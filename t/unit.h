@@ -158,6 +158,20 @@ static inline int tu_suite(const char *name, const struct tu_test *t, size_t n)
 	return 0;
 }
 
+/*
+ * Pseudo-random numbers for the damage tests: xorshift64*, the same
+ * sequence on every run and machine, so that a failure can be replayed.
+ */
+static uint64_t tu_rng_state = 0x9e3779b97f4a7c15ULL;
+
+static inline uint64_t rng(void)
+{
+	tu_rng_state ^= tu_rng_state >> 12;
+	tu_rng_state ^= tu_rng_state << 25;
+	tu_rng_state ^= tu_rng_state >> 27;
+	return tu_rng_state * 0x2545f4914f6cdd1dULL;
+}
+
 /* A fresh temporary directory, removed by tu_rmdir. */
 static inline char *tu_tmpdir(void)
 {
