@@ -301,6 +301,41 @@ void cp_symmap_lookup(struct cp_symmap *map, uint64_t addr, size_t gen,
 int cp_symmap_call_before(struct cp_symmap *map, uint64_t addr, size_t gen);
 void cp_symmap_free(struct cp_symmap *map);
 
+/*
+ * clock.c: a process's marker ticks and CLOCK_MONOTONIC nanoseconds. The
+ * line through a point (T0, NS0) with NUM nanoseconds every DEN ticks.
+ */
+struct cp_clock_line {
+	uint64_t t0, ns0, num, den;
+};
+/* What the log says of its clock; zero it before the first point. */
+struct cp_clock {
+	uint64_t hz; /* ticks a second, 0 when the points tell */
+	size_t npoints;
+	uint64_t lo_t, lo_ns, hi_t, hi_ns; /* the lowest and highest points */
+	int fixed;			   /* cp_clock_fix() has run */
+	struct cp_clock_line line;	   /* set by cp_clock_fix() */
+};
+/* Add the calibration point (TICKS, NS). */
+void cp_clock_point(struct cp_clock *c, uint64_t ticks, uint64_t ns);
+/* What cp_clock_fix() found: a rate, or why 1 tick = 1 ns is assumed. */
+enum { CP_CLOCK_OK, CP_CLOCK_TOO_FEW, CP_CLOCK_STILL };
+/*
+ * Fix the conversions of C for good (the log has ended): the rate from
+ * hz or from the points, through the lowest point.
+ */
+int cp_clock_fix(struct cp_clock *c);
+/*
+ * The conversion known so far into *L: the fixed one, or hz or two points
+ * that advance with the lowest point; 0 when the rate is not known yet.
+ */
+int cp_clock_line(const struct cp_clock *c, struct cp_clock_line *l);
+/* Once fixed: the length of TICKS, and the time at TICKS, in ns. */
+uint64_t cp_clock_ns(const struct cp_clock *c, uint64_t ticks);
+uint64_t cp_clock_mono(const struct cp_clock *c, uint64_t ticks);
+/* The ticks at CLOCK_MONOTONIC time NS on the line L. */
+uint64_t cp_clock_ticks(const struct cp_clock_line *l, uint64_t ns);
+
 /* profile.c: a run read into per-function tables. */
 
 /* Aggregated time of one function (one row), in nanoseconds. */

@@ -6,6 +6,7 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/util.c \
 	cli/pool.c \
 	cli/reader.c \
+	cli/clock.c \
 	cli/profile.c \
 	cli/symbols.c \
 	cli/output.c \

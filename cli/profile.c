@@ -34,11 +34,11 @@
  *    exit exclusive). Its deltas go to the innermost frame's self counts
  *    and, once per function, to the totals of every function on the
  *    stack. Samples are CLOCK_MONOTONIC ns, placed on the tick timeline
- *    with the calibration known so far. A thread's marker events wait for
- *    the samples of their drain (flush_thread() says why that is enough
- *    and bounded); a sample with no frame open, or of a program without
- *    markers, goes to the function holding its address (and its
- *    callchain's functions get it in their totals);
+ *    with the calibration known so far (clock.c). A thread's marker events wait
+ * for the samples of their drain (flush_thread() says why that is enough and
+ * bounded); a sample with no frame open, or of a program without markers, goes
+ * to the function holding its address (and its callchain's functions get it in
+ * their totals);
  *  - exact: the counters' values at each marker event are summed like
  *    time, self = delta - the callees' deltas, total once;
  *  - a thread's counts are scaled by its enabled / running time when the
@@ -238,11 +238,7 @@ struct proc {
 	const char *exe;
 	const char *own_hooks; /* NULL: the hooks reach the runtime */
 
-	/* Calibration: the points with the lowest and highest ticks. */
-	uint64_t hz;
-	size_t npoints;
-	uint64_t lo_t, lo_ns, hi_t, hi_ns;
-	uint64_t num, den, anchor_t, anchor_ns; /* set by calibrate() */
+	struct cp_clock clk;
 	int has_clock; /* the header has a calibration point */
 	uint64_t clock_ns;
 
@@ -270,7 +266,6 @@ struct proc {
 	struct pcounter *cnt;
 	uint32_t *runidx; /* the run's counter of each, set at the end */
 	uint64_t samples, slost, sthrottled, unplaced;
-	int finishing; /* calibrate() has fixed the clock rate */
 	/* Sample addresses named so far, and the functions they name. */
 	struct ipent *ips;
 	size_t nips, capips;
@@ -311,67 +306,6 @@ struct loader {
 static const char *intern(struct proc *pr, struct cp_bytes b)
 {
 	return cp_pool_intern(pr->ld->pool, b.ptr, b.len);
-}
-
-/* Calibration and conversion. */
-
-static void add_point(struct proc *pr, uint64_t ticks, uint64_t ns)
-{
-	if (pr->npoints == 0 || ticks < pr->lo_t) {
-		pr->lo_t = ticks;
-		pr->lo_ns = ns;
-	}
-	if (pr->npoints == 0 || ticks > pr->hi_t) {
-		pr->hi_t = ticks;
-		pr->hi_ns = ns;
-	}
-	pr->npoints++;
-}
-
-static void calibrate(struct proc *pr)
-{
-	pr->anchor_t = pr->lo_t;
-	pr->anchor_ns = pr->lo_ns;
-	if (pr->hz != 0) {
-		pr->num = 1000000000;
-		pr->den = pr->hz;
-		return;
-	}
-	if (pr->npoints >= 2 && pr->hi_t > pr->lo_t && pr->hi_ns > pr->lo_ns) {
-		pr->num = pr->hi_ns - pr->lo_ns;
-		pr->den = pr->hi_t - pr->lo_t;
-		return;
-	}
-	pr->num = pr->den = 1;
-	if (pr->events == 0)
-		return;
-	if (pr->npoints >= 2)
-		warnx("%s: its clock calibration points do not advance: "
-		      "assuming 1 tick = 1 ns",
-		      pr->log);
-	else
-		warnx("%s: %s clock calibration point: assuming 1 tick = 1 ns",
-		      pr->log, pr->npoints == 0 ? "no" : "only one");
-}
-
-static uint64_t to_ns(const struct proc *pr, uint64_t ticks)
-{
-	unsigned __int128 v = (unsigned __int128)ticks * pr->num / pr->den;
-
-	return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
-}
-
-static uint64_t to_mono(const struct proc *pr, uint64_t ticks)
-{
-	uint64_t d;
-
-	if (ticks >= pr->anchor_t) {
-		d = to_ns(pr, ticks - pr->anchor_t);
-		return d > UINT64_MAX - pr->anchor_ns ? UINT64_MAX
-						      : pr->anchor_ns + d;
-	}
-	d = to_ns(pr, pr->anchor_t - ticks);
-	return d > pr->anchor_ns ? 0 : pr->anchor_ns - d;
 }
 
 /* Frames. */
@@ -903,51 +837,6 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 
 /* Samples. */
 
-/*
- * Sample times are CLOCK_MONOTONIC; marker times are ticks. Samples are
- * placed on the marker timeline with the calibration known when they are
- * placed: hz, or the header's point and the latest clock point; at the
- * process's end, the run's own (calibrate()). A few ticks of error only
- * moves samples within some nanoseconds of a marker event.
- */
-struct cal {
-	uint64_t t0, ns0, num, den; /* ticks = t0 + (ns - ns0) * den / num */
-};
-
-static int cal_get(const struct proc *pr, struct cal *c)
-{
-	if (pr->finishing) {
-		*c = (struct cal){pr->anchor_t, pr->anchor_ns, pr->num,
-				  pr->den};
-		return 1;
-	}
-	if (pr->npoints == 0)
-		return 0;
-	if (pr->hz != 0) {
-		*c = (struct cal){pr->lo_t, pr->lo_ns, 1000000000, pr->hz};
-		return 1;
-	}
-	if (pr->npoints >= 2 && pr->hi_t > pr->lo_t && pr->hi_ns > pr->lo_ns) {
-		*c = (struct cal){pr->lo_t, pr->lo_ns, pr->hi_ns - pr->lo_ns,
-				  pr->hi_t - pr->lo_t};
-		return 1;
-	}
-	return 0;
-}
-
-static uint64_t cal_ticks(const struct cal *c, uint64_t ns)
-{
-	unsigned __int128 d;
-
-	if (ns >= c->ns0) {
-		d = (unsigned __int128)(ns - c->ns0) * c->den / c->num;
-		return d > UINT64_MAX - c->t0 ? UINT64_MAX
-					      : c->t0 + (uint64_t)d;
-	}
-	d = (unsigned __int128)(c->ns0 - ns) * c->den / c->num;
-	return d > c->t0 ? 0 : c->t0 - (uint64_t)d;
-}
-
 struct sym_key {
 	const struct proc *pr;
 	const char *name, *object;
@@ -1250,8 +1139,8 @@ enum flush {
  */
 static void flush_thread(struct proc *pr, struct thr *t, enum flush how)
 {
-	struct cal cal;
-	int calibrated = cal_get(pr, &cal);
+	struct cp_clock_line line;
+	int calibrated = cp_clock_line(&pr->clk, &line);
 
 	if (!calibrated && how != FLUSH_FINAL && t->npend < PEND_MAX &&
 	    t->nq - t->qhead < QUEUE_MAX)
@@ -1259,7 +1148,7 @@ static void flush_thread(struct proc *pr, struct thr *t, enum flush how)
 	thread_reserve(pr, t);
 	if (calibrated) {
 		for (size_t i = t->qconv; i < t->nq; i++)
-			t->q[i].tk = cal_ticks(&cal, t->q[i].ns);
+			t->q[i].tk = cp_clock_ticks(&line, t->q[i].ns);
 		t->qconv = t->nq;
 	}
 	/* Samples the marker stream passed without them: by address. */
@@ -1318,11 +1207,11 @@ static void on_header(void *arg, const struct cp_log_header *h)
 	pr->ppid = h->ppid;
 	pr->exe = intern(pr, h->exe);
 	pr->own_hooks = h->own_hooks.len ? intern(pr, h->own_hooks) : NULL;
-	pr->hz = h->hz;
+	pr->clk.hz = h->hz;
 	if (h->has_clock) {
 		pr->has_clock = 1;
 		pr->clock_ns = h->mono_ns;
-		add_point(pr, h->ticks, h->mono_ns);
+		cp_clock_point(&pr->clk, h->ticks, h->mono_ns);
 	}
 	pr->map = cp_symmap_new(pr->ld->syms, pr->exe);
 	/* Frame 0 is the root frame, closed by every return to depth 0. */
@@ -1384,13 +1273,14 @@ static void on_thread(void *arg, const struct cp_log_thread *c)
 		t->start = c->start;
 	}
 	if (c->has_end) {
-		struct cal cal;
+		struct cp_clock_line line;
 
 		t->has_end = 1;
 		t->end = c->end;
 		/* Its samples are all in: place them while the clock is known.
 		 */
-		if (pr->nc > 0 && !pr->exact && cal_get(pr, &cal)) {
+		if (pr->nc > 0 && !pr->exact &&
+		    cp_clock_line(&pr->clk, &line)) {
 			flush_thread(pr, t, FLUSH_FINAL);
 			release_queues(t);
 		}
@@ -1551,7 +1441,9 @@ static void on_counts(void *arg, const struct cp_log_counts *c)
 
 static void on_clock(void *arg, uint64_t ticks, uint64_t mono_ns)
 {
-	add_point(arg, ticks, mono_ns);
+	struct proc *pr = arg;
+
+	cp_clock_point(&pr->clk, ticks, mono_ns);
 }
 
 /*
@@ -1568,7 +1460,7 @@ static void on_end(void *arg, const struct cp_log_end *e)
 	pr->end_reason = e->reason.len ? intern(pr, e->reason) : NULL;
 	pr->signal = e->signal;
 	pr->lost = e->lost;
-	add_point(pr, e->ticks, e->mono_ns);
+	cp_clock_point(&pr->clk, e->ticks, e->mono_ns);
 }
 
 static const struct cp_log_ops log_ops = {
@@ -1823,10 +1715,11 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 	ct->name = t->name;
 	/* A thread without events started at its start record, if any. */
 	if (t->seen)
-		ct->start_ns = to_mono(pr, t->origin);
+		ct->start_ns = cp_clock_mono(&pr->clk, t->origin);
 	else
-		ct->start_ns = to_mono(pr, t->has_start ? t->start : at);
-	ct->end_ns = to_mono(pr, at);
+		ct->start_ns =
+			cp_clock_mono(&pr->clk, t->has_start ? t->start : at);
+	ct->end_ns = cp_clock_mono(&pr->clk, at);
 	ct->unfinished = t->unfinished;
 	ct->unreliable = t->unreliable;
 	ct->contexts = t->nctx > 1 ? t->nctx - 1 : 0;
@@ -1855,8 +1748,8 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 		if (g >= p->nfuncs)
 			continue;
 		st.calls = s->calls;
-		st.self_ns = to_ns(pr, s->self);
-		st.total_ns = to_ns(pr, s->total);
+		st.self_ns = cp_clock_ns(&pr->clk, s->self);
+		st.total_ns = cp_clock_ns(&pr->clk, s->total);
 		if (ld->rowof[g] == CP_INDEX_NONE) {
 			rows = xgrow(rows, &caprows, nrows + 1, sizeof *rows);
 			memset(&rows[nrows], 0, sizeof *rows);
@@ -1964,17 +1857,17 @@ static void merge_frames(struct loader *ld, struct proc *pr)
 			g->min_ns = UINT64_MAX;
 		}
 		g->count += f->count;
-		g->total_ns += to_ns(pr, f->total);
-		if (to_ns(pr, f->min) < g->min_ns)
-			g->min_ns = to_ns(pr, f->min);
-		if (to_ns(pr, f->max) > g->max_ns)
-			g->max_ns = to_ns(pr, f->max);
+		g->total_ns += cp_clock_ns(&pr->clk, f->total);
+		if (cp_clock_ns(&pr->clk, f->min) < g->min_ns)
+			g->min_ns = cp_clock_ns(&pr->clk, f->min);
+		if (cp_clock_ns(&pr->clk, f->max) > g->max_ns)
+			g->max_ns = cp_clock_ns(&pr->clk, f->max);
 		for (unsigned b = 0; b < FINE_BUCKETS; b++) {
 			uint64_t ns;
 
 			if (f->fine[b] == 0)
 				continue;
-			ns = to_ns(pr, fine_lower(b));
+			ns = cp_clock_ns(&pr->clk, fine_lower(b));
 			g->hist[ns ? 63 - __builtin_clzll(ns) : 0] +=
 				f->fine[b];
 		}
@@ -2008,7 +1901,7 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 {
 	struct cp_profile *p = ld->p;
 	struct cp_process *cp;
-	uint64_t last = pr->npoints ? pr->hi_t : 0, origin = UINT64_MAX;
+	uint64_t last = pr->clk.npoints ? pr->clk.hi_t : 0, origin = UINT64_MAX;
 	uint32_t *gid;
 	int dist;
 
@@ -2056,8 +1949,21 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 			      "showing data up to its last flush",
 			      pr->log, pr->pid);
 	}
-	calibrate(pr);
-	pr->finishing = 1;
+	switch (cp_clock_fix(&pr->clk)) {
+	case CP_CLOCK_STILL:
+		if (pr->events > 0)
+			warnx("%s: its clock calibration points do not "
+			      "advance: assuming 1 tick = 1 ns",
+			      pr->log);
+		break;
+	case CP_CLOCK_TOO_FEW:
+		if (pr->events > 0)
+			warnx("%s: %s clock calibration point: assuming 1 "
+			      "tick = 1 ns",
+			      pr->log,
+			      pr->clk.npoints == 0 ? "no" : "only one");
+		break;
+	}
 	for (size_t i = 0; pr->nc > 0 && !pr->exact && i < pr->nth; i++)
 		flush_thread(pr, &pr->th[i], FLUSH_FINAL);
 	if (pr->unplaced > 0)
@@ -2159,8 +2065,8 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 	if (pr->has_clock)
 		cp->start_ns = pr->clock_ns;
 	else if (origin != UINT64_MAX)
-		cp->start_ns = to_mono(pr, origin);
-	cp->end_ns = pr->has_end ? pr->end_ns : to_mono(pr, last);
+		cp->start_ns = cp_clock_mono(&pr->clk, origin);
+	cp->end_ns = pr->has_end ? pr->end_ns : cp_clock_mono(&pr->clk, last);
 	cp->finished = pr->has_end;
 	cp->end_reason = pr->end_reason;
 	cp->state = state;
