@@ -34,11 +34,11 @@
  *    exit exclusive). Its deltas go to the innermost frame's self counts
  *    and, once per function, to the totals of every function on the
  *    stack. Samples are CLOCK_MONOTONIC ns, placed on the tick timeline
- *    with the calibration known so far (clock.c). A thread's marker events wait
- * for the samples of their drain (flush_thread() says why that is enough and
- * bounded); a sample with no frame open, or of a program without markers, goes
- * to the function holding its address (and its callchain's functions get it in
- * their totals);
+ *    with the calibration known so far (clock.c). A thread's marker
+ *    events wait for the samples of their drain (flush_thread() says why
+ *    that is enough and bounded); a sample with no frame open, or of a
+ *    program without markers, goes to the function holding its address
+ *    (and its callchain's functions get it in their totals);
  *  - exact: the counters' values at each marker event are summed like
  *    time, self = delta - the callees' deltas, total once;
  *  - a thread's counts are scaled by its enabled / running time when the
