@@ -137,18 +137,36 @@ struct pframe {
 };
 
 /*
- * The open frames of one execution context of a thread (a ucontext
- * coroutine, or the thread's own stack: id 0), kept while another runs.
+ * The open frames of a thread: what a ucontext switch sets aside. In
+ * exact mode CF holds, for each open frame, the counters at its enter
+ * then its closed children's deltas (cf_enter(), cf_kids()).
+ */
+struct tstack {
+	struct open_frame *open;
+	size_t depth, cap;
+	uint64_t base_children; /* root-level time since the stream start */
+	uint64_t *cf;
+	size_t capcf;
+};
+
+/*
+ * An execution context of a thread (a ucontext coroutine, or the thread's
+ * own stack: id 0), whose frames are kept while another runs.
  */
 struct tctx {
 	uint64_t id;
-	struct open_frame *stack;
-	size_t depth, capstack;
-	uint64_t base_children;
-	uint64_t *cf;
-	size_t capcf;
+	struct tstack stk;
 	uint64_t out_tk; /* when it was switched out */
 	uint64_t *out_v; /* exact mode: the counters then */
+};
+
+/*
+ * Exact mode: a thread's counters at its last event, at the origin of its
+ * stream, and the root-level deltas since (nc each, one allocation).
+ */
+struct texact {
+	uint64_t *last, *origin, *root;
+	int has_values; /* values were seen: the three are meaningful */
 };
 
 struct thr {
@@ -156,19 +174,17 @@ struct thr {
 	const char *name;
 	int has_start, has_end, seen, replaced, unfinished;
 	int unreliable; /* an unknown-stack event: numbers unsure */
-	/* Execution contexts: the one running is ctxs[cur], in the fields. */
+	/* Execution contexts: the one running is ctxs[cur], its stack stk. */
 	struct tctx *ctxs;
 	size_t nctx, capctx, cur;
 	uint64_t start, end;
 	uint64_t origin; /* start of the stream: start record or first event */
 	uint64_t last;	 /* time of the last event */
 	uint64_t stop;	 /* where the stream ends, set when the log does */
-	struct open_frame *stack;
-	size_t depth, capstack;
+	struct tstack stk;
 	struct tstat *st; /* indexed by pfunc */
 	size_t nst;
-	uint64_t base_children; /* root-level time since the stream start */
-	uint64_t *marks;	/* last frame mark, indexed by pframe */
+	uint64_t *marks; /* last frame mark, indexed by pframe */
 	size_t nmarks;
 
 	/* Counters (proc.nc > 0): CS_STRIDE numbers per pfunc. */
@@ -201,15 +217,7 @@ struct thr {
 	uint64_t smax, wm, wm_prev;
 	int processed; /* some marker event has run: last is meaningful */
 
-	/*
-	 * Exact mode: per open frame, the counters at its enter then its
-	 * children's deltas (2 nc each); cx holds the last values, those at
-	 * the stream's origin and the root-level deltas since (nc each).
-	 */
-	uint64_t *cf;
-	size_t capcf;
-	uint64_t *cx;
-	int has_values;
+	struct texact x; /* exact mode */
 };
 
 /* A counter of a process's header. */
@@ -543,37 +551,49 @@ static void thread_reserve(struct proc *pr, struct thr *t)
 	}
 }
 
+/* Exact mode: the counters of S at the enter of its open frame D. */
+static inline uint64_t *cf_enter(const struct tstack *s, size_t k, size_t d)
+{
+	return s->cf + d * 2 * k;
+}
+
+/* Exact mode: the deltas of the closed children of S's open frame D. */
+static inline uint64_t *cf_kids(const struct tstack *s, size_t k, size_t d)
+{
+	return s->cf + d * 2 * k + k;
+}
+
 /* Exact mode: the frame just pushed on T starts with the values V. */
 static void exact_push(struct proc *pr, struct thr *t, const uint64_t *v)
 {
+	struct tstack *s = &t->stk;
 	size_t k = pr->nc;
-	uint64_t *f;
 
-	t->cf = xgrow(t->cf, &t->capcf, t->depth, 2 * k * sizeof *t->cf);
-	f = t->cf + (t->depth - 1) * 2 * k;
-	memcpy(f, v, k * sizeof *f);
-	memset(f + k, 0, k * sizeof *f);
+	s->cf = xgrow(s->cf, &s->capcf, s->depth, 2 * k * sizeof *s->cf);
+	memcpy(cf_enter(s, k, s->depth - 1), v, k * sizeof *v);
+	memset(cf_kids(s, k, s->depth - 1), 0, k * sizeof *v);
 }
 
 /*
- * Exact mode: the frame of FID at depth t->depth closed with the values
+ * Exact mode: the frame of FID at depth t->stk.depth closed with the values
  * V. Counts are summed exactly like time: self = delta - the children's
  * deltas, total only when OUTER (its outermost activation) closes.
  */
 static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
 		      const uint64_t *v)
 {
+	const struct tstack *s = &t->stk;
 	size_t k = pr->nc;
-	const uint64_t *f = t->cf + t->depth * 2 * k;
+	const uint64_t *enter = cf_enter(s, k, s->depth),
+		       *kids = cf_kids(s, k, s->depth);
 	uint64_t *c = cs_at(pr, t, fid);
-	uint64_t *up = t->depth > 0 ? t->cf + (t->depth - 1) * 2 * k + k
-				    : t->cx + 2 * k;
+	uint64_t *up = s->depth > 0 ? cf_kids(s, k, s->depth - 1) : t->x.root;
 
 	for (size_t j = 0; j < k; j++) {
 		/* Counters only grow; a damaged value counts nothing. */
-		uint64_t d = v[j] > f[j] ? v[j] - f[j] : 0;
+		uint64_t d = v[j] > enter[j] ? v[j] - enter[j] : 0;
 
-		c[j] += d > f[k + j] ? d - f[k + j] : 0;
+		c[j] += d > kids[j] ? d - kids[j] : 0;
 		if (outer)
 			c[k + j] += d;
 		up[j] += d;
@@ -589,7 +609,7 @@ static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
 static inline __attribute__((always_inline)) void
 pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 {
-	struct open_frame *f = &t->stack[--t->depth];
+	struct open_frame *f = &t->stk.open[--t->stk.depth];
 	struct tstat *s = &t->st[f->fid];
 	uint64_t d = tk - f->start;
 	int outer;
@@ -601,10 +621,10 @@ pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 		s->total += d;
 	if (v != NULL)
 		exact_pop(pr, t, f->fid, outer, v);
-	if (t->depth > 0) {
-		t->stack[t->depth - 1].children += d;
+	if (t->stk.depth > 0) {
+		t->stk.open[t->stk.depth - 1].children += d;
 	} else {
-		t->base_children += d;
+		t->stk.base_children += d;
 		if (root)
 			frame_add(pr, 0, d);
 	}
@@ -632,19 +652,19 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 	if (id & SPECIAL)
 		return; /* a frame mark has no exit, the runtime's events none
 			 */
-	for (k = t->depth; k > 0; k--) {
-		if (t->stack[k - 1].fid == id)
+	for (k = t->stk.depth; k > 0; k--) {
+		if (t->stk.open[k - 1].fid == id)
 			break;
 	}
 	if (k > 0) {
 		/* Deeper in the stack: the frames above were jumped over. */
-		while (t->depth >= k)
+		while (t->stk.depth >= k)
 			pop(pr, t, tk, 1, v);
 		return;
 	}
 
 	s = &t->st[id];
-	if (t->depth > 0) {
+	if (t->stk.depth > 0) {
 		/*
 		 * A frame from before the stream encloses everything in it,
 		 * so it cannot return while frames opened since are open:
@@ -664,13 +684,13 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 	 */
 	d = tk - t->origin;
 	s->calls++;
-	s->self += d > t->base_children ? d - t->base_children : 0;
+	s->self += d > t->stk.base_children ? d - t->stk.base_children : 0;
 	s->total = d;
-	t->base_children = d;
+	t->stk.base_children = d;
 	if (v != NULL) {
 		size_t n = pr->nc;
-		uint64_t *c = cs_at(pr, t, id), *origin = t->cx + n,
-			 *base = t->cx + 2 * n;
+		uint64_t *c = cs_at(pr, t, id), *origin = t->x.origin,
+			 *base = t->x.root;
 
 		for (size_t j = 0; j < n; j++) {
 			uint64_t dv = v[j] > origin[j] ? v[j] - origin[j] : 0;
@@ -707,12 +727,7 @@ static void switch_ctx(struct proc *pr, struct thr *t, uint64_t id, uint64_t tk,
 	c = &t->ctxs[t->cur];
 	if (c->id == id)
 		return;
-	c->stack = t->stack;
-	c->depth = t->depth;
-	c->capstack = t->capstack;
-	c->base_children = t->base_children;
-	c->cf = t->cf;
-	c->capcf = t->capcf;
+	c->stk = t->stk;
 	c->out_tk = tk;
 	if (v != NULL) {
 		if (c->out_v == NULL)
@@ -732,17 +747,13 @@ static void switch_ctx(struct proc *pr, struct thr *t, uint64_t id, uint64_t tk,
 	}
 	c = &t->ctxs[i];
 	t->cur = i;
-	t->stack = c->stack;
-	t->depth = c->depth;
-	t->capstack = c->capstack;
-	t->base_children = c->base_children;
-	t->cf = c->cf;
-	t->capcf = c->capcf;
-	for (size_t d = 0; d < t->depth; d++) {
-		t->stack[d].start += tk > c->out_tk ? tk - c->out_tk : 0;
+	t->stk = c->stk;
+	for (size_t d = 0; d < t->stk.depth; d++) {
+		t->stk.open[d].start += tk > c->out_tk ? tk - c->out_tk : 0;
 		if (v != NULL && c->out_v != NULL)
 			for (size_t j = 0; j < k; j++)
-				t->cf[d * 2 * k + j] += v[j] - c->out_v[j];
+				cf_enter(&t->stk, k, d)[j] +=
+					v[j] - c->out_v[j];
 	}
 }
 
@@ -795,7 +806,7 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 			tk = last;
 		last = tk;
 		if (mode == RUN_EXACT)
-			v = vals != NULL ? vals + i * k : t->cx;
+			v = vals != NULL ? vals + i * k : t->x.last;
 		/*
 		 * A sample at TK belongs to what is open once every event at
 		 * TK has run: enter inclusive, exit exclusive.
@@ -810,11 +821,11 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 				special(pr, t, id, tk, v);
 				continue;
 			}
-			if (__builtin_expect(t->depth == t->capstack, 0))
-				t->stack =
-					xgrow(t->stack, &t->capstack,
-					      t->depth + 1, sizeof *t->stack);
-			f = &t->stack[t->depth++];
+			if (__builtin_expect(t->stk.depth == t->stk.cap, 0))
+				t->stk.open = xgrow(t->stk.open, &t->stk.cap,
+						    t->stk.depth + 1,
+						    sizeof *t->stk.open);
+			f = &t->stk.open[t->stk.depth++];
 			f->start = tk;
 			f->children = 0;
 			f->fid = id;
@@ -822,8 +833,9 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 			if (mode == RUN_EXACT)
 				exact_push(pr, t, v);
 		} else if (__builtin_expect(
-				   t->depth > 0 &&
-					   t->stack[t->depth - 1].fid == id,
+				   t->stk.depth > 0 &&
+					   t->stk.open[t->stk.depth - 1].fid ==
+						   id,
 				   1)) {
 			pop(pr, t, tk, 1, v);
 		} else {
@@ -832,7 +844,7 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 	}
 	t->last = last;
 	if (mode == RUN_EXACT && vals != NULL && n > 0)
-		memcpy(t->cx, vals + (n - 1) * k, k * sizeof *t->cx);
+		memcpy(t->x.last, vals + (n - 1) * k, k * sizeof *vals);
 }
 
 /* Samples. */
@@ -1045,15 +1057,15 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 	uint64_t serial = ++pr->serial, *c;
 	uint32_t fid;
 
-	if (!byip && t->depth > 0) {
-		c = cs_at(pr, t, t->stack[t->depth - 1].fid);
+	if (!byip && t->stk.depth > 0) {
+		c = cs_at(pr, t, t->stk.open[t->stk.depth - 1].fid);
 		for (size_t j = 0; j < k; j++)
 			c[j] += d[j];
 		c[CS_SAMPLES(k)]++;
 		c[CS_LEAD(k)] += d[0];
 		t->marked++;
-		for (size_t j = t->depth; j > 0; j--)
-			add_total(pr, t, t->stack[j - 1].fid, serial, d);
+		for (size_t j = t->stk.depth; j > 0; j--)
+			add_total(pr, t, t->stk.open[j - 1].fid, serial, d);
 		return;
 	}
 	fid = ip_func(pr, s->ip);
@@ -1295,16 +1307,19 @@ static void exact_values(struct proc *pr, struct thr *t, const uint64_t *v)
 {
 	size_t k = pr->nc;
 
-	if (t->cx == NULL)
-		t->cx = xcalloc(3 * k, sizeof *t->cx);
-	if (v == NULL || t->has_values)
+	if (t->x.last == NULL) {
+		t->x.last = xcalloc(3 * k, sizeof *t->x.last);
+		t->x.origin = t->x.last + k;
+		t->x.root = t->x.last + 2 * k;
+	}
+	if (v == NULL || t->x.has_values)
 		return;
-	t->has_values = 1;
+	t->x.has_values = 1;
 	t->counted = 1;
-	memcpy(t->cx, v, k * sizeof *v);
-	memcpy(t->cx + k, v, k * sizeof *v);
-	for (size_t d = 0; d < t->depth; d++)
-		memcpy(t->cf + d * 2 * k, v, k * sizeof *v);
+	memcpy(t->x.last, v, k * sizeof *v);
+	memcpy(t->x.origin, v, k * sizeof *v);
+	for (size_t d = 0; d < t->stk.depth; d++)
+		memcpy(cf_enter(&t->stk, k, d), v, k * sizeof *v);
 }
 
 /* Sampling mode: the events of C wait on T for their drain's samples. */
@@ -1974,7 +1989,7 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 
 	for (size_t i = 0; i < pr->nth; i++) {
 		struct thr *t = &pr->th[i];
-		const uint64_t *v = pr->exact ? t->cx : NULL;
+		const uint64_t *v = pr->exact ? t->x.last : NULL;
 
 		/*
 		 * A thread that ended closes its frames then; one still
@@ -1988,9 +2003,9 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 		for (size_t c = 0; c < (t->nctx ? t->nctx : 1); c++) {
 			if (t->nctx > 0)
 				switch_ctx(pr, t, t->ctxs[c].id, t->stop, v);
-			if (t->depth > 0 && !t->has_end)
+			if (t->stk.depth > 0 && !t->has_end)
 				t->unfinished = 1;
-			while (t->depth > 0)
+			while (t->stk.depth > 0)
 				pop(pr, t, t->stop, 0, v);
 		}
 	}
@@ -2090,13 +2105,13 @@ static void proc_free(struct proc *pr)
 
 		for (size_t c = 0; c < t->nctx; c++) {
 			if (c != t->cur) {
-				free(t->ctxs[c].stack);
-				free(t->ctxs[c].cf);
+				free(t->ctxs[c].stk.open);
+				free(t->ctxs[c].stk.cf);
 			}
 			free(t->ctxs[c].out_v);
 		}
 		free(t->ctxs);
-		free(t->stack);
+		free(t->stk.open);
 		free(t->st);
 		free(t->marks);
 		free(t->cs);
@@ -2105,8 +2120,8 @@ static void proc_free(struct proc *pr)
 		free(t->q);
 		free(t->qnum);
 		free(t->qchain);
-		free(t->cf);
-		free(t->cx);
+		free(t->stk.cf);
+		free(t->x.last);
 	}
 	for (size_t i = 0; i < pr->nfr; i++)
 		free(pr->fr[i].fine);
