@@ -7,7 +7,11 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/pool.c \
 	cli/reader.c \
 	cli/clock.c \
+	cli/profile.h \
 	cli/profile.c \
+	cli/replay.c \
+	cli/samples.c \
+	cli/merge.c \
 	cli/symbols.c \
 	cli/output.c \
 	cli/events.c \

@@ -1,0 +1,602 @@
+/*
+ * merge.c - a finished process merged into the run's tables.
+ *
+ * When a log has been read and its frames closed, its functions are named
+ * (addresses with the load map of their time, markers by the log itself)
+ * and keyed by (name, object) in the run; its threads become rows in
+ * nanoseconds, its frame lengths join the run's histograms, and its
+ * counters map to the run's by name, scaled where the kernel multiplexed
+ * them. Once every log is in, the distortion check compares marker time
+ * with samples.
+ */
+#include "config.h"
+
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile.h"
+
+struct func_key {
+	const struct cp_profile *p;
+	const char *name, *object;
+};
+
+static int func_eq(const void *ctx, uint32_t id)
+{
+	const struct func_key *k = ctx;
+
+	return k->p->funcs[id].name == k->name &&
+	       k->p->funcs[id].object == k->object;
+}
+
+/* The row of (NAME, OBJECT) in the profile; strings are interned. */
+static uint32_t func_get(struct loader *ld, const struct cp_sym *sym)
+{
+	struct cp_profile *p = ld->p;
+	struct func_key k = {p, sym->name, sym->object};
+	uint64_t h = cp_hash_u64((uintptr_t)sym->name ^
+				 cp_hash_u64((uintptr_t)sym->object));
+	uint32_t id = cp_index_find(&ld->func_ix, h, func_eq, &k);
+	struct cp_func *f;
+
+	if (id != CP_INDEX_NONE)
+		return id;
+	p->funcs =
+		xgrow(p->funcs, &ld->capfuncs, p->nfuncs + 1, sizeof *p->funcs);
+	f = &p->funcs[p->nfuncs];
+	memset(f, 0, sizeof *f);
+	f->name = sym->name;
+	f->object = sym->object;
+	f->file = sym->file;
+	f->line = sym->line;
+	id = (uint32_t)p->nfuncs++;
+	cp_index_add(&ld->func_ix, h, id);
+	return id;
+}
+
+static void stats_add(struct cp_stats *to, const struct cp_stats *from)
+{
+	to->calls += from->calls;
+	to->self_ns += from->self_ns;
+	to->total_ns += from->total_ns;
+}
+
+/* Make the scratch map from the run's functions to a thread's rows hold N. */
+static void rowof_reserve(struct loader *ld, size_t n)
+{
+	size_t old = ld->caprowof;
+
+	ld->rowof = xgrow(ld->rowof, &ld->caprowof, n, sizeof *ld->rowof);
+	for (size_t i = old; i < ld->caprowof; i++)
+		ld->rowof[i] = CP_INDEX_NONE;
+}
+
+/* Counters of the run. */
+
+static uint64_t *resize_u64(uint64_t *a, size_t old, size_t n)
+{
+	a = xrealloc(a, n * sizeof *a);
+	memset(a + old, 0, (n - old) * sizeof *a);
+	return a;
+}
+
+static struct cp_count *resize_counts(struct cp_count *a, size_t old, size_t n)
+{
+	if (a == NULL)
+		return NULL;
+	a = xrealloc(a, n * sizeof *a);
+	memset(a + old, 0, (n - old) * sizeof *a);
+	return a;
+}
+
+/* The run gains a counter: every counts array gets its slot. */
+static size_t counter_add(struct loader *ld, const struct cp_counter *c)
+{
+	struct cp_profile *p = ld->p;
+	size_t old = p->ncounters;
+
+	p->counters = xgrow(p->counters, &ld->capcounters, old + 1,
+			    sizeof *p->counters);
+	p->counters[old] = *c;
+	p->ncounters++;
+	for (size_t i = 0; i < p->nfuncs; i++)
+		p->funcs[i].counts =
+			resize_counts(p->funcs[i].counts, old, old + 1);
+	for (size_t i = 0; i < p->nthreads; i++) {
+		struct cp_thread *t = &p->threads[i];
+
+		for (size_t j = 0; j < t->nfuncs; j++)
+			t->funcs[j].counts =
+				resize_counts(t->funcs[j].counts, old, old + 1);
+		if (t->totals != NULL)
+			t->totals = resize_u64(t->totals, old, old + 1);
+	}
+	return old;
+}
+
+/*
+ * The generic name of a counter, when NAME is one or libpfm4 encoded it
+ * as one: "cycles", "task-clock"... A name with a colon (PMU::EVENT) is
+ * known by its encoding; a plain one by itself, since a synthetic or
+ * older log may carry no encoding.
+ */
+static const char *generic_name(const char *name, uint64_t type,
+				uint64_t config)
+{
+	if (strchr(name, ':') == NULL)
+		return name;
+	if (type == PERF_TYPE_HARDWARE && config == PERF_COUNT_HW_CPU_CYCLES)
+		return "cycles";
+	if (type == PERF_TYPE_HARDWARE && config == PERF_COUNT_HW_INSTRUCTIONS)
+		return "instructions";
+	if (type == PERF_TYPE_HARDWARE && config == PERF_COUNT_HW_CACHE_MISSES)
+		return "cache-misses";
+	if (type == PERF_TYPE_SOFTWARE && config == PERF_COUNT_SW_TASK_CLOCK)
+		return "task-clock";
+	if (type == PERF_TYPE_SOFTWARE && config == PERF_COUNT_SW_CPU_CLOCK)
+		return "cpu-clock";
+	return name;
+}
+
+int cp_counter_is(const struct cp_counter *c, const char *generic)
+{
+	const char *g = generic_name(c->name, c->type, c->config);
+
+	if (strcmp(generic, "cycles") == 0 && strcmp(g, "cpu-cycles") == 0)
+		return 1;
+	return strcmp(g, generic) == 0;
+}
+
+/* Map counter K of PR to the run's counter of its name. */
+static size_t counter_get(struct loader *ld, struct proc *pr, size_t k)
+{
+	struct cp_profile *p = ld->p;
+	struct cp_counter c;
+
+	for (size_t i = 0; i < p->ncounters; i++) {
+		if (p->counters[i].name == pr->cnt[k].name)
+			return i;
+	}
+	memset(&c, 0, sizeof c);
+	c.name = pr->cnt[k].name;
+	c.type = pr->cnt[k].type;
+	c.config = pr->cnt[k].config;
+	c.mode = pr->exact ? CP_COUNTER_EXACT : CP_COUNTER_SAMPLING;
+	c.leader = k == 0 && !pr->exact;
+	c.ns = cp_counter_is(&c, "task-clock") ||
+	       cp_counter_is(&c, "cpu-clock");
+	c.period = pr->period;
+	c.freq = pr->freq;
+	return counter_add(ld, &c);
+}
+
+/* Does the counter of a thread's numbers show anything? */
+static int cs_used(const struct proc *pr, const struct thr *t, size_t i)
+{
+	const uint64_t *c;
+
+	if (pr->nc == 0 || i >= t->ncs)
+		return 0;
+	c = cs_at(pr, t, (uint32_t)i);
+	for (size_t j = 0; j <= CS_SAMPLES(pr->nc); j++) {
+		if (c[j] != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Multiplexing: a group the kernel ran for only part of the time it was
+ * enabled counted that part. A thread's counts are scaled by its
+ * enabled / running, from its last counts chunk, when that is known and
+ * above 1; a thread without a counts chunk keeps its raw counts (its
+ * coverage is unknown, and the output says so).
+ */
+static uint64_t scale(const struct thr *t, uint64_t v)
+{
+	unsigned __int128 x;
+
+	if (!t->has_totals || t->running == 0 || t->running >= t->enabled)
+		return v;
+	x = (unsigned __int128)v * t->enabled / t->running;
+	return x > UINT64_MAX ? UINT64_MAX : (uint64_t)x;
+}
+
+/* Add the numbers CS of a thread to the run's counts TO. */
+static void counts_add(struct cp_count *to, const struct proc *pr,
+		       const struct thr *t, const uint64_t *cs)
+{
+	for (size_t j = 0; j < pr->nc; j++) {
+		struct cp_count *c = &to[pr->runidx[j]];
+
+		c->self += scale(t, cs[j]);
+		c->total += scale(t, cs[pr->nc + j]);
+	}
+}
+
+static void dist_reserve(struct loader *ld, size_t n)
+{
+	size_t old = ld->capdist, cap = ld->capdist;
+
+	if (n <= old)
+		return;
+	ld->dtime = xgrow(ld->dtime, &cap, n, sizeof *ld->dtime);
+	cap = old;
+	ld->dlead = xgrow(ld->dlead, &cap, n, sizeof *ld->dlead);
+	memset(ld->dtime + old, 0, (cap - old) * sizeof *ld->dtime);
+	memset(ld->dlead + old, 0, (cap - old) * sizeof *ld->dlead);
+	ld->capdist = cap;
+}
+
+/*
+ * Turn the counters of T into a cp_thread of the profile and add them to
+ * the run's functions; GID maps the process's functions to the run's.
+ * DIST: T's samples and time go into the distortion check.
+ */
+static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
+			 const uint32_t *gid, int dist)
+{
+	uint64_t at = t->stop;
+	struct cp_profile *p = ld->p;
+	struct cp_thread *ct;
+	struct cp_thread_func *rows = NULL;
+	size_t nrows = 0, caprows = 0, n = t->nst > t->ncs ? t->nst : t->ncs;
+
+	rowof_reserve(ld, p->nfuncs);
+	if (dist)
+		dist_reserve(ld, p->nfuncs);
+	p->threads = xgrow(p->threads, &ld->capthreads, p->nthreads + 1,
+			   sizeof *p->threads);
+	ct = &p->threads[p->nthreads++];
+	memset(ct, 0, sizeof *ct);
+	ct->pid = pr->pid;
+	ct->tid = t->tid;
+	ct->name = t->name;
+	/* A thread without events started at its start record, if any. */
+	if (t->seen)
+		ct->start_ns = cp_clock_mono(&pr->clk, t->origin);
+	else
+		ct->start_ns =
+			cp_clock_mono(&pr->clk, t->has_start ? t->start : at);
+	ct->end_ns = cp_clock_mono(&pr->clk, at);
+	ct->unfinished = t->unfinished;
+	ct->unreliable = t->unreliable;
+	ct->contexts = t->nctx > 1 ? t->nctx - 1 : 0;
+	ct->samples = t->samples;
+	ct->lost = t->lost;
+	ct->throttled = t->throttled;
+	if (t->has_totals) {
+		ct->totals = xcalloc(p->ncounters, sizeof *ct->totals);
+		for (size_t j = 0; j < pr->nc; j++)
+			ct->totals[pr->runidx[j]] += t->totals[j];
+		ct->enabled = t->enabled;
+		ct->running = t->running;
+	}
+
+	/* Two addresses may get one name: their rows merge. */
+	for (size_t i = 0; i < n && i < pr->npf; i++) {
+		static const struct tstat none;
+		const struct tstat *s = i < t->nst ? &t->st[i] : &none;
+		int used = cs_used(pr, t, i);
+		struct cp_stats st;
+		struct cp_thread_func *row;
+		uint32_t g = gid[i];
+
+		if (s->calls == 0 && !used)
+			continue;
+		if (g >= p->nfuncs)
+			continue;
+		st.calls = s->calls;
+		st.self_ns = cp_clock_ns(&pr->clk, s->self);
+		st.total_ns = cp_clock_ns(&pr->clk, s->total);
+		if (ld->rowof[g] == CP_INDEX_NONE) {
+			rows = xgrow(rows, &caprows, nrows + 1, sizeof *rows);
+			memset(&rows[nrows], 0, sizeof *rows);
+			rows[nrows].func = g;
+			ld->rowof[g] = (uint32_t)nrows++;
+		}
+		row = &rows[ld->rowof[g]];
+		stats_add(&row->st, &st);
+		stats_add(&p->funcs[g].st, &st);
+		if (dist)
+			ld->dtime[g] += st.self_ns;
+		if (!used)
+			continue;
+		if (row->counts == NULL)
+			row->counts =
+				xcalloc(p->ncounters, sizeof *row->counts);
+		if (p->funcs[g].counts == NULL)
+			p->funcs[g].counts = xcalloc(
+				p->ncounters, sizeof *p->funcs[g].counts);
+		counts_add(row->counts, pr, t, cs_at(pr, t, (uint32_t)i));
+		counts_add(p->funcs[g].counts, pr, t,
+			   cs_at(pr, t, (uint32_t)i));
+		p->funcs[g].samples +=
+			cs_at(pr, t, (uint32_t)i)[CS_SAMPLES(pr->nc)];
+		if (dist)
+			ld->dlead[g] +=
+				cs_at(pr, t, (uint32_t)i)[CS_LEAD(pr->nc)];
+	}
+	if (dist)
+		ld->dn += t->marked;
+	for (size_t r = 0; r < nrows; r++)
+		ld->rowof[rows[r].func] = CP_INDEX_NONE;
+	ct->funcs = rows;
+	ct->nfuncs = nrows;
+}
+
+/*
+ * The distortion check can use a sampling leader that counts CPU time or
+ * cycles: its samples then fall in each function in proportion to the
+ * time it spends on CPU.
+ */
+static int dist_leader(const struct proc *pr)
+{
+	struct cp_counter c;
+
+	if (pr->nc == 0 || pr->exact)
+		return 0;
+	memset(&c, 0, sizeof c);
+	c.name = pr->cnt[0].name;
+	c.type = pr->cnt[0].type;
+	c.config = pr->cnt[0].config;
+	return cp_counter_is(&c, "task-clock") ||
+	       cp_counter_is(&c, "cpu-clock") || cp_counter_is(&c, "cycles");
+}
+
+/* Add PR's samples, losses and totals to the run's counters. */
+static void counters_merge(struct loader *ld, struct proc *pr)
+{
+	struct cp_profile *p = ld->p;
+
+	for (size_t k = 0; k < pr->nc; k++) {
+		struct cp_counter *c = &p->counters[pr->runidx[k]];
+
+		c->samples += pr->samples;
+		c->lost += pr->slost;
+		c->throttled += pr->sthrottled;
+		for (size_t i = 0; i < pr->nth; i++) {
+			const struct thr *t = &pr->th[i];
+
+			if (!t->has_totals) {
+				c->uncovered += t->counted;
+				continue;
+			}
+			c->count += t->totals[k];
+			c->enabled += t->enabled;
+			c->running += t->running;
+			if (t->running > 0 && t->running < t->enabled)
+				c->scaled = 1;
+		}
+	}
+}
+
+static void merge_frames(struct loader *ld, struct proc *pr)
+{
+	struct cp_profile *p = ld->p;
+
+	for (size_t i = 0; i < pr->nfr; i++) {
+		const struct pframe *f = &pr->fr[i];
+		struct cp_frames *g = NULL;
+
+		if (f->count == 0)
+			continue;
+		for (size_t j = 0; j < p->nframes; j++) {
+			if (p->frames[j].name == f->name) {
+				g = &p->frames[j];
+				break;
+			}
+		}
+		if (g == NULL) {
+			p->frames = xgrow(p->frames, &ld->capframes,
+					  p->nframes + 1, sizeof *p->frames);
+			g = &p->frames[p->nframes++];
+			memset(g, 0, sizeof *g);
+			g->name = f->name;
+			g->min_ns = UINT64_MAX;
+		}
+		g->count += f->count;
+		g->total_ns += cp_clock_ns(&pr->clk, f->total);
+		if (cp_clock_ns(&pr->clk, f->min) < g->min_ns)
+			g->min_ns = cp_clock_ns(&pr->clk, f->min);
+		if (cp_clock_ns(&pr->clk, f->max) > g->max_ns)
+			g->max_ns = cp_clock_ns(&pr->clk, f->max);
+		for (unsigned b = 0; b < FINE_BUCKETS; b++) {
+			uint64_t ns;
+
+			if (f->fine[b] == 0)
+				continue;
+			ns = cp_clock_ns(&pr->clk, fine_lower(b));
+			g->hist[ns ? 63 - __builtin_clzll(ns) : 0] +=
+				f->fine[b];
+		}
+	}
+}
+
+void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
+		   uint64_t origin, const char *state, int ws)
+{
+	struct cp_profile *p = ld->p;
+	struct cp_process *cp;
+	uint32_t *gid;
+	int dist;
+	/*
+	 * Only functions that were called get a row: a chunk's site table
+	 * may name more, and naming an address costs a symbol look-up.
+	 */
+	gid = xmalloc((pr->npf ? pr->npf : 1) * sizeof *gid);
+	for (size_t i = 0; i < pr->npf; i++)
+		gid[i] = CP_INDEX_NONE;
+	for (size_t i = 0; i < pr->nth; i++) {
+		const struct thr *t = &pr->th[i];
+
+		for (size_t j = 0; j < t->nst && j < pr->npf; j++) {
+			if (t->st[j].calls > 0)
+				gid[j] = 0;
+		}
+		for (size_t j = 0; j < t->ncs && j < pr->npf; j++) {
+			if (cs_used(pr, t, j))
+				gid[j] = 0;
+		}
+	}
+	for (size_t i = 0; i < pr->npf; i++) {
+		const struct pfunc *f = &pr->pf[i];
+		struct cp_sym sym;
+
+		if (gid[i] == CP_INDEX_NONE)
+			continue;
+		memset(&sym, 0, sizeof sym);
+		if (f->resolved) {
+			sym.name = f->name;
+			sym.object = f->object;
+			sym.file = f->file;
+			sym.line = f->line;
+		} else if (f->kind == CP_SITE_ADDR) {
+			cp_symmap_lookup(pr->map, f->addr, f->gen, &sym);
+		} else {
+			/* Marker sites are named by the log itself. */
+			sym.name = f->name;
+			sym.object = NULL;
+			sym.file = f->file[0] ? f->file : NULL;
+			sym.line = f->line;
+		}
+		gid[i] = func_get(ld, &sym);
+	}
+	pr->runidx = xcalloc(pr->nc ? pr->nc : 1, sizeof *pr->runidx);
+	for (size_t k = 0; k < pr->nc; k++)
+		pr->runidx[k] = (uint32_t)counter_get(ld, pr, k);
+	dist = dist_leader(pr) && (!ld->has_dist || ld->dist == pr->runidx[0]);
+	if (dist && !ld->has_dist) {
+		ld->has_dist = 1;
+		ld->dist = pr->runidx[0];
+	}
+	for (size_t i = 0; i < pr->nth; i++)
+		merge_thread(ld, pr, &pr->th[i], gid,
+			     dist && pr->th[i].counted);
+	free(gid);
+	counters_merge(ld, pr);
+	merge_frames(ld, pr);
+
+	p->procs =
+		xgrow(p->procs, &ld->capprocs, p->nprocs + 1, sizeof *p->procs);
+	cp = &p->procs[p->nprocs++];
+	memset(cp, 0, sizeof *cp);
+	cp->pid = pr->pid;
+	cp->ppid = pr->ppid;
+	cp->exe = pr->exe;
+	cp->own_hooks = pr->own_hooks;
+	cp->log = pr->log;
+	/* The header's clock point is taken when the runtime starts. */
+	if (pr->has_clock)
+		cp->start_ns = pr->clock_ns;
+	else if (origin != UINT64_MAX)
+		cp->start_ns = cp_clock_mono(&pr->clk, origin);
+	cp->end_ns = pr->has_end ? pr->end_ns : cp_clock_mono(&pr->clk, last);
+	cp->finished = pr->has_end;
+	cp->end_reason = pr->end_reason;
+	cp->state = state;
+	cp->wait_status = ws;
+	cp->signal = pr->signal;
+	cp->events = pr->events;
+	cp->lost = pr->lost;
+	cp->skipped_bytes = pr->skipped;
+	cp->samples = pr->samples;
+	cp->samples_lost = pr->slost;
+	cp->throttled = pr->sthrottled;
+	cp->unplaced = pr->unplaced;
+	cp->callchains = pr->chains;
+	cp->broken_chains = pr->broken;
+}
+
+/*
+ * The distortion check. Over the threads the run's dist counter sampled,
+ * each function has a share ts of the marker self time and a share ss of
+ * the leader's counts in the N samples taken inside markers (where it was
+ * the innermost frame). Were timing and sampling measuring the same
+ * thing, its samples would follow a binomial law of N trials of
+ * probability ts, so ss would lie within 3 standard errors,
+ * sqrt(ts (1 - ts) / N), of ts for all but 0.3% of functions. A function
+ * is flagged when |ts - ss| exceeds 3 standard errors plus 1 percentage
+ * point (which keeps functions of a handful of samples quiet), and
+ * nothing is flagged with fewer than 50 samples.
+ */
+#define DIST_FLOOR 0.01
+
+static void distortion(struct loader *ld)
+{
+	struct cp_profile *p = ld->p;
+	size_t n = p->nfuncs < ld->capdist ? p->nfuncs : ld->capdist;
+	double time = 0, lead = 0, dn = (double)ld->dn;
+
+	p->has_dist = ld->has_dist;
+	p->dist_counter = ld->dist;
+	p->dist_samples = ld->dn;
+	if (!ld->has_dist || ld->dn < CP_DIST_MIN_SAMPLES)
+		return;
+	for (size_t g = 0; g < n; g++) {
+		time += (double)ld->dtime[g];
+		lead += (double)ld->dlead[g];
+	}
+	if (time == 0 || lead == 0)
+		return;
+	for (size_t g = 0; g < n; g++) {
+		struct cp_distortion *d = &p->funcs[g].dist;
+		double ts = (double)ld->dtime[g] / time;
+		double ss = (double)ld->dlead[g] / lead;
+		double gap = (ts > ss ? ts - ss : ss - ts) - DIST_FLOOR;
+
+		if (ld->dtime[g] == 0 && ld->dlead[g] == 0)
+			continue;
+		d->time_share = ts;
+		d->sample_share = ss;
+		/* gap > 3 sqrt(ts (1 - ts) / N), squared. */
+		if (gap <= 0 || gap * gap <= 9 * ts * (1 - ts) / dn)
+			continue;
+		d->flagged = 1;
+		d->reason = ts > ss ? "more marker time than samples: "
+				      "instrumentation overhead or time off "
+				      "CPU"
+				    : "more samples than marker time: work "
+				      "the markers miss, or other functions "
+				      "inflated";
+	}
+}
+
+/* Every function and thread row of a run with counters gets its counts. */
+static void counters_finish(struct loader *ld)
+{
+	struct cp_profile *p = ld->p;
+	size_t k = p->ncounters;
+
+	if (k == 0)
+		return;
+	for (size_t i = 0; i < p->nfuncs; i++) {
+		struct cp_func *f = &p->funcs[i];
+
+		if (f->counts == NULL)
+			f->counts = xcalloc(k, sizeof *f->counts);
+		for (size_t j = 0; j < k; j++)
+			p->counters[j].total_self += f->counts[j].self;
+	}
+	for (size_t i = 0; i < p->nthreads; i++) {
+		struct cp_thread *t = &p->threads[i];
+
+		for (size_t j = 0; j < t->nfuncs; j++) {
+			if (t->funcs[j].counts == NULL)
+				t->funcs[j].counts =
+					xcalloc(k, sizeof *t->funcs[j].counts);
+		}
+	}
+	distortion(ld);
+}
+
+void cp_merge_run(struct loader *ld)
+{
+	struct cp_profile *p = ld->p;
+
+	p->total_self_ns = 0;
+	for (size_t i = 0; i < p->nfuncs; i++)
+		p->total_self_ns += p->funcs[i].st.self_ns;
+	counters_finish(ld);
+}

@@ -1,0 +1,365 @@
+/*
+ * profile.h - what the loading of a run shares between its files, not
+ * part of the CLI's API (cli.h): a process being read (struct proc), its
+ * threads with their stacks and waiting samples (struct thr), and the
+ * run being merged into (struct loader).
+ *
+ * profile.c reads the logs and calls the others: replay.c replays each
+ * thread's marker events on its call stack, samples.c places the perf
+ * samples among them, merge.c turns a finished process into the run's
+ * tables, and clock.c converts its ticks.
+ */
+#ifndef CPROF_PROFILE_H
+#define CPROF_PROFILE_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Marks a site-map entry that is a frame mark rather than a function. */
+#define FRAME_BIT 0x80000000u
+/*
+ * The runtime's own events (doc/log-format.md): a switch to the context
+ * in the low bits, and the stack leaving every stack the runtime knows.
+ * Neither opens a frame. SPECIAL tests for any of the three.
+ */
+#define SWITCH_BIT    0x40000000u
+#define UNKNOWN_STACK 0x20000000u
+#define SPECIAL	      (FRAME_BIT | SWITCH_BIT | UNKNOWN_STACK)
+/* A thread's frame-mark time not set yet. */
+#define NO_MARK UINT64_MAX
+
+/*
+ * Frame lengths are only known in ticks until the log ends and fixes the
+ * clock rate, so they are counted in a finer histogram first: 32 exact
+ * buckets, then 16 per power of two. A bucket's lower bound converted to
+ * nanoseconds picks its log2 bucket; this is exact whenever one tick is a
+ * power of two of nanoseconds (1 for CLOCK_MONOTONIC) and otherwise off
+ * only for lengths within 1/16 of a power of two.
+ */
+#define FINE_EXACT   32
+#define FINE_SUB     16
+#define FINE_BUCKETS (FINE_EXACT + (64 - 5) * FINE_SUB)
+
+/*
+ * A function or marker site of one process, or a function that samples
+ * landed in outside any marker, named when first met ("resolved").
+ */
+struct pfunc {
+	enum cp_site_kind kind;
+	uint64_t addr; /* CP_SITE_ADDR */
+	size_t gen;    /* the load map's generation when first seen */
+	int moved;     /* its object was replaced: no longer matched */
+	int resolved;  /* named already: name, object, file, line */
+	const char *name, *file; /* markers and resolved, interned */
+	const char *object;	 /* resolved */
+	int line;
+};
+
+/*
+ * Counters, per function and thread: CS_STRIDE(k) numbers for k counters,
+ * self[k], total[k], then the samples with the function innermost, and
+ * the leader's count in those of them taken inside a marker frame.
+ */
+#define CS_SAMPLES(k) (2 * (k))
+#define CS_LEAD(k)    (2 * (k) + 1)
+#define CS_STRIDE(k)  (2 * (k) + 2)
+
+/* A sample waiting for the marker stream of its thread to reach it. */
+struct qsample {
+	uint64_t ns; /* CLOCK_MONOTONIC */
+	uint64_t tk; /* on the marker timeline, once converted */
+	uint64_t ip;
+	size_t chain; /* its return addresses: thr.qchain + chain */
+	size_t nchain;
+};
+
+/* Per function and thread, in ticks. */
+struct tstat {
+	uint64_t calls, self, total;
+	uint64_t active; /* activations open on the stack */
+};
+
+struct open_frame {
+	uint64_t start, children;
+	uint32_t fid;
+};
+
+/* A frame name of one process, with lengths in ticks. */
+struct pframe {
+	const char *name;
+	uint64_t count, total, min, max;
+	uint64_t *fine; /* FINE_BUCKETS counts, allocated on first use */
+};
+
+/*
+ * The open frames of a thread: what a ucontext switch sets aside. In
+ * exact mode CF holds, for each open frame, the counters at its enter
+ * then its closed children's deltas (cf_enter(), cf_kids()).
+ */
+struct tstack {
+	struct open_frame *open;
+	size_t depth, cap;
+	uint64_t base_children; /* root-level time since the stream start */
+	uint64_t *cf;
+	size_t capcf;
+};
+
+/*
+ * An execution context of a thread (a ucontext coroutine, or the thread's
+ * own stack: id 0), whose frames are kept while another runs.
+ */
+struct tctx {
+	uint64_t id;
+	struct tstack stk;
+	uint64_t out_tk; /* when it was switched out */
+	uint64_t *out_v; /* exact mode: the counters then */
+};
+
+/*
+ * Exact mode: a thread's counters at its last event, at the origin of its
+ * stream, and the root-level deltas since (nc each, one allocation).
+ */
+struct texact {
+	uint64_t *last, *origin, *root;
+	int has_values; /* values were seen: the three are meaningful */
+};
+
+struct thr {
+	int tid;
+	const char *name;
+	int has_start, has_end, seen, replaced, unfinished;
+	int unreliable; /* an unknown-stack event: numbers unsure */
+	/* Execution contexts: the one running is ctxs[cur], its stack stk. */
+	struct tctx *ctxs;
+	size_t nctx, capctx, cur;
+	uint64_t start, end;
+	uint64_t origin; /* start of the stream: start record or first event */
+	uint64_t last;	 /* time of the last event */
+	uint64_t stop;	 /* where the stream ends, set when the log does */
+	struct tstack stk;
+	struct tstat *st; /* indexed by pfunc */
+	size_t nst;
+	uint64_t *marks; /* last frame mark, indexed by pframe */
+	size_t nmarks;
+
+	/* Counters (proc.nc > 0): CS_STRIDE numbers per pfunc. */
+	uint64_t *cs;
+	size_t ncs;
+	int counted;	  /* it had samples, totals or exact values */
+	uint64_t samples; /* taken */
+	uint64_t marked;  /* of those, placed inside a marker frame */
+	uint64_t lost, throttled;
+	int has_totals; /* its last counts chunk: */
+	uint64_t *totals, enabled, running;
+
+	/*
+	 * Sampling mode: marker events wait in pend (site ids already
+	 * mapped) until the samples of their drain are in, then run with
+	 * the queued samples interleaved by time. qconv samples from qhead
+	 * on have their tick; blast is the last tick buffered, smax the
+	 * latest sample time, wm and wm_prev its value at the last two
+	 * counts chunks (the end of a drain).
+	 */
+	struct cp_log_event *pend;
+	size_t npend, cappend;
+	uint64_t blast;
+	struct qsample *q;
+	size_t qhead, qconv, nq, capq;
+	uint64_t *qnum; /* nc deltas per queued sample */
+	size_t capqnum;
+	uint64_t *qchain;
+	size_t nqchain, capqchain;
+	uint64_t smax, wm, wm_prev;
+	int processed; /* some marker event has run: last is meaningful */
+
+	struct texact x; /* exact mode */
+};
+
+/* A counter of a process's header. */
+struct pcounter {
+	const char *name; /* interned */
+	uint64_t type, config;
+};
+
+/* A sampled address, and the function it was named as. */
+struct ipent {
+	uint64_t addr;
+	uint32_t fid;
+};
+
+/* A callchain entry, and whether the instruction before it is a call. */
+struct retent {
+	uint64_t addr;
+	int ok;
+};
+
+struct proc {
+	struct loader *ld;
+	const char *log;
+	int has_header;
+	int pid, ppid;
+	const char *exe;
+	const char *own_hooks; /* NULL: the hooks reach the runtime */
+
+	struct cp_clock clk;
+	int has_clock; /* the header has a calibration point */
+	uint64_t clock_ns;
+
+	int has_end;
+	uint64_t end_ticks, end_ns;
+	const char *end_reason;
+	int signal;
+	uint64_t lost, events, skipped;
+
+	struct cp_symmap *map;
+	struct pfunc *pf;
+	size_t npf, cappf;
+	struct cp_index addr_ix, marker_ix, thr_ix;
+	struct pframe *fr;
+	size_t nfr, capfr;
+	struct thr *th;
+	size_t nth, capth;
+	uint32_t *sitemap;
+	size_t capsitemap;
+
+	/* Counters (header "events"): nc is 0 without. */
+	size_t nc;
+	int exact, callchain;
+	uint64_t period, freq;
+	struct pcounter *cnt;
+	uint32_t *runidx; /* the run's counter of each, set at the end */
+	uint64_t samples, slost, sthrottled, unplaced;
+	/* Sample addresses named so far, and the functions they name. */
+	struct ipent *ips;
+	size_t nips, capips;
+	struct cp_index ip_ix, sym_ix;
+	/* Callchain entries checked: are they return addresses? */
+	struct retent *rets;
+	size_t nrets, caprets;
+	struct cp_index ret_ix;
+	uint64_t chains, broken; /* see chain_check() */
+	/* Each function's mark of the sample being placed. */
+	uint64_t *stamp;
+	size_t capstamp;
+	uint64_t serial;
+};
+
+struct loader {
+	struct cp_profile *p;
+	struct cp_pool *pool;
+	struct cp_symbols *syms;
+	struct cp_index func_ix;
+	size_t capfuncs, capthreads, capprocs, capframes;
+	uint32_t *rowof; /* scratch: global function -> thread row */
+	size_t caprowof;
+	size_t capcounters;
+	/*
+	 * The distortion check, over the threads whose leader is the run's
+	 * dist counter: per run function, marker self time and the leader's
+	 * count in the samples it was innermost in inside markers; dn is the
+	 * number of samples inside markers.
+	 */
+	int has_dist;
+	size_t dist;
+	uint64_t *dtime, *dlead;
+	size_t capdist;
+	uint64_t dn;
+};
+
+static inline const char *intern(struct proc *pr, struct cp_bytes b)
+{
+	return cp_pool_intern(pr->ld->pool, b.ptr, b.len);
+}
+
+static inline uint64_t *cs_at(const struct proc *pr, const struct thr *t,
+			      uint32_t fid)
+{
+	return t->cs + (size_t)fid * CS_STRIDE(pr->nc);
+}
+
+/*
+ * Frame lengths in the finer histogram: the bucket of D ticks, and the
+ * lower bound of bucket B.
+ */
+static inline unsigned fine_bucket(uint64_t d)
+{
+	unsigned e;
+
+	if (d < FINE_EXACT)
+		return (unsigned)d;
+	e = 63 - (unsigned)__builtin_clzll(d);
+	return FINE_EXACT + (e - 5) * FINE_SUB +
+	       (unsigned)((d >> (e - 4)) & (FINE_SUB - 1));
+}
+
+static inline uint64_t fine_lower(unsigned b)
+{
+	unsigned e;
+
+	if (b < FINE_EXACT)
+		return b;
+	e = (b - FINE_EXACT) / FINE_SUB + 5;
+	return (uint64_t)(FINE_SUB + (b - FINE_EXACT) % FINE_SUB) << (e - 4);
+}
+
+/* replay.c: processes' functions, frames and threads, and the replay. */
+
+/* The frame name NAME of PR (interned): its index, added if new. */
+uint32_t cp_proc_frame(struct proc *pr, const char *name);
+/* A new function or site of PR, a copy of F: its id. */
+uint32_t cp_proc_func_new(struct proc *pr, const struct pfunc *f);
+/*
+ * The thread TID running now. A tid whose thread has ended belongs to a
+ * new thread when it shows up again.
+ */
+struct thr *cp_proc_thread(struct proc *pr, int tid);
+/* The thread TID for counter chunks: one that ended is not replaced. */
+struct thr *cp_proc_thread_find(struct proc *pr, int tid);
+/*
+ * Give T a slot for every function and frame name of its process, and
+ * the process a sample mark for every function.
+ */
+void cp_thread_reserve(struct proc *pr, struct thr *t);
+/* Replay the ev chunk C, or have it wait for its samples. */
+void cp_replay_ev(struct proc *pr, const struct cp_log_ev *c);
+/* Sampling mode: run T's waiting events, placing its samples between. */
+void cp_replay_pending(struct proc *pr, struct thr *t);
+/*
+ * The log has ended at LAST: close every thread's open frames, in every
+ * context, where the thread ended or else at LAST.
+ */
+void cp_replay_close(struct proc *pr, uint64_t last);
+
+/* samples.c: sampling mode, samples placed among the marker events. */
+
+enum cp_flush {
+	CP_FLUSH_DRAIN, /* a counts chunk ended a drain of the thread */
+	CP_FLUSH_FORCE, /* too much waits */
+	CP_FLUSH_FINAL, /* the thread or the process ended */
+};
+/* Queue the samples of chunk C on their thread. */
+void cp_samples_add(struct proc *pr, const struct cp_log_samples *c);
+/* The events of C wait on T for their drain's samples. */
+void cp_samples_pend(struct proc *pr, struct thr *t, const struct cp_log_ev *c);
+/* Place T's queued samples earlier than TK, with its stack as it is. */
+void cp_samples_before(struct proc *pr, struct thr *t, uint64_t tk);
+/* Run T's waiting events and place what samples can be (HOW: why now). */
+void cp_samples_flush(struct proc *pr, struct thr *t, enum cp_flush how);
+/* An ended thread whose events and samples have all run frees its queues. */
+void cp_samples_release(struct thr *t);
+
+/* merge.c: a finished process into the run's tables. */
+
+/*
+ * Name PR's functions and add its threads, frames and counters to the
+ * run; LAST and ORIGIN: its last and first known ticks (ORIGIN UINT64_MAX
+ * when no event), STATE and WS: how a process without end record ended.
+ */
+void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
+		   uint64_t origin, const char *state, int ws);
+/* Every log is in: the run's totals, counts and distortion check. */
+void cp_merge_run(struct loader *ld);
+
+#endif /* CPROF_PROFILE_H */

@@ -1,0 +1,433 @@
+/*
+ * samples.c - perf samples placed among a thread's marker events.
+ *
+ * A sample goes to the frames open on its thread at its time, once every
+ * marker event at that time has run (enter inclusive, exit exclusive):
+ * its deltas to the innermost frame's self counts and, once per function,
+ * to the totals of every function on the stack. Outside any marker it
+ * goes to the function holding its address, and its callchain's
+ * functions get it in their totals. A thread's events wait for the
+ * samples of their drain (cp_samples_flush() says why that is enough and
+ * bounded).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile.h"
+
+struct sym_key {
+	const struct proc *pr;
+	const char *name, *object;
+};
+
+static int sym_eq(const void *ctx, uint32_t id)
+{
+	const struct sym_key *k = ctx;
+	const struct pfunc *f = &k->pr->pf[id];
+
+	return f->resolved && f->name == k->name && f->object == k->object;
+}
+
+static int ip_eq(const void *ctx, uint32_t id)
+{
+	const struct proc *pr = ((const void *const *)ctx)[0];
+	const uint64_t *addr = ((const void *const *)ctx)[1];
+
+	return pr->ips[id].addr == *addr;
+}
+
+static int ret_eq(const void *ctx, uint32_t id)
+{
+	const struct proc *pr = ((const void *const *)ctx)[0];
+	const uint64_t *addr = ((const void *const *)ctx)[1];
+
+	return pr->rets[id].addr == *addr;
+}
+
+/*
+ * The function holding ADDR, a sampled address outside any marker: named
+ * now, with the load map as it stands (the runtime writes a map chunk
+ * before the chunks of each drain), and one pfunc per name, so that the
+ * addresses of a function share its row. An address no symbol holds is
+ * counted for its object as a whole: "[libfoo.so]", "[kernel]" or
+ * "[unknown]".
+ */
+static uint32_t ip_func(struct proc *pr, uint64_t addr)
+{
+	const void *ctx[2] = {pr, &addr};
+	uint64_t h = cp_hash_u64(addr);
+	uint32_t id = cp_index_find(&pr->ip_ix, h, ip_eq, ctx);
+	struct sym_key k = {pr, NULL, NULL};
+	struct pfunc f;
+	struct cp_sym sym;
+
+	if (id != CP_INDEX_NONE)
+		return pr->ips[id].fid;
+	cp_symmap_lookup(pr->map, addr, cp_symmap_gen(pr->map), &sym);
+	if (sym.unnamed) {
+		char buf[300];
+
+		if (sym.object != NULL)
+			snprintf(buf, sizeof buf, "[%s]", sym.object);
+		else
+			snprintf(buf, sizeof buf, "%s",
+				 addr >> 63 ? "[kernel]" : "[unknown]");
+		sym.name = cp_pool_str(pr->ld->pool, buf);
+		sym.file = NULL;
+		sym.line = 0;
+	}
+	k.name = sym.name;
+	k.object = sym.object;
+	h = cp_hash_u64((uintptr_t)sym.name ^
+			cp_hash_u64((uintptr_t)sym.object));
+	id = cp_index_find(&pr->sym_ix, h, sym_eq, &k);
+	if (id == CP_INDEX_NONE) {
+		memset(&f, 0, sizeof f);
+		f.kind = CP_SITE_ADDR;
+		f.resolved = 1;
+		f.name = sym.name;
+		f.object = sym.object;
+		f.file = sym.file;
+		f.line = sym.line;
+		id = cp_proc_func_new(pr, &f);
+		cp_index_add(&pr->sym_ix, h, id);
+	}
+	pr->ips = xgrow(pr->ips, &pr->capips, pr->nips + 1, sizeof *pr->ips);
+	pr->ips[pr->nips].addr = addr;
+	pr->ips[pr->nips].fid = id;
+	cp_index_add(&pr->ip_ix, cp_hash_u64(addr), (uint32_t)pr->nips++);
+	return id;
+}
+
+/* Is ADDR a return address (the instruction before it a call)? Cached. */
+static int is_return(struct proc *pr, uint64_t addr)
+{
+	const void *ctx[2] = {pr, &addr};
+	uint64_t h = cp_hash_u64(addr);
+	uint32_t id = cp_index_find(&pr->ret_ix, h, ret_eq, ctx);
+	int r;
+
+	if (id != CP_INDEX_NONE)
+		return pr->rets[id].ok;
+	r = cp_symmap_call_before(pr->map, addr, cp_symmap_gen(pr->map));
+	pr->rets =
+		xgrow(pr->rets, &pr->caprets, pr->nrets + 1, sizeof *pr->rets);
+	pr->rets[pr->nrets].addr = addr;
+	/* What cannot be told is taken for a return address. */
+	pr->rets[pr->nrets].ok = r != 0;
+	cp_index_add(&pr->ret_ix, h, (uint32_t)pr->nrets++);
+	return r != 0;
+}
+
+/* Is FID the main program's, the object a rebuild can fix? */
+static int in_program(const struct proc *pr, uint32_t fid)
+{
+	const char *obj = pr->pf[fid].object, *exe = strrchr(pr->exe, '/');
+
+	exe = exe != NULL ? exe + 1 : pr->exe;
+	return obj != NULL && strcmp(obj, exe) == 0;
+}
+
+/* Where a thread's frame-pointer chain rightly ends: its entry code. */
+static int chain_root(const char *name)
+{
+	static const char *const roots[] = {"_start",
+					    "__libc_start_main",
+					    "__libc_start_call_main",
+					    "start_thread",
+					    "clone",
+					    "clone3",
+					    "__clone",
+					    "__clone3",
+					    "_dl_start_user",
+					    "_dl_start"};
+
+	for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
+		if (strcmp(name, roots[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The kernel's frame-pointer walk stops there (perf_event_max_stack is
+ * 127 by default): a chain this long may be cut for that reason alone.
+ */
+#define CHAIN_MAX_TRUSTED 120
+
+/*
+ * Check the callchain of sample S, whose address is in FID, and return
+ * how many of its entries to believe. Code built without frame pointers
+ * leaves the kernel's walk reading whatever its frame register holds, so
+ * its chains hold "return addresses" that follow no call, or addresses
+ * in no object at all, and they stop short. The chain is cut at the first
+ * such entry, and counted as broken when the frame that led there is
+ * the program's own (a library built so is not the program's to fix),
+ * or when a chain that was not cut ends inside the program rather than
+ * in a thread's entry code.
+ */
+static size_t chain_check(struct proc *pr, const struct qsample *s,
+			  const uint64_t *chain, uint32_t fid)
+{
+	/*
+	 * The first entry may be no return address: a kernel sample's is
+	 * the user pc, and a user sample's may repeat its own address.
+	 */
+	size_t j = s->nchain > 0 && (s->ip >> 63 || chain[0] == s->ip);
+	uint32_t inner = j > 0 ? ip_func(pr, chain[0]) : fid;
+
+	pr->chains++;
+	if (s->nchain == 0 && s->ip >> 63)
+		return 0;
+	for (; j < s->nchain; j++) {
+		if (!is_return(pr, chain[j])) {
+			if (in_program(pr, inner))
+				pr->broken++;
+			return j;
+		}
+		inner = ip_func(pr, chain[j] > 0 ? chain[j] - 1 : chain[j]);
+	}
+	/* INNER is now the outermost frame. */
+	if (s->nchain < CHAIN_MAX_TRUSTED && in_program(pr, inner) &&
+	    !chain_root(pr->pf[inner].name))
+		pr->broken++;
+	return s->nchain;
+}
+
+/* Add the deltas D (nc) to the total of FID once for sample SERIAL. */
+static void add_total(struct proc *pr, struct thr *t, uint32_t fid,
+		      uint64_t serial, const uint64_t *d)
+{
+	uint64_t *c;
+
+	if (pr->stamp[fid] == serial)
+		return; /* recursion, or twice in a callchain: once */
+	pr->stamp[fid] = serial;
+	c = cs_at(pr, t, fid) + pr->nc;
+	for (size_t j = 0; j < pr->nc; j++)
+		c[j] += d[j];
+}
+
+/*
+ * Attribute queued sample I of T. Inside a marker frame (and not BYIP),
+ * its deltas go to the innermost frame's self and to the total of every
+ * function on the stack, once each. Outside, or BYIP, to the function
+ * holding its address, and to the total of each function its callchain
+ * passes through.
+ */
+static void place(struct proc *pr, struct thr *t, size_t i, int byip)
+{
+	const struct qsample *s = &t->q[i];
+	const uint64_t *d = t->qnum + i * pr->nc;
+	size_t k = pr->nc, nchain;
+	uint64_t serial = ++pr->serial, *c;
+	uint32_t fid;
+
+	if (!byip && t->stk.depth > 0) {
+		c = cs_at(pr, t, t->stk.open[t->stk.depth - 1].fid);
+		for (size_t j = 0; j < k; j++)
+			c[j] += d[j];
+		c[CS_SAMPLES(k)]++;
+		c[CS_LEAD(k)] += d[0];
+		t->marked++;
+		for (size_t j = t->stk.depth; j > 0; j--)
+			add_total(pr, t, t->stk.open[j - 1].fid, serial, d);
+		return;
+	}
+	fid = ip_func(pr, s->ip);
+	nchain = pr->callchain ? chain_check(pr, s, t->qchain + s->chain, fid)
+			       : s->nchain;
+	cp_thread_reserve(pr, t);
+	c = cs_at(pr, t, fid);
+	for (size_t j = 0; j < k; j++)
+		c[j] += d[j];
+	c[CS_SAMPLES(k)]++;
+	add_total(pr, t, fid, serial, d);
+	for (size_t j = 0; j < nchain; j++) {
+		uint64_t ret = t->qchain[s->chain + j];
+
+		/* A return address may be the next function's first byte. */
+		fid = ip_func(pr, ret > 0 ? ret - 1 : ret);
+		cp_thread_reserve(pr, t);
+		add_total(pr, t, fid, serial, d);
+	}
+}
+
+/* Place T's queued samples earlier than TK, with its stack as it is. */
+void cp_samples_before(struct proc *pr, struct thr *t, uint64_t tk)
+{
+	while (t->qhead < t->qconv && t->q[t->qhead].tk < tk)
+		place(pr, t, t->qhead++, 0);
+}
+
+/* Drop the placed samples from the front of T's queue. */
+static void queue_compact(struct proc *pr, struct thr *t)
+{
+	size_t h = t->qhead, n = t->nq - h, c0;
+
+	if (h == 0)
+		return;
+	c0 = n > 0 ? t->q[h].chain : t->nqchain;
+	/* The arrays may still be NULL: memmove wants a pointer even for 0. */
+	if (n > 0)
+		memmove(t->q, t->q + h, n * sizeof *t->q);
+	if (n > 0 && pr->nc > 0)
+		memmove(t->qnum, t->qnum + h * pr->nc,
+			n * pr->nc * sizeof *t->qnum);
+	if (t->nqchain > c0)
+		memmove(t->qchain, t->qchain + c0,
+			(t->nqchain - c0) * sizeof *t->qchain);
+	for (size_t i = 0; i < n; i++)
+		t->q[i].chain -= c0;
+	t->nqchain -= c0;
+	t->qconv -= h;
+	t->nq = n;
+	t->qhead = 0;
+}
+
+/*
+ * How much may wait. A drain of the runtime gives a thread at most a ring
+ * of events (32768), so PEND_MAX is four drains; events also wait, up to
+ * the same bound, while the clock rate is unknown (hz 0 and a single
+ * calibration point: until the runtime writes its first clock chunk).
+ * Samples wait up to QUEUE_MAX. Past these, events run without the
+ * samples that should have been placed between them: those are placed by
+ * address and counted as unplaced.
+ */
+#define PEND_MAX  ((size_t)1 << 17)
+#define QUEUE_MAX ((size_t)1 << 18)
+
+/*
+ * Sampling mode: run T's waiting events with its samples placed between
+ * them. The runtime reads a thread's marker ring, then its sample ring,
+ * and writes them in that order at each drain, ending with a counts
+ * chunk. At the end of drain D every event before the marker read of D
+ * is in, and every sample up to the sample read of D; a sample later
+ * than the last event may still precede events of drain D+1, so it
+ * waits. But one taken before the sample read of drain D-1 (wm_prev)
+ * precedes the marker read of D: once the events of D have run, it is
+ * placed with the stack as it stands. The queue thus holds about a
+ * drain's samples, and pend a drain's events.
+ */
+void cp_samples_flush(struct proc *pr, struct thr *t, enum cp_flush how)
+{
+	struct cp_clock_line line;
+	int calibrated = cp_clock_line(&pr->clk, &line);
+
+	if (!calibrated && how != CP_FLUSH_FINAL && t->npend < PEND_MAX &&
+	    t->nq - t->qhead < QUEUE_MAX)
+		return; /* wait for a second clock point */
+	cp_thread_reserve(pr, t);
+	if (calibrated) {
+		for (size_t i = t->qconv; i < t->nq; i++)
+			t->q[i].tk = cp_clock_ticks(&line, t->q[i].ns);
+		t->qconv = t->nq;
+	}
+	/* Samples the marker stream passed without them: by address. */
+	while (t->qhead < t->qconv && t->processed &&
+	       t->q[t->qhead].tk < t->last) {
+		place(pr, t, t->qhead++, 1);
+		pr->unplaced++;
+	}
+	cp_replay_pending(pr, t);
+	if (how == CP_FLUSH_FINAL) {
+		while (t->qhead < t->nq)
+			place(pr, t, t->qhead++, 0);
+	} else if (how == CP_FLUSH_DRAIN) {
+		while (t->qhead < t->qconv && t->q[t->qhead].ns <= t->wm_prev)
+			place(pr, t, t->qhead++, 0);
+	}
+	/* A thread with samples and no drain ends: keep half the queue. */
+	while (t->nq - t->qhead > QUEUE_MAX / 2 && t->qhead < t->qconv)
+		place(pr, t, t->qhead++, 0);
+	queue_compact(pr, t);
+}
+
+/*
+ * A thread that ended and whose events and samples have all run gives
+ * its queues back: a process that starts many threads one after another
+ * would otherwise hold a drain's worth of buffers for each of them.
+ */
+void cp_samples_release(struct thr *t)
+{
+	if (t->npend > 0 || t->qhead < t->nq)
+		return;
+	free(t->pend);
+	free(t->q);
+	free(t->qnum);
+	free(t->qchain);
+	t->pend = NULL;
+	t->q = NULL;
+	t->qnum = NULL;
+	t->qchain = NULL;
+	t->cappend = t->capq = t->capqnum = t->capqchain = 0;
+	t->npend = t->nq = t->qhead = t->qconv = t->nqchain = 0;
+}
+
+/* Sampling mode: the events of C wait on T for their drain's samples. */
+void cp_samples_pend(struct proc *pr, struct thr *t, const struct cp_log_ev *c)
+{
+	struct cp_log_event *p;
+	uint64_t last = t->blast;
+
+	t->pend =
+		xgrow(t->pend, &t->cappend, t->npend + c->nev, sizeof *t->pend);
+	p = t->pend + t->npend;
+	for (size_t i = 0; i < c->nev; i++) {
+		uint64_t tk = c->ev[i].ticks;
+
+		if (tk < last)
+			tk = last;
+		last = tk;
+		p[i].ticks = tk;
+		p[i].site = pr->sitemap[c->ev[i].site];
+		p[i].exit = c->ev[i].exit;
+	}
+	t->npend += c->nev;
+	t->blast = last;
+	if (t->npend >= PEND_MAX)
+		cp_samples_flush(pr, t, CP_FLUSH_FORCE);
+}
+
+void cp_samples_add(struct proc *pr, const struct cp_log_samples *c)
+{
+	struct thr *t = cp_proc_thread_find(pr, c->tid);
+	size_t k = pr->nc;
+
+	t->samples += c->n;
+	pr->samples += c->n;
+	t->counted = 1;
+	/* Exact mode does not sample: there is nothing to place them by. */
+	if (pr->exact || c->n == 0)
+		return;
+	t->q = xgrow(t->q, &t->capq, t->nq + c->n, sizeof *t->q);
+	t->qnum = xgrow(t->qnum, &t->capqnum, (t->nq + c->n) * k,
+			sizeof *t->qnum);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct cp_log_sample *s = &c->s[i];
+		struct qsample *q = &t->q[t->nq];
+
+		q->ns = s->time;
+		q->tk = 0;
+		q->ip = s->ip;
+		q->chain = t->nqchain;
+		q->nchain = s->nchain;
+		memcpy(t->qnum + t->nq * k, s->deltas, k * sizeof *t->qnum);
+		if (s->nchain > 0) {
+			t->qchain = xgrow(t->qchain, &t->capqchain,
+					  t->nqchain + s->nchain,
+					  sizeof *t->qchain);
+			memcpy(t->qchain + t->nqchain, s->chain,
+			       s->nchain * sizeof *t->qchain);
+			t->nqchain += s->nchain;
+		}
+		if (s->time > t->smax)
+			t->smax = s->time;
+		t->nq++;
+	}
+	if (t->nq - t->qhead >= QUEUE_MAX)
+		cp_samples_flush(pr, t, CP_FLUSH_FORCE);
+}
