@@ -838,7 +838,8 @@ static void table_head(FILE *f, const struct cp_profile *p,
 				fprintf(f, "%*s", (int)(gw - nw), "");
 			put_cell(f, name, nw < gw ? nw : gw);
 		}
-		fputc('\n', f);
+		/* Each line on its own, so that a wrapped one stays plain. */
+		fputs(term.color ? SGR_RESET "\n" SGR_BOLD : "\n", f);
 	}
 	put_cell(f, "Function", c->namew);
 	if (c->objects) {
@@ -1029,8 +1030,8 @@ static void table_rows(FILE *f, const struct cp_profile *p,
 	/* A terminal shows the top rows: say what else there is. */
 	if (term.on && all > n)
 		fprintf(f,
-			"... %zu more function%s (--top 0 shows them all; so "
-			"does a pipe or -o FILE)\n",
+			"... %zu more function%s (--top 0 or a pipe shows "
+			"all)\n",
 			all - n, all - n == 1 ? "" : "s");
 	if (n == 0 && p->ncounters > 0 && c.ncounters == 0)
 		fputs("(no functions recorded with markers; the run has "
