@@ -9,6 +9,7 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/profile.c \
 	cli/symbols.c \
 	cli/output.c \
+	cli/term.c \
 	cli/events.c \
 	cli/procs.c
 cli_libcprof_cli_la_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) $(LIBDW_CFLAGS)
