@@ -60,6 +60,13 @@ for round = 1, rounds do
   sort(recs)
   check = check + #recs[1]
   sort(recs, by_field)
+  -- Long loops inside a few C calls: case mapping, reversal and plain
+  -- search over a 200 KB text.
+  local text = concat(recs, " ")
+  for k = 1, 40 do
+    local u = text:upper()
+    check = check + #u:lower():reverse() + (u:find("K" .. k .. "|", 1, true) or 0)
+  end
   local nums = {}
   for i = 1, 20000 do nums[i] = rand(1000000) end
   sort(nums, function(a, b) return a > b end)
