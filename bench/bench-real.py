@@ -43,6 +43,7 @@ CACHE = os.environ.get("CPROF_BENCH_CACHE") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
     "cprof-bench")
 HAVE_PERF = False
+PERF_SAMPLES = {}
 HOOK_NAMES = ("__cyg_profile_func_enter", "__cyg_profile_func_exit")
 
 
@@ -329,17 +330,37 @@ def timed(argv, stdin, env=None, out=os.devnull):
     return p.returncode, wall, cpu
 
 
-def best(argv, stdin, env=None, reps=REPS):
+def best(argv, stdin, env=None, reps=REPS, digest=None):
     """The best (smallest) wall and CPU time of reps runs, each taken
-    separately: on a shared machine noise only ever adds time."""
+    separately: on a shared machine noise only ever adds time. With digest
+    (a dict), the first run's output is kept and its SHA-256 stored under
+    digest["sha"], so that builds can be checked to do the same work."""
     walls, cpus = [], []
-    for _ in range(reps):
-        st, w, c = timed(argv, stdin, env)
+    for i in range(reps):
+        out = os.devnull
+        if digest is not None and i == 0:
+            out = os.path.join(digest["work"], "output")
+        st, w, c = timed(argv, stdin, env, out)
         if st != 0:
             return None
+        if out != os.devnull:
+            h = hashlib.sha256()
+            with open(out, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+            os.unlink(out)
+            digest["sha"] = h.hexdigest()
         walls.append(w)
         cpus.append(c)
     return min(walls), min(cpus)
+
+
+def function_symbols(exe):
+    """The number of distinct function symbols of exe (as nm lists them)."""
+    st, out = run_quiet(["nm", "--defined-only", exe])
+    if st != 0:
+        return None
+    return len({l.split()[0] for l in out.splitlines() if len(l.split()) == 3 and l.split()[1] in "tTwWiI"})
 
 
 def fold(name):
@@ -381,10 +402,12 @@ def perf_profile(argv, stdin, work, tag):
     if st != 0:
         raise RuntimeError("perf report failed: " + last_line(out))
     rows = []
+    PERF_SAMPLES[tag] = 0
     for line in out.splitlines():
         m = re.match(r"^\s*(\d+)\s+\[(.)\]\s+(.*?)\s*$", line)
         if m:
             rows.append((m.group(3), int(m.group(1))))
+            PERF_SAMPLES[tag] += int(m.group(1))
     os.unlink(data)
     if not rows:
         raise RuntimeError("perf report printed no samples")
@@ -482,7 +505,8 @@ def measure(prog, exes, work, hooklib):
         exe = exes[pname]
         argv, stdin = prog.argv(exe)
         r = {"exe": exe}
-        r["time"] = best(argv, stdin)
+        r["digest"] = {"work": work}
+        r["time"] = best(argv, stdin, digest=r["digest"])
         r["pinned"] = best(["taskset", "-c", "0"] + argv, stdin)
         try:
             r["ref"] = shares(perf_profile(argv, stdin, work, pname + "-ref"))
@@ -514,7 +538,13 @@ def measure(prog, exes, work, hooklib):
         argv, stdin = prog.argv(exe)
         xray = "-fxray-instrument" in flags
         # Times.
-        noop = best(argv, stdin)
+        dg = {"work": work}
+        noop = best(argv, stdin, digest=dg)
+        nsyms, psyms = function_symbols(exe), function_symbols(pr["exe"])
+        if nsyms and psyms:
+            say("    function symbols: %d in this build, %d in %s" % (nsyms, psyms, pname))
+        if noop and pr["time"] and dg.get("sha") != pr["digest"].get("sha"):
+            say("    warning: this build's output differs from %s's: its figures are not comparable" % pname)
         noop_pin = best(["taskset", "-c", "0"] + argv, stdin)
         recs = {}
         for label, opts in (("cprof record", []), ("cprof --no-counters", ["--no-counters"])):
@@ -556,7 +586,7 @@ def measure(prog, exes, work, hooklib):
             (t, e1), (tp, e2) = recs[(label, False)], recs[(label, True)]
             line(label, t, tp, e1 or e2)
             if t and tp and noop and noop_pin:
-                say("    %-28s %8.2f %8.2f %8.2f %8.2f   (x no-op hooks; target <= 1.5)" % (
+                say("    %-28s %8.2f %8.2f %8.2f %8.2f   (target <= 1.5)" % (
                     "  x " + ("unpatched" if xray else "no-op hooks"), t[0] / noop[0], t[1] / noop[1], tp[0] / noop_pin[0], tp[1] / noop_pin[1]))
         # Truth.
         if "ref" not in pr:
@@ -590,7 +620,8 @@ def measure(prog, exes, work, hooklib):
                 gaps.append(("cprof -e task-clock, plain", gap(ref, pr["cprof_sampled"], top)))
             else:
                 skip("cprof's sampling of the plain build", pr.get("cprof_sampled_error", "?"))
-            say("    shares of all samples (%%), top %d of perf -e cpu-clock -F %s on %s:" % (TOP, FREQ, pname))
+            say("    shares of all samples (%%), top %d of perf -e cpu-clock -F %s on %s (%d samples):" % (
+                TOP, FREQ, pname, PERF_SAMPLES.get(pname + "-ref", 0)))
             table("function", ref, cols, top)
             say("    gap over those %d, points        max   mean" % len(top))
             for label, g in gaps:
