@@ -648,11 +648,21 @@ def measure(prog, exes, work, hooklib):
                 skip("counts", str(e))
 
 
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def main():
     t_start = time.time()
     say("cprof bench-real: real programs from their Debian sources, built plain and with hooks")
     say("(times: best of %d runs each; CPU = user + sys of all threads and children; "
         "pin = taskset -c 0)" % REPS)
+    say("(load average %s at the start, on %d CPUs: wall times and cprof's wall-clock self "
+        "times are only as quiet as the machine)" % (loadavg(), os.cpu_count() or 0))
     missing = [t for t in ("gcc", "nm", "taskset") if not shutil.which(t)]
     if missing:
         say("skip: bench-real needs %s" % ", ".join(missing))
@@ -699,7 +709,7 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
     say("")
-    say("bench-real took %.0f s" % (time.time() - t_start))
+    say("bench-real took %.0f s; load average %s at the end" % (time.time() - t_start, loadavg()))
     return 0
 
 
