@@ -530,18 +530,30 @@ enum cp_sort {
  */
 enum cp_show_counters { CP_COUNTERS_AUTO, CP_COUNTERS_OFF, CP_COUNTERS_ON };
 
+/* --color: escape sequences in the table (doc/cprof.1, TERMINAL OUTPUT). */
+enum cp_color { CP_COLOR_AUTO, CP_COLOR_NEVER, CP_COLOR_ALWAYS };
+
 /* What to print; a zeroed one is a table of every function by self time. */
 struct cp_output {
 	enum cp_format format;
 	enum cp_sort sort;
 	size_t top;  /* rows per table, 0 for all */
+	int top_set; /* --top was given: a terminal keeps its default else */
 	int threads; /* one table (or functions array) per thread */
 	enum cp_show_counters counters;
+	enum cp_color color;
+	/*
+	 * Lay the table out for a terminal this many columns wide (fitted
+	 * columns, the top rows only) whatever the stream is; 0: only when
+	 * the stream is a terminal, at its width. Tests set it.
+	 */
+	size_t term_width;
 };
 
 /* Parse a --sort or --format argument; 0, or -1 when S is not one. */
 int cp_sort_parse(const char *s, enum cp_sort *sort);
 int cp_format_parse(const char *s, enum cp_format *format);
+int cp_color_parse(const char *s, enum cp_color *color);
 /* Print P to F. Returns 0, or -1 with errno set when writing failed. */
 int cp_output_print(FILE *f, const struct cp_profile *p,
 		    const struct cp_output *o);
@@ -549,6 +561,43 @@ int cp_output_print(FILE *f, const struct cp_profile *p,
 char *cp_format_ns(char *buf, size_t len, uint64_t ns);
 /* Format a count N with 3 significant digits ("812", "1.23M"). */
 char *cp_format_count(char *buf, size_t len, uint64_t n);
+
+/*
+ * term.c: what changes when the output is a terminal: its width, colour,
+ * lines fitted to it, and the progress of a long read on stderr.
+ */
+/* Rows a table shows on a terminal unless --top says otherwise. */
+#define CP_TERM_TOP 25
+/* The narrowest terminal the table is fitted to; narrower counts as this. */
+#define CP_TERM_MIN_WIDTH 20
+/*
+ * The width of the terminal on FD: $COLUMNS when it is a positive
+ * number, else what the terminal says (TIOCGWINSZ), else 80.
+ */
+size_t cp_term_columns(int fd);
+/*
+ * Whether to colour output going to FD: --color=always yes, never no;
+ * auto when FD is a terminal, NO_COLOR is unset or empty and TERM is not
+ * "dumb".
+ */
+int cp_term_color(enum cp_color color, int fd);
+/* The display width of S's LEN bytes: code points, escape sequences none. */
+size_t cp_term_width(const char *s, size_t len);
+/*
+ * Write the LEN bytes of BUF to F with every line wider than WIDTH
+ * wrapped at spaces (or cut, where a word is wider), continuation lines
+ * indented two columns past the line's own indent.
+ */
+void cp_term_fit(FILE *f, const char *buf, size_t len, size_t width);
+/*
+ * Progress of reading TOTAL bytes of logs, on stderr when it is a
+ * terminal and the read has taken a second: one line rewritten in place,
+ * erased by cp_progress_end() and before any message (util.c).
+ */
+void cp_progress_start(uint64_t total);
+void cp_progress_add(uint64_t n);
+void cp_progress_clear(void);
+void cp_progress_end(void);
 
 /* options.c: option tables shared by getopt_long and --help. */
 struct cp_option {
@@ -584,6 +633,8 @@ enum {
 	CP_OPT_EXACT,
 	CP_OPT_NO_COUNTERS,
 };
+/* --color, of stat and report (the terminal work, issue 7). */
+enum { CP_OPT_COLOR = 0x1200 };
 
 /* -s/--sort, --top, --threads and --format, shared by stat and report. */
 extern const struct cp_option cp_output_options[];

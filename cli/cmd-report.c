@@ -47,6 +47,7 @@ static int cmd_report(int argc, char **argv)
 	struct cp_profile p = {0};
 	const char *path = NULL, *run = "cprof.data";
 	struct stat sb;
+	uint64_t bytes = 0;
 	FILE *f = stdout;
 	int c;
 
@@ -70,8 +71,15 @@ static int cmd_report(int argc, char **argv)
 
 	if (stat(run, &sb) != 0)
 		fatalx_status(2, "%s: %s", run, strerror(errno));
+	/* A long read shows how far it got, on a terminal's stderr. */
+	if (S_ISDIR(sb.st_mode))
+		cp_run_logs(run, &bytes);
+	else
+		bytes = (uint64_t)sb.st_size;
+	cp_progress_start(bytes);
 	if (cp_profile_load(&p, run) != 0)
 		exit(2);
+	cp_progress_end();
 	/* Opened only now, so that a run that cannot be read leaves FILE be. */
 	if (path != NULL && (f = cp_create_output(path)) == NULL)
 		fatal("%s", path);

@@ -79,7 +79,7 @@ static int cmd_stat(int argc, char **argv)
 	char *dir;
 	FILE *f = stderr;
 	uint64_t bytes;
-	int c, status, ran;
+	int c, status, ran, loaded;
 
 	while ((c = cp_run_getopt(&cp_cmd_stat, argc, argv, &ro)) != -1) {
 		if (cp_output_option(&cp_cmd_stat, &out, c, optarg))
@@ -119,11 +119,16 @@ static int cmd_stat(int argc, char **argv)
 	if (ran && cp_run_logs(dir, &bytes) == 0)
 		warnx("%s: nothing was recorded: %s", argv[0],
 		      cp_run_why_empty(argv[0]));
-	else if (ran && cp_profile_load(&p, dir) == 0) {
-		if (cp_output_print(f, &p, &out) != 0)
+	else if (ran) {
+		/* A long read shows how far it got, on a terminal's stderr. */
+		cp_progress_start(bytes);
+		loaded = cp_profile_load(&p, dir) == 0;
+		cp_progress_end();
+		if (loaded && cp_output_print(f, &p, &out) != 0)
 			warnx("%s: %s", path != NULL ? path : "stderr",
 			      strerror(errno));
-		cp_profile_free(&p);
+		if (loaded)
+			cp_profile_free(&p);
 	}
 	remove_tmp();
 	if (f != stderr && fclose(f) != 0)

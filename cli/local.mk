@@ -14,6 +14,7 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/merge.c \
 	cli/symbols.c \
 	cli/output.c \
+	cli/term.c \
 	cli/events.c \
 	cli/procs.c \
 	cli/rundir.c

@@ -24,10 +24,13 @@ const struct cp_option cp_output_options[] = {
 	{"sort", 's', "KEY",
 	 "sort by KEY: self (default), total, calls, selfcall, name"},
 	{"top", CP_OPT_TOP, "N",
-	 "print only the first N functions (0: all, the default)"},
+	 "print only the first N functions (0: all; default: all, 25 on a "
+	 "terminal)"},
 	{"threads", CP_OPT_THREADS, NULL, "break the profile down by thread"},
 	{"format", CP_OPT_FORMAT, "FMT",
 	 "print a table (default), json or csv"},
+	{"color", CP_OPT_COLOR, "WHEN",
+	 "colour the table: auto (the default), always or never"},
 	{NULL, 0, NULL, NULL}};
 
 const struct cp_option cp_run_options[] = {
@@ -280,6 +283,14 @@ int cp_output_option(const struct cp_command *cmd, struct cp_output *o, int c,
 	case CP_OPT_TOP:
 		o->top = cp_parse_ulong(cmd, "--top", arg, 0,
 					(unsigned long)SIZE_MAX);
+		o->top_set = 1;
+		return 1;
+	case CP_OPT_COLOR:
+		if (cp_color_parse(arg, &o->color) != 0)
+			cp_usage_error(cmd,
+				       "--color: unknown value '%s' (auto, "
+				       "always, never)",
+				       arg);
 		return 1;
 	case CP_OPT_THREADS:
 		o->threads = 1;

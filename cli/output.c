@@ -44,11 +44,44 @@ struct row {
 #define MPKI_WIDTH  6
 /* Assumed width of the output when it is not a terminal. */
 #define DEFAULT_COLUMNS 120
+/*
+ * On a terminal (doc/cprof.1, TERMINAL OUTPUT): names are cut down to
+ * TERM_NAME_WIDTH before any column is dropped (TERM_NAME_FLOOR once
+ * every column that can go has gone), objects to TERM_OBJECT_WIDTH, and
+ * a row whose share of self time reaches HOT_RED (HOT_YELLOW) percent is
+ * red (yellow).
+ */
+#define TERM_NAME_WIDTH	  20
+#define TERM_NAME_FLOOR	  8
+#define TERM_OBJECT_WIDTH 12
+#define HOT_RED		  10.0
+#define HOT_YELLOW	  5.0
+#define SGR_RED		  "\033[31m"
+#define SGR_YELLOW	  "\033[33m"
+#define SGR_BOLD	  "\033[1m"
+#define SGR_RESET	  "\033[m"
+
+/*
+ * How the table being printed goes out: to a terminal WIDTH columns wide
+ * (on), with colour or not. Set by print_table() for one table; the tool
+ * prints from one thread.
+ */
+static struct {
+	int on;
+	size_t width;
+	int color;
+} term;
 
 static const char *const sort_names[] = {
 	[CP_SORT_SELF] = "self",   [CP_SORT_TOTAL] = "total",
 	[CP_SORT_CALLS] = "calls", [CP_SORT_SELFCALL] = "selfcall",
 	[CP_SORT_NAME] = "name",
+};
+
+static const char *const color_names[] = {
+	[CP_COLOR_AUTO] = "auto",
+	[CP_COLOR_NEVER] = "never",
+	[CP_COLOR_ALWAYS] = "always",
 };
 
 static const char *const format_names[] = {
@@ -64,6 +97,18 @@ int cp_sort_parse(const char *s, enum cp_sort *sort)
 	for (i = 0; i < sizeof sort_names / sizeof sort_names[0]; i++) {
 		if (strcmp(s, sort_names[i]) == 0) {
 			*sort = (enum cp_sort)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int cp_color_parse(const char *s, enum cp_color *color)
+{
+	for (size_t i = 0; i < sizeof color_names / sizeof color_names[0];
+	     i++) {
+		if (strcmp(s, color_names[i]) == 0) {
+			*color = (enum cp_color)i;
 			return 0;
 		}
 	}
@@ -232,10 +277,25 @@ static int compare(const void *va, const void *vb)
 	return c;
 }
 
-/* The sorted rows of the whole profile, or of thread T when not NULL. */
+/*
+ * The rows a table keeps: --top's, else on a terminal CP_TERM_TOP, else
+ * all (0).
+ */
+static size_t top_of(const struct cp_output *o)
+{
+	if (o->top != 0 || o->top_set)
+		return o->top;
+	return term.on ? CP_TERM_TOP : 0;
+}
+
+/*
+ * The sorted rows of the whole profile, or of thread T when not NULL:
+ * *NROWS of them kept, of *ALL (when not NULL) there were.
+ */
 static struct row *make_rows(const struct cp_profile *p,
 			     const struct cp_thread *t,
-			     const struct cp_output *o, size_t *nrows)
+			     const struct cp_output *o, size_t *nrows,
+			     size_t *all)
 {
 	struct row *rows;
 	size_t i, n = t != NULL ? t->nfuncs : p->nfuncs;
@@ -261,7 +321,9 @@ static struct row *make_rows(const struct cp_profile *p,
 	}
 	sort_key = o->sort;
 	qsort(rows, m, sizeof *rows, compare);
-	*nrows = o->top != 0 && o->top < m ? o->top : m;
+	*nrows = top_of(o) != 0 && top_of(o) < m ? top_of(o) : m;
+	if (all != NULL)
+		*all = m;
 	return rows;
 }
 
@@ -671,17 +733,94 @@ static int counter_index(const struct cp_profile *p, const char *generic)
 	return -1;
 }
 
-/* Which columns a table has. */
+/*
+ * Which columns a table has. A file or pipe gets them all; a terminal
+ * may go without some (fit_columns()).
+ */
 struct cols {
 	int objects;	  /* the object column */
-	int time;	  /* the marker time columns */
-	size_t ncounters; /* counter columns, 3 per counter */
+	int time;	  /* the marker time columns: Self and Self%, */
+	int ttotal;	  /* Total, */
+	int calls;	  /* Calls, */
+	int selfcall;	  /* Self/call */
+	size_t ncounters; /* counters shown, each with Self, */
+	int cpct;	  /* Self%, */
+	int ctotal;	  /* Total */
 	int ipc, mpki;	  /* derived: counter indexes, -1 when absent */
 	int cyc;	  /* cycles, for IPC */
 	int ins;	  /* instructions */
 	int flags;	  /* the distortion flag column */
 	size_t namew, objw, callsw;
 };
+
+/* Width of the time columns, each with the two spaces before it. */
+static size_t time_width(const struct cols *c)
+{
+	if (!c->time)
+		return 0;
+	return 2 + TIME_WIDTH + 2 + PCT_WIDTH +
+	       (c->ttotal ? 2 + TIME_WIDTH : 0) +
+	       (c->calls ? 2 + c->callsw : 0) +
+	       (c->selfcall ? 2 + TIME_WIDTH : 0);
+}
+
+/* Width of one counter's columns, without the two spaces before them. */
+static size_t counter_width(const struct cols *c)
+{
+	return COUNT_WIDTH + (c->cpct ? 2 + PCT_WIDTH : 0) +
+	       (c->ctotal ? 2 + COUNT_WIDTH : 0);
+}
+
+/* Width of every column but the function's name. */
+static size_t fixed_width(const struct cols *c)
+{
+	return (c->objects ? 2 + c->objw : 0) + time_width(c) +
+	       c->ncounters * (2 + counter_width(c)) +
+	       (c->ipc >= 0 ? 2 + IPC_WIDTH : 0) +
+	       (c->mpki >= 0 ? 2 + MPKI_WIDTH : 0) + (c->flags ? 3 : 0);
+}
+
+/*
+ * Fit C to a terminal WIDTH columns wide: names are cut to
+ * TERM_NAME_WIDTH first (when longer), then columns go in the order
+ * doc/cprof.1 gives, least read first, until the line fits; the function
+ * name, Self and Self% (or the first counter's Self, in a run without
+ * markers) always stay. Names then take what is left, TERM_NAME_FLOOR at
+ * least.
+ */
+static void fit_columns(struct cols *c, size_t width)
+{
+	size_t need = c->namew < TERM_NAME_WIDTH ? c->namew : TERM_NAME_WIDTH;
+
+#define TOO_WIDE (fixed_width(c) + need > width)
+	if (TOO_WIDE && c->objects && c->objw > TERM_OBJECT_WIDTH)
+		c->objw = TERM_OBJECT_WIDTH;
+	if (TOO_WIDE)
+		c->ctotal = 0;
+	if (TOO_WIDE)
+		c->selfcall = 0;
+	if (TOO_WIDE)
+		c->mpki = -1;
+	if (TOO_WIDE)
+		c->cpct = 0;
+	while (TOO_WIDE && c->ncounters > (c->time ? 0u : 1u))
+		c->ncounters--;
+	if (TOO_WIDE)
+		c->ipc = -1;
+	if (TOO_WIDE)
+		c->objects = 0;
+	if (TOO_WIDE)
+		c->ttotal = 0;
+	if (TOO_WIDE)
+		c->flags = 0;
+	if (TOO_WIDE)
+		c->calls = 0;
+#undef TOO_WIDE
+	if (fixed_width(c) + c->namew > width)
+		c->namew = width > fixed_width(c) + TERM_NAME_FLOOR
+				   ? width - fixed_width(c)
+				   : TERM_NAME_FLOOR;
+}
 
 /* A percentage of WHOLE, or "-" without one. */
 static char *pct(char *buf, size_t len, uint64_t part, uint64_t whole)
@@ -699,16 +838,15 @@ static void table_head(FILE *f, const struct cp_profile *p,
 {
 	size_t w = c->namew + (c->objects ? 2 + c->objw : 0);
 
-	/* Counter names go over their three columns, right-aligned. */
+	if (term.color)
+		fputs(SGR_BOLD, f);
+	/* Counter names go over their columns, right-aligned. */
 	if (c->ncounters > 0) {
-		const size_t gw = 2 * COUNT_WIDTH + PCT_WIDTH + 4;
+		const size_t gw = counter_width(c);
 
 		fprintf(f, "%*s", (int)w, "");
 		if (c->time)
-			fprintf(f, "%*s",
-				(int)(3 * (2 + TIME_WIDTH) + 2 + PCT_WIDTH + 2 +
-				      c->callsw),
-				"");
+			fprintf(f, "%*s", (int)time_width(c), "");
 		for (size_t k = 0; k < c->ncounters; k++) {
 			const char *name = p->counters[k].name;
 			size_t nw = width_of(name);
@@ -718,35 +856,74 @@ static void table_head(FILE *f, const struct cp_profile *p,
 				fprintf(f, "%*s", (int)(gw - nw), "");
 			put_cell(f, name, nw < gw ? nw : gw);
 		}
-		fputc('\n', f);
+		/* Each line on its own, so that a wrapped one stays plain. */
+		fputs(term.color ? SGR_RESET "\n" SGR_BOLD : "\n", f);
 	}
 	put_cell(f, "Function", c->namew);
 	if (c->objects) {
 		fputs("  ", f);
 		put_cell(f, "Object", c->objw);
 	}
-	if (c->time)
-		fprintf(f, "  %*s  %*s  %*s  %*s  %*s", TIME_WIDTH, "Self",
-			PCT_WIDTH, "Self%", TIME_WIDTH, "Total", (int)c->callsw,
-			"Calls", TIME_WIDTH, "Self/call");
-	for (size_t k = 0; k < c->ncounters; k++)
-		fprintf(f, "  %*s  %*s  %*s", COUNT_WIDTH, "Self", PCT_WIDTH,
-			"Self%", COUNT_WIDTH, "Total");
+	if (c->time) {
+		fprintf(f, "  %*s  %*s", TIME_WIDTH, "Self", PCT_WIDTH,
+			"Self%");
+		if (c->ttotal)
+			fprintf(f, "  %*s", TIME_WIDTH, "Total");
+		if (c->calls)
+			fprintf(f, "  %*s", (int)c->callsw, "Calls");
+		if (c->selfcall)
+			fprintf(f, "  %*s", TIME_WIDTH, "Self/call");
+	}
+	for (size_t k = 0; k < c->ncounters; k++) {
+		fprintf(f, "  %*s", COUNT_WIDTH, "Self");
+		if (c->cpct)
+			fprintf(f, "  %*s", PCT_WIDTH, "Self%");
+		if (c->ctotal)
+			fprintf(f, "  %*s", COUNT_WIDTH, "Total");
+	}
 	if (c->ipc >= 0)
 		fprintf(f, "  %*s", IPC_WIDTH, "IPC");
 	if (c->mpki >= 0)
 		fprintf(f, "  %*s", MPKI_WIDTH, "MPKI");
 	if (c->flags)
 		fputs("  !", f);
+	if (term.color)
+		fputs(SGR_RESET, f);
 	fputc('\n', f);
+}
+
+/*
+ * The colour of row R on a terminal: by its share of marker self time,
+ * or in a run without markers of the first counter's self count; NULL
+ * for none.
+ */
+static const char *row_color(const struct cp_profile *p, const struct cols *c,
+			     const struct row *r)
+{
+	double share = 0;
+
+	if (!term.color)
+		return NULL;
+	if (c->time && r->st->calls > 0 && p->total_self_ns > 0)
+		share = 100.0 * (double)r->st->self_ns /
+			(double)p->total_self_ns;
+	else if (!c->time && r->counts != NULL && p->counters[0].total_self > 0)
+		share = 100.0 * (double)r->counts[0].self /
+			(double)p->counters[0].total_self;
+	return share >= HOT_RED	     ? SGR_RED
+	       : share >= HOT_YELLOW ? SGR_YELLOW
+				     : NULL;
 }
 
 static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		      const struct row *r)
 {
 	const struct cp_stats *st = r->st;
+	const char *color = row_color(p, c, r);
 	char b[4][32];
 
+	if (color != NULL)
+		fputs(color, f);
 	put_cell(f, r->f->name, c->namew);
 	if (c->objects) {
 		fputs("  ", f);
@@ -754,30 +931,40 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 	}
 	if (c->time && st->calls == 0) {
 		/* Known from samples alone: no marker time to show. */
-		fprintf(f, "  %*s  %*s  %*s  %*s  %*s", TIME_WIDTH, "-",
-			PCT_WIDTH, "-", TIME_WIDTH, "-", (int)c->callsw, "-",
-			TIME_WIDTH, "-");
+		fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", PCT_WIDTH, "-");
+		if (c->ttotal)
+			fprintf(f, "  %*s", TIME_WIDTH, "-");
+		if (c->calls)
+			fprintf(f, "  %*s", (int)c->callsw, "-");
+		if (c->selfcall)
+			fprintf(f, "  %*s", TIME_WIDTH, "-");
 	} else if (c->time) {
-		fprintf(f, "  %*s  %*s  %*s  %*" PRIu64 "  %*s", TIME_WIDTH,
+		fprintf(f, "  %*s  %*s", TIME_WIDTH,
 			cp_format_ns(b[0], sizeof b[0], st->self_ns), PCT_WIDTH,
-			pct(b[1], sizeof b[1], st->self_ns, p->total_self_ns),
-			TIME_WIDTH,
-			cp_format_ns(b[2], sizeof b[2], st->total_ns),
-			(int)c->callsw, st->calls, TIME_WIDTH,
-			st->calls != 0
-				? cp_format_ns(b[3], sizeof b[3], per_call(st))
-				: "-");
+			pct(b[1], sizeof b[1], st->self_ns, p->total_self_ns));
+		if (c->ttotal)
+			fprintf(f, "  %*s", TIME_WIDTH,
+				cp_format_ns(b[2], sizeof b[2], st->total_ns));
+		if (c->calls)
+			fprintf(f, "  %*" PRIu64, (int)c->callsw, st->calls);
+		if (c->selfcall)
+			fprintf(f, "  %*s", TIME_WIDTH,
+				cp_format_ns(b[3], sizeof b[3], per_call(st)));
 	}
 	for (size_t k = 0; k < c->ncounters; k++) {
 		const struct cp_counter *ct = &p->counters[k];
 		const struct cp_count *n = &r->counts[k];
 
-		fprintf(f, "  %*s  %*s  %*s", COUNT_WIDTH,
-			format_counter(b[0], sizeof b[0], ct, n->self),
-			PCT_WIDTH,
-			pct(b[1], sizeof b[1], n->self, ct->total_self),
-			COUNT_WIDTH,
-			format_counter(b[2], sizeof b[2], ct, n->total));
+		fprintf(f, "  %*s", COUNT_WIDTH,
+			format_counter(b[0], sizeof b[0], ct, n->self));
+		if (c->cpct)
+			fprintf(f, "  %*s", PCT_WIDTH,
+				pct(b[1], sizeof b[1], n->self,
+				    ct->total_self));
+		if (c->ctotal)
+			fprintf(f, "  %*s", COUNT_WIDTH,
+				format_counter(b[2], sizeof b[2], ct,
+					       n->total));
 	}
 	if (c->ipc >= 0) {
 		uint64_t cyc = r->counts[c->cyc].self;
@@ -802,21 +989,24 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 	}
 	if (c->flags)
 		fputs(r->f->dist.flagged ? "  !" : "   ", f);
+	if (color != NULL)
+		fputs(SGR_RESET, f);
 	fputc('\n', f);
 }
 
 static void table_rows(FILE *f, const struct cp_profile *p,
 		       const struct cp_output *o, const struct row *rows,
-		       size_t n)
+		       size_t n, size_t all)
 {
 	struct cols c;
-	size_t i, w, fixed, cap, cols = columns_of(f);
+	size_t i, w, fixed, cap, cols = term.on ? term.width : columns_of(f);
 
 	memset(&c, 0, sizeof c);
 	c.objects = want_objects(p, rows, n);
 	c.ncounters = show_counters(p, o) ? p->ncounters : 0;
 	/* A run without a single marker event has no time to show. */
 	c.time = c.ncounters == 0 || events(p) > 0;
+	c.ttotal = c.calls = c.selfcall = c.cpct = c.ctotal = 1;
 	c.cyc = c.ncounters ? counter_index(p, "cycles") : -1;
 	c.ins = c.ncounters ? counter_index(p, "instructions") : -1;
 	c.ipc = c.cyc >= 0 && c.ins >= 0 ? c.cyc : -1;
@@ -842,19 +1032,25 @@ static void table_rows(FILE *f, const struct cp_profile *p,
 			c.objw = MAX_OBJECT_WIDTH;
 	}
 	/* Names take what the other columns leave of the line. */
-	fixed = (c.objects ? 2 + c.objw : 0) +
-		(c.time ? 3 * (2 + TIME_WIDTH) + 2 + PCT_WIDTH + 2 + c.callsw
-			: 0) +
-		c.ncounters * (3 * 2 + 2 * COUNT_WIDTH + PCT_WIDTH) +
-		(c.ipc >= 0 ? 2 + IPC_WIDTH : 0) +
-		(c.mpki >= 0 ? 2 + MPKI_WIDTH : 0) + (c.flags ? 3 : 0);
-	cap = cols > fixed + MIN_NAME_WIDTH ? cols - fixed : MIN_NAME_WIDTH;
-	if (c.namew > cap)
-		c.namew = cap;
+	if (term.on) {
+		fit_columns(&c, cols);
+	} else {
+		fixed = fixed_width(&c);
+		cap = cols > fixed + MIN_NAME_WIDTH ? cols - fixed
+						    : MIN_NAME_WIDTH;
+		if (c.namew > cap)
+			c.namew = cap;
+	}
 
 	table_head(f, p, &c);
 	for (i = 0; i < n; i++)
 		table_row(f, p, &c, &rows[i]);
+	/* A terminal shows the top rows: say what else there is. */
+	if (term.on && all > n)
+		fprintf(f,
+			"... %zu more function%s (--top 0 or a pipe shows "
+			"all)\n",
+			all - n, all - n == 1 ? "" : "s");
 	if (n == 0 && p->ncounters > 0 && c.ncounters == 0)
 		fputs("(no functions recorded with markers; the run has "
 		      "counters: --counters shows its samples)\n",
@@ -874,18 +1070,22 @@ static void table_rows(FILE *f, const struct cp_profile *p,
 static void table_counters(FILE *f, const struct cp_profile *p)
 {
 	size_t w = strlen("Counter"), uncovered = 0;
-	int scaled = 0;
+	int scaled = 0, lost = !term.on;
 
 	for (size_t k = 0; k < p->ncounters; k++) {
 		if (width_of(p->counters[k].name) > w)
 			w = width_of(p->counters[k].name);
+		/* A terminal shows Lost and Throttled only when not all 0. */
+		lost |= p->counters[k].lost != 0 || p->counters[k].throttled;
 	}
 	if (w > 32)
 		w = 32;
 	fputs("\n  ", f);
 	put_cell(f, "Counter", w);
-	fprintf(f, "  %-8s  %10s  %8s  %6s  %9s  %8s  %8s\n", "Mode", "Rate",
-		"Samples", "Lost", "Throttled", "Coverage", "Count");
+	fprintf(f, "  %-8s  %10s  %8s", "Mode", "Rate", "Samples");
+	if (lost)
+		fprintf(f, "  %6s  %9s", "Lost", "Throttled");
+	fprintf(f, "  %8s  %8s\n", "Coverage", "Count");
 	for (size_t k = 0; k < p->ncounters; k++) {
 		const struct cp_counter *c = &p->counters[k];
 		int exact = c->mode == CP_COUNTER_EXACT;
@@ -916,10 +1116,14 @@ static void table_counters(FILE *f, const struct cp_profile *p)
 		put_cell(f, c->name, w);
 		fprintf(f, "  %-8s  %10s", exact ? "exact" : "sampling", rate);
 		if (exact)
-			fprintf(f, "  %8s  %6s  %9s", "-", "-", "-");
+			fprintf(f, "  %8s", "-");
 		else
-			fprintf(f, "  %8" PRIu64 "  %6" PRIu64 "  %9" PRIu64,
-				c->samples, c->lost, c->throttled);
+			fprintf(f, "  %8" PRIu64, c->samples);
+		if (lost && exact)
+			fprintf(f, "  %6s  %9s", "-", "-");
+		else if (lost)
+			fprintf(f, "  %6" PRIu64 "  %9" PRIu64, c->lost,
+				c->throttled);
 		fprintf(f, "  %8s  %8s\n", cov,
 			c->enabled == 0 ? "-"
 					: format_counter(n[1], sizeof n[1], c,
@@ -991,13 +1195,17 @@ static void table_frames(FILE *f, const struct cp_profile *p)
 {
 	const struct cp_frames *fr;
 	char b[6][32];
-	size_t i, w = strlen("Frames"), cw = MIN_CALLS_WIDTH, n = 0;
+	size_t i, w = strlen("Frames"), cw = MIN_CALLS_WIDTH, n = 0, rest;
+	uint64_t count = 0;
+	int marked = 0;
 
 	for (i = 0; i < p->nframes; i++) {
 		fr = &p->frames[i];
 		if (fr->count == 0)
 			continue;
 		n++;
+		count += fr->count;
+		marked |= fr->name != NULL && fr->name[0] != '\0';
 		if (width_of(frame_label(fr)) > w)
 			w = width_of(frame_label(fr));
 		if ((size_t)snprintf(NULL, 0, "%" PRIu64, fr->count) > cw)
@@ -1005,8 +1213,20 @@ static void table_frames(FILE *f, const struct cp_profile *p)
 	}
 	if (n == 0)
 		return;
+	/*
+	 * On a terminal, the single return of main() says nothing the
+	 * function table does not: frames are shown when the program marks
+	 * them, or has more than one.
+	 */
+	if (term.on && !marked && count <= 1)
+		return;
 	if (w > 40)
 		w = 40;
+	/* On a terminal, names go down to the floor to fit the rest. */
+	rest = 2 + cw + 5 * (2 + TIME_WIDTH);
+	if (term.on && w + rest > term.width &&
+	    term.width >= rest + TERM_NAME_FLOOR)
+		w = term.width - rest;
 	fputc('\n', f);
 	put_cell(f, "Frames", w);
 	fprintf(f, "  %*s  %*s  %*s  %*s  %*s  %*s\n", (int)cw, "Count",
@@ -1045,13 +1265,13 @@ static void thread_counters(FILE *f, const struct cp_thread *t)
 			100.0 * (double)t->running / (double)t->enabled);
 }
 
-static void print_table(FILE *f, const struct cp_profile *p,
-			const struct cp_output *o)
+static void print_table_to(FILE *f, const struct cp_profile *p,
+			   const struct cp_output *o)
 {
 	const struct cp_thread *t, **order;
 	struct row *rows;
 	char buf[32];
-	size_t i, n;
+	size_t i, n, all;
 
 	utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	table_header(f, p);
@@ -1063,8 +1283,8 @@ static void print_table(FILE *f, const struct cp_profile *p,
 		      f);
 	if (!o->threads) {
 		fputc('\n', f);
-		rows = make_rows(p, NULL, o, &n);
-		table_rows(f, p, o, rows, n);
+		rows = make_rows(p, NULL, o, &n, &all);
+		table_rows(f, p, o, rows, n, all);
 		free(rows);
 	}
 	order = o->threads ? sorted_threads(p) : NULL;
@@ -1086,14 +1306,46 @@ static void print_table(FILE *f, const struct cp_profile *p,
 		if (show_counters(p, o))
 			thread_counters(f, t);
 		fputs(":\n", f);
-		rows = make_rows(p, t, o, &n);
-		table_rows(f, p, o, rows, n);
+		rows = make_rows(p, t, o, &n, &all);
+		table_rows(f, p, o, rows, n, all);
 		free(rows);
 	}
 	free(order);
 	if (show_counters(p, o))
 		table_distortion(f, p);
 	table_frames(f, p);
+}
+
+/*
+ * A table for a terminal is laid out to its width, then every line still
+ * wider (the notes of the header, a long command line) is wrapped; a
+ * file or pipe gets it as it is.
+ */
+static void print_table(FILE *f, const struct cp_profile *p,
+			const struct cp_output *o)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	term.on = o->term_width != 0 || isatty(fileno(f));
+	term.width = o->term_width != 0 ? o->term_width
+		     : term.on		? cp_term_columns(fileno(f))
+					: DEFAULT_COLUMNS;
+	if (term.width < CP_TERM_MIN_WIDTH)
+		term.width = CP_TERM_MIN_WIDTH;
+	term.color = cp_term_color(o->color, fileno(f));
+	if (!term.on || (mem = open_memstream(&buf, &len)) == NULL) {
+		print_table_to(f, p, o);
+	} else {
+		print_table_to(mem, p, o);
+		if (fclose(mem) == 0)
+			cp_term_fit(f, buf, len, term.width);
+		else
+			print_table_to(f, p, o);
+		free(buf);
+	}
+	memset(&term, 0, sizeof term);
 }
 
 /* --- JSON --- */
@@ -1417,7 +1669,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 			fputs("null", f);
 		if (o->threads) {
 			json_key(f, "functions", &first);
-			rows = make_rows(p, t, o, &n);
+			rows = make_rows(p, t, o, &n, NULL);
 			json_functions(f, p, rows, n, 4);
 			free(rows);
 		}
@@ -1446,7 +1698,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	fputs(p->nframes == 0 ? "],\n" : "\n  ],\n", f);
 
 	fputs("  \"functions\": ", f);
-	rows = make_rows(p, NULL, o, &n);
+	rows = make_rows(p, NULL, o, &n, NULL);
 	json_functions(f, p, rows, n, 2);
 	free(rows);
 	fputs("\n}\n", f);
@@ -1518,7 +1770,7 @@ static void print_csv(FILE *f, const struct cp_profile *p,
 		free(col);
 	}
 	if (!o->threads) {
-		rows = make_rows(p, NULL, o, &n);
+		rows = make_rows(p, NULL, o, &n, NULL);
 		csv_rows(f, NULL, rows, n, k);
 		free(rows);
 	}
@@ -1526,7 +1778,7 @@ static void print_csv(FILE *f, const struct cp_profile *p,
 		const struct cp_thread **order = sorted_threads(p);
 
 		for (i = 0; i < p->nthreads; i++) {
-			rows = make_rows(p, order[i], o, &n);
+			rows = make_rows(p, order[i], o, &n, NULL);
 			csv_rows(f, order[i], rows, n, k);
 			free(rows);
 		}

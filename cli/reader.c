@@ -1139,6 +1139,7 @@ int cp_log_read(const char *path, const struct cp_log_ops *ops, void *arg,
 		eof = n == 0;
 		msgpack_unpacker_buffer_consumed(&u, (size_t)n);
 		rd.fed += (uint64_t)n;
+		cp_progress_add((uint64_t)n);
 		if (drain(&rd, &u, &obj) < 0)
 			break;
 	}

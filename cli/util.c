@@ -28,6 +28,8 @@ const char *cp_progname = "cprof";
 static void vmessage(const char *fmt, va_list ap, const char *err)
 {
 	fflush(stdout);
+	/* A progress line on the terminal gives way to the message. */
+	cp_progress_clear();
 	fprintf(stderr, "%s: ", cp_progname);
 	vfprintf(stderr, fmt, ap);
 	if (err != NULL)

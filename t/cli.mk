@@ -20,3 +20,10 @@ TESTS += t/test-output
 t_test_output_SOURCES = t/test-output.c
 t_test_output_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 t_test_output_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
+
+# The table laid out for a terminal (issue 7).
+check_PROGRAMS += t/test-term
+TESTS += t/test-term
+t_test_term_SOURCES = t/test-term.c
+t_test_term_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+t_test_term_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)

@@ -171,5 +171,11 @@ E2E_TESTS += \
 	t/e2e-coroutines.sh \
 	t/e2e-unwind.sh \
 	t/e2e-unwind-clang.sh
+
+# The table on a terminal (issue 7): many functions, long names.
+check_PROGRAMS += t/progs/wide
+t_progs_wide_SOURCES = t/progs/wide.c t/progs/progs.h
+t_progs_wide_CFLAGS = $(E2E_INSTR_CFLAGS)
+E2E_TESTS += t/e2e-term.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
