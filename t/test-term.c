@@ -16,9 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
-
 #include "cli/cli.h"
+#include "unit.h"
 
 #define NFUNCS	  30
 #define NCOUNTERS 3
@@ -260,7 +259,7 @@ static void test_top(void)
 
 	make(&p);
 	text = print(&p, &o);
-	CU_ASSERT_EQUAL(rows_of(text), CP_TERM_TOP);
+	ASSERT_EQ(rows_of(text), CP_TERM_TOP);
 	CU_ASSERT_PTR_NOT_NULL(strstr(
 		text,
 		"\n... 5 more functions (--top 0 or a pipe shows all)\n"));
@@ -269,19 +268,19 @@ static void test_top(void)
 	/* --top 0 shows every row; --top N as many, and what is left. */
 	o.top_set = 1;
 	text = print(&p, &o);
-	CU_ASSERT_EQUAL(rows_of(text), NFUNCS);
+	ASSERT_EQ(rows_of(text), NFUNCS);
 	CU_ASSERT_PTR_NULL(strstr(text, "more function"));
 	free(text);
 	o.top = 29;
 	text = print(&p, &o);
-	CU_ASSERT_EQUAL(rows_of(text), 29);
+	ASSERT_EQ(rows_of(text), 29);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n... 1 more function (--top"));
 	free(text);
 
 	/* Not a terminal: every row, no line about the others. */
 	memset(&o, 0, sizeof o);
 	text = print(&p, &o);
-	CU_ASSERT_EQUAL(rows_of(text), NFUNCS);
+	ASSERT_EQ(rows_of(text), NFUNCS);
 	CU_ASSERT_PTR_NULL(strstr(text, "more function"));
 	free(text);
 }
@@ -380,25 +379,22 @@ static void test_fit(void)
 
 	/* Lines that fit are left alone; a long one wraps at spaces. */
 	s = fit("short\n  one two three four five six\n", 20);
-	CU_ASSERT_STRING_EQUAL(s,
-			       "short\n  one two three four\n    five six\n");
+	ASSERT_STR_EQ(s, "short\n  one two three four\n    five six\n");
 	free(s);
 	/* A word wider than the line is cut where the line ends. */
 	s = fit("abcdefghijklmnopqrstuvwxyz0123456789", 20);
-	CU_ASSERT_STRING_EQUAL(s, "abcdefghijklmnopqrst\n  uvwxyz0123456789");
+	ASSERT_STR_EQ(s, "abcdefghijklmnopqrst\n  uvwxyz0123456789");
 	free(s);
 	/* Escape sequences and UTF-8 continuation bytes take no column. */
 	s = fit("\033[31mred\033[m \xe2\x80\xa6 fits in 20 col\n", 20);
-	CU_ASSERT_STRING_EQUAL(
-		s, "\033[31mred\033[m \xe2\x80\xa6 fits in 20 col\n");
+	ASSERT_STR_EQ(s, "\033[31mred\033[m \xe2\x80\xa6 fits in 20 col\n");
 	free(s);
-	CU_ASSERT_EQUAL(cp_term_width("\033[1mab\xe2\x80\xa6\033[m", 12), 3);
+	ASSERT_EQ(cp_term_width("\033[1mab\xe2\x80\xa6\033[m", 12), 3);
 }
 
 int main(void)
 {
 	CU_pSuite suite;
-	unsigned failed;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
@@ -410,9 +406,5 @@ int main(void)
 	CU_add_test(suite, "the frames table when it says something",
 		    test_frames);
 	CU_add_test(suite, "prose lines wrapped to the width", test_fit);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed == 0 ? 0 : 1;
+	return tu_run();
 }
