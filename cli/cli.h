@@ -770,7 +770,7 @@ struct cp_event {
 	char *name; /* as the user wrote it; allocated */
 	uint32_t type;
 	uint64_t config, config1, config2;
-	unsigned flags; /* CP_EVENT_* */
+	unsigned flags; /* CPROF_EVENT_* */
 };
 
 /* What stat and record count, and how. */

@@ -367,8 +367,10 @@ void cprof__pack_str(struct msgpack_packer *pk, const char *s);
 /* Pack the map entry K: V. */
 void cprof__pack_kv_u64(struct msgpack_packer *pk, const char *k, uint64_t v);
 
-/* counters.c: perf_event counters per thread (format: doc/log-format.md). */
-
+/*
+ * counters.c: perf_event counters per thread (format: doc/log-format.md;
+ * the group's limits and flag bits: cprof-contract.h).
+ */
 struct cprof__counters {
 	int nev;	/* 0: no counters */
 	bool exact;	/* read at every marker event, no sampling */
