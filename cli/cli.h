@@ -720,6 +720,12 @@ void cp_run_setup(const char *flush_ms);
  */
 int cp_run(const char *dir, char *const argv[], int *ran);
 /*
+ * At cprof's exit (registered first with atexit, so it runs last): when
+ * the program cp_run() waited for was killed by a signal, cprof dies by
+ * the same signal, without a core of its own. Otherwise it returns.
+ */
+void cp_run_die_like_program(void);
+/*
  * Wait, after the program, for every process of the run (cprof becomes
  * their subreaper) when WAIT_ALL; tell the runtime not to carry its
  * variables into an environment the program builds when !INHERIT. Call

@@ -68,6 +68,12 @@ int main(int argc, char **argv)
 
 	/* Only for the table's idea of how wide a character is. */
 	setlocale(LC_CTYPE, "");
+	/*
+	 * First, so that it runs last: after every other exit handler
+	 * (temporary run directories) has run, cprof dies by the signal that
+	 * killed the program it ran, if one did.
+	 */
+	atexit(cp_run_die_like_program);
 
 	if (argc < 2)
 		cp_usage_error(NULL, "no command given");

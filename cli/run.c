@@ -33,8 +33,14 @@
 
 #include "cli.h"
 
-/* The signals passed on to the program when someone sends them to cprof. */
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+/*
+ * The signals passed on when someone sends them to cprof: to the program,
+ * or, when they come from the run itself (a program notifying or stopping
+ * its parent), to cprof's own parent, the process the program would have
+ * signalled without cprof.
+ */
+static const int forwarded[] = {SIGINT,	 SIGTERM, SIGHUP,
+				SIGQUIT, SIGUSR1, SIGUSR2};
 #define NFORWARDED (sizeof forwarded / sizeof forwarded[0])
 
 /* What cp_run() says once the program has started, NULL for nothing. */
@@ -67,6 +73,43 @@ void cp_run_inherit(int on)
 		fatal("setenv");
 }
 
+/*
+ * Did PID, a signal's sender, belong to the run: the program, or a process
+ * in its process group (cprof's own, which it shares)? Async-signal-safe.
+ */
+static int from_run(pid_t pid)
+{
+	return pid == child || (pid != getpid() && getpgid(pid) == getpgrp());
+}
+
+/* The signal that killed the program, 0 when it was not killed. */
+static int program_signal;
+
+void cp_run_die_like_program(void)
+{
+	struct sigaction dfl;
+	sigset_t set;
+	int sig = program_signal;
+
+	if (sig == 0)
+		return;
+	/*
+	 * Die by the program's signal, as a shell or timeout(1) would show
+	 * it to whoever waits for cprof (a shell stops its loop on a child
+	 * killed by SIGINT), but never with a core of cprof's own: the core,
+	 * if any, was the program's.
+	 */
+	fflush(NULL);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+}
+
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
@@ -77,8 +120,14 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	 * again would deliver it twice. One from kill(2), sigqueue(3) or
 	 * tgkill(2) (si_code <= 0) was meant for the job, so pass it on.
 	 */
-	if (si->si_code <= 0 && child > 0)
-		kill(child, sig);
+	if (si->si_code <= 0 && child > 0) {
+		pid_t up = getppid();
+
+		if (!from_run(si->si_pid))
+			kill(child, sig);
+		else if (up > 1)
+			kill(up, sig);
+	}
 	stop_waiting = 1;
 	errno = saved;
 }
@@ -427,7 +476,7 @@ int cp_run(const char *dir, char *const argv[], int *ran)
 	if (WIFEXITED(ws))
 		status = WEXITSTATUS(ws);
 	else if (WIFSIGNALED(ws))
-		status = 128 + WTERMSIG(ws);
+		status = 128 + (program_signal = WTERMSIG(ws));
 	else
 		status = 1;
 	nrunning = still_running(dir, &running);

@@ -66,4 +66,40 @@ expect_status "cprof record without -o" 0 defrec.err
 run defrep "$CPROF" report
 expect_status "cprof report without a run" 0 defrep.err
 expect_grep "report of cprof.data names copy" '^copy ' defrep.out
+# A program killed by a signal: cprof dies by the same signal (a shell
+# stops its loop on a child killed by SIGINT; Python sees -N), after its
+# table and run.meta are written, and leaves no core of its own.
+need_python
+for sig in TERM INT SEGV PIPE; do
+	python3 - "$CPROF" $sig >sig$sig.out 2>sig$sig.err <<'PYEOF' ||
+import os, signal, subprocess, sys
+cprof, name = sys.argv[1], sys.argv[2]
+r = subprocess.run([cprof, "record", "-o", "sig" + name + ".cprof", "--",
+                    "sh", "-c", "kill -%s $$" % name])
+print(r.returncode)
+PYEOF
+		fail "cannot run cprof under python for SIG$sig" sig$sig.err
+	want=$(python3 -c "import signal; print(-signal.SIG$sig)")
+	[ "$(cat sig$sig.out)" = "$want" ] ||
+		fail "program killed by SIG$sig: cprof's wait status $(cat sig$sig.out), expected $want" sig$sig.err
+	[ -f sig$sig.cprof/run.meta ] || fail "no run.meta after SIG$sig" sig$sig.err
+	[ ! -e core ] || fail "cprof left a core after SIG$sig"
+done
+
+# A signal the program sends to its parent reaches cprof's parent, the
+# process it would have reached without cprof; cprof goes on and ends
+# with the program.
+cat >parent.sh <<'SHEOF'
+trap 'echo parent-got-usr1' USR1
+"$@" &
+wait $!
+echo "first wait $?"
+wait $!
+echo "cprof $?"
+SHEOF
+run parent sh parent.sh "$CPROF" stat -o parent.table -- \
+	sh -c 'kill -USR1 $PPID; echo after'
+expect_grep "the parent got the program's signal" '^parent-got-usr1$' parent.out
+expect_grep "the program went on" '^after$' parent.out
+expect_grep "cprof ended with the program's status" '^cprof 0$' parent.out
 exit 0
