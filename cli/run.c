@@ -64,21 +64,66 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * The installed runtime: in the libdir that configure chose, found from
+ * the directory of cprof itself first, so that an installed tree that
+ * was moved, or installed under another prefix or DESTDIR than the one
+ * configured, still preloads its own runtime; then at the configured
+ * libdir. NULL when neither holds it.
+ */
+static char *installed_runtime(char *beside, size_t size)
+{
+	char self[PATH_MAX], *slash, *path;
+	ssize_t n;
+
+	*beside = '\0';
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL)
+			*slash = '\0';
+		if (asprintf(&path, "%s/%s", self, CPROF_LIBDIR_FROM_BINDIR) <
+		    0)
+			fatalx("out of memory");
+		snprintf(beside, size, "%s, ", path);
+		free(path);
+		if (asprintf(&path, "%s/%s/%s", self, CPROF_LIBDIR_FROM_BINDIR,
+			     CPROF_RUNTIME_SONAME) < 0)
+			fatalx("out of memory");
+		if (access(path, R_OK) == 0)
+			return path;
+		free(path);
+	}
+	if (asprintf(&path, "%s/%s", CPROF_LIBDIR, CPROF_RUNTIME_SONAME) < 0)
+		fatalx("out of memory");
+	if (access(path, R_OK) == 0)
+		return path;
+	free(path);
+	return NULL;
+}
+
 /* The runtime library to preload, as an absolute path. */
 static char *runtime_library(void)
 {
 	const char *lib = getenv("CPROF_LIBRARY");
-	char *path;
+	char *found = NULL, *path, beside[PATH_MAX + 8];
 
-	if (lib == NULL || *lib == '\0')
-		lib = CPROF_LIBDIR "/libcprof.so.0";
+	if (lib == NULL || *lib == '\0') {
+		if ((found = installed_runtime(beside, sizeof beside)) == NULL)
+			fatalx("cannot find the runtime library %s in %s%s: "
+			       "install cprof with `make install`, or set "
+			       "CPROF_LIBRARY to the library's path",
+			       CPROF_RUNTIME_SONAME, beside, CPROF_LIBDIR);
+		lib = found;
+	}
 	/*
 	 * Absolute, so that a program that changes directory and runs
 	 * another still finds it; checked now, because the dynamic loader
 	 * would only warn and run the program unprofiled.
 	 */
 	if ((path = realpath(lib, NULL)) == NULL)
-		fatal("runtime library '%s'", lib);
+		fatal("runtime library '%s' (CPROF_LIBRARY)", lib);
+	free(found);
 	/* LD_PRELOAD separates its entries with spaces and colons. */
 	if (path[strcspn(path, " :")] != '\0')
 		fatalx("runtime library '%s': LD_PRELOAD cannot hold a path "
