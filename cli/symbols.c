@@ -331,6 +331,15 @@ static int decl_line(Dwfl_Module *mod, uint64_t off, struct symres *r,
 	int n, line = 0;
 
 	cu = dwfl_module_addrdie(mod, off, &bias);
+	/*
+	 * That lookup goes through .debug_aranges, which clang does not
+	 * emit: without it, the compilation unit whose ranges hold OFF.
+	 */
+	for (Dwarf_Die *c = NULL;
+	     cu == NULL && (c = dwfl_module_nextcu(mod, c, &bias)) != NULL;) {
+		if (dwarf_haspc(c, off - bias) > 0)
+			cu = c;
+	}
 	if (cu == NULL)
 		return -1;
 	n = dwarf_getscopes(cu, off - bias, &scopes);
@@ -344,8 +353,18 @@ static int decl_line(Dwfl_Module *mod, uint64_t off, struct symres *r,
 		break;
 	}
 	free(scopes);
-	if (file == NULL)
-		return -1;
+	/*
+	 * elfutils (0.188) finds no declaration file in clang's DWARF 5: the
+	 * line table of the unit at OFF is the next best.
+	 */
+	if (file == NULL) {
+		Dwarf_Line *l = dwarf_getsrc_die(cu, off - bias);
+
+		if (l == NULL ||
+		    (file = dwarf_linesrc(l, NULL, NULL)) == NULL ||
+		    dwarf_lineno(l, &line) != 0)
+			return -1;
+	}
 	r->file = cp_pool_str(pool, file);
 	r->line = line;
 	return 0;

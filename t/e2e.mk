@@ -7,8 +7,8 @@
 # and a fixed-address executable) builds it with $(CC).
 
 # Flags of the instrumented programs.
-E2E_INSTR_CFLAGS = $(AM_CFLAGS) -finstrument-functions -g -O1
-E2E_INSTR_CXXFLAGS = $(AM_CXXFLAGS) -finstrument-functions -g -O1
+E2E_INSTR_CFLAGS = $(AM_CFLAGS) $(INSTR_CFLAGS) -g -O1
+E2E_INSTR_CXXFLAGS = $(AM_CXXFLAGS) $(INSTR_CFLAGS) -g -O1
 
 check_PROGRAMS += \
 	t/progs/calls \
@@ -74,7 +74,8 @@ EXTRA_DIST += \
 # when the build uses sanitizers.
 AM_TESTS_ENVIRONMENT += CC='$(CC)'; export CC;
 if SANITIZE
-AM_TESTS_ENVIRONMENT += SANITIZE=yes; export SANITIZE;
+AM_TESTS_ENVIRONMENT += SANITIZE=yes; SAN_PRELOAD='$(SAN_PRELOAD)'; \
+	export SANITIZE SAN_PRELOAD;
 endif
 
 E2E_TESTS = \

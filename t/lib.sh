@@ -258,9 +258,14 @@ now_ns() {
 }
 
 # The LD_PRELOAD value to run a program under the runtime without the tool:
-# a sanitizer-built runtime needs the sanitizer's runtime first.
+# a sanitizer-built runtime needs the sanitizer's runtime first, which the
+# harness names in SAN_PRELOAD (t/e2e.mk); run by hand, ldd may tell.
 preload_value() {
-	_asan=$(ldd "$CPROF_LIBRARY" 2>/dev/null | sed -n 's/^[[:space:]]*libasan[^ ]* => \([^ ]*\) .*/\1/p' | head -n 1)
+	if [ -n "${SAN_PRELOAD:-}" ]; then
+		echo "$SAN_PRELOAD:$CPROF_LIBRARY"
+		return
+	fi
+	_asan=$(ldd "$CPROF_LIBRARY" 2>/dev/null | sed -n 's/^[[:space:]]*\(libasan\|libclang_rt\.asan\)[^ ]* => \([^ ]*\) .*/\2/p' | head -n 1)
 	if [ -n "$_asan" ]; then
 		echo "$_asan:$CPROF_LIBRARY"
 	else
