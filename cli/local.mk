@@ -10,7 +10,9 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/symbols.c \
 	cli/output.c \
 	cli/events.c
-cli_libcprof_cli_la_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) $(LIBDW_CFLAGS)
+# FUZZ_CFLAGS: coverage for libFuzzer with --enable-fuzzing (t/fuzz/).
+cli_libcprof_cli_la_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) $(LIBDW_CFLAGS) \
+	$(FUZZ_CFLAGS)
 cli_libcprof_cli_la_LIBADD = $(MSGPACK_LIBS) $(LIBDW_LIBS) $(PFM_LIBS) -lstdc++
 
 bin_PROGRAMS += cli/cprof

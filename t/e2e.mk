@@ -7,8 +7,8 @@
 # and a fixed-address executable) builds it with $(CC).
 
 # Flags of the instrumented programs.
-E2E_INSTR_CFLAGS = $(AM_CFLAGS) $(INSTR_CFLAGS) -g -O1
-E2E_INSTR_CXXFLAGS = $(AM_CXXFLAGS) $(INSTR_CFLAGS) -g -O1
+E2E_INSTR_CFLAGS = $(AM_CFLAGS) -finstrument-functions -g -O1
+E2E_INSTR_CXXFLAGS = $(AM_CXXFLAGS) -finstrument-functions -g -O1
 
 check_PROGRAMS += \
 	t/progs/calls \

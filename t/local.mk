@@ -22,3 +22,4 @@ include t/cli.mk
 include t/e2e.mk
 include t/events.mk
 include t/counters.mk
+include t/fuzz/local.mk
