@@ -18,11 +18,15 @@ EXTRA_PROGRAMS = t/fuzz/fuzz-report
 t_fuzz_fuzz_report_SOURCES = t/fuzz/fuzz-report.c
 t_fuzz_fuzz_report_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) \
 	-I$(top_srcdir)/cli -fsanitize=fuzzer
-t_fuzz_fuzz_report_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
-t_fuzz_fuzz_report_LDADD = cli/libcprof-cli.la
+# Linked with its own static copy of the sanitizers' runtime (clang's
+# default), not the shared one of the rest of the build (SAN_LDFLAGS):
+# libFuzzer brings the C++ runtime in ahead of it, and ASan wants to be
+# the first library.
+t_fuzz_fuzz_report_LDFLAGS = -fsanitize=fuzzer
+t_fuzz_fuzz_report_LDADD = cli/libcprof-cli.la -lm
 CLEANFILES += t/fuzz/fuzz-report
 
-t/fuzz/corpus/.made: $(check_PROGRAMS) cli/cprof$(EXEEXT) lib/libcprof.la
+t/fuzz/corpus.made: $(check_PROGRAMS) cli/cprof$(EXEEXT) lib/libcprof.la
 	rm -rf t/fuzz/corpus && mkdir -p t/fuzz/corpus
 	CPROF=$(abs_top_builddir)/cli/cprof \
 	CPROF_LIBRARY=$(abs_top_builddir)/lib/.libs/libcprof.so \
@@ -30,7 +34,7 @@ t/fuzz/corpus/.made: $(check_PROGRAMS) cli/cprof$(EXEEXT) lib/libcprof.la
 		$(SHELL) $(srcdir)/t/fuzz/make-corpus.sh t/fuzz/corpus
 	touch $@
 
-fuzz: t/fuzz/fuzz-report$(EXEEXT) t/fuzz/corpus/.made
+fuzz: t/fuzz/fuzz-report$(EXEEXT) t/fuzz/corpus.made
 	rm -rf t/fuzz/found && mkdir -p t/fuzz/new t/fuzz/found
 	ASAN_OPTIONS=$${ASAN_OPTIONS:+$$ASAN_OPTIONS:}detect_leaks=1 \
 	UBSAN_OPTIONS=$${UBSAN_OPTIONS:+$$UBSAN_OPTIONS:}print_stacktrace=1 \
@@ -42,7 +46,7 @@ fuzz: t/fuzz/fuzz-report$(EXEEXT) t/fuzz/corpus/.made
 
 clean-local: clean-fuzz
 clean-fuzz:
-	rm -rf t/fuzz/corpus t/fuzz/new t/fuzz/found
+	rm -rf t/fuzz/corpus t/fuzz/corpus.made t/fuzz/new t/fuzz/found
 else
 fuzz:
 	@echo "make fuzz needs a tree configured with CC=clang" \
