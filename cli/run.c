@@ -136,13 +136,20 @@ void cp_run_setup(const char *flush_ms)
 {
 	const char *old = getenv("LD_PRELOAD");
 	char *lib = runtime_library(), *preload;
-	const char *prefix = "";
+	const char *prefix = "", *suffix = "";
 
 #ifdef CPROF_PRELOAD_PREFIX
-	/* A sanitizer runtime must be loaded before any other library. */
+	/* ASan's runtime must be loaded before any other library. */
 	prefix = CPROF_PRELOAD_PREFIX ":";
 #endif
-	if (asprintf(&preload, "%s%s%s%s", prefix, lib,
+#ifdef CPROF_PRELOAD_SUFFIX
+	/*
+	 * TSan's comes right after ours, so that our pthread_create wraps
+	 * its own and a new thread is set up by TSan before our code runs.
+	 */
+	suffix = ":" CPROF_PRELOAD_SUFFIX;
+#endif
+	if (asprintf(&preload, "%s%s%s%s%s", prefix, lib, suffix,
 		     old != NULL && *old != '\0' ? ":" : "",
 		     old != NULL ? old : "") < 0)
 		fatalx("out of memory");

@@ -75,7 +75,18 @@ EXTRA_DIST += \
 AM_TESTS_ENVIRONMENT += CC='$(CC)'; export CC;
 if SANITIZE
 AM_TESTS_ENVIRONMENT += SANITIZE=yes; SAN_PRELOAD='$(SAN_PRELOAD)'; \
-	export SANITIZE SAN_PRELOAD;
+	SAN_PRELOAD_AFTER=$(SAN_PRELOAD_AFTER); \
+	export SANITIZE SAN_PRELOAD SAN_PRELOAD_AFTER;
+endif
+# Under TSan: die_after_fork=0 lets a program start a thread in the child
+# of a multi-threaded fork, which TSan does not support (its own words)
+# and the runtime does by design (it restarts its writer thread in every
+# fork child). Reports that are TSan's own are suppressed in t/tsan.supp,
+# each with its reason.
+if SANITIZE_THREAD
+AM_TESTS_ENVIRONMENT += \
+	TSAN_OPTIONS="$${TSAN_OPTIONS:+$$TSAN_OPTIONS:}die_after_fork=0:suppressions=$(abs_top_srcdir)/t/tsan.supp"; \
+	export TSAN_OPTIONS;
 endif
 
 E2E_TESTS = \

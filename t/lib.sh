@@ -35,6 +35,8 @@ unset CPROF_DIR CPROF_FLUSH_MS LD_PRELOAD
 # look at; leaks in a program killed on purpose are not ours to report.
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0
 export ASAN_OPTIONS
+TSAN_OPTIONS=${TSAN_OPTIONS:+$TSAN_OPTIONS:}handle_segv=0:handle_sigbus=0:handle_abort=0
+export TSAN_OPTIONS
 
 skip() {
 	echo "SKIP: $test_name: $*"
@@ -172,7 +174,7 @@ ran_ok() {
 # In the sanitizer build, a report from the tool or the runtime is a bug
 # even when the exit status happens to be the expected one.
 no_sanitizer_report() {
-	if grep -E -q 'AddressSanitizer|UndefinedBehaviorSanitizer|LeakSanitizer|runtime error:' "$1"; then
+	if grep -E -q 'AddressSanitizer|UndefinedBehaviorSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:' "$1"; then
 		fail "a sanitizer reported an error" "$1"
 	fi
 }
@@ -257,12 +259,18 @@ now_ns() {
 	date +%s%N
 }
 
-# The LD_PRELOAD value to run a program under the runtime without the tool:
-# a sanitizer-built runtime needs the sanitizer's runtime first, which the
-# harness names in SAN_PRELOAD (t/e2e.mk); run by hand, ldd may tell.
+# The LD_PRELOAD value to run a program under the runtime without the tool,
+# as the tool builds it (cli/run.c): a sanitizer-built runtime needs the
+# sanitizer's runtime, which the harness names in SAN_PRELOAD (t/e2e.mk),
+# first (ASan) or right after libcprof (TSan, SAN_PRELOAD_AFTER=yes); run
+# by hand, ldd may tell.
 preload_value() {
 	if [ -n "${SAN_PRELOAD:-}" ]; then
-		echo "$SAN_PRELOAD:$CPROF_LIBRARY"
+		if [ "${SAN_PRELOAD_AFTER:-no}" = yes ]; then
+			echo "$CPROF_LIBRARY:$SAN_PRELOAD"
+		else
+			echo "$SAN_PRELOAD:$CPROF_LIBRARY"
+		fi
 		return
 	fi
 	_asan=$(ldd "$CPROF_LIBRARY" 2>/dev/null | sed -n 's/^[[:space:]]*\(libasan\|libclang_rt\.asan\)[^ ]* => \([^ ]*\) .*/\2/p' | head -n 1)

@@ -15,7 +15,7 @@ AM_TESTS_ENVIRONMENT = \
 	TOP_BUILDDIR=$(abs_top_builddir); TOP_SRCDIR=$(abs_top_srcdir); \
 	E2E_TIMEOUT=$$((120 * $(TEST_TIME_SCALE))); \
 	export CPROF CPROF_LIBRARY TOP_BUILDDIR TOP_SRCDIR E2E_TIMEOUT;
-EXTRA_DIST += t/lib.sh t/limit.sh
+EXTRA_DIST += t/lib.sh t/limit.sh t/tsan.supp
 
 include t/lib.mk
 include t/cli.mk
