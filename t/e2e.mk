@@ -86,7 +86,7 @@ endif
 if SANITIZE_THREAD
 AM_TESTS_ENVIRONMENT += \
 	TSAN_OPTIONS="$${TSAN_OPTIONS:+$$TSAN_OPTIONS:}die_after_fork=0:suppressions=$(abs_top_srcdir)/t/tsan.supp"; \
-	export TSAN_OPTIONS;
+	TSAN=yes; export TSAN_OPTIONS TSAN;
 endif
 
 E2E_TESTS = \
