@@ -122,7 +122,7 @@ static char *runtime_library(void)
 	 * would only warn and run the program unprofiled.
 	 */
 	if ((path = realpath(lib, NULL)) == NULL)
-		fatal("runtime library '%s' (CPROF_LIBRARY)", lib);
+		fatal("runtime library '%s'", lib);
 	free(found);
 	/* LD_PRELOAD separates its entries with spaces and colons. */
 	if (path[strcspn(path, " :")] != '\0')
