@@ -14,7 +14,7 @@ need_sw_counters
 N=1000
 H=8 # a handful, as in e2e-counters.sh
 # touch()'s faults: N, and TSan's own in the TSan build.
-X=$(tsan_own_faults) || exit 1
+X=$(tsan_own_faults $N) || exit 1
 NT=$((N + X))
 
 # Page faults, sampled one by one. The program paces its faults below the

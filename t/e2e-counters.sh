@@ -15,7 +15,7 @@ N=1000
 # anything more is a fault counted in the wrong function.
 H=8
 # touch()'s faults: N, and TSan's own in the TSan build.
-X=$(tsan_own_faults) || exit 1
+X=$(tsan_own_faults $N) || exit 1
 NT=$((N + X))
 
 # The counts of one run, whatever path made its JSON.
