@@ -108,6 +108,7 @@ E2E_TESTS = \
 	t/e2e-bad-logs.sh \
 	t/e2e-cli-errors.sh \
 	t/e2e-demo.sh \
-	t/e2e-install.sh
+	t/e2e-install.sh \
+	t/e2e-fuzz-seeds.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
