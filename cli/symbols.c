@@ -347,22 +347,24 @@ static int decl_line(Dwfl_Module *mod, uint64_t off, struct symres *r,
 	for (int i = 0; i < n; i++) {
 		if (dwarf_tag(&scopes[i]) != DW_TAG_subprogram)
 			continue;
-		file = dwarf_decl_file(&scopes[i]);
-		if (file != NULL && dwarf_decl_line(&scopes[i], &line) != 0)
-			file = NULL;
+		if (dwarf_decl_line(&scopes[i], &line) != 0)
+			line = 0;
+		else
+			file = dwarf_decl_file(&scopes[i]);
 		break;
 	}
 	free(scopes);
 	/*
-	 * elfutils (0.188) finds no declaration file in clang's DWARF 5: the
-	 * line table of the unit at OFF is the next best.
+	 * elfutils (0.188) finds the declaration's line but not its file in
+	 * clang's DWARF 5: the file is then the line table's at OFF, where
+	 * the function starts.
 	 */
 	if (file == NULL) {
 		Dwarf_Line *l = dwarf_getsrc_die(cu, off - bias);
 
 		if (l == NULL ||
 		    (file = dwarf_linesrc(l, NULL, NULL)) == NULL ||
-		    dwarf_lineno(l, &line) != 0)
+		    (line == 0 && dwarf_lineno(l, &line) != 0))
 			return -1;
 	}
 	r->file = cp_pool_str(pool, file);
