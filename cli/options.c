@@ -21,7 +21,7 @@
 #include "cli.h"
 
 const struct cp_option cp_output_options[] = {
-	{"sort", CP_OPT_SORT, "KEY",
+	{"sort", 's', "KEY",
 	 "sort by KEY: self (default), total, calls, selfcall, name"},
 	{"top", CP_OPT_TOP, "N",
 	 "print only the first N functions (0: all, the default)"},
@@ -264,7 +264,7 @@ int cp_output_option(const struct cp_command *cmd, struct cp_output *o, int c,
 		     const char *arg)
 {
 	switch (c) {
-	case CP_OPT_SORT:
+	case 's':
 		if (cp_sort_parse(arg, &o->sort) != 0)
 			cp_usage_error(cmd,
 				       "--sort: unknown key '%s' (self, total, "
