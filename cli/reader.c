@@ -840,8 +840,14 @@ static int decode_samples(struct reader *rd, struct cp_bytes data, uint64_t n,
 	for (uint64_t i = 0; i < n; i++) {
 		struct cp_log_sample *s = &rd->samples[i];
 
-		s->deltas = rd->nums + i * k;
-		s->chain = rd->chain + (uintptr_t)s->chain;
+		/*
+		 * Without counters or callchains the arrays may never have
+		 * been allocated: arithmetic on their NULL, even adding 0,
+		 * is undefined, so an empty part points nowhere.
+		 */
+		s->deltas = k > 0 ? rd->nums + i * k : NULL;
+		s->chain =
+			s->nchain > 0 ? rd->chain + (uintptr_t)s->chain : NULL;
 	}
 	return 0;
 bad:
