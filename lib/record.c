@@ -189,6 +189,22 @@ store(struct cprof__thread *t, uintptr_t addr, uint64_t flags, bool exact)
 				      memory_order_release);
 }
 
+/*
+ * make_room(), with what it counts in exact mode (a wait for the writer,
+ * draining on this thread) set apart as the runtime's own: it happens
+ * while a program frame is open, but it is not the program's.
+ */
+static CPROF__NOINSTR bool room(struct cprof__thread *t)
+{
+	struct cprof__own own;
+	bool ok;
+
+	cprof__own_begin(&own);
+	ok = make_room(t);
+	cprof__own_end(&own);
+	return ok;
+}
+
 /* Everything that is not the common case, kept out of line. */
 static CPROF__NOINSTR __attribute__((noinline)) void record_slow(uintptr_t addr,
 								 uint64_t flags)
@@ -199,7 +215,7 @@ static CPROF__NOINSTR __attribute__((noinline)) void record_slow(uintptr_t addr,
 		if (tls_off || (t = cprof__thread_attach()) == NULL)
 			return;
 	}
-	if (t->reserve < t->limit || make_room(t))
+	if (t->reserve < t->limit || room(t))
 		store(t, addr, flags, cprof__ctr.exact);
 }
 

@@ -489,12 +489,17 @@ CPROF_EXTERN CPROF__NOINSTR int dlclose(void *handle)
 		real = (dlclose_fn)dlsym(RTLD_NEXT, "dlclose");
 	if (cprof__started && !atomic_load(&cprof__rt.finished) &&
 	    cprof__log_is_ours()) {
+		struct cprof__own own;
+
+		/* The drain is the runtime's work, not the caller's. */
+		cprof__own_begin(&own);
 		cprof__wlock();
 		if (atomic_load(&cprof__rt.on)) {
 			cprof__drain_all(false);
 			cprof__log_flush();
 		}
 		cprof__wunlock();
+		cprof__own_end(&own);
 	}
 	return real(handle);
 }
