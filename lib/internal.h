@@ -113,6 +113,13 @@ struct cprof__thread {
 	 * by the owner, read by the writer (relaxed atomics).
 	 */
 	uint64_t cown[8];
+	/*
+	 * With counters: ring slots (and exact mode's rows) from 0 whose
+	 * pages are present; the first pass over the ring grows it from the
+	 * slow path (cprof__ring_grow), so that no page is first touched
+	 * inside a program frame.
+	 */
+	uint64_t populated;
 
 	/* Set when the thread takes the ring. */
 	_Atomic int state;
@@ -162,6 +169,12 @@ extern char cprof__own_hooks[4096];
  * key "runtime"); "" when the runtime is part of the main program.
  */
 extern char cprof__self_path[4096];
+/*
+ * Counters on and T's ring not all present (t->populated below
+ * CPROF__RING_CAP): populate the next part, and keep t->limit inside it.
+ * From record()'s slow path, on T's own thread.
+ */
+void cprof__ring_grow(struct cprof__thread *t);
 /* Set while the writer thread is created: our wrapper passes it through. */
 extern bool cprof__creating_writer;
 /* cprof__start() succeeded in this process (or in the parent of a fork). */

@@ -190,9 +190,10 @@ store(struct cprof__thread *t, uintptr_t addr, uint64_t flags, bool exact)
 }
 
 /*
- * make_room(), with what it counts in exact mode (a wait for the writer,
- * draining on this thread) set apart as the runtime's own: it happens
- * while a program frame is open, but it is not the program's.
+ * make_room(), then the next pages of a ring on its first pass (with
+ * counters). What this counts in exact mode (a wait for the writer,
+ * draining on this thread, populating) is set apart as the runtime's own:
+ * it happens while a program frame is open, but it is not the program's.
  */
 static CPROF__NOINSTR bool room(struct cprof__thread *t)
 {
@@ -201,6 +202,8 @@ static CPROF__NOINSTR bool room(struct cprof__thread *t)
 
 	cprof__own_begin(&own);
 	ok = make_room(t);
+	if (ok && t->populated < CPROF__RING_CAP)
+		cprof__ring_grow(t);
 	cprof__own_end(&own);
 	return ok;
 }

@@ -114,15 +114,61 @@ static CPROF__NOINSTR void *map_owned(size_t size)
 	return p;
 }
 
-/* Make T's memory present before its counters start (see populate()). */
+/*
+ * Make slots [FROM, TO) of T's ring present, with their rows of values in
+ * exact mode, and keep the slow path's limit inside them (signal handlers
+ * may store CPROF__RING_SLACK events past it).
+ */
+static CPROF__NOINSTR void populate_slots(struct cprof__thread *t,
+					  uint64_t from, uint64_t to)
+{
+	size_t row = (size_t)cprof__ctr.nev * sizeof(uint64_t);
+
+	if (to > from) {
+		populate(t->ring + from,
+			 (size_t)(to - from) * sizeof(struct cprof__rec));
+		if (t->cvals)
+			populate((char *)t->cvals + from * row,
+				 (size_t)(to - from) * row);
+	}
+	if (t->populated < to)
+		t->populated = to;
+	if (to < CPROF__RING_CAP && t->limit > to - CPROF__RING_SLACK)
+		t->limit = to - CPROF__RING_SLACK;
+}
+
+/*
+ * A thread's ring starts with this many slots present (16 KiB, and 8 KiB
+ * of values per exact-mode counter), doubled from the slow path on its
+ * first pass: a thread that records little keeps little resident.
+ */
+#define POPULATE_FIRST 1024
+
+CPROF__NOINSTR void cprof__ring_grow(struct cprof__thread *t)
+{
+	uint64_t from = t->populated, to = 2 * from;
+
+	if (to < POPULATE_FIRST)
+		to = POPULATE_FIRST;
+	if (to > CPROF__RING_CAP)
+		to = CPROF__RING_CAP;
+	populate_slots(t, from, to);
+}
+
+/*
+ * Make T's memory present before its counters start (see populate()):
+ * its descriptor, and the start of its ring, or all of it when the ring
+ * does not start at its first slot (a fork child's).
+ */
 static CPROF__NOINSTR void populate_thread(struct cprof__thread *t)
 {
+	t->populated = CPROF__RING_CAP;
 	if (cprof__ctr.nev == 0)
 		return;
 	populate(t, sizeof(*t));
-	populate(t->ring, CPROF__RING_CAP * sizeof(struct cprof__rec));
-	if (t->cvals)
-		populate(t->cvals, cvals_size());
+	t->populated = 0;
+	populate_slots(t, 0,
+		       t->reserve == 0 ? POPULATE_FIRST : CPROF__RING_CAP);
 }
 
 /* Threads. */
