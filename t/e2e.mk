@@ -156,5 +156,12 @@ E2E_TESTS += \
 	t/e2e-fdlimit.sh \
 	t/e2e-sandbox.sh \
 	t/e2e-userns.sh
+# The runtime's own cost kept out of the program's functions (issue 7).
+check_PROGRAMS += t/progs/ownfaults
+t_progs_ownfaults_SOURCES = t/progs/ownfaults.c t/progs/progs.h
+t_progs_ownfaults_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_ownfaults_LDFLAGS = $(AM_LDFLAGS) -pthread
+E2E_TESTS += t/e2e-own-cost.sh
+
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
