@@ -10,11 +10,12 @@
  * tiny() touches no memory: it can take no page fault. touch() takes
  * exactly PAGES. Both are called from work(), which touches nothing
  * itself, not even a global variable (a fork child's first write to a
- * page of its data is a copy-on-write fault). CALLS above 16384 fill a thread's
- * ring, so the runtime's slow path runs while work() is open. With -t a second
- * thread does the same first; with -f a child process (fork) does it before the
- * parent. The pages are mapped outside any instrumented function and
- * unmapped after the counts are taken, so only touch() faults on them.
+ * page of its data is a copy-on-write fault). CALLS above 16384 fill a
+ * thread's ring, so the runtime's slow path runs while work() is open.
+ * With -t a second thread does the same first; with -f a child process
+ * (fork) does it before the parent. The pages are mapped outside any
+ * instrumented function and unmapped after the counts are taken, so only
+ * touch() faults on them.
  */
 #include <pthread.h>
 #include <stdio.h>
