@@ -594,7 +594,12 @@ CPROF_EXTERN CPROF__NOINSTR int pthread_create(pthread_t *th,
 	/* The writer is ours, and a runtime that is off follows nothing. */
 	if (cprof__creating_writer || cprof__runtime_off())
 		return cprof__real_pthread_create(th, attr, fn, arg);
+	/* Its slot (a page mapped, or taken after fork) is the runtime's. */
+	struct cprof__own own;
+
+	cprof__own_begin(&own);
 	st = start_get();
+	cprof__own_end(&own);
 	if (!st) {
 		cprof__life_untracked();
 		return cprof__real_pthread_create(th, attr, fn, arg);
