@@ -343,7 +343,8 @@ void cprof__counters_read(struct cprof__thread *t, uint64_t *vals);
 /*
  * counters.c, the runtime's own cost. In exact mode the runtime's work on
  * a program thread between two events (a full ring's wait, draining
- * without a writer thread, the fork handlers, flushing, exec) would count
+ * without a writer thread, populating the ring, the fork handlers, the
+ * drains of cprof_flush() and dlclose()) would count
  * in the program's open frame: it is measured by a begin/end pair around
  * it and kept out (t->cown), and the log gives it apart ("runtime" in the
  * counts chunk). Both do nothing outside exact mode or without counters.

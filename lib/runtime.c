@@ -64,12 +64,16 @@ static CPROF__NOINSTR void *map_pages(size_t size)
  *
  * With counters on, every page the runtime writes on a program thread
  * (its ring, exact mode's value rows, its descriptor) is present and
- * writable before the thread's counters are enabled: a first touch inside
- * a program frame would count a page fault, and its kernel time, cache and
- * TLB misses, against the program's function. That costs the whole ring
- * in resident memory (512 KiB, plus 256 KiB per counter in exact mode) for
- * every thread, even one that records a few events, so without counters,
- * where no count can be wrong, rings are touched as they fill.
+ * writable before the thread's events reach it: a first touch inside a
+ * program frame would count a page fault, and its kernel time, cache and
+ * TLB misses, against the program's function. The descriptor and the
+ * start of the ring are populated before the thread's counters are
+ * enabled; the rest, on the ring's first pass, from record()'s slow path
+ * (cprof__ring_grow), whose cost is the runtime's own. Populating whole
+ * rings at once would cost 512 KiB (plus 256 KiB per exact-mode counter)
+ * of resident memory for every thread, even one that records a few
+ * events. Without counters, where no count can be wrong, rings are
+ * touched as they fill.
  *
  * A ring and its values are wiped on fork() (MADV_WIPEONFORK): the parent
  * keeps its pages without copy-on-write faults, and the child's forking
