@@ -1160,6 +1160,15 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 			c[k + j] += d[j];
 		}
 		c[CS_SAMPLES(k)]++;
+		/*
+		 * Marker time includes the hooks' own time in the frame that
+		 * was open: the distortion check compares like with like.
+		 */
+		if (!byip && t->depth > 0) {
+			cs_at(pr, t, t->stack[t->depth - 1].fid)[CS_LEAD(k)] +=
+				d[0];
+			t->marked++;
+		}
 		return;
 	}
 	if (!byip && t->depth > 0) {
@@ -1780,7 +1789,7 @@ static int cs_used(const struct proc *pr, const struct thr *t, size_t i)
 	if (pr->nc == 0 || i >= t->ncs)
 		return 0;
 	c = cs_at(pr, t, (uint32_t)i);
-	for (size_t j = 0; j <= CS_SAMPLES(pr->nc); j++) {
+	for (size_t j = 0; j < CS_STRIDE(pr->nc); j++) {
 		if (c[j] != 0)
 			return 1;
 	}
