@@ -180,6 +180,7 @@ struct thr {
 	uint64_t lost, throttled;
 	int has_totals; /* its last counts chunk: */
 	uint64_t *totals, enabled, running;
+	uint64_t *own; /* exact mode: the runtime's share of totals, or NULL */
 
 	/*
 	 * Sampling mode: marker events wait in pend (site ids already
@@ -237,6 +238,16 @@ struct proc {
 	int pid, ppid;
 	const char *exe;
 	const char *own_hooks; /* NULL: the hooks reach the runtime */
+	/*
+	 * The runtime's own object (header "runtime"), NULL when unknown,
+	 * and where it is mapped (from the map chunks); its row, rt_fid,
+	 * once has_rt.
+	 */
+	const char *runtime;
+	uint64_t rt_segs[2 * 8];
+	size_t nrt_segs;
+	int has_rt;
+	uint32_t rt_fid;
 
 	/* Calibration: the points with the lowest and highest ticks. */
 	uint64_t hz;
@@ -1127,6 +1138,98 @@ static size_t chain_check(struct proc *pr, const struct qsample *s,
 	return s->nchain;
 }
 
+/*
+ * The runtime's own cost.
+ *
+ * Whatever libcprof counts on a program thread is shown on one row of its
+ * own, never in a program function: samples whose address is in the
+ * runtime's object (the header names it, the map chunks place it), and in
+ * exact mode the counts of its slow paths (the counts chunks' "runtime").
+ */
+#define RUNTIME_ROW "[cprof runtime]"
+
+static uint32_t runtime_fid(struct proc *pr)
+{
+	struct pfunc f;
+
+	if (pr->has_rt)
+		return pr->rt_fid;
+	memset(&f, 0, sizeof f);
+	f.kind = CP_SITE_ADDR;
+	f.resolved = 1;
+	f.name = cp_pool_str(pr->ld->pool, RUNTIME_ROW);
+	pr->rt_fid = pfunc_new(pr, &f);
+	pr->has_rt = 1;
+	return pr->rt_fid;
+}
+
+static int in_runtime(const struct proc *pr, uint64_t addr)
+{
+	for (size_t j = 0; j < pr->nrt_segs; j++) {
+		if (addr >= pr->rt_segs[2 * j] && addr < pr->rt_segs[2 * j + 1])
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The objects the runtime calls into (the C library, the dynamic loader,
+ * msgpack-c): a sample there is the runtime's when its caller is.
+ */
+static int runtime_callee(const char *obj)
+{
+	static const char *const prefixes[] = {
+		"libc.so",    "libc-",	"ld-linux", "ld64.so",	 "ld.so",
+		"libpthread", "libdl.", "librt.",   "libmsgpack"};
+
+	if (obj == NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+		if (strncmp(obj, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Is sample S of T the runtime's? Its address is in the runtime, or, with
+ * callchains, it is in the kernel or the C library and the first caller
+ * outside them is the runtime (its system calls, its page faults in
+ * memset). A callback of the C library into the program is the
+ * program's: that caller comes first.
+ */
+static int runtime_sample(struct proc *pr, struct thr *t,
+			  const struct qsample *s)
+{
+	const uint64_t *chain = t->qchain + s->chain;
+
+	if (pr->nrt_segs == 0)
+		return 0;
+	if (in_runtime(pr, s->ip))
+		return 1;
+	if (!pr->callchain || s->nchain == 0)
+		return 0;
+	if (!(s->ip >> 63)) {
+		uint32_t fid = ip_func(pr, s->ip);
+
+		if (!runtime_callee(pr->pf[fid].object))
+			return 0;
+	}
+	for (size_t j = 0; j < s->nchain; j++) {
+		uint64_t ret = chain[j];
+		uint32_t fid;
+
+		if (ret >> 63 || ret == s->ip)
+			continue;
+		if (in_runtime(pr, ret))
+			return 1;
+		fid = ip_func(pr, ret > 0 ? ret - 1 : ret);
+		if (!runtime_callee(pr->pf[fid].object))
+			return 0;
+	}
+	return 0;
+}
+
 /* Add the deltas D (nc) to the total of FID once for sample SERIAL. */
 static void add_total(struct proc *pr, struct thr *t, uint32_t fid,
 		      uint64_t serial, const uint64_t *d)
@@ -1156,6 +1259,26 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 	uint64_t serial = ++pr->serial, *c;
 	uint32_t fid;
 
+	if (runtime_sample(pr, t, s)) {
+		fid = runtime_fid(pr);
+		thread_reserve(pr, t);
+		c = cs_at(pr, t, fid);
+		for (size_t j = 0; j < k; j++) {
+			c[j] += d[j];
+			c[k + j] += d[j];
+		}
+		c[CS_SAMPLES(k)]++;
+		/*
+		 * Marker time includes the hooks' own time in the frame that
+		 * was open: the distortion check compares like with like.
+		 */
+		if (!byip && t->depth > 0) {
+			cs_at(pr, t, t->stack[t->depth - 1].fid)[CS_LEAD(k)] +=
+				d[0];
+			t->marked++;
+		}
+		return;
+	}
 	if (!byip && t->depth > 0) {
 		c = cs_at(pr, t, t->stack[t->depth - 1].fid);
 		for (size_t j = 0; j < k; j++)
@@ -1179,6 +1302,13 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 	for (size_t j = 0; j < nchain; j++) {
 		uint64_t ret = t->qchain[s->chain + j];
 
+		/*
+		 * The runtime's frames under the program's (the start of a
+		 * thread made through its pthread_create wrapper) are no
+		 * program rows.
+		 */
+		if (in_runtime(pr, ret))
+			continue;
 		/* A return address may be the next function's first byte. */
 		fid = ip_func(pr, ret > 0 ? ret - 1 : ret);
 		thread_reserve(pr, t);
@@ -1318,6 +1448,7 @@ static void on_header(void *arg, const struct cp_log_header *h)
 	pr->ppid = h->ppid;
 	pr->exe = intern(pr, h->exe);
 	pr->own_hooks = h->own_hooks.len ? intern(pr, h->own_hooks) : NULL;
+	pr->runtime = h->runtime.len ? intern(pr, h->runtime) : NULL;
 	pr->hz = h->hz;
 	if (h->has_clock) {
 		pr->has_clock = 1;
@@ -1352,8 +1483,22 @@ static void on_map(void *arg, const struct cp_log_obj *objs, size_t n)
 	struct proc *pr = arg;
 	size_t gen = cp_symmap_gen(pr->map);
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		cp_symmap_add(pr->map, &objs[i]);
+		if (pr->runtime != NULL &&
+		    objs[i].path.len == strlen(pr->runtime) &&
+		    memcmp(objs[i].path.ptr, pr->runtime, objs[i].path.len) ==
+			    0) {
+			size_t m = objs[i].nsegs;
+
+			if (m > sizeof pr->rt_segs / sizeof pr->rt_segs[0] / 2)
+				m = sizeof pr->rt_segs / sizeof pr->rt_segs[0] /
+				    2;
+			memcpy(pr->rt_segs, objs[i].segs,
+			       2 * m * sizeof *pr->rt_segs);
+			pr->nrt_segs = m;
+		}
+	}
 	if (cp_symmap_gen(pr->map) == gen)
 		return;
 	/* Sampled addresses are named again, with the new map. */
@@ -1538,6 +1683,11 @@ static void on_counts(void *arg, const struct cp_log_counts *c)
 	if (t->totals == NULL)
 		t->totals = xcalloc(pr->nc, sizeof *t->totals);
 	memcpy(t->totals, c->values, pr->nc * sizeof *t->totals);
+	if (c->runtime != NULL) {
+		if (t->own == NULL)
+			t->own = xcalloc(pr->nc, sizeof *t->own);
+		memcpy(t->own, c->runtime, pr->nc * sizeof *t->own);
+	}
 	t->enabled = c->enabled;
 	t->running = c->running;
 	t->has_totals = 1;
@@ -1747,7 +1897,7 @@ static int cs_used(const struct proc *pr, const struct thr *t, size_t i)
 	if (pr->nc == 0 || i >= t->ncs)
 		return 0;
 	c = cs_at(pr, t, (uint32_t)i);
-	for (size_t j = 0; j <= CS_SAMPLES(pr->nc); j++) {
+	for (size_t j = 0; j < CS_STRIDE(pr->nc); j++) {
 		if (c[j] != 0)
 			return 1;
 	}
@@ -2089,6 +2239,28 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 		}
 	}
 
+	/* Exact mode: the runtime's own counts, on its row. */
+	for (size_t i = 0; i < pr->nth; i++) {
+		struct thr *t = &pr->th[i];
+		uint64_t *c;
+
+		if (t->own == NULL)
+			continue;
+		c = NULL;
+		for (size_t j = 0; j < pr->nc; j++) {
+			if (t->own[j] == 0)
+				continue;
+			if (c == NULL) {
+				uint32_t fid = runtime_fid(pr);
+
+				thread_reserve(pr, t);
+				c = cs_at(pr, t, fid);
+			}
+			c[j] += t->own[j];
+			c[pr->nc + j] += t->own[j];
+		}
+	}
+
 	/*
 	 * Only functions that were called get a row: a chunk's site table
 	 * may name more, and naming an address costs a symbol look-up.
@@ -2130,6 +2302,8 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 			sym.line = f->line;
 		}
 		gid[i] = func_get(ld, &sym);
+		if (pr->has_rt && i == pr->rt_fid)
+			ld->p->funcs[gid[i]].runtime = 1;
 	}
 	pr->runidx = xcalloc(pr->nc ? pr->nc : 1, sizeof *pr->runidx);
 	for (size_t k = 0; k < pr->nc; k++)
@@ -2195,6 +2369,7 @@ static void proc_free(struct proc *pr)
 		free(t->marks);
 		free(t->cs);
 		free(t->totals);
+		free(t->own);
 		free(t->pend);
 		free(t->q);
 		free(t->qnum);

@@ -418,6 +418,7 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 	get_u64(o, "start_ns", &h.start_ns);
 	get_u64(o, "flush_ms", &h.flush_ms);
 	get_str(o, "own_hooks", &h.own_hooks);
+	get_str(o, "runtime", &h.runtime);
 	if (get_array(o, "argv", &argv) == FIELD_OK) {
 		rd->argv = xgrow(rd->argv, &rd->capargv, argv->size,
 				 sizeof *rd->argv);
@@ -902,8 +903,9 @@ static int read_lost(struct reader *rd, const msgpack_object *o)
 
 static int read_counts(struct reader *rd, const msgpack_object *o)
 {
-	const msgpack_object_array *values;
+	const msgpack_object_array *values, *own;
 	struct cp_log_counts c;
+	enum field fo;
 
 	if (rd->ncounters == 0)
 		return 0;
@@ -916,14 +918,23 @@ static int read_counts(struct reader *rd, const msgpack_object *o)
 			       "and running");
 	if (values->size != rd->ncounters)
 		return bad(rd, "counts chunk: not one value per counter");
-	rd->nums =
-		xgrow(rd->nums, &rd->capnums, values->size, sizeof *rd->nums);
+	fo = get_array(o, "runtime", &own);
+	if (fo == FIELD_BAD || (fo == FIELD_OK && own->size != values->size))
+		return bad(rd, "counts chunk: not one runtime value per "
+			       "counter");
+	rd->nums = xgrow(rd->nums, &rd->capnums, 2 * (size_t)values->size,
+			 sizeof *rd->nums);
 	for (uint32_t i = 0; i < values->size; i++) {
-		if (values->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		if (values->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    (fo == FIELD_OK &&
+		     own->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER))
 			return bad(rd, "counts chunk: a value is no count");
 		rd->nums[i] = values->ptr[i].via.u64;
+		if (fo == FIELD_OK)
+			rd->nums[values->size + i] = own->ptr[i].via.u64;
 	}
 	c.values = rd->nums;
+	c.runtime = fo == FIELD_OK ? rd->nums + values->size : NULL;
 	if (rd->ops->counts != NULL)
 		rd->ops->counts(rd->arg, &c);
 	return 0;

@@ -190,11 +190,30 @@ store(struct cprof__thread *t, uintptr_t addr, uint64_t flags, bool exact,
 				      memory_order_release);
 }
 
+/*
+ * make_room(), then the next pages of a ring on its first pass (with
+ * counters). What this counts in exact mode (a wait for the writer,
+ * draining on this thread, populating) is set apart as the runtime's own:
+ * it happens while a program frame is open, but it is not the program's.
+ */
+static CPROF__NOINSTR bool room(struct cprof__thread *t)
+{
+	struct cprof__own own;
+	bool ok;
+
+	cprof__own_begin(&own);
+	ok = make_room(t);
+	if (ok && t->populated < CPROF__RING_CAP)
+		cprof__ring_grow(t);
+	cprof__own_end(&own);
+	return ok;
+}
+
 /* Store an event at TICK (0: now) through the ring's slow path. */
 CPROF__NOINSTR void cprof__emit(struct cprof__thread *t, uintptr_t addr,
 				uint64_t flags, uint64_t tick)
 {
-	if (t->reserve < t->limit || make_room(t))
+	if (t->reserve < t->limit || room(t))
 		store(t, addr, flags, cprof__ctr.exact, tick);
 }
 

@@ -453,7 +453,8 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 
 	cprof__clock_point(&ticks, &mono);
 	msgpack_pack_map(pk, 9 + (cprof__ctr.nev ? 1 : 0) +
-				     (cprof__own_hooks[0] ? 1 : 0));
+				     (cprof__own_hooks[0] ? 1 : 0) +
+				     (cprof__self_path[0] ? 1 : 0));
 	cprof__pack_str(pk, "magic");
 	cprof__pack_str(pk, "cprof");
 	pack_kv_u64(pk, "version", 1);
@@ -481,6 +482,10 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	if (cprof__own_hooks[0]) {
 		cprof__pack_str(pk, "own_hooks");
 		cprof__pack_str(pk, cprof__own_hooks);
+	}
+	if (cprof__self_path[0]) {
+		cprof__pack_str(pk, "runtime");
+		cprof__pack_str(pk, cprof__self_path);
 	}
 	(void)start_ns;
 }

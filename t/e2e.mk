@@ -193,5 +193,13 @@ check_PROGRAMS += t/progs/wide
 t_progs_wide_SOURCES = t/progs/wide.c t/progs/progs.h
 t_progs_wide_CFLAGS = $(E2E_INSTR_CFLAGS)
 E2E_TESTS += t/e2e-term.sh
+
+# The runtime's own cost kept out of the program's functions (issue 7).
+check_PROGRAMS += t/progs/ownfaults
+t_progs_ownfaults_SOURCES = t/progs/ownfaults.c t/progs/progs.h
+t_progs_ownfaults_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_ownfaults_LDFLAGS = $(AM_LDFLAGS) -pthread
+E2E_TESTS += t/e2e-own-cost.sh
+
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
