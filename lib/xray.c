@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -296,6 +297,26 @@ out:
 	return found;
 }
 
+/*
+ * Entry I of the map at MAP: its sled's address, its function's, its
+ * kind. The section is byte-aligned, so the entry is copied out.
+ */
+static CPROF__NOINSTR void read_entry(uintptr_t map, size_t i, uintptr_t *at,
+				      uintptr_t *fn, unsigned char *kind)
+{
+	uintptr_t p = map + i * sizeof(struct sled_entry);
+	struct sled_entry e;
+
+	memcpy(&e, (const void *)p, sizeof(e));
+	*at = (uintptr_t)e.address;
+	*fn = (uintptr_t)e.function;
+	if (e.version >= 2) {
+		*at += p + offsetof(struct sled_entry, address);
+		*fn += p + offsetof(struct sled_entry, function);
+	}
+	*kind = e.kind;
+}
+
 /* The executable segment holding [A, A + N), or NULL. */
 static CPROF__NOINSTR const ElfW(Phdr) *
 	text_of(const struct image *im, uintptr_t a, size_t n)
@@ -390,7 +411,9 @@ static CPROF__NOINSTR void patch(const struct sled *s, uintptr_t stub)
 	b[6] = s->kind == K_EXIT ? 0xe9 : 0xe8; /* jmp or call rel32 */
 	memcpy(b + 7, &rel, 4);
 	atomic_signal_fence(memory_order_seq_cst);
-	__asm__ __volatile__("movw %1, %0" : "=m"(*(uint16_t *)b) : "r"(op));
+	__asm__ __volatile__("movw %1, %0"
+			     : "=m"(*(unsigned char(*)[2])b)
+			     : "r"(op));
 }
 
 /*
@@ -419,7 +442,6 @@ CPROF__NOINSTR void cprof__xray_start(void)
 	struct image im = {0};
 	uintptr_t map;
 	size_t len, n, nfn = 0, nsled = 0, skipped = 0;
-	const struct sled_entry *e;
 	struct sled *sleds;
 	uintptr_t *fns, lo = UINTPTR_MAX, hi = 0;
 	const ElfW(Phdr) *seg = NULL;
@@ -433,8 +455,7 @@ CPROF__NOINSTR void cprof__xray_start(void)
 	dl_iterate_phdr(first_object, &im);
 	if (!im.phdr || !find_map(&im, &map, &len))
 		return;
-	e = (const struct sled_entry *)map;
-	n = len / sizeof(*e);
+	n = len / sizeof(struct sled_entry);
 	sleds = map_anon(n * sizeof(*sleds));
 	fns = map_anon((n + 1) * sizeof(*fns));
 	if (!sleds || !fns) {
@@ -448,33 +469,24 @@ CPROF__NOINSTR void cprof__xray_start(void)
 	 * patch_premain=true) or of an unknown shape is left as it is.
 	 */
 	for (size_t i = 0; i < n;) {
-		uintptr_t fn = e[i].version >= 2
-				       ? (uintptr_t)&e[i].function +
-						 (uintptr_t)e[i].function
-				       : (uintptr_t)e[i].function;
+		uintptr_t fn, at, f;
+		unsigned char kind;
 		size_t j, first = nsled;
-		bool ok = wanted(fn), bad = false;
+		bool ok, bad = false;
 
+		read_entry(map, i, &at, &fn, &kind);
+		ok = wanted(fn);
 		for (j = i; j < n; j++) {
-			const struct sled_entry *x = &e[j];
-			uintptr_t f = x->version >= 2
-					      ? (uintptr_t)&x->function +
-							(uintptr_t)x->function
-					      : (uintptr_t)x->function;
-			uintptr_t at = x->version >= 2
-					       ? (uintptr_t)&x->address +
-							 (uintptr_t)x->address
-					       : (uintptr_t)x->address;
 			const ElfW(Phdr) * p;
 
+			read_entry(map, j, &at, &f, &kind);
 			if (f != fn)
 				break;
-			if (x->kind > K_ENTRY_ARGS)
+			if (kind > K_ENTRY_ARGS)
 				continue; /* custom events: not ours */
 			p = text_of(&im, at, SLED_LEN);
 			sleds[nsled] = (struct sled){
-				at, (uint32_t)nfn + 1,
-				x->kind == K_ENTRY_ARGS ? K_ENTRY : x->kind};
+				at, 0, kind == K_ENTRY_ARGS ? K_ENTRY : kind};
 			if (!p || (seg && p != seg) ||
 			    !unpatched(&sleds[nsled])) {
 				bad = true;
