@@ -448,12 +448,16 @@ CPROF__NOINSTR void cprof__xray_start(void)
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	unsigned char *stubs;
 	uintptr_t st_entry, st_exit, st_tail;
-	int prot;
+	int prot, saved;
+	bool found;
 
 	if (cprof__xray_fns || xray_off())
 		return;
 	dl_iterate_phdr(first_object, &im);
-	if (!im.phdr || !find_map(&im, &map, &len))
+	saved = errno; /* the program's, whatever the look finds */
+	found = im.phdr && find_map(&im, &map, &len);
+	errno = saved;
+	if (!found)
 		return;
 	n = len / sizeof(struct sled_entry);
 	sleds = map_anon(n * sizeof(*sleds));

@@ -179,7 +179,7 @@ t_progs_wide_CFLAGS = $(E2E_INSTR_CFLAGS)
 E2E_TESTS += t/e2e-term.sh
 # LLVM XRay as a marker source (issue 8): the script builds with clang.
 EXTRA_DIST += t/progs/xray.c
-E2E_TESTS += t/e2e-xray.sh t/e2e-nonlocal-xray.sh
+E2E_TESTS += t/e2e-xray.sh t/e2e-nonlocal-xray.sh t/e2e-unwind-xray.sh
 
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
