@@ -104,4 +104,32 @@ jeq "default threshold: leaf and main have no sleds, no calls" default.json \
 	"(calls('leaf'), calls('main'))" "[0, 0]"
 jeq "default threshold: run and worker still counted" default.json \
 	"(calls('run'), calls('worker'))" "[1, 2]"
+# Hooked and XRay frames in one stack: an XRay function calls a hooked
+# library function (the hook's position is after the prologue, XRay's
+# before it), which calls back into an XRay function. Each nests in the
+# one that called it.
+if command -v "${CC%% *}" >/dev/null 2>&1; then
+	$CC -O2 -g -fPIC -shared -finstrument-functions -I"$SRCPROGS" \
+		-o libxraylib.so "$SRCPROGS/xray-lib.c" 2>lib.build.err ||
+		fail "cannot build xray-lib.c with $CC" lib.build.err
+	clang -O2 -g $xray -I"$SRCPROGS" -o mixed "$SRCPROGS/xray-mixed.c" \
+		-L. -lxraylib -Wl,-rpath,"$T" 2>mixed.build.err ||
+		fail "cannot build xray-mixed.c" mixed.build.err
+	run mixed-alone ./mixed $n
+	expect_status "mixed alone" 0 mixed-alone.err
+	stat_json mixed ./mixed $n
+	expect_status "mixed under cprof stat" 0 mixed.err
+	cmp -s mixed-alone.out mixed.out ||
+		fail "mixed printed otherwise under cprof stat" mixed-alone.out mixed.out
+	for fc in main:1 outer:$n lib_twice:$n cb:$((2 * n)); do
+		jeq "mixed: calls of ${fc%:*}" mixed.json "calls('${fc%:*}')" "${fc#*:}"
+	done
+	# Nested: each total holds its callees', minus rounding.
+	jcheck "mixed: cb nests in lib_twice" mixed.json \
+		"abs(total('lib_twice') - self('lib_twice') - total('cb')) <= $n"
+	jcheck "mixed: lib_twice nests in outer" mixed.json \
+		"abs(total('outer') - self('outer') - total('lib_twice')) <= $n"
+	jeq "mixed: no thread marked unreliable" mixed.json \
+		"[t['tid'] for t in j['threads'] if t['unreliable']]" "[]"
+fi
 exit 0

@@ -178,7 +178,7 @@ t_progs_wide_SOURCES = t/progs/wide.c t/progs/progs.h
 t_progs_wide_CFLAGS = $(E2E_INSTR_CFLAGS)
 E2E_TESTS += t/e2e-term.sh
 # LLVM XRay as a marker source (issue 8): the script builds with clang.
-EXTRA_DIST += t/progs/xray.c
+EXTRA_DIST += t/progs/xray.c t/progs/xray-mixed.c t/progs/xray-lib.c
 E2E_TESTS += t/e2e-xray.sh t/e2e-nonlocal-xray.sh t/e2e-unwind-xray.sh
 
 TESTS += $(E2E_TESTS)

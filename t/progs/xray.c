@@ -48,8 +48,8 @@ COUNTED int rec(int n)
 	return r * one + n;
 }
 
-COUNTED double fsum(double a, float b, double c, double d, double e,
-		    double f, double g, double h)
+COUNTED double fsum(double a, float b, double c, double d, double e, double f,
+		    double g, double h)
 {
 	return a + b + c * 2 + d * 3 + e * 4 + f * 5 + g * 6 + h * 7;
 }
