@@ -317,16 +317,17 @@ static CPROF__NOINSTR void read_entry(uintptr_t map, size_t i, uintptr_t *at,
 	*kind = e.kind;
 }
 
-/* The executable segment holding [A, A + N), or NULL. */
-static CPROF__NOINSTR const ElfW(Phdr) *
-	text_of(const struct image *im, uintptr_t a, size_t n)
+/* The loaded segment with FLAGS that holds [A, A + N), or NULL. */
+static CPROF__NOINSTR const ElfW(Phdr) * segment_of(const struct image *im,
+						    uintptr_t a, size_t n,
+						    unsigned flags)
 {
 	for (size_t i = 0; i < im->phnum; i++) {
 		const ElfW(Phdr) *p = &im->phdr[i];
 		uintptr_t lo = im->bias + p->p_vaddr;
 
-		if (p->p_type == PT_LOAD && (p->p_flags & PF_X) && a >= lo &&
-		    a + n <= lo + p->p_memsz)
+		if (p->p_type == PT_LOAD && (p->p_flags & flags) == flags &&
+		    a >= lo && a + n <= lo + p->p_memsz)
 			return p;
 	}
 	return NULL;
@@ -437,7 +438,7 @@ static CPROF__NOINSTR bool xray_off(void)
 		     strcmp(v, "none") == 0);
 }
 
-CPROF__NOINSTR void cprof__xray_start(void)
+static CPROF__NOINSTR void start(void)
 {
 	struct image im = {0};
 	uintptr_t map;
@@ -448,16 +449,13 @@ CPROF__NOINSTR void cprof__xray_start(void)
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	unsigned char *stubs;
 	uintptr_t st_entry, st_exit, st_tail;
-	int prot, saved;
-	bool found;
+	int prot;
 
 	if (cprof__xray_fns || xray_off())
 		return;
 	dl_iterate_phdr(first_object, &im);
-	saved = errno; /* the program's, whatever the look finds */
-	found = im.phdr && find_map(&im, &map, &len);
-	errno = saved;
-	if (!found)
+	if (!im.phdr || !find_map(&im, &map, &len) ||
+	    !segment_of(&im, map, len, PF_R))
 		return;
 	n = len / sizeof(struct sled_entry);
 	sleds = map_anon(n * sizeof(*sleds));
@@ -465,6 +463,10 @@ CPROF__NOINSTR void cprof__xray_start(void)
 	if (!sleds || !fns) {
 		cprof__warn("cannot map the XRay function table", NULL, ENOMEM,
 			    "XRay functions are not profiled");
+		if (sleds)
+			munmap(sleds, n * sizeof(*sleds));
+		if (fns)
+			munmap(fns, (n + 1) * sizeof(*fns));
 		return;
 	}
 	/*
@@ -488,7 +490,7 @@ CPROF__NOINSTR void cprof__xray_start(void)
 				break;
 			if (kind > K_ENTRY_ARGS)
 				continue; /* custom events: not ours */
-			p = text_of(&im, at, SLED_LEN);
+			p = segment_of(&im, at, SLED_LEN, PF_R | PF_X);
 			sleds[nsled] = (struct sled){
 				at, 0, kind == K_ENTRY_ARGS ? K_ENTRY : kind};
 			if (!p || (seg && p != seg) ||
@@ -569,6 +571,14 @@ none:
 	munmap(sleds, n * sizeof(*sleds));
 	munmap(fns, (n + 1) * sizeof(*fns));
 	cprof__xray_fns = NULL;
+}
+
+CPROF__NOINSTR void cprof__xray_start(void)
+{
+	int saved = errno; /* the program's, whatever happens here */
+
+	start();
+	errno = saved;
 }
 
 #else /* !__x86_64__ */

@@ -5,7 +5,8 @@
 # threads, arguments in vector registers and on the stack, a variadic
 # call), whether the link exports XRay's symbols (-Wl,-E) or not, and the
 # program prints and exits as it does alone (t/progs/xray.c). With
-# CPROF_XRAY=off the sleds stay unpatched and record nothing; a build
+# CPROF_XRAY=off the sleds stay unpatched and record nothing, sleds that
+# XRay's own runtime patched are left to it with a warning; a build
 # without XRay is unaffected; XRay's default instruction threshold leaves
 # small functions without sleds, and those have no calls.
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/t/lib.sh"
@@ -85,6 +86,18 @@ cmp -s alone.out off.out ||
 	fail "xr printed otherwise with CPROF_XRAY=off" alone.out off.out
 jeq "CPROF_XRAY=off: no call recorded" off.json \
 	"calls('leaf') + calls('main') + calls('run')" 0
+
+# Sleds the program's own XRay runtime patched already are left to it,
+# with one warning, and the program runs as alone.
+XRAY_OPTIONS="patch_premain=true verbosity=0"
+export XRAY_OPTIONS
+stat_json premain ./xr $n
+unset XRAY_OPTIONS
+expect_status "xr with XRay's patch_premain" 3 premain.err
+cmp -s alone.out premain.out ||
+	fail "xr printed otherwise with patch_premain" alone.out premain.out
+expect_grep "patch_premain: one warning" "^cprof: XRay sleds patched already" premain.err
+jeq "patch_premain: no call recorded" premain.json "calls('leaf')" 0
 
 # No XRay: nothing changes, nothing is said.
 stat_json plain ./plain $n
