@@ -463,4 +463,16 @@ struct msgpack_packer;
 /* Write a map chunk when objects were added since the last one. */
 void cprof__loadmap_write(struct msgpack_packer *pk, bool force);
 
+/*
+ * xray.c: LLVM XRay sleds as a marker source. At start, patch the sleds
+ * of the executable's xray_instr_map to call the trampolines of xray.c,
+ * which call cprof__xray_enter/leave (record.c) with the function's id
+ * and its stack pointer at entry. cprof__xray_fns maps ids to the
+ * functions' entry addresses; NULL when nothing is patched.
+ */
+extern const uintptr_t *cprof__xray_fns;
+void cprof__xray_start(void);
+void cprof__xray_enter(uint32_t id, uintptr_t sp);
+void cprof__xray_leave(uint32_t id, uintptr_t sp);
+
 #endif /* CPROF_INTERNAL_H */

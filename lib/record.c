@@ -357,3 +357,20 @@ CPROF_EXTERN CPROF__NOINSTR void cprof_frame_mark(const struct cprof_site *site)
 	else
 		record_slow((uintptr_t)site, CPROF__REC_SITE, 0, HOOK_PLAIN);
 }
+
+/*
+ * LLVM XRay (xray.c): the trampolines of patched sleds call these with
+ * the id written in the sled and the function's stack pointer at its
+ * entry, which lies below its callers' positions and above its callees'
+ * as the hooks' positions do; a tail exit comes at the same position as
+ * the entry of the function it jumps to.
+ */
+CPROF__NOINSTR void cprof__xray_enter(uint32_t id, uintptr_t sp)
+{
+	enter(cprof__xray_fns[id], 0, sp);
+}
+
+CPROF__NOINSTR void cprof__xray_leave(uint32_t id, uintptr_t sp)
+{
+	leave(cprof__xray_fns[id], 0, sp);
+}

@@ -641,6 +641,8 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 		at_quick_exit(on_quick_exit);
 		hooks_installed = true;
 	}
+	/* XRay sleds of the executable, if any, record from now on. */
+	cprof__xray_start();
 	/* The main thread counts among the program's threads until it ends. */
 	cprof__life_thread_begin();
 	atomic_store(&initialized, 1);

@@ -201,5 +201,9 @@ t_progs_ownfaults_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
 t_progs_ownfaults_LDFLAGS = $(AM_LDFLAGS) -pthread
 E2E_TESTS += t/e2e-own-cost.sh
 
+# LLVM XRay as a marker source (issue 8): the script builds with clang.
+EXTRA_DIST += t/progs/xray.c t/progs/xray-mixed.c t/progs/xray-lib.c
+E2E_TESTS += t/e2e-xray.sh t/e2e-nonlocal-xray.sh t/e2e-unwind-xray.sh
+
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)

@@ -21,7 +21,12 @@
 #else
 #define COUNTED __attribute__((noipa, used))
 #endif
+/* Nor XRay sleds, for the programs some tests build with clang's XRay. */
+#if defined(__clang__)
+#define NOINSTR __attribute__((no_instrument_function, xray_never_instrument))
+#else
 #define NOINSTR __attribute__((no_instrument_function))
+#endif
 
 /*
  * Something for counted functions to touch, so that they do some work;
