@@ -117,6 +117,12 @@ struct cp_log_header {
 	 */
 	struct cp_bytes own_hooks;
 	/*
+	 * The runtime's own object, as the map chunks name it (key
+	 * "runtime"); empty when the log does not say (older runtimes, or
+	 * one linked into the program).
+	 */
+	struct cp_bytes runtime;
+	/*
 	 * Counters (key "events"): ncounters is 0 for a log without them,
 	 * or with an "events" key the reader could not use (it warns).
 	 */
@@ -193,6 +199,11 @@ struct cp_log_counts {
 	int tid;
 	const uint64_t *values;
 	uint64_t enabled, running; /* ns */
+	/*
+	 * Exact mode: what of VALUES the runtime's own work counted (key
+	 * "runtime"), ncounters values; NULL when the chunk has none.
+	 */
+	const uint64_t *runtime;
 };
 
 struct cp_log_thread {
@@ -376,6 +387,11 @@ struct cp_func {
 	struct cp_count *counts;
 	uint64_t samples; /* samples whose innermost frame (or ip) it is */
 	struct cp_distortion dist;
+	/*
+	 * The row of the runtime's own cost ("[cprof runtime]"): samples in
+	 * libcprof, exact mode's counts inside its slow paths.
+	 */
+	int runtime;
 };
 
 struct cp_thread_func {

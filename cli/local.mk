@@ -18,7 +18,11 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/events.c \
 	cli/procs.c \
 	cli/rundir.c
-cli_libcprof_cli_la_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS) $(LIBDW_CFLAGS)
+# FUZZ_CFLAGS: coverage for libFuzzer with --enable-fuzzing (t/fuzz/).
+# CLI_SAN_CFLAGS: the CLI is single-threaded, so the TSan build leaves it
+# uninstrumented (configure.ac says why).
+cli_libcprof_cli_la_CFLAGS = $(WARN_CFLAGS) $(CLI_SAN_CFLAGS) \
+	$(MSGPACK_CFLAGS) $(LIBDW_CFLAGS) $(FUZZ_CFLAGS)
 cli_libcprof_cli_la_LIBADD = $(MSGPACK_LIBS) $(LIBDW_LIBS) $(PFM_LIBS) -lstdc++
 
 bin_PROGRAMS += cli/cprof
@@ -30,7 +34,8 @@ cli_cprof_SOURCES = \
 	cli/cmd-record.c \
 	cli/cmd-report.c \
 	cli/cmd-list.c
-cli_cprof_CFLAGS = $(AM_CFLAGS) $(MSGPACK_CFLAGS)
+cli_cprof_CFLAGS = $(WARN_CFLAGS) $(CLI_SAN_CFLAGS) $(MSGPACK_CFLAGS)
+cli_cprof_LDFLAGS = $(CLI_SAN_CFLAGS) $(SAN_LDFLAGS)
 cli_cprof_LDADD = cli/libcprof-cli.la
 
 dist_man_MANS += doc/cprof.1

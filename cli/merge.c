@@ -179,7 +179,7 @@ static int cs_used(const struct proc *pr, const struct thr *t, size_t i)
 	if (pr->nc == 0 || i >= t->ncs)
 		return 0;
 	c = cs_at(pr, t, (uint32_t)i);
-	for (size_t j = 0; j <= CS_SAMPLES(pr->nc); j++) {
+	for (size_t j = 0; j < CS_STRIDE(pr->nc); j++) {
 		if (c[j] != 0)
 			return 1;
 	}
@@ -462,6 +462,8 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 			sym.line = f->line;
 		}
 		gid[i] = func_get(ld, &sym);
+		if (pr->has_rt && i == pr->rt_fid)
+			ld->p->funcs[gid[i]].runtime = 1;
 	}
 	pr->runidx = xcalloc(pr->nc ? pr->nc : 1, sizeof *pr->runidx);
 	for (size_t k = 0; k < pr->nc; k++)

@@ -1520,6 +1520,7 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 		json_u64(f, "calls", rows[i].st->calls, &first);
 		json_u64(f, "self_ns", rows[i].st->self_ns, &first);
 		json_u64(f, "total_ns", rows[i].st->total_ns, &first);
+		json_bool(f, "runtime", rows[i].f->runtime, &first);
 		json_row_counters(f, p, &rows[i], &first);
 		fputc('}', f);
 	}

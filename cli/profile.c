@@ -74,6 +74,7 @@ static void on_header(void *arg, const struct cp_log_header *h)
 	pr->ppid = h->ppid;
 	pr->exe = intern(pr, h->exe);
 	pr->own_hooks = h->own_hooks.len ? intern(pr, h->own_hooks) : NULL;
+	pr->runtime = h->runtime.len ? intern(pr, h->runtime) : NULL;
 	pr->clk.hz = h->hz;
 	if (h->has_clock) {
 		pr->has_clock = 1;
@@ -108,8 +109,22 @@ static void on_map(void *arg, const struct cp_log_obj *objs, size_t n)
 	struct proc *pr = arg;
 	size_t gen = cp_symmap_gen(pr->map);
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		cp_symmap_add(pr->map, &objs[i]);
+		if (pr->runtime != NULL &&
+		    objs[i].path.len == strlen(pr->runtime) &&
+		    memcmp(objs[i].path.ptr, pr->runtime, objs[i].path.len) ==
+			    0) {
+			size_t m = objs[i].nsegs;
+
+			if (m > sizeof pr->rt_segs / sizeof pr->rt_segs[0] / 2)
+				m = sizeof pr->rt_segs / sizeof pr->rt_segs[0] /
+				    2;
+			memcpy(pr->rt_segs, objs[i].segs,
+			       2 * m * sizeof *pr->rt_segs);
+			pr->nrt_segs = m;
+		}
+	}
 	if (cp_symmap_gen(pr->map) == gen)
 		return;
 	/* Sampled addresses are named again, with the new map. */
@@ -184,6 +199,11 @@ static void on_counts(void *arg, const struct cp_log_counts *c)
 	if (t->totals == NULL)
 		t->totals = xcalloc(pr->nc, sizeof *t->totals);
 	memcpy(t->totals, c->values, pr->nc * sizeof *t->totals);
+	if (c->runtime != NULL) {
+		if (t->own == NULL)
+			t->own = xcalloc(pr->nc, sizeof *t->own);
+		memcpy(t->own, c->runtime, pr->nc * sizeof *t->own);
+	}
 	t->enabled = c->enabled;
 	t->running = c->running;
 	t->has_totals = 1;
@@ -326,6 +346,28 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 		      "counted by address",
 		      pr->log, pr->unplaced);
 	cp_replay_close(pr, last);
+
+	/* Exact mode: the runtime's own counts, on its row. */
+	for (size_t i = 0; i < pr->nth; i++) {
+		struct thr *t = &pr->th[i];
+		uint64_t *c;
+
+		if (t->own == NULL)
+			continue;
+		c = NULL;
+		for (size_t j = 0; j < pr->nc; j++) {
+			if (t->own[j] == 0)
+				continue;
+			if (c == NULL) {
+				uint32_t fid = cp_samples_runtime_fid(pr);
+
+				cp_thread_reserve(pr, t);
+				c = cs_at(pr, t, fid);
+			}
+			c[j] += t->own[j];
+			c[pr->nc + j] += t->own[j];
+		}
+	}
 	cp_merge_proc(ld, pr, last, origin, state, ws);
 }
 
@@ -347,6 +389,7 @@ static void proc_free(struct proc *pr)
 		free(t->marks);
 		free(t->cs);
 		free(t->totals);
+		free(t->own);
 		free(t->pend);
 		free(t->q);
 		free(t->qnum);

@@ -153,6 +153,7 @@ struct thr {
 	uint64_t lost, throttled;
 	int has_totals; /* its last counts chunk: */
 	uint64_t *totals, enabled, running;
+	uint64_t *own; /* exact mode: the runtime's share of totals, or NULL */
 
 	/*
 	 * Sampling mode: marker events wait in pend (site ids already
@@ -202,6 +203,16 @@ struct proc {
 	int pid, ppid;
 	const char *exe;
 	const char *own_hooks; /* NULL: the hooks reach the runtime */
+	/*
+	 * The runtime's own object (header "runtime"), NULL when unknown,
+	 * and where it is mapped (from the map chunks); its row, rt_fid,
+	 * once has_rt.
+	 */
+	const char *runtime;
+	uint64_t rt_segs[2 * 8];
+	size_t nrt_segs;
+	int has_rt;
+	uint32_t rt_fid;
 
 	struct cp_clock clk;
 	int has_clock; /* the header has a calibration point */
@@ -339,6 +350,11 @@ enum cp_flush {
 	CP_FLUSH_FORCE, /* too much waits */
 	CP_FLUSH_FINAL, /* the thread or the process ended */
 };
+/*
+ * The row of the runtime's own cost in PR ("[cprof runtime]"): samples in
+ * libcprof, and in exact mode the counts of its slow paths.
+ */
+uint32_t cp_samples_runtime_fid(struct proc *pr);
 /* Queue the samples of chunk C on their thread. */
 void cp_samples_add(struct proc *pr, const struct cp_log_samples *c);
 /* The events of C wait on T for their drain's samples. */

@@ -421,6 +421,7 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 	get_u64(o, CPROF_KEY_START_NS, &h.start_ns);
 	get_u64(o, CPROF_KEY_FLUSH_MS, &h.flush_ms);
 	get_str(o, CPROF_KEY_OWN_HOOKS, &h.own_hooks);
+	get_str(o, CPROF_KEY_RUNTIME, &h.runtime);
 	if (get_array(o, CPROF_KEY_ARGV, &argv) == FIELD_OK) {
 		rd->argv = xgrow(rd->argv, &rd->capargv, argv->size,
 				 sizeof *rd->argv);
@@ -844,8 +845,14 @@ static int decode_samples(struct reader *rd, struct cp_bytes data, uint64_t n,
 	for (uint64_t i = 0; i < n; i++) {
 		struct cp_log_sample *s = &rd->samples[i];
 
-		s->deltas = rd->nums + i * k;
-		s->chain = rd->chain + (uintptr_t)s->chain;
+		/*
+		 * Without counters or callchains the arrays may never have
+		 * been allocated: arithmetic on their NULL, even adding 0,
+		 * is undefined, so an empty part points nowhere.
+		 */
+		s->deltas = k > 0 ? rd->nums + i * k : NULL;
+		s->chain =
+			s->nchain > 0 ? rd->chain + (uintptr_t)s->chain : NULL;
 	}
 	return 0;
 bad:
@@ -900,8 +907,9 @@ static int read_lost(struct reader *rd, const msgpack_object *o)
 
 static int read_counts(struct reader *rd, const msgpack_object *o)
 {
-	const msgpack_object_array *values;
+	const msgpack_object_array *values, *own;
 	struct cp_log_counts c;
+	enum field fo;
 
 	if (rd->ncounters == 0)
 		return 0;
@@ -914,14 +922,23 @@ static int read_counts(struct reader *rd, const msgpack_object *o)
 			       "and running");
 	if (values->size != rd->ncounters)
 		return bad(rd, "counts chunk: not one value per counter");
-	rd->nums =
-		xgrow(rd->nums, &rd->capnums, values->size, sizeof *rd->nums);
+	fo = get_array(o, CPROF_KEY_RUNTIME, &own);
+	if (fo == FIELD_BAD || (fo == FIELD_OK && own->size != values->size))
+		return bad(rd, "counts chunk: not one runtime value per "
+			       "counter");
+	rd->nums = xgrow(rd->nums, &rd->capnums, 2 * (size_t)values->size,
+			 sizeof *rd->nums);
 	for (uint32_t i = 0; i < values->size; i++) {
-		if (values->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		if (values->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    (fo == FIELD_OK &&
+		     own->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER))
 			return bad(rd, "counts chunk: a value is no count");
 		rd->nums[i] = values->ptr[i].via.u64;
+		if (fo == FIELD_OK)
+			rd->nums[values->size + i] = own->ptr[i].via.u64;
 	}
 	c.values = rd->nums;
+	c.runtime = fo == FIELD_OK ? rd->nums + values->size : NULL;
 	if (rd->ops->counts != NULL)
 		rd->ops->counts(rd->arg, &c);
 	return 0;

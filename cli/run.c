@@ -73,13 +73,49 @@ void cp_run_inherit(int on)
 		fatal("setenv");
 }
 
+/* PID's parent, from /proc/PID/stat; 0 when unknown. Async-signal-safe. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64] = "/proc/", digits[16], buf[512], *p;
+	size_t len = strlen(path), nd = 0;
+	ssize_t n;
+	int fd;
+
+	/* No snprintf: this runs in a signal handler. */
+	do
+		digits[nd++] = (char)('0' + pid % 10);
+	while ((pid /= 10) > 0 && nd < sizeof digits);
+	while (nd > 0)
+		path[len++] = digits[--nd];
+	memcpy(path + len, "/stat", sizeof "/stat");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "PID (COMM) STATE PPID ...": COMM may hold spaces and ')'. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == '\0' ||
+	    p[3] != ' ')
+		return 0;
+	return (pid_t)strtol(p + 4, NULL, 10);
+}
+
 /*
- * Did PID, a signal's sender, belong to the run: the program, or a process
- * in its process group (cprof's own, which it shares)? Async-signal-safe.
+ * Did PID, a signal's sender, belong to the run: the program or one of its
+ * descendants (a process whose chain of parents leads to cprof)?
  */
 static int from_run(pid_t pid)
 {
-	return pid == child || (pid != getpid() && getpgid(pid) == getpgrp());
+	pid_t self = getpid();
+
+	if (pid == child)
+		return 1;
+	for (int i = 0; i < 64 && pid > 1 && pid != self; i++)
+		if ((pid = parent_of(pid)) == self)
+			return 1;
+	return 0;
 }
 
 /* The signal that killed the program, 0 when it was not killed. */
@@ -140,14 +176,58 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * The installed runtime: in the libdir that configure chose, found from
+ * the directory of cprof itself first, so that an installed tree that
+ * was moved, or installed under another prefix or DESTDIR than the one
+ * configured, still preloads its own runtime; then at the configured
+ * libdir. NULL when neither holds it.
+ */
+static char *installed_runtime(char *beside, size_t size)
+{
+	char self[PATH_MAX], *slash, *path;
+	ssize_t n;
+
+	*beside = '\0';
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL)
+			*slash = '\0';
+		if (asprintf(&path, "%s/%s", self, CPROF_LIBDIR_FROM_BINDIR) <
+		    0)
+			fatalx("out of memory");
+		snprintf(beside, size, "%s, ", path);
+		free(path);
+		if (asprintf(&path, "%s/%s/%s", self, CPROF_LIBDIR_FROM_BINDIR,
+			     CPROF_RUNTIME_SONAME) < 0)
+			fatalx("out of memory");
+		if (access(path, R_OK) == 0)
+			return path;
+		free(path);
+	}
+	if (asprintf(&path, "%s/%s", CPROF_LIBDIR, CPROF_RUNTIME_SONAME) < 0)
+		fatalx("out of memory");
+	if (access(path, R_OK) == 0)
+		return path;
+	free(path);
+	return NULL;
+}
+
 /* The runtime library to preload, as an absolute path. */
 static char *runtime_library(void)
 {
 	const char *lib = getenv(CPROF_ENV_LIBRARY);
-	char *path;
+	char *found = NULL, *path, beside[PATH_MAX + 8];
 
-	if (lib == NULL || *lib == '\0')
-		lib = CPROF_LIBDIR "/libcprof.so.0";
+	if (lib == NULL || *lib == '\0') {
+		if ((found = installed_runtime(beside, sizeof beside)) == NULL)
+			fatalx("cannot find the runtime library %s in %s%s: "
+			       "install cprof with `make install`, or set "
+			       "CPROF_LIBRARY to the library's path",
+			       CPROF_RUNTIME_SONAME, beside, CPROF_LIBDIR);
+		lib = found;
+	}
 	/*
 	 * Absolute, so that a program that changes directory and runs
 	 * another still finds it; checked now, because the dynamic loader
@@ -155,6 +235,7 @@ static char *runtime_library(void)
 	 */
 	if ((path = realpath(lib, NULL)) == NULL)
 		fatal("runtime library '%s'", lib);
+	free(found);
 	/* LD_PRELOAD separates its entries with spaces and colons. */
 	if (path[strcspn(path, " :")] != '\0')
 		fatalx("runtime library '%s': LD_PRELOAD cannot hold a path "
@@ -167,13 +248,20 @@ void cp_run_setup(const char *flush_ms)
 {
 	const char *old = getenv("LD_PRELOAD");
 	char *lib = runtime_library(), *preload;
-	const char *prefix = "";
+	const char *prefix = "", *suffix = "";
 
 #ifdef CPROF_PRELOAD_PREFIX
-	/* A sanitizer runtime must be loaded before any other library. */
+	/* ASan's runtime must be loaded before any other library. */
 	prefix = CPROF_PRELOAD_PREFIX ":";
 #endif
-	if (asprintf(&preload, "%s%s%s%s", prefix, lib,
+#ifdef CPROF_PRELOAD_SUFFIX
+	/*
+	 * TSan's comes right after ours, so that our pthread_create wraps
+	 * its own and a new thread is set up by TSan before our code runs.
+	 */
+	suffix = ":" CPROF_PRELOAD_SUFFIX;
+#endif
+	if (asprintf(&preload, "%s%s%s%s%s", prefix, lib, suffix,
 		     old != NULL && *old != '\0' ? ":" : "",
 		     old != NULL ? old : "") < 0)
 		fatalx("out of memory");

@@ -197,6 +197,98 @@ static size_t chain_check(struct proc *pr, const struct qsample *s,
 	return s->nchain;
 }
 
+/*
+ * The runtime's own cost.
+ *
+ * Whatever libcprof counts on a program thread is shown on one row of its
+ * own, never in a program function: samples whose address is in the
+ * runtime's object (the header names it, the map chunks place it), and in
+ * exact mode the counts of its slow paths (the counts chunks' "runtime").
+ */
+#define RUNTIME_ROW "[cprof runtime]"
+
+uint32_t cp_samples_runtime_fid(struct proc *pr)
+{
+	struct pfunc f;
+
+	if (pr->has_rt)
+		return pr->rt_fid;
+	memset(&f, 0, sizeof f);
+	f.kind = CP_SITE_ADDR;
+	f.resolved = 1;
+	f.name = cp_pool_str(pr->ld->pool, RUNTIME_ROW);
+	pr->rt_fid = cp_proc_func_new(pr, &f);
+	pr->has_rt = 1;
+	return pr->rt_fid;
+}
+
+static int in_runtime(const struct proc *pr, uint64_t addr)
+{
+	for (size_t j = 0; j < pr->nrt_segs; j++) {
+		if (addr >= pr->rt_segs[2 * j] && addr < pr->rt_segs[2 * j + 1])
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The objects the runtime calls into (the C library, the dynamic loader,
+ * msgpack-c): a sample there is the runtime's when its caller is.
+ */
+static int runtime_callee(const char *obj)
+{
+	static const char *const prefixes[] = {
+		"libc.so",    "libc-",	"ld-linux", "ld64.so",	 "ld.so",
+		"libpthread", "libdl.", "librt.",   "libmsgpack"};
+
+	if (obj == NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+		if (strncmp(obj, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Is sample S of T the runtime's? Its address is in the runtime, or, with
+ * callchains, it is in the kernel or the C library and the first caller
+ * outside them is the runtime (its system calls, its page faults in
+ * memset). A callback of the C library into the program is the
+ * program's: that caller comes first.
+ */
+static int runtime_sample(struct proc *pr, struct thr *t,
+			  const struct qsample *s)
+{
+	const uint64_t *chain = t->qchain + s->chain;
+
+	if (pr->nrt_segs == 0)
+		return 0;
+	if (in_runtime(pr, s->ip))
+		return 1;
+	if (!pr->callchain || s->nchain == 0)
+		return 0;
+	if (!(s->ip >> 63)) {
+		uint32_t fid = ip_func(pr, s->ip);
+
+		if (!runtime_callee(pr->pf[fid].object))
+			return 0;
+	}
+	for (size_t j = 0; j < s->nchain; j++) {
+		uint64_t ret = chain[j];
+		uint32_t fid;
+
+		if (ret >> 63 || ret == s->ip)
+			continue;
+		if (in_runtime(pr, ret))
+			return 1;
+		fid = ip_func(pr, ret > 0 ? ret - 1 : ret);
+		if (!runtime_callee(pr->pf[fid].object))
+			return 0;
+	}
+	return 0;
+}
+
 /* Add the deltas D (nc) to the total of FID once for sample SERIAL. */
 static void add_total(struct proc *pr, struct thr *t, uint32_t fid,
 		      uint64_t serial, const uint64_t *d)
@@ -226,6 +318,27 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 	uint64_t serial = ++pr->serial, *c;
 	uint32_t fid;
 
+	if (runtime_sample(pr, t, s)) {
+		fid = cp_samples_runtime_fid(pr);
+		cp_thread_reserve(pr, t);
+		c = cs_at(pr, t, fid);
+		for (size_t j = 0; j < k; j++) {
+			c[j] += d[j];
+			c[k + j] += d[j];
+		}
+		c[CS_SAMPLES(k)]++;
+		/*
+		 * Marker time includes the hooks' own time in the frame that
+		 * was open: the distortion check compares like with like.
+		 */
+		if (!byip && t->stk.depth > 0) {
+			cs_at(pr, t,
+			      t->stk.open[t->stk.depth - 1].fid)[CS_LEAD(k)] +=
+				d[0];
+			t->marked++;
+		}
+		return;
+	}
 	if (!byip && t->stk.depth > 0) {
 		c = cs_at(pr, t, t->stk.open[t->stk.depth - 1].fid);
 		for (size_t j = 0; j < k; j++)
@@ -249,6 +362,13 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 	for (size_t j = 0; j < nchain; j++) {
 		uint64_t ret = t->qchain[s->chain + j];
 
+		/*
+		 * The runtime's frames under the program's (the start of a
+		 * thread made through its pthread_create wrapper) are no
+		 * program rows.
+		 */
+		if (in_runtime(pr, ret))
+			continue;
 		/* A return address may be the next function's first byte. */
 		fid = ip_func(pr, ret > 0 ? ret - 1 : ret);
 		cp_thread_reserve(pr, t);

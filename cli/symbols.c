@@ -474,11 +474,17 @@ static void read_subprograms(Dwarf_Die *die, struct spans *t,
 			int line = 0;
 			ptrdiff_t r = 0;
 
-			if (file != NULL && dwarf_decl_line(&child, &line) != 0)
-				file = NULL;
+			/*
+			 * elfutils (0.188) finds the declaration's line but
+			 * not its file in clang's DWARF 5: the span keeps the
+			 * line, and decl_line() takes the file from the line
+			 * table.
+			 */
+			if (dwarf_decl_line(&child, &line) != 0)
+				line = 0;
 			if (file != NULL)
 				file = cp_pool_str(pool, file);
-			while (file != NULL &&
+			while ((file != NULL || line > 0) &&
 			       (r = dwarf_ranges(&child, r, &base, &lo, &hi)) >
 				       0) {
 				if (hi > lo)
@@ -518,6 +524,16 @@ static int decl_line(struct objfile *f, uint64_t off, struct symres *r,
 	uint32_t i;
 
 	cu = dwfl_module_addrdie(f->mod, off, &bias);
+	/*
+	 * That lookup goes through .debug_aranges, which clang does not
+	 * emit: without it, the compilation unit whose ranges hold OFF.
+	 */
+	for (Dwarf_Die *c = NULL;
+	     cu == NULL &&
+	     (c = dwfl_module_nextcu(f->mod, c, &bias)) != NULL;) {
+		if (dwarf_haspc(c, off - bias) > 0)
+			cu = c;
+	}
 	if (cu == NULL)
 		return -1;
 	cuoff = dwarf_dieoffset(cu);
@@ -541,6 +557,15 @@ static int decl_line(struct objfile *f, uint64_t off, struct symres *r,
 		return -1;
 	r->file = s->name;
 	r->line = s->rank;
+	if (r->file == NULL) {
+		/* No declaration file (clang's DWARF 5): the line table's. */
+		Dwarf_Line *l = dwarf_getsrc_die(cu, off - bias);
+		const char *src = l ? dwarf_linesrc(l, NULL, NULL) : NULL;
+
+		if (src == NULL)
+			return -1;
+		r->file = cp_pool_str(pool, src);
+	}
 	return 0;
 }
 

@@ -94,6 +94,7 @@
 #define CPROF_KEY_FLUSH_MS  "flush_ms"
 #define CPROF_KEY_EVENTS    "events"
 #define CPROF_KEY_OWN_HOOKS "own_hooks"
+#define CPROF_KEY_RUNTIME   "runtime" /* also of counts chunks */
 
 /* The header's "clock", and the clock and end chunks. */
 #define CPROF_KEY_SOURCE  "source"

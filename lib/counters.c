@@ -327,9 +327,6 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 			t->cino = st.st_ino;
 		}
 	}
-	if (!err &&
-	    ioctl(t->cfd[0], PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP) != 0)
-		err = errno;
 	if (!err) {
 		/*
 		 * Sampling needs the ring; exact mode maps the first page
@@ -365,6 +362,19 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 			atomic_fetch_sub(&fds_held, 1);
 		}
 	}
+	/*
+	 * The group starts last, with every page exact mode reads on the
+	 * hot path already mapped in (kernels before 6.10 map a perf page
+	 * on its first touch): the runtime's setup counts nothing.
+	 */
+	for (i = 0; !err && i < cprof__ctr.nev; i++)
+		if (t->cpage[i])
+			(void)((volatile struct perf_event_mmap_page *)
+				       t->cpage[i])
+				->lock;
+	if (!err &&
+	    ioctl(t->cfd[0], PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP) != 0)
+		err = errno;
 	if (err == EMFILE || err == ENFILE) {
 		/* Another thread took the room: the limit, counted as such. */
 		atomic_fetch_add(&skipped_limit, 1);
@@ -509,6 +519,17 @@ static CPROF__NOINSTR uint64_t hw_rdpmc(unsigned idx)
 }
 #endif
 
+/* Take the runtime's own share out of the values VALS (N) read on T. */
+static inline CPROF__NOINSTR void own_out(const struct cprof__thread *t,
+					  uint64_t *vals, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint64_t own = __atomic_load_n(&t->cown[i], __ATOMIC_RELAXED);
+
+		vals[i] = vals[i] > own ? vals[i] - own : 0;
+	}
+}
+
 /*
  * Exact mode, on the hot path: rdpmc where every member allows it, else
  * one read(2) of the whole group. Software events always take read(2).
@@ -530,8 +551,10 @@ CPROF__NOINSTR void cprof__counters_read(struct cprof__thread *t,
 		if (!t->cpage[k] ||
 		    !cprof__mmap_read(t->cpage[k], hw_rdpmc, &vals[k]))
 			break;
-	if (k == n)
+	if (k == n) {
+		own_out(t, vals, n);
 		return;
+	}
 #else
 	(void)hw_rdpmc;
 #endif
@@ -543,6 +566,40 @@ CPROF__NOINSTR void cprof__counters_read(struct cprof__thread *t,
 	}
 	for (int i = 0; i < n; i++)
 		vals[i] = buf[3 + 2 * i];
+	own_out(t, vals, n);
+}
+
+/* The runtime's own cost. */
+
+CPROF__NOINSTR void cprof__own_begin(struct cprof__own *o)
+{
+	struct cprof__thread *t = cprof__tls_get();
+
+	o->t = NULL;
+	if (!cprof__ctr.exact || cprof__ctr.nev == 0 || t == NULL ||
+	    t->cvals == NULL || t->cfd[0] < 0)
+		return;
+	cprof__counters_read(t, o->v);
+	o->t = t;
+}
+
+CPROF__NOINSTR void cprof__own_end(struct cprof__own *o)
+{
+	struct cprof__thread *t = o->t;
+	uint64_t now[CPROF_MAX_EVENTS];
+
+	/* The thread's ring changed hands (a fork child starts anew). */
+	if (t == NULL || t != cprof__tls_get() || t->cfd[0] < 0)
+		return;
+	o->t = NULL;
+	cprof__counters_read(t, now);
+	for (int i = 0; i < cprof__ctr.nev; i++)
+		if (now[i] > o->v[i])
+			__atomic_store_n(
+				&t->cown[i],
+				__atomic_load_n(&t->cown[i], __ATOMIC_RELAXED) +
+					now[i] - o->v[i],
+				__ATOMIC_RELAXED);
 }
 
 /* The writer's side: samples, lost records, totals. */
@@ -697,7 +754,7 @@ static CPROF__NOINSTR void pack_totals(struct cprof__thread *t,
 	}
 	if (got < (ssize_t)(3 * sizeof(uint64_t)) || buf[0] > CPROF_MAX_EVENTS)
 		return;
-	msgpack_pack_map(pk, 5);
+	msgpack_pack_map(pk, cprof__ctr.exact ? 6 : 5);
 	cprof__pack_str(pk, CPROF_KEY_T);
 	cprof__pack_str(pk, CPROF_CHUNK_COUNTS);
 	cprof__pack_str(pk, CPROF_KEY_TID);
@@ -706,6 +763,15 @@ static CPROF__NOINSTR void pack_totals(struct cprof__thread *t,
 	msgpack_pack_array(pk, (size_t)cprof__ctr.nev);
 	for (int i = 0; i < cprof__ctr.nev; i++)
 		msgpack_pack_uint64(pk, group_value(t, buf + 3, buf[0], i));
+	if (cprof__ctr.exact) {
+		/* What the runtime's own work counted, in the values above. */
+		cprof__pack_str(pk, CPROF_KEY_RUNTIME);
+		msgpack_pack_array(pk, (size_t)cprof__ctr.nev);
+		for (int i = 0; i < cprof__ctr.nev; i++)
+			msgpack_pack_uint64(
+				pk,
+				__atomic_load_n(&t->cown[i], __ATOMIC_RELAXED));
+	}
 	cprof__pack_str(pk, CPROF_KEY_ENABLED);
 	msgpack_pack_uint64(pk, buf[1]);
 	cprof__pack_str(pk, CPROF_KEY_RUNNING);

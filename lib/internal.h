@@ -111,6 +111,19 @@ struct cprof__thread {
 	uint64_t clast_en, clast_run; /* enabled, running at the last sample */
 	uint64_t *cvals; /* exact mode: values, CPROF__RING_CAP rows */
 	uint64_t clost, cthrottled;
+	/*
+	 * Exact mode: counted inside the runtime's own work on the thread
+	 * (cprof__own_begin/end), kept out of the values in cvals. Written
+	 * by the owner, read by the writer (relaxed atomics).
+	 */
+	uint64_t cown[8];
+	/*
+	 * With counters: ring slots (and exact mode's rows) from 0 whose
+	 * pages are present; the first pass over the ring grows it from the
+	 * slow path (cprof__ring_grow), so that no page is first touched
+	 * inside a program frame.
+	 */
+	uint64_t populated;
 
 	/*
 	 * The shadow stack (shadow.c), written by the owner only: the top
@@ -233,6 +246,17 @@ struct cprof__thread *cprof__thread_attach(void);
  * runtime does, so that the compiler's hooks never reach it; "" if none.
  */
 extern char cprof__own_hooks[4096];
+/*
+ * The path of the runtime's own object as the load map gives it (header
+ * key "runtime"); "" when the runtime is part of the main program.
+ */
+extern char cprof__self_path[4096];
+/*
+ * Counters on and T's ring not all present (t->populated below
+ * CPROF__RING_CAP): populate the next part, and keep t->limit inside it.
+ * From record()'s slow path, on T's own thread.
+ */
+void cprof__ring_grow(struct cprof__thread *t);
 /* Set while the writer thread is created: our wrapper passes it through. */
 extern bool cprof__creating_writer;
 /* cprof__start() succeeded in this process (or in the parent of a fork). */
@@ -397,8 +421,27 @@ void cprof__counters_close(struct cprof__thread *t);
  * not the program's, and must not be sampled.
  */
 void cprof__counters_disable_all(void);
-/* Read the calling thread's group into VALS (exact mode, hot path). */
+/*
+ * Read the calling thread's group into VALS (exact mode, hot path): what
+ * the program counted, the runtime's own share (t->cown) taken out.
+ */
 void cprof__counters_read(struct cprof__thread *t, uint64_t *vals);
+
+/*
+ * counters.c, the runtime's own cost. In exact mode the runtime's work on
+ * a program thread between two events (a full ring's wait, draining
+ * without a writer thread, populating the ring, the fork handlers, the
+ * drains of cprof_flush() and dlclose()) would count
+ * in the program's open frame: it is measured by a begin/end pair around
+ * it and kept out (t->cown), and the log gives it apart ("runtime" in the
+ * counts chunk). Both do nothing outside exact mode or without counters.
+ */
+struct cprof__own {
+	struct cprof__thread *t; /* NULL: nothing was measured */
+	uint64_t v[CPROF_MAX_EVENTS];
+};
+void cprof__own_begin(struct cprof__own *o);
+void cprof__own_end(struct cprof__own *o);
 /* Writer: encode T's pending samples, lost records and totals. */
 void cprof__counters_drain(struct cprof__thread *t, struct msgpack_packer *pk);
 /* Writer: the header's "events" value. */
@@ -425,5 +468,17 @@ bool cprof__mmap_read(volatile struct perf_event_mmap_page *pc,
 struct msgpack_packer;
 /* Write a map chunk when objects were added since the last one. */
 void cprof__loadmap_write(struct msgpack_packer *pk, bool force);
+
+/*
+ * xray.c: LLVM XRay sleds as a marker source. At start, patch the sleds
+ * of the executable's xray_instr_map to call the trampolines of xray.c,
+ * which call cprof__xray_enter/leave (record.c) with the function's id
+ * and its stack pointer at entry. cprof__xray_fns maps ids to the
+ * functions' entry addresses; NULL when nothing is patched.
+ */
+extern const uintptr_t *cprof__xray_fns;
+void cprof__xray_start(void);
+void cprof__xray_enter(uint32_t id, uintptr_t sp);
+void cprof__xray_leave(uint32_t id, uintptr_t sp);
 
 #endif /* CPROF_INTERNAL_H */

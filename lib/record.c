@@ -190,11 +190,30 @@ store(struct cprof__thread *t, uintptr_t addr, uint64_t flags, bool exact,
 				      memory_order_release);
 }
 
+/*
+ * make_room(), then the next pages of a ring on its first pass (with
+ * counters). What this counts in exact mode (a wait for the writer,
+ * draining on this thread, populating) is set apart as the runtime's own:
+ * it happens while a program frame is open, but it is not the program's.
+ */
+static CPROF__NOINSTR bool room(struct cprof__thread *t)
+{
+	struct cprof__own own;
+	bool ok;
+
+	cprof__own_begin(&own);
+	ok = make_room(t);
+	if (ok && t->populated < CPROF__RING_CAP)
+		cprof__ring_grow(t);
+	cprof__own_end(&own);
+	return ok;
+}
+
 /* Store an event at TICK (0: now) through the ring's slow path. */
 CPROF__NOINSTR void cprof__emit(struct cprof__thread *t, uintptr_t addr,
 				uint64_t flags, uint64_t tick)
 {
-	if (t->reserve < t->limit || make_room(t))
+	if (t->reserve < t->limit || room(t))
 		store(t, addr, flags, cprof__ctr.exact, tick);
 }
 
@@ -337,4 +356,21 @@ CPROF_EXTERN CPROF__NOINSTR void cprof_frame_mark(const struct cprof_site *site)
 		store(t, (uintptr_t)site, CPROF__REC_SITE, false, 0);
 	else
 		record_slow((uintptr_t)site, CPROF__REC_SITE, 0, HOOK_PLAIN);
+}
+
+/*
+ * LLVM XRay (xray.c): the trampolines of patched sleds call these with
+ * the id written in the sled and the function's stack pointer at its
+ * entry, which lies below its callers' positions and above its callees'
+ * as the hooks' positions do; a tail exit comes at the same position as
+ * the entry of the function it jumps to.
+ */
+CPROF__NOINSTR void cprof__xray_enter(uint32_t id, uintptr_t sp)
+{
+	enter(cprof__xray_fns[id], 0, sp);
+}
+
+CPROF__NOINSTR void cprof__xray_leave(uint32_t id, uintptr_t sp)
+{
+	leave(cprof__xray_fns[id], 0, sp);
 }

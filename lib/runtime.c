@@ -15,6 +15,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,6 +27,14 @@
 #include <unistd.h>
 
 #include "internal.h"
+
+/* Linux's numbers, for C libraries whose headers predate them. */
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 struct cprof__runtime cprof__rt;
 bool cprof__creating_writer;
@@ -48,6 +57,122 @@ static CPROF__NOINSTR void *map_pages(size_t size)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * The runtime's own memory and the program's counters.
+ *
+ * With counters on, every page the runtime writes on a program thread
+ * (its ring, exact mode's value rows, its descriptor) is present and
+ * writable before the thread's events reach it: a first touch inside a
+ * program frame would count a page fault, and its kernel time, cache and
+ * TLB misses, against the program's function. The descriptor and the
+ * start of the ring are populated before the thread's counters are
+ * enabled; the rest, on the ring's first pass, from record()'s slow path
+ * (cprof__ring_grow), whose cost is the runtime's own. Populating whole
+ * rings at once would cost 512 KiB (plus 256 KiB per exact-mode counter)
+ * of resident memory for every thread, even one that records a few
+ * events. Without counters, where no count can be wrong, rings are
+ * touched as they fill.
+ *
+ * A ring and its values are wiped on fork() (MADV_WIPEONFORK): the parent
+ * keeps its pages without copy-on-write faults, and the child's forking
+ * thread, whose ring starts empty, gets fresh pages populated before its
+ * new counters start (after_fork_child); the rings of threads the child
+ * does not have are populated when a new thread takes them.
+ */
+static CPROF__NOINSTR void populate(void *p, size_t len)
+{
+	static long page;
+	volatile unsigned char *c = p;
+
+	if (p == NULL || len == 0)
+		return;
+	if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
+		return;
+	/*
+	 * Older kernels (before 5.14): write each page, without changing
+	 * what it holds (an atomic add of 0 is one write fault, not a read
+	 * fault on the zero page and a second one to copy it).
+	 */
+	if (page == 0)
+		page = sysconf(_SC_PAGESIZE);
+	for (size_t off = 0; off < len; off += (size_t)page)
+		__atomic_fetch_add(&c[off], 0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c[len - 1], 0, __ATOMIC_RELAXED);
+}
+
+/* Bytes of exact mode's value rows of a thread. */
+static CPROF__NOINSTR size_t cvals_size(void)
+{
+	return CPROF__RING_CAP * (size_t)cprof__ctr.nev * sizeof(uint64_t);
+}
+
+/* Map what the runtime owns for the thread of T, wiped on fork(). */
+static CPROF__NOINSTR void *map_owned(size_t size)
+{
+	void *p = map_pages(size);
+
+	if (p)
+		madvise(p, size, MADV_WIPEONFORK);
+	return p;
+}
+
+/*
+ * Make slots [FROM, TO) of T's ring present, with their rows of values in
+ * exact mode, and keep the slow path's limit inside them (signal handlers
+ * may store CPROF__RING_SLACK events past it).
+ */
+static CPROF__NOINSTR void populate_slots(struct cprof__thread *t,
+					  uint64_t from, uint64_t to)
+{
+	size_t row = (size_t)cprof__ctr.nev * sizeof(uint64_t);
+
+	if (to > from) {
+		populate(t->ring + from,
+			 (size_t)(to - from) * sizeof(struct cprof__rec));
+		if (t->cvals)
+			populate((char *)t->cvals + from * row,
+				 (size_t)(to - from) * row);
+	}
+	if (t->populated < to)
+		t->populated = to;
+	if (to < CPROF__RING_CAP && t->limit > to - CPROF__RING_SLACK)
+		t->limit = to - CPROF__RING_SLACK;
+}
+
+/*
+ * A thread's ring starts with this many slots present (16 KiB, and 8 KiB
+ * of values per exact-mode counter), doubled from the slow path on its
+ * first pass: a thread that records little keeps little resident.
+ */
+#define POPULATE_FIRST 1024
+
+CPROF__NOINSTR void cprof__ring_grow(struct cprof__thread *t)
+{
+	uint64_t from = t->populated, to = 2 * from;
+
+	if (to < POPULATE_FIRST)
+		to = POPULATE_FIRST;
+	if (to > CPROF__RING_CAP)
+		to = CPROF__RING_CAP;
+	populate_slots(t, from, to);
+}
+
+/*
+ * Make T's memory present before its counters start (see populate()):
+ * its descriptor, and the start of its ring, or all of it when the ring
+ * does not start at its first slot (a fork child's).
+ */
+static CPROF__NOINSTR void populate_thread(struct cprof__thread *t)
+{
+	t->populated = CPROF__RING_CAP;
+	if (cprof__ctr.nev == 0)
+		return;
+	populate(t, sizeof(*t));
+	t->populated = 0;
+	populate_slots(t, 0,
+		       t->reserve == 0 ? POPULATE_FIRST : CPROF__RING_CAP);
 }
 
 /* Threads. */
@@ -78,7 +203,7 @@ CPROF__NOINSTR struct cprof__thread *cprof__thread_attach(void)
 	t = map_pages(sizeof(*t));
 	if (t)
 		t->ring =
-			map_pages(CPROF__RING_CAP * sizeof(struct cprof__rec));
+			map_owned(CPROF__RING_CAP * sizeof(struct cprof__rec));
 	if (!t || !t->ring) {
 		cprof__warn("cannot map a thread buffer", NULL, ENOMEM,
 			    "this thread is not profiled");
@@ -101,10 +226,17 @@ claimed:
 	t->tid = (pid_t)syscall(SYS_gettid);
 	t->start_tick = cprof__ticks() & CPROF__TICK_MASK;
 	t->end_tick = 0;
-	cprof__counters_open(t);
+	/*
+	 * Everything the thread's events will write is in place before its
+	 * counters start: the values' rows, every page present, and the
+	 * C library's thread-specific slot.
+	 */
 	if (cprof__ctr.exact && cprof__ctr.nev && !t->cvals)
-		t->cvals = map_pages(CPROF__RING_CAP * (size_t)cprof__ctr.nev *
-				     sizeof(uint64_t));
+		t->cvals = map_owned(cvals_size());
+	populate_thread(t);
+	memset(t->cown, 0, sizeof(t->cown));
+	pthread_setspecific(thread_key, t);
+	cprof__counters_open(t);
 	if (cprof__ctr.exact && !t->cvals)
 		cprof__counters_close(t); /* no room for values: no counts */
 
@@ -117,7 +249,6 @@ claimed:
 	cprof__shadow_attach(t);
 	atomic_store_explicit(&t->state, CPROF__T_LIVE, memory_order_release);
 	cprof__tls_set(t);
-	pthread_setspecific(thread_key, t);
 	return t;
 }
 
@@ -300,16 +431,36 @@ static CPROF__NOINSTR void install_signal_handlers(void)
 
 /* fork(): the child records into a log of its own. */
 
+/* Exact mode: the forking thread's counters as fork() began. */
+static __thread struct cprof__own fork_own
+	__attribute__((tls_model("initial-exec")));
+
 static CPROF__NOINSTR void before_fork(void)
 {
-	if (cprof__started && !atomic_load(&cprof__rt.finished))
+	if (cprof__started && !atomic_load(&cprof__rt.finished)) {
+		cprof__own_begin(&fork_own);
 		cprof__wlock();
+	}
 }
 
 static CPROF__NOINSTR void after_fork_parent(void)
 {
-	if (cprof__started && !atomic_load(&cprof__rt.finished))
+	if (cprof__started && !atomic_load(&cprof__rt.finished)) {
+		/*
+		 * The rings were not shared with the child (wiped on fork),
+		 * but the threads' descriptors were: each would take a
+		 * copy-on-write fault at its next event, inside a program
+		 * frame. Written here instead (an add of 0 to a word that
+		 * is atomic anyway), on the forking thread, whose share is
+		 * the runtime's (cprof__own_begin()).
+		 */
+		for (struct cprof__thread *t = atomic_load(&cprof__threads); t;
+		     t = t->next)
+			if (atomic_load(&t->state) == CPROF__T_LIVE)
+				atomic_fetch_add(&t->drained, 0);
+		cprof__own_end(&fork_own);
 		cprof__wunlock();
+	}
 	/*
 	 * glibc's daemon() leaves the parent through its own fork() and an
 	 * internal _exit() that no wrapper sees: this handler is the last
@@ -354,7 +505,7 @@ static CPROF__NOINSTR void after_fork_child(void)
 		me->nest = 0;
 		me->tid = (pid_t)syscall(SYS_gettid);
 		me->start_tick = cprof__ticks() & CPROF__TICK_MASK;
-		cprof__counters_open(me);
+		memset(me->cown, 0, sizeof(me->cown));
 	}
 	cprof__log_drop();
 	if (!atomic_load(&cprof__rt.on))
@@ -367,6 +518,15 @@ static CPROF__NOINSTR void after_fork_child(void)
 		if (err != -CPROF__E_REFUSED)
 			cprof__warn("cannot record the fork child in",
 				    cprof__rt.dir, -err, NULL);
+	}
+	/*
+	 * The thread's counters start last: the new log's header and the
+	 * writer thread's stack are the runtime's, and so are the pages of
+	 * the ring, wiped by the fork and populated here.
+	 */
+	if (me) {
+		populate_thread(me);
+		cprof__counters_open(me);
 	}
 }
 
@@ -407,6 +567,28 @@ static CPROF__NOINSTR void find_own_hooks(void)
 	}
 }
 
+char cprof__self_path[4096];
+
+/*
+ * The runtime's own object as the load map names it, for the report to
+ * tell the runtime's samples from the program's. Left empty when the
+ * runtime is linked into the main program: its functions cannot be told
+ * from the program's by object then.
+ */
+static CPROF__NOINSTR void find_self(void)
+{
+	Dl_info self;
+	struct link_map *lm = NULL;
+
+	cprof__self_path[0] = '\0';
+	if (!dladdr1((void *)cprof__start, &self, (void **)&lm,
+		     RTLD_DL_LINKMAP) ||
+	    lm == NULL || lm->l_name == NULL || !*lm->l_name ||
+	    strlen(lm->l_name) >= sizeof(cprof__self_path))
+		return;
+	strcpy(cprof__self_path, lm->l_name);
+}
+
 static CPROF__NOINSTR void on_quick_exit(void)
 {
 	cprof__stop(CPROF__END_EXIT, 0, true);
@@ -427,6 +609,7 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	cprof__counters_config();
 	find_own_hooks();
 	cprof__shadow_note_stack();
+	find_self();
 	err = cprof__log_open(dir);
 	if (err) {
 		if (err != -CPROF__E_REFUSED)
@@ -446,13 +629,6 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	}
 	cprof__started = true;
 	atomic_store(&initialized, 1);
-	/*
-	 * With counters, every thread is counted from its start, whether it
-	 * ever reaches a marker or not: this one now, the others from the
-	 * pthread_create() wrapper.
-	 */
-	if (cprof__ctr.nev)
-		cprof__thread_attach();
 	if (!hooks_installed) {
 		pthread_atfork(before_fork, after_fork_parent,
 			       after_fork_child);
@@ -465,9 +641,19 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 		at_quick_exit(on_quick_exit);
 		hooks_installed = true;
 	}
+	/* XRay sleds of the executable, if any, record from now on. */
+	cprof__xray_start();
 	/* The main thread counts among the program's threads until it ends. */
 	cprof__life_thread_begin();
 	atomic_store(&initialized, 1);
+	/*
+	 * With counters, every thread is counted from its start, whether it
+	 * ever reaches a marker or not: this one now, the others from the
+	 * pthread_create() wrapper. Last, so that the runtime's own setup
+	 * above counts nothing.
+	 */
+	if (cprof__ctr.nev)
+		cprof__thread_attach();
 	return 0;
 }
 
@@ -544,11 +730,16 @@ CPROF_EXTERN int cprof_active(void)
 CPROF_EXTERN int cprof_flush(void)
 {
 	/* A vfork() child must not write its parent's log. */
+	struct cprof__own own;
+
 	if (!cprof_active() || !cprof__log_is_ours())
 		return CPROF_EINACTIVE;
+	/* The drain is the runtime's work, not the caller's. */
+	cprof__own_begin(&own);
 	cprof__wlock();
 	cprof__drain_all(false);
 	cprof__log_flush();
 	cprof__wunlock();
+	cprof__own_end(&own);
 	return atomic_load(&cprof__rt.on) ? 0 : CPROF_EIO;
 }

@@ -494,12 +494,17 @@ CPROF_EXTERN CPROF__NOINSTR int dlclose(void *handle)
 		real = (dlclose_fn)dlsym(RTLD_NEXT, "dlclose");
 	if (cprof__started && !atomic_load(&cprof__rt.finished) &&
 	    cprof__log_is_ours()) {
+		struct cprof__own own;
+
+		/* The drain is the runtime's work, not the caller's. */
+		cprof__own_begin(&own);
 		cprof__wlock();
 		if (atomic_load(&cprof__rt.on)) {
 			cprof__drain_all(false);
 			cprof__log_flush();
 		}
 		cprof__wunlock();
+		cprof__own_end(&own);
 	}
 	return real(handle);
 }
@@ -596,7 +601,12 @@ CPROF_EXTERN CPROF__NOINSTR int pthread_create(pthread_t *th,
 	/* The writer is ours, and a runtime that is off follows nothing. */
 	if (cprof__creating_writer || cprof__runtime_off())
 		return cprof__real_pthread_create(th, attr, fn, arg);
+	/* Its slot (a page mapped, or taken after fork) is the runtime's. */
+	struct cprof__own own;
+
+	cprof__own_begin(&own);
 	st = start_get();
+	cprof__own_end(&own);
 	if (!st) {
 		cprof__life_untracked();
 		return cprof__real_pthread_create(th, attr, fn, arg);

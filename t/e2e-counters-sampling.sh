@@ -13,6 +13,9 @@ need_sw_counters
 
 N=1000
 H=8 # a handful, as in e2e-counters.sh
+# touch()'s faults: N, and TSan's own in the TSan build.
+X=$(tsan_own_faults $N) || exit 1
+NT=$((N + X))
 
 # Page faults, sampled one by one. The program paces its faults below the
 # kernel's sample rate limit, so nothing may be throttled or lost.
@@ -24,12 +27,12 @@ cjeq "no sample lost" pf.json "event('page-faults')['lost']" 0
 cjeq "no throttling" pf.json "event('page-faults')['throttled']" 0
 cjcheck "a sample for each of the $N faults at least" pf.json \
 	"event('page-faults')['samples'] >= $N"
-cjcheck "touch has $N page faults (+-$H) as self" pf.json \
-	"abs(counter('touch', 'page-faults') - $N) <= $H"
+cjcheck "touch has $NT page faults (+-$H) as self" pf.json \
+	"abs(counter('touch', 'page-faults') - $NT) <= $H"
 cjcheck "parent touches no page itself: self < 10" pf.json \
 	"counter('parent', 'page-faults') < 10"
 cjcheck "parent has touch's faults in its total" pf.json \
-	"counter('parent', 'page-faults', 'total') >= max($N - $H, counter('touch', 'page-faults', 'total'))"
+	"counter('parent', 'page-faults', 'total') >= max($NT - $H, counter('touch', 'page-faults', 'total'))"
 cjcheck "a sample counts once in each enclosing frame's total" pf.json \
 	"counter('parent', 'page-faults', 'total') == counter('parent', 'page-faults') + counter('touch', 'page-faults', 'total')"
 
@@ -61,11 +64,27 @@ cjcheck "ratio: heavy has 3/4 of the samples, within 4 standard errors (samples 
 	ratio.json "share_ok($kh, $n, 0.75)"
 
 # Shares of the marker self time against shares of the samples: the two
-# measure the same thing, so they differ by the sampling error only.
-ms="self('heavy') / (self('heavy') + self('light'))"
+# measure the same thing, so they differ by the sampling error only, as
+# long as the functions stay on CPU. On a loaded machine they lose the CPU
+# to other processes now and then: their marker (wall) time then exceeds
+# their CPU time by the time they were off, W - C, which can move the
+# share of marker time by at most (W - C) / W, whichever function it
+# landed in. The bound widens by that much; load cannot move the samples.
+W="(self('heavy') + self('light'))"
+C="($n * $P)"
+off="max(0.0, ($W - $C) / $W)"
+offv=$(cjval "ratio" ratio.json "round($off, 3)") || exit 1
+ms="self('heavy') / $W"
 got=$(cjval "ratio" ratio.json "[round($ms, 3), round($kh / $n, 3)]") || exit 1
-cjcheck "ratio: heavy's share of marker time and of samples agree, within 4 standard errors (time, samples: $got)" \
-	ratio.json "share_ok($kh, $n, $ms)"
-cjeq "ratio: heavy is not flagged as distorted" ratio.json "distortion('heavy')" false
-cjeq "ratio: light is not flagged as distorted" ratio.json "distortion('light')" false
+cjcheck "ratio: heavy's share of marker time and of samples agree, within 4 standard errors and the $offv off CPU (time, samples: $got)" \
+	ratio.json "abs($kh / $n - $ms) <= 4 * math.sqrt($ms * (1 - $ms) / $n) + $off"
+# cprof flags a function whose marker time exceeds its samples by more
+# than the sampling error and 1 percentage point, "time off CPU" among the
+# reasons it gives: a loaded machine may rightly have it flagged.
+if cj ratio.json "$off <= 0.01" | grep -q true; then
+	cjeq "ratio: heavy is not flagged as distorted" ratio.json "distortion('heavy')" false
+	cjeq "ratio: light is not flagged as distorted" ratio.json "distortion('light')" false
+else
+	echo "$test_name: heavy and light were off CPU for $offv of their time: the distortion flags are not checked"
+fi
 exit 0

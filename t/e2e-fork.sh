@@ -7,19 +7,27 @@
 need_cli
 need_prog fork
 need_python
-# fork: parent and child each call their own function.
-run fork "$CPROF" stat --threads --format json -o fork.json -- "$PROGS/fork" fork
-expect_status "fork under cprof stat" 0 fork.err
-for fc in common:5 child_fn:300 parent_fn:200 main:1 spawn:1 exec_fn:0; do
-	jeq "fork: calls of ${fc%:*}" fork.json "calls('${fc%:*}')" "${fc#*:}"
-done
-jeq "fork: two processes" fork.json "len(j['processes'])" 2
-jeq "fork: both finished" fork.json "[p['finished'] for p in j['processes']]" '[true, true]'
-jeq "fork: two logs" fork.json "len(set(p['log'] for p in j['processes']))" 2
-jeq "fork: child_fn ran in a child of the process that ran parent_fn" fork.json \
-	"ppids(pids('child_fn')) == pids('parent_fn') and pids('child_fn') != pids('parent_fn')" true
-jeq "fork: common ran in the parent only" fork.json \
-	"[tfuncs(t)['common'] for t in j['threads'] if 'common' in tfuncs(t)]" '[5]'
+# fork: parent and child each call their own function. Not under TSan:
+# its registry keeps the parent's threads in a fork child, and stops the
+# child when the runtime restarts its writer there and the new thread gets
+# the id of the parent's writer ("dup thread with used id"); threads in
+# the child of a multi-threaded fork are unsupported by TSan, in its words.
+if [ "${TSAN:-no}" = yes ]; then
+	echo "$test_name: fork mode not checked under TSan (threads after a multi-threaded fork)"
+else
+	run fork "$CPROF" stat --threads --format json -o fork.json -- "$PROGS/fork" fork
+	expect_status "fork under cprof stat" 0 fork.err
+	for fc in common:5 child_fn:300 parent_fn:200 main:1 spawn:1 exec_fn:0; do
+		jeq "fork: calls of ${fc%:*}" fork.json "calls('${fc%:*}')" "${fc#*:}"
+	done
+	jeq "fork: two processes" fork.json "len(j['processes'])" 2
+	jeq "fork: both finished" fork.json "[p['finished'] for p in j['processes']]" '[true, true]'
+	jeq "fork: two logs" fork.json "len(set(p['log'] for p in j['processes']))" 2
+	jeq "fork: child_fn ran in a child of the process that ran parent_fn" fork.json \
+		"ppids(pids('child_fn')) == pids('parent_fn') and pids('child_fn') != pids('parent_fn')" true
+	jeq "fork: common ran in the parent only" fork.json \
+		"[tfuncs(t)['common'] for t in j['threads'] if 'common' in tfuncs(t)]" '[5]'
+fi
 
 # The child execs the program again: three logs (the parent, the child
 # up to its exec, the new image), and the new image's calls.

@@ -16,7 +16,7 @@ command -v "${NL_CC%% *}" >/dev/null 2>&1 || skip "no compiler $NL_CC"
 
 n=200 s=50
 build() {
-	$NL_CC -g -finstrument-functions -pthread "$@" \
+	$NL_CC -g ${NL_INSTR:--finstrument-functions} -pthread "$@" \
 		-I"$SRCPROGS" -o nonlocal "$SRCPROGS/nonlocal.c" 2>build.err ||
 		fail "cannot build nonlocal.c with $NL_CC $*" build.err
 }

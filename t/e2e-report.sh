@@ -53,6 +53,8 @@ report byselfcall --format json --sort selfcall run.cprof
 jeq "--sort selfcall: 30 ms a call first" byselfcall.out "names()[:2]" '["heavy", "light"]'
 report byname --format json --sort name run.cprof
 jeq "--sort name" byname.out "names() == sorted(names())" true
+report bycalls-s --format json -s calls run.cprof
+cmp -s bycalls.out bycalls-s.out || fail "-s calls differs from --sort calls" bycalls-s.out
 report byself --format json --sort self run.cprof
 jeq "--sort self is the default" byself.out "names() == $(j r.json 'names()')" true
 

@@ -12,7 +12,7 @@ command -v "${UW_CXX%% *}" >/dev/null 2>&1 || skip "no C++ compiler $UW_CXX"
 
 n=100
 for opt in -O1 -O2; do
-	$UW_CXX $opt -g -finstrument-functions -I"$SRCPROGS" -o unwind \
+	$UW_CXX $opt -g ${UW_INSTR:--finstrument-functions} -I"$SRCPROGS" -o unwind \
 		"$SRCPROGS/unwind.cc" 2>build.err ||
 		fail "cannot build unwind.cc with $UW_CXX $opt" build.err
 	run rec "$CPROF" record --no-counters -o uw$opt.cprof -- ./unwind $n

@@ -119,8 +119,22 @@ EXTRA_DIST += \
 # The scripts find the compiler for the programs they build, and know
 # when the build uses sanitizers.
 AM_TESTS_ENVIRONMENT += CC='$(CC)'; export CC;
+# Where configure put the runtime: an installed one there is found too.
+AM_TESTS_ENVIRONMENT += CONF_LIBDIR='$(libdir)'; export CONF_LIBDIR;
 if SANITIZE
-AM_TESTS_ENVIRONMENT += SANITIZE=yes; export SANITIZE;
+AM_TESTS_ENVIRONMENT += SANITIZE=yes; SAN_PRELOAD='$(SAN_PRELOAD)'; \
+	SAN_PRELOAD_AFTER=$(SAN_PRELOAD_AFTER); \
+	export SANITIZE SAN_PRELOAD SAN_PRELOAD_AFTER;
+endif
+# Under TSan: die_after_fork=0 lets a program start a thread in the child
+# of a multi-threaded fork, which TSan does not support (its own words)
+# and the runtime does by design (it restarts its writer thread in every
+# fork child). Reports that are TSan's own are suppressed in t/tsan.supp,
+# each with its reason.
+if SANITIZE_THREAD
+AM_TESTS_ENVIRONMENT += \
+	TSAN_OPTIONS="$${TSAN_OPTIONS:+$$TSAN_OPTIONS:}die_after_fork=0:suppressions=$(abs_top_srcdir)/t/tsan.supp"; \
+	TSAN=yes; export TSAN_OPTIONS TSAN;
 endif
 
 E2E_TESTS = \
@@ -145,7 +159,9 @@ E2E_TESTS = \
 	t/e2e-signals.sh \
 	t/e2e-secure.sh \
 	t/e2e-rundir.sh \
-	t/e2e-own-hooks.sh
+	t/e2e-own-hooks.sh \
+	t/e2e-install.sh \
+	t/e2e-fuzz-seeds.sh
 
 # Lifetime (issue 6): every way out, the last pthread_exit, vfork,
 # explicit environments, daemons.
@@ -177,5 +193,17 @@ check_PROGRAMS += t/progs/wide
 t_progs_wide_SOURCES = t/progs/wide.c t/progs/progs.h
 t_progs_wide_CFLAGS = $(E2E_INSTR_CFLAGS)
 E2E_TESTS += t/e2e-term.sh
+
+# The runtime's own cost kept out of the program's functions (issue 7).
+check_PROGRAMS += t/progs/ownfaults
+t_progs_ownfaults_SOURCES = t/progs/ownfaults.c t/progs/progs.h
+t_progs_ownfaults_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_ownfaults_LDFLAGS = $(AM_LDFLAGS) -pthread
+E2E_TESTS += t/e2e-own-cost.sh
+
+# LLVM XRay as a marker source (issue 8): the script builds with clang.
+EXTRA_DIST += t/progs/xray.c t/progs/xray-mixed.c t/progs/xray-lib.c
+E2E_TESTS += t/e2e-xray.sh t/e2e-nonlocal-xray.sh t/e2e-unwind-xray.sh
+
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)

@@ -35,6 +35,8 @@ unset CPROF_DIR CPROF_FLUSH_MS LD_PRELOAD
 # look at; leaks in a program killed on purpose are not ours to report.
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0:handle_sigbus=0:handle_abort=0:detect_leaks=0
 export ASAN_OPTIONS
+TSAN_OPTIONS=${TSAN_OPTIONS:+$TSAN_OPTIONS:}handle_segv=0:handle_sigbus=0:handle_abort=0
+export TSAN_OPTIONS
 
 skip() {
 	echo "SKIP: $test_name: $*"
@@ -172,7 +174,7 @@ ran_ok() {
 # In the sanitizer build, a report from the tool or the runtime is a bug
 # even when the exit status happens to be the expected one.
 no_sanitizer_report() {
-	if grep -E -q 'AddressSanitizer|UndefinedBehaviorSanitizer|LeakSanitizer|runtime error:' "$1"; then
+	if grep -E -q 'AddressSanitizer|UndefinedBehaviorSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:' "$1"; then
 		fail "a sanitizer reported an error" "$1"
 	fi
 }
@@ -257,10 +259,21 @@ now_ns() {
 	date +%s%N
 }
 
-# The LD_PRELOAD value to run a program under the runtime without the tool:
-# a sanitizer-built runtime needs the sanitizer's runtime first.
+# The LD_PRELOAD value to run a program under the runtime without the tool,
+# as the tool builds it (cli/run.c): a sanitizer-built runtime needs the
+# sanitizer's runtime, which the harness names in SAN_PRELOAD (t/e2e.mk),
+# first (ASan) or right after libcprof (TSan, SAN_PRELOAD_AFTER=yes); run
+# by hand, ldd may tell.
 preload_value() {
-	_asan=$(ldd "$CPROF_LIBRARY" 2>/dev/null | sed -n 's/^[[:space:]]*libasan[^ ]* => \([^ ]*\) .*/\1/p' | head -n 1)
+	if [ -n "${SAN_PRELOAD:-}" ]; then
+		if [ "${SAN_PRELOAD_AFTER:-no}" = yes ]; then
+			echo "$CPROF_LIBRARY:$SAN_PRELOAD"
+		else
+			echo "$SAN_PRELOAD:$CPROF_LIBRARY"
+		fi
+		return
+	fi
+	_asan=$(ldd "$CPROF_LIBRARY" 2>/dev/null | sed -n 's/^[[:space:]]*\(libasan\|libclang_rt\.asan\)[^ ]* => \([^ ]*\) .*/\2/p' | head -n 1)
 	if [ -n "$_asan" ]; then
 		echo "$_asan:$CPROF_LIBRARY"
 	else
@@ -432,4 +445,19 @@ stat_counters() {
 	expect_status "cprof stat $*" 0 "$_sname.err"
 	[ -s "$_sname.json" ] ||
 		fail "$_sname: cprof stat wrote no JSON" "$_sname.err"
+}
+
+# tsan_own_faults N: the page faults that ThreadSanitizer itself takes in
+# t/progs/counters' touch() of N pages, on top of one a page, which the
+# plain and ASan builds do not have: about 4 a page for the first 64
+# pages, then none (on the development machine), so a constant for any N
+# past that. Measured as what a run of 2N pages counts beyond its 2N; 0
+# outside the TSan build.
+tsan_own_faults() {
+	if [ "${TSAN:-no}" != yes ]; then
+		echo 0
+		return
+	fi
+	stat_counters tsan-base --exact -e page-faults -- "$PROGS/counters" faults $(($1 * 2))
+	cjval "TSan's own faults" tsan-base.json "counter('touch', 'page-faults') - $(($1 * 2))"
 }

@@ -652,6 +652,104 @@ static void test_exact(void)
 }
 
 /*
+ * The runtime's own cost: a sample whose address is in the runtime's
+ * object (the header's "runtime", placed by the map) goes to the
+ * "[cprof runtime]" row, not to the frame open at its time; in exact mode
+ * the counts chunk's "runtime" values go to the same row. No program
+ * function gets any of it.
+ */
+#define RT_PATH "/opt/cprof/lib/libcprof.so.0"
+#define RT_LO	0x7f0000000000ULL
+#define RT_HI	0x7f0000010000ULL
+
+static void test_runtime_row(void)
+{
+	static const struct tl_event ev[] = {
+		{'E', MAIN, 0}, {'E', A, 10}, {'X', A, 40}, {'X', MAIN, 100}};
+	static const uint64_t tot[2] = {100, 10};
+	struct tl_sample s[3] = {smp(20, 5), smp(30, 7), smp(60, 11)};
+	const struct cp_func *rt;
+	struct tlog l;
+	struct cp_profile p;
+	const char *err;
+	size_t nrt = 0;
+
+	s[0].ip = RT_LO + 0x100; /* the hook, inside a */
+	s[2].ip = RT_HI - 1;	 /* its slow path, inside main */
+	tl_init(&l);
+	tl_header_counters_rt(&l, 1, GHZ, 0, 0, "/bin/test-prog", &sampling2,
+			      RT_PATH);
+	tl_map(&l, RT_PATH, RT_LO, NULL, 0, RT_LO, RT_HI);
+	tl_ev(&l, 2, 0, sites, NSITES, ev, NEV(ev));
+	tl_samples(&l, 2, 0, s, 3, 2, 0);
+	tl_counts(&l, 2, tot, 2, 100, 100);
+	tl_end(&l, 100, 100);
+	tl_write(&l, path);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	CHECK_COUNT(count(&p, "a", 0), 7, 7);
+	CHECK_COUNT(count(&p, "main", 0), 0, 7);
+	CHECK_COUNT(count(&p, "[cprof runtime]", 0), 5 + 11, 5 + 11);
+	CHECK_COUNT(count(&p, "[cprof runtime]", 1), 2, 2);
+	rt = func(&p, "[cprof runtime]");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rt);
+	CU_ASSERT(rt->runtime);
+	ASSERT_EQ(rt->samples, 2);
+	ASSERT_EQ(rt->st.calls, 0);
+	CU_ASSERT_PTR_NULL(rt->object);
+	for (size_t i = 0; i < p.nfuncs; i++)
+		nrt += p.funcs[i].runtime != 0;
+	ASSERT_EQ(nrt, 1);
+	/*
+	 * The distortion check still sees the hooks' samples in the frames
+	 * whose marker time includes them.
+	 */
+	ASSERT_EQ(p.dist_samples, 3);
+	cp_profile_free(&p);
+	tl_destroy(&l);
+
+	/* Without the header's key, nothing is set apart. */
+	tl_init(&l);
+	tl_header_counters(&l, 1, GHZ, 0, 0, "/bin/test-prog", &sampling2);
+	tl_map(&l, RT_PATH, RT_LO, NULL, 0, RT_LO, RT_HI);
+	tl_ev(&l, 2, 0, sites, NSITES, ev, NEV(ev));
+	tl_samples(&l, 2, 0, s, 3, 2, 0);
+	tl_end(&l, 100, 100);
+	tl_write(&l, path);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	CHECK_COUNT(count(&p, "a", 0), 5 + 7, 5 + 7);
+	CU_ASSERT_PTR_NULL(func(&p, "[cprof runtime]"));
+	cp_profile_free(&p);
+	tl_destroy(&l);
+
+	/* Exact mode: the runtime's counts of the thread, on its row. */
+	{
+		static const struct tl_event xev[] = {
+			{'E', MAIN, 0}, {'E', A, 10}, {'X', A, 40}};
+		static const uint64_t v[] = {0, 0, 5, 1, 9, 3};
+		static const uint64_t own[2] = {4, 2};
+
+		tl_init(&l);
+		tl_header_counters_rt(&l, 1, GHZ, 0, 0, "/bin/test-prog",
+				      &exact2, RT_PATH);
+		tl_ev_exact(&l, 2, 0, sites, NSITES, xev, NEV(xev), v, 2);
+		tl_counts_rt(&l, 2, tot, own, 2, 100, 100);
+		tl_end(&l, 50, 50);
+		tl_write(&l, path);
+		ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+		ASSERT_STR_EQ(err, "");
+		CHECK_COUNT(count(&p, "a", 0), 4, 4);
+		CHECK_COUNT(count(&p, "main", 0), 5, 9);
+		CHECK_COUNT(count(&p, "[cprof runtime]", 0), 4, 4);
+		CHECK_COUNT(count(&p, "[cprof runtime]", 1), 2, 2);
+		CU_ASSERT(func(&p, "[cprof runtime]")->runtime);
+		CU_ASSERT_FALSE(func(&p, "a")->runtime);
+		cp_profile_free(&p);
+		tl_destroy(&l);
+	}
+}
+
+/*
  * Multiplexing: a thread whose group ran half the time it was enabled
  * has its counts doubled; one without totals keeps its raw counts.
  */
@@ -1214,6 +1312,7 @@ int main(void)
 	CU_add_test(suite, "distortion flagged and not flagged",
 		    test_distortion);
 	CU_add_test(suite, "a clock rate known late", test_uncalibrated);
+	CU_add_test(suite, "the runtime's own row", test_runtime_row);
 	CU_add_test(suite, "processes counting different events",
 		    test_two_processes);
 	CU_add_test(suite, "damaged samples chunks never crash",

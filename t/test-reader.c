@@ -44,6 +44,9 @@ struct seen {
 	uint64_t nsamples, sample_time, sample_ip, delta_sum, chain_sum;
 	uint64_t nchain, lost, throttled, count0, enabled, running;
 	uint64_t values_sum, values_last;
+	uint64_t own_sum; /* counts chunks' "runtime" values */
+	int own_chunks;
+	char runtime[64]; /* the header's "runtime" */
 };
 
 static void copy(char *dst, size_t n, struct cp_bytes b)
@@ -65,6 +68,7 @@ static void on_header(void *arg, const struct cp_log_header *h)
 	if (h->argc > 1)
 		copy(s->argv1, sizeof s->argv1, h->argv[1]);
 	copy(s->source, sizeof s->source, h->clock_source);
+	copy(s->runtime, sizeof s->runtime, h->runtime);
 }
 
 static void on_map(void *arg, const struct cp_log_obj *objs, size_t n)
@@ -173,6 +177,11 @@ static void on_counts(void *arg, const struct cp_log_counts *c)
 
 	s->counts_chunks++;
 	s->count0 = c->values[0];
+	if (c->runtime != NULL) {
+		s->own_chunks++;
+		for (size_t i = 0; i < s->h.ncounters; i++)
+			s->own_sum += c->runtime[i];
+	}
 	s->enabled = c->enabled;
 	s->running = c->running;
 }
@@ -792,6 +801,22 @@ static void counts_one_value(struct tlog *l)
 	tl_counts(l, 1, v, 1, 1, 1);
 }
 
+static void counts_runtime_string(struct tlog *l)
+{
+	static const uint64_t v[2] = {1, 2};
+
+	msgpack_pack_map(&l->pk, 6);
+	tl_kv_str(l, "t", "counts");
+	tl_kv_u64(l, "tid", 1);
+	tl_str(l, "values");
+	msgpack_pack_array(&l->pk, 2);
+	msgpack_pack_uint64(&l->pk, v[0]);
+	msgpack_pack_uint64(&l->pk, v[1]);
+	tl_kv_str(l, "runtime", "none");
+	tl_kv_u64(l, "enabled", 1);
+	tl_kv_u64(l, "running", 1);
+}
+
 static void counts_without_running(struct tlog *l)
 {
 	msgpack_pack_map(&l->pk, 4);
@@ -878,6 +903,9 @@ static void test_counter_chunks_bad(void)
 				"counts chunk: not one value per counter");
 	check_bad_counter_chunk(&smp2, counts_without_running,
 				"counts chunk without valid values");
+	check_bad_counter_chunk(&exact2, counts_runtime_string,
+				"counts chunk: not one runtime value per "
+				"counter");
 	check_bad_counter_chunk(&smp2, lost_string,
 				"lost chunk: lost or throttled mistyped");
 	check_bad_counter_chunk(&exact2, exact_c0_without_cv,
@@ -938,13 +966,27 @@ static void test_counter_chunks(void)
 	ASSERT_EQ(s.running, 25);
 	tl_destroy(&l);
 
-	/* Exact mode: values rebuilt from c0 and the zigzag changes. */
+	/*
+	 * Exact mode: values rebuilt from c0 and the zigzag changes; the
+	 * runtime's object and its own counts.
+	 */
 	tl_init(&l);
-	tl_header_counters(&l, 1, 0, 0, 0, "/bin/x", &exact2);
+	tl_header_counters_rt(&l, 1, 0, 0, 0, "/bin/x", &exact2,
+			      "/lib/libcprof.so.0");
 	tl_ev_exact(&l, 3, 0, sites2, 2, ev, 4, vals, 2);
+	{
+		static const uint64_t own[2] = {30, 4};
+
+		tl_counts_rt(&l, 3, tot, own, 2, 1, 1);
+		tl_counts(&l, 3, tot, 2, 1, 1);
+	}
 	tl_write(&l, path);
 	ASSERT_EQ(read_log(&s, &r, &err), 0);
 	ASSERT_STR_EQ(err, "");
+	ASSERT_STR_EQ(s.runtime, "/lib/libcprof.so.0");
+	ASSERT_EQ(s.counts_chunks, 2);
+	ASSERT_EQ(s.own_chunks, 1);
+	ASSERT_EQ(s.own_sum, 34);
 	ASSERT_EQ(s.h.mode, CP_COUNTER_EXACT);
 	ASSERT_EQ(s.evs, 1);
 	ASSERT_EQ(s.values_sum, 100 + 5 + 90 + 6 + 200 + 6 + 201 + 1000);

@@ -270,12 +270,16 @@ static inline void tl_encoding(const char *name, uint64_t *type,
 }
 
 /* A header as tl_header_exe() with the key "events" for C. */
-static inline void tl_header_counters(struct tlog *l, int pid, uint64_t hz,
-				      uint64_t ticks, uint64_t mono,
-				      const char *exe,
-				      const struct tl_counters *c)
+/* As tl_header_counters, naming the runtime's object RUNTIME if not NULL. */
+static inline void tl_header_counters_rt(struct tlog *l, int pid, uint64_t hz,
+					 uint64_t ticks, uint64_t mono,
+					 const char *exe,
+					 const struct tl_counters *c,
+					 const char *runtime)
 {
-	msgpack_pack_map(&l->pk, 9);
+	msgpack_pack_map(&l->pk, runtime != NULL ? 10 : 9);
+	if (runtime != NULL)
+		tl_kv_str(l, "runtime", runtime);
 	tl_kv_str(l, "magic", "cprof");
 	tl_kv_u64(l, "version", 1);
 	tl_kv_u64(l, "pid", (uint64_t)pid);
@@ -312,6 +316,14 @@ static inline void tl_header_counters(struct tlog *l, int pid, uint64_t hz,
 		tl_kv_u64(l, "type", type);
 		tl_kv_u64(l, "config", config);
 	}
+}
+
+static inline void tl_header_counters(struct tlog *l, int pid, uint64_t hz,
+				      uint64_t ticks, uint64_t mono,
+				      const char *exe,
+				      const struct tl_counters *c)
+{
+	tl_header_counters_rt(l, pid, hz, ticks, mono, exe, c, NULL);
 }
 
 /* A sample: absolute time, address, deltas, callchain. */
@@ -387,18 +399,32 @@ static inline void tl_lost(struct tlog *l, int tid, uint64_t lost,
 	tl_kv_u64(l, "throttled", throttled);
 }
 
-static inline void tl_counts(struct tlog *l, int tid, const uint64_t *values,
-			     size_t k, uint64_t enabled, uint64_t running)
+/* A counts chunk, with exact mode's "runtime" values when OWN is set. */
+static inline void tl_counts_rt(struct tlog *l, int tid, const uint64_t *values,
+				const uint64_t *own, size_t k, uint64_t enabled,
+				uint64_t running)
 {
-	msgpack_pack_map(&l->pk, 5);
+	msgpack_pack_map(&l->pk, own != NULL ? 6 : 5);
 	tl_kv_str(l, "t", "counts");
 	tl_kv_u64(l, "tid", (uint64_t)tid);
 	tl_str(l, "values");
 	msgpack_pack_array(&l->pk, k);
 	for (size_t i = 0; i < k; i++)
 		msgpack_pack_uint64(&l->pk, values[i]);
+	if (own != NULL) {
+		tl_str(l, "runtime");
+		msgpack_pack_array(&l->pk, k);
+		for (size_t i = 0; i < k; i++)
+			msgpack_pack_uint64(&l->pk, own[i]);
+	}
 	tl_kv_u64(l, "enabled", enabled);
 	tl_kv_u64(l, "running", running);
+}
+
+static inline void tl_counts(struct tlog *l, int tid, const uint64_t *values,
+			     size_t k, uint64_t enabled, uint64_t running)
+{
+	tl_counts_rt(l, tid, values, NULL, k, enabled, running);
 }
 
 /*

@@ -13,8 +13,8 @@
  *   helper_static    7   (a static function)
  *   rec             50   (5 descents of depth 10: recursion)
  *   bottom           5   (2 ms each, under 10 levels of rec)
- *   heavy            3   (30 ms each)
- *   light            3   (10 ms each)
+ *   heavy            3   (30 ms of CPU time each)
+ *   light            3   (10 ms of CPU time each)
  *
  * so heavy has 3 times the self time of light and comes first in a table
  * sorted by self time, then light, then bottom.
@@ -55,12 +55,12 @@ COUNTED void rec(int depth)
 
 COUNTED void heavy(void)
 {
-	spin_ns(30 * MS);
+	spin_cpu_ns(30 * MS);
 }
 
 COUNTED void light(void)
 {
-	spin_ns(10 * MS);
+	spin_cpu_ns(10 * MS);
 }
 
 COUNTED __attribute__((constructor)) void init_fn(void)
