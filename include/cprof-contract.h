@@ -17,7 +17,8 @@
 
 /*
  * The environment the tool hands to the runtime (doc/libcprof.3).
- * CPROF_DIR starts the runtime; CPROF_LIBRARY is read by the tool only.
+ * CPROF_DIR starts the runtime; CPROF_LIBRARY is read by the tool only,
+ * CPROF_XRAY (set by the user) by the runtime only.
  */
 #define CPROF_ENV_DIR	    "CPROF_DIR"
 #define CPROF_ENV_FLUSH_MS  "CPROF_FLUSH_MS"
@@ -27,6 +28,7 @@
 #define CPROF_ENV_CALLCHAIN "CPROF_CALLCHAIN"
 #define CPROF_ENV_INHERIT   "CPROF_INHERIT"
 #define CPROF_ENV_LIBRARY   "CPROF_LIBRARY"
+#define CPROF_ENV_XRAY	    "CPROF_XRAY"
 
 /* The flush interval in milliseconds: the default and the bounds. */
 #define CPROF_FLUSH_MS_DEFAULT 100

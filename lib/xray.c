@@ -432,7 +432,7 @@ static CPROF__NOINSTR bool wanted(uintptr_t fn)
 
 static CPROF__NOINSTR bool xray_off(void)
 {
-	const char *v = getenv("CPROF_XRAY");
+	const char *v = getenv(CPROF_ENV_XRAY);
 
 	return v && (strcmp(v, "off") == 0 || strcmp(v, "0") == 0 ||
 		     strcmp(v, "none") == 0);
