@@ -12,8 +12,11 @@
 #ifndef CPROF_CONTRACT_H
 #define CPROF_CONTRACT_H
 
-/* The runtime's file; its soname comes from configure (config.h). */
-#define CPROF_RUNTIME_BASENAME "libcprof.so"
+/*
+ * The runtime's file name, CPROF_RUNTIME_BASENAME, and its soname,
+ * CPROF_RUNTIME_SONAME, come from configure.ac (config.h), where the
+ * libtool version they follow is written.
+ */
 
 /*
  * The environment the tool hands to the runtime (doc/libcprof.3).

@@ -119,7 +119,7 @@ static CPROF__NOINSTR bool is_self(const char *e, size_t len)
 	for (size_t i = 0; i < len; i++)
 		if (e[i] == '/')
 			base = e + i + 1;
-	return (size_t)(e + len - base) >= 11 &&
+	return (size_t)(e + len - base) >= strlen(CPROF_RUNTIME_BASENAME) &&
 	       strncmp(base, CPROF_RUNTIME_BASENAME,
 		       strlen(CPROF_RUNTIME_BASENAME)) == 0;
 }
