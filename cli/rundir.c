@@ -102,7 +102,9 @@ int cp_rundir_logs(const char *dir, struct cp_run_log **logs, size_t *n)
 		(*logs)[(*n)++] = l;
 	}
 	closedir(d);
-	qsort(*logs, *n, sizeof **logs, log_cmp);
+	/* qsort's array may not be NULL, even empty (C11 7.1.4). */
+	if (*n > 0)
+		qsort(*logs, *n, sizeof **logs, log_cmp);
 	return 0;
 }
 
