@@ -347,7 +347,10 @@ uint64_t cp_clock_mono(const struct cp_clock *c, uint64_t ticks);
 /* The ticks at CLOCK_MONOTONIC time NS on the line L. */
 uint64_t cp_clock_ticks(const struct cp_clock_line *l, uint64_t ns);
 
-/* profile.c: a run read into per-function tables. */
+/*
+ * profile.c: a run read into per-function tables (with replay.c,
+ * samples.c and merge.c, which share profile.h).
+ */
 
 /* Aggregated time of one function (one row), in nanoseconds. */
 struct cp_stats {
@@ -512,7 +515,7 @@ struct cp_profile {
 	int meta_pid, meta_has_wait, meta_wait_status;
 	int *meta_running; /* still running when cprof returned */
 	size_t meta_nrunning;
-	/* Owns every string above; private to profile.c. */
+	/* Owns every string above; private to the loader (profile.h). */
 	struct cp_pool *pool;
 };
 
@@ -524,7 +527,7 @@ struct cp_profile {
 int cp_profile_load(struct cp_profile *p, const char *path);
 void cp_profile_free(struct cp_profile *p);
 /*
- * Is C the generic event GENERIC ("cycles", "instructions",
+ * merge.c: is C the generic event GENERIC ("cycles", "instructions",
  * "cache-misses", "task-clock", "cpu-clock"), by name or by encoding?
  */
 int cp_counter_is(const struct cp_counter *c, const char *generic);
