@@ -208,7 +208,12 @@ static inline void tu_rmdir(char *d)
 	free(d);
 }
 
-/* Capture stderr from tu_capture() to tu_captured(), which returns it. */
+/*
+ * Capture stderr from tu_capture() to tu_captured(), which returns it. A
+ * sanitizer that stops the program in between writes its report into the
+ * capture, and the test ends with status 1 and no word: run it again with
+ * ASAN_OPTIONS=log_path=FILE (or UBSAN_OPTIONS) to read the report.
+ */
 static int tu_saved_fd = -1;
 static FILE *tu_capture_file;
 static char tu_capture_buf[65536];
