@@ -262,6 +262,22 @@ void cprof__daemon_child(void);
 /* The runtime is loaded but stays off: wrappers pass straight through. */
 bool cprof__runtime_off(void);
 
+/*
+ * runtime.c: threads without the time stamp counter (PR_SET_TSC, seccomp
+ * strict mode), told by the prctl() wrapper: before the call, and after
+ * it failed or succeeded.
+ */
+bool cprof__tsc_usable(void);
+void cprof__untimed_thread(bool strict);
+void cprof__untimed_failed(void);
+void cprof__untimed_done(void);
+/*
+ * runtime.c, called by the writer each round: when no program thread is
+ * left (they left by the raw exit system call), end the process as the
+ * kernel would have; returns only when threads remain.
+ */
+void cprof__life_check(void);
+
 /* wrap.c: the interposed C library functions. */
 /* pthread_create of the C library, past our wrapper. */
 int cprof__real_pthread_create(pthread_t *th, const pthread_attr_t *attr,

@@ -31,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -1330,4 +1332,113 @@ CPROF_EXTERN CPROF__NOINSTR int setcontext(const ucontext_t *ucp)
 	cprof__shadow_switch_failed(back);
 	errno = err;
 	return ret;
+}
+
+/*
+ * The set*id family.
+ *
+ * Credentials are per thread in the kernel; POSIX wants them per process,
+ * so glibc runs each of these calls on every thread of the process (a
+ * signal to each, the "setxid broadcast") and aborts the process when the
+ * threads' results differ. The writer thread lacks what the program set on
+ * its own thread only (capabilities kept with PR_SET_KEEPCAPS and capset,
+ * securebits): setpriv, and any daemon dropping privileges that way, would
+ * see the call fail on the writer alone and die of SIGABRT. So the writer
+ * is stopped for the call (after a last drain) and started again after it,
+ * from the calling thread, whose credentials and capabilities the new
+ * writer inherits. The program's other threads meanwhile drain their own
+ * rings. In a vfork() child, whose writer is the parent's, nothing is
+ * done.
+ */
+static CPROF__NOINSTR bool setid_begin(void)
+{
+	int err = errno;
+	bool off =
+		cprof__started && cprof__log_is_ours() && cprof__writer_pause();
+
+	errno = err;
+	return off;
+}
+
+static CPROF__NOINSTR int setid_end(bool off, int r)
+{
+	int err = errno;
+
+	if (off)
+		cprof__writer_start();
+	errno = err;
+	return r;
+}
+
+#define SETID_WRAPPER(name, params, args)                          \
+	typedef int(*name##_fn) params;                            \
+	CPROF_EXTERN CPROF__NOINSTR int name params                \
+	{                                                          \
+		static name##_fn real;                             \
+		bool off;                                          \
+                                                                   \
+		if (!real)                                         \
+			real = (name##_fn)dlsym(RTLD_NEXT, #name); \
+		if (!real) {                                       \
+			errno = ENOSYS;                            \
+			return -1;                                 \
+		}                                                  \
+		off = setid_begin();                               \
+		return setid_end(off, real args);                  \
+	}
+
+SETID_WRAPPER(setuid, (uid_t u), (u))
+SETID_WRAPPER(seteuid, (uid_t u), (u))
+SETID_WRAPPER(setreuid, (uid_t r, uid_t e), (r, e))
+SETID_WRAPPER(setresuid, (uid_t r, uid_t e, uid_t s), (r, e, s))
+SETID_WRAPPER(setgid, (gid_t g), (g))
+SETID_WRAPPER(setegid, (gid_t g), (g))
+SETID_WRAPPER(setregid, (gid_t r, gid_t e), (r, e))
+SETID_WRAPPER(setresgid, (gid_t r, gid_t e, gid_t s), (r, e, s))
+SETID_WRAPPER(setgroups, (size_t n, const gid_t *list), (n, list))
+
+/*
+ * prctl: the settings that take the time stamp counter or every system
+ * call but four from the calling thread. PR_SET_TSC with PR_TSC_SIGSEGV
+ * makes the hot path's counter read fault, and SECCOMP_MODE_STRICT (which
+ * also disables the counter on x86) kills the thread at the runtime's
+ * first system call: that thread records nothing from then on, and
+ * neither do the threads and fork() children it makes, which inherit the
+ * setting (runtime.c checks it as they start). The runtime says so once.
+ */
+typedef int (*prctl_fn)(int, unsigned long, unsigned long, unsigned long,
+			unsigned long);
+
+CPROF_EXTERN CPROF__NOINSTR int prctl(int option, ...)
+{
+	static prctl_fn real;
+	unsigned long a[4];
+	va_list ap;
+	int r, err;
+	bool untimed;
+
+	va_start(ap, option);
+	for (int i = 0; i < 4; i++)
+		a[i] = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (!real)
+		real = (prctl_fn)dlsym(RTLD_NEXT, "prctl");
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	untimed = (option == PR_SET_TSC && a[0] == PR_TSC_SIGSEGV) ||
+		  (option == PR_SET_SECCOMP && a[0] == SECCOMP_MODE_STRICT);
+	if (untimed && cprof__started)
+		cprof__untimed_thread(option == PR_SET_SECCOMP);
+	r = real(option, a[0], a[1], a[2], a[3]);
+	err = errno;
+	if (untimed && cprof__started) {
+		if (r == 0)
+			cprof__untimed_done();
+		else
+			cprof__untimed_failed();
+	}
+	errno = err;
+	return r;
 }

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -293,15 +294,22 @@ CPROF__NOINSTR void cprof__wunlock(void)
  * Errors other than EBADF mean fstat itself is refused (a sandbox): there
  * is no telling then, and the descriptor is trusted.
  */
+static bool log_unlinked; /* the last check found no name left */
+
 static CPROF__NOINSTR bool log_fd_ours(int fd)
 {
 	struct stat st;
 
+	log_unlinked = false;
 	if (fd < 0)
 		return false;
 	if (fstat(fd, &st) != 0)
 		return errno != EBADF;
-	return !out.known || (st.st_dev == out.dev && st.st_ino == out.ino);
+	if (!out.known || (st.st_dev == out.dev && st.st_ino == out.ino)) {
+		log_unlinked = st.st_nlink == 0;
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -345,12 +353,68 @@ static CPROF__NOINSTR void write_fail(const char *what, int err)
 		    "profiling stopped, the program goes on");
 }
 
+/*
+ * The log has no name left: the cprof command removed its run directory
+ * as it returned (having told its user that this process still ran), or
+ * the user removed the log. Nobody can read what follows: recording
+ * stops, silently, and the space goes back to the disk.
+ */
+static CPROF__NOINSTR void log_gone(void)
+{
+	out.failed = true;
+	atomic_store(&cprof__rt.on, 0);
+	close(out.fd);
+	out.fd = -1;
+}
+
+/*
+ * Past the program's RLIMIT_FSIZE a write fails with EFBIG and the kernel
+ * sends SIGXFSZ to the writing thread, which may be the program's (the
+ * exit drain, a fork or exec end, a fatal-signal flush): the signal stays
+ * blocked around the runtime's writes, and one the write raised is taken
+ * back before the mask is restored, so that the program only gets the
+ * signals it raised itself. EFBIG ends the log as a full disk does.
+ */
+static CPROF__NOINSTR void xfsz_block(sigset_t *old, bool *had)
+{
+	sigset_t set, pend;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGXFSZ);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+	*had = sigpending(&pend) == 0 && sigismember(&pend, SIGXFSZ);
+}
+
+static CPROF__NOINSTR void xfsz_restore(const sigset_t *old, bool had,
+					bool raised)
+{
+	if (raised && !had) {
+		sigset_t set;
+		struct timespec zero = {0, 0};
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGXFSZ);
+		while (sigtimedwait(&set, NULL, &zero) == SIGXFSZ)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 static CPROF__NOINSTR void write_all(const char *p, size_t n)
 {
+	sigset_t mask;
+	bool had, efbig = false;
+	int saved = errno;
+
+	xfsz_block(&mask, &had);
 	while (n > 0 && !out.failed) {
 		int err = log_verify();
 		ssize_t w;
 
+		if (!err && log_unlinked) {
+			log_gone();
+			break;
+		}
 		if (err) {
 			write_fail(
 				err == ESTALE
@@ -360,18 +424,21 @@ static CPROF__NOINSTR void write_all(const char *p, size_t n)
 					: "cannot reopen the log the program "
 					  "closed or replaced",
 				err == ESTALE ? 0 : err);
-			return;
+			break;
 		}
 		w = write(out.fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
+			efbig = w < 0 && errno == EFBIG;
 			write_fail("cannot write log", w < 0 ? errno : ENOSPC);
-			return;
+			break;
 		}
 		p += w;
 		n -= (size_t)w;
 	}
+	xfsz_restore(&mask, had, efbig);
+	errno = saved;
 }
 
 CPROF__NOINSTR void cprof__log_flush(void)
@@ -1049,9 +1116,18 @@ static CPROF__NOINSTR void *writer_main(void *arg)
 	unsigned ms =
 		sampling && cprof__rt.flush_ms > 10 ? 10 : cprof__rt.flush_ms;
 	uint32_t seen = atomic_load(&kick_word);
+	uint64_t last_life = cprof__mono_ns();
 
 	(void)arg;
 	cprof__tls_disable();
+#ifdef PR_SET_TSC
+	/*
+	 * Made by a thread that disabled the time stamp counter (which is
+	 * inherited): the writer reads it for clock points, on its own
+	 * thread, which the program's setting was not meant for.
+	 */
+	syscall(SYS_prctl, PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
+#endif
 	atomic_store(&writer_ready, 1);
 	futex(&writer_ready, FUTEX_WAKE_PRIVATE, 1, NULL);
 	while (!atomic_load(&writer_stop)) {
@@ -1087,6 +1163,11 @@ static CPROF__NOINSTR void *writer_main(void *arg)
 		cprof__wunlock();
 		if (sampling)
 			ms = next_interval(ms);
+		/* Once a flush interval: are the program's threads all gone? */
+		if (cprof__mono_ns() - last_life >= interval) {
+			last_life = cprof__mono_ns();
+			cprof__life_check();
+		}
 	}
 	atomic_store(&writer_done, 1);
 	return NULL;
