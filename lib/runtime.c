@@ -253,6 +253,9 @@ static bool life_key_ok;
 static _Atomic int life_untracked; /* a thread could not be counted */
 static __thread int life_rounds __attribute__((tls_model("initial-exec")));
 
+static _Atomic int last_exit_zero; /* see cprof__life_check */
+static CPROF__NOINSTR bool leader_gone(void);
+
 /* The destructor of life_key: re-armed twice, like thread_detach. */
 static CPROF__NOINSTR void life_end(void *arg)
 {
@@ -261,9 +264,18 @@ static CPROF__NOINSTR void life_end(void *arg)
 		pthread_setspecific(life_key, LIFE_MARK);
 		return;
 	}
-	if (atomic_fetch_sub(&program_threads, 1) == 1 && cprof__started &&
-	    !atomic_load(&life_untracked) && cprof__writer_alive())
+	long left = atomic_fetch_sub(&program_threads, 1) - 1;
+
+	if (left == 0 && cprof__started && !atomic_load(&life_untracked) &&
+	    cprof__writer_alive())
 		exit(0);
+	/*
+	 * The main thread left by raw exit before this one: this is the last
+	 * program thread, and the C library ends it with exit code 0.
+	 */
+	if (left == 1 && cprof__started && getpid() != syscall(SYS_gettid) &&
+	    leader_gone())
+		atomic_store(&last_exit_zero, 1);
 }
 
 static CPROF__NOINSTR void life_key_create(void)
@@ -310,15 +322,15 @@ CPROF__NOINSTR bool cprof__runtime_off(void)
  * Threads that leave by the raw exit system call (syscall(SYS_exit), a
  * thread in seccomp strict mode, which can leave no other way, or one the
  * kernel kills alone) run no destructor and are never counted out. Once
- * none is left, the kernel would end the process, with the status of its
- * first thread (the thread group leader, a zombie since it left): the
- * writer looks each flush interval at /proc/self/stat, through a
- * descriptor opened with the log (and checked to be still its own), and
- * when the leader is a zombie and the writer is the only other thread, it
- * writes the log's end and ends the process with the leader's status: its
- * exit code by exit_group, or its signal (SIGKILL for seccomp strict mode)
- * raised on the writer with the default action. No atexit handler runs,
- * as none would have.
+ * none is left, the kernel would end the process, with the status of the
+ * last thread to leave. The writer looks each flush interval at
+ * /proc/self/stat, through a descriptor opened with the log (high, and
+ * checked to be still its own before each read): when the main thread
+ * (the thread group leader) is a zombie and the writer is the only other
+ * thread, it writes the log's end and ends the process with that status
+ * (see cprof__life_check): an exit code by exit_group, or a signal
+ * (SIGKILL for seccomp strict mode) raised on the writer with the default
+ * action. No atexit handler runs, as none would have.
  */
 static int stat_fd = -1;
 static dev_t stat_dev;
@@ -358,26 +370,48 @@ static CPROF__NOINSTR const char *stat_field(const char *buf, int n)
 	return p ? p + 1 : NULL;
 }
 
-CPROF__NOINSTR void cprof__life_check(void)
+/* Read /proc/self/stat into BUF (CAP bytes); false when it cannot be. */
+static CPROF__NOINSTR bool read_stat(char *buf, size_t cap)
 {
-	char buf[1024];
 	struct stat st;
-	const char *f;
 	ssize_t n;
-	long threads, code;
+	int saved = errno;
 
 	if (stat_fd < 0)
-		return;
+		return false;
 	/* The program closed or replaced it: never read nor closed again. */
 	if (fstat(stat_fd, &st) != 0 || st.st_dev != stat_dev ||
 	    st.st_ino != stat_ino) {
 		stat_fd = -1;
-		return;
+		errno = saved;
+		return false;
 	}
-	n = pread(stat_fd, buf, sizeof(buf) - 1, 0);
+	n = pread(stat_fd, buf, cap - 1, 0);
+	errno = saved;
 	if (n <= 0)
-		return;
+		return false;
 	buf[n] = '\0';
+	return true;
+}
+
+/* The main thread (the thread group leader) has left: a zombie. */
+static CPROF__NOINSTR bool leader_gone(void)
+{
+	char buf[1024];
+	const char *f;
+
+	return read_stat(buf, sizeof(buf)) && (f = stat_field(buf, 3)) &&
+	       *f == 'Z';
+}
+
+CPROF__NOINSTR void cprof__life_check(void)
+{
+	char buf[1024];
+	const char *f;
+	long threads, code;
+
+	if (!read_stat(buf, sizeof(buf)))
+		return;
 	f = stat_field(buf, 3);
 	if (!f || *f != 'Z')
 		return; /* the leader runs */
@@ -386,7 +420,16 @@ CPROF__NOINSTR void cprof__life_check(void)
 	/* The zombie leader is counted until the whole group ends. */
 	if (threads != 2 || !(f = stat_field(buf, 52)))
 		return;
-	code = strtol(f, NULL, 10);
+	/*
+	 * The kernel gives the status of the last thread to leave. When a
+	 * thread of the program ended through the C library after the main
+	 * thread had left, that was 0 (last_exit_zero); otherwise the main
+	 * thread is taken to be the last, with its own status. (A thread
+	 * other than the main one that leaves last by the raw exit system
+	 * call with another code gets the main thread's status instead: its
+	 * own is not kept anywhere the runtime can read.)
+	 */
+	code = atomic_load(&last_exit_zero) ? 0 : strtol(f, NULL, 10);
 	if (WIFSIGNALED((int)code)) {
 		int sig = WTERMSIG((int)code);
 		struct sigaction dfl = {.sa_handler = SIG_DFL};

@@ -110,6 +110,13 @@ EXTRA_DIST += \
 	t/progs/secure.c \
 	t/progs/ownhooks.c
 
+# Per-thread state and thread ends no destructor sees (issue 6): set*id,
+# raw exit, seccomp strict mode, PR_SET_TSC, RLIMIT_FSIZE.
+check_PROGRAMS += t/progs/threadstate
+t_progs_threadstate_SOURCES = t/progs/threadstate.c t/progs/progs.h
+t_progs_threadstate_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_threadstate_LDFLAGS = $(AM_LDFLAGS) -pthread
+
 # Non-local exits and stack switches (the shadow stack, lib/shadow.c).
 EXTRA_DIST += \
 	t/progs/nonlocal.c \
@@ -177,5 +184,7 @@ check_PROGRAMS += t/progs/wide
 t_progs_wide_SOURCES = t/progs/wide.c t/progs/progs.h
 t_progs_wide_CFLAGS = $(E2E_INSTR_CFLAGS)
 E2E_TESTS += t/e2e-term.sh
+# Per-thread state and thread ends no destructor sees (threadstate above).
+E2E_TESTS += t/e2e-threadstate.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
