@@ -184,6 +184,18 @@ static CPROF__NOINSTR bool leader_ours(const struct cprof__thread *t)
 	return ioctl(t->cfd[0], PERF_EVENT_IOC_ID, &id) == 0 && id == t->cid[0];
 }
 
+/* Whether T's member I is still the event opened (see leader_ours). */
+static CPROF__NOINSTR bool member_ours(const struct cprof__thread *t, int i)
+{
+	struct stat st;
+	uint64_t id;
+
+	if (fstat(t->cfd[i], &st) != 0 || st.st_dev != t->cdev ||
+	    st.st_ino != t->cino)
+		return false;
+	return ioctl(t->cfd[i], PERF_EVENT_IOC_ID, &id) == 0 && id == t->cid[i];
+}
+
 /*
  * The leader was taken by the program: the counters of T stop (the number
  * is the program's now, it is neither read nor closed).
@@ -201,9 +213,17 @@ CPROF__NOINSTR void cprof__counters_close(struct cprof__thread *t)
 
 	if (t->cfd[0] >= 0 && t->cino && !leader_ours(t))
 		leader_lost(t);
+	/*
+	 * A member left with its descriptor (its page could not be mapped)
+	 * is closed only while it is still the event opened (the perf inode
+	 * of the leader, and the member's id): the number may be the
+	 * program's now, after a close-all and a fork.
+	 */
 	for (int i = 0; i < CPROF__MAX_EVENTS; i++) {
 		if (t->cfd[i] >= 0) {
-			close(t->cfd[i]);
+			/* No identity yet: the open path, just opened. */
+			if (i == 0 || !t->cino || member_ours(t, i))
+				close(t->cfd[i]);
 			atomic_fetch_sub(&fds_held, 1);
 		}
 		t->cfd[i] = -1;

@@ -336,6 +336,20 @@ static int stat_fd = -1;
 static dev_t stat_dev;
 static ino_t stat_ino;
 
+/*
+ * In a fork child: the descriptor is the parent's stat file; closed while
+ * it is still that file (the number may be the program's now).
+ */
+static CPROF__NOINSTR void life_stat_drop(void)
+{
+	struct stat st;
+
+	if (stat_fd >= 0 && fstat(stat_fd, &st) == 0 &&
+	    st.st_dev == stat_dev && st.st_ino == stat_ino)
+		close(stat_fd);
+	stat_fd = -1;
+}
+
 static CPROF__NOINSTR void life_stat_open(void)
 {
 	struct stat st;
@@ -606,6 +620,7 @@ static CPROF__NOINSTR void after_fork_child(void)
 		cprof__counters_open(me);
 	}
 	cprof__log_drop();
+	life_stat_drop();
 	if (!atomic_load(&cprof__rt.on))
 		return;
 	/* Made by a thread without the counter: the log's header reads it. */

@@ -186,5 +186,11 @@ t_progs_wide_CFLAGS = $(E2E_INSTR_CFLAGS)
 E2E_TESTS += t/e2e-term.sh
 # Per-thread state and thread ends no destructor sees (threadstate above).
 E2E_TESTS += t/e2e-threadstate.sh
+# Every number the runtime uses taken by the program before a fork.
+check_PROGRAMS += t/progs/fdtake
+t_progs_fdtake_SOURCES = t/progs/fdtake.c t/progs/progs.h
+t_progs_fdtake_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_fdtake_LDFLAGS = $(AM_LDFLAGS) -pthread
+E2E_TESTS += t/e2e-fdtake.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
