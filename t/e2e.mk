@@ -192,5 +192,10 @@ t_progs_fdtake_SOURCES = t/progs/fdtake.c t/progs/progs.h
 t_progs_fdtake_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
 t_progs_fdtake_LDFLAGS = $(AM_LDFLAGS) -pthread
 E2E_TESTS += t/e2e-fdtake.sh
+# A daemon left running after `cprof stat` removed its run directory.
+check_PROGRAMS += t/progs/leftover
+t_progs_leftover_SOURCES = t/progs/leftover.c t/progs/progs.h
+t_progs_leftover_CFLAGS = $(E2E_INSTR_CFLAGS)
+E2E_TESTS += t/e2e-leftover.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
