@@ -76,13 +76,9 @@ CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _Exit(int status)
  * before it). Values the program set itself are kept. CPROF_INHERIT=0
  * (`cprof record --no-inherit`) turns this off. The runtime's values are
  * taken at start, before the program can change them; the new envp is
- * built on the stack (it must work in a vfork() child, where nothing may
- * be allocated), so an environment too large for that is passed as it
- * is.
+ * built on the stack when small, else in a mapping (see ENV_STACK_MAX).
  */
-#define INHERIT_NVARS	 6
-#define INHERIT_MAX_ENV	 4096  /* entries of an envp rebuilt on the stack */
-#define INHERIT_MAX_TEXT 16384 /* bytes of LD_PRELOAD built on the stack */
+#define INHERIT_NVARS 6
 
 static const char *const inherit_names[INHERIT_NVARS] = {
 	"CPROF_DIR",	"CPROF_FLUSH_MS", "CPROF_EVENTS",
@@ -211,8 +207,6 @@ static CPROF__NOINSTR bool env_need(char *const envp[], struct child_env *ce)
 	if (ce->preload)
 		ce->text = 11 + inh.preload_len + 1 +
 			   (ce->their ? strlen(ce->their) : 0) + 1;
-	if (ce->n > INHERIT_MAX_ENV || ce->text > INHERIT_MAX_TEXT)
-		return false;
 	return any || ce->preload;
 }
 
@@ -247,13 +241,77 @@ env_fill(char *const envp[], const struct child_env *ce, char **vec, char *pre)
 	return vec;
 }
 
-/* Declare OUT: ENVP with what the runtime needs added, on the stack. */
-#define CHILD_ENV(envp, out)                              \
-	struct child_env ce_;                             \
-	bool add_ = env_need((envp), &ce_);               \
-	char *vec_[add_ ? ce_.n + INHERIT_NVARS + 2 : 1]; \
-	char pre_[add_ && ce_.text ? ce_.text : 1];       \
-	char *const *out = add_ ? env_fill((envp), &ce_, vec_, pre_) : (envp)
+/*
+ * Where the new environment is built: on the caller's stack only when it
+ * is small (ENV_STACK_MAX bytes), since the caller may run on a small
+ * stack (a thread of PTHREAD_STACK_MIN, a coroutine, an alternate signal
+ * stack); else in a mapping of its own, unmapped when the call returns
+ * (exec succeeded: the mapping went with the image). A vfork() child
+ * shares its parent's memory, where a mapping would outlive its exec: a
+ * large environment is then passed as it is.
+ */
+#define ENV_STACK_MAX 1024
+
+static CPROF__NOINSTR bool in_vfork_child(void);
+
+static CPROF__NOINSTR size_t env_bytes(const struct child_env *ce)
+{
+	return (ce->n + INHERIT_NVARS + 2) * sizeof(char *) + ce->text + 1;
+}
+
+static CPROF__NOINSTR void *env_map(size_t len)
+{
+	int saved = errno;
+	void *m;
+
+	if (in_vfork_child())
+		return NULL;
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	errno = saved;
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static CPROF__NOINSTR void env_unmap(void *m, size_t len)
+{
+	int saved = errno;
+
+	if (m)
+		munmap(m, len);
+	errno = saved;
+}
+
+static CPROF__NOINSTR char *const *
+env_build(char *const envp[], const struct child_env *ce, void *buf)
+{
+	char **vec = buf;
+
+	if (!buf)
+		return envp;
+	return env_fill(envp, ce, vec,
+			(char *)(vec + ce->n + INHERIT_NVARS + 2));
+}
+
+/*
+ * Declare OUT: ENVP with what the runtime needs added; ENV_DONE(r) after
+ * the call gives the mapping back and returns R.
+ */
+#define CHILD_ENV(envp, out)                                                  \
+	struct child_env ce_;                                                 \
+	bool add_ = env_need((envp), &ce_);                                   \
+	size_t need_ = add_ ? env_bytes(&ce_) : 0;                            \
+	bool small_ = need_ <= ENV_STACK_MAX;                                 \
+	void *stk_[small_ ? (need_ + sizeof(void *) - 1) / sizeof(void *) + 1 \
+			  : 1];                                               \
+	void *map_ = add_ && !small_ ? env_map(need_) : NULL;                 \
+	char *const *out =                                                    \
+		!add_ ? (envp) : env_build((envp), &ce_, small_ ? stk_ : map_)
+#define ENV_DONE(r)                     \
+	do {                            \
+		int r_ = (r);           \
+		env_unmap(map_, need_); \
+		return r_;              \
+	} while (0)
 
 /*
  * exec: the new image starts a log of its own (it inherits CPROF_DIR and
@@ -290,7 +348,7 @@ CPROF_EXTERN CPROF__NOINSTR int execve(const char *path, char *const argv[],
 		real = (execve_fn)dlsym(RTLD_NEXT, "execve");
 	CHILD_ENV(envp, env);
 	before_exec();
-	return real(path, argv, env);
+	ENV_DONE(real(path, argv, env));
 }
 
 CPROF_EXTERN CPROF__NOINSTR int execvpe(const char *file, char *const argv[],
@@ -302,7 +360,7 @@ CPROF_EXTERN CPROF__NOINSTR int execvpe(const char *file, char *const argv[],
 		real = (execvpe_fn)dlsym(RTLD_NEXT, "execvpe");
 	CHILD_ENV(envp, env);
 	before_exec();
-	return real(file, argv, env);
+	ENV_DONE(real(file, argv, env));
 }
 
 CPROF_EXTERN CPROF__NOINSTR int execv(const char *path, char *const argv[])
@@ -368,7 +426,7 @@ CPROF_EXTERN CPROF__NOINSTR int fexecve(int fd, char *const argv[],
 		real = (fexecve_fn)dlsym(RTLD_NEXT, "fexecve");
 	CHILD_ENV(envp, env);
 	before_exec();
-	return real(fd, argv, env);
+	ENV_DONE(real(fd, argv, env));
 }
 
 CPROF_EXTERN CPROF__NOINSTR int execveat(int dirfd, const char *path,
@@ -383,9 +441,9 @@ CPROF_EXTERN CPROF__NOINSTR int execveat(int dirfd, const char *path,
 	before_exec();
 	/* glibc before 2.34 has no execveat(): the system call is the same. */
 	if (!real)
-		return (int)syscall(SYS_execveat, dirfd, path, argv, env,
-				    flags);
-	return real(dirfd, path, argv, env, flags);
+		ENV_DONE((int)syscall(SYS_execveat, dirfd, path, argv, env,
+				      flags));
+	ENV_DONE(real(dirfd, path, argv, env, flags));
 }
 
 /*
@@ -406,7 +464,7 @@ CPROF_EXTERN CPROF__NOINSTR int posix_spawn(
 	if (!real)
 		real = (posix_spawn_fn)dlsym(RTLD_NEXT, "posix_spawn");
 	CHILD_ENV(envp, env);
-	return real(pid, path, actions, attr, argv, env);
+	ENV_DONE(real(pid, path, actions, attr, argv, env));
 }
 
 CPROF_EXTERN CPROF__NOINSTR int posix_spawnp(
@@ -418,7 +476,7 @@ CPROF_EXTERN CPROF__NOINSTR int posix_spawnp(
 	if (!real)
 		real = (posix_spawn_fn)dlsym(RTLD_NEXT, "posix_spawnp");
 	CHILD_ENV(envp, env);
-	return real(pid, file, actions, attr, argv, env);
+	ENV_DONE(real(pid, file, actions, attr, argv, env));
 }
 
 /*
@@ -647,6 +705,17 @@ static __thread struct cprof__thread *vfork_sink
 	__attribute__((tls_model("initial-exec")));
 static __thread struct cprof__thread *vfork_saved
 	__attribute__((tls_model("initial-exec")));
+
+/*
+ * In a vfork() child: the thread's ring is the sink (x86-64), or the log
+ * is another process's (elsewhere, where vfork is the C library's).
+ */
+static CPROF__NOINSTR bool in_vfork_child(void)
+{
+	return (vfork_sink && cprof__tls_get() == vfork_sink) ||
+	       (cprof__started && cprof__log_fd() >= 0 &&
+		!cprof__log_is_ours());
+}
 
 CPROF__NOINSTR void cprof__vfork_enter(void);
 CPROF__NOINSTR long cprof__vfork_leave(long ret);

@@ -197,5 +197,11 @@ check_PROGRAMS += t/progs/leftover
 t_progs_leftover_SOURCES = t/progs/leftover.c t/progs/progs.h
 t_progs_leftover_CFLAGS = $(E2E_INSTR_CFLAGS)
 E2E_TESTS += t/e2e-leftover.sh
+# exec from a thread on a small stack, with environments of every size.
+check_PROGRAMS += t/progs/smallstack
+t_progs_smallstack_SOURCES = t/progs/smallstack.c t/progs/progs.h
+t_progs_smallstack_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_smallstack_LDFLAGS = $(AM_LDFLAGS) -pthread
+E2E_TESTS += t/e2e-smallstack.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
