@@ -59,8 +59,14 @@ static struct {
 	uint64_t last_clock_ns;
 } out = {.fd = -1};
 
-/* Scratch space of the chunk encoder; only used under the writer lock. */
-static struct {
+/*
+ * Scratch space of the chunk encoder; only used under the writer lock.
+ * Mapped with the log's buffer when the first log is opened, rather than
+ * in the library's .bss: a program under a small address-space limit
+ * (ulimit -v) must still load with the runtime, which then says once why
+ * it does not record.
+ */
+static struct enc_scratch {
 	uintptr_t keys[SITES_SLOTS]; /* address | 1 for a site, 0 = empty */
 	uint16_t index[SITES_SLOTS];
 	uintptr_t order[SITES_MAX];
@@ -69,7 +75,7 @@ static struct {
 	unsigned char bytes[CHUNK_MAX * 13];
 	/* Exact mode: one zigzag LEB128 number per event and counter. */
 	unsigned char cbytes[CHUNK_MAX * CPROF__MAX_EVENTS * 10];
-} enc;
+} * enc;
 
 static _Atomic pid_t wlock_owner;
 static _Atomic uint32_t kick_word; /* futex word: bumped to wake the writer */
@@ -645,6 +651,14 @@ CPROF__NOINSTR int cprof__log_open(const char *dir)
 			return -errno;
 		out.buf = m;
 	}
+	if (!enc) {
+		void *m = mmap(NULL, sizeof(*enc), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			return -errno;
+		enc = m;
+	}
 	snprintf(out.path, sizeof(out.path), "%s/proc-%d-%llu.log", dir,
 		 (int)getpid(), (unsigned long long)start);
 	name = strrchr(out.path, '/') + 1;
@@ -803,14 +817,14 @@ static CPROF__NOINSTR void pack_exact(struct cprof__thread *t, uint64_t tail,
 		for (unsigned k = 0; k < nev; k++) {
 			int64_t d = (int64_t)(cur[k] - prev[k]);
 
-			len = cprof__put_uleb(enc.cbytes, len,
+			len = cprof__put_uleb(enc->cbytes, len,
 					      ((uint64_t)d << 1) ^
 						      (uint64_t)(d >> 63));
 		}
 	}
 	cprof__pack_str(pk, "cv");
 	msgpack_pack_bin(pk, len);
-	msgpack_pack_bin_body(pk, enc.cbytes, len);
+	msgpack_pack_bin_body(pk, enc->cbytes, len);
 }
 
 /*
@@ -829,7 +843,7 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 
 	if (n > CHUNK_MAX)
 		n = CHUNK_MAX;
-	memset(enc.keys, 0, sizeof(enc.keys));
+	memset(enc->keys, 0, sizeof(enc->keys));
 	for (i = 0; i < n; i++) {
 		const struct cprof__rec *r = &t->ring[(tail + i) & mask];
 		uintptr_t key =
@@ -840,16 +854,16 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 			(uint32_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> 52) &
 			(SITES_SLOTS - 1);
 
-		while (enc.keys[h] && enc.keys[h] != k)
+		while (enc->keys[h] && enc->keys[h] != k)
 			h = (h + 1) & (SITES_SLOTS - 1);
-		if (!enc.keys[h]) {
+		if (!enc->keys[h]) {
 			if (nsites == SITES_MAX)
 				break; /* the rest goes in the next chunk */
-			enc.keys[h] = k;
-			enc.index[h] = (uint16_t)nsites;
-			enc.order[nsites++] = key;
+			enc->keys[h] = k;
+			enc->index[h] = (uint16_t)nsites;
+			enc->order[nsites++] = key;
 		}
-		enc.ev_site[i] = enc.index[h];
+		enc->ev_site[i] = enc->index[h];
 	}
 	n = i;
 
@@ -865,7 +879,7 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 	cprof__pack_str(pk, "sites");
 	msgpack_pack_array(pk, nsites);
 	for (uint32_t s = 0; s < nsites; s++)
-		pack_site(pk, enc.order[s]);
+		pack_site(pk, enc->order[s]);
 	pack_kv_u64(pk, "n", n);
 	/*
 	 * The events are a byte string of LEB128 numbers rather than a
@@ -883,13 +897,13 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 		if (tick > prev)
 			prev = tick;
 		len = cprof__put_uleb(
-			enc.bytes, len,
+			enc->bytes, len,
 			(delta << 1) | ((r->tick & CPROF__REC_EXIT) ? 1 : 0));
-		len = cprof__put_uleb(enc.bytes, len, enc.ev_site[i]);
+		len = cprof__put_uleb(enc->bytes, len, enc->ev_site[i]);
 	}
 	cprof__pack_str(pk, "ev");
 	msgpack_pack_bin(pk, len);
-	msgpack_pack_bin_body(pk, enc.bytes, len);
+	msgpack_pack_bin_body(pk, enc->bytes, len);
 	if (exact)
 		pack_exact(t, tail, n);
 	return n;

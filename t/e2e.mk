@@ -203,5 +203,10 @@ t_progs_smallstack_SOURCES = t/progs/smallstack.c t/progs/progs.h
 t_progs_smallstack_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
 t_progs_smallstack_LDFLAGS = $(AM_LDFLAGS) -pthread
 E2E_TESTS += t/e2e-smallstack.sh
+# A small address-space limit.
+check_PROGRAMS += t/progs/aslimit
+t_progs_aslimit_SOURCES = t/progs/aslimit.c t/progs/progs.h
+t_progs_aslimit_CFLAGS = $(E2E_INSTR_CFLAGS)
+E2E_TESTS += t/e2e-aslimit.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
