@@ -236,6 +236,11 @@ extern char cprof__own_hooks[4096];
 extern bool cprof__creating_writer;
 /* cprof__start() succeeded in this process (or in the parent of a fork). */
 extern bool cprof__started;
+/*
+ * A fork child whose writer thread was put off (runtime.c) starts it now:
+ * the program makes a thread (called from a safe context only).
+ */
+void cprof__writer_undefer(void);
 /* Wake the writer: a ring is half full or a thread ended. */
 void cprof__writer_kick(void);
 
@@ -321,6 +326,13 @@ int cprof__writer_start(void);
 void cprof__writer_stop(void);
 /* In a fork() child: the parent's writer thread does not exist here. */
 void cprof__writer_forget(void);
+/* Before fork(): wait until a writer thread just made runs its own code. */
+void cprof__writer_settle(void);
+/*
+ * At the end: a writer thread that never ran is left to the exit; false
+ * when it ran, and cprof__writer_stop() must be used.
+ */
+bool cprof__writer_abandon(void);
 /* The writer thread runs in this process (it keeps the process alive). */
 bool cprof__writer_alive(void);
 /*

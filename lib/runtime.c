@@ -344,8 +344,8 @@ static CPROF__NOINSTR void life_stat_drop(void)
 {
 	struct stat st;
 
-	if (stat_fd >= 0 && fstat(stat_fd, &st) == 0 &&
-	    st.st_dev == stat_dev && st.st_ino == stat_ino)
+	if (stat_fd >= 0 && fstat(stat_fd, &st) == 0 && st.st_dev == stat_dev &&
+	    st.st_ino == stat_ino)
 		close(stat_fd);
 	stat_fd = -1;
 }
@@ -496,7 +496,8 @@ CPROF__NOINSTR void cprof__stop(enum cprof__end_reason why, int sig, bool async)
 			goto out;
 		}
 	} else {
-		cprof__writer_stop();
+		if (!cprof__writer_abandon())
+			cprof__writer_stop();
 		cprof__wlock();
 	}
 	/* Under the writer lock: the writer closes the groups of ended threads.
@@ -563,10 +564,21 @@ static CPROF__NOINSTR void install_signal_handlers(void)
 
 /* fork(): the child records into a log of its own. */
 
+static _Atomic int writer_deferred; /* see after_fork_child */
+
+CPROF__NOINSTR void cprof__writer_undefer(void)
+{
+	if (atomic_exchange(&writer_deferred, 0) && cprof__log_is_ours() &&
+	    atomic_load(&cprof__rt.on) && !atomic_load(&cprof__rt.finished))
+		cprof__writer_start();
+}
+
 static CPROF__NOINSTR void before_fork(void)
 {
-	if (cprof__started && !atomic_load(&cprof__rt.finished))
+	if (cprof__started && !atomic_load(&cprof__rt.finished)) {
+		cprof__writer_settle();
 		cprof__wlock();
+	}
 }
 
 static CPROF__NOINSTR void after_fork_parent(void)
@@ -591,6 +603,7 @@ static CPROF__NOINSTR void after_fork_child(void)
 
 	/* Only the forking thread goes on in the child. */
 	atomic_store(&program_threads, 1);
+	atomic_store(&writer_deferred, 0);
 	cprof__daemon_child();
 	if (!cprof__started || atomic_load(&cprof__rt.finished))
 		return;
@@ -629,8 +642,19 @@ static CPROF__NOINSTR void after_fork_child(void)
 		return;
 	}
 	err = cprof__log_open(cprof__rt.dir);
-	if (err == 0)
+	/*
+	 * A writer thread must get a processor to start and another time to
+	 * die, and the child cannot be reaped before: on a loaded machine
+	 * that made every fork child milliseconds late (a shell's
+	 * subshells). A child whose forking thread records nothing (no ring,
+	 * no counters: an uninstrumented shell) starts it only when it makes
+	 * a thread (cprof__writer_undefer); until then its thread drains its
+	 * own ring when half full, and at its end.
+	 */
+	if (err == 0 && (me || cprof__ctr.nev))
 		err = cprof__writer_start();
+	else if (err == 0)
+		atomic_store(&writer_deferred, 1);
 	if (err == 0)
 		life_stat_open();
 	if (err) {

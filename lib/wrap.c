@@ -662,6 +662,7 @@ CPROF_EXTERN CPROF__NOINSTR int pthread_create(pthread_t *th,
 	}
 	st->fn = fn;
 	st->arg = arg;
+	cprof__writer_undefer();
 	cprof__life_thread_new();
 	err = cprof__real_pthread_create(th, attr, start_program_thread, st);
 	if (err) {

@@ -1134,6 +1134,11 @@ static CPROF__NOINSTR void *writer_main(void *arg)
 
 	(void)arg;
 	cprof__tls_disable();
+	if (atomic_load(&writer_stop)) {
+		/* Abandoned at the process's end before it ever ran. */
+		atomic_store(&writer_done, 1);
+		return NULL;
+	}
 #ifdef PR_SET_TSC
 	/*
 	 * Made by a thread that disabled the time stamp counter (which is
@@ -1184,6 +1189,7 @@ static CPROF__NOINSTR void *writer_main(void *arg)
 		}
 	}
 	atomic_store(&writer_done, 1);
+	futex(&writer_done, FUTEX_WAKE_PRIVATE, 1, NULL);
 	return NULL;
 }
 
@@ -1268,20 +1274,52 @@ CPROF__NOINSTR int cprof__writer_start(void)
 	pthread_setname_np(writer_thread, "cprof-writer");
 	writer_running = true;
 	atomic_store_explicit(&writer_alive, 1, memory_order_release);
-	/*
-	 * Return only once the thread runs its own code: a fork() while the
-	 * C library (or a sanitizer's allocator) is still setting the thread
-	 * up could copy a lock held by it into the child. A sandbox refusing
-	 * the futex makes this a timed wait.
-	 */
-	while (!atomic_load(&writer_ready)) {
+	return 0;
+}
+
+/*
+ * A fork() while the C library (or a sanitizer's allocator) is still
+ * setting the new writer thread up could copy a lock held by it into the
+ * child: the fork prepare handler waits until the thread runs its own
+ * code. Only then: on a loaded machine a new thread may wait milliseconds
+ * for a processor, and a fork child that starts a writer and soon exits
+ * (a shell's subshell) must not wait for that. A sandbox refusing the
+ * futex makes this a timed wait.
+ */
+CPROF__NOINSTR void cprof__writer_settle(void)
+{
+	int saved = errno;
+
+	while (writer_running && !atomic_load(&writer_ready) &&
+	       !atomic_load(&writer_done)) {
 		struct timespec ts = {0, 1000 * 1000};
 
 		if (futex(&writer_ready, FUTEX_WAIT_PRIVATE, 0, &ts) != 0 &&
 		    errno != ETIMEDOUT && errno != EAGAIN && errno != EINTR)
 			nanosleep(&ts, NULL);
 	}
-	return 0;
+	errno = saved;
+}
+
+/*
+ * At the process's end: a writer thread that has not run yet is told to
+ * stop and left to the exit (it leaves at once if it ever runs, touching
+ * nothing), rather than waited for. True when so; else the writer must
+ * be stopped and joined (cprof__writer_stop).
+ */
+CPROF__NOINSTR bool cprof__writer_abandon(void)
+{
+	if (!writer_running || atomic_load(&writer_ready))
+		return false;
+	atomic_store(&writer_stop, 1);
+	if (atomic_load(&writer_ready)) {
+		/* It started meanwhile: stop it the usual way. */
+		return false;
+	}
+	pthread_detach(writer_thread);
+	writer_running = false;
+	atomic_store(&writer_alive, 0);
+	return true;
 }
 
 CPROF__NOINSTR void cprof__writer_stop(void)
@@ -1302,6 +1340,13 @@ CPROF__NOINSTR void cprof__writer_stop(void)
 	while (!atomic_load(&writer_done) && cprof__mono_ns() < give_up) {
 		struct timespec ts = {0, 1000 * 1000};
 
+		/*
+		 * Woken as the writer leaves: a plain 1 ms sleep here made
+		 * every process's exit (every fork child's) 1 ms longer.
+		 */
+		if (futex(&writer_done, FUTEX_WAIT_PRIVATE, 0, &ts) == 0 ||
+		    errno == ETIMEDOUT || errno == EAGAIN || errno == EINTR)
+			continue;
 		if (nanosleep(&ts, NULL) != 0 && errno != EINTR &&
 		    poll(NULL, 0, 1) != 0)
 			sched_yield();

@@ -208,5 +208,11 @@ check_PROGRAMS += t/progs/aslimit
 t_progs_aslimit_SOURCES = t/progs/aslimit.c t/progs/progs.h
 t_progs_aslimit_CFLAGS = $(E2E_INSTR_CFLAGS)
 E2E_TESTS += t/e2e-aslimit.sh
+# Fork children of a process that records nothing start no writer thread.
+check_PROGRAMS += t/progs/forkmany
+t_progs_forkmany_SOURCES = t/progs/forkmany.c t/progs/progs.h
+t_progs_forkmany_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_forkmany_LDFLAGS = $(AM_LDFLAGS) -pthread
+E2E_TESTS += t/e2e-forkcost.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
