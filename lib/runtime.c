@@ -738,13 +738,12 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	err = cprof__log_open(dir);
 	if (err) {
 		/*
-		 * Preloaded, the runtime runs under the cprof command, which
-		 * made the run directory: gone, it was removed by the command
-		 * when it returned, telling its user this process (a daemon's
-		 * child) still ran. Said once there, not in every process.
+		 * `cprof stat` (CPROF_TEMP) removes its run directory as it
+		 * returns, telling its user which processes still ran: one of
+		 * their children that finds it gone stays silent.
 		 */
-		const char *pre = getenv("LD_PRELOAD");
-		bool removed = err == -ENOENT && pre && strstr(pre, "libcprof");
+		const char *tmp = getenv("CPROF_TEMP");
+		bool removed = err == -ENOENT && tmp && strcmp(tmp, "1") == 0;
 
 		if (err != -CPROF__E_REFUSED && !removed)
 			cprof__warn("cannot create a log in", dir, -err,

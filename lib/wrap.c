@@ -78,11 +78,11 @@ CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _Exit(int status)
  * taken at start, before the program can change them; the new envp is
  * built on the stack when small, else in a mapping (see ENV_STACK_MAX).
  */
-#define INHERIT_NVARS 6
+#define INHERIT_NVARS 7
 
 static const char *const inherit_names[INHERIT_NVARS] = {
-	"CPROF_DIR",	"CPROF_FLUSH_MS", "CPROF_EVENTS",
-	"CPROF_SAMPLE", "CPROF_EXACT",	  "CPROF_CALLCHAIN"};
+	"CPROF_DIR",   "CPROF_FLUSH_MS",  "CPROF_EVENTS", "CPROF_SAMPLE",
+	"CPROF_EXACT", "CPROF_CALLCHAIN", "CPROF_TEMP"};
 
 static struct {
 	bool on;
