@@ -284,6 +284,10 @@ void cprof__untimed_done(void);
 void cprof__life_check(void);
 
 /* wrap.c: the interposed C library functions. */
+/* Programs this process execs say nothing about their logs (CPROF_QUIET). */
+void cprof__inherit_quiet(void);
+/* CPROF_QUIET=1: a parent already said why its run records nothing. */
+bool cprof__quiet(void);
 /* pthread_create of the C library, past our wrapper. */
 int cprof__real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
 			       void *(*fn)(void *), void *arg);

@@ -313,6 +313,13 @@ CPROF__NOINSTR void cprof__life_untracked(void)
 			    "process may not end by itself");
 }
 
+CPROF__NOINSTR bool cprof__quiet(void)
+{
+	const char *q = getenv("CPROF_QUIET");
+
+	return q && strcmp(q, "1") == 0;
+}
+
 CPROF__NOINSTR bool cprof__runtime_off(void)
 {
 	return atomic_load(&initialized) && !cprof__started;
@@ -664,9 +671,12 @@ static CPROF__NOINSTR void after_fork_child(void)
 		 * removed it, and told its user this process still ran (a
 		 * daemon left behind). Its children stay silent.
 		 */
-		if (err != -CPROF__E_REFUSED && err != -ENOENT)
+		if (err != -CPROF__E_REFUSED && err != -ENOENT &&
+		    !cprof__quiet())
 			cprof__warn("cannot record the fork child in",
 				    cprof__rt.dir, -err, NULL);
+		if (err != -ENOENT)
+			cprof__inherit_quiet();
 	}
 }
 
@@ -745,7 +755,9 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 		const char *tmp = getenv("CPROF_TEMP");
 		bool removed = err == -ENOENT && tmp && strcmp(tmp, "1") == 0;
 
-		if (err != -CPROF__E_REFUSED && !removed)
+		if (!removed)
+			cprof__inherit_quiet(); /* said (or told) once */
+		if (err != -CPROF__E_REFUSED && !removed && !cprof__quiet())
 			cprof__warn("cannot create a log in", dir, -err,
 				    "profiling is off, the program runs "
 				    "unprofiled");

@@ -78,11 +78,12 @@ CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _Exit(int status)
  * taken at start, before the program can change them; the new envp is
  * built on the stack when small, else in a mapping (see ENV_STACK_MAX).
  */
-#define INHERIT_NVARS 7
+#define INHERIT_NVARS 8
+#define INHERIT_QUIET 7 /* its index: see cprof__inherit_quiet */
 
 static const char *const inherit_names[INHERIT_NVARS] = {
 	"CPROF_DIR",   "CPROF_FLUSH_MS",  "CPROF_EVENTS", "CPROF_SAMPLE",
-	"CPROF_EXACT", "CPROF_CALLCHAIN", "CPROF_TEMP"};
+	"CPROF_EXACT", "CPROF_CALLCHAIN", "CPROF_TEMP",	  "CPROF_QUIET"};
 
 static struct {
 	bool on;
@@ -136,6 +137,24 @@ static CPROF__NOINSTR bool preload_has_self(const char *v)
 	return false;
 }
 
+/*
+ * The runtime could not record and said so: the programs this process
+ * execs meet the same directory with the same identity, and say nothing
+ * more (CPROF_QUIET=1 in their environment). One line per run, not one
+ * per process, for a program that drops privileges or runs in a
+ * sandbox and then starts many.
+ */
+CPROF__NOINSTR void cprof__inherit_quiet(void)
+{
+	static const char quiet[] = "CPROF_QUIET=1";
+	const char *v = getenv("CPROF_INHERIT");
+
+	if (v && strcmp(v, "0") == 0)
+		return;
+	inh.vars[INHERIT_QUIET] = quiet;
+	inh.on = true;
+}
+
 __attribute__((constructor(102))) static CPROF__NOINSTR void inherit_init(void)
 {
 	const char *v = getenv("CPROF_INHERIT"), *pre = getenv("LD_PRELOAD");
@@ -143,7 +162,7 @@ __attribute__((constructor(102))) static CPROF__NOINSTR void inherit_init(void)
 	Dl_info info;
 
 	if (!cprof__started || (v && strcmp(v, "0") == 0))
-		return;
+		return; /* cprof__inherit_quiet may still turn it on */
 	if (dladdr((void *)cprof_version, &info) && info.dli_fname &&
 	    strlen(info.dli_fname) < sizeof(inh.self))
 		strcpy(inh.self, info.dli_fname);

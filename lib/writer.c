@@ -599,7 +599,8 @@ static CPROF__NOINSTR int open_run_dir(const char *dir)
 		return dfd;
 	if (dfd >= 0)
 		close(dfd);
-	cprof__warn("not recording into", dir, 0, why);
+	if (!cprof__quiet()) /* a parent said it already */
+		cprof__warn("not recording into", dir, 0, why);
 	return -CPROF__E_REFUSED;
 }
 

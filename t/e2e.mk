@@ -214,5 +214,7 @@ t_progs_forkmany_SOURCES = t/progs/forkmany.c t/progs/progs.h
 t_progs_forkmany_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
 t_progs_forkmany_LDFLAGS = $(AM_LDFLAGS) -pthread
 E2E_TESTS += t/e2e-forkcost.sh
+# A run that cannot record says so once, not once per process.
+E2E_TESTS += t/e2e-quiet.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
