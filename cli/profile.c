@@ -1292,8 +1292,10 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 		return;
 	}
 	fid = ip_func(pr, s->ip);
-	nchain = pr->callchain && s->nchain
-			 ? chain_check(pr, s, t->qchain + s->chain, fid)
+	nchain = pr->callchain
+			 ? chain_check(pr, s,
+				       s->nchain ? t->qchain + s->chain : NULL,
+				       fid)
 			 : s->nchain;
 	thread_reserve(pr, t);
 	c = cs_at(pr, t, fid);
