@@ -110,6 +110,13 @@ static int cmd_stat(int argc, char **argv)
 		fatal("cannot create a run directory in '%s'", tmp);
 	tmpdir = dir;
 	atexit(remove_tmp);
+	/*
+	 * Tells the runtime that the run directory goes when stat returns:
+	 * a process still running then (a daemon) finds it gone, and must
+	 * stay silent about it (stat names the processes still running).
+	 */
+	if (setenv(CPROF_ENV_TEMP, "1", 1) != 0)
+		fatal("setenv");
 
 	status = cp_run(dir, argv, &ran);
 	/*

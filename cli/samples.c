@@ -260,7 +260,8 @@ static int runtime_callee(const char *obj)
 static int runtime_sample(struct proc *pr, struct thr *t,
 			  const struct qsample *s)
 {
-	const uint64_t *chain = t->qchain + s->chain;
+	/* No pointer arithmetic on a NULL queue (a run without -g). */
+	const uint64_t *chain = s->nchain ? t->qchain + s->chain : NULL;
 
 	if (pr->nrt_segs == 0)
 		return 0;
@@ -351,8 +352,11 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 		return;
 	}
 	fid = ip_func(pr, s->ip);
-	nchain = pr->callchain ? chain_check(pr, s, t->qchain + s->chain, fid)
-			       : s->nchain;
+	nchain = pr->callchain
+			 ? chain_check(pr, s,
+				       s->nchain ? t->qchain + s->chain : NULL,
+				       fid)
+			 : s->nchain;
 	cp_thread_reserve(pr, t);
 	c = cs_at(pr, t, fid);
 	for (size_t j = 0; j < k; j++)

@@ -32,6 +32,8 @@
 #define CPROF_ENV_INHERIT   "CPROF_INHERIT"
 #define CPROF_ENV_LIBRARY   "CPROF_LIBRARY"
 #define CPROF_ENV_XRAY	    "CPROF_XRAY"
+#define CPROF_ENV_TEMP	    "CPROF_TEMP"  /* the run is stat's, removed after */
+#define CPROF_ENV_QUIET	    "CPROF_QUIET" /* the run's warning was given */
 
 /* The flush interval in milliseconds: the default and the bounds. */
 #define CPROF_FLUSH_MS_DEFAULT 100

@@ -185,6 +185,18 @@ static CPROF__NOINSTR bool leader_ours(const struct cprof__thread *t)
 	return ioctl(t->cfd[0], PERF_EVENT_IOC_ID, &id) == 0 && id == t->cid[0];
 }
 
+/* Whether T's member I is still the event opened (see leader_ours). */
+static CPROF__NOINSTR bool member_ours(const struct cprof__thread *t, int i)
+{
+	struct stat st;
+	uint64_t id;
+
+	if (fstat(t->cfd[i], &st) != 0 || st.st_dev != t->cdev ||
+	    st.st_ino != t->cino)
+		return false;
+	return ioctl(t->cfd[i], PERF_EVENT_IOC_ID, &id) == 0 && id == t->cid[i];
+}
+
 /*
  * The leader was taken by the program: the counters of T stop (the number
  * is the program's now, it is neither read nor closed).
@@ -202,9 +214,17 @@ CPROF__NOINSTR void cprof__counters_close(struct cprof__thread *t)
 
 	if (t->cfd[0] >= 0 && t->cino && !leader_ours(t))
 		leader_lost(t);
+	/*
+	 * A member left with its descriptor (its page could not be mapped)
+	 * is closed only while it is still the event opened (the perf inode
+	 * of the leader, and the member's id): the number may be the
+	 * program's now, after a close-all and a fork.
+	 */
 	for (int i = 0; i < CPROF_MAX_EVENTS; i++) {
 		if (t->cfd[i] >= 0) {
-			close(t->cfd[i]);
+			/* No identity yet: the open path, just opened. */
+			if (i == 0 || !t->cino || member_ours(t, i))
+				close(t->cfd[i]);
 			atomic_fetch_sub(&fds_held, 1);
 		}
 		t->cfd[i] = -1;
@@ -604,10 +624,36 @@ CPROF__NOINSTR void cprof__own_end(struct cprof__own *o)
 
 /* The writer's side: samples, lost records, totals. */
 
-static struct {
+/*
+ * Mapped at the first drain with samples rather than kept in the
+ * library's .bss (see writer.c's encoder scratch).
+ */
+static struct sample_scratch {
 	unsigned char rec[64 * 1024]; /* one record, unwrapped */
 	unsigned char data[1u << 20]; /* a samples chunk's LEB128 data */
-} scratch;
+} * scratch;
+
+/* False when the scratch cannot be mapped (said once): no samples. */
+static CPROF__NOINSTR bool scratch_mapped(void)
+{
+	static bool warned;
+	void *m;
+
+	if (scratch)
+		return true;
+	m = mmap(NULL, sizeof(*scratch), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m != MAP_FAILED) {
+		scratch = m;
+		return true;
+	}
+	if (!warned) {
+		warned = true;
+		cprof__warn("cannot map the counters' sample buffer", NULL,
+			    ENOMEM, "samples are not recorded");
+	}
+	return false;
+}
 
 CPROF__NOINSTR void cprof__counters_pack_header(msgpack_packer *pk)
 {
@@ -654,7 +700,7 @@ static CPROF__NOINSTR void flush_samples(struct cprof__thread *t,
 	msgpack_pack_uint64(pk, time0);
 	cprof__pack_str(pk, CPROF_KEY_DATA);
 	msgpack_pack_bin(pk, len);
-	msgpack_pack_bin_body(pk, scratch.data, len);
+	msgpack_pack_bin_body(pk, scratch->data, len);
 }
 
 /* The value of the group read at P for event I, matched by perf id. */
@@ -669,7 +715,7 @@ static CPROF__NOINSTR uint64_t group_value(const struct cprof__thread *t,
 }
 
 /*
- * Encode one PERF_RECORD_SAMPLE (already unwrapped) into scratch.data.
+ * Encode one PERF_RECORD_SAMPLE (already unwrapped) into scratch->data.
  * Layout by sample_type: ip, pid/tid, time, read (group), callchain.
  */
 static CPROF__NOINSTR size_t encode_sample(struct cprof__thread *t,
@@ -691,15 +737,15 @@ static CPROF__NOINSTR size_t encode_sample(struct cprof__thread *t,
 		return len;
 	t->clast_en = w[-2];
 	t->clast_run = w[-1];
-	len = cprof__put_uleb(scratch.data, len,
+	len = cprof__put_uleb(scratch->data, len,
 			      time > *prev_time ? time - *prev_time : 0);
 	if (time > *prev_time)
 		*prev_time = time;
-	len = cprof__put_uleb(scratch.data, len, ip);
+	len = cprof__put_uleb(scratch->data, len, ip);
 	for (int i = 0; i < cprof__ctr.nev; i++) {
 		uint64_t v = group_value(t, w, nr, i);
 
-		len = cprof__put_uleb(scratch.data, len,
+		len = cprof__put_uleb(scratch->data, len,
 				      v >= t->clast[i] ? v - t->clast[i] : 0);
 		t->clast[i] = v;
 	}
@@ -715,13 +761,13 @@ static CPROF__NOINSTR size_t encode_sample(struct cprof__thread *t,
 		/* The first entry repeats the sampled ip: leave it out. */
 		if (kept && ips[0] == ip)
 			kept--;
-		len = cprof__put_uleb(scratch.data, len, kept);
+		len = cprof__put_uleb(scratch->data, len, kept);
 		for (uint64_t k = 0; k < depth; k++) {
 			if (ips[k] >= (uint64_t)PERF_CONTEXT_MAX)
 				continue;
 			if (k == 0 && ips[k] == ip)
 				continue;
-			len = cprof__put_uleb(scratch.data, len, ips[k]);
+			len = cprof__put_uleb(scratch->data, len, ips[k]);
 		}
 	}
 	return len;
@@ -789,7 +835,7 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 	/* Without the leader, sampling goes on through the mapping. */
 	if (t->cfd[0] < 0 && (cprof__ctr.exact || !pc))
 		return;
-	if (pc && !cprof__ctr.exact) {
+	if (pc && !cprof__ctr.exact && scratch_mapped()) {
 		const unsigned char *data =
 			(const unsigned char *)pc + page_size;
 		const uint64_t size =
@@ -818,8 +864,9 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 				r = data + off;
 			} else {
 				for (size_t k = 0; k < h.size; k++)
-					scratch.rec[k] = data[(off + k) % size];
-				r = scratch.rec;
+					scratch->rec[k] =
+						data[(off + k) % size];
+				r = scratch->rec;
 			}
 			if (h.type == PERF_RECORD_SAMPLE) {
 				if (n == 0) {
@@ -829,7 +876,7 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 				}
 				if (len + 64 + 16 * CPROF_MAX_EVENTS +
 					    10 * (size_t)PERF_MAX_STACK_DEPTH >
-				    sizeof(scratch.data)) {
+				    sizeof(scratch->data)) {
 					flush_samples(t, pk, n, time0, len);
 					n = 0;
 					len = 0;

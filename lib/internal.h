@@ -261,6 +261,11 @@ void cprof__ring_grow(struct cprof__thread *t);
 extern bool cprof__creating_writer;
 /* cprof__start() succeeded in this process (or in the parent of a fork). */
 extern bool cprof__started;
+/*
+ * A fork child whose writer thread was put off (runtime.c) starts it now:
+ * the program makes a thread (called from a safe context only).
+ */
+void cprof__writer_undefer(void);
 /* Wake the writer: a ring is half full or a thread ended. */
 void cprof__writer_kick(void);
 
@@ -287,7 +292,27 @@ void cprof__daemon_child(void);
 /* The runtime is loaded but stays off: wrappers pass straight through. */
 bool cprof__runtime_off(void);
 
+/*
+ * runtime.c: threads without the time stamp counter (PR_SET_TSC, seccomp
+ * strict mode), told by the prctl() wrapper: before the call, and after
+ * it failed or succeeded.
+ */
+bool cprof__tsc_usable(void);
+void cprof__untimed_thread(bool strict);
+void cprof__untimed_failed(void);
+void cprof__untimed_done(void);
+/*
+ * runtime.c, called by the writer each round: when no program thread is
+ * left (they left by the raw exit system call), end the process as the
+ * kernel would have; returns only when threads remain.
+ */
+void cprof__life_check(void);
+
 /* wrap.c: the interposed C library functions. */
+/* Programs this process execs say nothing about their logs (CPROF_QUIET). */
+void cprof__inherit_quiet(void);
+/* CPROF_QUIET=1: a parent already said why its run records nothing. */
+bool cprof__quiet(void);
 /* pthread_create of the C library, past our wrapper. */
 int cprof__real_pthread_create(pthread_t *th, const pthread_attr_t *attr,
 			       void *(*fn)(void *), void *arg);
@@ -330,6 +355,13 @@ int cprof__writer_start(void);
 void cprof__writer_stop(void);
 /* In a fork() child: the parent's writer thread does not exist here. */
 void cprof__writer_forget(void);
+/* Before fork(): wait until a writer thread just made runs its own code. */
+void cprof__writer_settle(void);
+/*
+ * At the end: a writer thread that never ran is left to the exit; false
+ * when it ran, and cprof__writer_stop() must be used.
+ */
+bool cprof__writer_abandon(void);
 /* The writer thread runs in this process (it keeps the process alive). */
 bool cprof__writer_alive(void);
 /* The log's file descriptor, -1 when none. */

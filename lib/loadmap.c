@@ -10,9 +10,11 @@
 #include "config.h"
 
 #include <elf.h>
+#include <errno.h>
 #include <link.h>
 #include <msgpack.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -34,13 +36,43 @@ static struct obj {
 	size_t bid_len;
 	size_t nsegs;
 	uint64_t segs[MAX_SEGS][2];
-} objs[MAX_OBJS];
+} * objs; /* MAX_OBJS of them */
 
-static struct {
+static struct walk_state {
 	size_t nobjs, pool_used;
 	unsigned long long adds, subs;
 	char pool[PATH_POOL];
-} walk;
+} * walk;
+
+/*
+ * Both are mapped at the first walk rather than kept in the library's
+ * .bss, which a program under a small address-space limit must be able
+ * to load; false when they cannot be (the log then has no map, and
+ * cprof__log_open reports the error).
+ */
+static CPROF__NOINSTR bool walk_mapped(void)
+{
+	size_t len = sizeof(*walk) + MAX_OBJS * sizeof(*objs);
+	void *m;
+
+	if (walk)
+		return true;
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (m == MAP_FAILED) {
+		static bool warned;
+
+		if (!warned) {
+			warned = true;
+			cprof__warn("cannot map the list of loaded objects",
+				    NULL, ENOMEM, "the profile has no symbols");
+		}
+		return false;
+	}
+	objs = (struct obj *)((struct walk_state *)m + 1);
+	walk = m;
+	return true;
+}
 
 static unsigned long long seen_adds, seen_subs;
 
@@ -82,11 +114,11 @@ static CPROF__NOINSTR const char *pool_copy(const char *s)
 	size_t n = strlen(s) + 1;
 	char *p;
 
-	if (walk.pool_used + n > PATH_POOL)
+	if (walk->pool_used + n > PATH_POOL)
 		return "";
-	p = walk.pool + walk.pool_used;
+	p = walk->pool + walk->pool_used;
 	memcpy(p, s, n);
-	walk.pool_used += n;
+	walk->pool_used += n;
 	return p;
 }
 
@@ -98,15 +130,15 @@ static CPROF__NOINSTR int visit(struct dl_phdr_info *info, size_t size,
 
 	(void)size;
 	(void)arg;
-	walk.adds = info->dlpi_adds;
-	walk.subs = info->dlpi_subs;
+	walk->adds = info->dlpi_adds;
+	walk->subs = info->dlpi_subs;
 	/* The first object is the executable; the vDSO has no file. */
-	if (walk.nobjs > 0 && !(info->dlpi_name && info->dlpi_name[0] == '/'))
+	if (walk->nobjs > 0 && !(info->dlpi_name && info->dlpi_name[0] == '/'))
 		return 0;
-	if (walk.nobjs == MAX_OBJS)
+	if (walk->nobjs == MAX_OBJS)
 		return 0;
-	o = &objs[walk.nobjs++];
-	if (walk.nobjs == 1) {
+	o = &objs[walk->nobjs++];
+	if (walk->nobjs == 1) {
 		char exe[4096];
 		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
@@ -140,28 +172,30 @@ static CPROF__NOINSTR int peek_counts(struct dl_phdr_info *info, size_t size,
 {
 	(void)size;
 	(void)arg;
-	walk.adds = info->dlpi_adds;
-	walk.subs = info->dlpi_subs;
+	walk->adds = info->dlpi_adds;
+	walk->subs = info->dlpi_subs;
 	return 1; /* the counts are the same in every entry: stop here */
 }
 
 CPROF__NOINSTR void cprof__loadmap_write(struct msgpack_packer *pk, bool force)
 {
-	dl_iterate_phdr(peek_counts, NULL);
-	if (!force && walk.adds == seen_adds && walk.subs == seen_subs)
+	if (!walk_mapped())
 		return;
-	walk.nobjs = 0;
-	walk.pool_used = 0;
+	dl_iterate_phdr(peek_counts, NULL);
+	if (!force && walk->adds == seen_adds && walk->subs == seen_subs)
+		return;
+	walk->nobjs = 0;
+	walk->pool_used = 0;
 	dl_iterate_phdr(visit, NULL);
-	seen_adds = walk.adds;
-	seen_subs = walk.subs;
+	seen_adds = walk->adds;
+	seen_subs = walk->subs;
 
 	msgpack_pack_map(pk, 2);
 	cprof__pack_str(pk, CPROF_KEY_T);
 	cprof__pack_str(pk, CPROF_CHUNK_MAP);
 	cprof__pack_str(pk, CPROF_KEY_OBJS);
-	msgpack_pack_array(pk, walk.nobjs);
-	for (size_t i = 0; i < walk.nobjs; i++) {
+	msgpack_pack_array(pk, walk->nobjs);
+	for (size_t i = 0; i < walk->nobjs; i++) {
 		const struct obj *o = &objs[i];
 
 		msgpack_pack_map(pk, 4);

@@ -23,7 +23,11 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -175,6 +179,86 @@ static CPROF__NOINSTR void populate_thread(struct cprof__thread *t)
 		       t->reserve == 0 ? POPULATE_FIRST : CPROF__RING_CAP);
 }
 
+/*
+ * Threads without the time stamp counter.
+ *
+ * A thread that disables the counter (prctl PR_SET_TSC, PR_TSC_SIGSEGV)
+ * would die of SIGSEGV at its next event, and one in seccomp strict mode
+ * is killed by the kernel at the runtime's first system call: the prctl()
+ * wrapper (wrap.c) makes such a thread record nothing from then on. The
+ * setting is inherited by the threads and fork() children it makes: a
+ * thread checks it as it takes a ring, a fork child before it opens a log
+ * (whose header reads the counter), and a process at start. Where the
+ * counter is read for the process's own end (cprof__stop), it is enabled
+ * on the calling thread for that time and disabled again.
+ */
+enum { TIMED = 0, UNTIMED_TSC, UNTIMED_STRICT };
+static __thread int untimed __attribute__((tls_model("initial-exec")));
+static __thread struct cprof__thread *untimed_ring
+	__attribute__((tls_model("initial-exec")));
+
+/* Whether reading the counter on the calling thread is allowed. */
+CPROF__NOINSTR bool cprof__tsc_usable(void)
+{
+#ifdef PR_GET_TSC
+	int v = 0, saved = errno;
+	long r = syscall(SYS_prctl, PR_GET_TSC, &v, 0, 0, 0);
+
+	errno = saved;
+	if (r == 0 && v == PR_TSC_SIGSEGV)
+		return false;
+#endif
+	return untimed == TIMED;
+}
+
+static CPROF__NOINSTR void untimed_warn(void)
+{
+	static bool warned; /* once: fork children inherit it */
+
+	if (!warned) {
+		warned = true;
+		cprof__warn(
+			"a thread disabled the time stamp counter or entered "
+			"seccomp strict mode",
+			NULL, 0,
+			"it and the threads and processes it starts are not "
+			"profiled from then on");
+	}
+}
+
+/* prctl() wrapper: the calling thread is about to lose the counter. */
+CPROF__NOINSTR void cprof__untimed_thread(bool strict)
+{
+	untimed_ring = cprof__tls_get();
+	untimed = strict ? UNTIMED_STRICT : UNTIMED_TSC;
+	cprof__tls_disable();
+}
+
+/* The prctl() call failed: the thread records as before. */
+CPROF__NOINSTR void cprof__untimed_failed(void)
+{
+	untimed = TIMED;
+	if (untimed_ring)
+		cprof__tls_set(untimed_ring);
+}
+
+/* The prctl() call succeeded. */
+CPROF__NOINSTR void cprof__untimed_done(void)
+{
+	untimed_warn();
+}
+
+/* The time of T's last event (T's thread cannot read the counter now). */
+static CPROF__NOINSTR uint64_t last_tick(struct cprof__thread *t)
+{
+	uint64_t head = atomic_load(&t->head);
+
+	if (head == 0)
+		return t->start_tick;
+	return t->ring[(head - 1) & (CPROF__RING_CAP - 1)].tick &
+	       CPROF__TICK_MASK;
+}
+
 /* Threads. */
 
 /*
@@ -191,6 +275,10 @@ CPROF__NOINSTR struct cprof__thread *cprof__thread_attach(void)
 		return NULL; /* before our constructor: retry next time */
 	if (!atomic_load(&cprof__rt.on) || atomic_load(&cprof__rt.finished)) {
 		cprof__tls_disable();
+		return NULL;
+	}
+	if (!cprof__tsc_usable()) {
+		cprof__tls_disable(); /* made by a thread without the counter */
 		return NULL;
 	}
 	for (t = atomic_load(&cprof__threads); t; t = t->next) {
@@ -265,7 +353,8 @@ static CPROF__NOINSTR void thread_detach(void *arg)
 		pthread_setspecific(thread_key, t);
 		return;
 	}
-	t->end_tick = cprof__ticks() & CPROF__TICK_MASK;
+	t->end_tick =
+		untimed ? last_tick(t) : cprof__ticks() & CPROF__TICK_MASK;
 	cprof__tls_disable();
 	atomic_store_explicit(&t->state, CPROF__T_DEAD, memory_order_release);
 	cprof__writer_kick();
@@ -295,6 +384,9 @@ static bool life_key_ok;
 static _Atomic int life_untracked; /* a thread could not be counted */
 static __thread int life_rounds __attribute__((tls_model("initial-exec")));
 
+static _Atomic int last_exit_zero; /* see cprof__life_check */
+static CPROF__NOINSTR bool leader_gone(void);
+
 /* The destructor of life_key: re-armed twice, like thread_detach. */
 static CPROF__NOINSTR void life_end(void *arg)
 {
@@ -303,9 +395,18 @@ static CPROF__NOINSTR void life_end(void *arg)
 		pthread_setspecific(life_key, LIFE_MARK);
 		return;
 	}
-	if (atomic_fetch_sub(&program_threads, 1) == 1 && cprof__started &&
-	    !atomic_load(&life_untracked) && cprof__writer_alive())
+	long left = atomic_fetch_sub(&program_threads, 1) - 1;
+
+	if (left == 0 && cprof__started && !atomic_load(&life_untracked) &&
+	    cprof__writer_alive())
 		exit(0);
+	/*
+	 * The main thread left by raw exit before this one: this is the last
+	 * program thread, and the C library ends it with exit code 0.
+	 */
+	if (left == 1 && cprof__started && getpid() != syscall(SYS_gettid) &&
+	    leader_gone())
+		atomic_store(&last_exit_zero, 1);
 }
 
 static CPROF__NOINSTR void life_key_create(void)
@@ -343,15 +444,167 @@ CPROF__NOINSTR void cprof__life_untracked(void)
 			    "process may not end by itself");
 }
 
+CPROF__NOINSTR bool cprof__quiet(void)
+{
+	const char *q = getenv(CPROF_ENV_QUIET);
+
+	return q && strcmp(q, "1") == 0;
+}
+
 CPROF__NOINSTR bool cprof__runtime_off(void)
 {
 	return atomic_load(&initialized) && !cprof__started;
+}
+
+/*
+ * Threads that leave by the raw exit system call (syscall(SYS_exit), a
+ * thread in seccomp strict mode, which can leave no other way, or one the
+ * kernel kills alone) run no destructor and are never counted out. Once
+ * none is left, the kernel would end the process, with the status of the
+ * last thread to leave. The writer looks each flush interval at
+ * /proc/self/stat, through a descriptor opened with the log (high, and
+ * checked to be still its own before each read): when the main thread
+ * (the thread group leader) is a zombie and the writer is the only other
+ * thread, it writes the log's end and ends the process with that status
+ * (see cprof__life_check): an exit code by exit_group, or a signal
+ * (SIGKILL for seccomp strict mode) raised on the writer with the default
+ * action. No atexit handler runs, as none would have.
+ */
+static int stat_fd = -1;
+static dev_t stat_dev;
+static ino_t stat_ino;
+
+/*
+ * In a fork child: the descriptor is the parent's stat file; closed while
+ * it is still that file (the number may be the program's now).
+ */
+static CPROF__NOINSTR void life_stat_drop(void)
+{
+	struct stat st;
+
+	if (stat_fd >= 0 && fstat(stat_fd, &st) == 0 && st.st_dev == stat_dev &&
+	    st.st_ino == stat_ino)
+		close(stat_fd);
+	stat_fd = -1;
+}
+
+static CPROF__NOINSTR void life_stat_open(void)
+{
+	struct stat st;
+	int fd;
+
+	stat_fd = -1;
+	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return;
+	}
+	stat_dev = st.st_dev;
+	stat_ino = st.st_ino;
+	stat_fd = cprof__fd_high(fd, true);
+}
+
+/*
+ * Field N (1 is the pid) of /proc/self/stat as read into BUF, parsed
+ * after the command name, which may hold spaces and parentheses.
+ */
+static CPROF__NOINSTR const char *stat_field(const char *buf, int n)
+{
+	const char *p = strrchr(buf, ')');
+
+	if (!p)
+		return NULL;
+	p++; /* the space before field 3 */
+	for (int i = 3; i < n && p; i++)
+		p = strchr(p + 1, ' ');
+	return p ? p + 1 : NULL;
+}
+
+/* Read /proc/self/stat into BUF (CAP bytes); false when it cannot be. */
+static CPROF__NOINSTR bool read_stat(char *buf, size_t cap)
+{
+	struct stat st;
+	ssize_t n;
+	int saved = errno;
+
+	if (stat_fd < 0)
+		return false;
+	/* The program closed or replaced it: never read nor closed again. */
+	if (fstat(stat_fd, &st) != 0 || st.st_dev != stat_dev ||
+	    st.st_ino != stat_ino) {
+		stat_fd = -1;
+		errno = saved;
+		return false;
+	}
+	n = pread(stat_fd, buf, cap - 1, 0);
+	errno = saved;
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+/* The main thread (the thread group leader) has left: a zombie. */
+static CPROF__NOINSTR bool leader_gone(void)
+{
+	char buf[1024];
+	const char *f;
+
+	return read_stat(buf, sizeof(buf)) && (f = stat_field(buf, 3)) &&
+	       *f == 'Z';
+}
+
+CPROF__NOINSTR void cprof__life_check(void)
+{
+	char buf[1024];
+	const char *f;
+	long threads, code;
+
+	if (!read_stat(buf, sizeof(buf)))
+		return;
+	f = stat_field(buf, 3);
+	if (!f || *f != 'Z')
+		return; /* the leader runs */
+	f = stat_field(buf, 20);
+	threads = f ? strtol(f, NULL, 10) : 0;
+	/* The zombie leader is counted until the whole group ends. */
+	if (threads != 2 || !(f = stat_field(buf, 52)))
+		return;
+	/*
+	 * The kernel gives the status of the last thread to leave. When a
+	 * thread of the program ended through the C library after the main
+	 * thread had left, that was 0 (last_exit_zero); otherwise the main
+	 * thread is taken to be the last, with its own status. (A thread
+	 * other than the main one that leaves last by the raw exit system
+	 * call with another code gets the main thread's status instead: its
+	 * own is not kept anywhere the runtime can read.)
+	 */
+	code = atomic_load(&last_exit_zero) ? 0 : strtol(f, NULL, 10);
+	if (WIFSIGNALED((int)code)) {
+		int sig = WTERMSIG((int)code);
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
+		sigset_t set;
+
+		cprof__stop(CPROF__END_SIGNAL, sig, true);
+		cprof__real_sigaction(sig, &dfl, NULL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+		syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
+		/* A signal whose default is not to die: status 128 + N. */
+		syscall(SYS_exit_group, 128 + sig);
+	}
+	cprof__stop(CPROF__END_EXIT, 0, true);
+	syscall(SYS_exit_group, WEXITSTATUS((int)code));
 }
 
 /* Stopping. */
 
 static _Atomic int stopping;
 static _Atomic int stopped;
+static _Atomic pid_t stopper; /* the thread writing the end */
 
 /*
  * Write the end of the log. Process exit and exec join the writer first.
@@ -362,17 +615,27 @@ static _Atomic int stopped;
  */
 CPROF__NOINSTR void cprof__stop(enum cprof__end_reason why, int sig, bool async)
 {
-	if (!cprof__started || !cprof__log_is_ours() ||
-	    atomic_exchange(&stopping, 1))
+	bool tsc_back = false;
+
+	/* A thread in seccomp strict mode dies at any other system call. */
+	if (!cprof__started || untimed == UNTIMED_STRICT ||
+	    !cprof__log_is_ours() || atomic_exchange(&stopping, 1))
 		return;
+	atomic_store(&stopper, (pid_t)syscall(SYS_gettid));
 	atomic_store(&cprof__rt.finished, 1);
+#ifdef PR_SET_TSC
+	if (untimed == UNTIMED_TSC)
+		tsc_back = syscall(SYS_prctl, PR_SET_TSC, PR_TSC_ENABLE, 0, 0,
+				   0) == 0;
+#endif
 	if (async) {
 		if (!cprof__wlock_try(2000)) {
 			atomic_store(&stopped, 1);
-			return;
+			goto out;
 		}
 	} else {
-		cprof__writer_stop();
+		if (!cprof__writer_abandon())
+			cprof__writer_stop();
 		cprof__wlock();
 	}
 	/* Under the writer lock: the writer closes the groups of ended threads.
@@ -386,6 +649,13 @@ CPROF__NOINSTR void cprof__stop(enum cprof__end_reason why, int sig, bool async)
 	cprof__log_flush();
 	cprof__wunlock();
 	atomic_store(&stopped, 1);
+out:
+#ifdef PR_SET_TSC
+	if (tsc_back)
+		syscall(SYS_prctl, PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0);
+#else
+	(void)tsc_back;
+#endif
 }
 
 static CPROF__NOINSTR void on_fatal_signal(int sig, siginfo_t *si, void *uc)
@@ -398,13 +668,14 @@ static CPROF__NOINSTR void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 		/* A vfork() child: the log is the parent's. */
 	} else if (!atomic_load(&stopping)) {
 		cprof__stop(CPROF__END_SIGNAL, sig, true);
-	} else {
+	} else if (atomic_load(&stopper) != (pid_t)syscall(SYS_gettid)) {
 		/* Another thread is writing the end: let it finish (2 s). */
 		for (int i = 0; i < 2000 && !atomic_load(&stopped); i++) {
 			struct timespec ts = {0, 1000 * 1000};
 			nanosleep(&ts, NULL);
 		}
 	}
+	/* Else the signal cut this thread's own end short: nothing to wait. */
 
 	/*
 	 * Die the way the program would have died without us: the action it
@@ -434,11 +705,20 @@ static CPROF__NOINSTR void install_signal_handlers(void)
 /* Exact mode: the forking thread's counters as fork() began. */
 static __thread struct cprof__own fork_own
 	__attribute__((tls_model("initial-exec")));
+static _Atomic int writer_deferred; /* see after_fork_child */
+
+CPROF__NOINSTR void cprof__writer_undefer(void)
+{
+	if (atomic_exchange(&writer_deferred, 0) && cprof__log_is_ours() &&
+	    atomic_load(&cprof__rt.on) && !atomic_load(&cprof__rt.finished))
+		cprof__writer_start();
+}
 
 static CPROF__NOINSTR void before_fork(void)
 {
 	if (cprof__started && !atomic_load(&cprof__rt.finished)) {
 		cprof__own_begin(&fork_own);
+		cprof__writer_settle();
 		cprof__wlock();
 	}
 }
@@ -479,6 +759,7 @@ static CPROF__NOINSTR void after_fork_child(void)
 
 	/* Only the forking thread goes on in the child. */
 	atomic_store(&program_threads, 1);
+	atomic_store(&writer_deferred, 0);
 	cprof__daemon_child();
 	if (!cprof__started || atomic_load(&cprof__rt.finished))
 		return;
@@ -508,16 +789,43 @@ static CPROF__NOINSTR void after_fork_child(void)
 		memset(me->cown, 0, sizeof(me->cown));
 	}
 	cprof__log_drop();
+	life_stat_drop();
 	if (!atomic_load(&cprof__rt.on))
 		return;
+	/* Made by a thread without the counter: the log's header reads it. */
+	if (!cprof__tsc_usable()) {
+		atomic_store(&cprof__rt.on, 0);
+		return;
+	}
 	err = cprof__log_open(cprof__rt.dir);
-	if (err == 0)
+	/*
+	 * A writer thread must get a processor to start and another time to
+	 * die, and the child cannot be reaped before: on a loaded machine
+	 * that made every fork child milliseconds late (a shell's
+	 * subshells). A child whose forking thread records nothing (no ring,
+	 * no counters: an uninstrumented shell) starts it only when it makes
+	 * a thread (cprof__writer_undefer); until then its thread drains its
+	 * own ring when half full, and at its end.
+	 */
+	if (err == 0 && (me || cprof__ctr.nev))
 		err = cprof__writer_start();
+	else if (err == 0)
+		atomic_store(&writer_deferred, 1);
+	if (err == 0)
+		life_stat_open();
 	if (err) {
 		atomic_store(&cprof__rt.on, 0);
-		if (err != -CPROF__E_REFUSED)
+		/*
+		 * No run directory: the cprof command that made it has
+		 * removed it, and told its user this process still ran (a
+		 * daemon left behind). Its children stay silent.
+		 */
+		if (err != -CPROF__E_REFUSED && err != -ENOENT &&
+		    !cprof__quiet())
 			cprof__warn("cannot record the fork child in",
 				    cprof__rt.dir, -err, NULL);
+		if (err != -ENOENT)
+			cprof__inherit_quiet();
 	}
 	/*
 	 * The thread's counters start last: the new log's header and the
@@ -610,9 +918,27 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	find_own_hooks();
 	cprof__shadow_note_stack();
 	find_self();
+	if (!cprof__tsc_usable()) {
+		cprof__warn("the time stamp counter is disabled in this thread "
+			    "(PR_SET_TSC)",
+			    NULL, 0,
+			    "profiling is off, the program runs unprofiled");
+		atomic_store(&initialized, 1);
+		return -EPERM;
+	}
 	err = cprof__log_open(dir);
 	if (err) {
-		if (err != -CPROF__E_REFUSED)
+		/*
+		 * `cprof stat` (CPROF_TEMP) removes its run directory as it
+		 * returns, telling its user which processes still ran: one of
+		 * their children that finds it gone stays silent.
+		 */
+		const char *tmp = getenv(CPROF_ENV_TEMP);
+		bool removed = err == -ENOENT && tmp && strcmp(tmp, "1") == 0;
+
+		if (!removed)
+			cprof__inherit_quiet(); /* said (or told) once */
+		if (err != -CPROF__E_REFUSED && !removed && !cprof__quiet())
 			cprof__warn("cannot create a log in", dir, -err,
 				    "profiling is off, the program runs "
 				    "unprofiled");
@@ -628,6 +954,7 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 		return err;
 	}
 	cprof__started = true;
+	life_stat_open();
 	atomic_store(&initialized, 1);
 	if (!hooks_installed) {
 		pthread_atfork(before_fork, after_fork_parent,

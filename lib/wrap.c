@@ -31,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -74,17 +76,15 @@ CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _Exit(int status)
  * before it). Values the program set itself are kept. CPROF_INHERIT=0
  * (`cprof record --no-inherit`) turns this off. The runtime's values are
  * taken at start, before the program can change them; the new envp is
- * built on the stack (it must work in a vfork() child, where nothing may
- * be allocated), so an environment too large for that is passed as it
- * is.
+ * built on the stack when small, else in a mapping (see ENV_STACK_MAX).
  */
-#define INHERIT_NVARS	 6
-#define INHERIT_MAX_ENV	 4096  /* entries of an envp rebuilt on the stack */
-#define INHERIT_MAX_TEXT 16384 /* bytes of LD_PRELOAD built on the stack */
+#define INHERIT_NVARS 8
+#define INHERIT_QUIET 7 /* its index: see cprof__inherit_quiet */
 
 static const char *const inherit_names[INHERIT_NVARS] = {
 	CPROF_ENV_DIR,	  CPROF_ENV_FLUSH_MS, CPROF_ENV_EVENTS,
-	CPROF_ENV_SAMPLE, CPROF_ENV_EXACT,    CPROF_ENV_CALLCHAIN};
+	CPROF_ENV_SAMPLE, CPROF_ENV_EXACT,    CPROF_ENV_CALLCHAIN,
+	CPROF_ENV_TEMP,	  CPROF_ENV_QUIET};
 
 static struct {
 	bool on;
@@ -139,6 +139,24 @@ static CPROF__NOINSTR bool preload_has_self(const char *v)
 	return false;
 }
 
+/*
+ * The runtime could not record and said so: the programs this process
+ * execs meet the same directory with the same identity, and say nothing
+ * more (CPROF_QUIET=1 in their environment). One line per run, not one
+ * per process, for a program that drops privileges or runs in a
+ * sandbox and then starts many.
+ */
+CPROF__NOINSTR void cprof__inherit_quiet(void)
+{
+	static const char quiet[] = CPROF_ENV_QUIET "=1";
+	const char *v = getenv(CPROF_ENV_INHERIT);
+
+	if (v && strcmp(v, "0") == 0)
+		return;
+	inh.vars[INHERIT_QUIET] = quiet;
+	inh.on = true;
+}
+
 __attribute__((constructor(102))) static CPROF__NOINSTR void inherit_init(void)
 {
 	const char *v = getenv(CPROF_ENV_INHERIT), *pre = getenv("LD_PRELOAD");
@@ -146,7 +164,7 @@ __attribute__((constructor(102))) static CPROF__NOINSTR void inherit_init(void)
 	Dl_info info;
 
 	if (!cprof__started || (v && strcmp(v, "0") == 0))
-		return;
+		return; /* cprof__inherit_quiet may still turn it on */
 	if (dladdr((void *)cprof_version, &info) && info.dli_fname &&
 	    strlen(info.dli_fname) < sizeof(inh.self))
 		strcpy(inh.self, info.dli_fname);
@@ -210,8 +228,6 @@ static CPROF__NOINSTR bool env_need(char *const envp[], struct child_env *ce)
 	if (ce->preload)
 		ce->text = 11 + inh.preload_len + 1 +
 			   (ce->their ? strlen(ce->their) : 0) + 1;
-	if (ce->n > INHERIT_MAX_ENV || ce->text > INHERIT_MAX_TEXT)
-		return false;
 	return any || ce->preload;
 }
 
@@ -246,13 +262,77 @@ env_fill(char *const envp[], const struct child_env *ce, char **vec, char *pre)
 	return vec;
 }
 
-/* Declare OUT: ENVP with what the runtime needs added, on the stack. */
-#define CHILD_ENV(envp, out)                              \
-	struct child_env ce_;                             \
-	bool add_ = env_need((envp), &ce_);               \
-	char *vec_[add_ ? ce_.n + INHERIT_NVARS + 2 : 1]; \
-	char pre_[add_ && ce_.text ? ce_.text : 1];       \
-	char *const *out = add_ ? env_fill((envp), &ce_, vec_, pre_) : (envp)
+/*
+ * Where the new environment is built: on the caller's stack only when it
+ * is small (ENV_STACK_MAX bytes), since the caller may run on a small
+ * stack (a thread of PTHREAD_STACK_MIN, a coroutine, an alternate signal
+ * stack); else in a mapping of its own, unmapped when the call returns
+ * (exec succeeded: the mapping went with the image). A vfork() child
+ * shares its parent's memory, where a mapping would outlive its exec: a
+ * large environment is then passed as it is.
+ */
+#define ENV_STACK_MAX 1024
+
+static CPROF__NOINSTR bool in_vfork_child(void);
+
+static CPROF__NOINSTR size_t env_bytes(const struct child_env *ce)
+{
+	return (ce->n + INHERIT_NVARS + 2) * sizeof(char *) + ce->text + 1;
+}
+
+static CPROF__NOINSTR void *env_map(size_t len)
+{
+	int saved = errno;
+	void *m;
+
+	if (in_vfork_child())
+		return NULL;
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	errno = saved;
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static CPROF__NOINSTR void env_unmap(void *m, size_t len)
+{
+	int saved = errno;
+
+	if (m)
+		munmap(m, len);
+	errno = saved;
+}
+
+static CPROF__NOINSTR char *const *
+env_build(char *const envp[], const struct child_env *ce, void *buf)
+{
+	char **vec = buf;
+
+	if (!buf)
+		return envp;
+	return env_fill(envp, ce, vec,
+			(char *)(vec + ce->n + INHERIT_NVARS + 2));
+}
+
+/*
+ * Declare OUT: ENVP with what the runtime needs added; ENV_DONE(r) after
+ * the call gives the mapping back and returns R.
+ */
+#define CHILD_ENV(envp, out)                                                  \
+	struct child_env ce_;                                                 \
+	bool add_ = env_need((envp), &ce_);                                   \
+	size_t need_ = add_ ? env_bytes(&ce_) : 0;                            \
+	bool small_ = need_ <= ENV_STACK_MAX;                                 \
+	void *stk_[small_ ? (need_ + sizeof(void *) - 1) / sizeof(void *) + 1 \
+			  : 1];                                               \
+	void *map_ = add_ && !small_ ? env_map(need_) : NULL;                 \
+	char *const *out =                                                    \
+		!add_ ? (envp) : env_build((envp), &ce_, small_ ? stk_ : map_)
+#define ENV_DONE(r)                     \
+	do {                            \
+		int r_ = (r);           \
+		env_unmap(map_, need_); \
+		return r_;              \
+	} while (0)
 
 /*
  * exec: the new image starts a log of its own (it inherits CPROF_DIR and
@@ -289,7 +369,7 @@ CPROF_EXTERN CPROF__NOINSTR int execve(const char *path, char *const argv[],
 		real = (execve_fn)dlsym(RTLD_NEXT, "execve");
 	CHILD_ENV(envp, env);
 	before_exec();
-	return real(path, argv, env);
+	ENV_DONE(real(path, argv, env));
 }
 
 CPROF_EXTERN CPROF__NOINSTR int execvpe(const char *file, char *const argv[],
@@ -301,7 +381,7 @@ CPROF_EXTERN CPROF__NOINSTR int execvpe(const char *file, char *const argv[],
 		real = (execvpe_fn)dlsym(RTLD_NEXT, "execvpe");
 	CHILD_ENV(envp, env);
 	before_exec();
-	return real(file, argv, env);
+	ENV_DONE(real(file, argv, env));
 }
 
 CPROF_EXTERN CPROF__NOINSTR int execv(const char *path, char *const argv[])
@@ -367,7 +447,7 @@ CPROF_EXTERN CPROF__NOINSTR int fexecve(int fd, char *const argv[],
 		real = (fexecve_fn)dlsym(RTLD_NEXT, "fexecve");
 	CHILD_ENV(envp, env);
 	before_exec();
-	return real(fd, argv, env);
+	ENV_DONE(real(fd, argv, env));
 }
 
 CPROF_EXTERN CPROF__NOINSTR int execveat(int dirfd, const char *path,
@@ -382,9 +462,9 @@ CPROF_EXTERN CPROF__NOINSTR int execveat(int dirfd, const char *path,
 	before_exec();
 	/* glibc before 2.34 has no execveat(): the system call is the same. */
 	if (!real)
-		return (int)syscall(SYS_execveat, dirfd, path, argv, env,
-				    flags);
-	return real(dirfd, path, argv, env, flags);
+		ENV_DONE((int)syscall(SYS_execveat, dirfd, path, argv, env,
+				      flags));
+	ENV_DONE(real(dirfd, path, argv, env, flags));
 }
 
 /*
@@ -405,7 +485,7 @@ CPROF_EXTERN CPROF__NOINSTR int posix_spawn(
 	if (!real)
 		real = (posix_spawn_fn)dlsym(RTLD_NEXT, "posix_spawn");
 	CHILD_ENV(envp, env);
-	return real(pid, path, actions, attr, argv, env);
+	ENV_DONE(real(pid, path, actions, attr, argv, env));
 }
 
 CPROF_EXTERN CPROF__NOINSTR int posix_spawnp(
@@ -417,7 +497,7 @@ CPROF_EXTERN CPROF__NOINSTR int posix_spawnp(
 	if (!real)
 		real = (posix_spawn_fn)dlsym(RTLD_NEXT, "posix_spawnp");
 	CHILD_ENV(envp, env);
-	return real(pid, file, actions, attr, argv, env);
+	ENV_DONE(real(pid, file, actions, attr, argv, env));
 }
 
 /*
@@ -613,6 +693,7 @@ CPROF_EXTERN CPROF__NOINSTR int pthread_create(pthread_t *th,
 	}
 	st->fn = fn;
 	st->arg = arg;
+	cprof__writer_undefer();
 	cprof__life_thread_new();
 	err = cprof__real_pthread_create(th, attr, start_program_thread, st);
 	if (err) {
@@ -656,6 +737,17 @@ static __thread struct cprof__thread *vfork_sink
 	__attribute__((tls_model("initial-exec")));
 static __thread struct cprof__thread *vfork_saved
 	__attribute__((tls_model("initial-exec")));
+
+/*
+ * In a vfork() child: the thread's ring is the sink (x86-64), or the log
+ * is another process's (elsewhere, where vfork is the C library's).
+ */
+static CPROF__NOINSTR bool in_vfork_child(void)
+{
+	return (vfork_sink && cprof__tls_get() == vfork_sink) ||
+	       (cprof__started && cprof__log_fd() >= 0 &&
+		!cprof__log_is_ours());
+}
 
 CPROF__NOINSTR void cprof__vfork_enter(void);
 CPROF__NOINSTR long cprof__vfork_leave(long ret);
@@ -1341,4 +1433,113 @@ CPROF_EXTERN CPROF__NOINSTR int setcontext(const ucontext_t *ucp)
 	cprof__shadow_switch_failed(back);
 	errno = err;
 	return ret;
+}
+
+/*
+ * The set*id family.
+ *
+ * Credentials are per thread in the kernel; POSIX wants them per process,
+ * so glibc runs each of these calls on every thread of the process (a
+ * signal to each, the "setxid broadcast") and aborts the process when the
+ * threads' results differ. The writer thread lacks what the program set on
+ * its own thread only (capabilities kept with PR_SET_KEEPCAPS and capset,
+ * securebits): setpriv, and any daemon dropping privileges that way, would
+ * see the call fail on the writer alone and die of SIGABRT. So the writer
+ * is stopped for the call (after a last drain) and started again after it,
+ * from the calling thread, whose credentials and capabilities the new
+ * writer inherits. The program's other threads meanwhile drain their own
+ * rings. In a vfork() child, whose writer is the parent's, nothing is
+ * done.
+ */
+static CPROF__NOINSTR bool setid_begin(void)
+{
+	int err = errno;
+	bool off =
+		cprof__started && cprof__log_is_ours() && cprof__writer_pause();
+
+	errno = err;
+	return off;
+}
+
+static CPROF__NOINSTR int setid_end(bool off, int r)
+{
+	int err = errno;
+
+	if (off)
+		cprof__writer_start();
+	errno = err;
+	return r;
+}
+
+#define SETID_WRAPPER(name, params, args)                          \
+	typedef int(*name##_fn) params;                            \
+	CPROF_EXTERN CPROF__NOINSTR int name params                \
+	{                                                          \
+		static name##_fn real;                             \
+		bool off;                                          \
+                                                                   \
+		if (!real)                                         \
+			real = (name##_fn)dlsym(RTLD_NEXT, #name); \
+		if (!real) {                                       \
+			errno = ENOSYS;                            \
+			return -1;                                 \
+		}                                                  \
+		off = setid_begin();                               \
+		return setid_end(off, real args);                  \
+	}
+
+SETID_WRAPPER(setuid, (uid_t u), (u))
+SETID_WRAPPER(seteuid, (uid_t u), (u))
+SETID_WRAPPER(setreuid, (uid_t r, uid_t e), (r, e))
+SETID_WRAPPER(setresuid, (uid_t r, uid_t e, uid_t s), (r, e, s))
+SETID_WRAPPER(setgid, (gid_t g), (g))
+SETID_WRAPPER(setegid, (gid_t g), (g))
+SETID_WRAPPER(setregid, (gid_t r, gid_t e), (r, e))
+SETID_WRAPPER(setresgid, (gid_t r, gid_t e, gid_t s), (r, e, s))
+SETID_WRAPPER(setgroups, (size_t n, const gid_t *list), (n, list))
+
+/*
+ * prctl: the settings that take the time stamp counter or every system
+ * call but four from the calling thread. PR_SET_TSC with PR_TSC_SIGSEGV
+ * makes the hot path's counter read fault, and SECCOMP_MODE_STRICT (which
+ * also disables the counter on x86) kills the thread at the runtime's
+ * first system call: that thread records nothing from then on, and
+ * neither do the threads and fork() children it makes, which inherit the
+ * setting (runtime.c checks it as they start). The runtime says so once.
+ */
+typedef int (*prctl_fn)(int, unsigned long, unsigned long, unsigned long,
+			unsigned long);
+
+CPROF_EXTERN CPROF__NOINSTR int prctl(int option, ...)
+{
+	static prctl_fn real;
+	unsigned long a[4];
+	va_list ap;
+	int r, err;
+	bool untimed;
+
+	va_start(ap, option);
+	for (int i = 0; i < 4; i++)
+		a[i] = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (!real)
+		real = (prctl_fn)dlsym(RTLD_NEXT, "prctl");
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	untimed = (option == PR_SET_TSC && a[0] == PR_TSC_SIGSEGV) ||
+		  (option == PR_SET_SECCOMP && a[0] == SECCOMP_MODE_STRICT);
+	if (untimed && cprof__started)
+		cprof__untimed_thread(option == PR_SET_SECCOMP);
+	r = real(option, a[0], a[1], a[2], a[3]);
+	err = errno;
+	if (untimed && cprof__started) {
+		if (r == 0)
+			cprof__untimed_done();
+		else
+			cprof__untimed_failed();
+	}
+	errno = err;
+	return r;
 }

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -58,8 +59,14 @@ static struct {
 	uint64_t last_clock_ns;
 } out = {.fd = -1};
 
-/* Scratch space of the chunk encoder; only used under the writer lock. */
-static struct {
+/*
+ * Scratch space of the chunk encoder; only used under the writer lock.
+ * Mapped with the log's buffer when the first log is opened, rather than
+ * in the library's .bss: a program under a small address-space limit
+ * (ulimit -v) must still load with the runtime, which then says once why
+ * it does not record.
+ */
+static struct enc_scratch {
 	uintptr_t keys[SITES_SLOTS]; /* address | 1 for a site, 0 = empty */
 	uint16_t index[SITES_SLOTS];
 	uintptr_t order[SITES_MAX];
@@ -68,7 +75,7 @@ static struct {
 	unsigned char bytes[CHUNK_MAX * 13];
 	/* Exact mode: one zigzag LEB128 number per event and counter. */
 	unsigned char cbytes[CHUNK_MAX * CPROF_MAX_EVENTS * 10];
-} enc;
+} * enc;
 
 static _Atomic pid_t wlock_owner;
 static _Atomic uint32_t kick_word; /* futex word: bumped to wake the writer */
@@ -141,15 +148,22 @@ CPROF__NOINSTR void cprof__wunlock(void)
  * Errors other than EBADF mean fstat itself is refused (a sandbox): there
  * is no telling then, and the descriptor is trusted.
  */
+static bool log_unlinked; /* the last check found no name left */
+
 static CPROF__NOINSTR bool log_fd_ours(int fd)
 {
 	struct stat st;
 
+	log_unlinked = false;
 	if (fd < 0)
 		return false;
 	if (fstat(fd, &st) != 0)
 		return errno != EBADF;
-	return !out.known || (st.st_dev == out.dev && st.st_ino == out.ino);
+	if (!out.known || (st.st_dev == out.dev && st.st_ino == out.ino)) {
+		log_unlinked = st.st_nlink == 0;
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -193,12 +207,68 @@ static CPROF__NOINSTR void write_fail(const char *what, int err)
 		    "profiling stopped, the program goes on");
 }
 
+/*
+ * The log has no name left: the cprof command removed its run directory
+ * as it returned (having told its user that this process still ran), or
+ * the user removed the log. Nobody can read what follows: recording
+ * stops, silently, and the space goes back to the disk.
+ */
+static CPROF__NOINSTR void log_gone(void)
+{
+	out.failed = true;
+	atomic_store(&cprof__rt.on, 0);
+	close(out.fd);
+	out.fd = -1;
+}
+
+/*
+ * Past the program's RLIMIT_FSIZE a write fails with EFBIG and the kernel
+ * sends SIGXFSZ to the writing thread, which may be the program's (the
+ * exit drain, a fork or exec end, a fatal-signal flush): the signal stays
+ * blocked around the runtime's writes, and one the write raised is taken
+ * back before the mask is restored, so that the program only gets the
+ * signals it raised itself. EFBIG ends the log as a full disk does.
+ */
+static CPROF__NOINSTR void xfsz_block(sigset_t *old, bool *had)
+{
+	sigset_t set, pend;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGXFSZ);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+	*had = sigpending(&pend) == 0 && sigismember(&pend, SIGXFSZ);
+}
+
+static CPROF__NOINSTR void xfsz_restore(const sigset_t *old, bool had,
+					bool raised)
+{
+	if (raised && !had) {
+		sigset_t set;
+		struct timespec zero = {0, 0};
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGXFSZ);
+		while (sigtimedwait(&set, NULL, &zero) == SIGXFSZ)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 static CPROF__NOINSTR void write_all(const char *p, size_t n)
 {
+	sigset_t mask;
+	bool had, efbig = false;
+	int saved = errno;
+
+	xfsz_block(&mask, &had);
 	while (n > 0 && !out.failed) {
 		int err = log_verify();
 		ssize_t w;
 
+		if (!err && log_unlinked) {
+			log_gone();
+			break;
+		}
 		if (err) {
 			write_fail(
 				err == ESTALE
@@ -208,18 +278,21 @@ static CPROF__NOINSTR void write_all(const char *p, size_t n)
 					: "cannot reopen the log the program "
 					  "closed or replaced",
 				err == ESTALE ? 0 : err);
-			return;
+			break;
 		}
 		w = write(out.fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
+			efbig = w < 0 && errno == EFBIG;
 			write_fail("cannot write log", w < 0 ? errno : ENOSPC);
-			return;
+			break;
 		}
 		p += w;
 		n -= (size_t)w;
 	}
+	xfsz_restore(&mask, had, efbig);
+	errno = saved;
 }
 
 CPROF__NOINSTR void cprof__log_flush(void)
@@ -364,7 +437,8 @@ static CPROF__NOINSTR int open_run_dir(const char *dir)
 		return dfd;
 	if (dfd >= 0)
 		close(dfd);
-	cprof__warn("not recording into", dir, 0, why);
+	if (!cprof__quiet()) /* a parent said it already */
+		cprof__warn("not recording into", dir, 0, why);
 	return -CPROF__E_REFUSED;
 }
 
@@ -415,6 +489,14 @@ CPROF__NOINSTR int cprof__log_open(const char *dir)
 		if (m == MAP_FAILED)
 			return -errno;
 		out.buf = m;
+	}
+	if (!enc) {
+		void *m = mmap(NULL, sizeof(*enc), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			return -errno;
+		enc = m;
 	}
 	snprintf(out.path, sizeof(out.path), "%s/" CPROF_LOG_NAME_FMT, dir,
 		 (int)getpid(), (unsigned long long)start);
@@ -577,14 +659,14 @@ static CPROF__NOINSTR void pack_exact(struct cprof__thread *t, uint64_t tail,
 		for (unsigned k = 0; k < nev; k++) {
 			int64_t d = (int64_t)(cur[k] - prev[k]);
 
-			len = cprof__put_uleb(enc.cbytes, len,
+			len = cprof__put_uleb(enc->cbytes, len,
 					      ((uint64_t)d << 1) ^
 						      (uint64_t)(d >> 63));
 		}
 	}
 	cprof__pack_str(pk, CPROF_KEY_CV);
 	msgpack_pack_bin(pk, len);
-	msgpack_pack_bin_body(pk, enc.cbytes, len);
+	msgpack_pack_bin_body(pk, enc->cbytes, len);
 }
 
 /*
@@ -603,7 +685,7 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 
 	if (n > CHUNK_MAX)
 		n = CHUNK_MAX;
-	memset(enc.keys, 0, sizeof(enc.keys));
+	memset(enc->keys, 0, sizeof(enc->keys));
 	for (i = 0; i < n; i++) {
 		const struct cprof__rec *r = &t->ring[(tail + i) & mask];
 		uintptr_t key =
@@ -614,16 +696,16 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 			(uint32_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> 52) &
 			(SITES_SLOTS - 1);
 
-		while (enc.keys[h] && enc.keys[h] != k)
+		while (enc->keys[h] && enc->keys[h] != k)
 			h = (h + 1) & (SITES_SLOTS - 1);
-		if (!enc.keys[h]) {
+		if (!enc->keys[h]) {
 			if (nsites == SITES_MAX)
 				break; /* the rest goes in the next chunk */
-			enc.keys[h] = k;
-			enc.index[h] = (uint16_t)nsites;
-			enc.order[nsites++] = key;
+			enc->keys[h] = k;
+			enc->index[h] = (uint16_t)nsites;
+			enc->order[nsites++] = key;
 		}
-		enc.ev_site[i] = enc.index[h];
+		enc->ev_site[i] = enc->index[h];
 	}
 	n = i;
 
@@ -639,7 +721,7 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 	cprof__pack_str(pk, CPROF_KEY_SITES);
 	msgpack_pack_array(pk, nsites);
 	for (uint32_t s = 0; s < nsites; s++)
-		pack_site(pk, enc.order[s]);
+		pack_site(pk, enc->order[s]);
 	cprof__pack_kv_u64(pk, CPROF_KEY_N, n);
 	/*
 	 * The events are a byte string of LEB128 numbers rather than a
@@ -656,16 +738,16 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 
 		if (tick > prev)
 			prev = tick;
-		len = cprof__put_uleb(enc.bytes, len,
+		len = cprof__put_uleb(enc->bytes, len,
 				      (delta << CPROF_EV_DELTA_SHIFT) |
 					      ((r->tick & CPROF__REC_EXIT)
 						       ? CPROF_EV_EXIT
 						       : 0));
-		len = cprof__put_uleb(enc.bytes, len, enc.ev_site[i]);
+		len = cprof__put_uleb(enc->bytes, len, enc->ev_site[i]);
 	}
 	cprof__pack_str(pk, CPROF_KEY_EV);
 	msgpack_pack_bin(pk, len);
-	msgpack_pack_bin_body(pk, enc.bytes, len);
+	msgpack_pack_bin_body(pk, enc->bytes, len);
 	if (exact)
 		pack_exact(t, tail, n);
 	return n;
@@ -893,9 +975,23 @@ static CPROF__NOINSTR void *writer_main(void *arg)
 	unsigned ms =
 		sampling && cprof__rt.flush_ms > 10 ? 10 : cprof__rt.flush_ms;
 	uint32_t seen = atomic_load(&kick_word);
+	uint64_t last_life = cprof__mono_ns();
 
 	(void)arg;
 	cprof__tls_disable();
+	if (atomic_load(&writer_stop)) {
+		/* Abandoned at the process's end before it ever ran. */
+		atomic_store(&writer_done, 1);
+		return NULL;
+	}
+#ifdef PR_SET_TSC
+	/*
+	 * Made by a thread that disabled the time stamp counter (which is
+	 * inherited): the writer reads it for clock points, on its own
+	 * thread, which the program's setting was not meant for.
+	 */
+	syscall(SYS_prctl, PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
+#endif
 	atomic_store(&writer_ready, 1);
 	futex(&writer_ready, FUTEX_WAKE_PRIVATE, 1, NULL);
 	while (!atomic_load(&writer_stop)) {
@@ -931,8 +1027,14 @@ static CPROF__NOINSTR void *writer_main(void *arg)
 		cprof__wunlock();
 		if (sampling)
 			ms = next_interval(ms);
+		/* Once a flush interval: are the program's threads all gone? */
+		if (cprof__mono_ns() - last_life >= interval) {
+			last_life = cprof__mono_ns();
+			cprof__life_check();
+		}
 	}
 	atomic_store(&writer_done, 1);
+	futex(&writer_done, FUTEX_WAKE_PRIVATE, 1, NULL);
 	return NULL;
 }
 
@@ -1017,20 +1119,52 @@ CPROF__NOINSTR int cprof__writer_start(void)
 	pthread_setname_np(writer_thread, "cprof-writer");
 	writer_running = true;
 	atomic_store_explicit(&writer_alive, 1, memory_order_release);
-	/*
-	 * Return only once the thread runs its own code: a fork() while the
-	 * C library (or a sanitizer's allocator) is still setting the thread
-	 * up could copy a lock held by it into the child. A sandbox refusing
-	 * the futex makes this a timed wait.
-	 */
-	while (!atomic_load(&writer_ready)) {
+	return 0;
+}
+
+/*
+ * A fork() while the C library (or a sanitizer's allocator) is still
+ * setting the new writer thread up could copy a lock held by it into the
+ * child: the fork prepare handler waits until the thread runs its own
+ * code. Only then: on a loaded machine a new thread may wait milliseconds
+ * for a processor, and a fork child that starts a writer and soon exits
+ * (a shell's subshell) must not wait for that. A sandbox refusing the
+ * futex makes this a timed wait.
+ */
+CPROF__NOINSTR void cprof__writer_settle(void)
+{
+	int saved = errno;
+
+	while (writer_running && !atomic_load(&writer_ready) &&
+	       !atomic_load(&writer_done)) {
 		struct timespec ts = {0, 1000 * 1000};
 
 		if (futex(&writer_ready, FUTEX_WAIT_PRIVATE, 0, &ts) != 0 &&
 		    errno != ETIMEDOUT && errno != EAGAIN && errno != EINTR)
 			nanosleep(&ts, NULL);
 	}
-	return 0;
+	errno = saved;
+}
+
+/*
+ * At the process's end: a writer thread that has not run yet is told to
+ * stop and left to the exit (it leaves at once if it ever runs, touching
+ * nothing), rather than waited for. True when so; else the writer must
+ * be stopped and joined (cprof__writer_stop).
+ */
+CPROF__NOINSTR bool cprof__writer_abandon(void)
+{
+	if (!writer_running || atomic_load(&writer_ready))
+		return false;
+	atomic_store(&writer_stop, 1);
+	if (atomic_load(&writer_ready)) {
+		/* It started meanwhile: stop it the usual way. */
+		return false;
+	}
+	pthread_detach(writer_thread);
+	writer_running = false;
+	atomic_store(&writer_alive, 0);
+	return true;
 }
 
 CPROF__NOINSTR void cprof__writer_stop(void)
@@ -1051,6 +1185,13 @@ CPROF__NOINSTR void cprof__writer_stop(void)
 	while (!atomic_load(&writer_done) && cprof__mono_ns() < give_up) {
 		struct timespec ts = {0, 1000 * 1000};
 
+		/*
+		 * Woken as the writer leaves: a plain 1 ms sleep here made
+		 * every process's exit (every fork child's) 1 ms longer.
+		 */
+		if (futex(&writer_done, FUTEX_WAIT_PRIVATE, 0, &ts) == 0 ||
+		    errno == ETIMEDOUT || errno == EAGAIN || errno == EINTR)
+			continue;
 		if (nanosleep(&ts, NULL) != 0 && errno != EINTR &&
 		    poll(NULL, 0, 1) != 0)
 			sched_yield();

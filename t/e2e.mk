@@ -110,6 +110,13 @@ EXTRA_DIST += \
 	t/progs/secure.c \
 	t/progs/ownhooks.c
 
+# Per-thread state and thread ends no destructor sees (issue 6): set*id,
+# raw exit, seccomp strict mode, PR_SET_TSC, RLIMIT_FSIZE.
+check_PROGRAMS += t/progs/threadstate
+t_progs_threadstate_SOURCES = t/progs/threadstate.c t/progs/progs.h
+t_progs_threadstate_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_threadstate_LDFLAGS = $(AM_LDFLAGS) -pthread
+
 # Non-local exits and stack switches (the shadow stack, lib/shadow.c).
 EXTRA_DIST += \
 	t/progs/nonlocal.c \
@@ -205,5 +212,38 @@ E2E_TESTS += t/e2e-own-cost.sh
 EXTRA_DIST += t/progs/xray.c t/progs/xray-mixed.c t/progs/xray-lib.c
 E2E_TESTS += t/e2e-xray.sh t/e2e-nonlocal-xray.sh t/e2e-unwind-xray.sh
 
+
+# Per-thread state and thread ends no destructor sees (threadstate above).
+E2E_TESTS += t/e2e-threadstate.sh
+# Every number the runtime uses taken by the program before a fork.
+check_PROGRAMS += t/progs/fdtake
+t_progs_fdtake_SOURCES = t/progs/fdtake.c t/progs/progs.h
+t_progs_fdtake_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_fdtake_LDFLAGS = $(AM_LDFLAGS) -pthread
+E2E_TESTS += t/e2e-fdtake.sh
+# A daemon left running after `cprof stat` removed its run directory.
+check_PROGRAMS += t/progs/leftover
+t_progs_leftover_SOURCES = t/progs/leftover.c t/progs/progs.h
+t_progs_leftover_CFLAGS = $(E2E_INSTR_CFLAGS)
+E2E_TESTS += t/e2e-leftover.sh
+# exec from a thread on a small stack, with environments of every size.
+check_PROGRAMS += t/progs/smallstack
+t_progs_smallstack_SOURCES = t/progs/smallstack.c t/progs/progs.h
+t_progs_smallstack_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_smallstack_LDFLAGS = $(AM_LDFLAGS) -pthread
+E2E_TESTS += t/e2e-smallstack.sh
+# A small address-space limit.
+check_PROGRAMS += t/progs/aslimit
+t_progs_aslimit_SOURCES = t/progs/aslimit.c t/progs/progs.h
+t_progs_aslimit_CFLAGS = $(E2E_INSTR_CFLAGS)
+E2E_TESTS += t/e2e-aslimit.sh
+# Fork children of a process that records nothing start no writer thread.
+check_PROGRAMS += t/progs/forkmany
+t_progs_forkmany_SOURCES = t/progs/forkmany.c t/progs/progs.h
+t_progs_forkmany_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_forkmany_LDFLAGS = $(AM_LDFLAGS) -pthread
+E2E_TESTS += t/e2e-forkcost.sh
+# A run that cannot record says so once, not once per process.
+E2E_TESTS += t/e2e-quiet.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)

@@ -1,0 +1,34 @@
+#!/bin/sh
+# e2e-forkcost.sh - the fork children of a process that records nothing
+# (a shell, make) run without a writer thread of the runtime until they
+# make a thread: a thread must get a processor to start and again to die
+# before the child can be reaped, which made every child milliseconds
+# late on a loaded machine (shell loops several times slower). What such
+# children record still reaches the profile, whole: their thread drains
+# its own ring when half full and at its end, and a writer starts when
+# they make a thread (t/progs/forkmany.c). Counted in threads, not time.
+. "${TOP_SRCDIR:-$(dirname "$0")/..}/t/lib.sh"
+need_cli
+need_prog forkmany
+need_python
+
+F=$PROGS/forkmany
+run tasks "$CPROF" stat --no-counters -o table.txt -- "$F" tasks 50
+expect_status "forkmany tasks under cprof" 0 tasks.err
+expect_eq "children of an uninstrumented process have one thread" \
+	"0 with more than one thread" "$(cat tasks.out)" tasks.err
+
+# 3 children of 40000 steps: each fills its ring past half several times.
+run steps "$CPROF" stat --no-counters --format json -o steps.json -- \
+	"$F" steps 3 40000
+expect_status "forkmany steps under cprof" 0 steps.err
+jeq "every step of the children" steps.json "calls('step')" 120000
+jcheck "every child finished its log" steps.json \
+	"all(p['finished'] for p in j['processes'])"
+
+run thread "$CPROF" stat --no-counters --format json -o thread.json -- \
+	"$F" thread 3
+expect_status "forkmany thread under cprof" 0 thread.err
+jeq "every step, in the children's threads too" thread.json \
+	"calls('step')" 600
+exit 0
