@@ -1119,6 +1119,14 @@ CPROF__NOINSTR int cprof__writer_start(void)
 	pthread_setname_np(writer_thread, "cprof-writer");
 	writer_running = true;
 	atomic_store_explicit(&writer_alive, 1, memory_order_release);
+	/*
+	 * Return only once the thread runs its own code: the C library sets
+	 * a new thread up on the thread itself (rseq registration, its
+	 * signal mask), and a program that installs a seccomp filter for
+	 * all its threads right after (a sandbox at start, a fork child)
+	 * would have glibc abort the process when that setup is refused.
+	 */
+	cprof__writer_settle();
 	return 0;
 }
 

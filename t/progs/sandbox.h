@@ -72,6 +72,12 @@ static const struct {
 	{"clone3", -2},
 #endif
 	{"ioctl", SYS_ioctl},
+#ifdef SYS_rseq
+	{"rseq", SYS_rseq},
+#else
+	{"rseq", -2},
+#endif
+	{"set_robust_list", SYS_set_robust_list},
 };
 
 static const struct {
