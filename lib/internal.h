@@ -89,7 +89,8 @@ struct cprof__thread {
 	uint64_t limit;	       /* reserve at which to take the slow path */
 	unsigned nest;	       /* record() calls in progress (signals) */
 	struct cprof__rec *ring;
-	uint64_t lost; /* events dropped while the ring was full */
+	uint64_t lost;	/* events dropped while the ring was full */
+	uint64_t stuck; /* 1 + the tail at which the writer was found stuck */
 	int exit_rounds;
 
 	/* Written by the writer under the writer lock. */

@@ -51,6 +51,33 @@ static CPROF__NOINSTR long futex(_Atomic uint32_t *word, int op, uint32_t val,
 }
 
 /*
+ * Is T's ring the calling thread's? Not in a process or thread made by a
+ * raw clone() (the clone system call, syscall(SYS_fork), a container's
+ * init), which copies or shares the creating thread's ring without the
+ * fork handlers ever running: nobody drains it for this thread, and
+ * waiting for a drain would hang it. Such a thread records nothing, and
+ * says so once. Asked on the slow path only (half a ring), and a sandbox
+ * refusing gettid gets the same answer.
+ */
+static CPROF__NOINSTR bool own_ring(struct cprof__thread *t)
+{
+	static bool warned;
+	int saved = errno;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+
+	errno = saved;
+	if (tid == t->tid)
+		return true;
+	if (!warned) {
+		warned = true;
+		cprof__warn("a process or thread made by a raw clone() is not "
+			    "profiled",
+			    NULL, 0, "its events are counted as lost");
+	}
+	return false;
+}
+
+/*
  * Called when the next slot reached t->limit. Returns true when the event
  * may be stored, with t->limit moved on; false to drop it.
  */
@@ -66,6 +93,11 @@ make_room(struct cprof__thread *t)
 	 */
 	uint64_t wait_start = 0;
 
+	if (!own_ring(t)) {
+		t->lost++;
+		t->limit = t->reserve;
+		return false;
+	}
 	for (;;) {
 		/*
 		 * Read again each round: a signal handler interrupting the
@@ -76,6 +108,19 @@ make_room(struct cprof__thread *t)
 			atomic_load_explicit(&t->tail, memory_order_acquire);
 		uint64_t used = next - tail;
 
+		/*
+		 * Once the writer was found stuck, later events are dropped
+		 * at once until it drains again: waiting 2 s at each would
+		 * stall the program for good.
+		 */
+		if (t->stuck != 0 && t->stuck == tail + 1) {
+			t->lost++;
+			t->limit = next;
+			return false;
+		}
+		t->stuck = 0;
+		if (wait_start && cprof__mono_ns() - wait_start >= 2000000000u)
+			t->stuck = tail + 1;
 		if (!atomic_load_explicit(&cprof__rt.on,
 					  memory_order_relaxed) ||
 		    atomic_load_explicit(&cprof__rt.finished,

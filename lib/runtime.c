@@ -309,6 +309,7 @@ claimed:
 	t->nest = 0;
 	t->limit = CPROF__RING_CAP / 2;
 	t->lost = 0;
+	t->stuck = 0;
 	t->exit_rounds = 0;
 	t->announced = false;
 	t->tid = (pid_t)syscall(SYS_gettid);
@@ -776,6 +777,7 @@ static CPROF__NOINSTR void after_fork_child(void)
 		cprof__counters_close(t);
 		atomic_store(&t->tail, head);
 		t->lost = 0;
+		t->stuck = 0;
 		t->announced = false;
 		if (t != me)
 			atomic_store(&t->state, CPROF__T_FREE);

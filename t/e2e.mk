@@ -101,6 +101,7 @@ t_progs_markers_cxx_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 # What the scripts build themselves.
 EXTRA_DIST += \
+	t/progs/rawclone.c \
 	t/progs/shlib-main.c \
 	t/progs/shlib-lib.c \
 	t/progs/shlib-strip.c \
@@ -245,5 +246,7 @@ t_progs_forkmany_LDFLAGS = $(AM_LDFLAGS) -pthread
 E2E_TESTS += t/e2e-forkcost.sh
 # A run that cannot record says so once, not once per process.
 E2E_TESTS += t/e2e-quiet.sh
+# Raw clone(): processes and threads the runtime did not set up.
+E2E_TESTS += t/e2e-rawclone.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
