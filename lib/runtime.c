@@ -46,7 +46,7 @@ _Atomic(struct cprof__thread *) cprof__threads;
 
 static pthread_key_t thread_key;
 static _Atomic int initialized; /* the constructor has run */
-bool cprof__started;		/* cprof__start succeeded once */
+_Atomic bool cprof__started;	/* cprof__start succeeded once */
 static bool hooks_installed;
 
 static const int fatal_signals[] = {
