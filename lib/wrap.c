@@ -1330,50 +1330,62 @@ CPROF_EXTERN CPROF__NOINSTR int setns(int fd, int nstype)
  */
 typedef void (*jump_fn)(void *, int);
 
-static CPROF__NOINSTR __attribute__((noreturn)) void
-jump(jump_fn *real, const char *name, void *env, int val)
+/*
+ * The C library's functions, found when the library is loaded: a longjmp
+ * often leaves a signal handler, where dlsym (which allocates) must not
+ * run. __longjmp_chk is glibc's own; elsewhere it is longjmp.
+ */
+static jump_fn real_longjmp, real__longjmp, real_siglongjmp, real_longjmp_chk;
+
+static CPROF__NOINSTR jump_fn jump_next(const char *name)
 {
-	if (!*real)
-		*real = (jump_fn)dlsym(RTLD_NEXT, name);
-	if (!*real) /* __longjmp_chk is glibc's own */
-		*real = (jump_fn)dlsym(RTLD_NEXT, "longjmp");
+	jump_fn f = (jump_fn)dlsym(RTLD_NEXT, name);
+
+	return f ? f : (jump_fn)dlsym(RTLD_NEXT, "longjmp");
+}
+
+static CPROF__NOINSTR __attribute__((constructor)) void jump_resolve(void)
+{
+	real_longjmp = jump_next("longjmp");
+	real__longjmp = jump_next("_longjmp");
+	real_siglongjmp = jump_next("siglongjmp");
+	real_longjmp_chk = jump_next("__longjmp_chk");
+}
+
+static CPROF__NOINSTR __attribute__((noreturn)) void
+jump(jump_fn real, const char *name, void *env, int val)
+{
+	if (!real) /* a jump from a constructor run before ours */
+		real = jump_next(name);
 	if (cprof__tls_get())
 		cprof__shadow_unwind(cprof__jmpbuf_sp(env));
-	(*real)(env, val);
+	real(env, val);
 	__builtin_unreachable();
 }
 
 CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void longjmp(void *env,
 								   int val)
 {
-	static jump_fn real;
-
-	jump(&real, "longjmp", env, val);
+	jump(real_longjmp, "longjmp", env, val);
 }
 
 CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _longjmp(void *env,
 								    int val)
 {
-	static jump_fn real;
-
-	jump(&real, "_longjmp", env, val);
+	jump(real__longjmp, "_longjmp", env, val);
 }
 
 CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void siglongjmp(void *env,
 								      int val)
 {
-	static jump_fn real;
-
-	jump(&real, "siglongjmp", env, val);
+	jump(real_siglongjmp, "siglongjmp", env, val);
 }
 
 /* What longjmp becomes under -D_FORTIFY_SOURCE. */
 CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void
 __longjmp_chk(void *env, int val)
 {
-	static jump_fn real;
-
-	jump(&real, "__longjmp_chk", env, val);
+	jump(real_longjmp_chk, "__longjmp_chk", env, val);
 }
 
 /*
