@@ -1331,6 +1331,18 @@ CPROF_EXTERN CPROF__NOINSTR int setns(int fd, int nstype)
 typedef void (*jump_fn)(void *, int);
 
 /*
+ * ThreadSanitizer keeps a call stack of its own, pushed and popped by
+ * the code it instruments. It restores that stack at the longjmp and
+ * siglongjmp it intercepts, but not at _longjmp, __longjmp_chk or a
+ * context switch (it has no interceptor for them): an instrumented
+ * wrapper that leaves by one of those would leave a frame behind at each
+ * call, and a program that jumps often (a shell) would overflow TSan's
+ * stack depot. These wrappers touch no shared data of their own, so
+ * they are not instrumented; what they call is.
+ */
+#define JUMP_WRAPPER __attribute__((no_sanitize("thread")))
+
+/*
  * The C library's functions, found when the library is loaded: a longjmp
  * often leaves a signal handler, where dlsym (which allocates) must not
  * run. __longjmp_chk is glibc's own; elsewhere it is longjmp.
@@ -1352,7 +1364,7 @@ static CPROF__NOINSTR __attribute__((constructor)) void jump_resolve(void)
 	real_longjmp_chk = jump_next("__longjmp_chk");
 }
 
-static CPROF__NOINSTR __attribute__((noreturn)) void
+static CPROF__NOINSTR JUMP_WRAPPER __attribute__((noreturn)) void
 jump(jump_fn real, const char *name, void *env, int val)
 {
 	if (!real) /* a jump from a constructor run before ours */
@@ -1363,26 +1375,26 @@ jump(jump_fn real, const char *name, void *env, int val)
 	__builtin_unreachable();
 }
 
-CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void longjmp(void *env,
-								   int val)
+CPROF_EXTERN CPROF__NOINSTR JUMP_WRAPPER __attribute__((noreturn)) void
+longjmp(void *env, int val)
 {
 	jump(real_longjmp, "longjmp", env, val);
 }
 
-CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _longjmp(void *env,
-								    int val)
+CPROF_EXTERN CPROF__NOINSTR JUMP_WRAPPER __attribute__((noreturn)) void
+_longjmp(void *env, int val)
 {
 	jump(real__longjmp, "_longjmp", env, val);
 }
 
-CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void siglongjmp(void *env,
-								      int val)
+CPROF_EXTERN CPROF__NOINSTR JUMP_WRAPPER __attribute__((noreturn)) void
+siglongjmp(void *env, int val)
 {
 	jump(real_siglongjmp, "siglongjmp", env, val);
 }
 
 /* What longjmp becomes under -D_FORTIFY_SOURCE. */
-CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void
+CPROF_EXTERN CPROF__NOINSTR JUMP_WRAPPER __attribute__((noreturn)) void
 __longjmp_chk(void *env, int val)
 {
 	jump(real_longjmp_chk, "__longjmp_chk", env, val);
@@ -1407,8 +1419,8 @@ CPROF_EXTERN CPROF__NOINSTR void *__cxa_begin_catch(void *exc)
 typedef int (*swapcontext_fn)(ucontext_t *, const ucontext_t *);
 typedef int (*setcontext_fn)(const ucontext_t *);
 
-CPROF_EXTERN CPROF__NOINSTR int swapcontext(ucontext_t *oucp,
-					    const ucontext_t *ucp)
+CPROF_EXTERN CPROF__NOINSTR JUMP_WRAPPER int swapcontext(ucontext_t *oucp,
+							 const ucontext_t *ucp)
 {
 	static swapcontext_fn real;
 	struct cprof__ctx *back;
@@ -1428,7 +1440,7 @@ CPROF_EXTERN CPROF__NOINSTR int swapcontext(ucontext_t *oucp,
 	return ret;
 }
 
-CPROF_EXTERN CPROF__NOINSTR int setcontext(const ucontext_t *ucp)
+CPROF_EXTERN CPROF__NOINSTR JUMP_WRAPPER int setcontext(const ucontext_t *ucp)
 {
 	static setcontext_fn real;
 	struct cprof__ctx *back;
