@@ -974,8 +974,18 @@ static CPROF__NOINSTR void settle(int sig)
 	struct sigaction cur;
 
 	hid.owned[sig] = false;
-	if (atomic_load(&cprof__rt.finished) ||
-	    cprof__real_sigaction(sig, NULL, &cur) != 0)
+	if (cprof__real_sigaction(sig, NULL, &cur) != 0)
+		return;
+	/*
+	 * The runtime's handler already: a library that interposes signal()
+	 * and makes it of the sigaction symbol (ThreadSanitizer does) runs
+	 * this wrapper's sigaction inside the outer call, which took it.
+	 */
+	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == hid.handler) {
+		hid.owned[sig] = true;
+		return;
+	}
+	if (atomic_load(&cprof__rt.finished))
 		return;
 	if (!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL)
 		take(sig, &cur);
