@@ -305,7 +305,7 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 	t->cmap = NULL;
 	t->cdev = 0;
 	t->cino = 0;
-	t->cfill = 0;
+	atomic_store_explicit(&t->cfill, 0, memory_order_relaxed);
 	memset(t->clast, 0, sizeof(t->clast));
 	t->clast_en = t->clast_run = 0;
 	t->clost = t->cthrottled = 0;
@@ -437,10 +437,11 @@ CPROF__NOINSTR unsigned cprof__counters_fill(void)
 
 	for (struct cprof__thread *t = atomic_load(&cprof__threads); t;
 	     t = t->next) {
-		uint64_t f = (uint64_t)t->cfill * 1000u /
+		uint64_t f = (uint64_t)atomic_exchange_explicit(
+				     &t->cfill, 0, memory_order_relaxed) *
+			     1000u /
 			     ((uint64_t)DATA_PAGES * (uint64_t)page_size);
 
-		t->cfill = 0;
 		if (f > max)
 			max = (unsigned)f;
 	}
@@ -846,8 +847,11 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 		uint64_t n = 0, time0 = 0, prev = 0;
 		size_t len = 0;
 
-		if (head - tail > t->cfill)
-			t->cfill = (unsigned)(head - tail);
+		if (head - tail >
+		    atomic_load_explicit(&t->cfill, memory_order_relaxed))
+			atomic_store_explicit(&t->cfill,
+					      (unsigned)(head - tail),
+					      memory_order_relaxed);
 
 		while (tail + sizeof(struct perf_event_header) <= head) {
 			struct perf_event_header h;

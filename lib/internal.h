@@ -108,7 +108,12 @@ struct cprof__thread {
 	uint64_t clast[8]; /* values at the previous sample (writer) */
 	dev_t cdev;	   /* the leader's file, to tell it from a */
 	ino_t cino;	   /* descriptor the program put in its place */
-	unsigned cfill;	   /* sample ring bytes at the last drain */
+	/*
+	 * Sample ring bytes at the last drain: the drain raises it, the
+	 * writer's interval choice takes it back to 0, and attach resets it
+	 * while the writer may be reading (relaxed atomics: a statistic).
+	 */
+	_Atomic unsigned cfill;
 	uint64_t clast_en, clast_run; /* enabled, running at the last sample */
 	uint64_t *cvals; /* exact mode: values, CPROF__RING_CAP rows */
 	uint64_t clost, cthrottled;
@@ -260,8 +265,11 @@ extern char cprof__self_path[4096];
 void cprof__ring_grow(struct cprof__thread *t);
 /* Set while the writer thread is created: our wrapper passes it through. */
 extern bool cprof__creating_writer;
-/* cprof__start() succeeded in this process (or in the parent of a fork). */
-extern bool cprof__started;
+/*
+ * cprof__start() succeeded in this process (or in the parent of a fork).
+ * Atomic: threads the program made before the start read it.
+ */
+extern _Atomic bool cprof__started;
 /*
  * A fork child whose writer thread was put off (runtime.c) starts it now:
  * the program makes a thread (called from a safe context only).

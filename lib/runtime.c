@@ -46,7 +46,7 @@ _Atomic(struct cprof__thread *) cprof__threads;
 
 static pthread_key_t thread_key;
 static _Atomic int initialized; /* the constructor has run */
-bool cprof__started;		/* cprof__start succeeded once */
+_Atomic bool cprof__started;	/* cprof__start succeeded once */
 static bool hooks_installed;
 
 static const int fatal_signals[] = {
@@ -471,7 +471,12 @@ CPROF__NOINSTR bool cprof__runtime_off(void)
  * (SIGKILL for seccomp strict mode) raised on the writer with the default
  * action. No atexit handler runs, as none would have.
  */
-static int stat_fd = -1;
+/*
+ * Opened by the starting thread after the writer runs, read by the writer
+ * and by threads checking the leader: an atomic, stored after stat_dev
+ * and stat_ino, which a reader reads only once it has seen the number.
+ */
+static _Atomic int stat_fd = -1;
 static dev_t stat_dev;
 static ino_t stat_ino;
 
@@ -528,18 +533,18 @@ static CPROF__NOINSTR bool read_stat(char *buf, size_t cap)
 {
 	struct stat st;
 	ssize_t n;
-	int saved = errno;
+	int saved = errno, fd = stat_fd;
 
-	if (stat_fd < 0)
+	if (fd < 0)
 		return false;
 	/* The program closed or replaced it: never read nor closed again. */
-	if (fstat(stat_fd, &st) != 0 || st.st_dev != stat_dev ||
+	if (fstat(fd, &st) != 0 || st.st_dev != stat_dev ||
 	    st.st_ino != stat_ino) {
 		stat_fd = -1;
 		errno = saved;
 		return false;
 	}
-	n = pread(stat_fd, buf, cap - 1, 0);
+	n = pread(fd, buf, cap - 1, 0);
 	errno = saved;
 	if (n <= 0)
 		return false;

@@ -612,14 +612,27 @@ static CPROF__NOINSTR __attribute__((noinline)) bool demangle_works(void)
 	return sp - here + 4096 < 8192;
 }
 
+static _Atomic int demangle_ok = -1;
+
+/*
+ * The check runs when the library is loaded, on the main thread's stack,
+ * not at the first jump: that one may leave a signal handler on an
+ * alternate stack, and a setjmp there would make ThreadSanitizer (which
+ * tracks setjmp buffers by stack position) drop the program's buffers.
+ */
+static CPROF__NOINSTR __attribute__((constructor)) void demangle_check(void)
+{
+	atomic_store_explicit(&demangle_ok, demangle_works(),
+			      memory_order_relaxed);
+}
+
 CPROF__NOINSTR uintptr_t cprof__jmpbuf_sp(const void *env)
 {
-	static _Atomic int ok = -1;
-	int v = atomic_load_explicit(&ok, memory_order_relaxed);
+	int v = atomic_load_explicit(&demangle_ok, memory_order_relaxed);
 
-	if (v < 0) {
+	if (v < 0) { /* a jump from a constructor run before ours */
 		v = demangle_works();
-		atomic_store_explicit(&ok, v, memory_order_relaxed);
+		atomic_store_explicit(&demangle_ok, v, memory_order_relaxed);
 	}
 	return v ? demangle(env) : 0;
 }

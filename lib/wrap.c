@@ -976,8 +976,18 @@ static CPROF__NOINSTR void settle(int sig)
 	struct sigaction cur;
 
 	hid.owned[sig] = false;
-	if (atomic_load(&cprof__rt.finished) ||
-	    cprof__real_sigaction(sig, NULL, &cur) != 0)
+	if (cprof__real_sigaction(sig, NULL, &cur) != 0)
+		return;
+	/*
+	 * The runtime's handler already: a library that interposes signal()
+	 * and makes it of the sigaction symbol (ThreadSanitizer does) runs
+	 * this wrapper's sigaction inside the outer call, which took it.
+	 */
+	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == hid.handler) {
+		hid.owned[sig] = true;
+		return;
+	}
+	if (atomic_load(&cprof__rt.finished))
 		return;
 	if (!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL)
 		take(sig, &cur);
@@ -1332,50 +1342,74 @@ CPROF_EXTERN CPROF__NOINSTR int setns(int fd, int nstype)
  */
 typedef void (*jump_fn)(void *, int);
 
-static CPROF__NOINSTR __attribute__((noreturn)) void
-jump(jump_fn *real, const char *name, void *env, int val)
+/*
+ * ThreadSanitizer keeps a call stack of its own, pushed and popped by
+ * the code it instruments. It restores that stack at the longjmp and
+ * siglongjmp it intercepts, but not at _longjmp, __longjmp_chk or a
+ * context switch (it has no interceptor for them): an instrumented
+ * wrapper that leaves by one of those would leave a frame behind at each
+ * call, and a program that jumps often (a shell) would overflow TSan's
+ * stack depot. These wrappers touch no shared data of their own, so
+ * they are not instrumented; what they call is.
+ */
+#define JUMP_WRAPPER __attribute__((no_sanitize("thread")))
+
+/*
+ * The C library's functions, found when the library is loaded: a longjmp
+ * often leaves a signal handler, where dlsym (which allocates) must not
+ * run. __longjmp_chk is glibc's own; elsewhere it is longjmp.
+ */
+static jump_fn real_longjmp, real__longjmp, real_siglongjmp, real_longjmp_chk;
+
+static CPROF__NOINSTR jump_fn jump_next(const char *name)
 {
-	if (!*real)
-		*real = (jump_fn)dlsym(RTLD_NEXT, name);
-	if (!*real) /* __longjmp_chk is glibc's own */
-		*real = (jump_fn)dlsym(RTLD_NEXT, "longjmp");
+	jump_fn f = (jump_fn)dlsym(RTLD_NEXT, name);
+
+	return f ? f : (jump_fn)dlsym(RTLD_NEXT, "longjmp");
+}
+
+static CPROF__NOINSTR __attribute__((constructor)) void jump_resolve(void)
+{
+	real_longjmp = jump_next("longjmp");
+	real__longjmp = jump_next("_longjmp");
+	real_siglongjmp = jump_next("siglongjmp");
+	real_longjmp_chk = jump_next("__longjmp_chk");
+}
+
+static CPROF__NOINSTR JUMP_WRAPPER __attribute__((noreturn)) void
+jump(jump_fn real, const char *name, void *env, int val)
+{
+	if (!real) /* a jump from a constructor run before ours */
+		real = jump_next(name);
 	if (cprof__tls_get())
 		cprof__shadow_unwind(cprof__jmpbuf_sp(env));
-	(*real)(env, val);
+	real(env, val);
 	__builtin_unreachable();
 }
 
-CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void longjmp(void *env,
-								   int val)
+CPROF_EXTERN CPROF__NOINSTR JUMP_WRAPPER __attribute__((noreturn)) void
+longjmp(void *env, int val)
 {
-	static jump_fn real;
-
-	jump(&real, "longjmp", env, val);
+	jump(real_longjmp, "longjmp", env, val);
 }
 
-CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _longjmp(void *env,
-								    int val)
+CPROF_EXTERN CPROF__NOINSTR JUMP_WRAPPER __attribute__((noreturn)) void
+_longjmp(void *env, int val)
 {
-	static jump_fn real;
-
-	jump(&real, "_longjmp", env, val);
+	jump(real__longjmp, "_longjmp", env, val);
 }
 
-CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void siglongjmp(void *env,
-								      int val)
+CPROF_EXTERN CPROF__NOINSTR JUMP_WRAPPER __attribute__((noreturn)) void
+siglongjmp(void *env, int val)
 {
-	static jump_fn real;
-
-	jump(&real, "siglongjmp", env, val);
+	jump(real_siglongjmp, "siglongjmp", env, val);
 }
 
 /* What longjmp becomes under -D_FORTIFY_SOURCE. */
-CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void
+CPROF_EXTERN CPROF__NOINSTR JUMP_WRAPPER __attribute__((noreturn)) void
 __longjmp_chk(void *env, int val)
 {
-	static jump_fn real;
-
-	jump(&real, "__longjmp_chk", env, val);
+	jump(real_longjmp_chk, "__longjmp_chk", env, val);
 }
 
 /*
@@ -1397,8 +1431,8 @@ CPROF_EXTERN CPROF__NOINSTR void *__cxa_begin_catch(void *exc)
 typedef int (*swapcontext_fn)(ucontext_t *, const ucontext_t *);
 typedef int (*setcontext_fn)(const ucontext_t *);
 
-CPROF_EXTERN CPROF__NOINSTR int swapcontext(ucontext_t *oucp,
-					    const ucontext_t *ucp)
+CPROF_EXTERN CPROF__NOINSTR JUMP_WRAPPER int swapcontext(ucontext_t *oucp,
+							 const ucontext_t *ucp)
 {
 	static swapcontext_fn real;
 	struct cprof__ctx *back;
@@ -1418,7 +1452,7 @@ CPROF_EXTERN CPROF__NOINSTR int swapcontext(ucontext_t *oucp,
 	return ret;
 }
 
-CPROF_EXTERN CPROF__NOINSTR int setcontext(const ucontext_t *ucp)
+CPROF_EXTERN CPROF__NOINSTR JUMP_WRAPPER int setcontext(const ucontext_t *ucp)
 {
 	static setcontext_fn real;
 	struct cprof__ctx *back;

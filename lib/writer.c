@@ -45,12 +45,17 @@
 #define SITES_SLOTS 4096u      /* hash slots for a chunk's sites */
 #define SITES_MAX   (SITES_SLOTS / 2)
 
+/*
+ * The log. Only the thread holding the writer lock changes it, but fd and
+ * pid are read without the lock (cprof__log_is_ours, from program threads
+ * and signal handlers): they are atomics, pid stored before fd.
+ */
 static struct {
-	int fd;
-	pid_t pid;  /* the process the log belongs to */
-	dev_t dev;  /* the log's file, to tell it from a descriptor */
-	ino_t ino;  /* the program put in its place */
-	bool known; /* dev and ino are known */
+	_Atomic int fd;
+	_Atomic pid_t pid; /* the process the log belongs to */
+	dev_t dev;	   /* the log's file, to tell it from a descriptor */
+	ino_t ino;	   /* the program put in its place */
+	bool known;	   /* dev and ino are known */
 	char path[4200];
 	char *buf;
 	size_t len;
@@ -184,14 +189,18 @@ static CPROF__NOINSTR int log_verify(void)
 
 	if (log_fd_ours(out.fd))
 		return 0;
-	out.fd = -1;
 	fd = open(out.path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
+	if (fd < 0) {
+		int err = errno;
+
+		out.fd = -1;
+		return err;
+	}
 	/* Unknown identity (fstat refused): the path is ours, O_NOFOLLOW. */
 	if (out.known && (fstat(fd, &st) != 0 || st.st_dev != out.dev ||
 			  st.st_ino != out.ino)) {
 		close(fd);
+		out.fd = -1;
 		return ESTALE;
 	}
 	out.fd = cprof__fd_high(fd, true);
@@ -522,8 +531,8 @@ CPROF__NOINSTR int cprof__log_open(const char *dir)
 	out.known = fstat(fd, &st) == 0;
 	out.dev = out.known ? st.st_dev : 0;
 	out.ino = out.known ? st.st_ino : 0;
-	out.fd = cprof__fd_high(fd, true);
 	out.pid = getpid();
+	out.fd = cprof__fd_high(fd, true);
 	out.len = 0;
 	out.failed = false;
 	out.last_clock_ns = 0;

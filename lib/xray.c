@@ -65,6 +65,15 @@ enum { K_ENTRY = 0, K_EXIT = 1, K_TAIL = 2, K_ENTRY_ARGS = 3 };
 #define SLED_LEN 11
 
 /*
+ * The sleds are in the program's code, which ThreadSanitizer keeps no
+ * shadow for: an instrumented load or store there faults inside TSan
+ * (its shadow of a text segment is not writable). Reading and patching
+ * code is no data shared between threads in its sense (the patch is one
+ * 2-byte store, see patch()), so those functions are not instrumented.
+ */
+#define CODE_ACCESS __attribute__((no_sanitize("thread")))
+
+/*
  * The trampolines. A sled reaches them through a stub near the executable
  * (a rel32 call cannot reach a library mapped gigabytes away), which
  * jumps on through %r11: scratch at a function's entry and at its return.
@@ -334,7 +343,7 @@ static CPROF__NOINSTR const ElfW(Phdr) * segment_of(const struct image *im,
 }
 
 /* The sled as the compiler left it, never run nor patched. */
-static CPROF__NOINSTR bool unpatched(const struct sled *s)
+static CPROF__NOINSTR CODE_ACCESS bool unpatched(const struct sled *s)
 {
 	const unsigned char *b = (const unsigned char *)s->at;
 
@@ -402,7 +411,8 @@ static CPROF__NOINSTR uintptr_t put_stub(unsigned char *p, void (*target)(void))
  * so they are written first and the first two last, in one store: a
  * thread running the function meanwhile sees the old sled or the new.
  */
-static CPROF__NOINSTR void patch(const struct sled *s, uintptr_t stub)
+static CPROF__NOINSTR CODE_ACCESS void patch(const struct sled *s,
+					     uintptr_t stub)
 {
 	unsigned char *b = (unsigned char *)s->at;
 	int32_t rel = (int32_t)((intptr_t)stub - (intptr_t)(s->at + SLED_LEN));

@@ -26,6 +26,14 @@ jeq "every step of the children" steps.json "calls('step')" 120000
 jcheck "every child finished its log" steps.json \
 	"all(p['finished'] for p in j['processes'])"
 
+# ThreadSanitizer (gcc 12's) dies in a fork child that makes a thread
+# while its parent had one alive ("dup thread with used id": the new
+# thread reuses the dead one's stack and pthread_t, still in TSan's
+# registry; with TSan alone too): not run under it.
+if [ "${TSAN:-no}" = yes ]; then
+	echo "note: thread mode not run: TSan dies in a fork child that makes a thread"
+	exit 0
+fi
 run thread "$CPROF" stat --no-counters --format json -o thread.json -- \
 	"$F" thread 3
 expect_status "forkmany thread under cprof" 0 thread.err

@@ -26,6 +26,14 @@ if [ "$SANITIZE" = yes ]; then
 else
 	H=0
 fi
+# ThreadSanitizer's own memory (its shadow of every location the
+# instrumented runtime writes, the stack included, its event trace) is
+# first touched wherever the runtime runs, in the program's frames: about
+# 120 faults in tiny() and 170 in work() in exact mode, 1200 in tiny()
+# sampled, whatever the number of calls, none of which the plain build
+# has. The fault bounds cannot hold there; calls and rows are checked.
+[ "${TSAN:-no}" != yes ] ||
+	echo "note: TSan build: the page faults of TSan's own memory land in the program's frames: fault bounds not checked"
 
 # No row is a function of libcprof, and the runtime's row is the one
 # flagged: FILE is a stat JSON.
@@ -44,6 +52,12 @@ check_faults() {
 	_h=$(($2 * H))
 	cjeq "$1: tiny called $2 x $CALLS times" "$1" "calls('tiny')" $(($2 * CALLS))
 	cjeq "$1: touch called $2 times" "$1" "calls('touch')" "$2"
+	if [ "${TSAN:-no}" = yes ]; then
+		cjcheck "$1: touch has at least its $_n page faults" "$1" \
+			"$_n <= counter('touch', 'page-faults')"
+		check_rows "$1"
+		return
+	fi
 	cjcheck "$1: tiny touches no memory: 0 page faults (+$_h)" "$1" \
 		"counter('tiny', 'page-faults', 'total') <= $_h"
 	cjcheck "$1: work touches no memory itself: 0 page faults (+$_h)" "$1" \

@@ -23,7 +23,13 @@ expect_eq "the programs it execs are told" 1 "$(tail -n 1 refused.out)" \
 	refused.out
 
 # As root, a program that drops its identity before it execs others.
-if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && [ -x "$CPROF" ]; then
+# Under ThreadSanitizer its background thread (started with the writer)
+# lacks the capabilities setpriv keeps on its own thread: glibc's set*id
+# broadcast fails there and aborts, and only the runtime's own writer can
+# be stopped for the call (wrap.c). Not run under TSan.
+if [ "${TSAN:-no}" = yes ]; then
+	echo "note: setpriv not run: TSan's own thread fails its set*id broadcast"
+elif [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && [ -x "$CPROF" ]; then
 	run drop "$CPROF" stat --no-counters -o table.txt -- \
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		sh -c '/bin/true; /bin/true; (/bin/true); id -u'

@@ -104,8 +104,11 @@ for size in 80x24 120x40 200x50 60x20; do
 	expect_no_grep "$size: no frames table for main's return" '^Frames ' $n.txt
 	expect_grep "$size: the headings are bold" "${esc}\\[1m" $n.esc
 done
-# Long names are cut with an ellipsis, never wrapped.
-expect_grep "names cut to fit" '^a_rather_long_function[a-z_]*(…|\.\.\.) ' rep80.txt
+# Long names are cut with an ellipsis, never wrapped. How much of the name
+# is left depends on the columns shown: the "!" column appears when a
+# row's marker time and samples disagree, as they may in a slow build
+# (TSan), and takes room from the names.
+expect_grep "names cut to fit" '^a_rather_long_[a-z_]*(…|\.\.\.) ' rep80.txt
 
 # The hottest rows are red: those whose share of self time is 10 % or more.
 if [ -n "$PYTHON" ]; then

@@ -46,8 +46,20 @@ same() {
 		"killed by signal|Segmentation|Aborted|File size limit" "$_sn.err"
 }
 
+# ThreadSanitizer runs a background thread of its own (started with the
+# first thread; TSan is linked in here through libcprof): a process whose
+# last program thread leaves by raw exit never ends under it, with or
+# without cprof; and that thread lacks the capabilities the setid mode
+# keeps on its own thread, so glibc's set*id broadcast fails there and
+# aborts. Neither mode runs under TSan.
+rawmodes="rawexit rawexit-last"
+if [ "${TSAN:-no}" = yes ]; then
+	echo "note: rawexit and setid not run: TSan's own thread outlives raw exits and fails set*id"
+	rawmodes=
+fi
+
 # The last thread leaves by raw exit: the leader's status, finished log.
-for mode in rawexit rawexit-last; do
+for mode in $rawmodes; do
 	for code in 0 3; do
 		c=$mode$code
 		same $c $mode $code
@@ -57,21 +69,28 @@ for mode in rawexit rawexit-last; do
 		expect_lines "$c: nothing on stderr" 0 $c.err
 	done
 done
-expect_eq "rawexit: the status of the last thread" "0 0 0 3" \
-	"$(cat plain-rawexit0.st plain-rawexit3.st plain-rawexit-last0.st plain-rawexit-last3.st | tr '\n' ' ' | sed 's/ $//')"
+[ -z "$rawmodes" ] ||
+	expect_eq "rawexit: the status of the last thread" "0 0 0 3" \
+		"$(cat plain-rawexit0.st plain-rawexit3.st plain-rawexit-last0.st plain-rawexit-last3.st | tr '\n' ' ' | sed 's/ $//')"
 
 # Seccomp strict mode: instrumented code runs there, nothing is recorded.
-same strict strict
-if grep -q unsupported strict.out; then
-	echo "note: seccomp strict mode is not available here"
+# Under ThreadSanitizer the program dies there without cprof too (TSan's
+# own system calls): not run.
+if [ "${TSAN:-no}" = yes ]; then
+	echo "note: strict not run: the program dies in strict mode under TSan alone"
 else
-	jeq "strict: the steps before strict mode" strict.json \
-		"calls('step')" 100
-	jcheck "strict: the log has its end" strict.json \
-		"all(p['finished'] for p in j['processes'])"
-	expect_grep "strict: says why the rest is not recorded" \
-		"seccomp strict mode" strict.err
-	expect_lines "strict: one line" 1 strict.err
+	same strict strict
+	if grep -q unsupported strict.out; then
+		echo "note: seccomp strict mode is not available here"
+	else
+		jeq "strict: the steps before strict mode" strict.json \
+			"calls('step')" 100
+		jcheck "strict: the log has its end" strict.json \
+			"all(p['finished'] for p in j['processes'])"
+		expect_grep "strict: says why the rest is not recorded" \
+			"seccomp strict mode" strict.err
+		expect_lines "strict: one line" 1 strict.err
+	fi
 fi
 
 # No time stamp counter on a thread, its thread and its fork child.
@@ -97,6 +116,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "note: not root, the setid case is skipped"
 	exit 0
 fi
+[ -n "$rawmodes" ] || exit 0
 same setid setid
 expect_eq "setid: the ids it ends with" "setid uid 65534 65534 65534 gid 65534 65534 65534" \
 	"$(cat setid.out)"
