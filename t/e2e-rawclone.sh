@@ -13,7 +13,12 @@ $CC -O1 -g -finstrument-functions -I"$SRCPROGS" -o rawclone \
 
 # More calls than a ring holds, so that the child fills it.
 n=200000
-for mode in fork vm; do
+modes="fork vm"
+# TSan keeps its own state per thread in the thread's TLS, which a raw
+# CLONE_VM thread shares with its creator: the program fails under TSan
+# alone, and the vm mode says nothing about cprof there.
+[ "${TSAN:-no}" != yes ] || modes=fork
+for mode in $modes; do
 	run $mode "$CPROF" record --no-counters -o $mode.cprof -- ./rawclone $mode $n
 	expect_status "rawclone $mode under cprof record" 0 $mode.err
 	expect_grep "rawclone $mode: the child ran to its end" '^child 0$' $mode.out

@@ -35,7 +35,11 @@ expect_status "sandboxed without cprof" 0 probe.err
 # thread already running: had its start (rseq registration, which glibc
 # does on the new thread) been refused, glibc would abort the process.
 # A race when the writer is not waited for: tried a few times.
-for i in 1 2 3 4 5 6 7 8; do
+# Not under TSan: its own background thread starts lazily, after the
+# filter, and dies of it without cprof just the same.
+rounds="1 2 3 4 5 6 7 8"
+[ "${TSAN:-no}" != yes ] || rounds=
+for i in $rounds; do
 	status=0
 	"$CPROF" record --no-counters -o early$i.cprof -- "$PROGS/sandboxed" \
 		-d rseq=EPERM -d set_robust_list=EPERM 1 >early$i.out \

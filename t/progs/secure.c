@@ -23,7 +23,12 @@
 
 #include "progs.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SECURE_ASAN 1 /* clang's way of saying __SANITIZE_ADDRESS__ */
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(SECURE_ASAN)
 /*
  * A set-user-ID process cannot read ASAN_OPTIONS from its environment
  * (its /proc files are not its own), and LeakSanitizer cannot run in it.
@@ -71,26 +76,6 @@ static NOINSTR int count(const char *dir)
 	closedir(d);
 	return n;
 }
-
-/*
- * A sanitizer build runs this program as another user in secure
- * execution, where it cannot read its own /proc/self/environ: its options
- * (detect_leaks=0 from t/lib.sh) do not reach it there, and LeakSanitizer,
- * which cannot work in a process that is not dumpable, stops it with a
- * fatal error. The default options compiled in say the same as t/lib.sh.
- */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SECURE_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(SECURE_ASAN)
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-	return "detect_leaks=0";
-}
-#endif
 
 int main(void)
 {
