@@ -15,8 +15,12 @@ need_python
 F=$PROGS/forkmany
 run tasks "$CPROF" stat --no-counters -o table.txt -- "$F" tasks 50
 expect_status "forkmany tasks under cprof" 0 tasks.err
-expect_eq "children of an uninstrumented process have one thread" \
-	"0 with more than one thread" "$(cat tasks.out)" tasks.err
+# A sanitizer's runtime may keep a thread of its own in each child (seen
+# with clang's shared ASan runtime): the count is the runtime's then.
+if [ "$SANITIZE" != yes ]; then
+	expect_eq "children of an uninstrumented process have one thread" \
+		"0 with more than one thread" "$(cat tasks.out)" tasks.err
+fi
 
 # 3 children of 40000 steps: each fills its ring past half several times.
 run steps "$CPROF" stat --no-counters --format json -o steps.json -- \
