@@ -32,8 +32,10 @@ static void (*next_exit)(void *, void *);
  * initialized before the executable. */
 NOINSTR __attribute__((constructor)) static void find_next(void)
 {
-	next_enter = (void (*)(void *, void *))dlsym(RTLD_NEXT, "__cyg_profile_func_enter");
-	next_exit = (void (*)(void *, void *))dlsym(RTLD_NEXT, "__cyg_profile_func_exit");
+	next_enter = (void (*)(void *, void *))dlsym(
+		RTLD_NEXT, "__cyg_profile_func_enter");
+	next_exit = (void (*)(void *, void *))dlsym(RTLD_NEXT,
+						    "__cyg_profile_func_exit");
 }
 
 NOINSTR void __cyg_profile_func_enter(void *fn, void *site)
@@ -47,8 +49,9 @@ NOINSTR void __cyg_profile_func_enter(void *fn, void *site)
 		void *k = __atomic_load_n(&keys[i], __ATOMIC_ACQUIRE);
 		if (k == NULL) {
 			void *expected = NULL;
-			if (__atomic_compare_exchange_n(&keys[i], &expected, fn, 0,
-							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			if (__atomic_compare_exchange_n(&keys[i], &expected, fn,
+							0, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
 				k = fn;
 			else
 				k = expected;
@@ -88,10 +91,12 @@ NOINSTR __attribute__((destructor)) static void dump(void)
 			off = (uintptr_t)keys[i];
 			if (eh->e_type != ET_EXEC)
 				off -= (uintptr_t)info.dli_fbase;
-			fprintf(f, "%s %#lx %lu\n", info.dli_fname[0] ? info.dli_fname : "?",
+			fprintf(f, "%s %#lx %lu\n",
+				info.dli_fname[0] ? info.dli_fname : "?",
 				(unsigned long)off, counts[i]);
 		} else {
-			fprintf(f, "? %#lx %lu\n", (unsigned long)(uintptr_t)keys[i], counts[i]);
+			fprintf(f, "? %#lx %lu\n",
+				(unsigned long)(uintptr_t)keys[i], counts[i]);
 		}
 	}
 	if (dropped)
