@@ -87,39 +87,45 @@ enum { K_ENTRY = 0, K_EXIT = 1, K_TAIL = 2, K_ENTRY_ARGS = 3 };
  * CET: each starts with endbr64 (a nop elsewhere), calls and returns
  * pair up (the exit trampoline returns for the function it replaces).
  */
+/*
+ * What every trampoline does first: a frame, the argument and return
+ * registers saved, and the handler's arguments (the function id XRay
+ * puts in %r10d, the function's stack position) in place.
+ */
+#define TRAMP_SAVE                     \
+	"endbr64\n"                    \
+	"pushq %rbp\n"                 \
+	".cfi_def_cfa_offset 16\n"     \
+	".cfi_offset %rbp, -16\n"      \
+	"movq %rsp, %rbp\n"            \
+	".cfi_def_cfa_register %rbp\n" \
+	"andq $-16, %rsp\n"            \
+	"subq $192, %rsp\n"            \
+	"movq %rdi, 0(%rsp)\n"         \
+	"movq %rsi, 8(%rsp)\n"         \
+	"movq %rdx, 16(%rsp)\n"        \
+	"movq %rcx, 24(%rsp)\n"        \
+	"movq %r8, 32(%rsp)\n"         \
+	"movq %r9, 40(%rsp)\n"         \
+	"movq %rax, 48(%rsp)\n"        \
+	"movdqa %xmm0, 64(%rsp)\n"     \
+	"movdqa %xmm1, 80(%rsp)\n"     \
+	"movdqa %xmm2, 96(%rsp)\n"     \
+	"movdqa %xmm3, 112(%rsp)\n"    \
+	"movdqa %xmm4, 128(%rsp)\n"    \
+	"movdqa %xmm5, 144(%rsp)\n"    \
+	"movdqa %xmm6, 160(%rsp)\n"    \
+	"movdqa %xmm7, 176(%rsp)\n"    \
+	"movl %r10d, %edi\n"           \
+	"leaq 16(%rbp), %rsi\n"
+
 __asm__(".text\n"
 	".p2align 4\n"
 	".type cprof__xray_tramp_entry, @function\n"
 	".hidden cprof__xray_tramp_entry\n"
 	".globl cprof__xray_tramp_entry\n"
 	"cprof__xray_tramp_entry:\n"
-	".cfi_startproc\n"
-	"endbr64\n"
-	"pushq %rbp\n"
-	".cfi_def_cfa_offset 16\n"
-	".cfi_offset %rbp, -16\n"
-	"movq %rsp, %rbp\n"
-	".cfi_def_cfa_register %rbp\n"
-	"andq $-16, %rsp\n"
-	"subq $192, %rsp\n"
-	"movq %rdi, 0(%rsp)\n"
-	"movq %rsi, 8(%rsp)\n"
-	"movq %rdx, 16(%rsp)\n"
-	"movq %rcx, 24(%rsp)\n"
-	"movq %r8, 32(%rsp)\n"
-	"movq %r9, 40(%rsp)\n"
-	"movq %rax, 48(%rsp)\n"
-	"movdqa %xmm0, 64(%rsp)\n"
-	"movdqa %xmm1, 80(%rsp)\n"
-	"movdqa %xmm2, 96(%rsp)\n"
-	"movdqa %xmm3, 112(%rsp)\n"
-	"movdqa %xmm4, 128(%rsp)\n"
-	"movdqa %xmm5, 144(%rsp)\n"
-	"movdqa %xmm6, 160(%rsp)\n"
-	"movdqa %xmm7, 176(%rsp)\n"
-	"movl %r10d, %edi\n"
-	"leaq 16(%rbp), %rsi\n"
-	"call cprof__xray_enter\n"
+	".cfi_startproc\n" TRAMP_SAVE "call cprof__xray_enter\n"
 	"jmp cprof__xray_restore_args\n"
 	".cfi_endproc\n"
 	".size cprof__xray_tramp_entry, .-cprof__xray_tramp_entry\n"
@@ -129,33 +135,7 @@ __asm__(".text\n"
 	".hidden cprof__xray_tramp_tail\n"
 	".globl cprof__xray_tramp_tail\n"
 	"cprof__xray_tramp_tail:\n"
-	".cfi_startproc\n"
-	"endbr64\n"
-	"pushq %rbp\n"
-	".cfi_def_cfa_offset 16\n"
-	".cfi_offset %rbp, -16\n"
-	"movq %rsp, %rbp\n"
-	".cfi_def_cfa_register %rbp\n"
-	"andq $-16, %rsp\n"
-	"subq $192, %rsp\n"
-	"movq %rdi, 0(%rsp)\n"
-	"movq %rsi, 8(%rsp)\n"
-	"movq %rdx, 16(%rsp)\n"
-	"movq %rcx, 24(%rsp)\n"
-	"movq %r8, 32(%rsp)\n"
-	"movq %r9, 40(%rsp)\n"
-	"movq %rax, 48(%rsp)\n"
-	"movdqa %xmm0, 64(%rsp)\n"
-	"movdqa %xmm1, 80(%rsp)\n"
-	"movdqa %xmm2, 96(%rsp)\n"
-	"movdqa %xmm3, 112(%rsp)\n"
-	"movdqa %xmm4, 128(%rsp)\n"
-	"movdqa %xmm5, 144(%rsp)\n"
-	"movdqa %xmm6, 160(%rsp)\n"
-	"movdqa %xmm7, 176(%rsp)\n"
-	"movl %r10d, %edi\n"
-	"leaq 16(%rbp), %rsi\n"
-	"call cprof__xray_leave\n"
+	".cfi_startproc\n" TRAMP_SAVE "call cprof__xray_leave\n"
 	"cprof__xray_restore_args:\n"
 	"movq 0(%rsp), %rdi\n"
 	"movq 8(%rsp), %rsi\n"
