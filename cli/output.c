@@ -614,6 +614,13 @@ static void table_header(FILE *f, const struct cp_profile *p)
 			fprintf(f, "  pid %d (%s): killed by signal %d (%s)\n",
 				pr->pid, basename_of(pr->exe), pr->signal,
 				strsignal(pr->signal));
+		else if (pr->end_reason != NULL &&
+			 strcmp(pr->end_reason, CPROF_REASON_SANDBOX) == 0)
+			fprintf(f,
+				"  pid %d (%s): recording ended when it "
+				"installed a seccomp filter the runtime "
+				"cannot run under; the profile stops there\n",
+				pr->pid, basename_of(pr->exe));
 		if (pr->own_hooks != NULL)
 			fprintf(f,
 				"  pid %d (%s): defines its own "

@@ -159,6 +159,8 @@
 #define CPROF_REASON_EXIT   "exit"
 #define CPROF_REASON_SIGNAL "signal"
 #define CPROF_REASON_EXEC   "exec"
+/* Recording ended before a seccomp filter the runtime cannot live under. */
+#define CPROF_REASON_SANDBOX "sandbox"
 
 /* Samples, lost and counts chunks. */
 #define CPROF_KEY_TIME0	    "time0"
