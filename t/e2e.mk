@@ -55,6 +55,13 @@ t_progs_userns_SOURCES = t/progs/userns.c t/progs/progs.h
 t_progs_userns_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
 t_progs_userns_LDFLAGS = $(AM_LDFLAGS) -pthread
 
+# Programs that install seccomp filters of their own (e2e-seccomp.sh).
+check_PROGRAMS += t/progs/seccomp
+t_progs_seccomp_SOURCES = t/progs/seccomp.c t/progs/progs.h
+t_progs_seccomp_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_seccomp_LDFLAGS = $(AM_LDFLAGS) -pthread
+t_progs_seccomp_LDADD = -ldl
+
 # The example program of `make demo` (see Makefile.am).
 noinst_PROGRAMS = t/progs/demo
 
@@ -185,7 +192,8 @@ E2E_TESTS += \
 	t/e2e-fds.sh \
 	t/e2e-fdlimit.sh \
 	t/e2e-sandbox.sh \
-	t/e2e-userns.sh
+	t/e2e-userns.sh \
+	t/e2e-seccomp.sh
 
 # Non-local exits and stack switches (the shadow stack, lib/shadow.c).
 E2E_TESTS += \

@@ -24,3 +24,11 @@ TESTS += t/test-shadow
 t_test_shadow_SOURCES = t/test-shadow.c
 t_test_shadow_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) -pthread
 t_test_shadow_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread
+
+# The judgement of a program's seccomp filters (lib/seccomp.c) on
+# hand-assembled classic BPF, and the syscall() wrapper.
+check_PROGRAMS += t/test-seccomp
+TESTS += t/test-seccomp
+t_test_seccomp_SOURCES = t/test-seccomp.c
+t_test_seccomp_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
+t_test_seccomp_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread
