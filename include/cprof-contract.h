@@ -140,12 +140,6 @@
 #define CPROF_KEY_EV	"ev"
 #define CPROF_KEY_C0	"c0" /* exact mode: the first event's values */
 #define CPROF_KEY_CV	"cv" /* exact mode: the changes, zigzag LEB128 */
-/*
- * Exact mode: the value of every counter of an event read when the
- * thread had no counters to read (never opened, or its descriptor taken
- * by the program): not a count; a reader counts nothing across it.
- */
-#define CPROF_COUNTER_NONE 0xffffffffffffffffull
 #define CPROF_KEY_FILE	"file"
 #define CPROF_KEY_LINE	"line"
 #define CPROF_KEY_KIND	"kind"
@@ -157,6 +151,13 @@
 #define CPROF_KIND_FRAME	 "frame"
 #define CPROF_KIND_SWITCH	 "switch"
 #define CPROF_KIND_UNKNOWN_STACK "unknown-stack"
+
+/*
+ * Exact mode: the value of every counter of an event read when the
+ * thread had no counters to read (never opened, or its descriptor taken
+ * by the program): not a count; a reader counts nothing across it.
+ */
+#define CPROF_COUNTER_NONE 0xffffffffffffffffull
 
 /* End chunks. */
 #define CPROF_KEY_REASON    "reason"
