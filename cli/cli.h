@@ -412,6 +412,8 @@ struct cp_thread {
 	/* Its stack switched where cprof could not follow: numbers unsure. */
 	int unreliable;
 	size_t contexts; /* ucontext coroutines it ran besides its own */
+	/* Exact mode: part of its events had no counter values. */
+	int counters_missing;
 	struct cp_thread_func *funcs;
 	size_t nfuncs;
 	/* Counters: samples taken, lost and throttled on this thread. */

@@ -262,6 +262,7 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 	ct->end_ns = cp_clock_mono(&pr->clk, at);
 	ct->unfinished = t->unfinished;
 	ct->unreliable = t->unreliable;
+	ct->counters_missing = t->x.none;
 	ct->contexts = t->nctx > 1 ? t->nctx - 1 : 0;
 	ct->samples = t->samples;
 	ct->lost = t->lost;

@@ -680,6 +680,14 @@ static void table_header(FILE *f, const struct cp_profile *p)
 				"context ran\n",
 				t->tid, t->pid, t->contexts,
 				t->contexts == 1 ? "" : "s");
+		if (t->counters_missing)
+			fprintf(f,
+				"  tid %d of pid %d: counter values missing "
+				"for "
+				"part of its events (its counters were taken "
+				"by the program or never opened): what spans "
+				"them is not counted\n",
+				t->tid, t->pid);
 	}
 	no_log_lines(f, p);
 }
@@ -1659,6 +1667,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_u64(f, "end_ns", t->end_ns, &first);
 		json_bool(f, "unfinished", t->unfinished, &first);
 		json_bool(f, "unreliable", t->unreliable, &first);
+		json_bool(f, "counters_missing", t->counters_missing, &first);
 		json_u64(f, "contexts", t->contexts, &first);
 		json_u64(f, "samples", t->samples, &first);
 		json_u64(f, "lost", t->lost, &first);

@@ -124,6 +124,12 @@ struct tctx {
 struct texact {
 	uint64_t *last, *origin, *root;
 	int has_values; /* values were seen: the three are meaningful */
+	/*
+	 * Some values were no counts (CPROF_COUNTER_NONE: the thread's
+	 * counters were taken by the program or never opened): what spans
+	 * them counted nothing.
+	 */
+	int none;
 };
 
 struct thr {

@@ -264,6 +264,14 @@ static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
 		/* Counters only grow; a damaged value counts nothing. */
 		uint64_t d = v[j] > enter[j] ? v[j] - enter[j] : 0;
 
+		/* No count at either end: the frame counts nothing. */
+		if (__builtin_expect(v[j] == CPROF_COUNTER_NONE ||
+					     enter[j] == CPROF_COUNTER_NONE,
+				     0)) {
+			t->x.none = 1;
+			continue;
+		}
+
 		c[j] += d > kids[j] ? d - kids[j] : 0;
 		if (outer)
 			c[k + j] += d;
@@ -366,6 +374,12 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 		for (size_t j = 0; j < n; j++) {
 			uint64_t dv = v[j] > origin[j] ? v[j] - origin[j] : 0;
 
+			if (v[j] == CPROF_COUNTER_NONE ||
+			    origin[j] == CPROF_COUNTER_NONE) {
+				t->x.none = 1;
+				continue;
+			}
+
 			c[j] += dv > base[j] ? dv - base[j] : 0;
 			c[n + j] = dv;
 			base[j] = dv;
@@ -422,9 +436,16 @@ static void switch_ctx(struct proc *pr, struct thr *t, uint64_t id, uint64_t tk,
 	for (size_t d = 0; d < t->stk.depth; d++) {
 		t->stk.open[d].start += tk > c->out_tk ? tk - c->out_tk : 0;
 		if (v != NULL && c->out_v != NULL)
-			for (size_t j = 0; j < k; j++)
-				cf_enter(&t->stk, k, d)[j] +=
-					v[j] - c->out_v[j];
+			for (size_t j = 0; j < k; j++) {
+				uint64_t *e = &cf_enter(&t->stk, k, d)[j];
+
+				/* A value missing: the frame counts nothing. */
+				if (v[j] == CPROF_COUNTER_NONE ||
+				    c->out_v[j] == CPROF_COUNTER_NONE)
+					*e = CPROF_COUNTER_NONE;
+				else if (*e != CPROF_COUNTER_NONE)
+					*e += v[j] - c->out_v[j];
+			}
 	}
 }
 

@@ -152,6 +152,13 @@
 #define CPROF_KIND_SWITCH	 "switch"
 #define CPROF_KIND_UNKNOWN_STACK "unknown-stack"
 
+/*
+ * Exact mode: the value of every counter of an event read when the
+ * thread had no counters to read (never opened, or its descriptor taken
+ * by the program): not a count; a reader counts nothing across it.
+ */
+#define CPROF_COUNTER_NONE 0xffffffffffffffffull
+
 /* End chunks. */
 #define CPROF_KEY_REASON    "reason"
 #define CPROF_KEY_SIGNAL    "signal"

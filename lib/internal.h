@@ -117,6 +117,8 @@ struct cprof__thread {
 	uint64_t clast_en, clast_run; /* enabled, running at the last sample */
 	uint64_t *cvals; /* exact mode: values, CPROF__RING_CAP rows */
 	uint64_t clost, cthrottled;
+	/* The leader was found taken by the program: its counts stopped. */
+	_Atomic bool cgone;
 	/*
 	 * Exact mode: counted inside the runtime's own work on the thread
 	 * (cprof__own_begin/end), kept out of the values in cvals. Written

@@ -258,3 +258,9 @@ E2E_TESTS += t/e2e-quiet.sh
 E2E_TESTS += t/e2e-rawclone.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
+# Exact mode never reads, ioctls, maps or closes a number the program took.
+check_PROGRAMS += t/progs/fdexact
+t_progs_fdexact_SOURCES = t/progs/fdexact.c t/progs/progs.h
+t_progs_fdexact_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_fdexact_LDFLAGS = $(AM_LDFLAGS) -pthread
+E2E_TESTS += t/e2e-fdexact.sh
