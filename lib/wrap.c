@@ -1730,33 +1730,27 @@ CPROF__NOINSTR long cprof__syscall_slow(long nr, ...)
 }
 
 #if defined(__x86_64__)
+/* clang-format off */
+#define SYSCALL_TO_SLOW(nr) "cmpq $" CPROF__STR(nr) ", %rdi\n" "je 1f\n"
 __asm__(".text\n"
 	".globl syscall\n"
 	".type syscall, @function\n"
 	"syscall:\n"
 	".cfi_startproc\n"
 	".byte 0xf3, 0x0f, 0x1e, 0xfa\n" /* endbr64, a nop without CET */
-	"cmpq $" CPROF__STR(
-		SYS_seccomp) ", %rdi\n"
-			     "je 1f\n"
-			     "cmpq $" CPROF__STR(
-				     SYS_prctl) ", %rdi\n"
-						"je 1f\n"
-						"cmpq $" CPROF__STR(
-							SYS_unshare) ", %rdi\n"
-								     "je 1f\n"
-								     "cmpq "
-								     "$" CPROF__STR(
-									     SYS_setns) ", %rdi\n"
-											"je 1f\n"
-											"movq cprof__real_syscall(%rip), %rax\n"
-											"testq %rax, %rax\n"
-											"jz 1f\n"
-											"jmp *%rax\n"
-											"1:\n"
-											"jmp cprof__syscall_slow\n"
-											".cfi_endproc\n"
-											".size syscall, .-syscall\n");
+	SYSCALL_TO_SLOW(SYS_seccomp)
+	SYSCALL_TO_SLOW(SYS_prctl)
+	SYSCALL_TO_SLOW(SYS_unshare)
+	SYSCALL_TO_SLOW(SYS_setns)
+	"movq cprof__real_syscall(%rip), %rax\n"
+	"testq %rax, %rax\n"
+	"jz 1f\n"
+	"jmp *%rax\n"
+	"1:\n"
+	"jmp cprof__syscall_slow\n"
+	".cfi_endproc\n"
+	".size syscall, .-syscall\n");
+/* clang-format on */
 #else
 CPROF_EXTERN CPROF__NOINSTR long syscall(long nr, ...)
 {
