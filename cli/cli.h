@@ -397,6 +397,9 @@ struct cp_func {
 	int runtime;
 };
 
+/* A calling-context tree and call graph (cct.h). */
+struct cp_cct;
+
 struct cp_thread_func {
 	size_t func; /* index into cp_profile.funcs */
 	struct cp_stats st;
@@ -423,6 +426,8 @@ struct cp_thread {
 	 */
 	uint64_t *totals;
 	uint64_t enabled, running;
+	/* Its calling-context tree (cct.h), when cp_profile.want_cct. */
+	struct cp_cct *cct;
 };
 
 struct cp_process {
@@ -515,6 +520,15 @@ struct cp_profile {
 	int meta_pid, meta_has_wait, meta_wait_status;
 	int *meta_running; /* still running when cprof returned */
 	size_t meta_nrunning;
+	/*
+	 * The calling-context tree and call graph (cct.h), merged over the
+	 * run: function ids index funcs, times are in ns, counters follow
+	 * counters. Built only when the caller sets want_cct before
+	 * cp_profile_load() (it costs a look-up per event), NULL otherwise;
+	 * each thread's own is in cp_thread.cct.
+	 */
+	int want_cct;
+	struct cp_cct *cct;
 	/* Owns every string above; private to the loader (profile.h). */
 	struct cp_pool *pool;
 };

@@ -12,6 +12,8 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/replay.c \
 	cli/samples.c \
 	cli/merge.c \
+	cli/cct.h \
+	cli/cct.c \
 	cli/symbols.c \
 	cli/output.c \
 	cli/term.c \

@@ -61,6 +61,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cct.h"
 #include "profile.h"
 
 /* Callbacks of the reader. */
@@ -522,6 +523,7 @@ void cp_profile_free(struct cp_profile *p)
 			free(p->threads[i].funcs[j].counts);
 		free(p->threads[i].funcs);
 		free(p->threads[i].totals);
+		cp_cct_free(p->threads[i].cct);
 	}
 	for (size_t i = 0; i < p->nfuncs; i++)
 		free(p->funcs[i].counts);
@@ -531,6 +533,7 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->procs);
 	free(p->frames);
 	free(p->meta_running);
+	cp_cct_free(p->cct);
 	if (p->argv != NULL) {
 		for (char **a = p->argv; *a != NULL; a++)
 			free(*a);
