@@ -16,6 +16,7 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/cct.c \
 	cli/symbols.c \
 	cli/output.c \
+	cli/views.c \
 	cli/term.c \
 	cli/events.c \
 	cli/procs.c \

@@ -397,6 +397,8 @@ static void proc_free(struct proc *pr)
 		free(t->qchain);
 		free(t->stk.cf);
 		free(t->x.last);
+		cp_cct_free(t->cct);
+		free(t->cdelta);
 	}
 	for (size_t i = 0; i < pr->nfr; i++)
 		free(pr->fr[i].fine);
@@ -409,6 +411,7 @@ static void proc_free(struct proc *pr)
 	free(pr->ips);
 	free(pr->rets);
 	free(pr->stamp);
+	free(pr->cpath);
 	cp_index_clear(&pr->ip_ix);
 	cp_index_clear(&pr->ret_ix);
 	cp_index_clear(&pr->sym_ix);
