@@ -85,8 +85,8 @@ struct tstat {
 struct open_frame {
 	uint64_t start, children;
 	uint32_t fid;
-	uint32_t
-		node; /* its calling-context node, when the thread has a tree */
+	/* Its call in the thread's tree (cct.h), when it has one. */
+	uint32_t call;
 };
 
 /* A frame name of one process, with lengths in ticks. */

@@ -279,21 +279,29 @@ static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
 	}
 }
 
+/* The call of FID just pushed on T, inside the frame under it. */
+static inline uint32_t cct_push(struct thr *t, uint32_t fid)
+{
+	return cp_cct_call_in(t->cct,
+			      t->stk.depth > 1
+				      ? t->stk.open[t->stk.depth - 2].call
+				      : CP_CCT_NONE,
+			      fid);
+}
+
 /*
  * The frame F of T, D ticks long, has closed: its self time (and exact
  * mode's self deltas, EXACT) go to its node, the call to the edge from
  * the frame under it, with its time and deltas when OUTER (cct.h).
  */
-static void cct_pop(struct proc *pr, struct thr *t, const struct open_frame *f,
-		    uint64_t d, int outer, int exact)
+static inline void cct_pop(struct proc *pr, struct thr *t,
+			   const struct open_frame *f, uint64_t d, int outer,
+			   int exact)
 {
 	const uint64_t *c = exact ? t->cdelta : NULL;
-	uint32_t caller = t->stk.depth > 0 ? t->stk.open[t->stk.depth - 1].fid
-					   : CP_CCT_NONE;
 
-	cp_cct_close(t->cct, f->node, 1, d - f->children, c);
-	cp_cct_edge_add(t->cct, caller, f->fid, 1, outer ? d : 0,
-			outer && exact ? c + pr->nc : NULL, 0);
+	cp_cct_call_close(t->cct, f->call, d - f->children, c, outer ? d : 0,
+			  outer && exact ? c + pr->nc : NULL);
 }
 
 /*
@@ -371,12 +379,12 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 		 */
 		s->calls++;
 		if (t->cct != NULL) {
-			const struct open_frame *up =
-				&t->stk.open[t->stk.depth - 1];
-
-			cp_cct_close(t->cct, cp_cct_enter(t->cct, up->node, id),
-				     1, 0, NULL);
-			cp_cct_edge_add(t->cct, up->fid, id, 1, 0, NULL, 0);
+			cp_cct_call_close(
+				t->cct,
+				cp_cct_call_in(
+					t->cct,
+					t->stk.open[t->stk.depth - 1].call, id),
+				0, NULL, 0, NULL);
 		}
 		return;
 	}
@@ -556,13 +564,7 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 			f->children = 0;
 			f->fid = id;
 			if (t->cct != NULL)
-				f->node = cp_cct_enter(
-					t->cct,
-					t->stk.depth > 1
-						? t->stk.open[t->stk.depth - 2]
-							  .node
-						: CP_CCT_NONE,
-					id);
+				f->call = cct_push(t, id);
 			t->st[id].active++;
 			if (mode == RUN_EXACT)
 				exact_push(pr, t, v);
