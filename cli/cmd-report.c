@@ -22,10 +22,13 @@ static const struct cp_option report_options[] = {
 	{"output", 'o', "FILE", "write the report to FILE instead of stdout"},
 	{"counters", CP_OPT_COUNTERS, NULL,
 	 "show the counters per function (JSON always has them)"},
+	{"call-graph", CP_OPT_CALL_GRAPH_VIEW, NULL,
+	 "print each function's callers and callees instead of the "
+	 "function table"},
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const report_groups[] = {
-	report_options, cp_output_options, NULL};
+	report_options, cp_output_options, cp_view_options, NULL};
 
 static int cmd_report(int argc, char **argv);
 
@@ -53,8 +56,11 @@ static int cmd_report(int argc, char **argv)
 
 	/* The table and CSV of a report stay as they were without it. */
 	out.counters = CP_COUNTERS_OFF;
+	out.min_share = CP_MIN_SHARE;
 	while ((c = cp_getopt(&cp_cmd_report, argc, argv)) != -1) {
 		if (cp_output_option(&cp_cmd_report, &out, c, optarg))
+			continue;
+		if (cp_view_option(&cp_cmd_report, &out, c, optarg))
 			continue;
 		if (c == 'o')
 			path = optarg;
@@ -68,6 +74,8 @@ static int cmd_report(int argc, char **argv)
 			       argv[1]);
 	if (argc == 1)
 		run = argv[0];
+	cp_view_check(&cp_cmd_report, &out);
+	p.want_cct = out.tree || out.call_graph;
 
 	if (stat(run, &sb) != 0)
 		fatalx_status(2, "%s: %s", run, strerror(errno));

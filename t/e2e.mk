@@ -62,6 +62,13 @@ t_progs_seccomp_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
 t_progs_seccomp_LDFLAGS = $(AM_LDFLAGS) -pthread
 t_progs_seccomp_LDADD = -ldl
 
+# The call graph and tree (issue 9): mutual recursion, two callers.
+check_PROGRAMS += t/progs/mutual t/progs/twocallers
+t_progs_mutual_SOURCES = t/progs/mutual.c t/progs/progs.h
+t_progs_mutual_CFLAGS = $(E2E_INSTR_CFLAGS)
+t_progs_twocallers_SOURCES = t/progs/twocallers.c t/progs/progs.h
+t_progs_twocallers_CFLAGS = $(E2E_INSTR_CFLAGS)
+
 # The example program of `make demo` (see Makefile.am).
 noinst_PROGRAMS = t/progs/demo
 
@@ -256,6 +263,8 @@ E2E_TESTS += t/e2e-forkcost.sh
 E2E_TESTS += t/e2e-quiet.sh
 # Raw clone(): processes and threads the runtime did not set up.
 E2E_TESTS += t/e2e-rawclone.sh
+# The call graph and tree (issue 9), on mutual and twocallers.
+E2E_TESTS += t/e2e-callgraph.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
 # Exact mode never reads, ioctls, maps or closes a number the program took.
