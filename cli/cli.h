@@ -576,10 +576,41 @@ int cp_color_parse(const char *s, enum cp_color *color);
 /* Print P to F. Returns 0, or -1 with errno set when writing failed. */
 int cp_output_print(FILE *f, const struct cp_profile *p,
 		    const struct cp_output *o);
+/* S as a JSON string: escaped, invalid UTF-8 as U+FFFD, NULL as null. */
+void cp_json_str(FILE *f, const char *s);
 /* Format NS with 3 significant digits and a unit ("812ns", "1.25ms"). */
 char *cp_format_ns(char *buf, size_t len, uint64_t ns);
 /* Format a count N with 3 significant digits ("812", "1.23M"). */
 char *cp_format_count(char *buf, size_t len, uint64_t n);
+
+/*
+ * export.c: the exports of report (--format chrome, pprof, folded), which
+ * stream the replay of a run into a format other tools open (export.h).
+ */
+enum cp_export_format {
+	CP_EXPORT_NONE,
+	CP_EXPORT_CHROME,
+	CP_EXPORT_PPROF,
+	CP_EXPORT_FOLDED,
+};
+struct cp_export_opts {
+	enum cp_export_format format;
+	const char *path; /* -o FILE, NULL for stdout */
+	uint64_t min_ns;  /* --min-duration */
+	int min_set;
+	int has_range; /* --time-range, ns since the run's start */
+	uint64_t range_lo, range_hi;
+	const char *value; /* folded --value, NULL for the default */
+};
+/* Parse a --format argument that names an export; 0, or -1 if not one. */
+int cp_export_parse(const char *s, enum cp_export_format *f);
+/*
+ * Parse a time such as "10us", "1.5ms", "2s" or "300ns" (a bare number
+ * is in microseconds) into *NS; 0, or -1 when S is not one.
+ */
+int cp_parse_time(const char *s, uint64_t *ns);
+/* Export the run at RUN as O says; returns cprof's exit status. */
+int cp_export(const char *run, const struct cp_export_opts *o);
 
 /*
  * term.c: what changes when the output is a terminal: its width, colour,

@@ -1420,6 +1420,11 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+void cp_json_str(FILE *f, const char *s)
+{
+	json_str(f, s);
+}
+
 static void json_key(FILE *f, const char *key, int *first)
 {
 	if (!*first)

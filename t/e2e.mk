@@ -250,3 +250,9 @@ E2E_TESTS += t/e2e-quiet.sh
 E2E_TESTS += t/e2e-rawclone.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
+
+# Exports (issue 10): Chrome trace JSON, checked for structure here and
+# by a real viewer (speedscope in headless Chromium) where one is installed.
+E2E_TESTS += \
+	t/e2e-export-chrome.sh \
+	t/e2e-export-viewer.sh
