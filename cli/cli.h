@@ -397,6 +397,9 @@ struct cp_func {
 	int runtime;
 };
 
+/* A calling-context tree and call graph (cct.h). */
+struct cp_cct;
+
 struct cp_thread_func {
 	size_t func; /* index into cp_profile.funcs */
 	struct cp_stats st;
@@ -423,6 +426,8 @@ struct cp_thread {
 	 */
 	uint64_t *totals;
 	uint64_t enabled, running;
+	/* Its calling-context tree (cct.h), when cp_profile.want_cct. */
+	struct cp_cct *cct;
 };
 
 struct cp_process {
@@ -515,6 +520,15 @@ struct cp_profile {
 	int meta_pid, meta_has_wait, meta_wait_status;
 	int *meta_running; /* still running when cprof returned */
 	size_t meta_nrunning;
+	/*
+	 * The calling-context tree and call graph (cct.h), merged over the
+	 * run: function ids index funcs, times are in ns, counters follow
+	 * counters. Built only when the caller sets want_cct before
+	 * cp_profile_load() (it costs a look-up per event), NULL otherwise;
+	 * each thread's own is in cp_thread.cct.
+	 */
+	int want_cct;
+	struct cp_cct *cct;
 	/* Owns every string above; private to the loader (profile.h). */
 	struct cp_pool *pool;
 };
@@ -567,6 +581,15 @@ struct cp_output {
 	 * the stream is a terminal, at its width. Tests set it.
 	 */
 	size_t term_width;
+	/*
+	 * The views of issue 9 (views.c): the call graph and the
+	 * calling-context tree instead of the function table, and in JSON
+	 * beside it. The table shows DEPTH levels of the tree (0: all) and
+	 * folds the subtrees below MIN_SHARE percent of the run.
+	 */
+	int call_graph, tree;
+	size_t depth;
+	double min_share;
 };
 
 /* Parse a --sort or --format argument; 0, or -1 when S is not one. */
@@ -576,7 +599,7 @@ int cp_color_parse(const char *s, enum cp_color *color);
 /* Print P to F. Returns 0, or -1 with errno set when writing failed. */
 int cp_output_print(FILE *f, const struct cp_profile *p,
 		    const struct cp_output *o);
-/* S as a JSON string: escaped, invalid UTF-8 as U+FFFD, NULL as null. */
+/* Write S as a JSON string, escaped, invalid UTF-8 replaced. */
 void cp_json_str(FILE *f, const char *s);
 /* Format NS with 3 significant digits and a unit ("812ns", "1.25ms"). */
 char *cp_format_ns(char *buf, size_t len, uint64_t ns);
@@ -611,6 +634,16 @@ int cp_export_parse(const char *s, enum cp_export_format *f);
 int cp_parse_time(const char *s, uint64_t *ns);
 /* Export the run at RUN as O says; returns cprof's exit status. */
 int cp_export(const char *run, const struct cp_export_opts *o);
+
+/*
+ * views.c: the call graph and calling-context tree of P (o->call_graph,
+ * o->tree) as tables, showing TOP functions of the graph (0: all), and
+ * as the JSON keys "call_graph" and "tree". Nothing when P has no tree.
+ */
+void cp_views_table(FILE *f, const struct cp_profile *p,
+		    const struct cp_output *o, size_t top);
+void cp_views_json(FILE *f, const struct cp_profile *p,
+		   const struct cp_output *o);
 
 /*
  * term.c: what changes when the output is a terminal: its width, colour,
@@ -685,6 +718,25 @@ enum {
 };
 /* --color, of stat and report (the terminal work, issue 7). */
 enum { CP_OPT_COLOR = 0x1200 };
+/* The views of issue 9: report --call-graph, and stat's and report's tree. */
+enum {
+	CP_OPT_CALL_GRAPH_VIEW = 0x1300,
+	CP_OPT_TREE,
+	CP_OPT_DEPTH,
+	CP_OPT_MIN_SHARE,
+};
+/*
+ * --tree, --depth and --min-share, of stat and report (report's own
+ * --call-graph is its: stat's -g is --call-graph).
+ */
+extern const struct cp_option cp_view_options[];
+/* Apply an option of cp_view_options to O; 1 if C was one, else 0. */
+int cp_view_option(const struct cp_command *cmd, struct cp_output *o, int c,
+		   const char *arg);
+/* The table's default --min-share, in percent. */
+#define CP_MIN_SHARE 0.5
+/* The views have no CSV form: a usage error when O asks for one. */
+void cp_view_check(const struct cp_command *cmd, const struct cp_output *o);
 
 /* -s/--sort, --top, --threads and --format, shared by stat and report. */
 extern const struct cp_option cp_output_options[];

@@ -22,6 +22,9 @@ static const struct cp_option report_options[] = {
 	{"output", 'o', "FILE", "write the report to FILE instead of stdout"},
 	{"counters", CP_OPT_COUNTERS, NULL,
 	 "show the counters per function (JSON always has them)"},
+	{"call-graph", CP_OPT_CALL_GRAPH_VIEW, NULL,
+	 "print each function's callers and callees instead of the "
+	 "function table"},
 	{NULL, 0, NULL, NULL}};
 
 /* The options of the exports (export.c). */
@@ -35,7 +38,8 @@ static const struct cp_option export_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const report_groups[] = {
-	report_options, cp_output_options, export_options, NULL};
+	report_options, cp_output_options, cp_view_options, export_options,
+	NULL};
 
 static int cmd_report(int argc, char **argv);
 
@@ -101,6 +105,7 @@ static int cmd_report(int argc, char **argv)
 	/* The table and CSV of a report stay as they were without it. */
 	out.counters = CP_COUNTERS_OFF;
 	xo.min_ns = 10000;
+	out.min_share = CP_MIN_SHARE;
 	while ((c = cp_getopt(&cp_cmd_report, argc, argv)) != -1) {
 		if (c == CP_OPT_FORMAT &&
 		    cp_export_parse(optarg, &xo.format) == 0)
@@ -108,6 +113,8 @@ static int cmd_report(int argc, char **argv)
 		if (c == CP_OPT_FORMAT)
 			xo.format = CP_EXPORT_NONE;
 		if (cp_output_option(&cp_cmd_report, &out, c, optarg))
+			continue;
+		if (cp_view_option(&cp_cmd_report, &out, c, optarg))
 			continue;
 		if (c == 'o')
 			path = optarg;
@@ -127,6 +134,8 @@ static int cmd_report(int argc, char **argv)
 		xo.path = path;
 		return cp_export(run, &xo);
 	}
+	cp_view_check(&cp_cmd_report, &out);
+	p.want_cct = out.tree || out.call_graph;
 
 	if (stat(run, &sb) != 0)
 		fatalx_status(2, "%s: %s", run, strerror(errno));

@@ -22,8 +22,8 @@ static const struct cp_option stat_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const stat_groups[] = {
-	stat_options, cp_output_options, cp_counter_options, cp_run_options,
-	NULL};
+	stat_options,	    cp_output_options, cp_view_options,
+	cp_counter_options, cp_run_options,    NULL};
 
 static int cmd_stat(int argc, char **argv);
 
@@ -81,8 +81,11 @@ static int cmd_stat(int argc, char **argv)
 	uint64_t bytes;
 	int c, status, ran, loaded;
 
+	out.min_share = CP_MIN_SHARE;
 	while ((c = cp_run_getopt(&cp_cmd_stat, argc, argv, &ro)) != -1) {
 		if (cp_output_option(&cp_cmd_stat, &out, c, optarg))
+			continue;
+		if (cp_view_option(&cp_cmd_stat, &out, c, optarg))
 			continue;
 		if (c == 'o')
 			path = optarg;
@@ -91,6 +94,8 @@ static int cmd_stat(int argc, char **argv)
 	argv += optind;
 	if (argc == 0)
 		cp_usage_error(&cp_cmd_stat, "no program to run");
+	cp_view_check(&cp_cmd_stat, &out);
+	p.want_cct = out.tree || out.call_graph;
 	/* A bad event is reported before anything is created or run. */
 	cp_counter_select(&cp_cmd_stat, &ro.counters, &sel);
 

@@ -12,8 +12,11 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/replay.c \
 	cli/samples.c \
 	cli/merge.c \
+	cli/cct.h \
+	cli/cct.c \
 	cli/symbols.c \
 	cli/output.c \
+	cli/views.c \
 	cli/term.c \
 	cli/events.c \
 	cli/procs.c \

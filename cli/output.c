@@ -8,7 +8,8 @@
  * nothing cut; the JSON layout is a stable interface, versioned by its
  * "format_version" key: keys are added freely, and a key whose meaning
  * changes bumps the version (2: "events" became the list of counters, the
- * count of marker events moved to "marker_events").
+ * count of marker events moved to "marker_events"; 3: the views of
+ * --call-graph and --tree, "call_graph" and "tree").
  */
 #include "config.h"
 
@@ -1281,6 +1282,11 @@ static void print_table_to(FILE *f, const struct cp_profile *p,
 		fputs("  no counters were recorded in this run (cprof record "
 		      "-e EVENTS counts them)\n",
 		      f);
+	if (o->call_graph || o->tree) {
+		/* The views replace the function tables (views.c). */
+		cp_views_table(f, p, o, top_of(o));
+		return;
+	}
 	if (!o->threads) {
 		fputc('\n', f);
 		rows = make_rows(p, NULL, o, &n, &all);
@@ -1593,7 +1599,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	size_t i, n;
 	int first, inner;
 
-	fputs("{\n  \"format_version\": 2,\n  \"command\": [", f);
+	fputs("{\n  \"format_version\": 3,\n  \"command\": [", f);
 	for (i = 0; p->has_meta && p->argv != NULL && p->argv[i] != NULL; i++) {
 		if (i > 0)
 			fputs(", ", f);
@@ -1703,6 +1709,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	}
 	fputs(p->nframes == 0 ? "],\n" : "\n  ],\n", f);
 
+	cp_views_json(f, p, o);
 	fputs("  \"functions\": ", f);
 	rows = make_rows(p, NULL, o, &n, NULL);
 	json_functions(f, p, rows, n, 2);

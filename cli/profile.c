@@ -61,6 +61,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cct.h"
 #include "profile.h"
 
 /* Callbacks of the reader. */
@@ -398,6 +399,8 @@ static void proc_free(struct proc *pr)
 		free(t->qchain);
 		free(t->stk.cf);
 		free(t->x.last);
+		cp_cct_free(t->cct);
+		free(t->cdelta);
 	}
 	for (size_t i = 0; i < pr->nfr; i++)
 		free(pr->fr[i].fine);
@@ -410,6 +413,7 @@ static void proc_free(struct proc *pr)
 	free(pr->ips);
 	free(pr->rets);
 	free(pr->stamp);
+	free(pr->cpath);
 	cp_index_clear(&pr->ip_ix);
 	cp_index_clear(&pr->ret_ix);
 	cp_index_clear(&pr->sym_ix);
@@ -532,6 +536,7 @@ void cp_profile_free(struct cp_profile *p)
 			free(p->threads[i].funcs[j].counts);
 		free(p->threads[i].funcs);
 		free(p->threads[i].totals);
+		cp_cct_free(p->threads[i].cct);
 	}
 	for (size_t i = 0; i < p->nfuncs; i++)
 		free(p->funcs[i].counts);
@@ -541,6 +546,7 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->procs);
 	free(p->frames);
 	free(p->meta_running);
+	cp_cct_free(p->cct);
 	if (p->argv != NULL) {
 		for (char **a = p->argv; *a != NULL; a++)
 			free(*a);

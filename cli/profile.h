@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cct.h"
 #include "cli.h"
 
 /* Marks a site-map entry that is a frame mark rather than a function. */
@@ -84,6 +85,8 @@ struct tstat {
 struct open_frame {
 	uint64_t start, children;
 	uint32_t fid;
+	uint32_t
+		node; /* its calling-context node, when the thread has a tree */
 };
 
 /* A frame name of one process, with lengths in ticks. */
@@ -176,6 +179,15 @@ struct thr {
 	int processed; /* some marker event has run: last is meaningful */
 
 	struct texact x; /* exact mode */
+
+	/*
+	 * The calling-context tree and call graph (cct.h) of the thread, in
+	 * its process's function ids and ticks, when the run wants one;
+	 * cdelta: exact mode's scratch, the counters' self deltas and deltas
+	 * of the frame being closed (2 nc).
+	 */
+	struct cp_cct *cct;
+	uint64_t *cdelta;
 };
 
 /* A counter of a process's header. */
@@ -255,6 +267,9 @@ struct proc {
 	uint64_t *stamp;
 	size_t capstamp;
 	uint64_t serial;
+	/* A sample's call path, outermost first, for the threads' trees. */
+	uint32_t *cpath;
+	size_t capcpath;
 };
 
 /*

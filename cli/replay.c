@@ -82,6 +82,8 @@ struct thr *cp_proc_thread(struct proc *pr, int tid)
 	memset(t, 0, sizeof *t);
 	t->tid = tid;
 	t->name = cp_pool_str(pr->ld->pool, "");
+	if (pr->ld->p->want_cct)
+		t->cct = cp_cct_new(pr->nc);
 	cp_index_add(&pr->thr_ix, h, (uint32_t)pr->nth);
 	pr->nth++;
 	return t;
@@ -248,10 +250,11 @@ static void exact_push(struct proc *pr, struct thr *t, const uint64_t *v)
 /*
  * Exact mode: the frame of FID at depth t->stk.depth closed with the values
  * V. Counts are summed exactly like time: self = delta - the children's
- * deltas, total only when OUTER (its outermost activation) closes.
+ * deltas, total only when OUTER (its outermost activation) closes. OUT,
+ * when not NULL, receives the self deltas then the deltas (2 nc).
  */
 static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
-		      const uint64_t *v)
+		      const uint64_t *v, uint64_t *out)
 {
 	const struct tstack *s = &t->stk;
 	size_t k = pr->nc;
@@ -263,12 +266,34 @@ static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
 	for (size_t j = 0; j < k; j++) {
 		/* Counters only grow; a damaged value counts nothing. */
 		uint64_t d = v[j] > enter[j] ? v[j] - enter[j] : 0;
+		uint64_t sd = d > kids[j] ? d - kids[j] : 0;
 
-		c[j] += d > kids[j] ? d - kids[j] : 0;
+		c[j] += sd;
 		if (outer)
 			c[k + j] += d;
 		up[j] += d;
+		if (out != NULL) {
+			out[j] = sd;
+			out[k + j] = d;
+		}
 	}
+}
+
+/*
+ * The frame F of T, D ticks long, has closed: its self time (and exact
+ * mode's self deltas, EXACT) go to its node, the call to the edge from
+ * the frame under it, with its time and deltas when OUTER (cct.h).
+ */
+static void cct_pop(struct proc *pr, struct thr *t, const struct open_frame *f,
+		    uint64_t d, int outer, int exact)
+{
+	const uint64_t *c = exact ? t->cdelta : NULL;
+	uint32_t caller = t->stk.depth > 0 ? t->stk.open[t->stk.depth - 1].fid
+					   : CP_CCT_NONE;
+
+	cp_cct_close(t->cct, f->node, 1, d - f->children, c);
+	cp_cct_edge_add(t->cct, caller, f->fid, 1, outer ? d : 0,
+			outer && exact ? c + pr->nc : NULL, 0);
 }
 
 /*
@@ -294,7 +319,9 @@ pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 	if (outer)
 		s->total += d;
 	if (v != NULL)
-		exact_pop(pr, t, f->fid, outer, v);
+		exact_pop(pr, t, f->fid, outer, v, t->cdelta);
+	if (t->cct != NULL)
+		cct_pop(pr, t, f, d, outer, v != NULL);
 	if (t->stk.depth > 0) {
 		t->stk.open[t->stk.depth - 1].children += d;
 	} else {
@@ -322,7 +349,7 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 		      const uint64_t *v)
 {
 	struct tstat *s;
-	uint64_t d;
+	uint64_t d, prev, self;
 	size_t k;
 
 	if (id & SPECIAL)
@@ -348,6 +375,14 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 		 * unknown length, and the open frames stay as they are.
 		 */
 		s->calls++;
+		if (t->cct != NULL) {
+			const struct open_frame *up =
+				&t->stk.open[t->stk.depth - 1];
+
+			cp_cct_close(t->cct, cp_cct_enter(t->cct, up->node, id),
+				     1, 0, NULL);
+			cp_cct_edge_add(t->cct, up->fid, id, 1, 0, NULL, 0);
+		}
 		return;
 	}
 
@@ -362,22 +397,44 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 	if (pr->ld->tap != NULL && pr->ld->tap->call != NULL)
 		pr->ld->tap->call(pr->ld->tap_arg, pr, t, id, t->origin, tk, 0,
 				  0, v);
+	prev = s->total;
 	s->calls++;
-	s->self += d > t->stk.base_children ? d - t->stk.base_children : 0;
+	self = d > t->stk.base_children ? d - t->stk.base_children : 0;
+	s->self += self;
 	s->total = d;
 	t->stk.base_children = d;
 	if (v != NULL) {
 		size_t n = pr->nc;
 		uint64_t *c = cs_at(pr, t, id), *origin = t->x.origin,
-			 *base = t->x.root;
+			 *base = t->x.root, *out = t->cdelta;
 
 		for (size_t j = 0; j < n; j++) {
 			uint64_t dv = v[j] > origin[j] ? v[j] - origin[j] : 0;
+			uint64_t sd = dv > base[j] ? dv - base[j] : 0;
 
-			c[j] += dv > base[j] ? dv - base[j] : 0;
+			c[j] += sd;
+			/* The edge gets what the total grew by. */
+			if (out != NULL) {
+				out[j] = sd;
+				out[n + j] = dv > c[n + j] ? dv - c[n + j] : 0;
+			}
 			c[n + j] = dv;
 			base[j] = dv;
 		}
+	}
+	/*
+	 * In the tree the call is a root of its own: what it enclosed was
+	 * replayed as roots already. Its edge from the root gets the time by
+	 * which its total grew, so that its edges still add up to it.
+	 */
+	if (t->cct != NULL) {
+		const uint64_t *c = v != NULL ? t->cdelta : NULL;
+
+		cp_cct_close(t->cct, cp_cct_enter(t->cct, CP_CCT_NONE, id), 1,
+			     self, c);
+		cp_cct_edge_add(t->cct, CP_CCT_NONE, id, 1,
+				d > prev ? d - prev : 0,
+				c != NULL ? c + pr->nc : NULL, 0);
 	}
 }
 
@@ -506,6 +563,14 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 			f->start = tk;
 			f->children = 0;
 			f->fid = id;
+			if (t->cct != NULL)
+				f->node = cp_cct_enter(
+					t->cct,
+					t->stk.depth > 1
+						? t->stk.open[t->stk.depth - 2]
+							  .node
+						: CP_CCT_NONE,
+					id);
 			t->st[id].active++;
 			if (mode == RUN_EXACT)
 				exact_push(pr, t, v);
@@ -536,6 +601,8 @@ static void exact_values(struct proc *pr, struct thr *t, const uint64_t *v)
 		t->x.last = xcalloc(3 * k, sizeof *t->x.last);
 		t->x.origin = t->x.last + k;
 		t->x.root = t->x.last + 2 * k;
+		if (t->cct != NULL)
+			t->cdelta = xcalloc(2 * k, sizeof *t->cdelta);
 	}
 	if (v == NULL || t->x.has_values)
 		return;

@@ -27,3 +27,10 @@ TESTS += t/test-term
 t_test_term_SOURCES = t/test-term.c
 t_test_term_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 t_test_term_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
+
+# The calling-context tree and call graph (issue 9).
+check_PROGRAMS += t/test-cct
+TESTS += t/test-cct
+t_test_cct_SOURCES = t/test-cct.c
+t_test_cct_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+t_test_cct_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
