@@ -28,13 +28,15 @@ static const struct cp_option report_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 /* The options of the exports (export.c). */
-enum { OPT_MIN_DURATION = 0x1a00, OPT_TIME_RANGE };
+enum { OPT_MIN_DURATION = 0x1a00, OPT_TIME_RANGE, OPT_VALUE };
 static const struct cp_option export_options[] = {
 	{"min-duration", OPT_MIN_DURATION, "TIME",
 	 "chrome: leave out calls shorter than TIME (default: 10us; 0: "
 	 "none)"},
 	{"time-range", OPT_TIME_RANGE, "START,END",
 	 "chrome: only what overlaps START to END since the run's start"},
+	{"value", OPT_VALUE, "V",
+	 "folded: self (ns; the default), calls, samples or a counter"},
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const report_groups[] = {
@@ -57,7 +59,17 @@ const struct cp_command cp_cmd_report = {
 		 "speedscope): every\n"
 		 "          call, frame and counter in time; drops calls "
 		 "shorter than\n"
-		 "          --min-duration and counters' self/total split",
+		 "          --min-duration and counters' self/total split\n"
+		 "  pprof   gzipped profile.proto (go tool pprof, Pyroscope, "
+		 "Parca): calls,\n"
+		 "          self time, samples and counters per calling "
+		 "context; drops\n"
+		 "          every per-call time, threads and frame marks\n"
+		 "  folded  folded stacks (flamegraph.pl, inferno, "
+		 "speedscope): one value\n"
+		 "          (--value) per calling context; drops the other "
+		 "values, threads,\n"
+		 "          processes and time order",
 	.groups = report_groups,
 	.exec = cmd_report,
 };
@@ -122,6 +134,8 @@ static int cmd_report(int argc, char **argv)
 			out.counters = CP_COUNTERS_ON;
 		else if (c == OPT_MIN_DURATION || c == OPT_TIME_RANGE)
 			export_option(&xo, c, optarg);
+		else if (c == OPT_VALUE)
+			xo.value = optarg;
 	}
 	argc -= optind;
 	argv += optind;

@@ -110,9 +110,14 @@ int cp_export(const char *run, const struct cp_export_opts *o)
 	case CP_EXPORT_CHROME:
 		rc = cp_export_chrome(&p, run, o, &out);
 		break;
-	default:
-		fatalx_status(2, "--format %s: not available in this build",
-			      export_names[o->format]);
+	case CP_EXPORT_PPROF:
+		rc = cp_export_pprof(&p, run, o, &out);
+		break;
+	case CP_EXPORT_FOLDED:
+		rc = cp_export_folded(&p, run, o, &out);
+		break;
+	case CP_EXPORT_NONE:
+		break;
 	}
 	cp_progress_end();
 	if (rc != 0)

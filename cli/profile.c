@@ -110,6 +110,8 @@ static void on_map(void *arg, const struct cp_log_obj *objs, size_t n)
 	struct proc *pr = arg;
 	size_t gen = cp_symmap_gen(pr->map);
 
+	if (pr->ld->tap != NULL && pr->ld->tap->map != NULL)
+		pr->ld->tap->map(pr->ld->tap_arg, pr, objs, n);
 	for (size_t i = 0; i < n; i++) {
 		cp_symmap_add(pr->map, &objs[i]);
 		if (pr->runtime != NULL &&

@@ -292,6 +292,9 @@ struct cp_tap {
 	/* A sample of T at TK placed, with its PR->nc deltas D. */
 	void (*sample)(void *arg, struct proc *pr, struct thr *t, uint64_t tk,
 		       const uint64_t *d);
+	/* A map chunk of PR: the objects loaded (paths as the log has them). */
+	void (*map)(void *arg, struct proc *pr, const struct cp_log_obj *objs,
+		    size_t n);
 	/* PR is finished and merged: its clock is fixed, P->procs has it. */
 	void (*proc_end)(void *arg, struct proc *pr);
 };

@@ -1,9 +1,9 @@
 #!/bin/sh
 # e2e-export-viewer.sh - a real viewer opens cprof's exports and shows the
 # profile cprof's table shows: speedscope (the npm package) in headless
-# Chromium (the Debian package) loads the Chrome trace of t/progs/calls,
-# and its Sandwich view lists every function with the table's self and
-# total times. Skipped (77) where Chromium, node or speedscope is not
+# Chromium (the Debian package) loads the Chrome trace, the pprof profile
+# and the folded stacks of t/progs/calls, and for each its Sandwich view
+# lists every function with the table's self and total times. Skipped (77) where Chromium, node or speedscope is not
 # installed (./bootstrap installs them where it can: doc/design.md,
 # "Exports").
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/t/lib.sh"
@@ -46,11 +46,13 @@ fs.writeFileSync(process.argv[2], "speedscope.loadFileFromBase64(" +
 import html, re, sys
 s = open(sys.argv[1], encoding="utf-8").read()
 text = html.unescape(re.sub(r"<[^>]*>", " ", s[s.find("Symbol Name"):]))
-cell = r"([0-9.]+)(ns|µs|ms|s) \([^)]*\)"
+# A time with its unit, or a plain value (folded stacks) with commas.
+cell = r"([0-9.,]+)(ns|µs|ms|s|) \([^)]*\)"
+unit = {"ns": 1, "µs": 1e3, "ms": 1e6, "s": 1e9, "": 1}
 for m in re.finditer(cell + r"\s+" + cell + r"\s+(\S+)", text):
-    unit = {"ns": 1, "µs": 1e3, "ms": 1e6, "s": 1e9}
-    print(round(float(m.group(1)) * unit[m.group(2)]),
-          round(float(m.group(3)) * unit[m.group(4)]), m.group(5))
+    print(round(float(m.group(1).replace(",", "")) * unit[m.group(2)]),
+          round(float(m.group(3).replace(",", "")) * unit[m.group(4)]),
+          m.group(5))
 EOF
 }
 
@@ -60,11 +62,14 @@ run table "$CPROF" report --format json run
 expect_status "the JSON report" 0 table.err
 mv table.out r.json
 
-run chrome "$CPROF" report --format chrome --min-duration 0 -o calls.json run
-expect_status "--format chrome" 0 chrome.err
-view calls.json >shown.txt || fail "speedscope's view cannot be read" "$T/dom.html"
-[ -s shown.txt ] || fail "speedscope shows no function" "$T/dom.html" "$T/chromium.err"
-"$PYTHON" - r.json shown.txt <<'EOF' || fail "speedscope shows another profile than cprof's table" shown.txt r.json
+for fmt in chrome pprof folded; do
+	run $fmt "$CPROF" report --format $fmt --min-duration 0 -o calls.$fmt run
+	expect_status "--format $fmt" 0 $fmt.err
+	view calls.$fmt >shown.txt ||
+		fail "$fmt: speedscope's view cannot be read" "$T/dom.html"
+	[ -s shown.txt ] ||
+		fail "$fmt: speedscope shows no function" "$T/dom.html" "$T/chromium.err"
+	"$PYTHON" - r.json shown.txt <<'EOF' || fail "$fmt: speedscope shows another profile than cprof's table" shown.txt r.json
 import json, sys
 j = json.load(open(sys.argv[1]))
 want = {r["name"]: r for r in j["functions"] if r["calls"]}
@@ -78,4 +83,5 @@ for n, r in want.items():
     for shown, exact in zip(got[n], (r["total_ns"], r["self_ns"])):
         assert abs(shown - exact) <= exact / 200 + 2 * r["calls"], (n, got[n], r)
 EOF
+done
 exit 0

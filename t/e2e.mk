@@ -255,4 +255,6 @@ EXTRA_DIST += $(E2E_TESTS)
 # by a real viewer (speedscope in headless Chromium) where one is installed.
 E2E_TESTS += \
 	t/e2e-export-chrome.sh \
-	t/e2e-export-viewer.sh
+	t/e2e-export-viewer.sh \
+	t/e2e-export-pprof.sh \
+	t/e2e-export-folded.sh
