@@ -67,6 +67,15 @@ struct chrome {
 	uint64_t shorter, outside; /* calls dropped */
 	const char **names;	   /* per function of the process */
 	size_t capnames;
+	/*
+	 * --min-duration in ticks of the process being read, less 1/64, by
+	 * its clock as known when computed (the log, its points and whether
+	 * it is fixed say when): calls shorter never reach the spool.
+	 */
+	const char *min_log;
+	size_t min_points;
+	int min_fixed;
+	uint64_t min_tk;
 };
 
 /* Spool. */
@@ -116,17 +125,25 @@ static int maybe_kept(struct chrome *c, const struct proc *pr, uint64_t start,
 	struct cp_clock_line l;
 	uint64_t lo, hi, slack;
 
-	if (!cp_clock_line(&pr->clk, &l))
-		return 1;
 	if (is_call && c->o->min_ns > 0) {
-		uint64_t d = cp_line_ns(&l, end - start);
+		if (c->min_log != pr->log || c->min_points != pr->clk.npoints ||
+		    c->min_fixed != pr->clk.fixed) {
+			uint64_t ns = c->o->min_ns - c->o->min_ns / 64;
 
-		if (d + d / 64 < c->o->min_ns) {
+			c->min_log = pr->log;
+			c->min_points = pr->clk.npoints;
+			c->min_fixed = pr->clk.fixed;
+			c->min_tk =
+				cp_clock_line(&pr->clk, &l)
+					? cp_clock_ticks(&l, l.ns0 + ns) - l.t0
+					: 0;
+		}
+		if (end - start < c->min_tk) {
 			c->shorter++;
 			return 0;
 		}
 	}
-	if (!c->o->has_range || !c->has_base)
+	if (!c->o->has_range || !c->has_base || !cp_clock_line(&pr->clk, &l))
 		return 1;
 	lo = line_mono(&l, start);
 	hi = line_mono(&l, end);
