@@ -59,7 +59,7 @@ exports() {
 	local t size rss fmt small=$((calls / 100)) base
 	base=$(cpu_ms "$CPROF" report --format csv -o "$work/x.csv" "$work/run.cprof")
 	echo "exports of the $calls-call run, CPU time (report --format csv: $base ms):"
-	for fmt in chrome pprof folded; do
+	for fmt in chrome pprof folded flamegraph; do
 		t=$(cpu_ms "$CPROF" report --format $fmt -o "$work/x.$fmt" "$work/run.cprof")
 		size=$(wc -c <"$work/x.$fmt")
 		rss=$(maxrss_kb "$CPROF" report --format $fmt -o "$work/x.$fmt" "$work/run.cprof")

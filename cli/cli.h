@@ -615,6 +615,7 @@ enum cp_export_format {
 	CP_EXPORT_CHROME,
 	CP_EXPORT_PPROF,
 	CP_EXPORT_FOLDED,
+	CP_EXPORT_FLAMEGRAPH,
 };
 struct cp_export_opts {
 	enum cp_export_format format;
@@ -624,6 +625,7 @@ struct cp_export_opts {
 	int has_range; /* --time-range, ns since the run's start */
 	uint64_t range_lo, range_hi;
 	const char *value; /* folded --value, NULL for the default */
+	int icicle;	   /* flamegraph --icicle: top-down */
 };
 /* Parse a --format argument that names an export; 0, or -1 if not one. */
 int cp_export_parse(const char *s, enum cp_export_format *f);

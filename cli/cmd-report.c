@@ -28,7 +28,7 @@ static const struct cp_option report_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 /* The options of the exports (export.c). */
-enum { OPT_MIN_DURATION = 0x1a00, OPT_TIME_RANGE, OPT_VALUE };
+enum { OPT_MIN_DURATION = 0x1a00, OPT_TIME_RANGE, OPT_VALUE, OPT_ICICLE };
 static const struct cp_option export_options[] = {
 	{"min-duration", OPT_MIN_DURATION, "TIME",
 	 "chrome: leave out calls shorter than TIME (default: 10us; 0: "
@@ -37,6 +37,8 @@ static const struct cp_option export_options[] = {
 	 "chrome: only what overlaps START to END since the run's start"},
 	{"value", OPT_VALUE, "V",
 	 "folded: self (ns; the default), calls, samples or a counter"},
+	{"icicle", OPT_ICICLE, NULL,
+	 "flamegraph: top-down, the roots at the top"},
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const report_groups[] = {
@@ -69,7 +71,13 @@ const struct cp_command cp_cmd_report = {
 		 "speedscope): one value\n"
 		 "          (--value) per calling context; drops the other "
 		 "values, threads,\n"
-		 "          processes and time order",
+		 "          processes and time order\n"
+		 "  flamegraph  an interactive SVG flame graph (any "
+		 "browser): widths by total\n"
+		 "          time per calling context, zoom, search, "
+		 "tooltips; merges contexts\n"
+		 "          narrower than half a pixel, drops threads and "
+		 "time order",
 	.groups = report_groups,
 	.exec = cmd_report,
 };
@@ -136,6 +144,8 @@ static int cmd_report(int argc, char **argv)
 			export_option(&xo, c, optarg);
 		else if (c == OPT_VALUE)
 			xo.value = optarg;
+		else if (c == OPT_ICICLE)
+			xo.icicle = 1;
 	}
 	argc -= optind;
 	argv += optind;

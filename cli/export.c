@@ -24,6 +24,7 @@ static const char *const export_names[] = {
 	[CP_EXPORT_CHROME] = "chrome",
 	[CP_EXPORT_PPROF] = "pprof",
 	[CP_EXPORT_FOLDED] = "folded",
+	[CP_EXPORT_FLAMEGRAPH] = "flamegraph",
 };
 
 int cp_export_parse(const char *s, enum cp_export_format *f)
@@ -115,6 +116,9 @@ int cp_export(const char *run, const struct cp_export_opts *o)
 		break;
 	case CP_EXPORT_FOLDED:
 		rc = cp_export_folded(&p, run, o, &out);
+		break;
+	case CP_EXPORT_FLAMEGRAPH:
+		rc = cp_export_flamegraph(&p, run, o, &out);
 		break;
 	case CP_EXPORT_NONE:
 		break;

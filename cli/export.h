@@ -33,6 +33,8 @@ int cp_export_pprof(struct cp_profile *p, const char *run,
 		    const struct cp_export_opts *o, struct cp_xout *out);
 int cp_export_folded(struct cp_profile *p, const char *run,
 		     const struct cp_export_opts *o, struct cp_xout *out);
+int cp_export_flamegraph(struct cp_profile *p, const char *run,
+			 const struct cp_export_opts *o, struct cp_xout *out);
 
 /*
  * Ticks to nanoseconds with the clock line known so far (L), for the

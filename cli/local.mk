@@ -25,7 +25,8 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/export.c \
 	cli/export-chrome.c \
 	cli/export-pprof.c \
-	cli/export-folded.c
+	cli/export-folded.c \
+	cli/export-flamegraph.c
 # report --format pprof: the C code of profile.proto, generated at build
 # time by protoc-c (one rule makes both files; the header follows).
 nodist_cli_libcprof_cli_la_SOURCES = cli/pprof.pb-c.c cli/pprof.pb-c.h

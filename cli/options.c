@@ -29,7 +29,7 @@ const struct cp_option cp_output_options[] = {
 	{"threads", CP_OPT_THREADS, NULL, "break the profile down by thread"},
 	{"format", CP_OPT_FORMAT, "FMT",
 	 "print a table (default), json or csv (report: also chrome, pprof, "
-	 "folded)"},
+	 "folded, flamegraph)"},
 	{"color", CP_OPT_COLOR, "WHEN",
 	 "colour the table: auto (the default), always or never"},
 	{NULL, 0, NULL, NULL}};

@@ -251,10 +251,12 @@ E2E_TESTS += t/e2e-rawclone.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
 
-# Exports (issue 10): Chrome trace JSON, checked for structure here and
-# by a real viewer (speedscope in headless Chromium) where one is installed.
+# Exports (issue 10): Chrome trace JSON, pprof, folded stacks and the flame
+# graph, each checked by a real client where one is installed (speedscope
+# in headless Chromium, go tool pprof, xmllint and Chromium).
 E2E_TESTS += \
 	t/e2e-export-chrome.sh \
 	t/e2e-export-viewer.sh \
 	t/e2e-export-pprof.sh \
-	t/e2e-export-folded.sh
+	t/e2e-export-folded.sh \
+	t/e2e-export-flamegraph.sh
