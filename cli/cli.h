@@ -609,6 +609,37 @@ char *cp_format_ns(char *buf, size_t len, uint64_t ns);
 char *cp_format_count(char *buf, size_t len, uint64_t n);
 
 /*
+ * export.c: the exports of report (--format chrome, pprof, folded), which
+ * stream the replay of a run into a format other tools open (export.h).
+ */
+enum cp_export_format {
+	CP_EXPORT_NONE,
+	CP_EXPORT_CHROME,
+	CP_EXPORT_PPROF,
+	CP_EXPORT_FOLDED,
+	CP_EXPORT_FLAMEGRAPH,
+};
+struct cp_export_opts {
+	enum cp_export_format format;
+	const char *path; /* -o FILE, NULL for stdout */
+	uint64_t min_ns;  /* --min-duration */
+	int min_set;
+	int has_range; /* --time-range, ns since the run's start */
+	uint64_t range_lo, range_hi;
+	const char *value; /* folded --value, NULL for the default */
+	int icicle;	   /* flamegraph --icicle: top-down */
+};
+/* Parse a --format argument that names an export; 0, or -1 if not one. */
+int cp_export_parse(const char *s, enum cp_export_format *f);
+/*
+ * Parse a time such as "10us", "1.5ms", "2s" or "300ns" (a bare number
+ * is in microseconds) into *NS; 0, or -1 when S is not one.
+ */
+int cp_parse_time(const char *s, uint64_t *ns);
+/* Export the run at RUN as O says; returns cprof's exit status. */
+int cp_export(const char *run, const struct cp_export_opts *o);
+
+/*
  * views.c: the call graph and calling-context tree of P (o->call_graph,
  * o->tree) as tables, showing TOP functions of the graph (0: all), and
  * as the JSON keys "call_graph" and "tree". Nothing when P has no tree.

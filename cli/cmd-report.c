@@ -27,8 +27,23 @@ static const struct cp_option report_options[] = {
 	 "function table"},
 	{NULL, 0, NULL, NULL}};
 
+/* The options of the exports (export.c). */
+enum { OPT_MIN_DURATION = 0x1a00, OPT_TIME_RANGE, OPT_VALUE, OPT_ICICLE };
+static const struct cp_option export_options[] = {
+	{"min-duration", OPT_MIN_DURATION, "TIME",
+	 "chrome: leave out calls shorter than TIME (default: 10us; 0: "
+	 "none)"},
+	{"time-range", OPT_TIME_RANGE, "START,END",
+	 "chrome: only what overlaps START to END since the run's start"},
+	{"value", OPT_VALUE, "V",
+	 "folded: self (ns; the default), calls, samples or a counter"},
+	{"icicle", OPT_ICICLE, NULL,
+	 "flamegraph: top-down, the roots at the top"},
+	{NULL, 0, NULL, NULL}};
+
 static const struct cp_option *const report_groups[] = {
-	report_options, cp_output_options, cp_view_options, NULL};
+	report_options, cp_output_options, cp_view_options, export_options,
+	NULL};
 
 static int cmd_report(int argc, char **argv);
 
@@ -39,14 +54,67 @@ const struct cp_command cp_cmd_report = {
 	.about = "Print the per-function profile of RUN, a run directory "
 		 "written by\n"
 		 "\"cprof record\" (default: cprof.data) or a single "
-		 "proc-*.log in one.",
+		 "proc-*.log in one.\n\n"
+		 "--format also exports what other tools open (cprof(1), "
+		 "EXPORTS):\n"
+		 "  chrome  a Chrome trace (Perfetto, chrome://tracing, "
+		 "speedscope): every\n"
+		 "          call, frame and counter in time; drops calls "
+		 "shorter than\n"
+		 "          --min-duration and counters' self/total split\n"
+		 "  pprof   gzipped profile.proto (go tool pprof, Pyroscope, "
+		 "Parca): calls,\n"
+		 "          self time, samples and counters per calling "
+		 "context; drops\n"
+		 "          every per-call time, threads and frame marks\n"
+		 "  folded  folded stacks (flamegraph.pl, inferno, "
+		 "speedscope): one value\n"
+		 "          (--value) per calling context; drops the other "
+		 "values, threads,\n"
+		 "          processes and time order\n"
+		 "  flamegraph  an interactive SVG flame graph (any "
+		 "browser): widths by total\n"
+		 "          time per calling context, zoom, search, "
+		 "tooltips; merges contexts\n"
+		 "          narrower than half a pixel, drops threads and "
+		 "time order",
 	.groups = report_groups,
 	.exec = cmd_report,
 };
 
+static void export_option(struct cp_export_opts *xo, int c, const char *arg)
+{
+	const char *comma;
+	char *lo;
+
+	if (c == OPT_MIN_DURATION) {
+		if (cp_parse_time(arg, &xo->min_ns) != 0)
+			cp_usage_error(&cp_cmd_report,
+				       "--min-duration: invalid time '%s' (a "
+				       "number and ns, us, ms or s)",
+				       arg);
+		xo->min_set = 1;
+		return;
+	}
+	comma = strchr(arg, ',');
+	lo = xstrdup(arg);
+	if (comma != NULL)
+		lo[comma - arg] = '\0';
+	if (comma == NULL || cp_parse_time(lo, &xo->range_lo) != 0 ||
+	    cp_parse_time(comma + 1, &xo->range_hi) != 0 ||
+	    xo->range_hi < xo->range_lo)
+		cp_usage_error(&cp_cmd_report,
+			       "--time-range: invalid range '%s' (START,END: "
+			       "times since the run's start, such as 1.5s,2s)",
+			       arg);
+	free(lo);
+	xo->has_range = 1;
+}
+
 static int cmd_report(int argc, char **argv)
 {
 	struct cp_output out = {0};
+	struct cp_export_opts xo = {0};
 	struct cp_profile p = {0};
 	const char *path = NULL, *run = "cprof.data";
 	struct stat sb;
@@ -56,8 +124,14 @@ static int cmd_report(int argc, char **argv)
 
 	/* The table and CSV of a report stay as they were without it. */
 	out.counters = CP_COUNTERS_OFF;
+	xo.min_ns = 10000;
 	out.min_share = CP_MIN_SHARE;
 	while ((c = cp_getopt(&cp_cmd_report, argc, argv)) != -1) {
+		if (c == CP_OPT_FORMAT &&
+		    cp_export_parse(optarg, &xo.format) == 0)
+			continue;
+		if (c == CP_OPT_FORMAT)
+			xo.format = CP_EXPORT_NONE;
 		if (cp_output_option(&cp_cmd_report, &out, c, optarg))
 			continue;
 		if (cp_view_option(&cp_cmd_report, &out, c, optarg))
@@ -66,6 +140,12 @@ static int cmd_report(int argc, char **argv)
 			path = optarg;
 		else if (c == CP_OPT_COUNTERS)
 			out.counters = CP_COUNTERS_ON;
+		else if (c == OPT_MIN_DURATION || c == OPT_TIME_RANGE)
+			export_option(&xo, c, optarg);
+		else if (c == OPT_VALUE)
+			xo.value = optarg;
+		else if (c == OPT_ICICLE)
+			xo.icicle = 1;
 	}
 	argc -= optind;
 	argv += optind;
@@ -74,6 +154,10 @@ static int cmd_report(int argc, char **argv)
 			       argv[1]);
 	if (argc == 1)
 		run = argv[0];
+	if (xo.format != CP_EXPORT_NONE) {
+		xo.path = path;
+		return cp_export(run, &xo);
+	}
 	cp_view_check(&cp_cmd_report, &out);
 	p.want_cct = out.tree || out.call_graph;
 

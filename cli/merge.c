@@ -462,6 +462,27 @@ static void merge_frames(struct loader *ld, struct proc *pr)
 	}
 }
 
+void cp_proc_sym(struct proc *pr, uint32_t fid, struct cp_sym *sym)
+{
+	const struct pfunc *f = &pr->pf[fid];
+
+	memset(sym, 0, sizeof *sym);
+	if (f->resolved) {
+		sym->name = f->name;
+		sym->object = f->object;
+		sym->file = f->file;
+		sym->line = f->line;
+	} else if (f->kind == CP_SITE_ADDR) {
+		cp_symmap_lookup(pr->map, f->addr, f->gen, sym);
+	} else {
+		/* Marker sites are named by the log itself. */
+		sym->name = f->name;
+		sym->object = NULL;
+		sym->file = f->file[0] ? f->file : NULL;
+		sym->line = f->line;
+	}
+}
+
 void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 		   uint64_t origin, const char *state, int ws)
 {
@@ -493,26 +514,11 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 			gid[cp_cct_node(t->cct, (uint32_t)j)->func] = 0;
 	}
 	for (size_t i = 0; i < pr->npf; i++) {
-		const struct pfunc *f = &pr->pf[i];
 		struct cp_sym sym;
 
 		if (gid[i] == CP_INDEX_NONE)
 			continue;
-		memset(&sym, 0, sizeof sym);
-		if (f->resolved) {
-			sym.name = f->name;
-			sym.object = f->object;
-			sym.file = f->file;
-			sym.line = f->line;
-		} else if (f->kind == CP_SITE_ADDR) {
-			cp_symmap_lookup(pr->map, f->addr, f->gen, &sym);
-		} else {
-			/* Marker sites are named by the log itself. */
-			sym.name = f->name;
-			sym.object = NULL;
-			sym.file = f->file[0] ? f->file : NULL;
-			sym.line = f->line;
-		}
+		cp_proc_sym(pr, (uint32_t)i, &sym);
 		gid[i] = func_get(ld, &sym);
 		if (pr->has_rt && i == pr->rt_fid)
 			ld->p->funcs[gid[i]].runtime = 1;

@@ -28,7 +28,8 @@ const struct cp_option cp_output_options[] = {
 	 "terminal)"},
 	{"threads", CP_OPT_THREADS, NULL, "break the profile down by thread"},
 	{"format", CP_OPT_FORMAT, "FMT",
-	 "print a table (default), json or csv"},
+	 "print a table (default), json or csv (report: also chrome, pprof, "
+	 "folded, flamegraph)"},
 	{"color", CP_OPT_COLOR, "WHEN",
 	 "colour the table: auto (the default), always or never"},
 	{NULL, 0, NULL, NULL}};

@@ -110,6 +110,8 @@ static void on_map(void *arg, const struct cp_log_obj *objs, size_t n)
 	struct proc *pr = arg;
 	size_t gen = cp_symmap_gen(pr->map);
 
+	if (pr->ld->tap != NULL && pr->ld->tap->map != NULL)
+		pr->ld->tap->map(pr->ld->tap_arg, pr, objs, n);
 	for (size_t i = 0; i < n; i++) {
 		cp_symmap_add(pr->map, &objs[i]);
 		if (pr->runtime != NULL &&
@@ -370,6 +372,8 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 		}
 	}
 	cp_merge_proc(ld, pr, last, origin, state, ws);
+	if (ld->tap != NULL && ld->tap->proc_end != NULL)
+		ld->tap->proc_end(ld->tap_arg, pr);
 }
 
 static void proc_free(struct proc *pr)
@@ -489,11 +493,19 @@ static int load_dir(struct loader *ld, const char *dir)
 
 int cp_profile_load(struct cp_profile *p, const char *path)
 {
+	return cp_profile_load_tap(p, path, NULL, NULL);
+}
+
+int cp_profile_load_tap(struct cp_profile *p, const char *path,
+			const struct cp_tap *tap, void *arg)
+{
 	struct loader ld;
 	struct stat sb;
 	int rc;
 
 	memset(&ld, 0, sizeof ld);
+	ld.tap = tap;
+	ld.tap_arg = arg;
 	ld.p = p;
 	if (p->pool == NULL)
 		p->pool = cp_pool_new();

@@ -278,7 +278,36 @@ struct proc {
 	size_t capcpath;
 };
 
+/*
+ * A tap on the replay, for the exports that stream what the tables sum
+ * (export.h): each hook may be NULL. Times are ticks of PR's clock,
+ * which is fixed only by proc_end; thread T is PR->th[T's index].
+ */
+struct cp_tap {
+	/*
+	 * A call of FID closed on T, from START to END, with DEPTH frames
+	 * still open around it; CUT when the stream ended with it open. V:
+	 * exact mode's counter values at END, else NULL.
+	 */
+	void (*call)(void *arg, struct proc *pr, struct thr *t, uint32_t fid,
+		     uint64_t start, uint64_t end, size_t depth, int cut,
+		     const uint64_t *v);
+	/* Frame mark FRAME of T closed the frame from START to END. */
+	void (*mark)(void *arg, struct proc *pr, struct thr *t, uint32_t frame,
+		     uint64_t start, uint64_t end);
+	/* A sample of T at TK placed, with its PR->nc deltas D. */
+	void (*sample)(void *arg, struct proc *pr, struct thr *t, uint64_t tk,
+		       const uint64_t *d);
+	/* A map chunk of PR: the objects loaded (paths as the log has them). */
+	void (*map)(void *arg, struct proc *pr, const struct cp_log_obj *objs,
+		    size_t n);
+	/* PR is finished and merged: its clock is fixed, P->procs has it. */
+	void (*proc_end)(void *arg, struct proc *pr);
+};
+
 struct loader {
+	const struct cp_tap *tap; /* NULL: no export listens */
+	void *tap_arg;
 	struct cp_profile *p;
 	struct cp_pool *pool;
 	struct cp_symbols *syms;
@@ -335,6 +364,10 @@ static inline uint64_t fine_lower(unsigned b)
 	e = (b - FINE_EXACT) / FINE_SUB + 5;
 	return (uint64_t)(FINE_SUB + (b - FINE_EXACT) % FINE_SUB) << (e - 4);
 }
+
+/* profile.c: cp_profile_load() with TAP (and ARG) on the replay. */
+int cp_profile_load_tap(struct cp_profile *p, const char *path,
+			const struct cp_tap *tap, void *arg);
 
 /* replay.c: processes' functions, frames and threads, and the replay. */
 
@@ -398,5 +431,7 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 		   uint64_t origin, const char *state, int ws);
 /* Every log is in: the run's totals, counts and distortion check. */
 void cp_merge_run(struct loader *ld);
+/* The name, object, file and line of function FID of PR, as merged. */
+void cp_proc_sym(struct proc *pr, uint32_t fid, struct cp_sym *sym);
 
 #endif /* CPROF_PROFILE_H */

@@ -326,6 +326,9 @@ pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 	uint64_t d = tk - f->start;
 	int outer;
 
+	if (__builtin_expect(pr->ld->tap != NULL, 0) && pr->ld->tap->call)
+		pr->ld->tap->call(pr->ld->tap_arg, pr, t, f->fid, f->start, tk,
+				  t->stk.depth, !root, v);
 	s->calls++;
 	s->self += d - f->children;
 	outer = --s->active == 0;
@@ -351,6 +354,8 @@ static void frame_mark(struct proc *pr, struct thr *t, uint32_t idx,
 
 	if (prev == NO_MARK)
 		prev = t->origin;
+	if (pr->ld->tap != NULL && pr->ld->tap->mark != NULL)
+		pr->ld->tap->mark(pr->ld->tap_arg, pr, t, idx, prev, tk);
 	frame_add(pr, idx, tk - prev);
 	t->marks[idx] = tk;
 }
@@ -405,6 +410,9 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 	 * the stream's origin.
 	 */
 	d = tk - t->origin;
+	if (pr->ld->tap != NULL && pr->ld->tap->call != NULL)
+		pr->ld->tap->call(pr->ld->tap_arg, pr, t, id, t->origin, tk, 0,
+				  0, v);
 	prev = s->total;
 	s->calls++;
 	self = d > t->stk.base_children ? d - t->stk.base_children : 0;

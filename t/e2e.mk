@@ -273,3 +273,13 @@ t_progs_fdexact_SOURCES = t/progs/fdexact.c t/progs/progs.h
 t_progs_fdexact_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
 t_progs_fdexact_LDFLAGS = $(AM_LDFLAGS) -pthread
 E2E_TESTS += t/e2e-fdexact.sh
+
+# Exports (issue 10): Chrome trace JSON, pprof, folded stacks and the flame
+# graph, each checked by a real client where one is installed (speedscope
+# in headless Chromium, go tool pprof, xmllint and Chromium).
+E2E_TESTS += \
+	t/e2e-export-chrome.sh \
+	t/e2e-export-viewer.sh \
+	t/e2e-export-pprof.sh \
+	t/e2e-export-folded.sh \
+	t/e2e-export-flamegraph.sh
