@@ -17,7 +17,8 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/term.c \
 	cli/events.c \
 	cli/procs.c \
-	cli/rundir.c
+	cli/rundir.c \
+	cli/reference.c
 # FUZZ_CFLAGS: coverage for libFuzzer with --enable-fuzzing (t/fuzz/).
 # CLI_SAN_CFLAGS: the CLI is single-threaded, so the TSan build leaves it
 # uninstrumented (configure.ac says why).
@@ -33,7 +34,8 @@ cli_cprof_SOURCES = \
 	cli/cmd-stat.c \
 	cli/cmd-record.c \
 	cli/cmd-report.c \
-	cli/cmd-list.c
+	cli/cmd-list.c \
+	cli/reference-run.c
 cli_cprof_CFLAGS = $(WARN_CFLAGS) $(CLI_SAN_CFLAGS) $(MSGPACK_CFLAGS)
 cli_cprof_LDFLAGS = $(CLI_SAN_CFLAGS) $(SAN_LDFLAGS)
 cli_cprof_LDADD = cli/libcprof-cli.la

@@ -530,6 +530,7 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->counters);
 	free(p->procs);
 	free(p->frames);
+	free(p->ref);
 	free(p->meta_running);
 	if (p->argv != NULL) {
 		for (char **a = p->argv; *a != NULL; a++)
