@@ -1296,8 +1296,8 @@ static void table_reference(FILE *f, const struct cp_profile *p)
 		fputs("from the plain run's callchains", f);
 	else
 		fprintf(f,
-			"are this run's scaled by %.3g to the plain run's "
-			"time (no -g)",
+			"are the plain self plus this run's callee time "
+			"scaled by %.3g (no -g)",
 			r->scale);
 	fputc('\n', f);
 	if (r->event == NULL)

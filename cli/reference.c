@@ -205,7 +205,7 @@ struct mrow {
 	const char *name, *object, *file;
 	int line;
 	int hooked, plain, runtime;
-	uint64_t calls, htotal;		/* the hooked run's */
+	uint64_t calls, hself, htotal;	/* the hooked run's */
 	uint64_t lead_self, lead_total; /* the plain run's leader counts */
 	uint64_t samples;
 	struct cp_count *counts; /* the plain run's counters */
@@ -378,6 +378,7 @@ static void merge(struct cp_profile *p, const struct cp_profile *q)
 		row = row_get(&m, f, fold(pool, f->name), f->object);
 		row->hooked = 1;
 		row->calls += f->st.calls;
+		row->hself += f->st.self_ns;
 		row->htotal += f->st.total_ns;
 	}
 	/* Self time, counters and samples from the plain run. */
@@ -445,9 +446,14 @@ static void merge(struct cp_profile *p, const struct cp_profile *q)
 			f->st.total_ns =
 				mul_div(row->lead_total, r->cpu_ns, lead_sum);
 		} else if (row->hooked) {
+			/* Its own time the plain run's, its callees' scaled. */
+			uint64_t kids = row->htotal > row->hself
+						? row->htotal - row->hself
+						: 0;
+
 			f->ref_total = CP_REF_TOTAL_SCALED;
 			f->st.total_ns =
-				(uint64_t)((double)row->htotal * r->scale);
+				self + (uint64_t)((double)kids * r->scale);
 		} else {
 			f->ref_total = CP_REF_TOTAL_SELF;
 			f->st.total_ns = self;

@@ -61,6 +61,15 @@ expect_eq "the program's stderr appears once" 1 \
 expect_grep "the two runs' statuses differ: a line says so" \
 	'plain ended with status 4, the hooked run with 3' st.err
 check_profile st.json
+# Without -g: a leaf's total is its (plain) self time, callees' time
+# scaled from the hooked run; tiny()'s time is in caller()'s self.
+jeq "without -g, totals are scaled from the hooked run" st.json \
+	"j['reference']['totals']" hooked-scaled
+jcheck "kept()'s total is its self time" st.json \
+	"total('kept') == self('kept') and [r['total_source'] for r in rows('kept')] == ['hooked-scaled']"
+jeq "tiny()'s total is nothing of its own" st.json "total('tiny')" 0
+jcheck "main()'s total holds most of kept() and caller()" st.json \
+	"total('main') >= 0.5 * (self('kept') + self('caller'))"
 
 # The table marks the inlined function and says where numbers come from.
 run tab "$CPROF" stat --reference ./plain -e task-clock -F 4000 \
