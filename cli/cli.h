@@ -927,7 +927,8 @@ void cp_reference_compare(const char *plain, int plain_status, int status);
 int cp_reference_present(const char *dir);
 /*
  * Load PATH as cp_profile_load() does, merged with its reference run
- * when it is a run directory that holds one.
+ * when it is a run directory that holds one. A reference run that
+ * recorded nothing or cannot be read is left out, with a warning.
  */
 int cp_reference_load(struct cp_profile *p, const char *path);
 

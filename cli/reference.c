@@ -507,11 +507,15 @@ int cp_reference_load(struct cp_profile *p, const char *path)
 	/* One pool: the rows of both runs are keyed by interned strings. */
 	memset(&q, 0, sizeof q);
 	q.pool = p->pool;
+	/* A reference that cannot be read costs the merge, not the report. */
 	if (cp_profile_load(&q, ref) != 0) {
+		warnx("%s: the reference run cannot be read: the profile is "
+		      "the hooked run's alone",
+		      ref);
 		q.pool = NULL;
 		cp_profile_free(&q);
 		free(ref);
-		return -1;
+		return 0;
 	}
 	merge(p, &q);
 	q.pool = NULL;
