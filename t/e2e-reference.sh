@@ -102,6 +102,17 @@ check_profile rep.json
 run thr "$CPROF" report --threads run.cprof
 expect_status "report --threads of a run with a reference" 2 thr.err
 expect_lines "report --threads: one line" 1 thr.err
+# A reference run that cannot be read leaves the hooked run's profile.
+cp -R run.cprof broken.cprof
+for f in broken.cprof/reference/proc-*.log; do
+	echo garbage >"$f"
+done
+run broken "$CPROF" report --format json -o broken.json broken.cprof
+expect_status "report of a run with an unreadable reference" 0 broken.err
+expect_grep "a line says the reference cannot be read" \
+	'reference run cannot be read' broken.err
+jeq "the hooked run's calls are all there" broken.json "calls('tiny')" $((N * 10))
+jcheck "no reference in the profile" broken.json "'reference' not in j"
 # A second and a third record: the run with its reference is kept as
 # RUN.old, then removed with it.
 for i in 2 3; do
