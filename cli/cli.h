@@ -925,6 +925,8 @@ int cp_reference_run(const char *dir, const char *plain, char *const argv[],
 void cp_reference_compare(const char *plain, int plain_status, int status);
 /* Does the run directory DIR hold a reference run? */
 int cp_reference_present(const char *dir);
+/* The size of the logs of DIR's reference run, 0 without one. */
+uint64_t cp_reference_bytes(const char *dir);
 /*
  * Load PATH as cp_profile_load() does, merged with its reference run
  * when it is a run directory that holds one. A reference run that

@@ -73,9 +73,10 @@ static int cmd_report(int argc, char **argv)
 	if (stat(run, &sb) != 0)
 		fatalx_status(2, "%s: %s", run, strerror(errno));
 	/* A long read shows how far it got, on a terminal's stderr. */
-	if (S_ISDIR(sb.st_mode))
+	if (S_ISDIR(sb.st_mode)) {
 		cp_run_logs(run, &bytes);
-	else
+		bytes += cp_reference_bytes(run);
+	} else
 		bytes = (uint64_t)sb.st_size;
 	cp_progress_start(bytes);
 	if (cp_reference_load(&p, run) != 0)

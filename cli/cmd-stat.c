@@ -161,7 +161,7 @@ static int cmd_stat(int argc, char **argv)
 		      cp_run_why_empty(argv[0]));
 	else if (ran) {
 		/* A long read shows how far it got, on a terminal's stderr. */
-		cp_progress_start(bytes);
+		cp_progress_start(bytes + cp_reference_bytes(dir));
 		loaded = cp_reference_load(&p, dir) == 0;
 		cp_progress_end();
 		if (loaded && cp_output_print(f, &p, &out) != 0)

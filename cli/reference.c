@@ -46,6 +46,20 @@ int cp_reference_present(const char *dir)
 	return yes;
 }
 
+uint64_t cp_reference_bytes(const char *dir)
+{
+	uint64_t bytes = 0;
+	char *ref;
+
+	if (!cp_reference_present(dir))
+		return 0;
+	if (asprintf(&ref, "%s/%s", dir, CP_RUN_REFERENCE) < 0)
+		fatalx("out of memory");
+	cp_run_logs(ref, &bytes);
+	free(ref);
+	return bytes;
+}
+
 static const char *basename_of(const char *path)
 {
 	const char *s;
