@@ -132,8 +132,9 @@ if case $(uname -m) in x86_64 | aarch64) true ;; *) false ;; esac &&
 	expect_status "stat --reference -g" 0 fp.err
 	jeq "totals from the callchains" fp.json "j['reference']['totals']" \
 		reference-callchains
+	# Less the samples taken in a prologue, before the frame is made.
 	jcheck "main()'s total holds kept() and caller()" fp.json \
-		"total('main') >= self('kept') + self('caller') > 0"
+		"total('main') >= 0.9 * (self('kept') + self('caller')) > 0"
 	jcheck "kept()'s total is from the chains" fp.json \
 		"[r['total_source'] for r in rows('kept')] == ['reference-callchains']"
 else
