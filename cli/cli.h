@@ -376,6 +376,17 @@ struct cp_distortion {
 	const char *reason;  /* a short phrase when flagged, else NULL */
 };
 
+/*
+ * Where a reference profile's total time comes from (cli/reference.c):
+ * the plain run's callchains, the hooked run's totals scaled to the plain
+ * run's time, or the self time alone (a function neither gives).
+ */
+enum cp_ref_total {
+	CP_REF_TOTAL_CHAINS,
+	CP_REF_TOTAL_SCALED,
+	CP_REF_TOTAL_SELF
+};
+
 /* A function or marker site, merged over every process and thread. */
 struct cp_func {
 	const char *name;   /* demangled symbol, marker name or obj+0xoff */
@@ -395,6 +406,15 @@ struct cp_func {
 	 * libcprof, exact mode's counts inside its slow paths.
 	 */
 	int runtime;
+	/*
+	 * A profile merged with a reference run (cli/reference.c): REF is
+	 * set on every row, whose self time, counters and samples are then
+	 * the plain build's; REF_INLINED when the plain build has no such
+	 * function (its time is in its callers' self); REF_TOTAL says where
+	 * total_ns comes from.
+	 */
+	int ref, ref_inlined;
+	enum cp_ref_total ref_total;
 };
 
 /* A calling-context tree and call graph (cct.h). */
@@ -531,6 +551,8 @@ struct cp_profile {
 	 */
 	int want_cct;
 	struct cp_cct *cct;
+	/* Merged with a reference run (cli/reference.c), else NULL. */
+	struct cp_reference *ref;
 	/* Owns every string above; private to the loader (profile.h). */
 	struct cp_pool *pool;
 };
@@ -839,6 +861,8 @@ void cp_run_die_like_program(void);
  */
 void cp_run_wait_all(int wait_all);
 void cp_run_inherit(int inherit);
+/* --reference: send the next runs' stdout and stderr to /dev/null. */
+void cp_run_quiet(int quiet);
 /*
  * The pid of a live process that holds the log at PATH open (a process
  * of the run still running), or 0.
@@ -941,6 +965,62 @@ void cp_evsel_free(struct cp_evsel *sel);
 char *cp_events_env(const struct cp_evsel *sel);
 char *cp_sample_env(const struct cp_evsel *sel);
 
+/*
+ * reference.c: --reference, a sampled run of the plain build beside the
+ * hooked run, merged by function (doc/design.md, "Reference runs").
+ */
+#define CP_RUN_REFERENCE "reference" /* the plain run's subdirectory */
+/* What a merged profile says of its reference run. */
+struct cp_reference {
+	const char *exe;      /* the plain program, as its first process ran */
+	int has_meta, status; /* its exit status, from its run.meta */
+	const char *event;    /* the leader it was sampled with, NULL if none */
+	uint64_t samples;     /* taken in it */
+	uint64_t cpu_ns;      /* the on-CPU time its self times add up to */
+	int chains;	      /* totals from its callchains (-g, unbroken) */
+	double scale;	      /* plain time / hooked time, for scaled totals */
+	int symbols;	      /* its symbol table was read: inlined is known */
+	size_t inlined;	      /* rows the plain build inlines */
+	size_t nprocs;	      /* its processes */
+};
+/* --reference of stat and record: the option group and its value. */
+struct cp_option;
+struct cp_command;
+struct cp_counter_opts;
+extern const struct cp_option cp_reference_options[];
+enum { CP_OPT_REFERENCE = 0x1700 };
+/*
+ * Check, before anything runs, that --reference PLAIN can go with the
+ * options and stdin: a usage error (exit 2) when not; PLAIN must be
+ * executable, else a one-line error and exit 127 or 126, as for PROG.
+ */
+void cp_reference_check(const struct cp_command *cmd, const char *plain,
+			const struct cp_counter_opts *co, int threads);
+/*
+ * Run PLAIN with ARGV's arguments into DIR/reference (made here), its
+ * stdout and stderr to /dev/null and stdin replayed after; returns its
+ * status. *STOP is set when the hooked run must not follow (PLAIN could
+ * not be run, or a signal for the job killed it): the caller then
+ * returns that status.
+ */
+int cp_reference_run(const char *dir, const char *plain, char *const argv[],
+		     int *stop);
+/*
+ * Once the hooked run has ended with STATUS: say when the plain run
+ * ended otherwise (PLAIN_STATUS), a sign that they did different work.
+ */
+void cp_reference_compare(const char *plain, int plain_status, int status);
+/* Does the run directory DIR hold a reference run? */
+int cp_reference_present(const char *dir);
+/* The size of the logs of DIR's reference run, 0 without one. */
+uint64_t cp_reference_bytes(const char *dir);
+/*
+ * Load PATH as cp_profile_load() does, merged with its reference run
+ * when it is a run directory that holds one. A reference run that
+ * recorded nothing or cannot be read is left out, with a warning.
+ */
+int cp_reference_load(struct cp_profile *p, const char *path);
+
 /* cmd-*.c: the subcommands, each the one name its file exports. */
 extern const struct cp_command cp_cmd_stat;
 extern const struct cp_command cp_cmd_record;
@@ -978,6 +1058,11 @@ char *cp_rundir_meta(const char *dir);
  * empty directory already.
  */
 int cp_rundir_prepare(const char *path);
+/*
+ * Remove the run PATH: its logs, run.meta, reference run, then the
+ * directory (exits when it cannot).
+ */
+void cp_rundir_remove(const char *path);
 /* Check again, after cp_rundir_prepare(), that PATH is the user's own. */
 void cp_rundir_recheck(const char *path);
 

@@ -1,7 +1,8 @@
 /*
  * cmd-report.c - "cprof report": print the profile of a recorded run.
  *
- * Reading is left to cp_profile_load(), which streams the logs, and
+ * Reading is left to cp_profile_load(), which streams the logs (and to
+ * cp_reference_load() for a run with a reference run), and
  * printing to output.c; this file only maps the command line onto them.
  * A run that cannot be read is bad input (exit status 2), and a report
  * that cannot be written is cprof's own failure (exit status 1).
@@ -164,14 +165,20 @@ static int cmd_report(int argc, char **argv)
 	if (stat(run, &sb) != 0)
 		fatalx_status(2, "%s: %s", run, strerror(errno));
 	/* A long read shows how far it got, on a terminal's stderr. */
-	if (S_ISDIR(sb.st_mode))
+	if (S_ISDIR(sb.st_mode)) {
 		cp_run_logs(run, &bytes);
-	else
+		bytes += cp_reference_bytes(run);
+	} else
 		bytes = (uint64_t)sb.st_size;
 	cp_progress_start(bytes);
-	if (cp_profile_load(&p, run) != 0)
+	if (cp_reference_load(&p, run) != 0)
 		exit(2);
 	cp_progress_end();
+	if (p.ref != NULL && out.threads)
+		fatalx_status(2,
+			      "--threads: %s holds a reference run, merged "
+			      "by function, not by thread",
+			      run);
 	/* Opened only now, so that a run that cannot be read leaves FILE be. */
 	if (path != NULL && (f = cp_create_output(path)) == NULL)
 		fatal("%s", path);

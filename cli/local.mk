@@ -26,7 +26,8 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/export-chrome.c \
 	cli/export-pprof.c \
 	cli/export-folded.c \
-	cli/export-flamegraph.c
+	cli/export-flamegraph.c \
+	cli/reference.c
 # report --format pprof: the C code of profile.proto, generated at build
 # time by protoc-c (one rule makes both files; the header follows).
 nodist_cli_libcprof_cli_la_SOURCES = cli/pprof.pb-c.c cli/pprof.pb-c.h
@@ -54,7 +55,8 @@ cli_cprof_SOURCES = \
 	cli/cmd-stat.c \
 	cli/cmd-record.c \
 	cli/cmd-report.c \
-	cli/cmd-list.c
+	cli/cmd-list.c \
+	cli/reference-run.c
 cli_cprof_CFLAGS = $(WARN_CFLAGS) $(CLI_SAN_CFLAGS) $(MSGPACK_CFLAGS)
 cli_cprof_LDFLAGS = $(CLI_SAN_CFLAGS) $(SAN_LDFLAGS)
 cli_cprof_LDADD = cli/libcprof-cli.la

@@ -67,6 +67,12 @@ const struct cp_option cp_counter_options[] = {
 	 "time the markers only, count no events"},
 	{NULL, 0, NULL, NULL}};
 
+const struct cp_option cp_reference_options[] = {
+	{"reference", CP_OPT_REFERENCE, "PLAIN",
+	 "run PLAIN, the build without hooks, first: self times from its "
+	 "samples"},
+	{NULL, 0, NULL, NULL}};
+
 /* Every command takes -h and --help; cp_getopt answers them itself. */
 static const struct cp_option help_options[] = {
 	{"help", 'h', NULL, "print this help and exit"}, {NULL, 0, NULL, NULL}};

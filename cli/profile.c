@@ -547,6 +547,7 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->counters);
 	free(p->procs);
 	free(p->frames);
+	free(p->ref);
 	free(p->meta_running);
 	cp_cct_free(p->cct);
 	if (p->argv != NULL) {
