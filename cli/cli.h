@@ -123,6 +123,15 @@ struct cp_log_header {
 	 */
 	struct cp_bytes runtime;
 	/*
+	 * The record-time selection in force (key "select"): has_select
+	 * when the key is there; the --filter and --exclude patterns, and
+	 * --min-duration in ns (0: none).
+	 */
+	int has_select;
+	const struct cp_bytes *filter, *exclude;
+	size_t nfilter, nexclude;
+	uint64_t min_ns;
+	/*
 	 * Counters (key "events"): ncounters is 0 for a log without them,
 	 * or with an "events" key the reader could not use (it warns).
 	 */
@@ -177,6 +186,12 @@ struct cp_log_ev {
 	 * event (from "c0" and "cv"); NULL when the chunk has none.
 	 */
 	const uint64_t *values;
+	/*
+	 * Calls the runtime left out as shorter than --min-duration: nshort
+	 * pairs (index into sites, calls), key "short"; NULL when none.
+	 */
+	const uint32_t *shorts;
+	size_t nshort;
 };
 
 /* One overflow sample of a samples chunk. */
@@ -446,6 +461,14 @@ struct cp_process {
 	uint64_t skipped_bytes; /* truncated or corrupt tail */
 	/* The object with the program's own compiler hooks, NULL if none. */
 	const char *own_hooks;
+	/*
+	 * The record-time selection in force: --filter and --exclude
+	 * patterns joined with newlines ("" for none), --min-duration in ns.
+	 * Calls it left out are not in the profile.
+	 */
+	int has_select;
+	const char *sel_filter, *sel_exclude;
+	uint64_t sel_min_ns;
 	/* Counters: samples taken, lost (PERF_RECORD_LOST), throttled. */
 	uint64_t samples, samples_lost, throttled;
 	/* Samples that came after the marker stream had passed them. */
@@ -709,7 +732,26 @@ void cp_counter_select(const struct cp_command *cmd,
 struct cp_run_opts {
 	struct cp_counter_opts counters; /* cp_counter_options */
 	const char *flush_ms;		 /* --flush-ms, NULL when not given */
+	/* cp_select_options: patterns one a line, NULL when none. */
+	char *filter, *exclude;
+	const char *min_duration; /* --min-duration in ns, NULL: none */
+	char min_ns[24];
 };
+
+/*
+ * select.c: --filter, --exclude and --min-duration of stat and record
+ * (the record-time selection; the runtime's lib/select.c applies it).
+ */
+enum {
+	CP_OPT_FILTER = 0x1300,
+	CP_OPT_EXCLUDE,
+	CP_OPT_MIN_DURATION,
+};
+extern const struct cp_option cp_select_options[];
+/* What is wrong with glob pattern P, or NULL when it is usable. */
+const char *cp_sel_check_pattern(const char *p);
+/* "500ns", "2us", "1.5ms", "1s" or "0" in ns; -1 when not a time. */
+int cp_sel_parse_ns(const char *s, uint64_t *ns);
 /*
  * The option loop of the commands that run a program: like cp_getopt, but
  * cp_counter_options and cp_run_options are applied to O (zero it before

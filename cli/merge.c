@@ -488,6 +488,10 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 	cp->ppid = pr->ppid;
 	cp->exe = pr->exe;
 	cp->own_hooks = pr->own_hooks;
+	cp->has_select = pr->has_select;
+	cp->sel_filter = pr->sel_filter;
+	cp->sel_exclude = pr->sel_exclude;
+	cp->sel_min_ns = pr->sel_min_ns;
 	cp->log = pr->log;
 	/* The header's clock point is taken when the runtime starts. */
 	if (pr->has_clock)

@@ -563,6 +563,8 @@ static void no_log_lines(FILE *f, const struct cp_profile *p)
 				p->meta_running[i]);
 }
 
+static void selection_lines(FILE *f, const struct cp_profile *p);
+
 static void table_header(FILE *f, const struct cp_profile *p)
 {
 	const struct cp_process *pr;
@@ -605,6 +607,7 @@ static void table_header(FILE *f, const struct cp_profile *p)
 	}
 
 	/* Anything that makes the numbers below incomplete gets a line. */
+	selection_lines(f, p);
 	for (i = 0; i < p->nprocs; i++) {
 		pr = &p->procs[i];
 		if (!pr->finished)
@@ -675,6 +678,49 @@ static void table_header(FILE *f, const struct cp_profile *p)
 				t->contexts == 1 ? "" : "s");
 	}
 	no_log_lines(f, p);
+}
+
+/* Print the newline-separated patterns of S as " OPT=PAT" each. */
+static void put_patterns(FILE *f, const char *opt, const char *s)
+{
+	while (s != NULL && *s != '\0') {
+		size_t n = strcspn(s, "\n");
+
+		fprintf(f, " %s='%.*s'", opt, (int)n, s);
+		s += n + (s[n] == '\n');
+	}
+}
+
+/*
+ * The record-time selection in force, one line for each different one
+ * (every process of a run normally has the same): the calls it left out
+ * are not in the table.
+ */
+static void selection_lines(FILE *f, const struct cp_profile *p)
+{
+	const struct cp_process *last = NULL;
+	char b[32];
+
+	for (size_t i = 0; i < p->nprocs; i++) {
+		const struct cp_process *pr = &p->procs[i];
+
+		if (!pr->has_select ||
+		    (last != NULL && last->sel_filter == pr->sel_filter &&
+		     last->sel_exclude == pr->sel_exclude &&
+		     last->sel_min_ns == pr->sel_min_ns))
+			continue;
+		last = pr;
+		fputs("  selection in force:", f);
+		put_patterns(f, "--filter", pr->sel_filter);
+		put_patterns(f, "--exclude", pr->sel_exclude);
+		if (pr->sel_min_ns != 0)
+			fprintf(f, " --min-duration=%s",
+				cp_format_ns(b, sizeof b, pr->sel_min_ns));
+		fputs(pr->sel_min_ns != 0 ? " (shorter calls counted, their "
+					    "time in their callers' self)\n"
+					  : "\n",
+		      f);
+	}
 }
 
 /* Does a process of the run take the compiler's hooks for itself? */
@@ -1498,6 +1544,46 @@ static void json_row_counters(FILE *f, const struct cp_profile *p,
 	fputc('}', f);
 }
 
+/* The N newline-separated strings of S as a JSON array. */
+static void json_lines(FILE *f, const char *s)
+{
+	char buf[4096];
+	int first = 1;
+
+	fputc('[', f);
+	while (s != NULL && *s != '\0') {
+		size_t n = strcspn(s, "\n");
+
+		snprintf(buf, sizeof buf, "%.*s", (int)n, s);
+		fputs(first ? "" : ", ", f);
+		json_str(f, buf);
+		first = 0;
+		s += n + (s[n] == '\n');
+	}
+	fputc(']', f);
+}
+
+/*
+ * A process's record-time selection: null when none was in force, else
+ * its patterns and threshold (what was left out is not in the profile).
+ */
+static void json_selection(FILE *f, const struct cp_process *pr)
+{
+	int first = 1;
+
+	if (!pr->has_select) {
+		fputs("null", f);
+		return;
+	}
+	fputc('{', f);
+	json_key(f, "filter", &first);
+	json_lines(f, pr->sel_filter);
+	json_key(f, "exclude", &first);
+	json_lines(f, pr->sel_exclude);
+	json_u64(f, "min_duration_ns", pr->sel_min_ns, &first);
+	fputc('}', f);
+}
+
 /* A "functions" array whose key sits INDENT columns in. */
 static void json_functions(FILE *f, const struct cp_profile *p,
 			   const struct row *rows, size_t n, int indent)
@@ -1635,6 +1721,8 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_u64(f, "callchains", pr->callchains, &first);
 		json_u64(f, "broken_callchains", pr->broken_chains, &first);
 		json_strkey(f, "own_hooks", pr->own_hooks, &first);
+		json_key(f, "selection", &first);
+		json_selection(f, pr);
 		fputs("}", f);
 	}
 	fputs(p->nprocs == 0 ? "],\n" : "\n  ],\n", f);

@@ -65,6 +65,28 @@
 
 /* Callbacks of the reader. */
 
+/* The N strings of V joined with newlines, interned. */
+static const char *join_lines(struct proc *pr, const struct cp_bytes *v,
+			      size_t n)
+{
+	size_t len = 0, at = 0;
+	char *buf;
+	const char *s;
+
+	for (size_t i = 0; i < n; i++)
+		len += v[i].len + 1;
+	buf = xmalloc(len + 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf[at++] = '\n';
+		memcpy(buf + at, v[i].ptr, v[i].len);
+		at += v[i].len;
+	}
+	s = cp_pool_intern(pr->ld->pool, buf, at);
+	free(buf);
+	return s;
+}
+
 static void on_header(void *arg, const struct cp_log_header *h)
 {
 	struct proc *pr = arg;
@@ -75,6 +97,12 @@ static void on_header(void *arg, const struct cp_log_header *h)
 	pr->exe = intern(pr, h->exe);
 	pr->own_hooks = h->own_hooks.len ? intern(pr, h->own_hooks) : NULL;
 	pr->runtime = h->runtime.len ? intern(pr, h->runtime) : NULL;
+	if (h->has_select) {
+		pr->has_select = 1;
+		pr->sel_filter = join_lines(pr, h->filter, h->nfilter);
+		pr->sel_exclude = join_lines(pr, h->exclude, h->nexclude);
+		pr->sel_min_ns = h->min_ns;
+	}
 	pr->clk.hz = h->hz;
 	if (h->has_clock) {
 		pr->has_clock = 1;

@@ -204,6 +204,13 @@ struct proc {
 	const char *exe;
 	const char *own_hooks; /* NULL: the hooks reach the runtime */
 	/*
+	 * The record-time selection (header "select"): the patterns joined
+	 * with newlines ("" when none), --min-duration in ns.
+	 */
+	int has_select;
+	const char *sel_filter, *sel_exclude;
+	uint64_t sel_min_ns;
+	/*
 	 * The runtime's own object (header "runtime"), NULL when unknown,
 	 * and where it is mapped (from the map chunks); its row, rt_fid,
 	 * once has_rt.

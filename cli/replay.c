@@ -543,7 +543,7 @@ void cp_replay_ev(struct proc *pr, const struct cp_log_ev *c)
 {
 	struct thr *t;
 
-	if (c->nev == 0)
+	if (c->nev == 0 && c->nshort == 0)
 		return;
 	t = cp_proc_thread(pr, c->tid);
 	pr->sitemap = xgrow(pr->sitemap, &pr->capsitemap, c->nsites,
@@ -553,6 +553,20 @@ void cp_replay_ev(struct proc *pr, const struct cp_log_ev *c)
 
 	/* New functions or frame names get their per-thread slots here. */
 	cp_thread_reserve(pr, t);
+	/*
+	 * Calls shorter than --min-duration: counted, with no time of their
+	 * own (it stays in their caller's self time).
+	 */
+	for (size_t i = 0; i < c->nshort; i++) {
+		enum cp_site_kind kind = c->sites[c->shorts[2 * i]].kind;
+
+		if (kind == CP_SITE_ADDR || kind == CP_SITE_FUNC ||
+		    kind == CP_SITE_SCOPE)
+			t->st[pr->sitemap[c->shorts[2 * i]]].calls +=
+				c->shorts[2 * i + 1];
+	}
+	if (c->nev == 0)
+		return;
 	if (!t->seen) {
 		t->seen = 1;
 		t->origin = c->ev[0].ticks;

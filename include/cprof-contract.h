@@ -34,6 +34,10 @@
 #define CPROF_ENV_XRAY	    "CPROF_XRAY"
 #define CPROF_ENV_TEMP	    "CPROF_TEMP"  /* the run is stat's, removed after */
 #define CPROF_ENV_QUIET	    "CPROF_QUIET" /* the run's warning was given */
+/* Record-time selection: glob patterns one a line, a duration in ns. */
+#define CPROF_ENV_FILTER  "CPROF_FILTER"
+#define CPROF_ENV_EXCLUDE "CPROF_EXCLUDE"
+#define CPROF_ENV_MIN_NS  "CPROF_MIN_NS"
 
 /* The flush interval in milliseconds: the default and the bounds. */
 #define CPROF_FLUSH_MS_DEFAULT 100
@@ -102,6 +106,14 @@
 #define CPROF_KEY_EVENTS    "events"
 #define CPROF_KEY_OWN_HOOKS "own_hooks"
 #define CPROF_KEY_RUNTIME   "runtime" /* also of counts chunks */
+
+/* The header's "select": the record-time selection in force. */
+#define CPROF_KEY_SELECT  "select"
+#define CPROF_KEY_FILTER  "filter"
+#define CPROF_KEY_EXCLUDE "exclude"
+#define CPROF_KEY_MIN_NS  "min_ns"
+/* Ev chunks: calls dropped as shorter than min_ns, [[site, calls]...]. */
+#define CPROF_KEY_SHORT "short"
 
 /* The header's "clock", and the clock and end chunks. */
 #define CPROF_KEY_SOURCE  "source"

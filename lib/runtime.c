@@ -922,6 +922,9 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	if (pthread_key_create(&thread_key, thread_detach) != 0)
 		return -EAGAIN;
 	cprof__counters_config();
+	/* Before the log's header, which says what is selected. */
+	cprof__sel_clock_start();
+	cprof__sel_start();
 	find_own_hooks();
 	cprof__shadow_note_stack();
 	find_self();

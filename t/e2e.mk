@@ -250,3 +250,6 @@ E2E_TESTS += t/e2e-quiet.sh
 E2E_TESTS += t/e2e-rawclone.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
+
+# Record-time selection: --filter, --exclude, --min-duration (issue 8).
+E2E_TESTS += t/e2e-select.sh
