@@ -1604,6 +1604,15 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 		else
 			fputs("null", f);
 		json_u64(f, "calls", rows[i].st->calls, &first);
+		/*
+		 * Where the calls come from: marker events, each one counted
+		 * ("exact"), or nothing that counts them ("none": a function
+		 * known from samples alone, such as one without hooks, an
+		 * XRay function without sleds or left unpatched, or one
+		 * --exclude left out): its 0 is no count, never exact.
+		 */
+		json_strkey(f, "calls_source",
+			    rows[i].st->calls != 0 ? "exact" : "none", &first);
 		json_u64(f, "self_ns", rows[i].st->self_ns, &first);
 		json_u64(f, "total_ns", rows[i].st->total_ns, &first);
 		json_bool(f, "runtime", rows[i].f->runtime, &first);

@@ -575,13 +575,29 @@ CPROF__NOINSTR uint64_t cprof__sel_short(const struct cprof__thread *t,
 					 uint64_t tail, uint64_t n,
 					 unsigned char *drop)
 {
-	static uint32_t open[16384];
+	/*
+	 * The open enters, mapped at first use rather than kept in the
+	 * library's .bss (see writer.c's encoder scratch).
+	 */
+	static uint32_t *open;
+	const size_t cap = 16384;
 	const uint64_t mask = CPROF__RING_CAP - 1;
 	uint64_t limit, dropped = 0;
 	size_t depth = 0;
 
 	memset(drop, 0, n);
-	if (!cprof__sel_min_ns || !(limit = min_ticks()))
+	if (!cprof__sel_min_ns)
+		return 0;
+	if (!open) {
+		void *m =
+			mmap(NULL, cap * sizeof(*open), PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			return 0;
+		open = m;
+	}
+	if (!(limit = min_ticks()))
 		return 0;
 	for (uint64_t i = 0; i < n; i++) {
 		const struct cprof__rec *r = &t->ring[(tail + i) & mask];
@@ -591,7 +607,7 @@ CPROF__NOINSTR uint64_t cprof__sel_short(const struct cprof__thread *t,
 			continue;
 		}
 		if (!(r->tick & CPROF__REC_EXIT)) {
-			if (depth < sizeof(open) / sizeof(open[0]))
+			if (depth < cap)
 				open[depth++] = (uint32_t)i;
 			else
 				depth = 0;
