@@ -565,6 +565,18 @@ static void no_log_lines(FILE *f, const struct cp_profile *p)
 
 static void selection_lines(FILE *f, const struct cp_profile *p);
 
+/* The threads of process PID with samples lost or throttled. */
+static size_t threads_throttled(const struct cp_profile *p, int pid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nthreads; i++)
+		n += p->threads[i].pid == pid &&
+		     (p->threads[i].lost != 0 || p->threads[i].throttled != 0 ||
+		      p->threads[i].unthrottled != 0);
+	return n;
+}
+
 static void table_header(FILE *f, const struct cp_profile *p)
 {
 	const struct cp_process *pr;
@@ -632,12 +644,24 @@ static void table_header(FILE *f, const struct cp_profile *p)
 		if (pr->lost != 0)
 			fprintf(f, "  pid %d (%s): %" PRIu64 " events lost\n",
 				pr->pid, basename_of(pr->exe), pr->lost);
-		if (pr->samples_lost != 0 || pr->throttled != 0)
+		if (pr->samples_lost != 0 || pr->throttled != 0 ||
+		    pr->unthrottled != 0)
 			fprintf(f,
 				"  pid %d (%s): %" PRIu64 " samples lost, "
-				"throttled %" PRIu64 " time%s\n",
+				"throttled %" PRIu64
+				" time%s, unthrottled %" PRIu64
+				" (in %zu thread%s; T marks the functions the "
+				"samples after them went to)\n",
 				pr->pid, basename_of(pr->exe), pr->samples_lost,
-				pr->throttled, pr->throttled == 1 ? "" : "s");
+				pr->throttled, pr->throttled == 1 ? "" : "s",
+				pr->unthrottled, threads_throttled(p, pr->pid),
+				threads_throttled(p, pr->pid) == 1 ? "" : "s");
+		if (pr->clock_note != NULL)
+			fprintf(f,
+				"  pid %d (%s): the cycle counter may not be a "
+				"safe clock (%s): times and the placement of "
+				"samples may be off\n",
+				pr->pid, basename_of(pr->exe), pr->clock_note);
 		/*
 		 * A stray broken chain (a sample in a prologue) changes
 		 * nothing; from 1% on, the totals cannot be trusted.
@@ -1033,8 +1057,12 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 					 (double)ins);
 		fprintf(f, "  %*s", MPKI_WIDTH, b[0]);
 	}
+	/* ! the distortion check, T samples after a throttled interval. */
 	if (c->flags)
-		fputs(r->f->dist.flagged ? "  !" : "   ", f);
+		fputs(r->f->dist.flagged
+			      ? (r->f->throttled_samples ? " !T" : "  !")
+			      : (r->f->throttled_samples ? "  T" : "   "),
+		      f);
 	if (color != NULL)
 		fputs(SGR_RESET, f);
 	fputc('\n', f);
@@ -1058,7 +1086,8 @@ static void table_rows(FILE *f, const struct cp_profile *p,
 	c.ipc = c.cyc >= 0 && c.ins >= 0 ? c.cyc : -1;
 	c.mpki = c.ins >= 0 ? counter_index(p, "cache-misses") : -1;
 	for (i = 0; c.ncounters > 0 && i < p->nfuncs; i++)
-		c.flags |= p->funcs[i].dist.flagged;
+		c.flags |= p->funcs[i].dist.flagged ||
+			   p->funcs[i].throttled_samples != 0;
 	c.namew = strlen("Function");
 	c.callsw = MIN_CALLS_WIDTH;
 	for (i = 0; i < n; i++) {
@@ -1522,6 +1551,7 @@ static void json_row_counters(FILE *f, const struct cp_profile *p,
 	}
 	fputc('}', f);
 	json_u64(f, "samples", r->f->samples, first);
+	json_u64(f, "throttled_samples", r->f->throttled_samples, first);
 	/*
 	 * null: not checked (no task-clock, cpu-clock or cycles samples, or
 	 * too few); false: checked, the shares agree; else what disagrees.
@@ -1726,7 +1756,11 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_u64(f, "samples", pr->samples, &first);
 		json_u64(f, "samples_lost", pr->samples_lost, &first);
 		json_u64(f, "throttled", pr->throttled, &first);
+		json_u64(f, "unthrottled", pr->unthrottled, &first);
 		json_u64(f, "unplaced_samples", pr->unplaced, &first);
+		json_u64(f, "clock_skew_ns", pr->skew_ns, &first);
+		json_u64(f, "samples_placed_by_address", pr->by_ip, &first);
+		json_strkey(f, "clock_note", pr->clock_note, &first);
 		json_u64(f, "callchains", pr->callchains, &first);
 		json_u64(f, "broken_callchains", pr->broken_chains, &first);
 		json_strkey(f, "own_hooks", pr->own_hooks, &first);
@@ -1753,6 +1787,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_u64(f, "samples", t->samples, &first);
 		json_u64(f, "lost", t->lost, &first);
 		json_u64(f, "throttled", t->throttled, &first);
+		json_u64(f, "unthrottled", t->unthrottled, &first);
 		json_key(f, "counters", &first);
 		fputc('{', f);
 		inner = 1;

@@ -97,6 +97,7 @@ static void on_header(void *arg, const struct cp_log_header *h)
 	pr->exe = intern(pr, h->exe);
 	pr->own_hooks = h->own_hooks.len ? intern(pr, h->own_hooks) : NULL;
 	pr->runtime = h->runtime.len ? intern(pr, h->runtime) : NULL;
+	pr->clock_note = h->clock_note.len ? intern(pr, h->clock_note) : NULL;
 	if (h->has_select) {
 		pr->has_select = 1;
 		pr->sel_filter = join_lines(pr, h->filter, h->nfilter);
@@ -267,7 +268,25 @@ static void on_end(void *arg, const struct cp_log_end *e)
 	cp_clock_point(&pr->clk, e->ticks, e->mono_ns);
 }
 
+static void on_clock_width(void *arg, uint64_t width)
+{
+	struct proc *pr = arg;
+
+	if (width > pr->clk.width)
+		pr->clk.width = width;
+}
+
+static void on_unthrottled(void *arg, int tid, uint64_t n)
+{
+	struct proc *pr = arg;
+
+	cp_proc_thread_find(pr, tid)->unthrottled += n;
+	pr->sunthrottled += n;
+}
+
 static const struct cp_log_ops log_ops = {
+	.clock_width = on_clock_width,
+	.unthrottled = on_unthrottled,
 	.header = on_header,
 	.map = on_map,
 	.thread = on_thread,
@@ -418,6 +437,7 @@ static void proc_free(struct proc *pr)
 		free(t->cs);
 		free(t->totals);
 		free(t->own);
+		free(t->tsamp);
 		free(t->pend);
 		free(t->q);
 		free(t->qnum);

@@ -384,6 +384,20 @@ static int read_counters(struct reader *rd, const msgpack_object *o,
 	return 0;
 }
 
+/*
+ * A calibration point's "width" (the header's clock, clock and end
+ * chunks): the ticks between the counter reads around the clock's, an
+ * uncertainty of the point. Optional: older runtimes do not write it.
+ */
+static void clock_width(struct reader *rd, const msgpack_object *o)
+{
+	uint64_t width;
+
+	if (rd->ops->clock_width != NULL &&
+	    get_u64(o, CPROF_KEY_WIDTH, &width) == FIELD_OK)
+		rd->ops->clock_width(rd->arg, width);
+}
+
 /* Append the strings of ARRAY to rd->pats; returns how many. */
 static size_t read_pats(struct reader *rd, const msgpack_object *array)
 {
@@ -496,8 +510,11 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 		get_str(clock, CPROF_KEY_SOURCE, &h.clock_source);
 		get_u64(clock, CPROF_KEY_HZ, &h.hz);
 	}
+	get_str(o, CPROF_KEY_CLOCK_NOTE, &h.clock_note);
 	if (rd->ops->header != NULL)
 		rd->ops->header(rd->arg, &h);
+	if (h.has_clock)
+		clock_width(rd, clock);
 	return 0;
 }
 
@@ -855,6 +872,7 @@ static int read_clock(struct reader *rd, const msgpack_object *o)
 		return bad(rd, "clock chunk without ticks and mono_ns");
 	if (rd->ops->clock != NULL)
 		rd->ops->clock(rd->arg, ticks, mono_ns);
+	clock_width(rd, o);
 	return 0;
 }
 
@@ -872,6 +890,7 @@ static int read_end(struct reader *rd, const msgpack_object *o)
 		return bad(rd, "end chunk: reason, signal or lost mistyped");
 	if (rd->ops->end != NULL)
 		rd->ops->end(rd->arg, &e);
+	clock_width(rd, o);
 	return 0;
 }
 
@@ -941,6 +960,25 @@ bad:
 	return bad(rd, "samples chunk: data is not n well-formed samples");
 }
 
+/*
+ * A samples chunk's "throttled_at": the indexes of the samples that
+ * follow a throttled interval. Optional; a bad index is ignored.
+ */
+static void throttled_at(struct reader *rd, const msgpack_object *o, uint64_t n)
+{
+	const msgpack_object_array *a;
+
+	for (uint64_t i = 0; i < n; i++)
+		rd->samples[i].throttled = 0;
+	if (get_array(o, CPROF_KEY_THROTTLED_AT, &a) != FIELD_OK)
+		return;
+	for (uint32_t i = 0; i < a->size; i++) {
+		if (a->ptr[i].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    a->ptr[i].via.u64 < n)
+			rd->samples[a->ptr[i].via.u64].throttled = 1;
+	}
+}
+
 static int read_samples(struct reader *rd, const msgpack_object *o)
 {
 	struct cp_log_samples c;
@@ -963,6 +1001,7 @@ static int read_samples(struct reader *rd, const msgpack_object *o)
 		return bad(rd, "samples chunk without a data byte string");
 	if (decode_samples(rd, data, n, time0) < 0)
 		return -1;
+	throttled_at(rd, o, n);
 	c.s = rd->samples;
 	c.n = (size_t)n;
 	if (rd->ops->samples != NULL)
@@ -984,6 +1023,9 @@ static int read_lost(struct reader *rd, const msgpack_object *o)
 		return bad(rd, "lost chunk: lost or throttled mistyped");
 	if (rd->ops->lost != NULL)
 		rd->ops->lost(rd->arg, tid, lost, throttled);
+	if (rd->ops->unthrottled != NULL &&
+	    get_u64(o, CPROF_KEY_UNTHROTTLED, &lost) == FIELD_OK)
+		rd->ops->unthrottled(rd->arg, tid, lost);
 	return 0;
 }
 

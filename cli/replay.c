@@ -481,8 +481,8 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 		 * TK has run: enter inclusive, exit exclusive.
 		 */
 		if (mode == RUN_SAMPLED && t->qhead < t->qconv &&
-		    t->q[t->qhead].tk < tk)
-			cp_samples_before(pr, t, tk);
+		    t->q[t->qhead].tk < tk + pr->skew_tk)
+			cp_samples_before(pr, t, tk, id, ev[i].exit);
 		if (!ev[i].exit) {
 			struct open_frame *f;
 

@@ -120,6 +120,9 @@
 #define CPROF_KEY_HZ	  "hz"
 #define CPROF_KEY_TICKS	  "ticks"
 #define CPROF_KEY_MONO_NS "mono_ns"
+#define CPROF_KEY_WIDTH	  "width" /* ticks between the reads around it */
+/* The header: why the cycle counter may not be a safe clock. */
+#define CPROF_KEY_CLOCK_NOTE "clock_note"
 
 /* The header's "events": the counter group. */
 #define CPROF_KEY_MODE	    "mode"
@@ -176,8 +179,12 @@
 #define CPROF_KEY_TIME0	    "time0"
 #define CPROF_KEY_DATA	    "data"
 #define CPROF_KEY_THROTTLED "throttled"
-#define CPROF_KEY_VALUES    "values"
-#define CPROF_KEY_ENABLED   "enabled"
-#define CPROF_KEY_RUNNING   "running"
+/* Lost chunks: PERF_RECORD_UNTHROTTLE records. */
+#define CPROF_KEY_UNTHROTTLED "unthrottled"
+/* Samples chunks: the indexes of the samples after a throttle. */
+#define CPROF_KEY_THROTTLED_AT "throttled_at"
+#define CPROF_KEY_VALUES       "values"
+#define CPROF_KEY_ENABLED      "enabled"
+#define CPROF_KEY_RUNNING      "running"
 
 #endif /* CPROF_CONTRACT_H */

@@ -52,6 +52,14 @@ uint64_t cprof__real_ns(void);
 uint64_t cprof__clock_hz(void);
 /* A (ticks, CLOCK_MONOTONIC) pair taken as close together as possible. */
 void cprof__clock_point(uint64_t *ticks, uint64_t *mono_ns);
+/* The last point's width: ticks between the reads around the clock's. */
+extern uint64_t cprof__clock_width;
+/*
+ * Check that the counter is a safe clock (clock.c); cprof__clock_note
+ * says why not, "" when it is (or nothing could be read).
+ */
+void cprof__clock_check(void);
+extern char cprof__clock_note[160];
 
 /* record.c: the hot path and the per-thread rings. */
 
@@ -117,6 +125,7 @@ struct cprof__thread {
 	uint64_t clast_en, clast_run; /* enabled, running at the last sample */
 	uint64_t *cvals; /* exact mode: values, CPROF__RING_CAP rows */
 	uint64_t clost, cthrottled;
+	bool cthrottle_open; /* an unthrottle came since the last sample */
 	/*
 	 * Exact mode: counted inside the runtime's own work on the thread
 	 * (cprof__own_begin/end), kept out of the values in cvals. Written

@@ -374,7 +374,8 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	msgpack_pack_map(pk, 9 + (cprof__ctr.nev ? 1 : 0) +
 				     (cprof__own_hooks[0] ? 1 : 0) +
 				     (cprof__self_path[0] ? 1 : 0) +
-				     (cprof__sel_any() ? 1 : 0));
+				     (cprof__sel_any() ? 1 : 0) +
+				     (cprof__clock_note[0] ? 1 : 0));
 	cprof__pack_str(pk, CPROF_KEY_MAGIC);
 	cprof__pack_str(pk, CPROF_LOG_MAGIC);
 	cprof__pack_kv_u64(pk, CPROF_KEY_VERSION, CPROF_LOG_VERSION);
@@ -388,12 +389,13 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 		cprof__pack_str(pk, cmdline + i);
 	cprof__pack_kv_u64(pk, CPROF_KEY_START_NS, cprof__real_ns());
 	cprof__pack_str(pk, CPROF_KEY_CLOCK);
-	msgpack_pack_map(pk, 4);
+	msgpack_pack_map(pk, 5);
 	cprof__pack_str(pk, CPROF_KEY_SOURCE);
 	cprof__pack_str(pk, CPROF__CLOCK_SOURCE);
 	cprof__pack_kv_u64(pk, CPROF_KEY_HZ, cprof__clock_hz());
 	cprof__pack_kv_u64(pk, CPROF_KEY_TICKS, ticks);
 	cprof__pack_kv_u64(pk, CPROF_KEY_MONO_NS, mono);
+	cprof__pack_kv_u64(pk, CPROF_KEY_WIDTH, cprof__clock_width);
 	cprof__pack_kv_u64(pk, CPROF_KEY_FLUSH_MS, cprof__rt.flush_ms);
 	if (cprof__ctr.nev) {
 		cprof__pack_str(pk, CPROF_KEY_EVENTS);
@@ -406,6 +408,10 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	if (cprof__self_path[0]) {
 		cprof__pack_str(pk, CPROF_KEY_RUNTIME);
 		cprof__pack_str(pk, cprof__self_path);
+	}
+	if (cprof__clock_note[0]) {
+		cprof__pack_str(pk, CPROF_KEY_CLOCK_NOTE);
+		cprof__pack_str(pk, cprof__clock_note);
 	}
 	if (cprof__sel_any()) {
 		cprof__pack_str(pk, CPROF_KEY_SELECT);
@@ -864,11 +870,12 @@ CPROF__NOINSTR void cprof__log_clock(void)
 	if (out.failed || out.fd < 0)
 		return;
 	cprof__clock_point(&ticks, &mono);
-	msgpack_pack_map(&out.pk, 3);
+	msgpack_pack_map(&out.pk, 4);
 	cprof__pack_str(&out.pk, CPROF_KEY_T);
 	cprof__pack_str(&out.pk, CPROF_CHUNK_CLOCK);
 	cprof__pack_kv_u64(&out.pk, CPROF_KEY_TICKS, ticks);
 	cprof__pack_kv_u64(&out.pk, CPROF_KEY_MONO_NS, mono);
+	cprof__pack_kv_u64(&out.pk, CPROF_KEY_WIDTH, cprof__clock_width);
 	out.last_clock_ns = mono;
 }
 

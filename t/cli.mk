@@ -27,3 +27,10 @@ TESTS += t/test-term
 t_test_term_SOURCES = t/test-term.c
 t_test_term_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 t_test_term_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
+
+# Samples in the right frame: the skew bound and placement by address.
+check_PROGRAMS += t/test-place
+TESTS += t/test-place
+t_test_place_SOURCES = t/test-place.c t/testlog.h t/testprof.h
+t_test_place_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
+t_test_place_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)

@@ -253,3 +253,5 @@ EXTRA_DIST += $(E2E_TESTS)
 
 # Record-time selection: --filter, --exclude, --min-duration (issue 8).
 E2E_TESTS += t/e2e-select.sh
+# Samples in the right frame: throttle, unthrottle and lost records.
+E2E_TESTS += t/e2e-throttle.sh
