@@ -123,6 +123,17 @@ struct cp_log_header {
 	 */
 	struct cp_bytes runtime;
 	/*
+	 * The record-time selection in force (key "select"): has_select
+	 * when the key is there; the --filter and --exclude patterns, and
+	 * --min-duration in ns (0: none).
+	 */
+	/* Why the cycle counter may not be a safe clock; empty if it is. */
+	struct cp_bytes clock_note;
+	int has_select;
+	const struct cp_bytes *filter, *exclude;
+	size_t nfilter, nexclude;
+	uint64_t min_ns;
+	/*
 	 * Counters (key "events"): ncounters is 0 for a log without them,
 	 * or with an "events" key the reader could not use (it warns).
 	 */
@@ -177,6 +188,12 @@ struct cp_log_ev {
 	 * event (from "c0" and "cv"); NULL when the chunk has none.
 	 */
 	const uint64_t *values;
+	/*
+	 * Calls the runtime left out as shorter than --min-duration: nshort
+	 * pairs (index into sites, calls), key "short"; NULL when none.
+	 */
+	const uint32_t *shorts;
+	size_t nshort;
 };
 
 /* One overflow sample of a samples chunk. */
@@ -186,6 +203,8 @@ struct cp_log_sample {
 	const uint64_t *deltas; /* ncounters: counted since the last sample */
 	const uint64_t *chain;	/* return addresses, innermost first */
 	size_t nchain;
+	/* The first after a throttled interval (key "throttled_at"). */
+	int throttled;
 };
 
 struct cp_log_samples {
@@ -232,6 +251,12 @@ struct cp_log_ops {
 	void (*samples)(void *arg, const struct cp_log_samples *s);
 	void (*lost)(void *arg, int tid, uint64_t lost, uint64_t throttled);
 	void (*counts)(void *arg, const struct cp_log_counts *c);
+	/*
+	 * The width of the calibration point just delivered (header, clock
+	 * or end), when the log gives it; unthrottle records of a thread.
+	 */
+	void (*clock_width)(void *arg, uint64_t width);
+	void (*unthrottled)(void *arg, int tid, uint64_t n);
 };
 
 struct cp_log_result {
@@ -326,7 +351,19 @@ struct cp_clock {
 	uint64_t lo_t, lo_ns, hi_t, hi_ns; /* the lowest and highest points */
 	int fixed;			   /* cp_clock_fix() has run */
 	struct cp_clock_line line;	   /* set by cp_clock_fix() */
+	/*
+	 * The skew measured between the two clocks: the farthest a point
+	 * fell from the conversion known before it (ns), and the widest
+	 * point (ticks between the counter reads around the clock's).
+	 */
+	uint64_t skew_ns, width;
 };
+/*
+ * The bound on the error of placing a CLOCK_MONOTONIC time on the tick
+ * timeline with L, in ticks: the measured skew and the widest point.
+ */
+uint64_t cp_clock_skew_ticks(const struct cp_clock *c,
+			     const struct cp_clock_line *l);
 /* Add the calibration point (TICKS, NS). */
 void cp_clock_point(struct cp_clock *c, uint64_t ticks, uint64_t ns);
 /* What cp_clock_fix() found: a rate, or why 1 tick = 1 ns is assumed. */
@@ -400,6 +437,12 @@ struct cp_func {
 	 */
 	struct cp_count *counts;
 	uint64_t samples; /* samples whose innermost frame (or ip) it is */
+	/*
+	 * Of those, the samples taken first after a throttled interval: its
+	 * self counts hold what the group counted while the leader did not
+	 * sample, wherever the thread was (marked in the report).
+	 */
+	uint64_t throttled_samples;
 	struct cp_distortion dist;
 	/*
 	 * The row of the runtime's own cost ("[cprof runtime]"): samples in
@@ -441,6 +484,7 @@ struct cp_thread {
 	size_t nfuncs;
 	/* Counters: samples taken, lost and throttled on this thread. */
 	uint64_t samples, lost, throttled;
+	uint64_t unthrottled; /* PERF_RECORD_UNTHROTTLE records */
 	/*
 	 * Its last counts chunk: raw totals (cp_profile.ncounters entries,
 	 * NULL when it had none) and the ns its group was enabled and
@@ -473,8 +517,25 @@ struct cp_process {
 	uint64_t skipped_bytes; /* truncated or corrupt tail */
 	/* The object with the program's own compiler hooks, NULL if none. */
 	const char *own_hooks;
+	/*
+	 * The record-time selection in force: --filter and --exclude
+	 * patterns joined with newlines ("" for none), --min-duration in ns.
+	 * Calls it left out are not in the profile.
+	 */
+	int has_select;
+	const char *sel_filter, *sel_exclude;
+	uint64_t sel_min_ns;
 	/* Counters: samples taken, lost (PERF_RECORD_LOST), throttled. */
 	uint64_t samples, samples_lost, throttled;
+	/*
+	 * Samples in the right frame: unthrottle records, the measured bound
+	 * on the skew between sample times and the marker clock (ns), the
+	 * samples whose address or callchain placed them against their time
+	 * within it, and why the cycle counter may not be a safe clock (NULL
+	 * when it is).
+	 */
+	uint64_t unthrottled, skew_ns, by_ip;
+	const char *clock_note;
 	/* Samples that came after the marker stream had passed them. */
 	uint64_t unplaced;
 	/*
@@ -818,7 +879,26 @@ void cp_counter_select(const struct cp_command *cmd,
 struct cp_run_opts {
 	struct cp_counter_opts counters; /* cp_counter_options */
 	const char *flush_ms;		 /* --flush-ms, NULL when not given */
+	/* cp_select_options: patterns one a line, NULL when none. */
+	char *filter, *exclude;
+	const char *min_duration; /* --min-duration in ns, NULL: none */
+	char min_ns[24];
 };
+
+/*
+ * select.c: --filter, --exclude and --min-duration of stat and record
+ * (the record-time selection; the runtime's lib/select.c applies it).
+ */
+enum {
+	CP_OPT_FILTER = 0x1300,
+	CP_OPT_EXCLUDE,
+	CP_OPT_MIN_DURATION,
+};
+extern const struct cp_option cp_select_options[];
+/* What is wrong with glob pattern P, or NULL when it is usable. */
+const char *cp_sel_check_pattern(const char *p);
+/* "500ns", "2us", "1.5ms", "1s" or "0" in ns; -1 when not a time. */
+int cp_sel_parse_ns(const char *s, uint64_t *ns);
 /*
  * The option loop of the commands that run a program: like cp_getopt, but
  * cp_counter_options and cp_run_options are applied to O (zero it before

@@ -12,8 +12,25 @@
 
 #include "cli.h"
 
+static uint64_t affine(uint64_t x, uint64_t x0, uint64_t y0, uint64_t mul,
+		       uint64_t div);
+
 void cp_clock_point(struct cp_clock *c, uint64_t ticks, uint64_t ns)
 {
+	struct cp_clock_line l;
+
+	/*
+	 * How far the point falls from the conversion known before it: the
+	 * error that conversion made on the samples placed with it (the
+	 * runtime's CLOCK_MONOTONIC is slewed by NTP, its counter is not).
+	 */
+	if (!c->fixed && c->npoints >= 2 && cp_clock_line(c, &l)) {
+		uint64_t at = affine(ticks, l.t0, l.ns0, l.num, l.den);
+		uint64_t d = at > ns ? at - ns : ns - at;
+
+		if (d > c->skew_ns)
+			c->skew_ns = d;
+	}
 	if (c->npoints == 0 || ticks < c->lo_t) {
 		c->lo_t = ticks;
 		c->lo_ns = ns;
@@ -97,4 +114,10 @@ uint64_t cp_clock_mono(const struct cp_clock *c, uint64_t ticks)
 uint64_t cp_clock_ticks(const struct cp_clock_line *l, uint64_t ns)
 {
 	return affine(ns, l->ns0, l->t0, l->den, l->num);
+}
+
+uint64_t cp_clock_skew_ticks(const struct cp_clock *c,
+			     const struct cp_clock_line *l)
+{
+	return affine(c->skew_ns, 0, 0, l->den, l->num) + c->width;
 }

@@ -313,6 +313,7 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 	ct->samples = t->samples;
 	ct->lost = t->lost;
 	ct->throttled = t->throttled;
+	ct->unthrottled = t->unthrottled;
 	if (t->has_totals) {
 		ct->totals = xcalloc(p->ncounters, sizeof *ct->totals);
 		for (size_t j = 0; j < pr->nc; j++)
@@ -334,6 +335,8 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 			continue;
 		if (g >= p->nfuncs)
 			continue;
+		if (i < t->ntsamp)
+			p->funcs[g].throttled_samples += t->tsamp[i];
 		st.calls = s->calls;
 		st.self_ns = cp_clock_ns(&pr->clk, s->self);
 		st.total_ns = cp_clock_ns(&pr->clk, s->total);
@@ -546,6 +549,10 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 	cp->ppid = pr->ppid;
 	cp->exe = pr->exe;
 	cp->own_hooks = pr->own_hooks;
+	cp->has_select = pr->has_select;
+	cp->sel_filter = pr->sel_filter;
+	cp->sel_exclude = pr->sel_exclude;
+	cp->sel_min_ns = pr->sel_min_ns;
 	cp->log = pr->log;
 	/* The header's clock point is taken when the runtime starts. */
 	if (pr->has_clock)
@@ -564,6 +571,10 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 	cp->samples = pr->samples;
 	cp->samples_lost = pr->slost;
 	cp->throttled = pr->sthrottled;
+	cp->unthrottled = pr->sunthrottled;
+	cp->by_ip = pr->by_ip;
+	cp->skew_ns = pr->clk.skew_ns + cp_clock_ns(&pr->clk, pr->clk.width);
+	cp->clock_note = pr->clock_note;
 	cp->unplaced = pr->unplaced;
 	cp->callchains = pr->chains;
 	cp->broken_chains = pr->broken;

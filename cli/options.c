@@ -73,6 +73,16 @@ const struct cp_option cp_reference_options[] = {
 	 "samples"},
 	{NULL, 0, NULL, NULL}};
 
+const struct cp_option cp_select_options[] = {
+	{"filter", CP_OPT_FILTER, "PATTERN",
+	 "record only functions matching the glob PATTERN and what they "
+	 "call (repeatable)"},
+	{"exclude", CP_OPT_EXCLUDE, "PATTERN",
+	 "do not record functions matching the glob PATTERN (repeatable)"},
+	{"min-duration", CP_OPT_MIN_DURATION, "TIME",
+	 "leave out calls shorter than TIME (500ns, 2us, 1ms), counting them"},
+	{NULL, 0, NULL, NULL}};
+
 /* Every command takes -h and --help; cp_getopt answers them itself. */
 static const struct cp_option help_options[] = {
 	{"help", 'h', NULL, "print this help and exit"}, {NULL, 0, NULL, NULL}};
@@ -415,6 +425,66 @@ void cp_counter_select(const struct cp_command *cmd,
 		cp_run_note(msg);
 }
 
+/*
+ * The --filter (0) and --exclude (1) patterns, one a line. They live as
+ * long as the process, held here.
+ */
+static char *sel_lists[2];
+
+/* Append the pattern P to list W; returns the list. */
+static char *add_line(int w, const char *p)
+{
+	size_t n = sel_lists[w] != NULL ? strlen(sel_lists[w]) : 0;
+
+	sel_lists[w] = xrealloc(sel_lists[w], n + strlen(p) + 2);
+	if (n != 0)
+		sel_lists[w][n++] = '\n';
+	strcpy(sel_lists[w] + n, p);
+	return sel_lists[w];
+}
+
+/* Apply an option of cp_select_options to O; 1 if C was one, else 0. */
+static int select_option(const struct cp_command *cmd, struct cp_run_opts *o,
+			 int c, const char *arg)
+{
+	const char *why;
+	uint64_t ns;
+
+	switch (c) {
+	case CP_OPT_FILTER:
+	case CP_OPT_EXCLUDE:
+		if ((why = cp_sel_check_pattern(arg)) != NULL)
+			cp_usage_error(cmd, "--%s: bad pattern '%s': %s",
+				       c == CP_OPT_FILTER ? "filter"
+							  : "exclude",
+				       arg, why);
+		if (c == CP_OPT_FILTER)
+			o->filter = add_line(0, arg);
+		else
+			o->exclude = add_line(1, arg);
+		return 1;
+	case CP_OPT_MIN_DURATION:
+		if (cp_sel_parse_ns(arg, &ns) != 0)
+			cp_usage_error(
+				cmd,
+				"--min-duration: bad time '%s' (a number "
+				"and ns, us, ms or s, as 2us)",
+				arg);
+		snprintf(o->min_ns, sizeof o->min_ns, "%llu",
+			 (unsigned long long)ns);
+		o->min_duration = ns != 0 ? o->min_ns : NULL;
+		return 1;
+	}
+	return 0;
+}
+
+/* The selection goes to the runtime through the environment. */
+static void select_setenv(const char *name, const char *v)
+{
+	if (v != NULL ? setenv(name, v, 1) != 0 : unsetenv(name) != 0)
+		fatal("setenv");
+}
+
 int cp_run_getopt(const struct cp_command *cmd, int argc, char **argv,
 		  struct cp_run_opts *o)
 {
@@ -436,6 +506,8 @@ int cp_run_getopt(const struct cp_command *cmd, int argc, char **argv,
 			cp_run_inherit(0);
 			continue;
 		}
+		if (select_option(cmd, o, c, optarg))
+			continue;
 		return c;
 	}
 	return -1;
@@ -445,5 +517,8 @@ void cp_run_begin(const struct cp_run_opts *o, struct cp_evsel *sel)
 {
 	cp_run_setup(o->flush_ms);
 	cp_run_counters(sel);
+	select_setenv(CPROF_ENV_FILTER, o->filter);
+	select_setenv(CPROF_ENV_EXCLUDE, o->exclude);
+	select_setenv(CPROF_ENV_MIN_NS, o->min_duration);
 	cp_evsel_free(sel);
 }

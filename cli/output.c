@@ -564,6 +564,20 @@ static void no_log_lines(FILE *f, const struct cp_profile *p)
 				p->meta_running[i]);
 }
 
+static void selection_lines(FILE *f, const struct cp_profile *p);
+
+/* The threads of process PID with samples lost or throttled. */
+static size_t threads_throttled(const struct cp_profile *p, int pid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nthreads; i++)
+		n += p->threads[i].pid == pid &&
+		     (p->threads[i].lost != 0 || p->threads[i].throttled != 0 ||
+		      p->threads[i].unthrottled != 0);
+	return n;
+}
+
 static void table_header(FILE *f, const struct cp_profile *p)
 {
 	const struct cp_process *pr;
@@ -606,6 +620,7 @@ static void table_header(FILE *f, const struct cp_profile *p)
 	}
 
 	/* Anything that makes the numbers below incomplete gets a line. */
+	selection_lines(f, p);
 	for (i = 0; i < p->nprocs; i++) {
 		pr = &p->procs[i];
 		if (!pr->finished)
@@ -637,12 +652,24 @@ static void table_header(FILE *f, const struct cp_profile *p)
 		if (pr->lost != 0)
 			fprintf(f, "  pid %d (%s): %" PRIu64 " events lost\n",
 				pr->pid, basename_of(pr->exe), pr->lost);
-		if (pr->samples_lost != 0 || pr->throttled != 0)
+		if (pr->samples_lost != 0 || pr->throttled != 0 ||
+		    pr->unthrottled != 0)
 			fprintf(f,
 				"  pid %d (%s): %" PRIu64 " samples lost, "
-				"throttled %" PRIu64 " time%s\n",
+				"throttled %" PRIu64
+				" time%s, unthrottled %" PRIu64
+				" (in %zu thread%s; T marks the functions the "
+				"samples after them went to)\n",
 				pr->pid, basename_of(pr->exe), pr->samples_lost,
-				pr->throttled, pr->throttled == 1 ? "" : "s");
+				pr->throttled, pr->throttled == 1 ? "" : "s",
+				pr->unthrottled, threads_throttled(p, pr->pid),
+				threads_throttled(p, pr->pid) == 1 ? "" : "s");
+		if (pr->clock_note != NULL)
+			fprintf(f,
+				"  pid %d (%s): the cycle counter may not be a "
+				"safe clock (%s): times and the placement of "
+				"samples may be off\n",
+				pr->pid, basename_of(pr->exe), pr->clock_note);
 		/*
 		 * A stray broken chain (a sample in a prologue) changes
 		 * nothing; from 1% on, the totals cannot be trusted.
@@ -691,6 +718,49 @@ static void table_header(FILE *f, const struct cp_profile *p)
 				t->tid, t->pid);
 	}
 	no_log_lines(f, p);
+}
+
+/* Print the newline-separated patterns of S as " OPT=PAT" each. */
+static void put_patterns(FILE *f, const char *opt, const char *s)
+{
+	while (s != NULL && *s != '\0') {
+		size_t n = strcspn(s, "\n");
+
+		fprintf(f, " %s='%.*s'", opt, (int)n, s);
+		s += n + (s[n] == '\n');
+	}
+}
+
+/*
+ * The record-time selection in force, one line for each different one
+ * (every process of a run normally has the same): the calls it left out
+ * are not in the table.
+ */
+static void selection_lines(FILE *f, const struct cp_profile *p)
+{
+	const struct cp_process *last = NULL;
+	char b[32];
+
+	for (size_t i = 0; i < p->nprocs; i++) {
+		const struct cp_process *pr = &p->procs[i];
+
+		if (!pr->has_select ||
+		    (last != NULL && last->sel_filter == pr->sel_filter &&
+		     last->sel_exclude == pr->sel_exclude &&
+		     last->sel_min_ns == pr->sel_min_ns))
+			continue;
+		last = pr;
+		fputs("  selection in force:", f);
+		put_patterns(f, "--filter", pr->sel_filter);
+		put_patterns(f, "--exclude", pr->sel_exclude);
+		if (pr->sel_min_ns != 0)
+			fprintf(f, " --min-duration=%s",
+				cp_format_ns(b, sizeof b, pr->sel_min_ns));
+		fputs(pr->sel_min_ns != 0 ? " (shorter calls counted, their "
+					    "time in their callers' self)\n"
+					  : "\n",
+		      f);
+	}
 }
 
 /* Does a process of the run take the compiler's hooks for itself? */
@@ -1008,10 +1078,12 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 					 (double)ins);
 		fprintf(f, "  %*s", MPKI_WIDTH, b[0]);
 	}
+	/* ! the distortion check, T samples after a throttled interval. */
 	if (c->flags)
-		fputs(r->f->ref_inlined	   ? "  i"
-		      : r->f->dist.flagged ? "  !"
-					   : "   ",
+		fputs(r->f->ref_inlined ? "  i"
+		      : r->f->dist.flagged
+			      ? (r->f->throttled_samples ? " !T" : "  !")
+			      : (r->f->throttled_samples ? "  T" : "   "),
 		      f);
 	if (color != NULL)
 		fputs(SGR_RESET, f);
@@ -1036,7 +1108,8 @@ static void table_rows(FILE *f, const struct cp_profile *p,
 	c.ipc = c.cyc >= 0 && c.ins >= 0 ? c.cyc : -1;
 	c.mpki = c.ins >= 0 ? counter_index(p, "cache-misses") : -1;
 	for (i = 0; c.ncounters > 0 && i < p->nfuncs; i++)
-		c.flags |= p->funcs[i].dist.flagged;
+		c.flags |= p->funcs[i].dist.flagged ||
+			   p->funcs[i].throttled_samples != 0;
 	/* A reference profile's mark of the functions the plain build inlines.
 	 */
 	if (p->ref != NULL && p->ref->inlined > 0)
@@ -1553,6 +1626,7 @@ static void json_row_counters(FILE *f, const struct cp_profile *p,
 	}
 	fputc('}', f);
 	json_u64(f, "samples", r->f->samples, first);
+	json_u64(f, "throttled_samples", r->f->throttled_samples, first);
 	/*
 	 * null: not checked (no task-clock, cpu-clock or cycles samples, or
 	 * too few); false: checked, the shares agree; else what disagrees.
@@ -1572,6 +1646,46 @@ static void json_row_counters(FILE *f, const struct cp_profile *p,
 	json_double(f, "time_share", d->time_share, &inner);
 	json_double(f, "sample_share", d->sample_share, &inner);
 	json_strkey(f, "reason", d->reason, &inner);
+	fputc('}', f);
+}
+
+/* The N newline-separated strings of S as a JSON array. */
+static void json_lines(FILE *f, const char *s)
+{
+	char buf[4096];
+	int first = 1;
+
+	fputc('[', f);
+	while (s != NULL && *s != '\0') {
+		size_t n = strcspn(s, "\n");
+
+		snprintf(buf, sizeof buf, "%.*s", (int)n, s);
+		fputs(first ? "" : ", ", f);
+		json_str(f, buf);
+		first = 0;
+		s += n + (s[n] == '\n');
+	}
+	fputc(']', f);
+}
+
+/*
+ * A process's record-time selection: null when none was in force, else
+ * its patterns and threshold (what was left out is not in the profile).
+ */
+static void json_selection(FILE *f, const struct cp_process *pr)
+{
+	int first = 1;
+
+	if (!pr->has_select) {
+		fputs("null", f);
+		return;
+	}
+	fputc('{', f);
+	json_key(f, "filter", &first);
+	json_lines(f, pr->sel_filter);
+	json_key(f, "exclude", &first);
+	json_lines(f, pr->sel_exclude);
+	json_u64(f, "min_duration_ns", pr->sel_min_ns, &first);
 	fputc('}', f);
 }
 
@@ -1595,6 +1709,15 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 		else
 			fputs("null", f);
 		json_u64(f, "calls", rows[i].st->calls, &first);
+		/*
+		 * Where the calls come from: marker events, each one counted
+		 * ("exact"), or nothing that counts them ("none": a function
+		 * known from samples alone, such as one without hooks, an
+		 * XRay function without sleds or left unpatched, or one
+		 * --exclude left out): its 0 is no count, never exact.
+		 */
+		json_strkey(f, "calls_source",
+			    rows[i].st->calls != 0 ? "exact" : "none", &first);
 		json_u64(f, "self_ns", rows[i].st->self_ns, &first);
 		json_u64(f, "total_ns", rows[i].st->total_ns, &first);
 		json_bool(f, "runtime", rows[i].f->runtime, &first);
@@ -1749,10 +1872,16 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_u64(f, "samples", pr->samples, &first);
 		json_u64(f, "samples_lost", pr->samples_lost, &first);
 		json_u64(f, "throttled", pr->throttled, &first);
+		json_u64(f, "unthrottled", pr->unthrottled, &first);
 		json_u64(f, "unplaced_samples", pr->unplaced, &first);
+		json_u64(f, "clock_skew_ns", pr->skew_ns, &first);
+		json_u64(f, "samples_placed_by_address", pr->by_ip, &first);
+		json_strkey(f, "clock_note", pr->clock_note, &first);
 		json_u64(f, "callchains", pr->callchains, &first);
 		json_u64(f, "broken_callchains", pr->broken_chains, &first);
 		json_strkey(f, "own_hooks", pr->own_hooks, &first);
+		json_key(f, "selection", &first);
+		json_selection(f, pr);
 		fputs("}", f);
 	}
 	fputs(p->nprocs == 0 ? "],\n" : "\n  ],\n", f);
@@ -1775,6 +1904,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_u64(f, "samples", t->samples, &first);
 		json_u64(f, "lost", t->lost, &first);
 		json_u64(f, "throttled", t->throttled, &first);
+		json_u64(f, "unthrottled", t->unthrottled, &first);
 		json_key(f, "counters", &first);
 		fputc('{', f);
 		inner = 1;

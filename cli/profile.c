@@ -66,6 +66,28 @@
 
 /* Callbacks of the reader. */
 
+/* The N strings of V joined with newlines, interned. */
+static const char *join_lines(struct proc *pr, const struct cp_bytes *v,
+			      size_t n)
+{
+	size_t len = 0, at = 0;
+	char *buf;
+	const char *s;
+
+	for (size_t i = 0; i < n; i++)
+		len += v[i].len + 1;
+	buf = xmalloc(len + 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf[at++] = '\n';
+		memcpy(buf + at, v[i].ptr, v[i].len);
+		at += v[i].len;
+	}
+	s = cp_pool_intern(pr->ld->pool, buf, at);
+	free(buf);
+	return s;
+}
+
 static void on_header(void *arg, const struct cp_log_header *h)
 {
 	struct proc *pr = arg;
@@ -76,6 +98,13 @@ static void on_header(void *arg, const struct cp_log_header *h)
 	pr->exe = intern(pr, h->exe);
 	pr->own_hooks = h->own_hooks.len ? intern(pr, h->own_hooks) : NULL;
 	pr->runtime = h->runtime.len ? intern(pr, h->runtime) : NULL;
+	pr->clock_note = h->clock_note.len ? intern(pr, h->clock_note) : NULL;
+	if (h->has_select) {
+		pr->has_select = 1;
+		pr->sel_filter = join_lines(pr, h->filter, h->nfilter);
+		pr->sel_exclude = join_lines(pr, h->exclude, h->nexclude);
+		pr->sel_min_ns = h->min_ns;
+	}
 	pr->clk.hz = h->hz;
 	if (h->has_clock) {
 		pr->has_clock = 1;
@@ -242,7 +271,25 @@ static void on_end(void *arg, const struct cp_log_end *e)
 	cp_clock_point(&pr->clk, e->ticks, e->mono_ns);
 }
 
+static void on_clock_width(void *arg, uint64_t width)
+{
+	struct proc *pr = arg;
+
+	if (width > pr->clk.width)
+		pr->clk.width = width;
+}
+
+static void on_unthrottled(void *arg, int tid, uint64_t n)
+{
+	struct proc *pr = arg;
+
+	cp_proc_thread_find(pr, tid)->unthrottled += n;
+	pr->sunthrottled += n;
+}
+
 static const struct cp_log_ops log_ops = {
+	.clock_width = on_clock_width,
+	.unthrottled = on_unthrottled,
 	.header = on_header,
 	.map = on_map,
 	.thread = on_thread,
@@ -395,6 +442,7 @@ static void proc_free(struct proc *pr)
 		free(t->cs);
 		free(t->totals);
 		free(t->own);
+		free(t->tsamp);
 		free(t->pend);
 		free(t->q);
 		free(t->qnum);

@@ -74,6 +74,7 @@ struct qsample {
 	uint64_t ip;
 	size_t chain; /* its return addresses: thr.qchain + chain */
 	size_t nchain;
+	int throttled; /* the first after a throttled interval */
 };
 
 /* Per function and thread, in ticks. */
@@ -159,7 +160,13 @@ struct thr {
 	int counted;	  /* it had samples, totals or exact values */
 	uint64_t samples; /* taken */
 	uint64_t marked;  /* of those, placed inside a marker frame */
-	uint64_t lost, throttled;
+	uint64_t lost, throttled, unthrottled;
+	/*
+	 * Per pfunc: samples after a throttled interval that went to its
+	 * self counts (samples.c), ntsamp of them; NULL when none.
+	 */
+	uint64_t *tsamp;
+	size_t ntsamp;
 	int has_totals; /* its last counts chunk: */
 	uint64_t *totals, enabled, running;
 	uint64_t *own; /* exact mode: the runtime's share of totals, or NULL */
@@ -222,6 +229,13 @@ struct proc {
 	const char *exe;
 	const char *own_hooks; /* NULL: the hooks reach the runtime */
 	/*
+	 * The record-time selection (header "select"): the patterns joined
+	 * with newlines ("" when none), --min-duration in ns.
+	 */
+	int has_select;
+	const char *sel_filter, *sel_exclude;
+	uint64_t sel_min_ns;
+	/*
 	 * The runtime's own object (header "runtime"), NULL when unknown,
 	 * and where it is mapped (from the map chunks); its row, rt_fid,
 	 * once has_rt.
@@ -260,6 +274,14 @@ struct proc {
 	struct pcounter *cnt;
 	uint32_t *runidx; /* the run's counter of each, set at the end */
 	uint64_t samples, slost, sthrottled, unplaced;
+	/*
+	 * Samples in the right frame (samples.c): the bound on the skew
+	 * between sample times and converted ticks, in ticks (clock.c
+	 * measures it), the samples placed by their address against their
+	 * time within it, unthrottle records, and the header's clock_note.
+	 */
+	uint64_t skew_tk, by_ip, sunthrottled;
+	const char *clock_note;
 	/* Sample addresses named so far, and the functions they name. */
 	struct ipent *ips;
 	size_t nips, capips;
@@ -413,8 +435,13 @@ uint32_t cp_samples_runtime_fid(struct proc *pr);
 void cp_samples_add(struct proc *pr, const struct cp_log_samples *c);
 /* The events of C wait on T for their drain's samples. */
 void cp_samples_pend(struct proc *pr, struct thr *t, const struct cp_log_ev *c);
-/* Place T's queued samples earlier than TK, with its stack as it is. */
-void cp_samples_before(struct proc *pr, struct thr *t, uint64_t tk);
+/*
+ * Place T's queued samples earlier than the event at TK (site ID, an exit
+ * if EXIT), with its stack as it is; those within the skew bound of TK go
+ * where their address or callchain puts them, before or after it.
+ */
+void cp_samples_before(struct proc *pr, struct thr *t, uint64_t tk, uint32_t id,
+		       int exit);
 /* Run T's waiting events and place what samples can be (HOW: why now). */
 void cp_samples_flush(struct proc *pr, struct thr *t, enum cp_flush how);
 /* An ended thread whose events and samples have all run frees its queues. */

@@ -67,6 +67,11 @@ struct reader {
 	size_t capev;
 	struct cp_log_site *sites;
 	size_t capsites;
+	/* An ev chunk's "short" pairs, and a header's "select" patterns. */
+	uint32_t *shorts;
+	size_t capshorts;
+	struct cp_bytes *pats;
+	size_t cappats, npats;
 	struct cp_log_obj *objs;
 	size_t capobjs;
 	uint64_t *segs;
@@ -380,6 +385,59 @@ static int read_counters(struct reader *rd, const msgpack_object *o,
 }
 
 /*
+ * A calibration point's "width" (the header's clock, clock and end
+ * chunks): the ticks between the counter reads around the clock's, an
+ * uncertainty of the point. Optional: older runtimes do not write it.
+ */
+static void clock_width(struct reader *rd, const msgpack_object *o)
+{
+	uint64_t width;
+
+	if (rd->ops->clock_width != NULL &&
+	    get_u64(o, CPROF_KEY_WIDTH, &width) == FIELD_OK)
+		rd->ops->clock_width(rd->arg, width);
+}
+
+/* Append the strings of ARRAY to rd->pats; returns how many. */
+static size_t read_pats(struct reader *rd, const msgpack_object *array)
+{
+	size_t n = 0, base = rd->npats;
+
+	if (array == NULL || array->type != MSGPACK_OBJECT_ARRAY)
+		return 0;
+	rd->pats = xgrow(rd->pats, &rd->cappats, base + array->via.array.size,
+			 sizeof *rd->pats);
+	for (uint32_t i = 0; i < array->via.array.size; i++) {
+		const msgpack_object *e = &array->via.array.ptr[i];
+
+		if (e->type != MSGPACK_OBJECT_STR)
+			continue;
+		rd->pats[base + n].ptr = e->via.str.ptr;
+		rd->pats[base + n].len = e->via.str.size;
+		n++;
+	}
+	rd->npats += n;
+	return n;
+}
+
+/* The header's "select": the record-time selection in force. */
+static void read_select(struct reader *rd, const msgpack_object *o,
+			struct cp_log_header *h)
+{
+	const msgpack_object *sel = get(o, CPROF_KEY_SELECT);
+
+	rd->npats = 0;
+	if (sel == NULL || sel->type != MSGPACK_OBJECT_MAP)
+		return;
+	h->has_select = 1;
+	h->nfilter = read_pats(rd, get(sel, CPROF_KEY_FILTER));
+	h->nexclude = read_pats(rd, get(sel, CPROF_KEY_EXCLUDE));
+	h->filter = rd->pats;
+	h->exclude = rd->pats + h->nfilter;
+	get_u64(sel, CPROF_KEY_MIN_NS, &h->min_ns);
+}
+
+/*
  * Decode the header. A file that fails here is not a log this reader can
  * use at all: the error is printed and -1 returned.
  */
@@ -422,6 +480,7 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 	get_u64(o, CPROF_KEY_FLUSH_MS, &h.flush_ms);
 	get_str(o, CPROF_KEY_OWN_HOOKS, &h.own_hooks);
 	get_str(o, CPROF_KEY_RUNTIME, &h.runtime);
+	read_select(rd, o, &h);
 	if (get_array(o, CPROF_KEY_ARGV, &argv) == FIELD_OK) {
 		rd->argv = xgrow(rd->argv, &rd->capargv, argv->size,
 				 sizeof *rd->argv);
@@ -451,8 +510,11 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 		get_str(clock, CPROF_KEY_SOURCE, &h.clock_source);
 		get_u64(clock, CPROF_KEY_HZ, &h.hz);
 	}
+	get_str(o, CPROF_KEY_CLOCK_NOTE, &h.clock_note);
 	if (rd->ops->header != NULL)
 		rd->ops->header(rd->arg, &h);
+	if (h.has_clock)
+		clock_width(rd, clock);
 	return 0;
 }
 
@@ -726,6 +788,42 @@ static int read_values(struct reader *rd, const msgpack_object *o, uint64_t n,
 	return 0;
 }
 
+/*
+ * An ev chunk's "short": [site, calls] pairs, the calls the runtime left
+ * out as shorter than --min-duration (select.c). Optional; a malformed
+ * pair is skipped: the calls it held are not counted.
+ */
+static void read_shorts(struct reader *rd, const msgpack_object *o,
+			struct cp_log_ev *c)
+{
+	const msgpack_object_array *a;
+
+	c->shorts = NULL;
+	c->nshort = 0;
+	if (get_array(o, CPROF_KEY_SHORT, &a) != FIELD_OK || a->size == 0)
+		return;
+	rd->shorts = xgrow(rd->shorts, &rd->capshorts, 2 * (size_t)a->size,
+			   sizeof *rd->shorts);
+	for (uint32_t i = 0; i < a->size; i++) {
+		const msgpack_object *e = &a->ptr[i];
+
+		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 2 ||
+		    e->via.array.ptr[0].type !=
+			    MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    e->via.array.ptr[1].type !=
+			    MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    e->via.array.ptr[0].via.u64 >= c->nsites ||
+		    e->via.array.ptr[1].via.u64 > UINT32_MAX)
+			continue;
+		rd->shorts[2 * c->nshort] =
+			(uint32_t)e->via.array.ptr[0].via.u64;
+		rd->shorts[2 * c->nshort + 1] =
+			(uint32_t)e->via.array.ptr[1].via.u64;
+		c->nshort++;
+	}
+	c->shorts = rd->shorts;
+}
+
 static int read_ev(struct reader *rd, const msgpack_object *o)
 {
 	const msgpack_object_array *sites;
@@ -759,6 +857,7 @@ static int read_ev(struct reader *rd, const msgpack_object *o)
 	c.nsites = sites->size;
 	c.ev = rd->ev;
 	c.nev = (size_t)n;
+	read_shorts(rd, o, &c);
 	if (rd->ops->ev != NULL)
 		rd->ops->ev(rd->arg, &c);
 	return 0;
@@ -773,6 +872,7 @@ static int read_clock(struct reader *rd, const msgpack_object *o)
 		return bad(rd, "clock chunk without ticks and mono_ns");
 	if (rd->ops->clock != NULL)
 		rd->ops->clock(rd->arg, ticks, mono_ns);
+	clock_width(rd, o);
 	return 0;
 }
 
@@ -790,6 +890,7 @@ static int read_end(struct reader *rd, const msgpack_object *o)
 		return bad(rd, "end chunk: reason, signal or lost mistyped");
 	if (rd->ops->end != NULL)
 		rd->ops->end(rd->arg, &e);
+	clock_width(rd, o);
 	return 0;
 }
 
@@ -859,6 +960,25 @@ bad:
 	return bad(rd, "samples chunk: data is not n well-formed samples");
 }
 
+/*
+ * A samples chunk's "throttled_at": the indexes of the samples that
+ * follow a throttled interval. Optional; a bad index is ignored.
+ */
+static void throttled_at(struct reader *rd, const msgpack_object *o, uint64_t n)
+{
+	const msgpack_object_array *a;
+
+	for (uint64_t i = 0; i < n; i++)
+		rd->samples[i].throttled = 0;
+	if (get_array(o, CPROF_KEY_THROTTLED_AT, &a) != FIELD_OK)
+		return;
+	for (uint32_t i = 0; i < a->size; i++) {
+		if (a->ptr[i].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    a->ptr[i].via.u64 < n)
+			rd->samples[a->ptr[i].via.u64].throttled = 1;
+	}
+}
+
 static int read_samples(struct reader *rd, const msgpack_object *o)
 {
 	struct cp_log_samples c;
@@ -881,6 +1001,7 @@ static int read_samples(struct reader *rd, const msgpack_object *o)
 		return bad(rd, "samples chunk without a data byte string");
 	if (decode_samples(rd, data, n, time0) < 0)
 		return -1;
+	throttled_at(rd, o, n);
 	c.s = rd->samples;
 	c.n = (size_t)n;
 	if (rd->ops->samples != NULL)
@@ -902,6 +1023,9 @@ static int read_lost(struct reader *rd, const msgpack_object *o)
 		return bad(rd, "lost chunk: lost or throttled mistyped");
 	if (rd->ops->lost != NULL)
 		rd->ops->lost(rd->arg, tid, lost, throttled);
+	if (rd->ops->unthrottled != NULL &&
+	    get_u64(o, CPROF_KEY_UNTHROTTLED, &lost) == FIELD_OK)
+		rd->ops->unthrottled(rd->arg, tid, lost);
 	return 0;
 }
 
@@ -1167,6 +1291,8 @@ int cp_log_read(const char *path, const struct cp_log_ops *ops, void *arg,
 	close(fd);
 	free(rd.ev);
 	free(rd.sites);
+	free(rd.shorts);
+	free(rd.pats);
 	free(rd.objs);
 	free(rd.segs);
 	free(rd.argv);

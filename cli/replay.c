@@ -577,8 +577,8 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 		 * TK has run: enter inclusive, exit exclusive.
 		 */
 		if (mode == RUN_SAMPLED && t->qhead < t->qconv &&
-		    t->q[t->qhead].tk < tk)
-			cp_samples_before(pr, t, tk);
+		    t->q[t->qhead].tk < tk + pr->skew_tk)
+			cp_samples_before(pr, t, tk, id, ev[i].exit);
 		if (!ev[i].exit) {
 			struct open_frame *f;
 
@@ -643,7 +643,7 @@ void cp_replay_ev(struct proc *pr, const struct cp_log_ev *c)
 {
 	struct thr *t;
 
-	if (c->nev == 0)
+	if (c->nev == 0 && c->nshort == 0)
 		return;
 	t = cp_proc_thread(pr, c->tid);
 	pr->sitemap = xgrow(pr->sitemap, &pr->capsitemap, c->nsites,
@@ -653,6 +653,20 @@ void cp_replay_ev(struct proc *pr, const struct cp_log_ev *c)
 
 	/* New functions or frame names get their per-thread slots here. */
 	cp_thread_reserve(pr, t);
+	/*
+	 * Calls shorter than --min-duration: counted, with no time of their
+	 * own (it stays in their caller's self time).
+	 */
+	for (size_t i = 0; i < c->nshort; i++) {
+		enum cp_site_kind kind = c->sites[c->shorts[2 * i]].kind;
+
+		if (kind == CP_SITE_ADDR || kind == CP_SITE_FUNC ||
+		    kind == CP_SITE_SCOPE)
+			t->st[pr->sitemap[c->shorts[2 * i]]].calls +=
+				c->shorts[2 * i + 1];
+	}
+	if (c->nev == 0)
+		return;
 	if (!t->seen) {
 		t->seen = 1;
 		t->origin = c->ev[0].ticks;

@@ -388,6 +388,23 @@ static void cct_chain(struct proc *pr, struct thr *t, const struct qsample *s,
 }
 
 /*
+ * A sample after a throttled interval went to FID's self counts: its
+ * deltas hold what the group counted while the leader did not sample,
+ * wherever the thread was then. The function is marked in the report.
+ */
+static void throttled_self(struct thr *t, uint32_t fid)
+{
+	if (fid >= t->ntsamp) {
+		size_t old = t->ntsamp;
+
+		t->tsamp =
+			xgrow(t->tsamp, &t->ntsamp, fid + 1, sizeof *t->tsamp);
+		memset(t->tsamp + old, 0, (t->ntsamp - old) * sizeof *t->tsamp);
+	}
+	t->tsamp[fid]++;
+}
+
+/*
  * Attribute queued sample I of T. Inside a marker frame (and not BYIP),
  * its deltas go to the innermost frame's self and to the total of every
  * function on the stack, once each. Outside, or BYIP, to the function
@@ -430,12 +447,15 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 		return;
 	}
 	if (!byip && t->stk.depth > 0) {
-		c = cs_at(pr, t, t->stk.open[t->stk.depth - 1].fid);
+		fid = t->stk.open[t->stk.depth - 1].fid;
+		c = cs_at(pr, t, fid);
 		for (size_t j = 0; j < k; j++)
 			c[j] += d[j];
 		c[CS_SAMPLES(k)]++;
 		c[CS_LEAD(k)] += d[0];
 		t->marked++;
+		if (s->throttled)
+			throttled_self(t, fid);
 		for (size_t j = t->stk.depth; j > 0; j--)
 			add_total(pr, t, t->stk.open[j - 1].fid, serial, d);
 		if (t->cct != NULL)
@@ -443,6 +463,8 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 		return;
 	}
 	fid = ip_func(pr, s->ip);
+	if (s->throttled)
+		throttled_self(t, fid);
 	nchain = pr->callchain
 			 ? chain_check(pr, s,
 				       s->nchain ? t->qchain + s->chain : NULL,
@@ -474,11 +496,104 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 			  nchain, ip_func(pr, s->ip), d);
 }
 
-/* Place T's queued samples earlier than TK, with its stack as it is. */
-void cp_samples_before(struct proc *pr, struct thr *t, uint64_t tk)
+/*
+ * Samples in the right frame. A sample's time is the kernel's
+ * CLOCK_MONOTONIC, placed on the tick timeline with the calibration known
+ * so far; clock.c measures how far off that can be (the skew bound,
+ * pr->skew_tk). A sample farther than the bound from the next marker
+ * event is placed by its time. One within the bound of an event E could
+ * belong before or after it: if its address (or, failing that, the
+ * return address its callchain starts with) lies in the function of the
+ * innermost frame on one side of E and not on the other, that side wins;
+ * otherwise its time decides. Samples stay in time order: one that goes
+ * after E keeps the later ones waiting too.
+ */
+
+/* No frame: the stack is empty, or what E leaves on top is unknown. */
+#define NO_FRAME UINT32_MAX
+
+/* Does the function of marker frame FID hold ADDR? */
+static int frame_holds(struct proc *pr, uint32_t fid, uint64_t addr)
 {
-	while (t->qhead < t->qconv && t->q[t->qhead].tk < tk)
+	const struct pfunc *f;
+	struct cp_sym a, b;
+
+	if (fid == NO_FRAME || (fid & SPECIAL) || fid >= pr->npf || addr >> 63)
+		return 0;
+	f = &pr->pf[fid];
+	if (f->kind != CP_SITE_ADDR || f->moved)
+		return 0;
+	cp_symmap_lookup(pr->map, f->addr, f->gen, &a);
+	cp_symmap_lookup(pr->map, addr, cp_symmap_gen(pr->map), &b);
+	return !a.unnamed && !b.unnamed && a.name != NULL && b.name != NULL &&
+	       strcmp(a.name, b.name) == 0 &&
+	       (a.object == b.object || (a.object != NULL && b.object != NULL &&
+					 strcmp(a.object, b.object) == 0));
+}
+
+/*
+ * Which side of an event sample S belongs to by its address: -1 before
+ * (BEFORE's function holds it, AFTER's does not), 1 after, 0 when the
+ * address cannot tell.
+ */
+static int side_by_ip(struct proc *pr, const struct thr *t,
+		      const struct qsample *s, uint32_t before, uint32_t after)
+{
+	uint64_t addrs[2];
+	size_t n = 0;
+
+	addrs[n++] = s->ip;
+	if (s->nchain > 0 && t->qchain[s->chain] > 0)
+		addrs[n++] = t->qchain[s->chain] - 1;
+	for (size_t i = 0; i < n; i++) {
+		int b = frame_holds(pr, before, addrs[i]);
+		int a = frame_holds(pr, after, addrs[i]);
+
+		if (b != a)
+			return b ? -1 : 1;
+		if (b)
+			return 0; /* both: the same function either side */
+	}
+	return 0;
+}
+
+void cp_samples_before(struct proc *pr, struct thr *t, uint64_t tk, uint32_t id,
+		       int exit)
+{
+	const uint64_t b = pr->skew_tk;
+	uint32_t before = NO_FRAME, after = NO_FRAME;
+	const size_t depth = t->stk.depth;
+
+	if (b > 0) {
+		if (depth > 0)
+			before = t->stk.open[depth - 1].fid;
+		if (!exit)
+			after = id & SPECIAL ? before : id;
+		else if (depth > 0 && before == id)
+			after = depth > 1 ? t->stk.open[depth - 2].fid
+					  : NO_FRAME;
+	}
+	while (t->qhead < t->qconv) {
+		const struct qsample *s = &t->q[t->qhead];
+		int side;
+
+		if (s->tk + b < tk) {
+			place(pr, t, t->qhead++, 0);
+			continue;
+		}
+		if (s->tk >= tk + b)
+			break;
+		side = b > 0 && before != after
+			       ? side_by_ip(pr, t, s, before, after)
+			       : 0;
+		if (side == 0)
+			side = s->tk < tk ? -1 : 1;
+		else if ((side < 0) != (s->tk < tk))
+			pr->by_ip++; /* its address overrode its time */
+		if (side > 0)
+			break;
 		place(pr, t, t->qhead++, 0);
+	}
 }
 
 /* Drop the placed samples from the front of T's queue. */
@@ -543,10 +658,14 @@ void cp_samples_flush(struct proc *pr, struct thr *t, enum cp_flush how)
 		for (size_t i = t->qconv; i < t->nq; i++)
 			t->q[i].tk = cp_clock_ticks(&line, t->q[i].ns);
 		t->qconv = t->nq;
+		pr->skew_tk = cp_clock_skew_ticks(&pr->clk, &line);
 	}
-	/* Samples the marker stream passed without them: by address. */
+	/*
+	 * Samples the marker stream passed without them: by address. Those
+	 * within the skew bound of its last event waited on purpose.
+	 */
 	while (t->qhead < t->qconv && t->processed &&
-	       t->q[t->qhead].tk < t->last) {
+	       t->q[t->qhead].tk + pr->skew_tk < t->last) {
 		place(pr, t, t->qhead++, 1);
 		pr->unplaced++;
 	}
@@ -633,6 +752,7 @@ void cp_samples_add(struct proc *pr, const struct cp_log_samples *c)
 		q->ip = s->ip;
 		q->chain = t->nqchain;
 		q->nchain = s->nchain;
+		q->throttled = s->throttled;
 		memcpy(t->qnum + t->nq * k, s->deltas, k * sizeof *t->qnum);
 		if (s->nchain > 0) {
 			t->qchain = xgrow(t->qchain, &t->capqchain,

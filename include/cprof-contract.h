@@ -34,6 +34,10 @@
 #define CPROF_ENV_XRAY	    "CPROF_XRAY"
 #define CPROF_ENV_TEMP	    "CPROF_TEMP"  /* the run is stat's, removed after */
 #define CPROF_ENV_QUIET	    "CPROF_QUIET" /* the run's warning was given */
+/* Record-time selection: glob patterns one a line, a duration in ns. */
+#define CPROF_ENV_FILTER  "CPROF_FILTER"
+#define CPROF_ENV_EXCLUDE "CPROF_EXCLUDE"
+#define CPROF_ENV_MIN_NS  "CPROF_MIN_NS"
 
 /* The flush interval in milliseconds: the default and the bounds. */
 #define CPROF_FLUSH_MS_DEFAULT 100
@@ -103,11 +107,22 @@
 #define CPROF_KEY_OWN_HOOKS "own_hooks"
 #define CPROF_KEY_RUNTIME   "runtime" /* also of counts chunks */
 
+/* The header's "select": the record-time selection in force. */
+#define CPROF_KEY_SELECT  "select"
+#define CPROF_KEY_FILTER  "filter"
+#define CPROF_KEY_EXCLUDE "exclude"
+#define CPROF_KEY_MIN_NS  "min_ns"
+/* Ev chunks: calls dropped as shorter than min_ns, [[site, calls]...]. */
+#define CPROF_KEY_SHORT "short"
+
 /* The header's "clock", and the clock and end chunks. */
 #define CPROF_KEY_SOURCE  "source"
 #define CPROF_KEY_HZ	  "hz"
 #define CPROF_KEY_TICKS	  "ticks"
 #define CPROF_KEY_MONO_NS "mono_ns"
+#define CPROF_KEY_WIDTH	  "width" /* ticks between the reads around it */
+/* The header: why the cycle counter may not be a safe clock. */
+#define CPROF_KEY_CLOCK_NOTE "clock_note"
 
 /* The header's "events": the counter group. */
 #define CPROF_KEY_MODE	    "mode"
@@ -173,8 +188,12 @@
 #define CPROF_KEY_TIME0	    "time0"
 #define CPROF_KEY_DATA	    "data"
 #define CPROF_KEY_THROTTLED "throttled"
-#define CPROF_KEY_VALUES    "values"
-#define CPROF_KEY_ENABLED   "enabled"
-#define CPROF_KEY_RUNNING   "running"
+/* Lost chunks: PERF_RECORD_UNTHROTTLE records. */
+#define CPROF_KEY_UNTHROTTLED "unthrottled"
+/* Samples chunks: the indexes of the samples after a throttle. */
+#define CPROF_KEY_THROTTLED_AT "throttled_at"
+#define CPROF_KEY_VALUES       "values"
+#define CPROF_KEY_ENABLED      "enabled"
+#define CPROF_KEY_RUNNING      "running"
 
 #endif /* CPROF_CONTRACT_H */

@@ -343,6 +343,7 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 	memset(t->clast, 0, sizeof(t->clast));
 	t->clast_en = t->clast_run = 0;
 	t->clost = t->cthrottled = 0;
+	t->cthrottle_open = false;
 	if (cprof__ctr.nev == 0)
 		return;
 	int saved = errno;
@@ -703,6 +704,11 @@ CPROF__NOINSTR void cprof__own_end(struct cprof__own *o)
 static struct sample_scratch {
 	unsigned char rec[64 * 1024]; /* one record, unwrapped */
 	unsigned char data[1u << 20]; /* a samples chunk's LEB128 data */
+	/*
+	 * The chunk's samples that follow a throttled interval: their
+	 * deltas span time the leader did not sample (see the drain).
+	 */
+	uint32_t throttled_at[4096];
 } * scratch;
 
 /* False when the scratch cannot be mapped (said once): no samples. */
@@ -757,11 +763,18 @@ CPROF__NOINSTR void cprof__counters_pack_header(msgpack_packer *pk)
 
 static CPROF__NOINSTR void flush_samples(struct cprof__thread *t,
 					 msgpack_packer *pk, uint64_t n,
-					 uint64_t time0, size_t len)
+					 uint64_t time0, size_t len,
+					 size_t nthr)
 {
 	if (n == 0)
 		return;
-	msgpack_pack_map(pk, 5);
+	msgpack_pack_map(pk, 5 + (nthr ? 1 : 0));
+	if (nthr) {
+		cprof__pack_str(pk, CPROF_KEY_THROTTLED_AT);
+		msgpack_pack_array(pk, nthr);
+		for (size_t k = 0; k < nthr; k++)
+			msgpack_pack_uint32(pk, scratch->throttled_at[k]);
+	}
 	cprof__pack_str(pk, CPROF_KEY_T);
 	cprof__pack_str(pk, CPROF_CHUNK_SAMPLES);
 	cprof__pack_str(pk, CPROF_KEY_TID);
@@ -903,7 +916,7 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 					  msgpack_packer *pk)
 {
 	struct perf_event_mmap_page *pc = t->cmap;
-	uint64_t lost = 0, throttled = 0;
+	uint64_t lost = 0, throttled = 0, unthrottled = 0;
 
 	if (__atomic_load_n(&t->cfd[0], __ATOMIC_RELAXED) >= 0 &&
 	    !leader_ours(t))
@@ -921,7 +934,7 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 			__atomic_load_n(&pc->data_head, __ATOMIC_ACQUIRE);
 		uint64_t tail = pc->data_tail;
 		uint64_t n = 0, time0 = 0, prev = 0;
-		size_t len = 0;
+		size_t len = 0, nthr = 0;
 
 		if (head - tail >
 		    atomic_load_explicit(&t->cfill, memory_order_relaxed))
@@ -955,27 +968,48 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 					prev = time0;
 				}
 				if (len + 64 + 16 * CPROF_MAX_EVENTS +
-					    10 * (size_t)PERF_MAX_STACK_DEPTH >
-				    sizeof(scratch->data)) {
-					flush_samples(t, pk, n, time0, len);
+						    10 * (size_t)PERF_MAX_STACK_DEPTH >
+					    sizeof(scratch->data) ||
+				    nthr == sizeof(scratch->throttled_at) /
+						    sizeof(scratch->throttled_at
+								   [0])) {
+					flush_samples(t, pk, n, time0, len,
+						      nthr);
 					n = 0;
 					len = 0;
+					nthr = 0;
 					time0 = prev;
 				}
+				/*
+				 * The first sample after an unthrottle (the
+				 * leader stopped from its throttle to the
+				 * next tick) follows an interval nothing
+				 * sampled, whose counts the group's other
+				 * members carry into it: marked. (The sample
+				 * that set off the throttle comes after the
+				 * throttle record, and is an ordinary one.)
+				 */
+				if (t->cthrottle_open)
+					scratch->throttled_at[nthr++] =
+						(uint32_t)n;
+				t->cthrottle_open = false;
 				len = encode_sample(t, r, h.size, len, &prev);
 				n++;
 			} else if (h.type == PERF_RECORD_LOST) {
 				lost += ((const uint64_t *)(r + sizeof(h)))[1];
 			} else if (h.type == PERF_RECORD_THROTTLE) {
 				throttled++;
+			} else if (h.type == PERF_RECORD_UNTHROTTLE) {
+				unthrottled++;
+				t->cthrottle_open = true;
 			}
 			tail += h.size;
 		}
-		flush_samples(t, pk, n, time0, len);
+		flush_samples(t, pk, n, time0, len, nthr);
 		__atomic_store_n(&pc->data_tail, tail, __ATOMIC_RELEASE);
 	}
-	if (lost || throttled) {
-		msgpack_pack_map(pk, 4);
+	if (lost || throttled || unthrottled) {
+		msgpack_pack_map(pk, 5);
 		cprof__pack_str(pk, CPROF_KEY_T);
 		cprof__pack_str(pk, CPROF_CHUNK_LOST);
 		cprof__pack_str(pk, CPROF_KEY_TID);
@@ -984,6 +1018,8 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 		msgpack_pack_uint64(pk, lost);
 		cprof__pack_str(pk, CPROF_KEY_THROTTLED);
 		msgpack_pack_uint64(pk, throttled);
+		cprof__pack_str(pk, CPROF_KEY_UNTHROTTLED);
+		msgpack_pack_uint64(pk, unthrottled);
 	}
 	pack_totals(t, pk);
 }

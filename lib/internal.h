@@ -52,6 +52,14 @@ uint64_t cprof__real_ns(void);
 uint64_t cprof__clock_hz(void);
 /* A (ticks, CLOCK_MONOTONIC) pair taken as close together as possible. */
 void cprof__clock_point(uint64_t *ticks, uint64_t *mono_ns);
+/* The last point's width: ticks between the reads around the clock's. */
+extern uint64_t cprof__clock_width;
+/*
+ * Check that the counter is a safe clock (clock.c); cprof__clock_note
+ * says why not, "" when it is (or nothing could be read).
+ */
+void cprof__clock_check(void);
+extern char cprof__clock_note[160];
 
 /* record.c: the hot path and the per-thread rings. */
 
@@ -119,6 +127,7 @@ struct cprof__thread {
 	uint64_t clost, cthrottled;
 	/* The leader was found taken by the program: its counts stopped. */
 	_Atomic bool cgone;
+	bool cthrottle_open; /* an unthrottle came since the last sample */
 	/*
 	 * Exact mode: counted inside the runtime's own work on the thread
 	 * (cprof__own_begin/end), kept out of the values in cvals. Written
@@ -561,5 +570,110 @@ extern const uintptr_t *cprof__xray_fns;
 void cprof__xray_start(void);
 void cprof__xray_enter(uint32_t id, uintptr_t sp);
 void cprof__xray_leave(uint32_t id, uintptr_t sp);
+
+/*
+ * select.c: record-time selection (--filter, --exclude, --min-duration).
+ * The hot path asks the class of an event's function or site: a hash
+ * probe in a table of the functions that matched a pattern, published
+ * whole and never freed; an address in no object scanned yet (dlopen)
+ * goes to cprof__sel_slow, which scans the new objects.
+ */
+enum { CPROF__SEL_OTHER = 0, CPROF__SEL_KEEP = 1, CPROF__SEL_DROP = 2 };
+struct cprof__sel_range {
+	uintptr_t lo, hi; /* an object's executable segments */
+};
+struct cprof__sel_table {
+	uintptr_t mask;
+	_Atomic uintptr_t *keys; /* address << 1 | 1 for a site; 0: empty */
+	unsigned char *cls;	 /* the class of each key */
+	struct cprof__sel_range *ranges; /* sorted by lo */
+	size_t nranges, used;
+};
+/* A filter or exclude pattern is in force (read by every event). */
+extern bool cprof__sel_active;
+/* A filter pattern is: only calls inside a matched function are kept. */
+extern bool cprof__sel_filter;
+/* --min-duration in ns (the writer drops shorter calls), 0 when none. */
+extern uint64_t cprof__sel_min_ns;
+extern _Atomic(struct cprof__sel_table *) cprof__sel_tab;
+/* Read CPROF_FILTER, CPROF_EXCLUDE, CPROF_MIN_NS; scan the objects. */
+void cprof__sel_start(void);
+/* The start's clock point, to measure the counter's rate (--min-duration). */
+void cprof__sel_clock_start(void);
+/* Anything selected: the header says what ("select"). */
+bool cprof__sel_any(void);
+void cprof__sel_pack_header(struct msgpack_packer *pk);
+/* An object was unloaded: scan every object again (dlclose wrapper). */
+void cprof__sel_unloaded(void);
+/* XRay: whether to patch the function at FN at all. */
+bool cprof__sel_wanted(uintptr_t fn);
+unsigned cprof__sel_slow(uintptr_t key, bool site);
+bool cprof__sel_insert(struct cprof__sel_table *t, uintptr_t key, unsigned cls);
+/*
+ * Writer: mark in DROP (N flags) the events of T's ring from TAIL on that
+ * belong to calls shorter than --min-duration, whole calls with all they
+ * contain; returns how many were marked.
+ */
+uint64_t cprof__sel_short(const struct cprof__thread *t, uint64_t tail,
+			  uint64_t n, unsigned char *drop);
+
+static inline CPROF__NOINSTR uintptr_t cprof__sel_hash(uintptr_t k)
+{
+	return (uintptr_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> 29);
+}
+
+static inline CPROF__NOINSTR bool
+cprof__sel_find(const struct cprof__sel_table *t, uintptr_t key, unsigned *cls)
+{
+	uintptr_t h = cprof__sel_hash(key) & t->mask;
+
+	for (;;) {
+		uintptr_t k =
+			atomic_load_explicit(&t->keys[h], memory_order_acquire);
+
+		if (k == key) {
+			*cls = t->cls[h];
+			return true;
+		}
+		if (k == 0)
+			return false;
+		h = (h + 1) & t->mask;
+	}
+}
+
+static inline CPROF__NOINSTR bool
+cprof__sel_in_objects(const struct cprof__sel_table *t, uintptr_t a)
+{
+	size_t lo = 0, hi = t->nranges;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (a < t->ranges[mid].lo)
+			hi = mid;
+		else if (a >= t->ranges[mid].hi)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+/* The class of the function at ADDR, or of the site ADDR (FLAGS). */
+static inline CPROF__NOINSTR unsigned cprof__sel_class(uintptr_t addr,
+						       uint64_t flags)
+{
+	const struct cprof__sel_table *t =
+		atomic_load_explicit(&cprof__sel_tab, memory_order_acquire);
+	bool site = (flags & CPROF__REC_SITE) != 0;
+	uintptr_t key = addr << 1 | (site ? 1 : 0);
+	unsigned cls;
+
+	if (likely(cprof__sel_find(t, key, &cls)))
+		return cls;
+	if (!site && likely(cprof__sel_in_objects(t, addr)))
+		return CPROF__SEL_OTHER;
+	return cprof__sel_slow(key, site);
+}
 
 #endif /* CPROF_INTERNAL_H */

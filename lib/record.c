@@ -315,6 +315,43 @@ fast(struct cprof__thread *t)
 }
 
 /*
+ * Record-time selection (select.c): --exclude drops a function's events
+ * here, before anything else, so that it costs the hook and one table
+ * probe; --filter keeps only the matched functions and the calls made
+ * inside them: a function that matched no pattern is recorded only while
+ * a recorded frame is open on the shadow stack (only recorded frames are
+ * pushed, so its bottom frame is then a matched one), and its exit only
+ * when its enter was recorded (its frame is on the shadow stack).
+ */
+static CPROF__NOINSTR bool sel_on_stack(const struct cprof__thread *t,
+					uintptr_t addr, uint64_t flags)
+{
+	/* The bottom sentinel has address 0. */
+	for (const struct cprof__frame *f = t->ss_top; f->addr != 0; f--)
+		if (f->addr == addr && f->flags == (flags & CPROF__REC_SITE))
+			return true;
+	return false;
+}
+
+static inline CPROF__NOINSTR __attribute__((always_inline)) bool
+sel_skip(uintptr_t addr, uint64_t flags, bool exit)
+{
+	unsigned cls = cprof__sel_class(addr, flags);
+	const struct cprof__thread *t;
+
+	if (cls == CPROF__SEL_DROP)
+		return true;
+	if (!cprof__sel_filter || cls == CPROF__SEL_KEEP)
+		return false;
+	t = tls_thread;
+	if (t == NULL || t->ss_top->addr == 0)
+		return true;
+	if (!exit)
+		return false;
+	return t->ss_top->addr != addr && !sel_on_stack(t, addr, flags);
+}
+
+/*
  * An enter: pushed on the shadow stack when it lies at or below the top
  * frame (at: the hooks of a function inlined into another run in its
  * frame, and the scopes of one function share its position); anything
@@ -324,7 +361,7 @@ fast(struct cprof__thread *t)
  * cannot overwrite it.
  */
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
-enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
+enter_rec(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	struct cprof__thread *t = tls_thread;
 
@@ -349,7 +386,7 @@ enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
  * call the exit hook after the epilogue). Anything else is for shadow.c.
  */
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
-leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
+leave_rec(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	struct cprof__thread *t = tls_thread;
 
@@ -361,6 +398,42 @@ leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
 	} else {
 		record_slow(addr, flags | CPROF__REC_EXIT, sp, HOOK_EXIT);
 	}
+}
+
+/*
+ * With a selection in force, the hooks take these out of line (a tail
+ * call: without one the hooks stay leaf functions, as above).
+ */
+static CPROF__NOINSTR __attribute__((noinline)) void
+sel_enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
+{
+	if (!sel_skip(addr, flags, false))
+		enter_rec(addr, flags, sp);
+}
+
+static CPROF__NOINSTR __attribute__((noinline)) void
+sel_leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
+{
+	if (!sel_skip(addr, flags, true))
+		leave_rec(addr, flags, sp);
+}
+
+static inline CPROF__NOINSTR __attribute__((always_inline)) void
+enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
+{
+	if (unlikely(cprof__sel_active))
+		sel_enter(addr, flags, sp);
+	else
+		enter_rec(addr, flags, sp);
+}
+
+static inline CPROF__NOINSTR __attribute__((always_inline)) void
+leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
+{
+	if (unlikely(cprof__sel_active))
+		sel_leave(addr, flags, sp);
+	else
+		leave_rec(addr, flags, sp);
 }
 
 /* Wakes a thread sleeping in make_room(); called by the writer. */
@@ -409,8 +482,12 @@ CPROF_EXTERN CPROF__NOINSTR void cprof_exit(const struct cprof_site *site)
 /* A frame mark has no exit: it never goes on the shadow stack. */
 CPROF_EXTERN CPROF__NOINSTR void cprof_frame_mark(const struct cprof_site *site)
 {
-	struct cprof__thread *t = tls_thread;
+	struct cprof__thread *t;
 
+	if (unlikely(cprof__sel_active) &&
+	    sel_skip((uintptr_t)site, CPROF__REC_SITE, false))
+		return;
+	t = tls_thread;
 	if (fast(t))
 		store(t, (uintptr_t)site, CPROF__REC_SITE, false, 0);
 	else

@@ -961,6 +961,18 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	if (pthread_key_create(&thread_key, thread_detach) != 0)
 		return -EAGAIN;
 	cprof__counters_config();
+	/*
+	 * Whether the cycle counter is a safe clock: said once, and in the
+	 * header so that the report says it too.
+	 */
+	cprof__clock_check();
+	if (cprof__clock_note[0] && !cprof__quiet())
+		cprof__warn("the cycle counter may not be a safe clock:",
+			    cprof__clock_note, 0,
+			    "times and the placement of samples may be off");
+	/* Before the log's header, which says what is selected. */
+	cprof__sel_clock_start();
+	cprof__sel_start();
 	find_own_hooks();
 	cprof__shadow_note_stack();
 	find_self();

@@ -80,6 +80,10 @@ static struct enc_scratch {
 	unsigned char bytes[CHUNK_MAX * 13];
 	/* Exact mode: one zigzag LEB128 number per event and counter. */
 	unsigned char cbytes[CHUNK_MAX * CPROF_MAX_EVENTS * 10];
+	/* --min-duration (select.c): the events of dropped calls, and the
+	 * calls dropped per site. */
+	unsigned char drop[CHUNK_MAX];
+	uint32_t nshort[SITES_MAX];
 } * enc;
 
 static _Atomic pid_t wlock_owner;
@@ -369,7 +373,9 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	cprof__clock_point(&ticks, &mono);
 	msgpack_pack_map(pk, 9 + (cprof__ctr.nev ? 1 : 0) +
 				     (cprof__own_hooks[0] ? 1 : 0) +
-				     (cprof__self_path[0] ? 1 : 0));
+				     (cprof__self_path[0] ? 1 : 0) +
+				     (cprof__sel_any() ? 1 : 0) +
+				     (cprof__clock_note[0] ? 1 : 0));
 	cprof__pack_str(pk, CPROF_KEY_MAGIC);
 	cprof__pack_str(pk, CPROF_LOG_MAGIC);
 	cprof__pack_kv_u64(pk, CPROF_KEY_VERSION, CPROF_LOG_VERSION);
@@ -383,12 +389,13 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 		cprof__pack_str(pk, cmdline + i);
 	cprof__pack_kv_u64(pk, CPROF_KEY_START_NS, cprof__real_ns());
 	cprof__pack_str(pk, CPROF_KEY_CLOCK);
-	msgpack_pack_map(pk, 4);
+	msgpack_pack_map(pk, 5);
 	cprof__pack_str(pk, CPROF_KEY_SOURCE);
 	cprof__pack_str(pk, CPROF__CLOCK_SOURCE);
 	cprof__pack_kv_u64(pk, CPROF_KEY_HZ, cprof__clock_hz());
 	cprof__pack_kv_u64(pk, CPROF_KEY_TICKS, ticks);
 	cprof__pack_kv_u64(pk, CPROF_KEY_MONO_NS, mono);
+	cprof__pack_kv_u64(pk, CPROF_KEY_WIDTH, cprof__clock_width);
 	cprof__pack_kv_u64(pk, CPROF_KEY_FLUSH_MS, cprof__rt.flush_ms);
 	if (cprof__ctr.nev) {
 		cprof__pack_str(pk, CPROF_KEY_EVENTS);
@@ -401,6 +408,14 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	if (cprof__self_path[0]) {
 		cprof__pack_str(pk, CPROF_KEY_RUNTIME);
 		cprof__pack_str(pk, cprof__self_path);
+	}
+	if (cprof__clock_note[0]) {
+		cprof__pack_str(pk, CPROF_KEY_CLOCK_NOTE);
+		cprof__pack_str(pk, cprof__clock_note);
+	}
+	if (cprof__sel_any()) {
+		cprof__pack_str(pk, CPROF_KEY_SELECT);
+		cprof__sel_pack_header(pk);
 	}
 	(void)start_ns;
 }
@@ -652,9 +667,15 @@ static CPROF__NOINSTR void pack_exact(struct cprof__thread *t, uint64_t tail,
 {
 	const uint64_t mask = CPROF__RING_CAP - 1;
 	const unsigned nev = (unsigned)cprof__ctr.nev;
-	const uint64_t *first = &t->cvals[(tail & mask) * nev];
+	uint64_t i0 = 0;
 	msgpack_packer *pk = &out.pk;
 	size_t len = 0;
+
+	/* The values of the first event kept (dropped short calls: none). */
+	while (i0 + 1 < n && enc->drop[i0])
+		i0++;
+	const uint64_t *first = &t->cvals[((tail + i0) & mask) * nev];
+	const uint64_t *prev = first;
 
 	cprof__pack_str(pk, CPROF_KEY_C0);
 	msgpack_pack_array(pk, nev);
@@ -662,8 +683,9 @@ static CPROF__NOINSTR void pack_exact(struct cprof__thread *t, uint64_t tail,
 		msgpack_pack_uint64(pk, first[k]);
 	for (uint64_t i = 0; i < n; i++) {
 		const uint64_t *cur = &t->cvals[((tail + i) & mask) * nev];
-		const uint64_t *prev =
-			i ? &t->cvals[((tail + i - 1) & mask) * nev] : cur;
+
+		if (enc->drop[i])
+			continue;
 
 		for (unsigned k = 0; k < nev; k++) {
 			int64_t d = (int64_t)(cur[k] - prev[k]);
@@ -672,6 +694,7 @@ static CPROF__NOINSTR void pack_exact(struct cprof__thread *t, uint64_t tail,
 					      ((uint64_t)d << 1) ^
 						      (uint64_t)(d >> 63));
 		}
+		prev = cur;
 	}
 	cprof__pack_str(pk, CPROF_KEY_CV);
 	msgpack_pack_bin(pk, len);
@@ -721,8 +744,20 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 	const struct cprof__rec *first = &t->ring[tail & mask];
 	prev = first->tick & CPROF__TICK_MASK;
 	bool exact = cprof__ctr.exact && cprof__ctr.nev && t->cvals;
+	uint64_t dropped = cprof__sel_short(t, tail, n, enc->drop);
+	uint32_t nshort = 0;
 
-	msgpack_pack_map(pk, exact ? 8 : 6);
+	if (dropped) {
+		memset(enc->nshort, 0, nsites * sizeof(enc->nshort[0]));
+		for (i = 0; i < n; i++) {
+			const struct cprof__rec *r =
+				&t->ring[(tail + i) & mask];
+
+			if (enc->drop[i] && !(r->tick & CPROF__REC_EXIT))
+				nshort += enc->nshort[enc->ev_site[i]]++ == 0;
+		}
+	}
+	msgpack_pack_map(pk, (exact ? 8 : 6) + (nshort ? 1 : 0));
 	cprof__pack_str(pk, CPROF_KEY_T);
 	cprof__pack_str(pk, CPROF_CHUNK_EV);
 	cprof__pack_kv_u64(pk, CPROF_KEY_TID, (uint64_t)t->tid);
@@ -731,7 +766,7 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 	msgpack_pack_array(pk, nsites);
 	for (uint32_t s = 0; s < nsites; s++)
 		pack_site(pk, enc->order[s]);
-	cprof__pack_kv_u64(pk, CPROF_KEY_N, n);
+	cprof__pack_kv_u64(pk, CPROF_KEY_N, n - dropped);
 	/*
 	 * The events are a byte string of LEB128 numbers rather than a
 	 * msgpack array: half the size for short calls, and the reader decodes
@@ -744,6 +779,9 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 		uint64_t tick = r->tick & CPROF__TICK_MASK;
 		/* A counter that steps back (it should not) reads as 0. */
 		uint64_t delta = tick > prev ? tick - prev : 0;
+
+		if (enc->drop[i])
+			continue;
 
 		if (tick > prev)
 			prev = tick;
@@ -759,6 +797,18 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 	msgpack_pack_bin_body(pk, enc->bytes, len);
 	if (exact)
 		pack_exact(t, tail, n);
+	if (nshort) {
+		/* The calls shorter than --min-duration: [site, calls]. */
+		cprof__pack_str(pk, CPROF_KEY_SHORT);
+		msgpack_pack_array(pk, nshort);
+		for (uint32_t k = 0; k < nsites; k++) {
+			if (!enc->nshort[k])
+				continue;
+			msgpack_pack_array(pk, 2);
+			msgpack_pack_uint32(pk, k);
+			msgpack_pack_uint32(pk, enc->nshort[k]);
+		}
+	}
 	return n;
 }
 
@@ -820,11 +870,12 @@ CPROF__NOINSTR void cprof__log_clock(void)
 	if (out.failed || out.fd < 0)
 		return;
 	cprof__clock_point(&ticks, &mono);
-	msgpack_pack_map(&out.pk, 3);
+	msgpack_pack_map(&out.pk, 4);
 	cprof__pack_str(&out.pk, CPROF_KEY_T);
 	cprof__pack_str(&out.pk, CPROF_CHUNK_CLOCK);
 	cprof__pack_kv_u64(&out.pk, CPROF_KEY_TICKS, ticks);
 	cprof__pack_kv_u64(&out.pk, CPROF_KEY_MONO_NS, mono);
+	cprof__pack_kv_u64(&out.pk, CPROF_KEY_WIDTH, cprof__clock_width);
 	out.last_clock_ns = mono;
 }
 

@@ -416,8 +416,8 @@ static CPROF__NOINSTR CODE_ACCESS void patch(const struct sled *s,
  */
 static CPROF__NOINSTR bool wanted(uintptr_t fn)
 {
-	(void)fn;
-	return true;
+	/* --exclude: such a function's sleds cost what they do unpatched. */
+	return cprof__sel_wanted(fn);
 }
 
 static CPROF__NOINSTR bool xray_off(void)

@@ -40,3 +40,9 @@ TESTS += t/test-views
 t_test_views_SOURCES = t/test-views.c t/testlog.h t/testprof.h
 t_test_views_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
 t_test_views_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
+# Samples in the right frame: the skew bound and placement by address.
+check_PROGRAMS += t/test-place
+TESTS += t/test-place
+t_test_place_SOURCES = t/test-place.c t/testlog.h t/testprof.h
+t_test_place_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
+t_test_place_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)

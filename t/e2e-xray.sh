@@ -8,7 +8,9 @@
 # CPROF_XRAY=off the sleds stay unpatched and record nothing, sleds that
 # XRay's own runtime patched are left to it with a warning; a build
 # without XRay is unaffected; XRay's default instruction threshold leaves
-# small functions without sleds, and those have no calls.
+# small functions without sleds, and those have no calls: their rows
+# (from samples) say "none", never an exact 0; --exclude leaves a
+# function's sleds unpatched.
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/t/lib.sh"
 need_cli
 need_python
@@ -117,6 +119,26 @@ jeq "default threshold: leaf and main have no sleds, no calls" default.json \
 	"(calls('leaf'), calls('main'))" "[0, 0]"
 jeq "default threshold: run and worker still counted" default.json \
 	"(calls('run'), calls('worker'))" "[1, 2]"
+# A function without sleds is never shown with an exact count: its row
+# (from samples, when any fell in it) says its calls have no source.
+jeq "default threshold: calls without sleds are marked none" default.json \
+	"[r['name'] for r in j['functions'] if r['calls_source'] != ('exact' if r['calls'] else 'none')]" "[]"
+jeq "default threshold: run's calls are exact" default.json \
+	"[r['calls_source'] for r in rows('run')]" '["exact"]'
+
+# --exclude: the sleds of leaf are left unpatched; the other functions
+# keep exact counts, leaf has none.
+run exclude "$CPROF" stat --format json -o exclude.json --exclude=leaf \
+	-- ./xr $n
+expect_status "xr with --exclude=leaf" 3 exclude.err
+cmp -s alone.out exclude.out ||
+	fail "xr printed otherwise with --exclude" alone.out exclude.out
+jeq "--exclude: leaf not counted" exclude.json "calls('leaf')" 0
+jeq "--exclude: leaf never shown as exact" exclude.json \
+	"[r['calls_source'] for r in rows('leaf') if r['calls_source'] != 'none']" "[]"
+for fc in main:1 run:1 tailer:$((2 * n)) rec:$((11 * n / 10)) worker:2; do
+	jeq "--exclude: calls of ${fc%:*}" exclude.json "calls('${fc%:*}')" "${fc#*:}"
+done
 # Hooked and XRay frames in one stack: an XRay function calls a hooked
 # library function (the hook's position is after the prologue, XRay's
 # before it), which calls back into an XRay function. Each nests in the

@@ -283,3 +283,8 @@ E2E_TESTS += \
 	t/e2e-export-pprof.sh \
 	t/e2e-export-folded.sh \
 	t/e2e-export-flamegraph.sh
+
+# Record-time selection: --filter, --exclude, --min-duration (issue 8).
+E2E_TESTS += t/e2e-select.sh
+# Samples in the right frame: throttle, unthrottle and lost records.
+E2E_TESTS += t/e2e-throttle.sh

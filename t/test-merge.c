@@ -1212,7 +1212,7 @@ static void test_output(void)
 			    "\"total\": 100000}, \"instructions\": {\"self\": "
 			    "250000, \"total\": 250000}, \"cache-misses\": "
 			    "{\"self\": 500, \"total\": 500}}, \"samples\": 1, "
-			    "\"distortion\": null}"));
+			    "\"throttled_samples\": 0, \"distortion\": null}"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"name\": \"[unknown]\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(
 		out, "\"distortion_check\": {\"event\": \"cycles\", "
@@ -1276,7 +1276,8 @@ static void test_output(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"distortion_check\": null,\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(
 		out,
-		"\"counters\": {}, \"samples\": 0, \"distortion\": null}"));
+		"\"counters\": {}, \"samples\": 0, \"throttled_samples\": 0, "
+		"\"distortion\": null}"));
 	cp_profile_free(&p);
 	tl_destroy(&l);
 }

@@ -187,8 +187,15 @@ static void on_counts(void *arg, const struct cp_log_counts *c)
 }
 
 static const struct cp_log_ops ops = {
-	on_header, on_map,     on_thread, on_ev,     on_clock,
-	on_end,	   on_samples, on_lost,	  on_counts,
+	.header = on_header,
+	.map = on_map,
+	.thread = on_thread,
+	.ev = on_ev,
+	.clock = on_clock,
+	.end = on_end,
+	.samples = on_samples,
+	.lost = on_lost,
+	.counts = on_counts,
 };
 
 /* Read PATH into S, capturing stderr into *ERR. */
