@@ -17,6 +17,8 @@
  *                          with SIGSYS; a handler counts; CALL made N times
  *   seccomp errno N        TSYNC, EPERM for futex, the sleeps and poll,
  *                          everything else allowed; then N calls
+ *   seccomp errno-sig N    TSYNC, EPERM for futex and rt_sigaction; N calls,
+ *                          then the program dies of its own SIGTERM
  *   seccomp libseccomp N   the tsync shape through libseccomp (loaded with
  *                          dlopen: exit 77 without it)
  *   seccomp bad N          a filter the kernel refuses (a jump past its
@@ -385,6 +387,28 @@ static NOINSTR int errno_filter(unsigned long n)
 	return 0;
 }
 
+/* Signal actions refused: the default action must still kill. */
+static NOINSTR int errno_sig(unsigned long n)
+{
+	struct prog p;
+	unsigned long s = 0;
+
+	start(&p);
+	rule(&p, SYS_futex, SECCOMP_RET_ERRNO | EPERM);
+	rule(&p, SYS_rt_sigaction, SECCOMP_RET_ERRNO | EPERM);
+	finish(&p, SECCOMP_RET_ALLOW);
+	if (install(&p, SECCOMP_FILTER_FLAG_TSYNC, 0) != 0) {
+		perror("seccomp");
+		return 77;
+	}
+	for (unsigned long i = 0; i < n; i++)
+		s = work(s);
+	printf("computed %lu\n", s & 1);
+	fflush(stdout);
+	raise(SIGTERM);
+	return 0;
+}
+
 static NOINSTR int bad(unsigned long n)
 {
 	struct prog p;
@@ -480,6 +504,8 @@ int main(int argc, char **argv)
 		return trap(argv[2], n);
 	if (!strcmp(m, "errno"))
 		return errno_filter(n);
+	if (!strcmp(m, "errno-sig"))
+		return errno_sig(n);
 	if (!strcmp(m, "bad"))
 		return bad(n);
 	if (!strcmp(m, "rawuns")) {
