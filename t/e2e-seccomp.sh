@@ -53,7 +53,7 @@ check() {
 		echo "note: $_c: cannot run here: $(cat plain-$_c.err)"
 		return 1
 	fi
-	if [ $_want != 0 ] && [ "$SANITIZE" = yes -o "${TSAN:-no}" = yes ]; then
+	if [ $status != $_want ] && [ "$SANITIZE" = yes -o "${TSAN:-no}" = yes ]; then
 		echo "note: $_c: fails without cprof under the sanitizer (its own calls meet the filter)"
 		return 1
 	fi
@@ -152,7 +152,7 @@ if check trap-yield "seccomp filter would send SIGSYS at the runtime's system ca
 	ended trap-yield 100
 fi
 
-# ERRNO for the calls the writer waits with: it falls back, recording
+# ERRNO for futex and poll: the writer falls back to a timed sleep, recording
 # goes on; so it does after a filter the kernel refuses.
 if check errno "" -- --no-counters -- errno 100000; then
 	complete errno 100000

@@ -15,8 +15,9 @@
  *                          privilege separation)
  *   seccomp trap CALL N    a filter answering CALL (uname, sched_yield)
  *                          with SIGSYS; a handler counts; CALL made N times
- *   seccomp errno N        TSYNC, EPERM for futex, the sleeps and poll,
- *                          everything else allowed; then N calls
+ *   seccomp errno N        TSYNC, EPERM for futex and poll (the writer
+ *                          sleeps otherwise), everything else allowed;
+ *                          then N calls
  *   seccomp errno-sig N    TSYNC, EPERM for futex and rt_sigaction; N calls,
  *                          then the program dies of its own SIGTERM
  *   seccomp libseccomp N   the tsync shape through libseccomp (loaded with
@@ -74,7 +75,11 @@ COUNTED unsigned long work(unsigned long x)
 	return x * 3 + 1;
 }
 
-/* The calls a program needs to work, print, join threads and end. */
+/*
+ * The calls a program needs to work, print, join threads and end (and
+ * sigaltstack and gettid, which the sanitizers' runtimes call as a thread
+ * or the process ends).
+ */
 static const long needed[] = {
 	SYS_read,	SYS_write,	  SYS_exit,	      SYS_exit_group,
 	SYS_brk,	SYS_mmap,	  SYS_munmap,	      SYS_madvise,
@@ -82,7 +87,7 @@ static const long needed[] = {
 #ifdef SYS_fstat
 	SYS_fstat,
 #endif
-	SYS_newfstatat,
+	SYS_newfstatat, SYS_sigaltstack,  SYS_gettid,
 };
 #define NNEEDED (sizeof(needed) / sizeof(needed[0]))
 
@@ -362,10 +367,7 @@ static NOINSTR int trap(const char *call, unsigned long n)
 
 static NOINSTR int errno_filter(unsigned long n)
 {
-	static const long refused[] = {SYS_futex, SYS_clock_nanosleep,
-#ifdef SYS_nanosleep
-				       SYS_nanosleep,
-#endif
+	static const long refused[] = {SYS_futex,
 #ifdef SYS_poll
 				       SYS_poll,
 #endif
