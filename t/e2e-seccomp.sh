@@ -131,7 +131,11 @@ fi
 
 # OpenSSH's privilege separation: the fork child's log ends at its
 # filter, the parent's goes on; 100000 calls would fill the child's ring.
-if check privsep "$kill_warn 'getpid'" -- --no-counters -- privsep 100000; then
+# Not under TSan: it may stop a fork child that makes a thread (the
+# child's writer) while its parent had one ("dup thread with used id").
+if [ "${TSAN:-no}" = yes ]; then
+	echo "note: privsep not run: TSan dies in a fork child that makes a thread"
+elif check privsep "$kill_warn 'getpid'" -- --no-counters -- privsep 100000; then
 	expect_eq "privsep: the child's outcome" \
 		"sandboxed child exit 0, result 0" "$(cat privsep.out)"
 	ended privsep 110
