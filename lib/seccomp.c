@@ -25,8 +25,9 @@
  *
  * The check reads the program's sock_fprog and its instructions where the
  * program put them, as the kernel will a moment later (a pointer the
- * kernel would answer EFAULT for faults here instead), and makes no system
- * call of its own: a later filter is never judged under an earlier one
+ * kernel would answer EFAULT for faults here instead). The only system
+ * calls the check makes (whether no_new_privs is set, the capabilities)
+ * are in the list: a later filter is never judged under an earlier one
  * that would kill the judging.
  */
 #include "config.h"
@@ -34,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/perf_event.h>
@@ -489,6 +491,8 @@ static const struct call calls[] = {
 	 COPES,
 	 {PTR, 0, PTR, SIGSET_SZ}},
 	{"getppid", SYS_getppid, COPES, {0}},
+	{"prctl", SYS_prctl, COPES, {PR_GET_NO_NEW_PRIVS}},
+	{"capget", SYS_capget, COPES, {PTR, PTR}},
 #ifdef SYS_readlink
 	{"readlink", SYS_readlink, COPES, {PTR, PTR, 4095}},
 #endif
@@ -621,6 +625,26 @@ static CPROF__NOINSTR void unhook_signals(void)
 }
 
 /*
+ * Whether the kernel will refuse any filter for want of privilege (EACCES):
+ * no no_new_privs, and no CAP_SYS_ADMIN in the process's user namespace.
+ * A program may try a sandbox and go on without it when refused; its
+ * profile must not end for a filter that never comes. Unknown (a call
+ * refused): false, the filter is judged.
+ */
+static CPROF__NOINSTR bool unprivileged(void)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 0)
+		return false; /* set, or unknown */
+	if (syscall(SYS_capget, &h, d) != 0)
+		return false;
+	return !(d[CAP_SYS_ADMIN / 32].effective &
+		 (1u << (CAP_SYS_ADMIN % 32)));
+}
+
+/*
  * Before SECCOMP_SET_MODE_FILTER with FLAGS and the sock_fprog PROG: end
  * the process's recording when the filter would not let the runtime
  * live. The whole process, with or without TSYNC: the runtime's
@@ -641,10 +665,11 @@ CPROF__NOINSTR void cprof__seccomp_before(unsigned long flags, const void *prog)
 	if (flags & ~0x3fUL)
 		goto out;
 	/*
-	 * A call the kernel then refuses for another reason (no
-	 * no_new_privs without CAP_SYS_ADMIN, a TSYNC that another thread's
-	 * filter prevents) has ended recording all the same.
+	 * A call the kernel then refuses for another reason (a TSYNC that
+	 * another thread's filter prevents) has ended recording all the same.
 	 */
+	if (unprivileged())
+		goto out;
 	call = cprof__seccomp_refused(fp->filter, fp->len, cprof__log_fd(),
 				      &why, &unhook);
 	if (call)

@@ -10,7 +10,8 @@
 # shows what was recorded before and a "sandbox" end. A filter the
 # runtime can live under (one that kills or traps only calls the runtime
 # never makes, one that answers its calls with an errno it copes with, one
-# the kernel refuses) changes nothing: the profile is complete. Shapes: a
+# the kernel refuses, for its program or for want of privilege) changes
+# nothing: the profile is complete. Shapes: a
 # TSYNC allow-list applied from a multi-threaded program (by seccomp(2)
 # and by libseccomp), a deny-list without TSYNC and a thread made after
 # it, OpenSSH's privilege-separated child, a TRAP filter with a handler,
@@ -173,6 +174,15 @@ if check bad "" -- --no-counters -- bad 1000; then
 	expect_eq "bad: the kernel's answer" "bad filter: Invalid argument" \
 		"$(head -n 1 bad.out)"
 	complete bad 1000
+fi
+
+# A sandbox tried without no_new_privs nor CAP_SYS_ADMIN: the kernel
+# refuses it (EACCES), and the profile goes on.
+if [ "$(id -u)" != 0 ] && check nonnp "" -- --no-counters -- nonnp 1000; then
+	expect_eq "nonnp: the kernel's answer" \
+		"sandbox without no_new_privs: Permission denied" \
+		"$(head -n 1 nonnp.out)"
+	complete nonnp 1000
 fi
 
 # Raw unshare/setns into a user namespace: as the C library's functions

@@ -24,6 +24,8 @@
  *                          dlopen: exit 77 without it)
  *   seccomp bad N          a filter the kernel refuses (a jump past its
  *                          end): EINVAL, and the program goes on
+ *   seccomp nonnp N        the tsync allow-list without no_new_privs:
+ *                          EACCES (unless privileged), the program goes on
  *   seccomp rawuns         syscall(SYS_unshare, CLONE_NEWUSER)
  *   seccomp rawuns-thread  the same with a thread of its own running
  *   seccomp rawsetns       syscall(SYS_setns) into a child's user namespace
@@ -129,12 +131,15 @@ static NOINSTR void finish(struct prog *p, unsigned dflt)
 	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, dflt));
 }
 
+/* Set no_new_privs first (nonnp: leaves it off, for the nonnp mode). */
+static int nonnp;
+
 /* Install P: by seccomp(2) with FLAGS, or by prctl when PRCTL. */
 static NOINSTR int install(struct prog *p, unsigned long flags, int prctl_way)
 {
 	struct sock_fprog fp = {p->n, p->f};
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+	if (!nonnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return -1;
 	if (prctl_way)
 		return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp);
@@ -411,6 +416,27 @@ static NOINSTR int errno_sig(unsigned long n)
 	return 0;
 }
 
+/*
+ * A sandbox tried without no_new_privs (and without CAP_SYS_ADMIN): the
+ * kernel refuses it, and the program goes on unsandboxed.
+ */
+static NOINSTR int try_sandbox(unsigned long n)
+{
+	struct prog p;
+	unsigned long s = 0;
+	int r;
+
+	allow_list(&p);
+	nonnp = 1;
+	r = install(&p, SECCOMP_FILTER_FLAG_TSYNC, 0);
+	printf("sandbox without no_new_privs: %s\n",
+	       r == 0 ? "installed" : strerror(errno));
+	for (unsigned long i = 0; i < n; i++)
+		s = work(s);
+	printf("computed %lu\n", s & 1);
+	return 0;
+}
+
 static NOINSTR int bad(unsigned long n)
 {
 	struct prog p;
@@ -508,6 +534,8 @@ int main(int argc, char **argv)
 		return errno_filter(n);
 	if (!strcmp(m, "errno-sig"))
 		return errno_sig(n);
+	if (!strcmp(m, "nonnp"))
+		return try_sandbox(n);
 	if (!strcmp(m, "bad"))
 		return bad(n);
 	if (!strcmp(m, "rawuns")) {
