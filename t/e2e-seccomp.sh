@@ -11,7 +11,9 @@
 # runtime can live under (one that kills or traps only calls the runtime
 # never makes, one that answers its calls with an errno it copes with, one
 # the kernel refuses, for its program or for want of privilege) changes
-# nothing: the profile is complete. Shapes: a
+# nothing: the profile is complete; one that fails only the fatal-signal
+# handler's calls has the handlers given back, and a SIGTERM kills the
+# program as without cprof. Shapes: a
 # TSYNC allow-list applied from a multi-threaded program (by seccomp(2)
 # and by libseccomp), a deny-list without TSYNC and a thread made after
 # it, OpenSSH's privilege-separated child, a TRAP filter with a handler,
