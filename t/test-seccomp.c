@@ -357,6 +357,12 @@ static void test_syscall_transparent(void)
 	ASSERT_EQ(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL), -1);
 	ASSERT_EQ(errno == EFAULT || errno == EACCES, true);
 	errno = 0;
+	ASSERT_EQ(syscall(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL),
+		  -1);
+	ASSERT_EQ(errno == EFAULT || errno == EACCES, true);
+	ASSERT_EQ(syscall(SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0, 0),
+		  prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+	errno = 0;
 	ASSERT_EQ(syscall(SYS_unshare, -1L), -1);
 	ASSERT_EQ(errno, EINVAL);
 	errno = 0;

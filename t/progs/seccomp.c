@@ -14,7 +14,8 @@
  *                          its parent and leaves by exit_group (OpenSSH's
  *                          privilege separation)
  *   seccomp trap CALL N    a filter answering CALL (uname, sched_yield)
- *                          with SIGSYS; a handler counts; CALL made N times
+ *                          with SIGSYS, by syscall(SYS_prctl); a handler
+ *                          counts; CALL made N times
  *   seccomp errno N        TSYNC, EPERM for futex and poll (the writer
  *                          sleeps otherwise), everything else allowed;
  *                          then N calls
@@ -134,13 +135,19 @@ static NOINSTR void finish(struct prog *p, unsigned dflt)
 /* Set no_new_privs first (nonnp: leaves it off, for the nonnp mode). */
 static int nonnp;
 
-/* Install P: by seccomp(2) with FLAGS, or by prctl when PRCTL. */
+/*
+ * Install P: by seccomp(2) with FLAGS (PRCTL_WAY 0), by the C library's
+ * prctl (1), or by syscall(SYS_prctl) (2).
+ */
 static NOINSTR int install(struct prog *p, unsigned long flags, int prctl_way)
 {
 	struct sock_fprog fp = {p->n, p->f};
 
 	if (!nonnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return -1;
+	if (prctl_way == 2)
+		return (int)syscall(SYS_prctl, PR_SET_SECCOMP,
+				    SECCOMP_MODE_FILTER, &fp);
 	if (prctl_way)
 		return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp);
 	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fp);
@@ -354,7 +361,7 @@ static NOINSTR int trap(const char *call, unsigned long n)
 	start(&p);
 	rule(&p, nr, SECCOMP_RET_TRAP);
 	finish(&p, SECCOMP_RET_ALLOW);
-	if (install(&p, 0, 0) != 0) {
+	if (install(&p, 0, 2) != 0) {
 		perror("seccomp");
 		return 77;
 	}
