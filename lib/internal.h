@@ -351,9 +351,10 @@ void cprof__sandbox_end(const char *why, const char *call);
  * first runtime system call the filter would not let the runtime live
  * with (FD stands for the runtime's descriptors; *WHY, if WHY, the
  * phrase for the warning), NULL if none or if the kernel would refuse
- * the filter. cprof__seccomp_before: from the
- * wrappers, before SECCOMP_SET_MODE_FILTER with FLAGS and the sock_fprog
- * PROG; ends recording when it must.
+ * the filter; then *UNHOOK, if UNHOOK, tells that the runtime lives under
+ * it only without its fatal-signal handlers (their calls get an errno).
+ * cprof__seccomp_before: from the wrappers, before SECCOMP_SET_MODE_FILTER with
+ * FLAGS and the sock_fprog PROG; ends recording when it must.
  */
 struct sock_filter;
 struct seccomp_data;
@@ -361,7 +362,7 @@ bool cprof__bpf_check(const struct sock_filter *f, size_t n);
 uint32_t cprof__bpf_run(const struct sock_filter *f, size_t n,
 			const struct seccomp_data *d);
 const char *cprof__seccomp_refused(const struct sock_filter *f, size_t n,
-				   int fd, const char **why);
+				   int fd, const char **why, bool *unhook);
 void cprof__seccomp_before(unsigned long flags, const void *prog);
 
 /* wrap.c: the interposed C library functions. */

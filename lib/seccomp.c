@@ -25,8 +25,9 @@
  *
  * The check reads the program's sock_fprog and its instructions where the
  * program put them, as the kernel will a moment later (a pointer the
- * kernel would answer EFAULT for faults here instead), and makes no system
- * call of its own: a later filter is never judged under an earlier one
+ * kernel would answer EFAULT for faults here instead). The only system
+ * calls the check makes (whether no_new_privs is set, the capabilities)
+ * are in the list: a later filter is never judged under an earlier one
  * that would kill the judging.
  */
 #include "config.h"
@@ -34,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/perf_event.h>
@@ -347,11 +349,15 @@ CPROF__NOINSTR uint32_t cprof__bpf_run(const struct sock_filter *f, size_t n,
 /*
  * What an errno answer does to the runtime. COPES: the runtime backs off,
  * falls back or does without. NEEDS: the runtime cannot do without the
- * call (its identity checks, its writes, the fatal-signal path that makes
- * the process die as it would have): any answer but ALLOW or LOG ends
- * recording. COUNTERS: made only with perf_event counters on (copes).
+ * call (its identity checks, its writes, a thread's exit): any answer but
+ * ALLOW or LOG ends recording. SIGNALS: the fatal-signal handler's calls
+ * to die of the signal as the program would have (give the action back,
+ * raise): refused with an errno, the handlers are given back before the
+ * filter and recording goes on (a fatal signal then ends the log without
+ * an end record, as a kill does). COUNTERS: made only with perf_event
+ * counters on (copes).
  */
-enum need { COPES, NEEDS, COUNTERS };
+enum need { COPES, NEEDS, SIGNALS, COUNTERS };
 
 struct call {
 	const char *name;
@@ -387,19 +393,25 @@ static const struct call calls[] = {
 	{"write", SYS_write, NEEDS, {2, PTR, 200}},
 	{"rt_sigprocmask",
 	 SYS_rt_sigprocmask,
-	 NEEDS,
+	 COPES,
 	 {SIG_SETMASK, PTR, PTR, SIGSET_SZ}},
 	{"rt_sigprocmask",
 	 SYS_rt_sigprocmask,
-	 NEEDS,
+	 COPES,
 	 {SIG_BLOCK, PTR, PTR, SIGSET_SZ}},
 	{"rt_sigprocmask",
 	 SYS_rt_sigprocmask,
-	 NEEDS,
+	 COPES,
 	 {SIG_UNBLOCK, PTR, 0, SIGSET_SZ}},
-	{"rt_sigaction", SYS_rt_sigaction, NEEDS, {SIGTERM, PTR, 0, SIGSET_SZ}},
-	{"rt_sigaction", SYS_rt_sigaction, NEEDS, {SIGSEGV, PTR, 0, SIGSET_SZ}},
-	{"tgkill", SYS_tgkill, NEEDS, {1000, 1000, SIGTERM}},
+	{"rt_sigaction",
+	 SYS_rt_sigaction,
+	 SIGNALS,
+	 {SIGTERM, PTR, 0, SIGSET_SZ}},
+	{"rt_sigaction",
+	 SYS_rt_sigaction,
+	 SIGNALS,
+	 {SIGSEGV, PTR, 0, SIGSET_SZ}},
+	{"tgkill", SYS_tgkill, SIGNALS, {1000, 1000, SIGTERM}},
 	{"rt_sigreturn", SYS_rt_sigreturn, NEEDS, {0}},
 	{"exit", SYS_exit, NEEDS, {0}},
 	{"exit_group", SYS_exit_group, NEEDS, {0}},
@@ -479,6 +491,8 @@ static const struct call calls[] = {
 	 COPES,
 	 {PTR, 0, PTR, SIGSET_SZ}},
 	{"getppid", SYS_getppid, COPES, {0}},
+	{"prctl", SYS_prctl, COPES, {PR_GET_NO_NEW_PRIVS}},
+	{"capget", SYS_capget, COPES, {PTR, PTR}},
 #ifdef SYS_readlink
 	{"readlink", SYS_readlink, COPES, {PTR, PTR, 4095}},
 #endif
@@ -508,14 +522,19 @@ static const struct call calls[] = {
 	{"ioctl", SYS_ioctl, COUNTERS, {FD, PERF_EVENT_IOC_REFRESH, 0}},
 };
 
-/* Whether the action RET leaves the runtime working for a call of NEED. */
-static CPROF__NOINSTR bool livable(uint32_t ret, enum need need)
+/*
+ * Whether the action RET leaves the runtime working for a call of NEED;
+ * *UNHOOK is set when it does only without the signal handlers.
+ */
+static CPROF__NOINSTR bool livable(uint32_t ret, enum need need, bool *unhook)
 {
 	switch (ret & SECCOMP_RET_ACTION_FULL) {
 	case SECCOMP_RET_ALLOW:
 	case SECCOMP_RET_LOG:
 		return true;
 	case SECCOMP_RET_ERRNO:
+		if (need == SIGNALS)
+			*unhook = true;
 		return need != NEEDS;
 	default:
 		/* Kill, trap, trace, notify, or unknown (the kernel kills). */
@@ -545,8 +564,14 @@ static CPROF__NOINSTR const char *what(uint32_t ret)
 
 CPROF__NOINSTR const char *cprof__seccomp_refused(const struct sock_filter *f,
 						  size_t n, int fd,
-						  const char **why)
+						  const char **why,
+						  bool *unhook)
 {
+	bool unused;
+
+	if (!unhook)
+		unhook = &unused;
+	*unhook = false;
 #ifdef AUDIT_ARCH_SELF
 	if (!cprof__bpf_check(f, n))
 		return NULL; /* the kernel refuses it: EINVAL */
@@ -565,7 +590,7 @@ CPROF__NOINSTR const char *cprof__seccomp_refused(const struct sock_filter *f,
 			d.args[a] = calls[i].args[a] == FD ? (uint64_t)fd
 							   : calls[i].args[a];
 		ret = cprof__bpf_run(f, n, &d);
-		if (!livable(ret, calls[i].need)) {
+		if (!livable(ret, calls[i].need, unhook)) {
 			if (why)
 				*why = what(ret);
 			return calls[i].name;
@@ -578,8 +603,45 @@ CPROF__NOINSTR const char *cprof__seccomp_refused(const struct sock_filter *f,
 	(void)n;
 	(void)fd;
 	(void)why;
+	(void)unhook;
 	return NULL;
 #endif
+}
+
+/*
+ * The filter would fail the fatal-signal handler's calls: the handlers
+ * are given back, and what the rings hold is written now, since a fatal
+ * signal will end the log without an end record from then on.
+ */
+static CPROF__NOINSTR void unhook_signals(void)
+{
+	cprof__signals_unhook();
+	cprof__wlock();
+	if (atomic_load(&cprof__rt.on) && !atomic_load(&cprof__rt.finished)) {
+		cprof__drain_all(false);
+		cprof__log_flush();
+	}
+	cprof__wunlock();
+}
+
+/*
+ * Whether the kernel will refuse any filter for want of privilege (EACCES):
+ * no no_new_privs, and no CAP_SYS_ADMIN in the process's user namespace.
+ * A program may try a sandbox and go on without it when refused; its
+ * profile must not end for a filter that never comes. Unknown (a call
+ * refused): false, the filter is judged.
+ */
+static CPROF__NOINSTR bool unprivileged(void)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 0)
+		return false; /* set, or unknown */
+	if (syscall(SYS_capget, &h, d) != 0)
+		return false;
+	return !(d[CAP_SYS_ADMIN / 32].effective &
+		 (1u << (CAP_SYS_ADMIN % 32)));
 }
 
 /*
@@ -593,6 +655,7 @@ CPROF__NOINSTR void cprof__seccomp_before(unsigned long flags, const void *prog)
 {
 	const struct sock_fprog *fp = prog;
 	const char *call, *why = NULL;
+	bool unhook = false;
 	int saved = errno;
 
 	if (!cprof__started || atomic_load(&cprof__rt.finished) ||
@@ -602,14 +665,17 @@ CPROF__NOINSTR void cprof__seccomp_before(unsigned long flags, const void *prog)
 	if (flags & ~0x3fUL)
 		goto out;
 	/*
-	 * A call the kernel then refuses for another reason (no
-	 * no_new_privs without CAP_SYS_ADMIN, a TSYNC that another thread's
-	 * filter prevents) has ended recording all the same.
+	 * A call the kernel then refuses for another reason (a TSYNC that
+	 * another thread's filter prevents) has ended recording all the same.
 	 */
+	if (unprivileged())
+		goto out;
 	call = cprof__seccomp_refused(fp->filter, fp->len, cprof__log_fd(),
-				      &why);
+				      &why, &unhook);
 	if (call)
 		cprof__sandbox_end(why, call);
+	else if (unhook)
+		unhook_signals();
 out:
 	errno = saved;
 }

@@ -237,60 +237,95 @@ static void test_refused(void)
 	struct sock_filter divx[] = {S(BPF_LDX | BPF_IMM, 0), LD_NR,
 				     S(BPF_ALU | BPF_DIV | BPF_X, 0),
 				     RET(SECCOMP_RET_ALLOW)};
+	struct sock_filter errno_sigaction[] =
+		ONE(SYS_rt_sigaction, SECCOMP_RET_ERRNO | EPERM);
+	struct sock_filter errno_tgkill[] =
+		ONE(SYS_tgkill, SECCOMP_RET_ERRNO | EPERM);
+	struct sock_filter kill_sigaction[] =
+		ONE(SYS_rt_sigaction, SECCOMP_RET_KILL_PROCESS);
+	bool unhook = true;
 	int nev = cprof__ctr.nev;
 
-	ASSERT_EQ(cprof__seccomp_refused(allow, N(allow), 5, NULL) == NULL,
+	ASSERT_EQ(cprof__seccomp_refused(allow, N(allow), 5, NULL, NULL) ==
+			  NULL,
 		  true);
-	ASSERT_EQ(cprof__seccomp_refused(log, N(log), 5, NULL) == NULL, true);
-	ASSERT_STR_EQ(cprof__seccomp_refused(kill_all, N(kill_all), 5, &why),
-		      "getpid");
-	ASSERT_EQ(strstr(why, "kill") != NULL, true);
-	ASSERT_STR_EQ(cprof__seccomp_refused(list, N(list), 5, NULL), "getpid");
+	ASSERT_EQ(cprof__seccomp_refused(log, N(log), 5, NULL, NULL) == NULL,
+		  true);
 	ASSERT_STR_EQ(
-		cprof__seccomp_refused(kill_futex, N(kill_futex), 5, NULL),
-		"futex");
-	ASSERT_EQ(cprof__seccomp_refused(errno_futex, N(errno_futex), 5,
+		cprof__seccomp_refused(kill_all, N(kill_all), 5, &why, NULL),
+		"getpid");
+	ASSERT_EQ(strstr(why, "kill") != NULL, true);
+	ASSERT_STR_EQ(cprof__seccomp_refused(list, N(list), 5, NULL, NULL),
+		      "getpid");
+	ASSERT_STR_EQ(cprof__seccomp_refused(kill_futex, N(kill_futex), 5, NULL,
+					     NULL),
+		      "futex");
+	ASSERT_EQ(cprof__seccomp_refused(errno_futex, N(errno_futex), 5, NULL,
 					 NULL) == NULL,
 		  true);
-	ASSERT_EQ(cprof__seccomp_refused(fake_futex, N(fake_futex), 5, NULL) ==
-			  NULL,
+	ASSERT_EQ(cprof__seccomp_refused(fake_futex, N(fake_futex), 5, NULL,
+					 NULL) == NULL,
 		  true);
-	ASSERT_STR_EQ(
-		cprof__seccomp_refused(errno_getpid, N(errno_getpid), 5, &why),
-		"getpid");
+	ASSERT_STR_EQ(cprof__seccomp_refused(errno_getpid, N(errno_getpid), 5,
+					     &why, NULL),
+		      "getpid");
 	ASSERT_EQ(strstr(why, "fail") != NULL, true);
-	ASSERT_STR_EQ(
-		cprof__seccomp_refused(trap_yield, N(trap_yield), 5, &why),
-		"sched_yield");
+	ASSERT_STR_EQ(cprof__seccomp_refused(trap_yield, N(trap_yield), 5, &why,
+					     NULL),
+		      "sched_yield");
 	ASSERT_EQ(strstr(why, "SIGSYS") != NULL, true);
-	ASSERT_STR_EQ(
-		cprof__seccomp_refused(trace_close, N(trace_close), 5, &why),
-		"close");
+	ASSERT_STR_EQ(cprof__seccomp_refused(trace_close, N(trace_close), 5,
+					     &why, NULL),
+		      "close");
 	ASSERT_EQ(strstr(why, "supervisor") != NULL, true);
-	ASSERT_EQ(cprof__seccomp_refused(kill_uname, N(kill_uname), 5, NULL) ==
-			  NULL,
+	ASSERT_EQ(cprof__seccomp_refused(kill_uname, N(kill_uname), 5, NULL,
+					 NULL) == NULL,
+		  true);
+	ASSERT_STR_EQ(cprof__seccomp_refused(odd_action, N(odd_action), 5, NULL,
+					     NULL),
+		      "futex");
+	ASSERT_EQ(cprof__seccomp_refused(arch, N(arch), 5, NULL, NULL) == NULL,
+		  true);
+	ASSERT_EQ(cprof__seccomp_refused(write_fd, N(write_fd), 5, NULL,
+					 NULL) == NULL,
 		  true);
 	ASSERT_STR_EQ(
-		cprof__seccomp_refused(odd_action, N(odd_action), 5, NULL),
-		"futex");
-	ASSERT_EQ(cprof__seccomp_refused(arch, N(arch), 5, NULL) == NULL, true);
-	ASSERT_EQ(cprof__seccomp_refused(write_fd, N(write_fd), 5, NULL) ==
+		cprof__seccomp_refused(write_fd, N(write_fd), 1000, NULL, NULL),
+		"write");
+	ASSERT_EQ(cprof__seccomp_refused(malformed, N(malformed), 5, NULL,
+					 NULL) == NULL,
+		  true);
+	ASSERT_STR_EQ(cprof__seccomp_refused(divx, N(divx), 5, NULL, NULL),
+		      "getpid");
+	/*
+	 * The fatal-signal handler's calls failed: recording goes on
+	 * without the handlers; killed: recording ends.
+	 */
+	ASSERT_EQ(cprof__seccomp_refused(allow, N(allow), 5, NULL, &unhook) ==
 			  NULL,
 		  true);
-	ASSERT_STR_EQ(cprof__seccomp_refused(write_fd, N(write_fd), 1000, NULL),
-		      "write");
-	ASSERT_EQ(cprof__seccomp_refused(malformed, N(malformed), 5, NULL) ==
-			  NULL,
+	ASSERT_EQ(unhook, false);
+	ASSERT_EQ(cprof__seccomp_refused(errno_sigaction, N(errno_sigaction), 5,
+					 NULL, &unhook) == NULL,
 		  true);
-	ASSERT_STR_EQ(cprof__seccomp_refused(divx, N(divx), 5, NULL), "getpid");
+	ASSERT_EQ(unhook, true);
+	unhook = false;
+	ASSERT_EQ(cprof__seccomp_refused(errno_tgkill, N(errno_tgkill), 5, NULL,
+					 &unhook) == NULL,
+		  true);
+	ASSERT_EQ(unhook, true);
+	ASSERT_STR_EQ(cprof__seccomp_refused(kill_sigaction, N(kill_sigaction),
+					     5, NULL, NULL),
+		      "rt_sigaction");
 	/* perf_event_open is the runtime's only with counters. */
 	cprof__ctr.nev = 0;
-	ASSERT_EQ(cprof__seccomp_refused(kill_perf, N(kill_perf), 5, NULL) ==
-			  NULL,
+	ASSERT_EQ(cprof__seccomp_refused(kill_perf, N(kill_perf), 5, NULL,
+					 NULL) == NULL,
 		  true);
 	cprof__ctr.nev = 1;
-	ASSERT_STR_EQ(cprof__seccomp_refused(kill_perf, N(kill_perf), 5, NULL),
-		      "perf_event_open");
+	ASSERT_STR_EQ(
+		cprof__seccomp_refused(kill_perf, N(kill_perf), 5, NULL, NULL),
+		"perf_event_open");
 	cprof__ctr.nev = nev;
 #endif
 }
@@ -321,6 +356,12 @@ static void test_syscall_transparent(void)
 	errno = 0;
 	ASSERT_EQ(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL), -1);
 	ASSERT_EQ(errno == EFAULT || errno == EACCES, true);
+	errno = 0;
+	ASSERT_EQ(syscall(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL),
+		  -1);
+	ASSERT_EQ(errno == EFAULT || errno == EACCES, true);
+	ASSERT_EQ(syscall(SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0, 0),
+		  prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
 	errno = 0;
 	ASSERT_EQ(syscall(SYS_unshare, -1L), -1);
 	ASSERT_EQ(errno, EINVAL);

@@ -14,13 +14,19 @@
  *                          its parent and leaves by exit_group (OpenSSH's
  *                          privilege separation)
  *   seccomp trap CALL N    a filter answering CALL (uname, sched_yield)
- *                          with SIGSYS; a handler counts; CALL made N times
- *   seccomp errno N        TSYNC, EPERM for futex, the sleeps and poll,
- *                          everything else allowed; then N calls
+ *                          with SIGSYS, by syscall(SYS_prctl); a handler
+ *                          counts; CALL made N times
+ *   seccomp errno N        TSYNC, EPERM for futex and poll (the writer
+ *                          sleeps otherwise), everything else allowed;
+ *                          then N calls
+ *   seccomp errno-sig N    TSYNC, EPERM for futex and rt_sigaction; N calls,
+ *                          then the program dies of its own SIGTERM
  *   seccomp libseccomp N   the tsync shape through libseccomp (loaded with
  *                          dlopen: exit 77 without it)
  *   seccomp bad N          a filter the kernel refuses (a jump past its
  *                          end): EINVAL, and the program goes on
+ *   seccomp nonnp N        the tsync allow-list without no_new_privs:
+ *                          EACCES (unless privileged), the program goes on
  *   seccomp rawuns         syscall(SYS_unshare, CLONE_NEWUSER)
  *   seccomp rawuns-thread  the same with a thread of its own running
  *   seccomp rawsetns       syscall(SYS_setns) into a child's user namespace
@@ -72,7 +78,11 @@ COUNTED unsigned long work(unsigned long x)
 	return x * 3 + 1;
 }
 
-/* The calls a program needs to work, print, join threads and end. */
+/*
+ * The calls a program needs to work, print, join threads and end (and
+ * sigaltstack and gettid, which the sanitizers' runtimes call as a thread
+ * or the process ends).
+ */
 static const long needed[] = {
 	SYS_read,	SYS_write,	  SYS_exit,	      SYS_exit_group,
 	SYS_brk,	SYS_mmap,	  SYS_munmap,	      SYS_madvise,
@@ -80,7 +90,7 @@ static const long needed[] = {
 #ifdef SYS_fstat
 	SYS_fstat,
 #endif
-	SYS_newfstatat,
+	SYS_newfstatat, SYS_sigaltstack,  SYS_gettid,
 };
 #define NNEEDED (sizeof(needed) / sizeof(needed[0]))
 
@@ -122,13 +132,22 @@ static NOINSTR void finish(struct prog *p, unsigned dflt)
 	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, dflt));
 }
 
-/* Install P: by seccomp(2) with FLAGS, or by prctl when PRCTL. */
+/* Set no_new_privs first (nonnp: leaves it off, for the nonnp mode). */
+static int nonnp;
+
+/*
+ * Install P: by seccomp(2) with FLAGS (PRCTL_WAY 0), by the C library's
+ * prctl (1), or by syscall(SYS_prctl) (2).
+ */
 static NOINSTR int install(struct prog *p, unsigned long flags, int prctl_way)
 {
 	struct sock_fprog fp = {p->n, p->f};
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+	if (!nonnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return -1;
+	if (prctl_way == 2)
+		return (int)syscall(SYS_prctl, PR_SET_SECCOMP,
+				    SECCOMP_MODE_FILTER, &fp);
 	if (prctl_way)
 		return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp);
 	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fp);
@@ -342,7 +361,7 @@ static NOINSTR int trap(const char *call, unsigned long n)
 	start(&p);
 	rule(&p, nr, SECCOMP_RET_TRAP);
 	finish(&p, SECCOMP_RET_ALLOW);
-	if (install(&p, 0, 0) != 0) {
+	if (install(&p, 0, 2) != 0) {
 		perror("seccomp");
 		return 77;
 	}
@@ -360,10 +379,7 @@ static NOINSTR int trap(const char *call, unsigned long n)
 
 static NOINSTR int errno_filter(unsigned long n)
 {
-	static const long refused[] = {SYS_futex, SYS_clock_nanosleep,
-#ifdef SYS_nanosleep
-				       SYS_nanosleep,
-#endif
+	static const long refused[] = {SYS_futex,
 #ifdef SYS_poll
 				       SYS_poll,
 #endif
@@ -379,6 +395,49 @@ static NOINSTR int errno_filter(unsigned long n)
 		perror("seccomp");
 		return 77;
 	}
+	for (unsigned long i = 0; i < n; i++)
+		s = work(s);
+	printf("computed %lu\n", s & 1);
+	return 0;
+}
+
+/* Signal actions refused: the default action must still kill. */
+static NOINSTR int errno_sig(unsigned long n)
+{
+	struct prog p;
+	unsigned long s = 0;
+
+	start(&p);
+	rule(&p, SYS_futex, SECCOMP_RET_ERRNO | EPERM);
+	rule(&p, SYS_rt_sigaction, SECCOMP_RET_ERRNO | EPERM);
+	finish(&p, SECCOMP_RET_ALLOW);
+	if (install(&p, SECCOMP_FILTER_FLAG_TSYNC, 0) != 0) {
+		perror("seccomp");
+		return 77;
+	}
+	for (unsigned long i = 0; i < n; i++)
+		s = work(s);
+	printf("computed %lu\n", s & 1);
+	fflush(stdout);
+	raise(SIGTERM);
+	return 0;
+}
+
+/*
+ * A sandbox tried without no_new_privs (and without CAP_SYS_ADMIN): the
+ * kernel refuses it, and the program goes on unsandboxed.
+ */
+static NOINSTR int try_sandbox(unsigned long n)
+{
+	struct prog p;
+	unsigned long s = 0;
+	int r;
+
+	allow_list(&p);
+	nonnp = 1;
+	r = install(&p, SECCOMP_FILTER_FLAG_TSYNC, 0);
+	printf("sandbox without no_new_privs: %s\n",
+	       r == 0 ? "installed" : strerror(errno));
 	for (unsigned long i = 0; i < n; i++)
 		s = work(s);
 	printf("computed %lu\n", s & 1);
@@ -480,6 +539,10 @@ int main(int argc, char **argv)
 		return trap(argv[2], n);
 	if (!strcmp(m, "errno"))
 		return errno_filter(n);
+	if (!strcmp(m, "errno-sig"))
+		return errno_sig(n);
+	if (!strcmp(m, "nonnp"))
+		return try_sandbox(n);
 	if (!strcmp(m, "bad"))
 		return bad(n);
 	if (!strcmp(m, "rawuns")) {
