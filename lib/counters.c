@@ -46,7 +46,7 @@ struct cprof__counters cprof__ctr;
 #define DATA_PAGES 64 /* sample ring: 256 KiB a thread with 4 KiB pages */
 
 static long page_size;
-static bool warned_open;
+static atomic_bool warned_open;
 static _Atomic int fds_held; /* leader (and member) descriptors kept */
 static _Atomic unsigned skipped_limit; /* threads left uncounted: the limit */
 static _Atomic unsigned skipped_lost;  /* counters lost: the program closed */
@@ -451,13 +451,11 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 		cprof__counters_close(t);
 	} else if (err) {
 		/* The CLI checked the events; a thread limit can still hit. */
-		if (!warned_open) {
-			warned_open = true;
+		if (!atomic_exchange(&warned_open, true))
 			cprof__warn(
 				"cannot open counters for a thread",
 				cprof__ctr.ev[i < cprof__ctr.nev ? i : 0].name,
 				err, "that thread is not counted");
-		}
 		cprof__counters_close(t);
 	}
 	errno = saved;
