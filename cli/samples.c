@@ -402,6 +402,8 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 	uint64_t serial = ++pr->serial, *c;
 	uint32_t fid;
 
+	if (t->ssum != NULL)
+		cp_frames_sample(pr, t, d);
 	if (runtime_sample(pr, t, s)) {
 		fid = cp_samples_runtime_fid(pr);
 		cp_thread_reserve(pr, t);
