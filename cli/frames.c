@@ -68,12 +68,13 @@ void cp_frames_thread(struct proc *pr, struct thr *t)
 		facc(pr, t, i);
 }
 
-void cp_frames_self(struct proc *pr, struct thr *t, uint32_t fid, uint64_t self)
+void cp_frames_self(struct proc *pr, struct thr *t, uint32_t fid, uint64_t self,
+		    int in_root)
 {
 	(void)pr;
 	if (self == 0)
 		return;
-	for (size_t i = 0; i < t->nfacc; i++) {
+	for (size_t i = in_root ? 0 : 1; i < t->nfacc; i++) {
 		struct tfacc *a = &t->facc[i];
 
 		if (!a->made)

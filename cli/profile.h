@@ -423,14 +423,16 @@ void cp_samples_release(struct thr *t);
 
 /*
  * frames.c: --frames. A thread of the run gets its accumulators (when
- * the run wants frames); a returning call's SELF counts in its frames;
+ * the run wants frames); a returning call's SELF counts in its frames
+ * (the root frame's only when IN_ROOT: a call that began before the
+ * stream returns outside any);
  * a root frame opens at TK; a frame of name IDX ends at TK after LEN
  * ticks, V the counters' values in exact mode; a placed sample's deltas
  * D; a finished process's kept frames go to the run, named by GID.
  */
 void cp_frames_thread(struct proc *pr, struct thr *t);
-void cp_frames_self(struct proc *pr, struct thr *t, uint32_t fid,
-		    uint64_t self);
+void cp_frames_self(struct proc *pr, struct thr *t, uint32_t fid, uint64_t self,
+		    int in_root);
 void cp_frames_open(struct proc *pr, struct thr *t, uint32_t idx, uint64_t tk,
 		    const uint64_t *v);
 void cp_frames_end(struct proc *pr, struct thr *t, uint32_t idx, uint64_t tk,

@@ -322,7 +322,7 @@ pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 	s->calls++;
 	s->self += d - f->children;
 	if (t->ssum != NULL)
-		cp_frames_self(pr, t, f->fid, d - f->children);
+		cp_frames_self(pr, t, f->fid, d - f->children, 1);
 	outer = --s->active == 0;
 	if (outer)
 		s->total += d;
@@ -408,6 +408,8 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 	s->calls++;
 	self = d > t->stk.base_children ? d - t->stk.base_children : 0;
 	s->self += self;
+	if (t->ssum != NULL)
+		cp_frames_self(pr, t, id, self, 0);
 	s->total = d;
 	t->stk.base_children = d;
 	if (v != NULL) {

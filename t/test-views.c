@@ -302,6 +302,8 @@ static void test_unmatched(void)
 	cp_profile_free(&p);
 }
 
+static int load_frames(struct cp_profile *p, const char **err);
+
 /* Random streams, chunks and threads: the rules always hold. */
 static void test_random(void)
 {
@@ -338,6 +340,16 @@ static void test_random(void)
 		/* Bounded: no path holds a function twice. */
 		for (uint32_t i = 0; i < cp_cct_nnodes(p.cct); i++)
 			CU_ASSERT(cp_cct_node(p.cct, i)->depth < NSITES);
+		cp_profile_free(&p);
+		/* Frames of the same streams: each kept, none longer than
+		 * its thread. */
+		ASSERT_EQ_FATAL(load_frames(&p, &err), 0);
+		ASSERT_EQ(p.nframe_recs, p.frame_seen);
+		for (size_t i = 0; i < p.nframe_recs; i++)
+			CU_ASSERT(p.frame_recs[i].top[0] == SIZE_MAX ||
+				  p.frame_recs[i].top_ns[0] <=
+					  p.frame_recs[i].total_ns ||
+				  p.frame_recs[i].name[0] != '\0');
 		cp_profile_free(&p);
 		tl_destroy(&l);
 	}
