@@ -266,6 +266,15 @@ void cp_views_table(FILE *f, const struct cp_profile *p,
 		      "total is its self plus its children's):\n",
 		      f);
 		tree_table(f, p, p->cct, o);
+		/* --threads: each thread's own tree after the run's. */
+		for (size_t i = 0; o->threads && i < p->nthreads; i++) {
+			const struct cp_thread *t = &p->threads[i];
+
+			if (t->cct == NULL)
+				continue;
+			fprintf(f, "\nThread %d of pid %d:\n", t->tid, t->pid);
+			tree_table(f, p, t->cct, o);
+		}
 	}
 }
 

@@ -205,6 +205,12 @@ if [ -x "$PROGS/threads" ]; then
 	veq "joined -> joined_fn over the threads" h.json "edge('joined', 'joined_fn')['calls']" 3000
 	veq "one joined root for all threads" h.json "node('joined')['calls']" 3
 	veq "its joined_fn node" h.json "node('joined/joined_fn')['calls']" 3000
+	run ht "$CPROF" report --tree --threads thr.cprof
+	expect_status "report --tree --threads" 0 ht.err
+	[ "$(grep -c '^Thread [0-9]* of pid' ht.out)" -ge 3 ] ||
+		fail "--tree --threads: a tree per thread" ht.out
+	[ "$(grep -c '   1000  +- joined_fn$' ht.out)" -ge 3 ] ||
+		fail "--tree --threads: each thread's 1000 calls" ht.out
 	check_rules threads h.json
 fi
 
