@@ -79,8 +79,16 @@ if [ "$(perf_try 1 1)" = ok ] && [ "$(perf_try 1 2)" = ok ]; then
 	mv ej.out e.json
 	feq "exactly the slow frame spikes in task-clock" e.json \
 		"[r['index'] for r in frames('frame') if 'task-clock' in r['spike_in'] and r['index'] > 0]" '[11]'
-	feq "exactly the storm spikes in page faults" e.json \
-		"[r['index'] for r in frames('frame') if 'page-faults' in r['spike_in'] and r['index'] > 0]" '[21]'
+	feq "the storm spikes in page faults" e.json \
+		"'page-faults' in frame(21)['spike_in']" true
+	# ThreadSanitizer faults in its own shadow memory as a long frame
+	# runs (t/lib.sh, tsan_own_faults): there the slow frame faults too.
+	if [ "${TSAN:-no}" != yes ]; then
+		feq "exactly the storm spikes in page faults" e.json \
+			"[r['index'] for r in frames('frame') if 'page-faults' in r['spike_in'] and r['index'] > 0]" '[21]'
+	else
+		echo "$test_name: under TSan its own page faults in the slow frame are not the program's: only the storm's spike is checked"
+	fi
 	feq "the storm's 512 page faults" e.json \
 		"frame(21)['counters']['page-faults'] >= 512" true
 	feq "the slow frame's 25 ms of CPU time" e.json \
