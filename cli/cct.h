@@ -77,9 +77,10 @@ void cp_cct_widen(struct cp_cct *t, size_t n);
  */
 uint32_t cp_cct_enter(struct cp_cct *t, uint32_t parent, uint32_t func);
 /*
- * The same as a call, for the replay's hot path: the id of the call of
- * FUNC from node PARENT, which holds both its node (cp_cct_call_node())
- * and its edge, from PARENT's function (none at a root) to FUNC. Its
+ * The same as cp_cct_enter(), for the replay's hot path: the id of the
+ * call of FUNC from node PARENT, which holds both its node
+ * (cp_cct_call_node()) and its edge, from PARENT's function (none at a
+ * root) to FUNC. Its
  * close, cp_cct_call_close(), adds a call, SELF and the self deltas
  * SELFC to the node, and a call, TOTAL and the deltas TOTALC to the edge
  * (SELFC and TOTALC: ncounters, or NULL), without a look-up: they are
@@ -118,7 +119,8 @@ void cp_cct_edge_add(struct cp_cct *t, uint32_t caller, uint32_t callee,
 		     uint64_t samples);
 
 /*
- * Merging a finished tree FROM into TO: functions renumbered by
+ * Merging a tree FROM (its calls' sums are moved to its nodes and edges
+ * first) into TO: functions renumbered by
  * FUNC[from's id] (CP_CCT_NONE drops the node with its subtree, or the
  * edge), times converted by TIME, and counter K of FROM added to counter
  * COUNTER[K] of TO, converted by COUNT (each callback may be NULL for

@@ -123,6 +123,7 @@ static int cmd_stat(int argc, char **argv)
 	if (plain != NULL)
 		cp_reference_check(&cp_cmd_stat, plain, &ro.counters,
 				   out.threads);
+	p.want_frames = out.frames;
 	/* A bad event is reported before anything is created or run. */
 	cp_counter_select(&cp_cmd_stat, &ro.counters, &sel);
 

@@ -425,6 +425,7 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 
 static void proc_free(struct proc *pr)
 {
+	cp_frames_free(pr);
 	for (size_t i = 0; i < pr->nth; i++) {
 		struct thr *t = &pr->th[i];
 
@@ -597,6 +598,7 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->frames);
 	free(p->ref);
 	free(p->meta_running);
+	free(p->frame_recs);
 	cp_cct_free(p->cct);
 	if (p->argv != NULL) {
 		for (char **a = p->argv; *a != NULL; a++)

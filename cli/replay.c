@@ -202,6 +202,7 @@ void cp_thread_reserve(struct proc *pr, struct thr *t)
 	if (t->nmarks < pr->nfr) {
 		size_t old = t->nmarks, cap = t->nmarks;
 
+		cp_frames_thread(pr, t);
 		t->marks = xgrow(t->marks, &cap, pr->nfr, sizeof *t->marks);
 		for (size_t i = old; i < cap; i++)
 			t->marks[i] = NO_MARK;
@@ -331,6 +332,8 @@ pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 				  t->stk.depth, !root, v);
 	s->calls++;
 	s->self += d - f->children;
+	if (t->ssum != NULL)
+		cp_frames_self(pr, t, f->fid, d - f->children, 1);
 	outer = --s->active == 0;
 	if (outer)
 		s->total += d;
@@ -344,11 +347,13 @@ pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 		t->stk.base_children += d;
 		if (root)
 			frame_add(pr, 0, d);
+		if (root && t->ssum != NULL)
+			cp_frames_end(pr, t, 0, tk, d, v);
 	}
 }
 
 static void frame_mark(struct proc *pr, struct thr *t, uint32_t idx,
-		       uint64_t tk)
+		       uint64_t tk, const uint64_t *v)
 {
 	uint64_t prev = t->marks[idx];
 
@@ -357,6 +362,8 @@ static void frame_mark(struct proc *pr, struct thr *t, uint32_t idx,
 	if (pr->ld->tap != NULL && pr->ld->tap->mark != NULL)
 		pr->ld->tap->mark(pr->ld->tap_arg, pr, t, idx, prev, tk);
 	frame_add(pr, idx, tk - prev);
+	if (t->ssum != NULL)
+		cp_frames_end(pr, t, idx, tk, tk - prev, v);
 	t->marks[idx] = tk;
 }
 
@@ -417,6 +424,8 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 	s->calls++;
 	self = d > t->stk.base_children ? d - t->stk.base_children : 0;
 	s->self += self;
+	if (t->ssum != NULL)
+		cp_frames_self(pr, t, id, self, 0);
 	s->total = d;
 	t->stk.base_children = d;
 	if (v != NULL) {
@@ -529,7 +538,7 @@ static void special(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 		    const uint64_t *v)
 {
 	if (id & FRAME_BIT)
-		frame_mark(pr, t, id & ~FRAME_BIT, tk);
+		frame_mark(pr, t, id & ~FRAME_BIT, tk, v);
 	else if (id & SWITCH_BIT)
 		switch_ctx(pr, t, id & ~SWITCH_BIT, tk, v);
 	else
@@ -599,6 +608,8 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 			t->st[id].active++;
 			if (mode == RUN_EXACT)
 				exact_push(pr, t, v);
+			if (t->ssum != NULL && t->stk.depth == 1)
+				cp_frames_open(pr, t, 0, tk, v);
 		} else if (__builtin_expect(
 				   t->stk.depth > 0 &&
 					   t->stk.open[t->stk.depth - 1].fid ==

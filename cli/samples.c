@@ -421,6 +421,8 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 
 	if (pr->ld->tap != NULL && pr->ld->tap->sample != NULL)
 		pr->ld->tap->sample(pr->ld->tap_arg, pr, t, s->tk, d);
+	if (t->ssum != NULL)
+		cp_frames_sample(pr, t, d);
 	if (runtime_sample(pr, t, s)) {
 		fid = cp_samples_runtime_fid(pr);
 		cp_thread_reserve(pr, t);

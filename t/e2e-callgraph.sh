@@ -2,8 +2,9 @@
 # e2e-callgraph.sh - `cprof report --call-graph` and `--tree` on programs
 # of a known call structure: exact edge counts, edge times that add up to
 # the functions' totals, recursion (mutual, deep) folded into a bounded
-# tree, one function under two callers at two costs, the table's folding,
-# and the views of a program without hooks from its sampled call chains.
+# tree, one function under two callers at two costs, calls from several
+# threads in one tree, the table's folding, and the views of a program
+# without hooks from its sampled call chains.
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/t/lib.sh"
 need_cli
 need_prog mutual
@@ -191,6 +192,26 @@ if [ "$(perf_try 1 1)" = ok ]; then
 	check_rules exact e.json
 else
 	echo "$test_name: perf_event_open refuses task-clock here: the counters along edges are not checked"
+fi
+
+# --- calls from several threads: one run tree ---
+if [ -x "$PROGS/threads" ]; then
+	run rec-thr "$CPROF" record --no-counters -o thr.cprof -- "$PROGS/threads" stress 3 1000
+	expect_status "threads stress 3 1000 under cprof record" 0 rec-thr.err
+	run hj "$CPROF" report --call-graph --tree --format json thr.cprof
+	expect_status "report of the threads" 0 hj.err
+	mv hj.out h.json
+	veq "three threads start in joined" h.json "edge(None, 'joined')['calls']" 3
+	veq "joined -> joined_fn over the threads" h.json "edge('joined', 'joined_fn')['calls']" 3000
+	veq "one joined root for all threads" h.json "node('joined')['calls']" 3
+	veq "its joined_fn node" h.json "node('joined/joined_fn')['calls']" 3000
+	run ht "$CPROF" report --tree --threads thr.cprof
+	expect_status "report --tree --threads" 0 ht.err
+	[ "$(grep -c '^Thread [0-9]* of pid' ht.out)" -ge 3 ] ||
+		fail "--tree --threads: a tree per thread" ht.out
+	[ "$(grep -c '   1000  +- joined_fn$' ht.out)" -ge 3 ] ||
+		fail "--tree --threads: each thread's 1000 calls" ht.out
+	check_rules threads h.json
 fi
 
 # --- a program without hooks: the views from sampled call chains ---

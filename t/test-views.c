@@ -302,6 +302,8 @@ static void test_unmatched(void)
 	cp_profile_free(&p);
 }
 
+static int load_frames(struct cp_profile *p, const char **err);
+
 /* Random streams, chunks and threads: the rules always hold. */
 static void test_random(void)
 {
@@ -338,6 +340,16 @@ static void test_random(void)
 		/* Bounded: no path holds a function twice. */
 		for (uint32_t i = 0; i < cp_cct_nnodes(p.cct); i++)
 			CU_ASSERT(cp_cct_node(p.cct, i)->depth < NSITES);
+		cp_profile_free(&p);
+		/* Frames of the same streams: each kept, none longer than
+		 * its thread. */
+		ASSERT_EQ_FATAL(load_frames(&p, &err), 0);
+		ASSERT_EQ(p.nframe_recs, p.frame_seen);
+		for (size_t i = 0; i < p.nframe_recs; i++)
+			CU_ASSERT(p.frame_recs[i].top[0] == SIZE_MAX ||
+				  p.frame_recs[i].top_ns[0] <=
+					  p.frame_recs[i].total_ns ||
+				  p.frame_recs[i].name[0] != '\0');
 		cp_profile_free(&p);
 		tl_destroy(&l);
 	}
@@ -518,6 +530,111 @@ static void test_json(void)
 	cp_profile_free(&p);
 }
 
+/* Load PATH into P for --frames. */
+static int load_frames(struct cp_profile *p, const char **err)
+{
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	p->want_frames = 1;
+	tu_capture();
+	rc = cp_profile_load(p, path);
+	*err = tu_captured();
+	return rc;
+}
+
+/*
+ * Frames: a frame mark's frame holds the self time of the calls that
+ * returned in it; a return to depth 0 ends a root frame.
+ */
+static void test_frames(void)
+{
+	static const struct tl_event ev[] = {
+		{'E', A, 0},   {'X', A, 10},	 {'E', TICK, 15},
+		{'E', B, 20},  {'E', C, 30},	 {'X', C, 70},
+		{'X', B, 100}, {'E', TICK, 110}, {'E', F, 120},
+		{'X', F, 130}, {'E', TICK, 140},
+	};
+	struct cp_profile p;
+	const char *err;
+	const struct cp_frame_rec *r;
+	size_t n = 0;
+
+	simple_log(ev, NEV(ev), 140);
+	ASSERT_EQ_FATAL(load_frames(&p, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	/* Three root frames (a, b, f) and three of "tick". */
+	ASSERT_EQ(p.frame_seen, 6);
+	ASSERT_EQ(p.nframe_recs, 6);
+	CU_ASSERT(!p.frame_sampled);
+	for (size_t i = 0; i < p.nframe_recs; i++) {
+		r = &p.frame_recs[i];
+		if (strcmp(r->name, "tick") != 0)
+			continue;
+		if (r->index == 1) {
+			ASSERT_EQ(r->total_ns, 95);
+			ASSERT_STR_EQ(p.funcs[r->top[0]].name, "c");
+			ASSERT_EQ(r->top_ns[0], 40);
+			ASSERT_STR_EQ(p.funcs[r->top[1]].name, "b");
+			ASSERT_EQ(r->top_ns[1], 40);
+			ASSERT_EQ(r->top[2], SIZE_MAX);
+		}
+		if (r->index == 0) {
+			ASSERT_EQ(r->total_ns, 15);
+			ASSERT_STR_EQ(p.funcs[r->top[0]].name, "a");
+		}
+		n++;
+	}
+	ASSERT_EQ(n, 3);
+	cp_profile_free(&p);
+}
+
+/*
+ * A long run: 200000 frames keep a bounded sample, the longest frame
+ * among them, and say that they were sampled.
+ */
+static void test_frames_bounded(void)
+{
+	enum { FRAMES = 200000, CHUNK = 20000 };
+	struct tl_event *ev = malloc(CHUNK * sizeof *ev);
+	struct tlog l;
+	struct cp_profile p;
+	const char *err;
+	uint64_t t = 0;
+	int found = 0;
+
+	tl_init(&l);
+	tl_header(&l, 1, GHZ, 0, 0);
+	for (int c = 0; c < FRAMES / CHUNK; c++) {
+		uint64_t t0 = t;
+
+		for (int i = 0; i < CHUNK; i++) {
+			/* Frame 150000 is a hundred times longer. */
+			t += c * CHUNK + i == 150000 ? 1000 : 10;
+			ev[i] = (struct tl_event){'E', TICK, t};
+		}
+		tl_ev(&l, 2, t0, sites, NSITES, ev, CHUNK);
+	}
+	tl_end(&l, t, t);
+	tl_write(&l, path);
+	ASSERT_EQ_FATAL(load_frames(&p, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(p.frame_seen, FRAMES);
+	CU_ASSERT(p.frame_sampled);
+	CU_ASSERT(p.nframe_recs <= 65536 + 1024);
+	CU_ASSERT(p.nframe_recs >= 65536);
+	for (size_t i = 0; i < p.nframe_recs; i++) {
+		if (p.frame_recs[i].total_ns == 1000) {
+			ASSERT_EQ(p.frame_recs[i].index, 150000);
+			found = 1;
+		}
+	}
+	CU_ASSERT(found);
+	free(ev);
+	cp_profile_free(&p);
+	tl_destroy(&l);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -538,6 +655,9 @@ int main(void)
 	CU_add_test(suite, "exact counters on nodes and edges", test_exact);
 	CU_add_test(suite, "samples on nodes and edges", test_sampled_markers);
 	CU_add_test(suite, "JSON of the views", test_json);
+	CU_add_test(suite, "frames: their functions and lengths", test_frames);
+	CU_add_test(suite, "frames of a long run stay bounded",
+		    test_frames_bounded);
 	rc = tu_run();
 	tu_rmdir(dir);
 	return rc;
