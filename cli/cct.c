@@ -5,9 +5,10 @@
  * Nodes live in one array in the order they were made, so that a parent
  * always comes before its children: totals are summed in one backward
  * pass and a merge maps parents before children. Each (node, function)
- * pair met while building is remembered with the node it leads to, a
- * child or a re-entered ancestor, so an enter costs one hash look-up and
- * only the first enter of a pair walks the path up.
+ * pair met while building (a call) is remembered with the node it leads
+ * to, a child or a re-entered ancestor, and its edge: an enter costs one
+ * look-up in a table of integer keys, only the first enter of a pair
+ * walks the path up, and the close of a call needs no look-up at all.
  */
 #include "config.h"
 
@@ -17,9 +18,42 @@
 #include "cct.h"
 #include "cli.h"
 
-/* A (node, function) pair and where entering FUNC from PARENT leads. */
+/*
+ * A call: a (node, function) pair, where entering FUNC from PARENT leads
+ * and the edge it goes along (from PARENT's function to FUNC), found at
+ * its first close.
+ */
 struct trans {
-	uint32_t parent, func, target;
+	uint32_t parent, func, target, edge;
+	/*
+	 * What its closes added since the last flush(), for its node and
+	 * edge: one place to write on the hot path instead of two.
+	 */
+	uint64_t calls, self, total;
+	/*
+	 * The last call made inside this one: loops repeat it, and this
+	 * line of memory was touched when the call was entered.
+	 */
+	uint32_t last_func, last_call;
+};
+
+/*
+ * A small direct-mapped cache of the calls made inside calls, in front
+ * of the table: the hot ones stay in the processor's caches, where the
+ * table of a big program (tens of thousands of calls) does not.
+ */
+#define HOT 4096
+struct hot {
+	uint32_t outer, func, call;
+};
+
+/*
+ * The calls' hash table: open addressing with the key in the slot, so
+ * that the look-up of every enter compares integers and calls nothing.
+ */
+struct tslot {
+	uint64_t key; /* parent << 32 | func */
+	uint32_t id;  /* into tr, CP_CCT_NONE when free */
 };
 
 struct cp_cct {
@@ -30,7 +64,11 @@ struct cp_cct {
 	size_t capcounts;
 	struct trans *tr;
 	size_t ntr, captr;
-	struct cp_index tr_ix;
+	uint64_t *tcounts; /* 2 * nc per call: self deltas, then deltas */
+	size_t captcounts;
+	struct tslot *slots;
+	size_t nslots;	 /* a power of two, or 0 */
+	struct hot *hot; /* HOT entries, allocated on the first call */
 	struct cp_cct_edge *edges;
 	size_t nedges, capedges;
 	uint64_t *ecounts; /* nc per edge */
@@ -59,7 +97,9 @@ void cp_cct_free(struct cp_cct *t)
 	free(t->nodes);
 	free(t->counts);
 	free(t->tr);
-	cp_index_clear(&t->tr_ix);
+	free(t->tcounts);
+	free(t->slots);
+	free(t->hot);
 	free(t->edges);
 	free(t->ecounts);
 	cp_index_clear(&t->edge_ix);
@@ -84,12 +124,23 @@ static uint64_t *restride(uint64_t *a, size_t n, size_t old, size_t new,
 	return b;
 }
 
+static void flush(struct cp_cct *t);
+
 void cp_cct_widen(struct cp_cct *t, size_t n)
 {
 	size_t old = t->nc;
 
 	if (n <= old)
 		return;
+	/* The calls' counts are flushed, and come back zero and wider. */
+	flush(t);
+	free(t->tcounts);
+	t->tcounts = NULL;
+	t->captcounts = 0;
+	if (t->ntr > 0) {
+		t->tcounts = xcalloc(t->ntr * 2 * n, sizeof *t->tcounts);
+		t->captcounts = t->ntr;
+	}
 	/* A node's self and total halves each widen: move them apart. */
 	if (t->nnodes > 0) {
 		uint64_t *b = xcalloc(t->nnodes * 2 * n, sizeof *b);
@@ -119,19 +170,6 @@ void cp_cct_widen(struct cp_cct *t, size_t n)
 	t->nc = n;
 }
 
-static uint64_t pair_hash(uint32_t a, uint32_t b)
-{
-	return cp_hash_u64(((uint64_t)a << 32) | b);
-}
-
-static int tr_eq(const void *ctx, uint32_t id)
-{
-	const struct cp_cct *t = ((const void *const *)ctx)[0];
-	const struct trans *k = ((const void *const *)ctx)[1];
-
-	return t->tr[id].parent == k->parent && t->tr[id].func == k->func;
-}
-
 static uint32_t node_new(struct cp_cct *t, uint32_t parent, uint32_t func)
 {
 	struct cp_cct_node *n;
@@ -157,32 +195,8 @@ static uint32_t node_new(struct cp_cct *t, uint32_t parent, uint32_t func)
 	return (uint32_t)t->nnodes++;
 }
 
-uint32_t cp_cct_enter(struct cp_cct *t, uint32_t parent, uint32_t func)
-{
-	struct trans k = {parent, func, CP_CCT_NONE};
-	const void *ctx[2] = {t, &k};
-	uint64_t h = pair_hash(parent, func);
-	uint32_t id = cp_index_find(&t->tr_ix, h, tr_eq, ctx);
-
-	if (id != CP_INDEX_NONE)
-		return t->tr[id].target;
-	/* First met: is FUNC on the path already? Then it re-enters there. */
-	for (uint32_t a = parent; a != CP_CCT_NONE; a = t->nodes[a].parent) {
-		if (t->nodes[a].func == func) {
-			k.target = a;
-			break;
-		}
-	}
-	if (k.target == CP_CCT_NONE)
-		k.target = node_new(t, parent, func);
-	t->tr = xgrow(t->tr, &t->captr, t->ntr + 1, sizeof *t->tr);
-	t->tr[t->ntr] = k;
-	cp_index_add(&t->tr_ix, h, (uint32_t)t->ntr++);
-	return k.target;
-}
-
-void cp_cct_close(struct cp_cct *t, uint32_t node, uint64_t calls,
-		  uint64_t self, const uint64_t *selfc)
+static inline void node_add(struct cp_cct *t, uint32_t node, uint64_t calls,
+			    uint64_t self, const uint64_t *selfc)
 {
 	struct cp_cct_node *n = &t->nodes[node];
 
@@ -194,6 +208,193 @@ void cp_cct_close(struct cp_cct *t, uint32_t node, uint64_t calls,
 		for (size_t j = 0; j < t->nc; j++)
 			c[j] += selfc[j];
 	}
+}
+
+static uint64_t call_key(uint32_t parent, uint32_t func)
+{
+	return ((uint64_t)parent << 32) | func;
+}
+
+/*
+ * Fibonacci hashing into N (a power of two) slots: the top bits of the
+ * product depend on every bit of the key, parent and function alike.
+ */
+static size_t slot_of(uint64_t key, size_t n)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >>
+			(64 - __builtin_ctzll(n)));
+}
+
+/* Keep the calls' table under half full. */
+static void slots_grow(struct cp_cct *t)
+{
+	size_t n = t->nslots ? 2 * t->nslots : 256;
+	struct tslot *s = xmalloc(n * sizeof *s);
+
+	for (size_t i = 0; i < n; i++)
+		s[i].id = CP_CCT_NONE;
+	for (size_t i = 0; i < t->ntr; i++) {
+		uint64_t key = call_key(t->tr[i].parent, t->tr[i].func);
+		size_t j = slot_of(key, n);
+
+		while (s[j].id != CP_CCT_NONE)
+			j = (j + 1) & (n - 1);
+		s[j].key = key;
+		s[j].id = (uint32_t)i;
+	}
+	free(t->slots);
+	t->slots = s;
+	t->nslots = n;
+}
+
+static uint32_t edge_get(struct cp_cct *t, uint32_t caller, uint32_t callee);
+
+/* The call of FUNC from PARENT, made when first met (cct.h's rule). */
+static uint32_t call_new(struct cp_cct *t, uint32_t parent, uint32_t func)
+{
+	/* The edge is made at the first close: a path has no calls. */
+	struct trans k = {parent,      func, CP_CCT_NONE, CP_CCT_NONE, 0, 0, 0,
+			  CP_CCT_NONE, 0};
+	uint64_t key = call_key(parent, func);
+	size_t j;
+
+	/* First met: is FUNC on the path already? Then it re-enters there. */
+	for (uint32_t a = parent; a != CP_CCT_NONE; a = t->nodes[a].parent) {
+		if (t->nodes[a].func == func) {
+			k.target = a;
+			break;
+		}
+	}
+	if (k.target == CP_CCT_NONE)
+		k.target = node_new(t, parent, func);
+	if (2 * (t->ntr + 1) > t->nslots)
+		slots_grow(t);
+	t->tr = xgrow(t->tr, &t->captr, t->ntr + 1, sizeof *t->tr);
+	t->tr[t->ntr] = k;
+	if (t->nc > 0) {
+		size_t cap = t->captcounts;
+
+		t->tcounts = xgrow(t->tcounts, &cap, t->ntr + 1,
+				   2 * t->nc * sizeof *t->tcounts);
+		memset(t->tcounts + t->ntr * 2 * t->nc, 0,
+		       2 * t->nc * sizeof *t->tcounts);
+		t->captcounts = cap;
+	}
+	for (j = slot_of(key, t->nslots); t->slots[j].id != CP_CCT_NONE;
+	     j = (j + 1) & (t->nslots - 1))
+		;
+	t->slots[j].key = key;
+	t->slots[j].id = (uint32_t)t->ntr;
+	return (uint32_t)t->ntr++;
+}
+
+uint32_t cp_cct_call(struct cp_cct *t, uint32_t parent, uint32_t func)
+{
+	uint64_t key = call_key(parent, func);
+
+	for (size_t j = t->nslots ? slot_of(key, t->nslots) : 0;
+	     t->nslots > 0 && t->slots[j].id != CP_CCT_NONE;
+	     j = (j + 1) & (t->nslots - 1)) {
+		if (t->slots[j].key == key)
+			return t->slots[j].id;
+	}
+	return call_new(t, parent, func);
+}
+
+uint32_t cp_cct_call_in(struct cp_cct *t, uint32_t outer, uint32_t func)
+{
+	struct hot *h;
+	uint32_t call;
+
+	if (outer == CP_CCT_NONE)
+		return cp_cct_call(t, CP_CCT_NONE, func);
+	if (t->tr[outer].last_func == func)
+		return t->tr[outer].last_call;
+	if (t->hot == NULL) {
+		t->hot = xmalloc(HOT * sizeof *t->hot);
+		for (size_t i = 0; i < HOT; i++)
+			t->hot[i].outer = CP_CCT_NONE;
+	}
+	h = &t->hot[(call_key(outer, func) * 0x9e3779b97f4a7c15ULL) >> 52];
+	if (h->outer != outer || h->func != func) {
+		h->call = cp_cct_call(t, t->tr[outer].target, func);
+		h->outer = outer;
+		h->func = func;
+	}
+	call = h->call;
+	t->tr[outer].last_func = func;
+	t->tr[outer].last_call = call;
+	return call;
+}
+
+uint32_t cp_cct_call_node(const struct cp_cct *t, uint32_t call)
+{
+	return t->tr[call].target;
+}
+
+void cp_cct_call_close(struct cp_cct *t, uint32_t call, uint64_t self,
+		       const uint64_t *selfc, uint64_t total,
+		       const uint64_t *totalc)
+{
+	struct trans *c = &t->tr[call];
+
+	c->calls++;
+	c->self += self;
+	c->total += total;
+	if (t->nc > 0 && (selfc != NULL || totalc != NULL)) {
+		uint64_t *tc = t->tcounts + (size_t)call * 2 * t->nc;
+
+		for (size_t j = 0; selfc != NULL && j < t->nc; j++)
+			tc[j] += selfc[j];
+		for (size_t j = 0; totalc != NULL && j < t->nc; j++)
+			tc[t->nc + j] += totalc[j];
+	}
+}
+
+/*
+ * Move what the calls' closes added into their nodes and edges (each
+ * edge is found at its call's first flush), before anything reads them.
+ */
+static void flush(struct cp_cct *t)
+{
+	for (size_t i = 0; i < t->ntr; i++) {
+		struct trans *c = &t->tr[i];
+		uint64_t *tc = t->nc > 0 ? t->tcounts + i * 2 * t->nc : NULL;
+		struct cp_cct_edge *e;
+
+		if (c->calls == 0)
+			continue;
+		if (c->edge == CP_CCT_NONE)
+			c->edge = edge_get(t,
+					   c->parent == CP_CCT_NONE
+						   ? CP_CCT_NONE
+						   : t->nodes[c->parent].func,
+					   c->func);
+		node_add(t, c->target, c->calls, c->self, tc);
+		e = &t->edges[c->edge];
+		e->calls += c->calls;
+		e->total += c->total;
+		for (size_t j = 0; tc != NULL && j < t->nc; j++) {
+			t->ecounts[(size_t)c->edge * t->nc + j] +=
+				tc[t->nc + j];
+			tc[j] = tc[t->nc + j] = 0;
+		}
+		c->calls = c->self = c->total = 0;
+	}
+}
+
+uint32_t cp_cct_enter(struct cp_cct *t, uint32_t parent, uint32_t func)
+{
+	/* The call may move the array: look at it only after. */
+	uint32_t call = cp_cct_call(t, parent, func);
+
+	return t->tr[call].target;
+}
+
+void cp_cct_close(struct cp_cct *t, uint32_t node, uint64_t calls,
+		  uint64_t self, const uint64_t *selfc)
+{
+	node_add(t, node, calls, self, selfc);
 }
 
 void cp_cct_sample(struct cp_cct *t, uint32_t node, const uint64_t *d)
@@ -230,35 +431,41 @@ static int edge_eq(const void *ctx, uint32_t id)
 	return t->edges[id].caller == k[0] && t->edges[id].callee == k[1];
 }
 
+/* The edge CALLER -> CALLEE, made (empty) when new. */
+static uint32_t edge_get(struct cp_cct *t, uint32_t caller, uint32_t callee)
+{
+	uint32_t k[2] = {caller, callee};
+	const void *ctx[2] = {t, k};
+	uint64_t h = cp_hash_u64(call_key(caller, callee));
+	uint32_t id = cp_index_find(&t->edge_ix, h, edge_eq, ctx);
+	size_t cap = t->capecounts;
+
+	if (id != CP_INDEX_NONE)
+		return id;
+	t->edges =
+		xgrow(t->edges, &t->capedges, t->nedges + 1, sizeof *t->edges);
+	if (t->nc > 0) {
+		t->ecounts = xgrow(t->ecounts, &cap, t->nedges + 1,
+				   t->nc * sizeof *t->ecounts);
+		memset(t->ecounts + t->nedges * t->nc, 0,
+		       t->nc * sizeof *t->ecounts);
+		t->capecounts = cap;
+	}
+	id = (uint32_t)t->nedges++;
+	memset(&t->edges[id], 0, sizeof t->edges[id]);
+	t->edges[id].caller = caller;
+	t->edges[id].callee = callee;
+	cp_index_add(&t->edge_ix, h, id);
+	return id;
+}
+
 void cp_cct_edge_add(struct cp_cct *t, uint32_t caller, uint32_t callee,
 		     uint64_t calls, uint64_t total, const uint64_t *c,
 		     uint64_t samples)
 {
-	uint32_t k[2] = {caller, callee};
-	const void *ctx[2] = {t, k};
-	uint64_t h = pair_hash(caller, callee);
-	uint32_t id = cp_index_find(&t->edge_ix, h, edge_eq, ctx);
-	struct cp_cct_edge *e;
+	uint32_t id = edge_get(t, caller, callee);
+	struct cp_cct_edge *e = &t->edges[id];
 
-	if (id == CP_INDEX_NONE) {
-		size_t cap = t->capecounts;
-
-		t->edges = xgrow(t->edges, &t->capedges, t->nedges + 1,
-				 sizeof *t->edges);
-		if (t->nc > 0) {
-			t->ecounts = xgrow(t->ecounts, &cap, t->nedges + 1,
-					   t->nc * sizeof *t->ecounts);
-			memset(t->ecounts + t->nedges * t->nc, 0,
-			       t->nc * sizeof *t->ecounts);
-			t->capecounts = cap;
-		}
-		id = (uint32_t)t->nedges++;
-		memset(&t->edges[id], 0, sizeof t->edges[id]);
-		t->edges[id].caller = caller;
-		t->edges[id].callee = callee;
-		cp_index_add(&t->edge_ix, h, id);
-	}
-	e = &t->edges[id];
 	e->calls += calls;
 	e->total += total;
 	e->samples += samples;
@@ -291,10 +498,13 @@ static uint32_t map_func(const struct cp_cct_map *m, uint32_t f)
 	return m->func != NULL ? m->func[f] : f;
 }
 
-void cp_cct_merge(struct cp_cct *to, const struct cp_cct *from,
+void cp_cct_merge(struct cp_cct *to, struct cp_cct *from,
 		  const struct cp_cct_map *map)
 {
-	uint32_t *at = xmalloc((from->nnodes ? from->nnodes : 1) * sizeof *at);
+	uint32_t *at;
+
+	flush(from);
+	at = xmalloc((from->nnodes ? from->nnodes : 1) * sizeof *at);
 
 	for (size_t i = 0; i < from->nnodes; i++) {
 		const struct cp_cct_node *n = &from->nodes[i];
@@ -366,6 +576,7 @@ void cp_cct_finish(struct cp_cct *t)
 	size_t n = t->nnodes, nc = t->nc;
 	uint32_t *order;
 
+	flush(t);
 	for (size_t i = 0; i < n; i++) {
 		struct cp_cct_node *x = &t->nodes[i];
 

@@ -77,6 +77,24 @@ void cp_cct_widen(struct cp_cct *t, size_t n);
  */
 uint32_t cp_cct_enter(struct cp_cct *t, uint32_t parent, uint32_t func);
 /*
+ * The same as cp_cct_enter(), for the replay's hot path: the id of the
+ * call of FUNC from node PARENT, which holds both its node
+ * (cp_cct_call_node()) and its edge, from PARENT's function (none at a
+ * root) to FUNC. Its
+ * close, cp_cct_call_close(), adds a call, SELF and the self deltas
+ * SELFC to the node, and a call, TOTAL and the deltas TOTALC to the edge
+ * (SELFC and TOTALC: ncounters, or NULL), without a look-up: they are
+ * kept on the call, and reach the node and edge when the tree is merged
+ * or finished. Call ids stay valid as long as the tree.
+ */
+uint32_t cp_cct_call(struct cp_cct *t, uint32_t parent, uint32_t func);
+/* The call of FUNC made inside the call OUTER (CP_CCT_NONE: a root). */
+uint32_t cp_cct_call_in(struct cp_cct *t, uint32_t outer, uint32_t func);
+uint32_t cp_cct_call_node(const struct cp_cct *t, uint32_t call);
+void cp_cct_call_close(struct cp_cct *t, uint32_t call, uint64_t self,
+		       const uint64_t *selfc, uint64_t total,
+		       const uint64_t *totalc);
+/*
  * An activation of NODE ended: CALLS more calls, SELF more self time and
  * the self deltas of the counters SELFC (ncounters, or NULL).
  */
@@ -101,7 +119,8 @@ void cp_cct_edge_add(struct cp_cct *t, uint32_t caller, uint32_t callee,
 		     uint64_t samples);
 
 /*
- * Merging a finished tree FROM into TO: functions renumbered by
+ * Merging a tree FROM (its calls' sums are moved to its nodes and edges
+ * first) into TO: functions renumbered by
  * FUNC[from's id] (CP_CCT_NONE drops the node with its subtree, or the
  * edge), times converted by TIME, and counter K of FROM added to counter
  * COUNTER[K] of TO, converted by COUNT (each callback may be NULL for
@@ -114,7 +133,7 @@ struct cp_cct_map {
 	uint64_t (*count)(const void *ctx, size_t k, uint64_t v);
 	const void *ctx;
 };
-void cp_cct_merge(struct cp_cct *to, const struct cp_cct *from,
+void cp_cct_merge(struct cp_cct *to, struct cp_cct *from,
 		  const struct cp_cct_map *map);
 
 /*

@@ -400,6 +400,28 @@ struct cp_func {
 /* A calling-context tree and call graph (cct.h). */
 struct cp_cct;
 
+/* One frame of --frames: a return to depth 0, or a frame mark's frame. */
+#define CP_FRAME_TOP  3
+#define CP_FRAME_MAXC 8
+struct cp_frame_rec {
+	const char *name; /* the frame mark's, "" for depth-0 returns */
+	int pid, tid;
+	uint64_t index; /* among the frames of its name on its thread */
+	uint64_t start_ns, total_ns;
+	/* The functions of most self time in it (funcs), SIZE_MAX after. */
+	size_t top[CP_FRAME_TOP];
+	uint64_t top_ns[CP_FRAME_TOP];
+	/* Its counters (the first 8 of its process): run counter, count. */
+	uint32_t cidx[CP_FRAME_MAXC];
+	uint64_t cval[CP_FRAME_MAXC];
+	size_t ncounts;
+	/*
+	 * How many of the run's frames it stands for in the uniform sample
+	 * the medians come from; 0 for a frame kept only for its length.
+	 */
+	double weight;
+};
+
 struct cp_thread_func {
 	size_t func; /* index into cp_profile.funcs */
 	struct cp_stats st;
@@ -529,6 +551,16 @@ struct cp_profile {
 	 */
 	int want_cct;
 	struct cp_cct *cct;
+	/*
+	 * --frames (frames.c), when want_frames is set before loading: the
+	 * frames kept, of frame_seen in all, frame_sampled when some were
+	 * left out (then only the weighted ones are a uniform sample).
+	 */
+	int want_frames;
+	struct cp_frame_rec *frame_recs;
+	size_t nframe_recs;
+	uint64_t frame_seen;
+	int frame_sampled;
 	/* Owns every string above; private to the loader (profile.h). */
 	struct cp_pool *pool;
 };
@@ -590,7 +622,16 @@ struct cp_output {
 	int call_graph, tree;
 	size_t depth;
 	double min_share;
+	/*
+	 * --frames: frame by frame with the spikes, above SPIKE_FACTOR
+	 * times the median (0: CP_SPIKE_FACTOR).
+	 */
+	int frames;
+	double spike_factor;
 };
+#define CP_SPIKE_FACTOR 2.0
+/* Frame times vary too much past this coefficient of variation. */
+#define CP_FRAME_CV 0.15
 
 /* Parse a --sort or --format argument; 0, or -1 when S is not one. */
 int cp_sort_parse(const char *s, enum cp_sort *sort);
@@ -646,6 +687,15 @@ void cp_views_table(FILE *f, const struct cp_profile *p,
 		    const struct cp_output *o, size_t top);
 void cp_views_json(FILE *f, const struct cp_profile *p,
 		   const struct cp_output *o);
+/*
+ * --frames: the frames of P, the spikes and a sample of the others, as a
+ * table, and as the JSON keys "frame_summary", "frames_sampled" and
+ * "frame_list"; nothing unless o->frames and P was loaded for it.
+ */
+void cp_frames_table(FILE *f, const struct cp_profile *p,
+		     const struct cp_output *o);
+void cp_frames_json(FILE *f, const struct cp_profile *p,
+		    const struct cp_output *o);
 
 /*
  * term.c: what changes when the output is a terminal: its width, colour,
@@ -726,6 +776,8 @@ enum {
 	CP_OPT_TREE,
 	CP_OPT_DEPTH,
 	CP_OPT_MIN_SHARE,
+	CP_OPT_FRAMES,
+	CP_OPT_SPIKE_FACTOR,
 };
 /*
  * --tree, --depth and --min-share, of stat and report (report's own

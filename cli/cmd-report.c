@@ -160,6 +160,7 @@ static int cmd_report(int argc, char **argv)
 	}
 	cp_view_check(&cp_cmd_report, &out);
 	p.want_cct = out.tree || out.call_graph;
+	p.want_frames = out.frames;
 
 	if (stat(run, &sb) != 0)
 		fatalx_status(2, "%s: %s", run, strerror(errno));

@@ -96,6 +96,7 @@ static int cmd_stat(int argc, char **argv)
 		cp_usage_error(&cp_cmd_stat, "no program to run");
 	cp_view_check(&cp_cmd_stat, &out);
 	p.want_cct = out.tree || out.call_graph;
+	p.want_frames = out.frames;
 	/* A bad event is reported before anything is created or run. */
 	cp_counter_select(&cp_cmd_stat, &ro.counters, &sel);
 

@@ -17,6 +17,7 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/symbols.c \
 	cli/output.c \
 	cli/views.c \
+	cli/frames.c \
 	cli/term.c \
 	cli/events.c \
 	cli/procs.c \
@@ -43,7 +44,7 @@ cli/pprof.pb-c.c: cli/pprof.proto
 cli_libcprof_cli_la_CFLAGS = $(WARN_CFLAGS) $(CLI_SAN_CFLAGS) \
 	$(MSGPACK_CFLAGS) $(LIBDW_CFLAGS) $(FUZZ_CFLAGS) \
 	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS)
-cli_libcprof_cli_la_LIBADD = $(MSGPACK_LIBS) $(LIBDW_LIBS) $(PFM_LIBS) -lstdc++ \
+cli_libcprof_cli_la_LIBADD = $(MSGPACK_LIBS) $(LIBDW_LIBS) $(PFM_LIBS) -lstdc++ -lm \
 	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS)
 
 bin_PROGRAMS += cli/cprof

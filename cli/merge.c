@@ -533,6 +533,7 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 	for (size_t i = 0; i < pr->nth; i++)
 		merge_thread(ld, pr, &pr->th[i], gid,
 			     dist && pr->th[i].counted);
+	cp_frames_merge(ld, pr, gid);
 	free(gid);
 	counters_merge(ld, pr);
 	merge_frames(ld, pr);

@@ -42,6 +42,10 @@ const struct cp_option cp_view_options[] = {
 	{"min-share", CP_OPT_MIN_SHARE, "PCT",
 	 "fold subtrees below PCT percent of the run into one line "
 	 "(default: 0.5)"},
+	{"frames", CP_OPT_FRAMES, NULL,
+	 "list the frames, marking spikes, instead of the function table"},
+	{"spike-factor", CP_OPT_SPIKE_FACTOR, "X",
+	 "a frame above X times the median is a spike (default: 2)"},
 	{NULL, 0, NULL, NULL}};
 
 const struct cp_option cp_run_options[] = {
@@ -329,6 +333,19 @@ int cp_view_option(const struct cp_command *cmd, struct cp_output *o, int c,
 	case CP_OPT_TREE:
 		o->tree = 1;
 		return 1;
+	case CP_OPT_FRAMES:
+		o->frames = 1;
+		return 1;
+	case CP_OPT_SPIKE_FACTOR:
+		errno = 0;
+		o->spike_factor = strtod(arg, &end);
+		if (errno != 0 || end == arg || *end != '\0' ||
+		    !(o->spike_factor > 1 && o->spike_factor < 1e6))
+			cp_usage_error(cmd,
+				       "--spike-factor: '%s' is not a factor "
+				       "above 1",
+				       arg);
+		return 1;
 	case CP_OPT_DEPTH:
 		o->depth = cp_parse_ulong(cmd, "--depth", arg, 0,
 					  (unsigned long)SIZE_MAX);
@@ -349,11 +366,14 @@ int cp_view_option(const struct cp_command *cmd, struct cp_output *o, int c,
 
 void cp_view_check(const struct cp_command *cmd, const struct cp_output *o)
 {
-	if (o->format == CP_FORMAT_CSV && (o->call_graph || o->tree))
+	if (o->format == CP_FORMAT_CSV &&
+	    (o->call_graph || o->tree || o->frames))
 		cp_usage_error(cmd,
 			       "%s has no CSV form: use --format json or the "
 			       "table",
-			       o->tree ? "--tree" : "--call-graph");
+			       o->tree	   ? "--tree"
+			       : o->frames ? "--frames"
+					   : "--call-graph");
 }
 
 int cp_counter_option(const struct cp_command *cmd, struct cp_counter_opts *o,

@@ -1282,9 +1282,10 @@ static void print_table_to(FILE *f, const struct cp_profile *p,
 		fputs("  no counters were recorded in this run (cprof record "
 		      "-e EVENTS counts them)\n",
 		      f);
-	if (o->call_graph || o->tree) {
+	if (o->call_graph || o->tree || o->frames) {
 		/* The views replace the function tables (views.c). */
 		cp_views_table(f, p, o, top_of(o));
+		cp_frames_table(f, p, o);
 		return;
 	}
 	if (!o->threads) {
@@ -1710,6 +1711,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	fputs(p->nframes == 0 ? "],\n" : "\n  ],\n", f);
 
 	cp_views_json(f, p, o);
+	cp_frames_json(f, p, o);
 	fputs("  \"functions\": ", f);
 	rows = make_rows(p, NULL, o, &n, NULL);
 	json_functions(f, p, rows, n, 2);

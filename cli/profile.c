@@ -378,6 +378,7 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 
 static void proc_free(struct proc *pr)
 {
+	cp_frames_free(pr);
 	for (size_t i = 0; i < pr->nth; i++) {
 		struct thr *t = &pr->th[i];
 
@@ -548,6 +549,7 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->procs);
 	free(p->frames);
 	free(p->meta_running);
+	free(p->frame_recs);
 	cp_cct_free(p->cct);
 	if (p->argv != NULL) {
 		for (char **a = p->argv; *a != NULL; a++)

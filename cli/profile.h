@@ -67,6 +67,35 @@ struct pfunc {
 #define CS_LEAD(k)    (2 * (k) + 1)
 #define CS_STRIDE(k)  (2 * (k) + 2)
 
+/*
+ * --frames (frames.c): a frame as its process is read, in ticks and the
+ * process's functions: its FR_TOP functions of most self time and its
+ * first FR_MAXC counters.
+ */
+#define FR_TOP	3
+#define FR_MAXC 8
+struct pfrec {
+	uint64_t serial; /* the process's frame number */
+	uint64_t index;	 /* among the frames of its name on its thread */
+	uint64_t start, len;
+	int tid;
+	uint32_t name;	      /* pframe */
+	uint32_t top[FR_TOP]; /* UINT32_MAX past the last */
+	uint64_t topself[FR_TOP];
+	uint64_t counts[FR_MAXC];
+};
+
+/* A thread's frame of one name being measured (frames.c). */
+struct tfacc {
+	int made;
+	uint64_t start, count;
+	uint64_t cstart[FR_MAXC]; /* the counters at its start */
+	uint64_t *self;		  /* per function, the self time in it */
+	size_t capself;
+	uint32_t *touched; /* the functions whose self is not 0 */
+	size_t ntouched, captouched;
+};
+
 /* A sample waiting for the marker stream of its thread to reach it. */
 struct qsample {
 	uint64_t ns; /* CLOCK_MONOTONIC */
@@ -85,8 +114,8 @@ struct tstat {
 struct open_frame {
 	uint64_t start, children;
 	uint32_t fid;
-	uint32_t
-		node; /* its calling-context node, when the thread has a tree */
+	/* Its call in the thread's tree (cct.h), when it has one. */
+	uint32_t call;
 };
 
 /* A frame name of one process, with lengths in ticks. */
@@ -188,6 +217,11 @@ struct thr {
 	 */
 	struct cp_cct *cct;
 	uint64_t *cdelta;
+
+	/* --frames: per frame name, and the sums of its samples' deltas. */
+	struct tfacc *facc;
+	size_t nfacc;
+	uint64_t *ssum;
 };
 
 /* A counter of a process's header. */
@@ -270,6 +304,11 @@ struct proc {
 	/* A sample's call path, outermost first, for the threads' trees. */
 	uint32_t *cpath;
 	size_t capcpath;
+
+	/* --frames: the frames kept, a sample and the longest (frames.c). */
+	struct pfrec *frkeep, *frlong;
+	size_t nfrkeep, capfrkeep, nfrlong;
+	uint64_t frseen, frrng;
 };
 
 /*
@@ -310,6 +349,7 @@ struct loader {
 	uint32_t *rowof; /* scratch: global function -> thread row */
 	size_t caprowof;
 	size_t capcounters;
+	size_t capframerecs;
 	/*
 	 * The distortion check, over the threads whose leader is the run's
 	 * dist counter: per run function, marker self time and the leader's
@@ -413,6 +453,26 @@ void cp_samples_before(struct proc *pr, struct thr *t, uint64_t tk);
 void cp_samples_flush(struct proc *pr, struct thr *t, enum cp_flush how);
 /* An ended thread whose events and samples have all run frees its queues. */
 void cp_samples_release(struct thr *t);
+
+/*
+ * frames.c: --frames. A thread of the run gets its accumulators (when
+ * the run wants frames); a returning call's SELF counts in its frames
+ * (the root frame's only when IN_ROOT: a call that began before the
+ * stream returns outside any);
+ * a root frame opens at TK; a frame of name IDX ends at TK after LEN
+ * ticks, V the counters' values in exact mode; a placed sample's deltas
+ * D; a finished process's kept frames go to the run, named by GID.
+ */
+void cp_frames_thread(struct proc *pr, struct thr *t);
+void cp_frames_self(struct proc *pr, struct thr *t, uint32_t fid, uint64_t self,
+		    int in_root);
+void cp_frames_open(struct proc *pr, struct thr *t, uint32_t idx, uint64_t tk,
+		    const uint64_t *v);
+void cp_frames_end(struct proc *pr, struct thr *t, uint32_t idx, uint64_t tk,
+		   uint64_t len, const uint64_t *v);
+void cp_frames_sample(struct proc *pr, struct thr *t, const uint64_t *d);
+void cp_frames_merge(struct loader *ld, struct proc *pr, const uint32_t *gid);
+void cp_frames_free(struct proc *pr);
 
 /* merge.c: a finished process into the run's tables. */
 

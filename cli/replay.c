@@ -202,6 +202,7 @@ void cp_thread_reserve(struct proc *pr, struct thr *t)
 	if (t->nmarks < pr->nfr) {
 		size_t old = t->nmarks, cap = t->nmarks;
 
+		cp_frames_thread(pr, t);
 		t->marks = xgrow(t->marks, &cap, pr->nfr, sizeof *t->marks);
 		for (size_t i = old; i < cap; i++)
 			t->marks[i] = NO_MARK;
@@ -279,21 +280,29 @@ static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
 	}
 }
 
+/* The call of FID just pushed on T, inside the frame under it. */
+static inline uint32_t cct_push(struct thr *t, uint32_t fid)
+{
+	return cp_cct_call_in(t->cct,
+			      t->stk.depth > 1
+				      ? t->stk.open[t->stk.depth - 2].call
+				      : CP_CCT_NONE,
+			      fid);
+}
+
 /*
  * The frame F of T, D ticks long, has closed: its self time (and exact
  * mode's self deltas, EXACT) go to its node, the call to the edge from
  * the frame under it, with its time and deltas when OUTER (cct.h).
  */
-static void cct_pop(struct proc *pr, struct thr *t, const struct open_frame *f,
-		    uint64_t d, int outer, int exact)
+static inline void cct_pop(struct proc *pr, struct thr *t,
+			   const struct open_frame *f, uint64_t d, int outer,
+			   int exact)
 {
 	const uint64_t *c = exact ? t->cdelta : NULL;
-	uint32_t caller = t->stk.depth > 0 ? t->stk.open[t->stk.depth - 1].fid
-					   : CP_CCT_NONE;
 
-	cp_cct_close(t->cct, f->node, 1, d - f->children, c);
-	cp_cct_edge_add(t->cct, caller, f->fid, 1, outer ? d : 0,
-			outer && exact ? c + pr->nc : NULL, 0);
+	cp_cct_call_close(t->cct, f->call, d - f->children, c, outer ? d : 0,
+			  outer && exact ? c + pr->nc : NULL);
 }
 
 /*
@@ -315,6 +324,8 @@ pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 				  t->stk.depth, !root, v);
 	s->calls++;
 	s->self += d - f->children;
+	if (t->ssum != NULL)
+		cp_frames_self(pr, t, f->fid, d - f->children, 1);
 	outer = --s->active == 0;
 	if (outer)
 		s->total += d;
@@ -328,11 +339,13 @@ pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 		t->stk.base_children += d;
 		if (root)
 			frame_add(pr, 0, d);
+		if (root && t->ssum != NULL)
+			cp_frames_end(pr, t, 0, tk, d, v);
 	}
 }
 
 static void frame_mark(struct proc *pr, struct thr *t, uint32_t idx,
-		       uint64_t tk)
+		       uint64_t tk, const uint64_t *v)
 {
 	uint64_t prev = t->marks[idx];
 
@@ -341,6 +354,8 @@ static void frame_mark(struct proc *pr, struct thr *t, uint32_t idx,
 	if (pr->ld->tap != NULL && pr->ld->tap->mark != NULL)
 		pr->ld->tap->mark(pr->ld->tap_arg, pr, t, idx, prev, tk);
 	frame_add(pr, idx, tk - prev);
+	if (t->ssum != NULL)
+		cp_frames_end(pr, t, idx, tk, tk - prev, v);
 	t->marks[idx] = tk;
 }
 
@@ -376,12 +391,12 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 		 */
 		s->calls++;
 		if (t->cct != NULL) {
-			const struct open_frame *up =
-				&t->stk.open[t->stk.depth - 1];
-
-			cp_cct_close(t->cct, cp_cct_enter(t->cct, up->node, id),
-				     1, 0, NULL);
-			cp_cct_edge_add(t->cct, up->fid, id, 1, 0, NULL, 0);
+			cp_cct_call_close(
+				t->cct,
+				cp_cct_call_in(
+					t->cct,
+					t->stk.open[t->stk.depth - 1].call, id),
+				0, NULL, 0, NULL);
 		}
 		return;
 	}
@@ -401,6 +416,8 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 	s->calls++;
 	self = d > t->stk.base_children ? d - t->stk.base_children : 0;
 	s->self += self;
+	if (t->ssum != NULL)
+		cp_frames_self(pr, t, id, self, 0);
 	s->total = d;
 	t->stk.base_children = d;
 	if (v != NULL) {
@@ -498,7 +515,7 @@ static void special(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 		    const uint64_t *v)
 {
 	if (id & FRAME_BIT)
-		frame_mark(pr, t, id & ~FRAME_BIT, tk);
+		frame_mark(pr, t, id & ~FRAME_BIT, tk, v);
 	else if (id & SWITCH_BIT)
 		switch_ctx(pr, t, id & ~SWITCH_BIT, tk, v);
 	else
@@ -564,16 +581,12 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 			f->children = 0;
 			f->fid = id;
 			if (t->cct != NULL)
-				f->node = cp_cct_enter(
-					t->cct,
-					t->stk.depth > 1
-						? t->stk.open[t->stk.depth - 2]
-							  .node
-						: CP_CCT_NONE,
-					id);
+				f->call = cct_push(t, id);
 			t->st[id].active++;
 			if (mode == RUN_EXACT)
 				exact_push(pr, t, v);
+			if (t->ssum != NULL && t->stk.depth == 1)
+				cp_frames_open(pr, t, 0, tk, v);
 		} else if (__builtin_expect(
 				   t->stk.depth > 0 &&
 					   t->stk.open[t->stk.depth - 1].fid ==

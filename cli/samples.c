@@ -342,7 +342,7 @@ static void cct_marked(struct proc *pr, struct thr *t, uint32_t fid,
 {
 	size_t depth = t->stk.depth;
 	uint32_t *path = cpath(pr, depth + 1);
-	uint32_t node = t->stk.open[depth - 1].node;
+	uint32_t node = cp_cct_call_node(t->cct, t->stk.open[depth - 1].call);
 
 	for (size_t j = 0; j < depth; j++)
 		path[j] = t->stk.open[j].fid;
@@ -404,6 +404,8 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 
 	if (pr->ld->tap != NULL && pr->ld->tap->sample != NULL)
 		pr->ld->tap->sample(pr->ld->tap_arg, pr, t, s->tk, d);
+	if (t->ssum != NULL)
+		cp_frames_sample(pr, t, d);
 	if (runtime_sample(pr, t, s)) {
 		fid = cp_samples_runtime_fid(pr);
 		cp_thread_reserve(pr, t);

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,15 @@ void cp_views_table(FILE *f, const struct cp_profile *p,
 		      "total is its self plus its children's):\n",
 		      f);
 		tree_table(f, p, p->cct, o);
+		/* --threads: each thread's own tree after the run's. */
+		for (size_t i = 0; o->threads && i < p->nthreads; i++) {
+			const struct cp_thread *t = &p->threads[i];
+
+			if (t->cct == NULL)
+				continue;
+			fprintf(f, "\nThread %d of pid %d:\n", t->tid, t->pid);
+			tree_table(f, p, t->cct, o);
+		}
 	}
 }
 
@@ -385,4 +395,366 @@ void cp_views_json(FILE *f, const struct cp_profile *p,
 		json_graph(f, p, p->cct);
 	if (o->tree)
 		json_tree(f, p, p->cct);
+}
+
+/* --- frames, with spikes --- */
+
+/* What is known of the frames of one name: medians, spread, spikes. */
+struct fstat {
+	const char *name;
+	double frames; /* estimated from the sample's weights */
+	size_t kept;
+	uint64_t median;
+	double cv;
+	uint64_t *cmed; /* per run counter: the median count */
+	int *chas;	/* per run counter: its frames count it */
+	size_t spikes, tspikes;
+	size_t *cspikes; /* per run counter */
+};
+
+struct wv {
+	uint64_t v;
+	double w;
+};
+
+static int wv_cmp(const void *va, const void *vb)
+{
+	const struct wv *a = va, *b = vb;
+
+	return a->v < b->v ? -1 : a->v > b->v;
+}
+
+/* The weighted median of the N values of A (sorted here); 0 if none. */
+static uint64_t wmedian(struct wv *a, size_t n)
+{
+	double all = 0, acc = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(a, n, sizeof *a, wv_cmp);
+	for (size_t i = 0; i < n; i++)
+		all += a[i].w;
+	for (size_t i = 0; i < n; i++) {
+		acc += a[i].w;
+		if (acc >= all / 2)
+			return a[i].v;
+	}
+	return a[n - 1].v;
+}
+
+/* Is R a spike of S: in time (counter K == SIZE_MAX) or in counter K? */
+static int spike_in(const struct fstat *s, const struct cp_frame_rec *r,
+		    size_t k, double factor)
+{
+	double med;
+
+	if (k == SIZE_MAX)
+		return s->median > 0 &&
+		       (double)r->total_ns > factor * (double)s->median;
+	for (size_t j = 0; j < r->ncounts; j++) {
+		if (r->cidx[j] != k)
+			continue;
+		/* A counter usually at 0 spikes past FACTOR events. */
+		med = s->cmed[k] > 0 ? (double)s->cmed[k] : 1;
+		return (double)r->cval[j] > factor * med;
+	}
+	return 0;
+}
+
+static int is_spike(const struct cp_profile *p, const struct fstat *s,
+		    const struct cp_frame_rec *r, double factor)
+{
+	if (spike_in(s, r, SIZE_MAX, factor))
+		return 1;
+	for (size_t k = 0; k < p->ncounters; k++) {
+		if (spike_in(s, r, k, factor))
+			return 1;
+	}
+	return 0;
+}
+
+static double spike_factor(const struct cp_output *o)
+{
+	return o->spike_factor > 0 ? o->spike_factor : CP_SPIKE_FACTOR;
+}
+
+/* The statistics of every frame name of P, *N of them (allocated). */
+static struct fstat *frame_stats(const struct cp_profile *p,
+				 const struct cp_output *o, size_t *n)
+{
+	struct fstat *st = NULL;
+	size_t ns = 0, cap = 0, nk = p->ncounters;
+	struct wv *a =
+		xmalloc((p->nframe_recs ? p->nframe_recs : 1) * sizeof *a);
+
+	for (size_t i = 0; i < p->nframe_recs; i++) {
+		const struct cp_frame_rec *r = &p->frame_recs[i];
+		size_t j;
+
+		for (j = 0; j < ns && st[j].name != r->name; j++)
+			;
+		if (j == ns) {
+			st = xgrow(st, &cap, ns + 1, sizeof *st);
+			memset(&st[ns], 0, sizeof st[ns]);
+			st[ns].name = r->name;
+			st[ns].cmed = xcalloc(nk ? nk : 1, sizeof *st->cmed);
+			st[ns].chas = xcalloc(nk ? nk : 1, sizeof *st->chas);
+			st[ns].cspikes =
+				xcalloc(nk ? nk : 1, sizeof *st->cspikes);
+			ns++;
+		}
+		st[j].kept++;
+		st[j].frames += r->weight;
+	}
+	for (size_t s = 0; s < ns; s++) {
+		size_t m = 0;
+		double sw = 0, mean = 0, var = 0;
+
+		for (size_t i = 0; i < p->nframe_recs; i++) {
+			const struct cp_frame_rec *r = &p->frame_recs[i];
+
+			if (r->name != st[s].name || r->weight <= 0)
+				continue;
+			a[m].v = r->total_ns;
+			a[m++].w = r->weight;
+			sw += r->weight;
+			mean += r->weight * (double)r->total_ns;
+		}
+		mean = sw > 0 ? mean / sw : 0;
+		for (size_t i = 0; i < m; i++)
+			var += a[i].w * ((double)a[i].v - mean) *
+			       ((double)a[i].v - mean);
+		st[s].cv = sw > 0 && mean > 0 ? sqrt(var / sw) / mean : 0;
+		st[s].median = wmedian(a, m);
+		for (size_t k = 0; k < nk; k++) {
+			m = 0;
+			for (size_t i = 0; i < p->nframe_recs; i++) {
+				const struct cp_frame_rec *r =
+					&p->frame_recs[i];
+
+				if (r->name != st[s].name || r->weight <= 0)
+					continue;
+				for (size_t j = 0; j < r->ncounts; j++) {
+					if (r->cidx[j] != k)
+						continue;
+					a[m].v = r->cval[j];
+					a[m++].w = r->weight;
+				}
+			}
+			st[s].chas[k] = m > 0;
+			st[s].cmed[k] = wmedian(a, m);
+		}
+		for (size_t i = 0; i < p->nframe_recs; i++) {
+			const struct cp_frame_rec *r = &p->frame_recs[i];
+
+			if (r->name != st[s].name)
+				continue;
+			st[s].spikes += is_spike(p, &st[s], r, spike_factor(o));
+			st[s].tspikes +=
+				spike_in(&st[s], r, SIZE_MAX, spike_factor(o));
+			for (size_t k = 0; k < nk; k++)
+				st[s].cspikes[k] +=
+					spike_in(&st[s], r, k, spike_factor(o));
+		}
+	}
+	free(a);
+	*n = ns;
+	return st;
+}
+
+static void frame_stats_free(struct fstat *st, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(st[i].cmed);
+		free(st[i].chas);
+		free(st[i].cspikes);
+	}
+	free(st);
+}
+
+static const char *fname_label(const char *name)
+{
+	return name[0] != '\0' ? name : "(depth-0 returns)";
+}
+
+/* Normal frames a table shows besides the spikes. */
+#define NORMAL_ROWS 10
+
+static void frame_row(FILE *f, const struct cp_profile *p,
+		      const struct fstat *s, const struct cp_frame_rec *r,
+		      uint64_t t0, double factor)
+{
+	char a[32], b[32];
+	int spike = is_spike(p, s, r, factor);
+
+	fprintf(f, "  %s %8" PRIu64 "  %7d  %9s  %9s%s", spike ? "!" : " ",
+		r->index, r->tid, cp_format_ns(a, sizeof a, r->start_ns - t0),
+		cp_format_ns(b, sizeof b, r->total_ns),
+		spike_in(s, r, SIZE_MAX, factor) ? "!" : " ");
+	for (size_t k = 0; k < p->ncounters; k++) {
+		uint64_t v = 0;
+
+		if (!s->chas[k])
+			continue;
+		for (size_t j = 0; j < r->ncounts; j++)
+			if (r->cidx[j] == k)
+				v = r->cval[j];
+		fprintf(f, "  %10s%s", cp_format_count(a, sizeof a, v),
+			spike_in(s, r, k, factor) ? "!" : " ");
+	}
+	fputs(" ", f);
+	for (size_t k = 0; k < CP_FRAME_TOP && r->top[k] != SIZE_MAX; k++)
+		fprintf(f, "%s %s %s", k ? "," : "",
+			func_name(p, (uint32_t)r->top[k]),
+			cp_format_ns(a, sizeof a, r->top_ns[k]));
+	fputc('\n', f);
+}
+
+static void frames_table(FILE *f, const struct cp_profile *p,
+			 const struct cp_output *o)
+{
+	double factor = spike_factor(o);
+	size_t ns;
+	struct fstat *st = frame_stats(p, o, &ns);
+	uint64_t t0 = UINT64_MAX;
+	char a[32];
+
+	for (size_t i = 0; i < p->nframe_recs; i++)
+		if (p->frame_recs[i].start_ns < t0)
+			t0 = p->frame_recs[i].start_ns;
+	fprintf(f, "\nFrames: %" PRIu64 " in all", p->frame_seen);
+	if (p->frame_sampled)
+		fprintf(f,
+			"; a uniform sample of them and the %s longest of "
+			"each process were kept, and spikes are those among "
+			"them",
+			"1024");
+	fputs("\n", f);
+	if (ns == 0)
+		fputs("  no frames recorded (a return to depth 0 or a frame "
+		      "mark ends one)\n",
+		      f);
+	for (size_t s = 0; s < ns; s++) {
+		size_t normal = 0, shown = 0, step;
+
+		fprintf(f,
+			"\n%s: %.0f frames, median %s, CV %.1f%%%s, %zu "
+			"spikes above %gx the median",
+			fname_label(st[s].name), st[s].frames,
+			cp_format_ns(a, sizeof a, st[s].median), 100 * st[s].cv,
+			st[s].cv > CP_FRAME_CV ? " (! above 15%)" : "",
+			st[s].spikes, factor);
+		fprintf(f, " (%zu in time", st[s].tspikes);
+		for (size_t k = 0; k < p->ncounters; k++)
+			if (st[s].chas[k])
+				fprintf(f, ", %zu in %s", st[s].cspikes[k],
+					p->counters[k].name);
+		fputs(")\n", f);
+		fprintf(f, "  %s %8s  %7s  %9s  %9s ", " ", "index", "thread",
+			"start", "total");
+		for (size_t k = 0; k < p->ncounters; k++)
+			if (st[s].chas[k])
+				fprintf(f, "  %10s ", p->counters[k].name);
+		fputs(" top functions (self)\n", f);
+		for (size_t i = 0; i < p->nframe_recs; i++)
+			normal +=
+				p->frame_recs[i].name == st[s].name &&
+				!is_spike(p, &st[s], &p->frame_recs[i], factor);
+		step = normal > NORMAL_ROWS ? normal / NORMAL_ROWS : 1;
+		normal = 0;
+		for (size_t i = 0; i < p->nframe_recs; i++) {
+			const struct cp_frame_rec *r = &p->frame_recs[i];
+
+			if (r->name != st[s].name)
+				continue;
+			if (!is_spike(p, &st[s], r, factor)) {
+				if (normal++ % step != 0 ||
+				    shown >= NORMAL_ROWS)
+					continue;
+				shown++;
+			}
+			frame_row(f, p, &st[s], r, t0, factor);
+		}
+	}
+	frame_stats_free(st, ns);
+}
+
+void cp_frames_table(FILE *f, const struct cp_profile *p,
+		     const struct cp_output *o)
+{
+	if (o->frames && p->want_frames)
+		frames_table(f, p, o);
+}
+
+void cp_frames_json(FILE *f, const struct cp_profile *p,
+		    const struct cp_output *o)
+{
+	double factor = spike_factor(o);
+	size_t ns;
+	struct fstat *st;
+
+	if (!o->frames || !p->want_frames)
+		return;
+	st = frame_stats(p, o, &ns);
+	fputs("  \"frame_summary\": [", f);
+	for (size_t s = 0; s < ns; s++) {
+		fprintf(f, "%s\n    {\"name\": ", s ? "," : "");
+		cp_json_str(f, st[s].name);
+		fprintf(f,
+			", \"frames\": %.0f, \"kept\": %zu, \"median_ns\": "
+			"%" PRIu64 ", \"cv\": %.6g, \"cv_flagged\": %s, "
+			"\"spikes\": %zu, \"spike_factor\": %g}",
+			st[s].frames, st[s].kept, st[s].median, st[s].cv,
+			st[s].cv > CP_FRAME_CV ? "true" : "false", st[s].spikes,
+			factor);
+	}
+	fputs(ns ? "\n  ],\n" : "],\n", f);
+	fprintf(f, "  \"frames_sampled\": %s,\n",
+		p->frame_sampled ? "true" : "false");
+	fputs("  \"frame_list\": [", f);
+	for (size_t i = 0; i < p->nframe_recs; i++) {
+		const struct cp_frame_rec *r = &p->frame_recs[i];
+		const struct fstat *s = st;
+		int first = 1;
+
+		while (s->name != r->name)
+			s++;
+		fprintf(f,
+			"%s\n    {\"index\": %" PRIu64 ", \"thread\": %d, "
+			"\"pid\": %d, \"name\": ",
+			i ? "," : "", r->index, r->tid, r->pid);
+		cp_json_str(f, r->name);
+		fprintf(f,
+			", \"start_ns\": %" PRIu64 ", \"total_ns\": %" PRIu64
+			", \"functions\": {",
+			r->start_ns, r->total_ns);
+		for (size_t k = 0; k < CP_FRAME_TOP && r->top[k] != SIZE_MAX;
+		     k++) {
+			fputs(k ? ", " : "", f);
+			cp_json_str(f, func_name(p, (uint32_t)r->top[k]));
+			fprintf(f, ": %" PRIu64, r->top_ns[k]);
+		}
+		fputs("}, \"counters\": {", f);
+		for (size_t j = 0; j < r->ncounts; j++) {
+			fputs(j ? ", " : "", f);
+			cp_json_str(f, p->counters[r->cidx[j]].name);
+			fprintf(f, ": %" PRIu64, r->cval[j]);
+		}
+		fprintf(f, "}, \"spike\": %s, \"spike_in\": [",
+			is_spike(p, s, r, factor) ? "true" : "false");
+		if (spike_in(s, r, SIZE_MAX, factor)) {
+			fputs("\"time\"", f);
+			first = 0;
+		}
+		for (size_t k = 0; k < p->ncounters; k++) {
+			if (!spike_in(s, r, k, factor))
+				continue;
+			fputs(first ? "" : ", ", f);
+			first = 0;
+			cp_json_str(f, p->counters[k].name);
+		}
+		fputs("]}", f);
+	}
+	fputs(p->nframe_recs ? "\n  ],\n" : "],\n", f);
+	frame_stats_free(st, ns);
 }

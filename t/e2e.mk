@@ -55,6 +55,19 @@ t_progs_userns_SOURCES = t/progs/userns.c t/progs/progs.h
 t_progs_userns_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
 t_progs_userns_LDFLAGS = $(AM_LDFLAGS) -pthread
 
+# The call graph and tree (issue 9): mutual recursion, two callers.
+check_PROGRAMS += t/progs/mutual t/progs/twocallers
+t_progs_mutual_SOURCES = t/progs/mutual.c t/progs/progs.h
+t_progs_mutual_CFLAGS = $(E2E_INSTR_CFLAGS)
+t_progs_twocallers_SOURCES = t/progs/twocallers.c t/progs/progs.h
+t_progs_twocallers_CFLAGS = $(E2E_INSTR_CFLAGS)
+# Frames with spikes (issue 9): hooks and frame marks.
+check_PROGRAMS += t/progs/spikes
+t_progs_spikes_SOURCES = t/progs/spikes.c t/progs/progs.h
+t_progs_spikes_CFLAGS = $(E2E_INSTR_CFLAGS)
+t_progs_spikes_LDADD = lib/libcprof.la
+t_progs_spikes_LDFLAGS = $(AM_LDFLAGS) -no-install
+
 # The example program of `make demo` (see Makefile.am).
 noinst_PROGRAMS = t/progs/demo
 
@@ -248,6 +261,8 @@ E2E_TESTS += t/e2e-forkcost.sh
 E2E_TESTS += t/e2e-quiet.sh
 # Raw clone(): processes and threads the runtime did not set up.
 E2E_TESTS += t/e2e-rawclone.sh
+# The call graph and tree (issue 9), on mutual and twocallers.
+E2E_TESTS += t/e2e-callgraph.sh t/e2e-frames.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
 
