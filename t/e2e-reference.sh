@@ -171,7 +171,13 @@ expect_status "--reference with stdin from a pipe" 2 pipe.err
 expect_lines "stdin from a pipe: one line" 1 pipe.err
 expect_grep "stdin from a pipe: the line says why" 'stdin is a pipe' pipe.err
 [ ! -e ran ] || fail "stdin from a pipe: the program ran"
+# A signal for the job that kills the plain run ends cprof there, by it.
+printf '#!/bin/sh\nkill -TERM $$\n' >killed.sh
+chmod 755 killed.sh
 rm -f ran
+run killed "$CPROF" stat --reference ./killed.sh -- sh -c 'touch ran'
+expect_status "a plain run killed by SIGTERM" 143 killed.err
+[ ! -e ran ] || fail "the hooked run ran after the plain run was killed"
 run recbad "$CPROF" record --reference ./no-such-plain -o bad.cprof -- sh -c 'touch ran'
 expect_status "record --reference of a missing plain build" 127 recbad.err
 [ ! -e bad.cprof ] || fail "record --reference of a missing plain build left a run"
