@@ -142,6 +142,30 @@ else
 	echo "note: no frame-pointer build here (x86-64 and AArch64 only): -g not checked"
 fi
 
+# A hooked build given as the reference: the header says so.
+run self "$CPROF" stat --reference ./hooked -e task-clock -o self.txt \
+	-- ./hooked 1000
+expect_status "stat --reference of the hooked build itself" 0 self.err
+expect_grep "the header says the reference had hooks" \
+	'the plain run recorded [0-9]+ marker events: it is no plain build' self.txt
+
+# An XRay build as the reference: its sleds stay unpatched (no marker
+# events), so it is sampled as a plain build.
+if command -v clang >/dev/null 2>&1 &&
+	clang -O2 -g -fxray-instrument -fxray-instruction-threshold=1 \
+		-o plain-xray "$src" 2>/dev/null; then
+	run xr "$CPROF" stat --reference ./plain-xray -e task-clock -F 4000 \
+		--format json -o xr.json -- ./hooked $N
+	expect_status "stat --reference of an XRay build" 0 xr.err
+	jeq "the XRay reference ran with its sleds unpatched" xr.json \
+		"j['reference']['marker_events']" 0
+	jeq "calls from the hooked run" xr.json "calls('tiny')" $((N * 10))
+	jcheck "kept()'s self time from the XRay build's samples" xr.json \
+		"self('kept') > 0"
+else
+	echo "note: no clang with XRay here: an XRay reference not checked"
+fi
+
 # Bad uses: one line, the shell's status, nothing run.
 bad() {
 	_want=$1 _what=$2
