@@ -1114,6 +1114,7 @@ struct cp_reference {
 	int symbols;	      /* its symbol table was read: inlined is known */
 	size_t inlined;	      /* rows the plain build inlines */
 	size_t nprocs;	      /* its processes */
+	uint64_t events;      /* its marker events: PLAIN had hooks */
 };
 /* --reference of stat and record: the option group and its value. */
 struct cp_option;

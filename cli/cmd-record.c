@@ -93,8 +93,7 @@ static int cmd_record(int argc, char **argv)
 	if (plain != NULL && ran)
 		cp_reference_compare(plain, pstatus, status);
 	if (!ran && plain != NULL) {
-		/* A plain run alone, cut short or not run, is no run to keep.
-		 */
+		/* A plain run alone (cut short, or not run) is no run. */
 		if (created) {
 			cp_rundir_remove(run);
 		} else {

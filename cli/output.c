@@ -1392,6 +1392,11 @@ static void table_reference(FILE *f, const struct cp_profile *p)
 	if (r->event == NULL)
 		fputs("  the plain run recorded no samples: no self times\n",
 		      f);
+	if (r->events > 0)
+		fprintf(f,
+			"  the plain run recorded %" PRIu64 " marker events: "
+			"it is no plain build, its times carry hooks\n",
+			r->events);
 	if (r->inlined > 0)
 		fprintf(f,
 			"  i: %zu function%s the plain build inlines: exact "
@@ -1809,6 +1814,7 @@ static void json_reference(FILE *f, const struct cp_reference *r)
 	json_u64(f, "samples", r->samples, &first);
 	json_u64(f, "cpu_ns", r->cpu_ns, &first);
 	json_u64(f, "processes", r->nprocs, &first);
+	json_u64(f, "marker_events", r->events, &first);
 	json_strkey(f, "totals",
 		    r->chains ? "reference-callchains" : "hooked-scaled",
 		    &first);

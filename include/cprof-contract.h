@@ -21,7 +21,8 @@
 /*
  * The environment the tool hands to the runtime (doc/libcprof.3).
  * CPROF_DIR starts the runtime; CPROF_LIBRARY is read by the tool only,
- * CPROF_XRAY (set by the user) by the runtime only.
+ * CPROF_XRAY (set by the user, and to "off" by the tool for the plain run
+ * of --reference) by the runtime only.
  */
 #define CPROF_ENV_DIR	    "CPROF_DIR"
 #define CPROF_ENV_FLUSH_MS  "CPROF_FLUSH_MS"
