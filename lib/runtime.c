@@ -336,6 +336,7 @@ claimed:
 	 * can run, and the log keeps what the last timed flush wrote.
 	 */
 	cprof__shadow_attach(t);
+	cprof__adapt_attach(t);
 	atomic_store_explicit(&t->state, CPROF__T_LIVE, memory_order_release);
 	cprof__tls_set(t);
 	return t;
@@ -933,6 +934,8 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 		atomic_store(&initialized, 1);
 		return -EPERM;
 	}
+	/* Before the header, which says what it decided. */
+	cprof__adapt_config();
 	err = cprof__log_open(dir);
 	if (err) {
 		/*
