@@ -240,6 +240,18 @@ CPROF__NOINSTR void cprof__adapt_attach(struct cprof__thread *t)
 #endif
 }
 
+/*
+ * The table is mapped to be wiped on fork (MADV_WIPEONFORK, Linux 4.14);
+ * emptied here too, for kernels without it. Frames open across the fork
+ * keep their marks: counted ones still write nothing, warming ones find
+ * their function no longer warming.
+ */
+CPROF__NOINSTR void cprof__adapt_forget(struct cprof__thread *t)
+{
+	if (t->fns)
+		madvise(t->fns, sizeof(struct cprof__fntab), MADV_DONTNEED);
+}
+
 CPROF__NOINSTR uint64_t cprof__adapt_find(struct cprof__thread *t,
 					  uintptr_t addr)
 {

@@ -320,6 +320,8 @@ void cprof__hook_exit(void *fn);
 void cprof__adapt_config(void);
 /* Give T a clean function table, or none (timing everything). */
 void cprof__adapt_attach(struct cprof__thread *t);
+/* In a fork() child: T's functions start anew (the parent logs its counts). */
+void cprof__adapt_forget(struct cprof__thread *t);
 /*
  * The enter of ADDR on T, whose first slot did not hold it: find or add
  * it, count it when counted; returns the frame's mark (0: timed).
