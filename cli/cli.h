@@ -142,6 +142,12 @@ struct cp_log_header {
 	enum cp_counter_mode mode;
 	uint64_t period, freq; /* of the leader, sampling mode */
 	int callchain;	       /* samples carry callchains */
+	/*
+	 * Adaptive timing (key "adaptive"): the runtime's rule, and what it
+	 * measured a timed and a counted call to cost, in ticks.
+	 */
+	int has_adaptive;
+	uint64_t warmup, threshold, threshold_ns, timed_call, counted_call;
 };
 
 struct cp_log_obj {
@@ -213,6 +219,17 @@ struct cp_log_samples {
 	size_t n;
 };
 
+/*
+ * A calls chunk (adaptive timing): N functions of thread TID whose calls
+ * were counted, not timed; FNS holds N pairs (address, calls since the
+ * thread's last calls chunk).
+ */
+struct cp_log_calls {
+	int tid;
+	const uint64_t *fns;
+	size_t n;
+};
+
 /* A counts chunk: a thread's totals so far, ncounters values. */
 struct cp_log_counts {
 	int tid;
@@ -257,6 +274,8 @@ struct cp_log_ops {
 	 */
 	void (*clock_width)(void *arg, uint64_t width);
 	void (*unthrottled)(void *arg, int tid, uint64_t n);
+	/* Calls chunks: calls counted without timing. */
+	void (*calls)(void *arg, const struct cp_log_calls *c);
 };
 
 struct cp_log_result {
@@ -391,9 +410,29 @@ uint64_t cp_clock_ticks(const struct cp_clock_line *l, uint64_t ns);
 
 /* Aggregated time of one function (one row), in nanoseconds. */
 struct cp_stats {
-	uint64_t calls;
+	uint64_t calls; /* exact: timed and counted */
 	uint64_t self_ns;
 	uint64_t total_ns; /* recursion counted once */
+	/*
+	 * Adaptive timing: of CALLS, those counted without a clock read;
+	 * when not 0, self_ns and total_ns are left to the samples (0 until
+	 * something fills them), and the timed calls' own measure is kept
+	 * in timed_self_ns and timed_total_ns (equal to self_ns and
+	 * total_ns for a function whose calls were all timed).
+	 */
+	uint64_t untimed_calls;
+	uint64_t timed_self_ns, timed_total_ns;
+};
+
+/*
+ * Where a function's self time comes from (JSON "self_source"): its
+ * timed calls, timed calls less the measured cost of timing them, or the
+ * samples whose address falls in it (its calls were counted, not timed).
+ */
+enum cp_self_source {
+	CP_SELF_TIMED = 0,
+	CP_SELF_COMPENSATED,
+	CP_SELF_SAMPLED,
 };
 
 /* What one counter (cp_profile.counters[k]) counted in one function. */
@@ -431,6 +470,7 @@ struct cp_func {
 	const char *file;   /* source file, NULL when unknown */
 	int line;	    /* 0 when unknown */
 	struct cp_stats st;
+	enum cp_self_source self_source;
 	/*
 	 * Counters: cp_profile.ncounters entries, NULL when that is 0. A
 	 * function only sampled (no marker of it) has st.calls == 0.
@@ -547,6 +587,15 @@ struct cp_process {
 	int has_select;
 	const char *sel_filter, *sel_exclude;
 	uint64_t sel_min_ns;
+	/*
+	 * Adaptive timing, when the runtime counted short functions' calls
+	 * (adaptive): its rule (a function is judged after adapt_warmup
+	 * timed calls, and counted when they took less than adapt_threshold_ns
+	 * each) and what it measured a timed and a counted call to cost.
+	 */
+	int adaptive;
+	uint64_t adapt_warmup, adapt_threshold_ns;
+	uint64_t adapt_timed_call_ns, adapt_counted_call_ns;
 	/* Counters: samples taken, lost (PERF_RECORD_LOST), throttled. */
 	uint64_t samples, samples_lost, throttled;
 	/*
@@ -887,6 +936,13 @@ enum {
 
 /* --flush-ms, --wait-all and --no-inherit, shared by stat and record. */
 extern const struct cp_option cp_run_options[];
+/* Adaptive timing: --time-all, --adaptive-threshold, --adaptive-warmup. */
+enum {
+	CP_OPT_TIME_ALL = 0x1400,
+	CP_OPT_ADAPT_NS,
+	CP_OPT_ADAPT_WARMUP,
+};
+extern const struct cp_option cp_adapt_options[];
 /* The counter options of stat and record: -e, -F, -c, -g, --exact... */
 extern const struct cp_option cp_counter_options[];
 /*
@@ -935,6 +991,9 @@ struct cp_run_opts {
 	char *filter, *exclude;
 	const char *min_duration; /* --min-duration in ns, NULL: none */
 	char min_ns[24];
+	/* cp_adapt_options: --time-all, and the rule's numbers or NULL. */
+	int time_all;
+	const char *adapt_ns, *adapt_warmup;
 };
 
 /*

@@ -60,6 +60,9 @@ static void stats_add(struct cp_stats *to, const struct cp_stats *from)
 	to->calls += from->calls;
 	to->self_ns += from->self_ns;
 	to->total_ns += from->total_ns;
+	to->untimed_calls += from->untimed_calls;
+	to->timed_self_ns += from->timed_self_ns;
+	to->timed_total_ns += from->timed_total_ns;
 }
 
 /* Make the scratch map from the run's functions to a thread's rows hold N. */
@@ -338,8 +341,16 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 		if (i < t->ntsamp)
 			p->funcs[g].throttled_samples += t->tsamp[i];
 		st.calls = s->calls;
-		st.self_ns = cp_clock_ns(&pr->clk, s->self);
-		st.total_ns = cp_clock_ns(&pr->clk, s->total);
+		st.timed_self_ns = cp_clock_ns(&pr->clk, s->self);
+		st.timed_total_ns = cp_clock_ns(&pr->clk, s->total);
+		/*
+		 * Adaptive timing: a function whose calls were counted has
+		 * no honest time of its own from the markers (its warm-up
+		 * calls only): it is left to the samples.
+		 */
+		st.untimed_calls = s->untimed;
+		st.self_ns = s->untimed ? 0 : st.timed_self_ns;
+		st.total_ns = s->untimed ? 0 : st.timed_total_ns;
 		if (ld->rowof[g] == CP_INDEX_NONE) {
 			rows = xgrow(rows, &caprows, nrows + 1, sizeof *rows);
 			memset(&rows[nrows], 0, sizeof *rows);
@@ -555,6 +566,16 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 	cp->sel_exclude = pr->sel_exclude;
 	cp->sel_min_ns = pr->sel_min_ns;
 	cp->log = pr->log;
+	if (pr->has_adaptive) {
+		cp->adaptive = 1;
+		cp->adapt_warmup = pr->adapt_warmup;
+		cp->adapt_threshold_ns =
+			cp_clock_ns(&pr->clk, pr->adapt_threshold);
+		cp->adapt_timed_call_ns =
+			cp_clock_ns(&pr->clk, pr->adapt_timed);
+		cp->adapt_counted_call_ns =
+			cp_clock_ns(&pr->clk, pr->adapt_counted);
+	}
 	/* The header's clock point is taken when the runtime starts. */
 	if (pr->has_clock)
 		cp->start_ns = pr->clock_ns;
@@ -668,8 +689,11 @@ void cp_merge_run(struct loader *ld)
 	struct cp_profile *p = ld->p;
 
 	p->total_self_ns = 0;
-	for (size_t i = 0; i < p->nfuncs; i++)
+	for (size_t i = 0; i < p->nfuncs; i++) {
 		p->total_self_ns += p->funcs[i].st.self_ns;
+		if (p->funcs[i].st.untimed_calls > 0)
+			p->funcs[i].self_source = CP_SELF_SAMPLED;
+	}
 	counters_finish(ld);
 	/* A run without events still has its (empty) tree when asked. */
 	if (p->want_cct && p->cct == NULL)

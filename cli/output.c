@@ -578,6 +578,27 @@ static size_t threads_throttled(const struct cp_profile *p, int pid)
 	return n;
 }
 
+/*
+ * Adaptive timing: how many functions had calls counted rather than
+ * timed, whose time columns read "-" until samples fill them.
+ */
+static void untimed_line(FILE *f, const struct cp_profile *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nfuncs; i++)
+		if (p->funcs[i].st.untimed_calls > 0 &&
+		    p->funcs[i].self_source == CP_SELF_SAMPLED &&
+		    p->funcs[i].st.self_ns == 0)
+			n++;
+	if (n > 0)
+		fprintf(f,
+			"  %zu function%s too short to time: calls counted, "
+			"times \"-\" (in their callers' self; --time-all "
+			"times them)\n",
+			n, n == 1 ? "" : "s");
+}
+
 static void table_header(FILE *f, const struct cp_profile *p)
 {
 	const struct cp_process *pr;
@@ -717,6 +738,7 @@ static void table_header(FILE *f, const struct cp_profile *p)
 				"them is not counted\n",
 				t->tid, t->pid);
 	}
+	untimed_line(f, p);
 	no_log_lines(f, p);
 }
 
@@ -1022,6 +1044,16 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 			fprintf(f, "  %*s", TIME_WIDTH, "-");
 		if (c->calls)
 			fprintf(f, "  %*s", (int)c->callsw, "-");
+		if (c->selfcall)
+			fprintf(f, "  %*s", TIME_WIDTH, "-");
+	} else if (c->time && st->untimed_calls > 0 && st->self_ns == 0 &&
+		   st->total_ns == 0) {
+		/* Counted, not timed (adaptive timing): exact calls only. */
+		fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", PCT_WIDTH, "-");
+		if (c->ttotal)
+			fprintf(f, "  %*s", TIME_WIDTH, "-");
+		if (c->calls)
+			fprintf(f, "  %*" PRIu64, (int)c->callsw, st->calls);
 		if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH, "-");
 	} else if (c->time) {
@@ -1695,6 +1727,27 @@ static void json_selection(FILE *f, const struct cp_process *pr)
 	fputc('}', f);
 }
 
+/*
+ * Where row R's self time comes from: the function's own verdict for a
+ * run-wide row; a thread's row whose calls were counted there is left to
+ * the samples.
+ */
+static const char *self_source(const struct row *r)
+{
+	static const char *const names[] = {
+		[CP_SELF_TIMED] = "timed",
+		[CP_SELF_COMPENSATED] = "compensated",
+		[CP_SELF_SAMPLED] = "sampled",
+	};
+	enum cp_self_source s = r->f->self_source;
+
+	if (r->st != &r->f->st && r->st->untimed_calls > 0)
+		s = CP_SELF_SAMPLED;
+	else if (r->st != &r->f->st && s == CP_SELF_SAMPLED)
+		s = CP_SELF_TIMED;
+	return names[s];
+}
+
 /* A "functions" array whose key sits INDENT columns in. */
 static void json_functions(FILE *f, const struct cp_profile *p,
 			   const struct row *rows, size_t n, int indent)
@@ -1726,6 +1779,11 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 			    rows[i].st->calls != 0 ? "exact" : "none", &first);
 		json_u64(f, "self_ns", rows[i].st->self_ns, &first);
 		json_u64(f, "total_ns", rows[i].st->total_ns, &first);
+		json_strkey(f, "self_source", self_source(&rows[i]), &first);
+		json_u64(f, "untimed_calls", rows[i].st->untimed_calls, &first);
+		json_u64(f, "timed_self_ns", rows[i].st->timed_self_ns, &first);
+		json_u64(f, "timed_total_ns", rows[i].st->timed_total_ns,
+			 &first);
 		json_bool(f, "runtime", rows[i].f->runtime, &first);
 		/* A reference profile (cli/reference.c): where numbers come
 		 * from. */
@@ -1889,6 +1947,22 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_strkey(f, "own_hooks", pr->own_hooks, &first);
 		json_key(f, "selection", &first);
 		json_selection(f, pr);
+		json_key(f, "adaptive", &first);
+		if (pr->adaptive) {
+			int ainner = 1;
+
+			fputc('{', f);
+			json_u64(f, "warmup", pr->adapt_warmup, &ainner);
+			json_u64(f, "threshold_ns", pr->adapt_threshold_ns,
+				 &ainner);
+			json_u64(f, "timed_call_ns", pr->adapt_timed_call_ns,
+				 &ainner);
+			json_u64(f, "counted_call_ns",
+				 pr->adapt_counted_call_ns, &ainner);
+			fputc('}', f);
+		} else {
+			fputs("null", f);
+		}
 		fputs("}", f);
 	}
 	fputs(p->nprocs == 0 ? "],\n" : "\n  ],\n", f);

@@ -105,6 +105,11 @@ static void on_header(void *arg, const struct cp_log_header *h)
 		pr->sel_exclude = join_lines(pr, h->exclude, h->nexclude);
 		pr->sel_min_ns = h->min_ns;
 	}
+	pr->has_adaptive = h->has_adaptive;
+	pr->adapt_warmup = h->warmup;
+	pr->adapt_threshold = h->threshold;
+	pr->adapt_timed = h->timed_call;
+	pr->adapt_counted = h->counted_call;
 	pr->clk.hz = h->hz;
 	if (h->has_clock) {
 		pr->has_clock = 1;
@@ -247,6 +252,11 @@ static void on_counts(void *arg, const struct cp_log_counts *c)
 	cp_samples_flush(pr, t, CP_FLUSH_DRAIN);
 }
 
+static void on_calls(void *arg, const struct cp_log_calls *c)
+{
+	cp_replay_calls(arg, c);
+}
+
 static void on_clock(void *arg, uint64_t ticks, uint64_t mono_ns)
 {
 	struct proc *pr = arg;
@@ -299,6 +309,7 @@ static const struct cp_log_ops log_ops = {
 	.samples = on_samples,
 	.lost = on_lost,
 	.counts = on_counts,
+	.calls = on_calls,
 };
 
 /*

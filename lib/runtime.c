@@ -336,6 +336,7 @@ claimed:
 	 * can run, and the log keeps what the last timed flush wrote.
 	 */
 	cprof__shadow_attach(t);
+	cprof__adapt_attach(t);
 	atomic_store_explicit(&t->state, CPROF__T_LIVE, memory_order_release);
 	cprof__tls_set(t);
 	return t;
@@ -833,6 +834,8 @@ static CPROF__NOINSTR void after_fork_child(void)
 		me->tid = (pid_t)syscall(SYS_gettid);
 		me->start_tick = cprof__ticks() & CPROF__TICK_MASK;
 		memset(me->cown, 0, sizeof(me->cown));
+		/* Its counts so far are the parent's to log. */
+		cprof__adapt_forget(me);
 	}
 	cprof__log_drop();
 	life_stat_drop();
@@ -984,6 +987,8 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 		atomic_store(&initialized, 1);
 		return -EPERM;
 	}
+	/* Before the header, which says what it decided. */
+	cprof__adapt_config();
 	err = cprof__log_open(dir);
 	if (err) {
 		/*

@@ -375,7 +375,8 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 				     (cprof__own_hooks[0] ? 1 : 0) +
 				     (cprof__self_path[0] ? 1 : 0) +
 				     (cprof__sel_any() ? 1 : 0) +
-				     (cprof__clock_note[0] ? 1 : 0));
+				     (cprof__clock_note[0] ? 1 : 0) +
+				     (cprof__adapt.on ? 1 : 0));
 	cprof__pack_str(pk, CPROF_KEY_MAGIC);
 	cprof__pack_str(pk, CPROF_LOG_MAGIC);
 	cprof__pack_kv_u64(pk, CPROF_KEY_VERSION, CPROF_LOG_VERSION);
@@ -416,6 +417,10 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	if (cprof__sel_any()) {
 		cprof__pack_str(pk, CPROF_KEY_SELECT);
 		cprof__sel_pack_header(pk);
+	}
+	if (cprof__adapt.on) {
+		cprof__pack_str(pk, CPROF_KEY_ADAPTIVE);
+		cprof__adapt_pack_header(pk);
 	}
 	(void)start_ns;
 }
@@ -847,11 +852,14 @@ CPROF__NOINSTR void cprof__drain_all(bool in_signal)
 
 		if (st == CPROF__T_LIVE) {
 			drain_thread(t);
-			if (!out.failed)
+			if (!out.failed) {
+				cprof__adapt_drain(t, &out.pk);
 				cprof__counters_drain(t, &out.pk);
+			}
 		} else if (st == CPROF__T_DEAD) {
 			drain_thread(t);
 			if (!out.failed) {
+				cprof__adapt_drain(t, &out.pk);
 				cprof__counters_drain(t, &out.pk);
 				pack_thread_chunk(t, false);
 			}

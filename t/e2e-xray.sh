@@ -152,7 +152,10 @@ if command -v "${CC%% *}" >/dev/null 2>&1; then
 		fail "cannot build xray-mixed.c" mixed.build.err
 	run mixed-alone ./mixed $n
 	expect_status "mixed alone" 0 mixed-alone.err
+	# The nesting checks below are of times: every call timed.
+	STAT_OPTS=--time-all
 	stat_json mixed ./mixed $n
+	STAT_OPTS=
 	expect_status "mixed under cprof stat" 0 mixed.err
 	cmp -s mixed-alone.out mixed.out ||
 		fail "mixed printed otherwise under cprof stat" mixed-alone.out mixed.out

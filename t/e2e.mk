@@ -78,6 +78,12 @@ t_progs_spikes_LDFLAGS = $(AM_LDFLAGS) -no-install
 # The example program of `make demo` (see Makefile.am).
 noinst_PROGRAMS = t/progs/demo
 
+# Adaptive timing (issue 8): tiny functions counted, large ones timed.
+check_PROGRAMS += t/progs/adapt
+t_progs_adapt_SOURCES = t/progs/adapt.c t/progs/progs.h
+t_progs_adapt_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_adapt_LDFLAGS = $(AM_LDFLAGS) -pthread
+
 t_progs_calls_SOURCES = t/progs/calls.c t/progs/progs.h
 t_progs_calls_CFLAGS = $(E2E_INSTR_CFLAGS)
 
@@ -167,6 +173,7 @@ endif
 
 E2E_TESTS = \
 	t/e2e-calls.sh \
+	t/e2e-adapt.sh \
 	t/e2e-exit-status.sh \
 	t/e2e-report.sh \
 	t/e2e-report-memory.sh \

@@ -32,3 +32,9 @@ TESTS += t/test-seccomp
 t_test_seccomp_SOURCES = t/test-seccomp.c
 t_test_seccomp_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
 t_test_seccomp_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread
+# Adaptive timing (lib/adapt.c): the switch from timed to counted.
+check_PROGRAMS += t/test-adapt
+TESTS += t/test-adapt
+t_test_adapt_SOURCES = t/test-adapt.c
+t_test_adapt_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
+t_test_adapt_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread

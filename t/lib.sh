@@ -181,11 +181,13 @@ no_sanitizer_report() {
 
 # stat_json NAME PROG ARGS...: run PROG under `cprof stat --format json`
 # with the JSON in NAME.json, the program's stdout and stderr in NAME.out
-# and NAME.err.
+# and NAME.err. STAT_OPTS, when set, adds options (--time-all for checks
+# that need every call timed).
 stat_json() {
 	_sname=$1
 	shift
-	run "$_sname" "$CPROF" stat --format json -o "$_sname.json" -- "$@"
+	# shellcheck disable=SC2086 # STAT_OPTS: options, split on purpose
+	run "$_sname" "$CPROF" stat --format json ${STAT_OPTS:-} -o "$_sname.json" -- "$@"
 	[ -s "$_sname.json" ] ||
 		fail "$_sname: cprof stat wrote no JSON (exit status $status)" "$_sname.err"
 }
