@@ -24,3 +24,10 @@ TESTS += t/test-shadow
 t_test_shadow_SOURCES = t/test-shadow.c
 t_test_shadow_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) -pthread
 t_test_shadow_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread
+
+# Record-time selection: the writer's --min-duration pass, the CLI checks.
+check_PROGRAMS += t/test-select
+TESTS += t/test-select
+t_test_select_SOURCES = t/test-select.c
+t_test_select_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
+t_test_select_LDADD = lib/libcprof-core.la cli/libcprof-cli.la $(CUNIT_LIBS) -lpthread
