@@ -301,6 +301,55 @@ fast(struct cprof__thread *t)
 }
 
 /*
+ * An enter: pushed on the shadow stack when it lies at or below the top
+ * frame (at: the hooks of a function inlined into another run in its
+ * frame, and the scopes of one function share its position); anything
+ * else (the top frame was left, a switch of stack, a full stack, a jump
+ * just made) is for shadow.c. The slot is taken before it is filled: a
+ * signal handler arriving in between pushes above it and pops back, and
+ * cannot overwrite it.
+ */
+static inline CPROF__NOINSTR __attribute__((always_inline)) void
+enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
+{
+	struct cprof__thread *t = tls_thread;
+
+	if (fast(t) && likely(sp <= t->ss_sp)) {
+		struct cprof__frame *f = t->ss_top + 1;
+
+		t->ss_top = f;
+		atomic_signal_fence(memory_order_seq_cst);
+		f->sp = sp;
+		f->addr = addr;
+		f->flags = flags;
+		t->ss_sp = likely(f != t->ss_last) ? sp : 0;
+		store(t, addr, flags, false, 0);
+	} else {
+		record_slow(addr, flags, sp, HOOK_ENTER);
+	}
+}
+
+/*
+ * An exit of the top frame, named by its function or site (a function's
+ * stack position at its exit hook need not be that of its enter: gcc may
+ * call the exit hook after the epilogue). Anything else is for shadow.c.
+ */
+static inline CPROF__NOINSTR __attribute__((always_inline)) void
+leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
+{
+	struct cprof__thread *t = tls_thread;
+
+	if (fast(t) && likely(t->ss_top->addr == addr)) {
+		struct cprof__frame *f = --t->ss_top;
+
+		t->ss_sp = f->sp;
+		store(t, addr, flags | CPROF__REC_EXIT, false, 0);
+	} else {
+		record_slow(addr, flags | CPROF__REC_EXIT, sp, HOOK_EXIT);
+	}
+}
+
+/*
  * Record-time selection (select.c): --exclude drops a function's events
  * here, before anything else, so that it costs the hook and one table
  * probe; --filter keeps only the matched functions and the calls made
@@ -338,55 +387,6 @@ sel_skip(uintptr_t addr, uint64_t flags, bool exit)
 }
 
 /*
- * An enter: pushed on the shadow stack when it lies at or below the top
- * frame (at: the hooks of a function inlined into another run in its
- * frame, and the scopes of one function share its position); anything
- * else (the top frame was left, a switch of stack, a full stack, a jump
- * just made) is for shadow.c. The slot is taken before it is filled: a
- * signal handler arriving in between pushes above it and pops back, and
- * cannot overwrite it.
- */
-static inline CPROF__NOINSTR __attribute__((always_inline)) void
-enter_rec(uintptr_t addr, uint64_t flags, uintptr_t sp)
-{
-	struct cprof__thread *t = tls_thread;
-
-	if (fast(t) && likely(sp <= t->ss_sp)) {
-		struct cprof__frame *f = t->ss_top + 1;
-
-		t->ss_top = f;
-		atomic_signal_fence(memory_order_seq_cst);
-		f->sp = sp;
-		f->addr = addr;
-		f->flags = flags;
-		t->ss_sp = likely(f != t->ss_last) ? sp : 0;
-		store(t, addr, flags, false, 0);
-	} else {
-		record_slow(addr, flags, sp, HOOK_ENTER);
-	}
-}
-
-/*
- * An exit of the top frame, named by its function or site (a function's
- * stack position at its exit hook need not be that of its enter: gcc may
- * call the exit hook after the epilogue). Anything else is for shadow.c.
- */
-static inline CPROF__NOINSTR __attribute__((always_inline)) void
-leave_rec(uintptr_t addr, uint64_t flags, uintptr_t sp)
-{
-	struct cprof__thread *t = tls_thread;
-
-	if (fast(t) && likely(t->ss_top->addr == addr)) {
-		struct cprof__frame *f = --t->ss_top;
-
-		t->ss_sp = f->sp;
-		store(t, addr, flags | CPROF__REC_EXIT, false, 0);
-	} else {
-		record_slow(addr, flags | CPROF__REC_EXIT, sp, HOOK_EXIT);
-	}
-}
-
-/*
  * With a selection in force, the hooks take these out of line (a tail
  * call: without one the hooks stay leaf functions, as above).
  */
@@ -394,32 +394,33 @@ static CPROF__NOINSTR __attribute__((noinline)) void
 sel_enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	if (!sel_skip(addr, flags, false))
-		enter_rec(addr, flags, sp);
+		enter(addr, flags, sp);
 }
 
 static CPROF__NOINSTR __attribute__((noinline)) void
 sel_leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	if (!sel_skip(addr, flags, true))
-		leave_rec(addr, flags, sp);
+		leave(addr, flags, sp);
 }
 
+/* What the hooks call: enter() and leave(), or through the selection. */
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
-enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
+hook_enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	if (unlikely(cprof__sel_active))
 		sel_enter(addr, flags, sp);
 	else
-		enter_rec(addr, flags, sp);
+		enter(addr, flags, sp);
 }
 
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
-leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
+hook_leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	if (unlikely(cprof__sel_active))
 		sel_leave(addr, flags, sp);
 	else
-		leave_rec(addr, flags, sp);
+		leave(addr, flags, sp);
 }
 
 /* Wakes a thread sleeping in make_room(); called by the writer. */
@@ -446,23 +447,23 @@ CPROF__NOINSTR void cprof__ring_drained(struct cprof__thread *t)
 CPROF_EXTERN CPROF__NOINSTR void __cyg_profile_func_enter(void *fn, void *site)
 {
 	(void)site;
-	enter((uintptr_t)fn, 0, CALLER_SP());
+	hook_enter((uintptr_t)fn, 0, CALLER_SP());
 }
 
 CPROF_EXTERN CPROF__NOINSTR void __cyg_profile_func_exit(void *fn, void *site)
 {
 	(void)site;
-	leave((uintptr_t)fn, 0, CALLER_SP());
+	hook_leave((uintptr_t)fn, 0, CALLER_SP());
 }
 
 CPROF_EXTERN CPROF__NOINSTR void cprof_enter(const struct cprof_site *site)
 {
-	enter((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
+	hook_enter((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
 }
 
 CPROF_EXTERN CPROF__NOINSTR void cprof_exit(const struct cprof_site *site)
 {
-	leave((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
+	hook_leave((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
 }
 
 /* A frame mark has no exit: it never goes on the shadow stack. */
@@ -489,10 +490,10 @@ CPROF_EXTERN CPROF__NOINSTR void cprof_frame_mark(const struct cprof_site *site)
  */
 CPROF__NOINSTR void cprof__xray_enter(uint32_t id, uintptr_t sp)
 {
-	enter(cprof__xray_fns[id], 0, sp);
+	hook_enter(cprof__xray_fns[id], 0, sp);
 }
 
 CPROF__NOINSTR void cprof__xray_leave(uint32_t id, uintptr_t sp)
 {
-	leave(cprof__xray_fns[id], 0, sp);
+	hook_leave(cprof__xray_fns[id], 0, sp);
 }
