@@ -7,7 +7,10 @@ prints per program and build, side by side in one run: the run times
 (plain, hooks that do nothing, `cprof record`), how far cprof's self-time
 shares are from perf's sampling of the plain build, how far the hooked
 build itself is from it (its floor) and perf from itself (the noise), and
-whether cprof's call counts are those a counting hook sees. It is the
+whether cprof's call counts are those a counting hook sees; also the gap
+of `cprof record --reference PLAIN` (self time from a sampled run of the
+plain build, calls from the hooked one), and at the end issue 8's targets
+side by side in one table, one column per program and build. It is the
 instrument issue 8 measures itself with: it prints figures and never fails
 because a figure is bad; what it cannot measure it says, with the reason.
 
@@ -44,6 +47,9 @@ CACHE = os.environ.get("CPROF_BENCH_CACHE") or os.path.join(
     "cprof-bench")
 HAVE_PERF = False
 PERF_SAMPLES = {}
+# One entry per program and hooked build for the closing table: (column
+# title, {figure name: text}).
+SUMMARY = []
 HOOK_NAMES = ("__cyg_profile_func_enter", "__cyg_profile_func_exit")
 
 
@@ -431,6 +437,25 @@ def cprof_record(argv, stdin, work, tag, opts, pin=False):
     return json.loads(rep.stdout), w, c
 
 
+def cprof_reference(plain_exe, argv, stdin, work, tag):
+    """cprof record --reference of one run (the plain build sampled, then
+    the hooked one): its JSON report, or raises RuntimeError."""
+    run = os.path.join(work, tag + ".cprof")
+    shutil.rmtree(run, ignore_errors=True)
+    shutil.rmtree(run + ".old", ignore_errors=True)
+    cmd = [CPROF, "record", "-o", run, "--reference", plain_exe, "-e", "task-clock",
+           "-F", FREQ, "--"] + argv
+    st, _, _ = timed(cmd, stdin)
+    if st != 0:
+        raise RuntimeError("cprof record --reference exited with %d" % st)
+    rep = subprocess.run([CPROF, "report", "--format", "json", run], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, errors="replace")
+    shutil.rmtree(run, ignore_errors=True)
+    if rep.returncode != 0:
+        raise RuntimeError("cprof report failed: " + last_line(rep.stderr))
+    return json.loads(rep.stdout)
+
+
 def gap(ref, other, top):
     d = [abs(other.get(n, 0.0) - ref.get(n, 0.0)) for n in top]
     return max(d), sum(d) / len(d)
@@ -537,6 +562,8 @@ def measure(prog, exes, work, hooklib):
         exe = exes[bname]
         argv, stdin = prog.argv(exe)
         xray = "-fxray-instrument" in flags
+        summ = {}
+        SUMMARY.append(("%s %s" % (prog.name, bname.replace("after-inlining", "AI")), summ))
         # Times.
         dg = {"work": work}
         noop = best(argv, stdin, digest=dg)
@@ -582,9 +609,16 @@ def measure(prog, exes, work, hooklib):
 
         line("plain (%s)" % pname, pr["time"], pr["pinned"])
         line("unpatched sleds" if xray else "glibc no-op hooks", noop, noop_pin)
+        if pr["time"]:
+            summ["plain"] = "%.2f/%.2f" % pr["time"]
+        if pr["time"] and noop:
+            summ["noop"] = "%.2f/%.2f" % (noop[0] / pr["time"][0], noop[1] / pr["time"][1])
         for label in ("cprof record", "cprof --no-counters"):
             (t, e1), (tp, e2) = recs[(label, False)], recs[(label, True)]
             line(label, t, tp, e1 or e2)
+            if label == "cprof record" and t and tp and noop and noop_pin:
+                summ["cprof"] = "%.2f/%.2f" % (t[0] / noop[0], t[1] / noop[1])
+                summ["pinned"] = "%.2f/%.2f" % (tp[0] / noop_pin[0], tp[1] / noop_pin[1])
             if t and tp and noop and noop_pin:
                 say("    %-28s %8.2f %8.2f %8.2f %8.2f   (target <= 1.5)" % (
                     "  x " + ("unpatched" if xray else "no-op hooks"), t[0] / noop[0], t[1] / noop[1], tp[0] / noop_pin[0], tp[1] / noop_pin[1]))
@@ -609,12 +643,23 @@ def measure(prog, exes, work, hooklib):
                 skip("cprof's gap", recs.get("report_error") or "no report")
             elif sum(f["self_ns"] for f in rep["functions"]) == 0 or not any(
                     f["calls"] for f in rep["functions"]):
-                skip("cprof's gap", "cprof recorded no marker from this build"
-                     + (" (XRay is not a marker source yet)" if xray else ""))
+                skip("cprof's gap", "cprof recorded no marker from this build")
             else:
                 c = shares((f["name"], f["self_ns"]) for f in rep["functions"])
                 cols.append(("cprof self", c))
-                gaps.append(("cprof self time (self_ns)", gap(ref, c, top)))
+                gaps.append(("cprof self time (self_ns)" + (", patched" if xray else ""),
+                             gap(ref, c, top)))
+            # Target 2(b): self time from a sampled run of the plain build.
+            try:
+                rj = cprof_reference(pr["exe"], argv, stdin, work, bname + "-reference")
+                c = shares((f["name"], f["self_ns"]) for f in rj["functions"])
+                inl = sum(1 for f in rj["functions"] if f.get("inlined_in_reference"))
+                cols.append(("cprof --ref", c))
+                gaps.append(("cprof --reference %s" % os.path.basename(pname), gap(ref, c, top)))
+                say("    cprof --reference: %d functions marked inlined in %s; totals %s" % (
+                    inl, pname, rj.get("reference", {}).get("totals", "?")))
+            except (RuntimeError, ValueError, KeyError) as e:
+                skip("cprof --reference", str(e))
             if "cprof_sampled" in pr:
                 cols.append(("cprof smpl", pr["cprof_sampled"]))
                 gaps.append(("cprof -e task-clock, plain", gap(ref, pr["cprof_sampled"], top)))
@@ -627,6 +672,12 @@ def measure(prog, exes, work, hooklib):
             for label, g in gaps:
                 if g is not None:
                     say("    %-34s %5.1f  %5.1f" % (label, g[0], g[1]))
+            keys = {"perf against itself": "noise", "floor:": "floor", "cprof self": "self",
+                    "cprof --reference": "reference", "cprof -e task-clock": "sampled"}
+            for label, g in gaps:
+                for prefix, key in keys.items():
+                    if g is not None and label.startswith(prefix):
+                        summ[key] = "%.1f/%.1f" % g
         # Counts.
         if xray:
             skip("counts", "an XRay build has no __cyg_profile_func_enter hook to count with")
@@ -637,6 +688,7 @@ def measure(prog, exes, work, hooklib):
                 got, truth, unknown = hook_counts(exe, argv, stdin, work, hooklib)
                 names = set(truth) | set(got)
                 same = [n for n in names if truth.get(n, 0) == got.get(n, 0)]
+                summ["counts"] = "%d of %d" % (len(same), len(names))
                 say("    counts: %d of %d functions have cprof's count exactly as a chained counting hook "
                     "saw it in the same run (%d calls by the hook, %d by cprof%s)" % (
                         len(same), len(names), sum(truth.values()), sum(got.values()),
@@ -646,6 +698,35 @@ def measure(prog, exes, work, hooklib):
                     say("      %-30s hook %12d  cprof %12d" % (n[:30], truth.get(n, 0), got.get(n, 0)))
             except RuntimeError as e:
                 skip("counts", str(e))
+
+
+def summary():
+    """The issue's targets side by side: one column per program and hooked
+    build, one line per figure; "-" where it could not be measured."""
+    if not SUMMARY:
+        return
+    rows = [
+        ("plain: wall/cpu (s)", "plain", ""),
+        ("no-op hooks / plain", "noop", "(XRay: sleds unpatched)"),
+        ("cprof record / no-op", "cprof", "target <= 1.5"),
+        ("  pinned, taskset -c 0", "pinned", "target <= 1.5"),
+        ("perf against itself", "noise", "max/mean points"),
+        ("floor: perf on the build", "floor", ""),
+        ("cprof self (XRay patched)", "self", "target floor +1/+0.5"),
+        ("cprof --reference", "reference", "target 2/1"),
+        ("cprof sampling the plain", "sampled", "beside perf"),
+        ("exact call counts", "counts", ""),
+    ]
+    w = max(14, max(len(t) for t, _ in SUMMARY) + 1)
+    say("")
+    say("Issue 8's targets, side by side (times best of %d, wall/cpu; shares: max/mean"
+        % REPS)
+    say("gap in points over perf -e cpu-clock's top %d on the plain build of the same compiler):" % TOP)
+    for i in range(0, len(SUMMARY), 4):
+        part = SUMMARY[i:i + 4]
+        say("  %-26s %s" % ("", "".join("%*s" % (w, t) for t, _ in part)))
+        for label, key, note in rows:
+            say("  %-26s %s  %s" % (label, "".join("%*s" % (w, d.get(key, "-")) for _, d in part), note))
 
 
 def loadavg():
@@ -708,6 +789,7 @@ def main():
             measure(prog, exes, work, hooklib)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    summary()
     say("")
     say("bench-real took %.0f s; load average %s at the end" % (time.time() - t_start, loadavg()))
     return 0

@@ -42,6 +42,47 @@ per() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 dirsize() { du -sb "$1" | cut -f1; }
 
+# exports: each export of the run beside the plain report (issue 10):
+# CPU time (user + system, best of $reps: the wall time of a loaded
+# machine says little), file size and peak memory; the Chrome trace's
+# bytes per call kept on a run a hundredth the size, every call kept.
+cpu_ms() {
+	local best= t
+	for _ in $(seq "$reps"); do
+		t=$(/usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -n 1 |
+			awk '{ printf "%d", ($1 + $2) * 1000 }')
+		[ -z "$best" ] || [ "$t" -lt "$best" ] && best=$t
+	done
+	echo "$best"
+}
+exports() {
+	local t size rss fmt small=$((calls / 100)) base
+	base=$(cpu_ms "$CPROF" report --format csv -o "$work/x.csv" "$work/run.cprof")
+	echo "exports of the $calls-call run, CPU time (report --format csv: $base ms):"
+	for fmt in chrome pprof folded flamegraph; do
+		t=$(cpu_ms "$CPROF" report --format $fmt -o "$work/x.$fmt" "$work/run.cprof")
+		size=$(wc -c <"$work/x.$fmt")
+		rss=$(maxrss_kb "$CPROF" report --format $fmt -o "$work/x.$fmt" "$work/run.cprof")
+		printf '  %-8s %7s ms  %5sx the report  %10s bytes  peak %s KiB\n' \
+			"$fmt" "$t" "$(ratio "$t" "$base")" "$size" "$rss"
+		rm -f "$work/x.$fmt"
+	done
+	rm -rf "$work/small.cprof" "$work/x.csv"
+	"$CPROF" record --no-counters -o "$work/small.cprof" "$work/callheavy" "$small" >/dev/null 2>&1
+	"$CPROF" report --format chrome --min-duration 0 -o "$work/all.json" "$work/small.cprof" 2>/dev/null
+	size=$(wc -c <"$work/all.json")
+	echo "  chrome, every call kept ($small calls): $size bytes, $(per "$size" "$small") bytes per call"
+	rm -rf "$work/all.json" "$work/small.cprof"
+}
+
+# BENCH_ONLY=exports: the export lines alone.
+if [ "${BENCH_ONLY:-}" = exports ]; then
+	rm -rf "$work/run.cprof"
+	"$CPROF" record --no-counters -o "$work/run.cprof" "$work/callheavy" "$calls" >/dev/null 2>&1
+	exports
+	exit 0
+fi
+
 floor=$("$work/callheavy" floor 20000000)
 plain=$(best_ns "$work/callheavy" "$calls")
 
@@ -85,6 +126,8 @@ if [ -n "$have_uftrace" ]; then
 	echo "uftrace report / cprof report:   $(ratio "$urep" "$crep")x (target >= 10)"
 fi
 echo "cprof report peak memory:        ${crss} KiB for $calls calls, ${crss_small} KiB for $((calls / 4))"
+echo
+exports
 
 # Scale: a program of many distinct functions, each called a few times,
 # where naming the functions is most of a report's work (it must grow as

@@ -413,6 +413,17 @@ struct cp_distortion {
 	const char *reason;  /* a short phrase when flagged, else NULL */
 };
 
+/*
+ * Where a reference profile's total time comes from (cli/reference.c):
+ * the plain run's callchains, the hooked run's totals scaled to the plain
+ * run's time, or the self time alone (a function neither gives).
+ */
+enum cp_ref_total {
+	CP_REF_TOTAL_CHAINS,
+	CP_REF_TOTAL_SCALED,
+	CP_REF_TOTAL_SELF
+};
+
 /* A function or marker site, merged over every process and thread. */
 struct cp_func {
 	const char *name;   /* demangled symbol, marker name or obj+0xoff */
@@ -438,7 +449,19 @@ struct cp_func {
 	 * libcprof, exact mode's counts inside its slow paths.
 	 */
 	int runtime;
+	/*
+	 * A profile merged with a reference run (cli/reference.c): REF is
+	 * set on every row, whose self time, counters and samples are then
+	 * the plain build's; REF_INLINED when the plain build has no such
+	 * function (its time is in its callers' self); REF_TOTAL says where
+	 * total_ns comes from.
+	 */
+	int ref, ref_inlined;
+	enum cp_ref_total ref_total;
 };
+
+/* A calling-context tree and call graph (cct.h). */
+struct cp_cct;
 
 struct cp_thread_func {
 	size_t func; /* index into cp_profile.funcs */
@@ -455,6 +478,8 @@ struct cp_thread {
 	/* Its stack switched where cprof could not follow: numbers unsure. */
 	int unreliable;
 	size_t contexts; /* ucontext coroutines it ran besides its own */
+	/* Exact mode: part of its events had no counter values. */
+	int counters_missing;
 	struct cp_thread_func *funcs;
 	size_t nfuncs;
 	/* Counters: samples taken, lost and throttled on this thread. */
@@ -467,6 +492,8 @@ struct cp_thread {
 	 */
 	uint64_t *totals;
 	uint64_t enabled, running;
+	/* Its calling-context tree (cct.h), when cp_profile.want_cct. */
+	struct cp_cct *cct;
 };
 
 struct cp_process {
@@ -576,6 +603,17 @@ struct cp_profile {
 	int meta_pid, meta_has_wait, meta_wait_status;
 	int *meta_running; /* still running when cprof returned */
 	size_t meta_nrunning;
+	/*
+	 * The calling-context tree and call graph (cct.h), merged over the
+	 * run: function ids index funcs, times are in ns, counters follow
+	 * counters. Built only when the caller sets want_cct before
+	 * cp_profile_load() (it costs a look-up per event), NULL otherwise;
+	 * each thread's own is in cp_thread.cct.
+	 */
+	int want_cct;
+	struct cp_cct *cct;
+	/* Merged with a reference run (cli/reference.c), else NULL. */
+	struct cp_reference *ref;
 	/* Owns every string above; private to the loader (profile.h). */
 	struct cp_pool *pool;
 };
@@ -628,6 +666,15 @@ struct cp_output {
 	 * the stream is a terminal, at its width. Tests set it.
 	 */
 	size_t term_width;
+	/*
+	 * The views of issue 9 (views.c): the call graph and the
+	 * calling-context tree instead of the function table, and in JSON
+	 * beside it. The table shows DEPTH levels of the tree (0: all) and
+	 * folds the subtrees below MIN_SHARE percent of the run.
+	 */
+	int call_graph, tree;
+	size_t depth;
+	double min_share;
 };
 
 /* Parse a --sort or --format argument; 0, or -1 when S is not one. */
@@ -637,10 +684,53 @@ int cp_color_parse(const char *s, enum cp_color *color);
 /* Print P to F. Returns 0, or -1 with errno set when writing failed. */
 int cp_output_print(FILE *f, const struct cp_profile *p,
 		    const struct cp_output *o);
+/* Write S as a JSON string, escaped, invalid UTF-8 replaced. */
+void cp_json_str(FILE *f, const char *s);
 /* Format NS with 3 significant digits and a unit ("812ns", "1.25ms"). */
 char *cp_format_ns(char *buf, size_t len, uint64_t ns);
 /* Format a count N with 3 significant digits ("812", "1.23M"). */
 char *cp_format_count(char *buf, size_t len, uint64_t n);
+
+/*
+ * export.c: the exports of report (--format chrome, pprof, folded), which
+ * stream the replay of a run into a format other tools open (export.h).
+ */
+enum cp_export_format {
+	CP_EXPORT_NONE,
+	CP_EXPORT_CHROME,
+	CP_EXPORT_PPROF,
+	CP_EXPORT_FOLDED,
+	CP_EXPORT_FLAMEGRAPH,
+};
+struct cp_export_opts {
+	enum cp_export_format format;
+	const char *path; /* -o FILE, NULL for stdout */
+	uint64_t min_ns;  /* --min-duration */
+	int min_set;
+	int has_range; /* --time-range, ns since the run's start */
+	uint64_t range_lo, range_hi;
+	const char *value; /* folded --value, NULL for the default */
+	int icicle;	   /* flamegraph --icicle: top-down */
+};
+/* Parse a --format argument that names an export; 0, or -1 if not one. */
+int cp_export_parse(const char *s, enum cp_export_format *f);
+/*
+ * Parse a time such as "10us", "1.5ms", "2s" or "300ns" (a bare number
+ * is in microseconds) into *NS; 0, or -1 when S is not one.
+ */
+int cp_parse_time(const char *s, uint64_t *ns);
+/* Export the run at RUN as O says; returns cprof's exit status. */
+int cp_export(const char *run, const struct cp_export_opts *o);
+
+/*
+ * views.c: the call graph and calling-context tree of P (o->call_graph,
+ * o->tree) as tables, showing TOP functions of the graph (0: all), and
+ * as the JSON keys "call_graph" and "tree". Nothing when P has no tree.
+ */
+void cp_views_table(FILE *f, const struct cp_profile *p,
+		    const struct cp_output *o, size_t top);
+void cp_views_json(FILE *f, const struct cp_profile *p,
+		   const struct cp_output *o);
 
 /*
  * term.c: what changes when the output is a terminal: its width, colour,
@@ -715,6 +805,25 @@ enum {
 };
 /* --color, of stat and report (the terminal work, issue 7). */
 enum { CP_OPT_COLOR = 0x1200 };
+/* The views of issue 9: report --call-graph, and stat's and report's tree. */
+enum {
+	CP_OPT_CALL_GRAPH_VIEW = 0x1300,
+	CP_OPT_TREE,
+	CP_OPT_DEPTH,
+	CP_OPT_MIN_SHARE,
+};
+/*
+ * --tree, --depth and --min-share, of stat and report (report's own
+ * --call-graph is its: stat's -g is --call-graph).
+ */
+extern const struct cp_option cp_view_options[];
+/* Apply an option of cp_view_options to O; 1 if C was one, else 0. */
+int cp_view_option(const struct cp_command *cmd, struct cp_output *o, int c,
+		   const char *arg);
+/* The table's default --min-share, in percent. */
+#define CP_MIN_SHARE 0.5
+/* The views have no CSV form: a usage error when O asks for one. */
+void cp_view_check(const struct cp_command *cmd, const struct cp_output *o);
 
 /* -s/--sort, --top, --threads and --format, shared by stat and report. */
 extern const struct cp_option cp_output_options[];
@@ -832,6 +941,8 @@ void cp_run_die_like_program(void);
  */
 void cp_run_wait_all(int wait_all);
 void cp_run_inherit(int inherit);
+/* --reference: send the next runs' stdout and stderr to /dev/null. */
+void cp_run_quiet(int quiet);
 /*
  * The pid of a live process that holds the log at PATH open (a process
  * of the run still running), or 0.
@@ -934,6 +1045,62 @@ void cp_evsel_free(struct cp_evsel *sel);
 char *cp_events_env(const struct cp_evsel *sel);
 char *cp_sample_env(const struct cp_evsel *sel);
 
+/*
+ * reference.c: --reference, a sampled run of the plain build beside the
+ * hooked run, merged by function (doc/design.md, "Reference runs").
+ */
+#define CP_RUN_REFERENCE "reference" /* the plain run's subdirectory */
+/* What a merged profile says of its reference run. */
+struct cp_reference {
+	const char *exe;      /* the plain program, as its first process ran */
+	int has_meta, status; /* its exit status, from its run.meta */
+	const char *event;    /* the leader it was sampled with, NULL if none */
+	uint64_t samples;     /* taken in it */
+	uint64_t cpu_ns;      /* the on-CPU time its self times add up to */
+	int chains;	      /* totals from its callchains (-g, unbroken) */
+	double scale;	      /* plain time / hooked time, for scaled totals */
+	int symbols;	      /* its symbol table was read: inlined is known */
+	size_t inlined;	      /* rows the plain build inlines */
+	size_t nprocs;	      /* its processes */
+};
+/* --reference of stat and record: the option group and its value. */
+struct cp_option;
+struct cp_command;
+struct cp_counter_opts;
+extern const struct cp_option cp_reference_options[];
+enum { CP_OPT_REFERENCE = 0x1700 };
+/*
+ * Check, before anything runs, that --reference PLAIN can go with the
+ * options and stdin: a usage error (exit 2) when not; PLAIN must be
+ * executable, else a one-line error and exit 127 or 126, as for PROG.
+ */
+void cp_reference_check(const struct cp_command *cmd, const char *plain,
+			const struct cp_counter_opts *co, int threads);
+/*
+ * Run PLAIN with ARGV's arguments into DIR/reference (made here), its
+ * stdout and stderr to /dev/null and stdin replayed after; returns its
+ * status. *STOP is set when the hooked run must not follow (PLAIN could
+ * not be run, or a signal for the job killed it): the caller then
+ * returns that status.
+ */
+int cp_reference_run(const char *dir, const char *plain, char *const argv[],
+		     int *stop);
+/*
+ * Once the hooked run has ended with STATUS: say when the plain run
+ * ended otherwise (PLAIN_STATUS), a sign that they did different work.
+ */
+void cp_reference_compare(const char *plain, int plain_status, int status);
+/* Does the run directory DIR hold a reference run? */
+int cp_reference_present(const char *dir);
+/* The size of the logs of DIR's reference run, 0 without one. */
+uint64_t cp_reference_bytes(const char *dir);
+/*
+ * Load PATH as cp_profile_load() does, merged with its reference run
+ * when it is a run directory that holds one. A reference run that
+ * recorded nothing or cannot be read is left out, with a warning.
+ */
+int cp_reference_load(struct cp_profile *p, const char *path);
+
 /* cmd-*.c: the subcommands, each the one name its file exports. */
 extern const struct cp_command cp_cmd_stat;
 extern const struct cp_command cp_cmd_record;
@@ -971,6 +1138,11 @@ char *cp_rundir_meta(const char *dir);
  * empty directory already.
  */
 int cp_rundir_prepare(const char *path);
+/*
+ * Remove the run PATH: its logs, run.meta, reference run, then the
+ * directory (exits when it cannot).
+ */
+void cp_rundir_remove(const char *path);
 /* Check again, after cp_rundir_prepare(), that PATH is the user's own. */
 void cp_rundir_recheck(const char *path);
 

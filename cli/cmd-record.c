@@ -22,8 +22,8 @@ static const struct cp_option record_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const record_groups[] = {
-	record_options, cp_counter_options, cp_run_options, cp_select_options,
-	NULL};
+	record_options,	      cp_counter_options, cp_run_options,
+	cp_reference_options, cp_select_options,  NULL};
 
 static int cmd_record(int argc, char **argv);
 
@@ -49,16 +49,19 @@ const struct cp_command cp_cmd_record = {
 static int cmd_record(int argc, char **argv)
 {
 	char *run = xstrdup("cprof.data");
+	const char *plain = NULL;
 	struct cp_run_opts ro = {0};
 	struct cp_evsel sel;
 	uint64_t bytes;
 	size_t len, n;
-	int c, status, ran, created;
+	int c, status = 0, ran, created, stop = 0, pstatus = 0;
 
 	while ((c = cp_run_getopt(&cp_cmd_record, argc, argv, &ro)) != -1) {
 		if (c == 'o') {
 			free(run);
 			run = xstrdup(optarg);
+		} else if (c == CP_OPT_REFERENCE) {
+			plain = optarg;
 		}
 	}
 	argc -= optind;
@@ -67,6 +70,8 @@ static int cmd_record(int argc, char **argv)
 		cp_usage_error(&cp_cmd_record, "no program to run");
 	if (*run == '\0')
 		cp_usage_error(&cp_cmd_record, "-o: empty run directory name");
+	if (plain != NULL)
+		cp_reference_check(&cp_cmd_record, plain, &ro.counters, 0);
 	/* A bad event is reported before an old run is moved aside. */
 	cp_counter_select(&cp_cmd_record, &ro.counters, &sel);
 
@@ -78,7 +83,31 @@ static int cmd_record(int argc, char **argv)
 	cp_run_begin(&ro, &sel);
 	created = cp_rundir_prepare(run);
 	cp_rundir_recheck(run);
-	status = cp_run(run, argv, &ran);
+	/* --reference: the plain build first, into RUN/reference. */
+	if (plain != NULL)
+		pstatus = cp_reference_run(run, plain, argv, &stop);
+	if (!stop)
+		status = cp_run(run, argv, &ran);
+	else
+		status = pstatus, ran = 0;
+	if (plain != NULL && ran)
+		cp_reference_compare(plain, pstatus, status);
+	if (!ran && plain != NULL) {
+		/* A plain run alone, cut short or not run, is no run to keep.
+		 */
+		if (created) {
+			cp_rundir_remove(run);
+		} else {
+			char *ref;
+
+			if (asprintf(&ref, "%s/%s", run, CP_RUN_REFERENCE) < 0)
+				fatalx("out of memory");
+			cp_rundir_remove(ref);
+			free(ref);
+		}
+		free(run);
+		return status;
+	}
 	if (!ran) {
 		if (created)
 			rmdir(run);

@@ -22,8 +22,10 @@ static const struct cp_option stat_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const stat_groups[] = {
-	stat_options,	cp_output_options, cp_counter_options,
-	cp_run_options, cp_select_options, NULL};
+	stat_options,	   cp_output_options,
+	cp_view_options,   cp_counter_options,
+	cp_run_options,	   cp_reference_options,
+	cp_select_options, NULL};
 
 static int cmd_stat(int argc, char **argv);
 
@@ -47,21 +49,41 @@ const struct cp_command cp_cmd_stat = {
 /* The temporary run, removed at exit whatever the way out. */
 static char *tmpdir;
 
+/*
+ * Empty the directory PATH of what the runtime wrote, and of the
+ * reference run's directory (--reference) and what is in it.
+ */
+static void empty_dir(const char *path, int sub)
+{
+	struct dirent *de;
+	char *ref;
+	DIR *d;
+
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (sub && strcmp(de->d_name, CP_RUN_REFERENCE) == 0 &&
+		    unlinkat(dirfd(d), de->d_name, 0) != 0 &&
+		    asprintf(&ref, "%s/%s", path, de->d_name) >= 0) {
+			empty_dir(ref, 0);
+			rmdir(ref);
+			free(ref);
+			continue;
+		}
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
 /* Remove the temporary run and everything the runtime wrote in it. */
 static void remove_tmp(void)
 {
-	struct dirent *de;
-	DIR *d;
-
 	if (tmpdir == NULL)
 		return;
-	if ((d = opendir(tmpdir)) != NULL) {
-		while ((de = readdir(d)) != NULL)
-			if (strcmp(de->d_name, ".") != 0 &&
-			    strcmp(de->d_name, "..") != 0)
-				unlinkat(dirfd(d), de->d_name, 0);
-		closedir(d);
-	}
+	empty_dir(tmpdir, 1);
 	if (rmdir(tmpdir) != 0)
 		warnx("cannot remove temporary run '%s': %s", tmpdir,
 		      strerror(errno));
@@ -75,22 +97,32 @@ static int cmd_stat(int argc, char **argv)
 	struct cp_profile p = {0};
 	struct cp_run_opts ro = {0};
 	struct cp_evsel sel;
-	const char *path = NULL, *tmp;
+	const char *path = NULL, *tmp, *plain = NULL;
 	char *dir;
 	FILE *f = stderr;
 	uint64_t bytes;
-	int c, status, ran, loaded;
+	int c, status = 0, ran, loaded, stop = 0, pstatus = 0;
 
+	out.min_share = CP_MIN_SHARE;
 	while ((c = cp_run_getopt(&cp_cmd_stat, argc, argv, &ro)) != -1) {
 		if (cp_output_option(&cp_cmd_stat, &out, c, optarg))
 			continue;
+		if (cp_view_option(&cp_cmd_stat, &out, c, optarg))
+			continue;
 		if (c == 'o')
 			path = optarg;
+		else if (c == CP_OPT_REFERENCE)
+			plain = optarg;
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
 		cp_usage_error(&cp_cmd_stat, "no program to run");
+	cp_view_check(&cp_cmd_stat, &out);
+	p.want_cct = out.tree || out.call_graph;
+	if (plain != NULL)
+		cp_reference_check(&cp_cmd_stat, plain, &ro.counters,
+				   out.threads);
 	/* A bad event is reported before anything is created or run. */
 	cp_counter_select(&cp_cmd_stat, &ro.counters, &sel);
 
@@ -118,7 +150,15 @@ static int cmd_stat(int argc, char **argv)
 	if (setenv(CPROF_ENV_TEMP, "1", 1) != 0)
 		fatal("setenv");
 
-	status = cp_run(dir, argv, &ran);
+	/* --reference: the plain build first, into DIR/reference. */
+	if (plain != NULL)
+		pstatus = cp_reference_run(dir, plain, argv, &stop);
+	if (!stop)
+		status = cp_run(dir, argv, &ran);
+	else
+		status = pstatus, ran = 0;
+	if (plain != NULL && ran)
+		cp_reference_compare(plain, pstatus, status);
 	/*
 	 * From here on the program's status is the answer whatever happens
 	 * to the profile: stat must be usable in scripts and makefiles.
@@ -128,8 +168,8 @@ static int cmd_stat(int argc, char **argv)
 		      cp_run_why_empty(argv[0]));
 	else if (ran) {
 		/* A long read shows how far it got, on a terminal's stderr. */
-		cp_progress_start(bytes);
-		loaded = cp_profile_load(&p, dir) == 0;
+		cp_progress_start(bytes + cp_reference_bytes(dir));
+		loaded = cp_reference_load(&p, dir) == 0;
 		cp_progress_end();
 		if (loaded && cp_output_print(f, &p, &out) != 0)
 			warnx("%s: %s", path != NULL ? path : "stderr",

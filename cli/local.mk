@@ -12,19 +12,41 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/replay.c \
 	cli/samples.c \
 	cli/merge.c \
+	cli/cct.h \
+	cli/cct.c \
 	cli/symbols.c \
 	cli/output.c \
+	cli/views.c \
 	cli/term.c \
 	cli/events.c \
 	cli/procs.c \
 	cli/rundir.c \
+	cli/export.h \
+	cli/export.c \
+	cli/export-chrome.c \
+	cli/export-pprof.c \
+	cli/export-folded.c \
+	cli/export-flamegraph.c \
+	cli/reference.c \
 	cli/select.c
+# report --format pprof: the C code of profile.proto, generated at build
+# time by protoc-c (one rule makes both files; the header follows).
+nodist_cli_libcprof_cli_la_SOURCES = cli/pprof.pb-c.c cli/pprof.pb-c.h
+BUILT_SOURCES = cli/pprof.pb-c.c cli/pprof.pb-c.h
+CLEANFILES += cli/pprof.pb-c.c cli/pprof.pb-c.h
+EXTRA_DIST += cli/pprof.proto
+cli/pprof.pb-c.h: cli/pprof.pb-c.c
+cli/pprof.pb-c.c: cli/pprof.proto
+	$(AM_V_GEN)$(MKDIR_P) cli && \
+		$(PROTOC_C) --c_out=. -I$(srcdir) $(srcdir)/cli/pprof.proto
 # FUZZ_CFLAGS: coverage for libFuzzer with --enable-fuzzing (t/fuzz/).
 # CLI_SAN_CFLAGS: the CLI is single-threaded, so the TSan build leaves it
 # uninstrumented (configure.ac says why).
 cli_libcprof_cli_la_CFLAGS = $(WARN_CFLAGS) $(CLI_SAN_CFLAGS) \
-	$(MSGPACK_CFLAGS) $(LIBDW_CFLAGS) $(FUZZ_CFLAGS)
-cli_libcprof_cli_la_LIBADD = $(MSGPACK_LIBS) $(LIBDW_LIBS) $(PFM_LIBS) -lstdc++
+	$(MSGPACK_CFLAGS) $(LIBDW_CFLAGS) $(FUZZ_CFLAGS) \
+	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS)
+cli_libcprof_cli_la_LIBADD = $(MSGPACK_LIBS) $(LIBDW_LIBS) $(PFM_LIBS) -lstdc++ \
+	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS)
 
 bin_PROGRAMS += cli/cprof
 cli_cprof_SOURCES = \
@@ -34,7 +56,8 @@ cli_cprof_SOURCES = \
 	cli/cmd-stat.c \
 	cli/cmd-record.c \
 	cli/cmd-report.c \
-	cli/cmd-list.c
+	cli/cmd-list.c \
+	cli/reference-run.c
 cli_cprof_CFLAGS = $(WARN_CFLAGS) $(CLI_SAN_CFLAGS) $(MSGPACK_CFLAGS)
 cli_cprof_LDFLAGS = $(CLI_SAN_CFLAGS) $(SAN_LDFLAGS)
 cli_cprof_LDADD = cli/libcprof-cli.la

@@ -111,7 +111,11 @@ static size_t counter_add(struct loader *ld, const struct cp_counter *c)
 				resize_counts(t->funcs[j].counts, old, old + 1);
 		if (t->totals != NULL)
 			t->totals = resize_u64(t->totals, old, old + 1);
+		if (t->cct != NULL)
+			cp_cct_widen(t->cct, old + 1);
 	}
+	if (p->cct != NULL)
+		cp_cct_widen(p->cct, old + 1);
 	return old;
 }
 
@@ -215,6 +219,48 @@ static void counts_add(struct cp_count *to, const struct proc *pr,
 	}
 }
 
+/* What converts a thread's tree to the run's units (cct_merge()). */
+struct cct_conv {
+	const struct proc *pr;
+	const struct thr *t;
+};
+
+static uint64_t cct_time(const void *ctx, uint64_t v)
+{
+	return cp_clock_ns(&((const struct cct_conv *)ctx)->pr->clk, v);
+}
+
+static uint64_t cct_count(const void *ctx, size_t k, uint64_t v)
+{
+	(void)k;
+	return scale(((const struct cct_conv *)ctx)->t, v);
+}
+
+/*
+ * The tree of T, in its process's functions and ticks, into CT's own and
+ * the run's, in the run's functions (GID), nanoseconds and counters.
+ */
+static void cct_merge(struct loader *ld, struct proc *pr, struct thr *t,
+		      struct cp_thread *ct, const uint32_t *gid)
+{
+	struct cp_profile *p = ld->p;
+	struct cct_conv conv = {pr, t};
+	struct cp_cct_map map = {.func = gid,
+				 .counter = pr->runidx,
+				 .time = cct_time,
+				 .count = cct_count,
+				 .ctx = &conv};
+
+	if (t->cct == NULL)
+		return;
+	if (p->cct == NULL)
+		p->cct = cp_cct_new(p->ncounters);
+	ct->cct = cp_cct_new(p->ncounters);
+	cp_cct_merge(ct->cct, t->cct, &map);
+	cp_cct_finish(ct->cct);
+	cp_cct_merge(p->cct, t->cct, &map);
+}
+
 static void dist_reserve(struct loader *ld, size_t n)
 {
 	size_t old = ld->capdist, cap = ld->capdist;
@@ -262,6 +308,7 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 	ct->end_ns = cp_clock_mono(&pr->clk, at);
 	ct->unfinished = t->unfinished;
 	ct->unreliable = t->unreliable;
+	ct->counters_missing = t->x.none;
 	ct->contexts = t->nctx > 1 ? t->nctx - 1 : 0;
 	ct->samples = t->samples;
 	ct->lost = t->lost;
@@ -327,6 +374,7 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 		ld->rowof[rows[r].func] = CP_INDEX_NONE;
 	ct->funcs = rows;
 	ct->nfuncs = nrows;
+	cct_merge(ld, pr, t, ct, gid);
 }
 
 /*
@@ -417,6 +465,27 @@ static void merge_frames(struct loader *ld, struct proc *pr)
 	}
 }
 
+void cp_proc_sym(struct proc *pr, uint32_t fid, struct cp_sym *sym)
+{
+	const struct pfunc *f = &pr->pf[fid];
+
+	memset(sym, 0, sizeof *sym);
+	if (f->resolved) {
+		sym->name = f->name;
+		sym->object = f->object;
+		sym->file = f->file;
+		sym->line = f->line;
+	} else if (f->kind == CP_SITE_ADDR) {
+		cp_symmap_lookup(pr->map, f->addr, f->gen, sym);
+	} else {
+		/* Marker sites are named by the log itself. */
+		sym->name = f->name;
+		sym->object = NULL;
+		sym->file = f->file[0] ? f->file : NULL;
+		sym->line = f->line;
+	}
+}
+
 void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 		   uint64_t origin, const char *state, int ws)
 {
@@ -442,28 +511,17 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 			if (cs_used(pr, t, j))
 				gid[j] = 0;
 		}
+		/* What the tree holds is named too, to keep its paths whole. */
+		for (size_t j = 0; t->cct != NULL && j < cp_cct_nnodes(t->cct);
+		     j++)
+			gid[cp_cct_node(t->cct, (uint32_t)j)->func] = 0;
 	}
 	for (size_t i = 0; i < pr->npf; i++) {
-		const struct pfunc *f = &pr->pf[i];
 		struct cp_sym sym;
 
 		if (gid[i] == CP_INDEX_NONE)
 			continue;
-		memset(&sym, 0, sizeof sym);
-		if (f->resolved) {
-			sym.name = f->name;
-			sym.object = f->object;
-			sym.file = f->file;
-			sym.line = f->line;
-		} else if (f->kind == CP_SITE_ADDR) {
-			cp_symmap_lookup(pr->map, f->addr, f->gen, &sym);
-		} else {
-			/* Marker sites are named by the log itself. */
-			sym.name = f->name;
-			sym.object = NULL;
-			sym.file = f->file[0] ? f->file : NULL;
-			sym.line = f->line;
-		}
+		cp_proc_sym(pr, (uint32_t)i, &sym);
 		gid[i] = func_get(ld, &sym);
 		if (pr->has_rt && i == pr->rt_fid)
 			ld->p->funcs[gid[i]].runtime = 1;
@@ -612,4 +670,9 @@ void cp_merge_run(struct loader *ld)
 	for (size_t i = 0; i < p->nfuncs; i++)
 		p->total_self_ns += p->funcs[i].st.self_ns;
 	counters_finish(ld);
+	/* A run without events still has its (empty) tree when asked. */
+	if (p->want_cct && p->cct == NULL)
+		p->cct = cp_cct_new(p->ncounters);
+	if (p->cct != NULL)
+		cp_cct_finish(p->cct);
 }

@@ -28,9 +28,20 @@ const struct cp_option cp_output_options[] = {
 	 "terminal)"},
 	{"threads", CP_OPT_THREADS, NULL, "break the profile down by thread"},
 	{"format", CP_OPT_FORMAT, "FMT",
-	 "print a table (default), json or csv"},
+	 "print a table (default), json or csv (report: also chrome, pprof, "
+	 "folded, flamegraph)"},
 	{"color", CP_OPT_COLOR, "WHEN",
 	 "colour the table: auto (the default), always or never"},
+	{NULL, 0, NULL, NULL}};
+
+const struct cp_option cp_view_options[] = {
+	{"tree", CP_OPT_TREE, NULL,
+	 "print the calling-context tree instead of the function table"},
+	{"depth", CP_OPT_DEPTH, "N",
+	 "show N levels of the tree, folding deeper ones (default: all)"},
+	{"min-share", CP_OPT_MIN_SHARE, "PCT",
+	 "fold subtrees below PCT percent of the run into one line "
+	 "(default: 0.5)"},
 	{NULL, 0, NULL, NULL}};
 
 const struct cp_option cp_run_options[] = {
@@ -54,6 +65,12 @@ const struct cp_option cp_counter_options[] = {
 	 "read the counters at every marker instead of sampling"},
 	{"no-counters", CP_OPT_NO_COUNTERS, NULL,
 	 "time the markers only, count no events"},
+	{NULL, 0, NULL, NULL}};
+
+const struct cp_option cp_reference_options[] = {
+	{"reference", CP_OPT_REFERENCE, "PLAIN",
+	 "run PLAIN, the build without hooks, first: self times from its "
+	 "samples"},
 	{NULL, 0, NULL, NULL}};
 
 const struct cp_option cp_select_options[] = {
@@ -314,6 +331,45 @@ int cp_output_option(const struct cp_command *cmd, struct cp_output *o, int c,
 		return 1;
 	}
 	return 0;
+}
+
+int cp_view_option(const struct cp_command *cmd, struct cp_output *o, int c,
+		   const char *arg)
+{
+	char *end;
+
+	switch (c) {
+	case CP_OPT_CALL_GRAPH_VIEW:
+		o->call_graph = 1;
+		return 1;
+	case CP_OPT_TREE:
+		o->tree = 1;
+		return 1;
+	case CP_OPT_DEPTH:
+		o->depth = cp_parse_ulong(cmd, "--depth", arg, 0,
+					  (unsigned long)SIZE_MAX);
+		return 1;
+	case CP_OPT_MIN_SHARE:
+		errno = 0;
+		o->min_share = strtod(arg, &end);
+		if (errno != 0 || end == arg || *end != '\0' ||
+		    !(o->min_share >= 0 && o->min_share <= 100))
+			cp_usage_error(cmd,
+				       "--min-share: '%s' is not a percentage "
+				       "from 0 to 100",
+				       arg);
+		return 1;
+	}
+	return 0;
+}
+
+void cp_view_check(const struct cp_command *cmd, const struct cp_output *o)
+{
+	if (o->format == CP_FORMAT_CSV && (o->call_graph || o->tree))
+		cp_usage_error(cmd,
+			       "%s has no CSV form: use --format json or the "
+			       "table",
+			       o->tree ? "--tree" : "--call-graph");
 }
 
 int cp_counter_option(const struct cp_command *cmd, struct cp_counter_opts *o,

@@ -8,7 +8,8 @@
  * nothing cut; the JSON layout is a stable interface, versioned by its
  * "format_version" key: keys are added freely, and a key whose meaning
  * changes bumps the version (2: "events" became the list of counters, the
- * count of marker events moved to "marker_events").
+ * count of marker events moved to "marker_events"; 3: the views of
+ * --call-graph and --tree, "call_graph" and "tree").
  */
 #include "config.h"
 
@@ -315,7 +316,7 @@ static struct row *make_rows(const struct cp_profile *p,
 		 * only shown with the counters (JSON always has them).
 		 */
 		if (r->st->calls == 0 && o->format != CP_FORMAT_JSON &&
-		    !show_counters(p, o))
+		    !show_counters(p, o) && !r->f->ref)
 			continue;
 		m++;
 	}
@@ -629,6 +630,13 @@ static void table_header(FILE *f, const struct cp_profile *p)
 			fprintf(f, "  pid %d (%s): killed by signal %d (%s)\n",
 				pr->pid, basename_of(pr->exe), pr->signal,
 				strsignal(pr->signal));
+		else if (pr->end_reason != NULL &&
+			 strcmp(pr->end_reason, CPROF_REASON_SANDBOX) == 0)
+			fprintf(f,
+				"  pid %d (%s): recording ended when it "
+				"installed a seccomp filter the runtime "
+				"cannot run under; the profile stops there\n",
+				pr->pid, basename_of(pr->exe));
 		if (pr->own_hooks != NULL)
 			fprintf(f,
 				"  pid %d (%s): defines its own "
@@ -700,6 +708,14 @@ static void table_header(FILE *f, const struct cp_profile *p)
 				"context ran\n",
 				t->tid, t->pid, t->contexts,
 				t->contexts == 1 ? "" : "s");
+		if (t->counters_missing)
+			fprintf(f,
+				"  tid %d of pid %d: counter values missing "
+				"for "
+				"part of its events (its counters were taken "
+				"by the program or never opened): what spans "
+				"them is not counted\n",
+				t->tid, t->pid);
 	}
 	no_log_lines(f, p);
 }
@@ -974,7 +990,7 @@ static const char *row_color(const struct cp_profile *p, const struct cols *c,
 
 	if (!term.color)
 		return NULL;
-	if (c->time && r->st->calls > 0 && p->total_self_ns > 0)
+	if (c->time && (r->st->calls > 0 || r->f->ref) && p->total_self_ns > 0)
 		share = 100.0 * (double)r->st->self_ns /
 			(double)p->total_self_ns;
 	else if (!c->time && r->counts != NULL && p->counters[0].total_self > 0)
@@ -999,7 +1015,7 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		fputs("  ", f);
 		put_cell(f, r->f->object != NULL ? r->f->object : "", c->objw);
 	}
-	if (c->time && st->calls == 0) {
+	if (c->time && st->calls == 0 && !r->f->ref) {
 		/* Known from samples alone: no marker time to show. */
 		fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", PCT_WIDTH, "-");
 		if (c->ttotal)
@@ -1015,9 +1031,14 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		if (c->ttotal)
 			fprintf(f, "  %*s", TIME_WIDTH,
 				cp_format_ns(b[2], sizeof b[2], st->total_ns));
-		if (c->calls)
+		/* A reference row known from samples alone has no calls. */
+		if (c->calls && st->calls == 0)
+			fprintf(f, "  %*s", (int)c->callsw, "-");
+		else if (c->calls)
 			fprintf(f, "  %*" PRIu64, (int)c->callsw, st->calls);
-		if (c->selfcall)
+		if (c->selfcall && st->calls == 0)
+			fprintf(f, "  %*s", TIME_WIDTH, "-");
+		else if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH,
 				cp_format_ns(b[3], sizeof b[3], per_call(st)));
 	}
@@ -1059,7 +1080,8 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 	}
 	/* ! the distortion check, T samples after a throttled interval. */
 	if (c->flags)
-		fputs(r->f->dist.flagged
+		fputs(r->f->ref_inlined ? "  i"
+		      : r->f->dist.flagged
 			      ? (r->f->throttled_samples ? " !T" : "  !")
 			      : (r->f->throttled_samples ? "  T" : "   "),
 		      f);
@@ -1088,6 +1110,10 @@ static void table_rows(FILE *f, const struct cp_profile *p,
 	for (i = 0; c.ncounters > 0 && i < p->nfuncs; i++)
 		c.flags |= p->funcs[i].dist.flagged ||
 			   p->funcs[i].throttled_samples != 0;
+	/* A reference profile's mark of the functions the plain build inlines.
+	 */
+	if (p->ref != NULL && p->ref->inlined > 0)
+		c.flags = 1;
 	c.namew = strlen("Function");
 	c.callsw = MIN_CALLS_WIDTH;
 	for (i = 0; i < n; i++) {
@@ -1340,6 +1366,43 @@ static void thread_counters(FILE *f, const struct cp_thread *t)
 			100.0 * (double)t->running / (double)t->enabled);
 }
 
+/* Under the header of a reference profile: where its numbers come from. */
+static void table_reference(FILE *f, const struct cp_profile *p)
+{
+	const struct cp_reference *r = p->ref;
+
+	fputs("  --reference: self times and counters from ", f);
+	if (r->event != NULL)
+		fprintf(f, "%" PRIu64 " samples of %s", r->samples, r->event);
+	else
+		fputs("no samples", f);
+	fputs(" in the plain build ", f);
+	put_shell_word(f, r->exe != NULL ? r->exe : "?");
+	if (r->has_meta)
+		fprintf(f, " (exit status %d)", r->status);
+	fputs(";\n  calls from the hooks of this run; totals ", f);
+	if (r->chains)
+		fputs("from the plain run's callchains", f);
+	else
+		fprintf(f,
+			"are the plain self plus this run's callee time "
+			"scaled by %.3g (no -g)",
+			r->scale);
+	fputc('\n', f);
+	if (r->event == NULL)
+		fputs("  the plain run recorded no samples: no self times\n",
+		      f);
+	if (r->inlined > 0)
+		fprintf(f,
+			"  i: %zu function%s the plain build inlines: exact "
+			"calls, time in the callers' Self\n",
+			r->inlined, r->inlined == 1 ? "" : "s");
+	else if (r->exe != NULL && !r->symbols)
+		fputs("  the plain build's symbol table cannot be read: "
+		      "inlined functions are not marked\n",
+		      f);
+}
+
 static void print_table_to(FILE *f, const struct cp_profile *p,
 			   const struct cp_output *o)
 {
@@ -1350,12 +1413,19 @@ static void print_table_to(FILE *f, const struct cp_profile *p,
 
 	utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	table_header(f, p);
+	if (p->ref != NULL)
+		table_reference(f, p);
 	if (show_counters(p, o))
 		table_counters(f, p);
 	else if (o->counters == CP_COUNTERS_ON)
 		fputs("  no counters were recorded in this run (cprof record "
 		      "-e EVENTS counts them)\n",
 		      f);
+	if (o->call_graph || o->tree) {
+		/* The views replace the function tables (views.c). */
+		cp_views_table(f, p, o, top_of(o));
+		return;
+	}
 	if (!o->threads) {
 		fputc('\n', f);
 		rows = make_rows(p, NULL, o, &n, &all);
@@ -1493,6 +1563,11 @@ static void json_str(FILE *f, const char *s)
 		}
 	}
 	fputc('"', f);
+}
+
+void cp_json_str(FILE *f, const char *s)
+{
+	json_str(f, s);
 }
 
 static void json_key(FILE *f, const char *key, int *first)
@@ -1646,6 +1721,20 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 		json_u64(f, "self_ns", rows[i].st->self_ns, &first);
 		json_u64(f, "total_ns", rows[i].st->total_ns, &first);
 		json_bool(f, "runtime", rows[i].f->runtime, &first);
+		/* A reference profile (cli/reference.c): where numbers come
+		 * from. */
+		if (rows[i].f->ref) {
+			static const char *const totals[] = {
+				[CP_REF_TOTAL_CHAINS] = "reference-callchains",
+				[CP_REF_TOTAL_SCALED] = "hooked-scaled",
+				[CP_REF_TOTAL_SELF] = "self"};
+
+			json_strkey(f, "self_source", "reference", &first);
+			json_bool(f, "inlined_in_reference",
+				  rows[i].f->ref_inlined, &first);
+			json_strkey(f, "total_source",
+				    totals[rows[i].f->ref_total], &first);
+		}
 		json_row_counters(f, p, &rows[i], &first);
 		fputc('}', f);
 	}
@@ -1703,6 +1792,31 @@ static void json_counters(FILE *f, const struct cp_profile *p)
 	fputs("},\n", f);
 }
 
+/* The top-level "reference" of a profile merged with a reference run. */
+static void json_reference(FILE *f, const struct cp_reference *r)
+{
+	int first = 1;
+
+	fputs("  \"reference\": {", f);
+	json_strkey(f, "exe", r->exe, &first);
+	json_key(f, "status", &first);
+	if (r->has_meta)
+		fprintf(f, "%d", r->status);
+	else
+		fputs("null", f);
+	json_strkey(f, "event", r->event, &first);
+	json_u64(f, "samples", r->samples, &first);
+	json_u64(f, "cpu_ns", r->cpu_ns, &first);
+	json_u64(f, "processes", r->nprocs, &first);
+	json_strkey(f, "totals",
+		    r->chains ? "reference-callchains" : "hooked-scaled",
+		    &first);
+	json_double(f, "scale", r->scale, &first);
+	json_bool(f, "symbols", r->symbols, &first);
+	json_u64(f, "inlined", r->inlined, &first);
+	fputs("},\n", f);
+}
+
 static void print_json(FILE *f, const struct cp_profile *p,
 		       const struct cp_output *o)
 {
@@ -1713,7 +1827,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	size_t i, n;
 	int first, inner;
 
-	fputs("{\n  \"format_version\": 2,\n  \"command\": [", f);
+	fputs("{\n  \"format_version\": 3,\n  \"command\": [", f);
 	for (i = 0; p->has_meta && p->argv != NULL && p->argv[i] != NULL; i++) {
 		if (i > 0)
 			fputs(", ", f);
@@ -1732,6 +1846,8 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		",\n  \"wall_ns\": %" PRIu64 ",\n  \"marker_events\": %" PRIu64
 		",\n  \"total_self_ns\": %" PRIu64 ",\n",
 		wall_ns(p), events(p), p->total_self_ns);
+	if (p->ref != NULL)
+		json_reference(f, p->ref);
 	json_counters(f, p);
 
 	fputs("  \"processes\": [", f);
@@ -1783,6 +1899,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_u64(f, "end_ns", t->end_ns, &first);
 		json_bool(f, "unfinished", t->unfinished, &first);
 		json_bool(f, "unreliable", t->unreliable, &first);
+		json_bool(f, "counters_missing", t->counters_missing, &first);
 		json_u64(f, "contexts", t->contexts, &first);
 		json_u64(f, "samples", t->samples, &first);
 		json_u64(f, "lost", t->lost, &first);
@@ -1830,6 +1947,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	}
 	fputs(p->nframes == 0 ? "],\n" : "\n  ],\n", f);
 
+	cp_views_json(f, p, o);
 	fputs("  \"functions\": ", f);
 	rows = make_rows(p, NULL, o, &n, NULL);
 	json_functions(f, p, rows, n, 2);

@@ -61,6 +61,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cct.h"
 #include "profile.h"
 
 /* Callbacks of the reader. */
@@ -138,6 +139,8 @@ static void on_map(void *arg, const struct cp_log_obj *objs, size_t n)
 	struct proc *pr = arg;
 	size_t gen = cp_symmap_gen(pr->map);
 
+	if (pr->ld->tap != NULL && pr->ld->tap->map != NULL)
+		pr->ld->tap->map(pr->ld->tap_arg, pr, objs, n);
 	for (size_t i = 0; i < n; i++) {
 		cp_symmap_add(pr->map, &objs[i]);
 		if (pr->runtime != NULL &&
@@ -416,6 +419,8 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 		}
 	}
 	cp_merge_proc(ld, pr, last, origin, state, ws);
+	if (ld->tap != NULL && ld->tap->proc_end != NULL)
+		ld->tap->proc_end(ld->tap_arg, pr);
 }
 
 static void proc_free(struct proc *pr)
@@ -444,6 +449,8 @@ static void proc_free(struct proc *pr)
 		free(t->qchain);
 		free(t->stk.cf);
 		free(t->x.last);
+		cp_cct_free(t->cct);
+		free(t->cdelta);
 	}
 	for (size_t i = 0; i < pr->nfr; i++)
 		free(pr->fr[i].fine);
@@ -456,6 +463,7 @@ static void proc_free(struct proc *pr)
 	free(pr->ips);
 	free(pr->rets);
 	free(pr->stamp);
+	free(pr->cpath);
 	cp_index_clear(&pr->ip_ix);
 	cp_index_clear(&pr->ret_ix);
 	cp_index_clear(&pr->sym_ix);
@@ -533,11 +541,19 @@ static int load_dir(struct loader *ld, const char *dir)
 
 int cp_profile_load(struct cp_profile *p, const char *path)
 {
+	return cp_profile_load_tap(p, path, NULL, NULL);
+}
+
+int cp_profile_load_tap(struct cp_profile *p, const char *path,
+			const struct cp_tap *tap, void *arg)
+{
 	struct loader ld;
 	struct stat sb;
 	int rc;
 
 	memset(&ld, 0, sizeof ld);
+	ld.tap = tap;
+	ld.tap_arg = arg;
 	ld.p = p;
 	if (p->pool == NULL)
 		p->pool = cp_pool_new();
@@ -570,6 +586,7 @@ void cp_profile_free(struct cp_profile *p)
 			free(p->threads[i].funcs[j].counts);
 		free(p->threads[i].funcs);
 		free(p->threads[i].totals);
+		cp_cct_free(p->threads[i].cct);
 	}
 	for (size_t i = 0; i < p->nfuncs; i++)
 		free(p->funcs[i].counts);
@@ -578,7 +595,9 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->counters);
 	free(p->procs);
 	free(p->frames);
+	free(p->ref);
 	free(p->meta_running);
+	cp_cct_free(p->cct);
 	if (p->argv != NULL) {
 		for (char **a = p->argv; *a != NULL; a++)
 			free(*a);

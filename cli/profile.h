@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cct.h"
 #include "cli.h"
 
 /* Marks a site-map entry that is a frame mark rather than a function. */
@@ -85,6 +86,8 @@ struct tstat {
 struct open_frame {
 	uint64_t start, children;
 	uint32_t fid;
+	/* Its call in the thread's tree (cct.h), when it has one. */
+	uint32_t call;
 };
 
 /* A frame name of one process, with lengths in ticks. */
@@ -125,6 +128,12 @@ struct tctx {
 struct texact {
 	uint64_t *last, *origin, *root;
 	int has_values; /* values were seen: the three are meaningful */
+	/*
+	 * Some values were no counts (CPROF_COUNTER_NONE: the thread's
+	 * counters were taken by the program or never opened): what spans
+	 * them counted nothing.
+	 */
+	int none;
 };
 
 struct thr {
@@ -183,6 +192,15 @@ struct thr {
 	int processed; /* some marker event has run: last is meaningful */
 
 	struct texact x; /* exact mode */
+
+	/*
+	 * The calling-context tree and call graph (cct.h) of the thread, in
+	 * its process's function ids and ticks, when the run wants one;
+	 * cdelta: exact mode's scratch, the counters' self deltas and deltas
+	 * of the frame being closed (2 nc).
+	 */
+	struct cp_cct *cct;
+	uint64_t *cdelta;
 };
 
 /* A counter of a process's header. */
@@ -277,9 +295,41 @@ struct proc {
 	uint64_t *stamp;
 	size_t capstamp;
 	uint64_t serial;
+	/* A sample's call path, outermost first, for the threads' trees. */
+	uint32_t *cpath;
+	size_t capcpath;
+};
+
+/*
+ * A tap on the replay, for the exports that stream what the tables sum
+ * (export.h): each hook may be NULL. Times are ticks of PR's clock,
+ * which is fixed only by proc_end; thread T is PR->th[T's index].
+ */
+struct cp_tap {
+	/*
+	 * A call of FID closed on T, from START to END, with DEPTH frames
+	 * still open around it; CUT when the stream ended with it open. V:
+	 * exact mode's counter values at END, else NULL.
+	 */
+	void (*call)(void *arg, struct proc *pr, struct thr *t, uint32_t fid,
+		     uint64_t start, uint64_t end, size_t depth, int cut,
+		     const uint64_t *v);
+	/* Frame mark FRAME of T closed the frame from START to END. */
+	void (*mark)(void *arg, struct proc *pr, struct thr *t, uint32_t frame,
+		     uint64_t start, uint64_t end);
+	/* A sample of T at TK placed, with its PR->nc deltas D. */
+	void (*sample)(void *arg, struct proc *pr, struct thr *t, uint64_t tk,
+		       const uint64_t *d);
+	/* A map chunk of PR: the objects loaded (paths as the log has them). */
+	void (*map)(void *arg, struct proc *pr, const struct cp_log_obj *objs,
+		    size_t n);
+	/* PR is finished and merged: its clock is fixed, P->procs has it. */
+	void (*proc_end)(void *arg, struct proc *pr);
 };
 
 struct loader {
+	const struct cp_tap *tap; /* NULL: no export listens */
+	void *tap_arg;
 	struct cp_profile *p;
 	struct cp_pool *pool;
 	struct cp_symbols *syms;
@@ -336,6 +386,10 @@ static inline uint64_t fine_lower(unsigned b)
 	e = (b - FINE_EXACT) / FINE_SUB + 5;
 	return (uint64_t)(FINE_SUB + (b - FINE_EXACT) % FINE_SUB) << (e - 4);
 }
+
+/* profile.c: cp_profile_load() with TAP (and ARG) on the replay. */
+int cp_profile_load_tap(struct cp_profile *p, const char *path,
+			const struct cp_tap *tap, void *arg);
 
 /* replay.c: processes' functions, frames and threads, and the replay. */
 
@@ -404,5 +458,7 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 		   uint64_t origin, const char *state, int ws);
 /* Every log is in: the run's totals, counts and distortion check. */
 void cp_merge_run(struct loader *ld);
+/* The name, object, file and line of function FID of PR, as merged. */
+void cp_proc_sym(struct proc *pr, uint32_t fid, struct cp_sym *sym);
 
 #endif /* CPROF_PROFILE_H */

@@ -82,6 +82,8 @@ struct thr *cp_proc_thread(struct proc *pr, int tid)
 	memset(t, 0, sizeof *t);
 	t->tid = tid;
 	t->name = cp_pool_str(pr->ld->pool, "");
+	if (pr->ld->p->want_cct)
+		t->cct = cp_cct_new(pr->nc);
 	cp_index_add(&pr->thr_ix, h, (uint32_t)pr->nth);
 	pr->nth++;
 	return t;
@@ -248,10 +250,11 @@ static void exact_push(struct proc *pr, struct thr *t, const uint64_t *v)
 /*
  * Exact mode: the frame of FID at depth t->stk.depth closed with the values
  * V. Counts are summed exactly like time: self = delta - the children's
- * deltas, total only when OUTER (its outermost activation) closes.
+ * deltas, total only when OUTER (its outermost activation) closes. OUT,
+ * when not NULL, receives the self deltas then the deltas (2 nc).
  */
 static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
-		      const uint64_t *v)
+		      const uint64_t *v, uint64_t *out)
 {
 	const struct tstack *s = &t->stk;
 	size_t k = pr->nc;
@@ -263,12 +266,50 @@ static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
 	for (size_t j = 0; j < k; j++) {
 		/* Counters only grow; a damaged value counts nothing. */
 		uint64_t d = v[j] > enter[j] ? v[j] - enter[j] : 0;
+		uint64_t sd = d > kids[j] ? d - kids[j] : 0;
 
-		c[j] += d > kids[j] ? d - kids[j] : 0;
+		/* No count at either end: the frame counts nothing. */
+		if (__builtin_expect(v[j] == CPROF_COUNTER_NONE ||
+					     enter[j] == CPROF_COUNTER_NONE,
+				     0)) {
+			t->x.none = 1;
+			continue;
+		}
+
+		c[j] += sd;
 		if (outer)
 			c[k + j] += d;
 		up[j] += d;
+		if (out != NULL) {
+			out[j] = sd;
+			out[k + j] = d;
+		}
 	}
+}
+
+/* The call of FID just pushed on T, inside the frame under it. */
+static inline uint32_t cct_push(struct thr *t, uint32_t fid)
+{
+	return cp_cct_call_in(t->cct,
+			      t->stk.depth > 1
+				      ? t->stk.open[t->stk.depth - 2].call
+				      : CP_CCT_NONE,
+			      fid);
+}
+
+/*
+ * The frame F of T, D ticks long, has closed: its self time (and exact
+ * mode's self deltas, EXACT) go to its node, the call to the edge from
+ * the frame under it, with its time and deltas when OUTER (cct.h).
+ */
+static inline void cct_pop(struct proc *pr, struct thr *t,
+			   const struct open_frame *f, uint64_t d, int outer,
+			   int exact)
+{
+	const uint64_t *c = exact ? t->cdelta : NULL;
+
+	cp_cct_call_close(t->cct, f->call, d - f->children, c, outer ? d : 0,
+			  outer && exact ? c + pr->nc : NULL);
 }
 
 /*
@@ -285,13 +326,18 @@ pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 	uint64_t d = tk - f->start;
 	int outer;
 
+	if (__builtin_expect(pr->ld->tap != NULL, 0) && pr->ld->tap->call)
+		pr->ld->tap->call(pr->ld->tap_arg, pr, t, f->fid, f->start, tk,
+				  t->stk.depth, !root, v);
 	s->calls++;
 	s->self += d - f->children;
 	outer = --s->active == 0;
 	if (outer)
 		s->total += d;
 	if (v != NULL)
-		exact_pop(pr, t, f->fid, outer, v);
+		exact_pop(pr, t, f->fid, outer, v, t->cdelta);
+	if (t->cct != NULL)
+		cct_pop(pr, t, f, d, outer, v != NULL);
 	if (t->stk.depth > 0) {
 		t->stk.open[t->stk.depth - 1].children += d;
 	} else {
@@ -308,6 +354,8 @@ static void frame_mark(struct proc *pr, struct thr *t, uint32_t idx,
 
 	if (prev == NO_MARK)
 		prev = t->origin;
+	if (pr->ld->tap != NULL && pr->ld->tap->mark != NULL)
+		pr->ld->tap->mark(pr->ld->tap_arg, pr, t, idx, prev, tk);
 	frame_add(pr, idx, tk - prev);
 	t->marks[idx] = tk;
 }
@@ -317,7 +365,7 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 		      const uint64_t *v)
 {
 	struct tstat *s;
-	uint64_t d;
+	uint64_t d, prev, self;
 	size_t k;
 
 	if (id & SPECIAL)
@@ -343,6 +391,14 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 		 * unknown length, and the open frames stay as they are.
 		 */
 		s->calls++;
+		if (t->cct != NULL) {
+			cp_cct_call_close(
+				t->cct,
+				cp_cct_call_in(
+					t->cct,
+					t->stk.open[t->stk.depth - 1].call, id),
+				0, NULL, 0, NULL);
+		}
 		return;
 	}
 
@@ -354,22 +410,55 @@ static void exit_slow(struct proc *pr, struct thr *t, uint32_t id, uint64_t tk,
 	 * the stream's origin.
 	 */
 	d = tk - t->origin;
+	if (pr->ld->tap != NULL && pr->ld->tap->call != NULL)
+		pr->ld->tap->call(pr->ld->tap_arg, pr, t, id, t->origin, tk, 0,
+				  0, v);
+	prev = s->total;
 	s->calls++;
-	s->self += d > t->stk.base_children ? d - t->stk.base_children : 0;
+	self = d > t->stk.base_children ? d - t->stk.base_children : 0;
+	s->self += self;
 	s->total = d;
 	t->stk.base_children = d;
 	if (v != NULL) {
 		size_t n = pr->nc;
 		uint64_t *c = cs_at(pr, t, id), *origin = t->x.origin,
-			 *base = t->x.root;
+			 *base = t->x.root, *out = t->cdelta;
 
 		for (size_t j = 0; j < n; j++) {
 			uint64_t dv = v[j] > origin[j] ? v[j] - origin[j] : 0;
+			uint64_t sd = dv > base[j] ? dv - base[j] : 0;
 
-			c[j] += dv > base[j] ? dv - base[j] : 0;
+			if (v[j] == CPROF_COUNTER_NONE ||
+			    origin[j] == CPROF_COUNTER_NONE) {
+				t->x.none = 1;
+				if (out != NULL)
+					out[j] = out[n + j] = 0;
+				continue;
+			}
+
+			c[j] += sd;
+			/* The edge gets what the total grew by. */
+			if (out != NULL) {
+				out[j] = sd;
+				out[n + j] = dv > c[n + j] ? dv - c[n + j] : 0;
+			}
 			c[n + j] = dv;
 			base[j] = dv;
 		}
+	}
+	/*
+	 * In the tree the call is a root of its own: what it enclosed was
+	 * replayed as roots already. Its edge from the root gets the time by
+	 * which its total grew, so that its edges still add up to it.
+	 */
+	if (t->cct != NULL) {
+		const uint64_t *c = v != NULL ? t->cdelta : NULL;
+
+		cp_cct_close(t->cct, cp_cct_enter(t->cct, CP_CCT_NONE, id), 1,
+			     self, c);
+		cp_cct_edge_add(t->cct, CP_CCT_NONE, id, 1,
+				d > prev ? d - prev : 0,
+				c != NULL ? c + pr->nc : NULL, 0);
 	}
 }
 
@@ -422,9 +511,16 @@ static void switch_ctx(struct proc *pr, struct thr *t, uint64_t id, uint64_t tk,
 	for (size_t d = 0; d < t->stk.depth; d++) {
 		t->stk.open[d].start += tk > c->out_tk ? tk - c->out_tk : 0;
 		if (v != NULL && c->out_v != NULL)
-			for (size_t j = 0; j < k; j++)
-				cf_enter(&t->stk, k, d)[j] +=
-					v[j] - c->out_v[j];
+			for (size_t j = 0; j < k; j++) {
+				uint64_t *e = &cf_enter(&t->stk, k, d)[j];
+
+				/* A value missing: the frame counts nothing. */
+				if (v[j] == CPROF_COUNTER_NONE ||
+				    c->out_v[j] == CPROF_COUNTER_NONE)
+					*e = CPROF_COUNTER_NONE;
+				else if (*e != CPROF_COUNTER_NONE)
+					*e += v[j] - c->out_v[j];
+			}
 	}
 }
 
@@ -498,6 +594,8 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 			f->start = tk;
 			f->children = 0;
 			f->fid = id;
+			if (t->cct != NULL)
+				f->call = cct_push(t, id);
 			t->st[id].active++;
 			if (mode == RUN_EXACT)
 				exact_push(pr, t, v);
@@ -528,6 +626,8 @@ static void exact_values(struct proc *pr, struct thr *t, const uint64_t *v)
 		t->x.last = xcalloc(3 * k, sizeof *t->x.last);
 		t->x.origin = t->x.last + k;
 		t->x.root = t->x.last + 2 * k;
+		if (t->cct != NULL)
+			t->cdelta = xcalloc(2 * k, sizeof *t->cdelta);
 	}
 	if (v == NULL || t->x.has_values)
 		return;

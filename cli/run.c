@@ -73,6 +73,17 @@ void cp_run_inherit(int on)
 		fatal("setenv");
 }
 
+/*
+ * --reference: the plain run's stdout and stderr go to /dev/null, so that
+ * the program's output appears once, from the hooked run.
+ */
+static int quiet;
+
+void cp_run_quiet(int on)
+{
+	quiet = on;
+}
+
 /* PID's parent, from /proc/PID/stat; 0 when unknown. Async-signal-safe. */
 static pid_t parent_of(pid_t pid)
 {
@@ -458,6 +469,8 @@ int cp_run(const char *dir, char *const argv[], int *ran)
 	ssize_t n;
 	pid_t pid;
 
+	/* Only the last run's signal is the one to die by (--reference). */
+	program_signal = 0;
 	/* Absolute, for a program that changes directory before it forks. */
 	if ((absdir = realpath(dir, NULL)) == NULL)
 		fatal("%s", dir);
@@ -510,6 +523,16 @@ int cp_run(const char *dir, char *const argv[], int *ran)
 			sigaction(forwarded[i], &old[i], NULL);
 		sigaction(SIGCHLD, &oldchld, NULL);
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		if (quiet) {
+			int null = open("/dev/null", O_WRONLY);
+
+			if (null != -1) {
+				dup2(null, STDOUT_FILENO);
+				dup2(null, STDERR_FILENO);
+				if (null > STDERR_FILENO)
+					close(null);
+			}
+		}
 		execvp(argv[0], argv);
 		err = errno;
 		while (write(pfd[1], &err, sizeof err) == -1 && errno == EINTR)

@@ -163,7 +163,8 @@ static int classify(const char *path)
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		if (strcmp(de->d_name, CP_RUN_META) == 0 ||
-		    cp_log_name(de->d_name, NULL, NULL))
+		    cp_log_name(de->d_name, NULL, NULL) ||
+		    strcmp(de->d_name, CP_RUN_REFERENCE) == 0)
 			kind = 1;
 		else
 			other = 1;
@@ -198,17 +199,30 @@ static void check_owned(const char *path, const struct stat *sb,
 }
 
 /*
- * Remove the old run PATH: its logs, its run.meta, then the directory.
+ * Remove the old run PATH: its logs, its run.meta, its reference run
+ * (--reference, a run of its own in a subdirectory), then the directory.
  * Anything else found in it stays, and so the directory does too.
  */
-static void remove_run(const char *path)
+void cp_rundir_remove(const char *path)
 {
 	struct dirent *de;
+	struct stat sb;
+	char *sub;
 	DIR *d;
 
 	if ((d = opendir(path)) == NULL)
 		fatal("%s", path);
 	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, CP_RUN_REFERENCE) == 0 &&
+		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
+			    0 &&
+		    S_ISDIR(sb.st_mode)) {
+			if (asprintf(&sub, "%s/%s", path, de->d_name) < 0)
+				fatalx("out of memory");
+			cp_rundir_remove(sub);
+			free(sub);
+			continue;
+		}
 		if ((strcmp(de->d_name, CP_RUN_META) == 0 ||
 		     cp_log_name(de->d_name, NULL, NULL)) &&
 		    unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
@@ -249,7 +263,7 @@ int cp_rundir_prepare(const char *path)
 				fatalx("'%s' exists and is not a cprof run "
 				       "directory",
 				       old);
-			remove_run(old);
+			cp_rundir_remove(old);
 		} else if (errno != ENOENT) {
 			fatal("%s", old);
 		}

@@ -305,6 +305,89 @@ static void add_total(struct proc *pr, struct thr *t, uint32_t fid,
 }
 
 /*
+ * Along the edges of the call path PATH (N functions, outermost first) of
+ * a sample with the deltas D, for T's call graph: the sample and its
+ * deltas, once per function at its outermost place, as the functions'
+ * totals get them.
+ */
+static void cct_edges(struct proc *pr, struct thr *t, const uint32_t *path,
+		      size_t n, const uint64_t *d)
+{
+	uint64_t serial = ++pr->serial;
+
+	for (size_t i = 0; i < n; i++) {
+		if (pr->stamp[path[i]] == serial)
+			continue;
+		pr->stamp[path[i]] = serial;
+		cp_cct_edge_add(t->cct, i > 0 ? path[i - 1] : CP_CCT_NONE,
+				path[i], 0, 0, pr->nc > 0 ? d : NULL, 1);
+	}
+}
+
+/* Room for a call path of N functions in PR->cpath. */
+static uint32_t *cpath(struct proc *pr, size_t n)
+{
+	pr->cpath =
+		xgrow(pr->cpath, &pr->capcpath, n ? n : 1, sizeof *pr->cpath);
+	return pr->cpath;
+}
+
+/*
+ * A sample inside marker frames, for T's tree: at the innermost frame's
+ * node, or below it at FID (the runtime's row) when FID is not
+ * CP_CCT_NONE; along the stack's edges.
+ */
+static void cct_marked(struct proc *pr, struct thr *t, uint32_t fid,
+		       const uint64_t *d)
+{
+	size_t depth = t->stk.depth;
+	uint32_t *path = cpath(pr, depth + 1);
+	uint32_t node = cp_cct_call_node(t->cct, t->stk.open[depth - 1].call);
+
+	for (size_t j = 0; j < depth; j++)
+		path[j] = t->stk.open[j].fid;
+	if (fid != CP_CCT_NONE) {
+		path[depth] = fid;
+		node = cp_cct_path(t->cct, node, path + depth, 1);
+		depth++;
+	}
+	cp_cct_sample(t->cct, node, pr->nc > 0 ? d : NULL);
+	cct_edges(pr, t, path, depth, d);
+}
+
+/*
+ * A sample placed by address, for T's tree: the path of its callchain
+ * (CHAIN, NCHAIN entries believed) down to FID, from a root.
+ */
+static void cct_chain(struct proc *pr, struct thr *t, const struct qsample *s,
+		      const uint64_t *chain, size_t nchain, uint32_t fid,
+		      const uint64_t *d)
+{
+	uint32_t *path = cpath(pr, nchain + 1);
+	size_t n = 0, j0 = 0;
+
+	/* The first entry may be the sample's own address (chain_check()). */
+	if (nchain > 0 && chain[0] == s->ip)
+		j0 = 1;
+	for (size_t j = nchain; j-- > j0;) {
+		uint64_t ret = chain[j];
+
+		if (in_runtime(pr, ret))
+			continue;
+		/* A kernel sample's first entry is the user pc itself. */
+		if (j == 0 && s->ip >> 63)
+			path[n++] = ip_func(pr, ret);
+		else
+			path[n++] = ip_func(pr, ret > 0 ? ret - 1 : ret);
+	}
+	path[n++] = fid;
+	cp_thread_reserve(pr, t);
+	cp_cct_sample(t->cct, cp_cct_path(t->cct, CP_CCT_NONE, path, n),
+		      pr->nc > 0 ? d : NULL);
+	cct_edges(pr, t, path, n, d);
+}
+
+/*
  * A sample after a throttled interval went to FID's self counts: its
  * deltas hold what the group counted while the leader did not sample,
  * wherever the thread was then. The function is marked in the report.
@@ -336,6 +419,8 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 	uint64_t serial = ++pr->serial, *c;
 	uint32_t fid;
 
+	if (pr->ld->tap != NULL && pr->ld->tap->sample != NULL)
+		pr->ld->tap->sample(pr->ld->tap_arg, pr, t, s->tk, d);
 	if (runtime_sample(pr, t, s)) {
 		fid = cp_samples_runtime_fid(pr);
 		cp_thread_reserve(pr, t);
@@ -355,6 +440,10 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 				d[0];
 			t->marked++;
 		}
+		if (t->cct != NULL && !byip && t->stk.depth > 0)
+			cct_marked(pr, t, fid, d);
+		else if (t->cct != NULL)
+			cct_chain(pr, t, s, NULL, 0, fid, d);
 		return;
 	}
 	if (!byip && t->stk.depth > 0) {
@@ -369,6 +458,8 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 			throttled_self(t, fid);
 		for (size_t j = t->stk.depth; j > 0; j--)
 			add_total(pr, t, t->stk.open[j - 1].fid, serial, d);
+		if (t->cct != NULL)
+			cct_marked(pr, t, CP_CCT_NONE, d);
 		return;
 	}
 	fid = ip_func(pr, s->ip);
@@ -400,6 +491,9 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 		cp_thread_reserve(pr, t);
 		add_total(pr, t, fid, serial, d);
 	}
+	if (t->cct != NULL)
+		cct_chain(pr, t, s, nchain ? t->qchain + s->chain : NULL,
+			  nchain, ip_func(pr, s->ip), d);
 }
 
 /*

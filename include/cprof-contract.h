@@ -167,6 +167,13 @@
 #define CPROF_KIND_SWITCH	 "switch"
 #define CPROF_KIND_UNKNOWN_STACK "unknown-stack"
 
+/*
+ * Exact mode: the value of every counter of an event read when the
+ * thread had no counters to read (never opened, or its descriptor taken
+ * by the program): not a count; a reader counts nothing across it.
+ */
+#define CPROF_COUNTER_NONE 0xffffffffffffffffull
+
 /* End chunks. */
 #define CPROF_KEY_REASON    "reason"
 #define CPROF_KEY_SIGNAL    "signal"
@@ -174,6 +181,8 @@
 #define CPROF_REASON_EXIT   "exit"
 #define CPROF_REASON_SIGNAL "signal"
 #define CPROF_REASON_EXEC   "exec"
+/* Recording ended before a seccomp filter the runtime cannot live under. */
+#define CPROF_REASON_SANDBOX "sandbox"
 
 /* Samples, lost and counts chunks. */
 #define CPROF_KEY_TIME0	    "time0"

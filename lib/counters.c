@@ -46,7 +46,7 @@ struct cprof__counters cprof__ctr;
 #define DATA_PAGES 64 /* sample ring: 256 KiB a thread with 4 KiB pages */
 
 static long page_size;
-static bool warned_open;
+static atomic_bool warned_open;
 static _Atomic int fds_held; /* leader (and member) descriptors kept */
 static _Atomic unsigned skipped_limit; /* threads left uncounted: the limit */
 static _Atomic unsigned skipped_lost;  /* counters lost: the program closed */
@@ -169,43 +169,76 @@ static CPROF__NOINSTR void fill_attr(struct perf_event_attr *a,
 }
 
 /*
- * Whether T's leader descriptor is still the event we opened: the program
- * may have closed the number (closefrom, a loop to its limit) and reused
- * it. fstat first, so that an ioctl never reaches a file or device of the
- * program; then the event's id, as perf descriptors share one inode.
+ * Whether descriptor FD is the perf event of id ID. This is the check made
+ * before every use of a perf descriptor (read, ioctl, mmap, close): the
+ * program may have closed the number (closefrom, a loop to its limit) and
+ * put its own file there (open, dup2, accept). PERF_EVENT_IOC_ID answers
+ * ENOTTY on pipes, files, sockets, ttys, eventfds and every other file
+ * that is not a perf event, and another event (the program's own perf
+ * descriptor) has another id. It is one system call (~0.5 us here), the
+ * only one the hot path adds, and only in exact mode's read(2) path: an
+ * exact read already costs one. A window remains between the check and
+ * the use, a few hundred nanoseconds in which another thread of the
+ * program would have to close and reuse that very number; the runtime
+ * cannot close it (doc/design.md, "What the runtime guarantees").
+ * Keeps errno.
+ */
+static inline CPROF__NOINSTR bool fd_is_event(int fd, uint64_t id)
+{
+	int saved = errno;
+	uint64_t got;
+	bool ok =
+		fd >= 0 && ioctl(fd, PERF_EVENT_IOC_ID, &got) == 0 && got == id;
+
+	errno = saved;
+	return ok;
+}
+
+/*
+ * Whether T's leader descriptor is still the event we opened (see
+ * fd_is_event). The writer also compares the file's identity first, so
+ * that the ioctl never reaches a file or device of the program: fstat
+ * rules out every file that is not on the anonymous inode (pipes,
+ * regular files, sockets, ttys, devices), but not an eventfd, a timerfd
+ * or the program's own perf event, which share that inode with ours; the
+ * id tells those apart. The hot path makes the ioctl alone: '$' ioctl
+ * numbers belong to perf_event, and fstat would double the check's cost.
  */
 static CPROF__NOINSTR bool leader_ours(const struct cprof__thread *t)
 {
 	struct stat st;
-	uint64_t id;
+	int fd = __atomic_load_n(&t->cfd[0], __ATOMIC_RELAXED);
 
-	if (t->cfd[0] < 0 || fstat(t->cfd[0], &st) != 0 ||
-	    st.st_dev != t->cdev || st.st_ino != t->cino)
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_dev != t->cdev ||
+	    st.st_ino != t->cino)
 		return false;
-	return ioctl(t->cfd[0], PERF_EVENT_IOC_ID, &id) == 0 && id == t->cid[0];
+	return fd_is_event(fd, t->cid[0]);
 }
 
 /* Whether T's member I is still the event opened (see leader_ours). */
 static CPROF__NOINSTR bool member_ours(const struct cprof__thread *t, int i)
 {
 	struct stat st;
-	uint64_t id;
 
 	if (fstat(t->cfd[i], &st) != 0 || st.st_dev != t->cdev ||
 	    st.st_ino != t->cino)
 		return false;
-	return ioctl(t->cfd[i], PERF_EVENT_IOC_ID, &id) == 0 && id == t->cid[i];
+	return fd_is_event(t->cfd[i], t->cid[i]);
 }
 
 /*
  * The leader was taken by the program: the counters of T stop (the number
- * is the program's now, it is neither read nor closed).
+ * is the program's now, it is neither read nor closed). Found by the
+ * thread itself (exact mode's read) or by the writer, whichever first;
+ * the other finds the descriptor gone.
  */
 static CPROF__NOINSTR void leader_lost(struct cprof__thread *t)
 {
-	t->cfd[0] = -1;
-	atomic_fetch_sub(&fds_held, 1);
-	atomic_fetch_add(&skipped_lost, 1);
+	__atomic_store_n(&t->cfd[0], -1, __ATOMIC_RELAXED);
+	if (!atomic_exchange(&t->cgone, true)) {
+		atomic_fetch_sub(&fds_held, 1);
+		atomic_fetch_add(&skipped_lost, 1);
+	}
 }
 
 CPROF__NOINSTR void cprof__counters_close(struct cprof__thread *t)
@@ -305,6 +338,7 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 	t->cmap = NULL;
 	t->cdev = 0;
 	t->cino = 0;
+	atomic_store(&t->cgone, false);
 	atomic_store_explicit(&t->cfill, 0, memory_order_relaxed);
 	memset(t->clast, 0, sizeof(t->clast));
 	t->clast_en = t->clast_run = 0;
@@ -354,11 +388,18 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 		 * alone, for rdpmc.
 		 */
 		size_t pages = cprof__ctr.exact ? 1 : 1 + DATA_PAGES;
-		void *m =
-			mmap(NULL, pages * (size_t)page_size,
-			     PROT_READ | PROT_WRITE, MAP_SHARED, t->cfd[0], 0);
+		void *m = !fd_is_event(t->cfd[0], t->cid[0])
+				  ? MAP_FAILED
+				  : mmap(NULL, pages * (size_t)page_size,
+					 PROT_READ | PROT_WRITE, MAP_SHARED,
+					 t->cfd[0], 0);
 
-		if (m == MAP_FAILED) {
+		if (m == MAP_FAILED && !fd_is_event(t->cfd[0], t->cid[0])) {
+			/* Taken already: not ours to close. */
+			err = EBADF;
+			t->cfd[0] = -1;
+			atomic_fetch_sub(&fds_held, 1);
+		} else if (m == MAP_FAILED) {
 			err = errno;
 		} else {
 			t->cmap = m;
@@ -373,12 +414,15 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 	 * descriptor.
 	 */
 	for (i = 1; !err && i < cprof__ctr.nev; i++) {
-		void *m = mmap(NULL, (size_t)page_size, PROT_READ, MAP_SHARED,
-			       t->cfd[i], 0);
+		void *m = !fd_is_event(t->cfd[i], t->cid[i])
+				  ? MAP_FAILED
+				  : mmap(NULL, (size_t)page_size, PROT_READ,
+					 MAP_SHARED, t->cfd[i], 0);
 
 		t->cpage[i] = m == MAP_FAILED ? NULL : m;
 		if (t->cpage[i]) {
-			close(t->cfd[i]);
+			if (fd_is_event(t->cfd[i], t->cid[i]))
+				close(t->cfd[i]);
 			t->cfd[i] = -1;
 			atomic_fetch_sub(&fds_held, 1);
 		}
@@ -393,6 +437,10 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 			(void)((volatile struct perf_event_mmap_page *)
 				       t->cpage[i])
 				->lock;
+	if (!err && !fd_is_event(t->cfd[0], t->cid[0])) {
+		err = EBADF;
+		leader_lost(t);
+	}
 	if (!err &&
 	    ioctl(t->cfd[0], PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP) != 0)
 		err = errno;
@@ -403,13 +451,11 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 		cprof__counters_close(t);
 	} else if (err) {
 		/* The CLI checked the events; a thread limit can still hit. */
-		if (!warned_open) {
-			warned_open = true;
+		if (!atomic_exchange(&warned_open, true))
 			cprof__warn(
 				"cannot open counters for a thread",
 				cprof__ctr.ev[i < cprof__ctr.nev ? i : 0].name,
 				err, "that thread is not counted");
-		}
 		cprof__counters_close(t);
 	}
 	errno = saved;
@@ -421,10 +467,11 @@ CPROF__NOINSTR void cprof__counters_disable_all(void)
 	     t = t->next) {
 		int st = atomic_load(&t->state);
 
-		if ((st == CPROF__T_LIVE || st == CPROF__T_DEAD) &&
-		    t->cfd[0] >= 0) {
+		int fd = __atomic_load_n(&t->cfd[0], __ATOMIC_RELAXED);
+
+		if ((st == CPROF__T_LIVE || st == CPROF__T_DEAD) && fd >= 0) {
 			if (leader_ours(t))
-				ioctl(t->cfd[0], PERF_EVENT_IOC_DISABLE,
+				ioctl(fd, PERF_EVENT_IOC_DISABLE,
 				      PERF_IOC_FLAG_GROUP);
 			else
 				leader_lost(t);
@@ -486,9 +533,10 @@ CPROF__NOINSTR void cprof__counters_report(void)
 		utoa(lost, n, sizeof(n));
 		msg[0] = '\0';
 		strcat(msg, n);
-		strcat(msg, lost == 1 ? " thread" : " threads");
-		strcat(msg, " lost their counters: the program closed "
-			    "the runtime's descriptor");
+		strcat(msg, lost == 1 ? " thread lost its counters"
+				      : " threads lost their counters");
+		strcat(msg, ": the program closed or replaced the runtime's "
+			    "descriptor");
 		cprof__warn(
 			msg, NULL, 0,
 			cprof__ctr.exact
@@ -556,14 +604,22 @@ static inline CPROF__NOINSTR void own_out(const struct cprof__thread *t,
  * Exact mode, on the hot path: rdpmc where every member allows it, else
  * one read(2) of the whole group. Software events always take read(2).
  */
+/* Values that are no counts (see CPROF_COUNTER_NONE). */
+static inline CPROF__NOINSTR void no_values(uint64_t *vals, int n)
+{
+	for (int i = 0; i < n; i++)
+		vals[i] = CPROF_COUNTER_NONE;
+}
+
 CPROF__NOINSTR void cprof__counters_read(struct cprof__thread *t,
 					 uint64_t *vals)
 {
 	uint64_t buf[3 + 2 * CPROF_MAX_EVENTS];
 	int n = cprof__ctr.nev;
+	int fd = __atomic_load_n(&t->cfd[0], __ATOMIC_RELAXED);
 
-	if (t->cfd[0] < 0) {
-		memset(vals, 0, (size_t)n * sizeof(*vals));
+	if (fd < 0) {
+		no_values(vals, n);
 		return;
 	}
 #if defined(__x86_64__) || defined(__i386__)
@@ -580,10 +636,20 @@ CPROF__NOINSTR void cprof__counters_read(struct cprof__thread *t,
 #else
 	(void)hw_rdpmc;
 #endif
-	if (read(t->cfd[0], buf, sizeof(buf)) <
-		    (ssize_t)(3 * sizeof(uint64_t)) ||
+	/*
+	 * Never read(2) a number the program took: a pipe's or a socket's
+	 * bytes would be eaten, and an empty one would block the thread.
+	 */
+	if (!fd_is_event(fd, t->cid[0])) {
+		leader_lost(t);
+		no_values(vals, n);
+		return;
+	}
+	int saved = errno;
+	if (read(fd, buf, sizeof(buf)) < (ssize_t)(3 * sizeof(uint64_t)) ||
 	    buf[0] != (uint64_t)n) {
-		memset(vals, 0, (size_t)n * sizeof(*vals));
+		errno = saved;
+		no_values(vals, n);
 		return;
 	}
 	for (int i = 0; i < n; i++)
@@ -599,7 +665,8 @@ CPROF__NOINSTR void cprof__own_begin(struct cprof__own *o)
 
 	o->t = NULL;
 	if (!cprof__ctr.exact || cprof__ctr.nev == 0 || t == NULL ||
-	    t->cvals == NULL || t->cfd[0] < 0)
+	    t->cvals == NULL ||
+	    __atomic_load_n(&t->cfd[0], __ATOMIC_RELAXED) < 0)
 		return;
 	cprof__counters_read(t, o->v);
 	o->t = t;
@@ -611,12 +678,14 @@ CPROF__NOINSTR void cprof__own_end(struct cprof__own *o)
 	uint64_t now[CPROF_MAX_EVENTS];
 
 	/* The thread's ring changed hands (a fork child starts anew). */
-	if (t == NULL || t != cprof__tls_get() || t->cfd[0] < 0)
+	if (t == NULL || t != cprof__tls_get() ||
+	    __atomic_load_n(&t->cfd[0], __ATOMIC_RELAXED) < 0)
 		return;
 	o->t = NULL;
 	cprof__counters_read(t, now);
 	for (int i = 0; i < cprof__ctr.nev; i++)
-		if (now[i] > o->v[i])
+		if (now[i] != CPROF_COUNTER_NONE &&
+		    o->v[i] != CPROF_COUNTER_NONE && now[i] > o->v[i])
 			__atomic_store_n(
 				&t->cown[i],
 				__atomic_load_n(&t->cown[i], __ATOMIC_RELAXED) +
@@ -798,8 +867,11 @@ static CPROF__NOINSTR void pack_totals(struct cprof__thread *t,
 	uint64_t buf[3 + 2 * CPROF_MAX_EVENTS];
 	ssize_t got;
 
-	if (t->cfd[0] >= 0) {
-		got = read(t->cfd[0], buf, sizeof(buf));
+	int fd = __atomic_load_n(&t->cfd[0], __ATOMIC_RELAXED);
+
+	if (fd >= 0) {
+		/* cprof__counters_drain checked it just before. */
+		got = read(fd, buf, sizeof(buf));
 	} else if (t->clast_en) {
 		buf[0] = (uint64_t)cprof__ctr.nev;
 		buf[1] = t->clast_en;
@@ -844,10 +916,12 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 	struct perf_event_mmap_page *pc = t->cmap;
 	uint64_t lost = 0, throttled = 0, unthrottled = 0;
 
-	if (t->cfd[0] >= 0 && !leader_ours(t))
+	if (__atomic_load_n(&t->cfd[0], __ATOMIC_RELAXED) >= 0 &&
+	    !leader_ours(t))
 		leader_lost(t);
 	/* Without the leader, sampling goes on through the mapping. */
-	if (t->cfd[0] < 0 && (cprof__ctr.exact || !pc))
+	if (__atomic_load_n(&t->cfd[0], __ATOMIC_RELAXED) < 0 &&
+	    (cprof__ctr.exact || !pc))
 		return;
 	if (pc && !cprof__ctr.exact && scratch_mapped()) {
 		const unsigned char *data =

@@ -125,6 +125,8 @@ struct cprof__thread {
 	uint64_t clast_en, clast_run; /* enabled, running at the last sample */
 	uint64_t *cvals; /* exact mode: values, CPROF__RING_CAP rows */
 	uint64_t clost, cthrottled;
+	/* The leader was found taken by the program: its counts stopped. */
+	_Atomic bool cgone;
 	bool cthrottle_open; /* an unthrottle came since the last sample */
 	/*
 	 * Exact mode: counted inside the runtime's own work on the thread
@@ -237,7 +239,12 @@ void cprof__emit(struct cprof__thread *t, uintptr_t addr, uint64_t flags,
 		 uint64_t tick);
 
 /* runtime.c: process state, start, stop, fork and signals. */
-enum cprof__end_reason { CPROF__END_EXIT, CPROF__END_SIGNAL, CPROF__END_EXEC };
+enum cprof__end_reason {
+	CPROF__END_EXIT,
+	CPROF__END_SIGNAL,
+	CPROF__END_EXEC,
+	CPROF__END_SANDBOX /* a seccomp filter the runtime cannot live under */
+};
 
 struct cprof__runtime {
 	_Atomic int on;	      /* recording; cleared for good on a disk error */
@@ -326,6 +333,38 @@ void cprof__untimed_done(void);
  */
 void cprof__life_check(void);
 
+/*
+ * runtime.c: the program is about to install a seccomp filter under
+ * which the runtime's system call CALL would kill, trap or be seen
+ * (seccomp.c; WHY says which): write the log's end (reason "sandbox"),
+ * stop the writer, give the signals back, close the log, and make nothing
+ * of the runtime make a system call in this process from then on. Says
+ * so in one line.
+ */
+void cprof__sandbox_end(const char *why, const char *call);
+
+/*
+ * seccomp.c: the program's seccomp filters, judged before they are
+ * installed. cprof__bpf_check: whether the kernel would accept the
+ * classic BPF program F of N instructions as a filter; cprof__bpf_run
+ * runs one so accepted on D. cprof__seccomp_refused: the name of the
+ * first runtime system call the filter would not let the runtime live
+ * with (FD stands for the runtime's descriptors; *WHY, if WHY, the
+ * phrase for the warning), NULL if none or if the kernel would refuse
+ * the filter; then *UNHOOK, if UNHOOK, tells that the runtime lives under
+ * it only without its fatal-signal handlers (their calls get an errno).
+ * cprof__seccomp_before: from the wrappers, before SECCOMP_SET_MODE_FILTER with
+ * FLAGS and the sock_fprog PROG; ends recording when it must.
+ */
+struct sock_filter;
+struct seccomp_data;
+bool cprof__bpf_check(const struct sock_filter *f, size_t n);
+uint32_t cprof__bpf_run(const struct sock_filter *f, size_t n,
+			const struct seccomp_data *d);
+const char *cprof__seccomp_refused(const struct sock_filter *f, size_t n,
+				   int fd, const char **why, bool *unhook);
+void cprof__seccomp_before(unsigned long flags, const void *prog);
+
 /* wrap.c: the interposed C library functions. */
 /* Programs this process execs say nothing about their logs (CPROF_QUIET). */
 void cprof__inherit_quiet(void);
@@ -348,6 +387,8 @@ void cprof__signals_hook(void (*handler)(int, siginfo_t *, void *),
 			 const int *sigs, size_t n);
 /* From HANDLER: give SIG back its former action, before dying by it. */
 void cprof__signal_release(int sig);
+/* Give every signal back for good: the wrappers pass straight through. */
+void cprof__signals_unhook(void);
 
 /* writer.c: encoding rings into the log. Callers hold the writer lock. */
 bool cprof__wlock_try(unsigned timeout_ms);

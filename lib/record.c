@@ -254,10 +254,22 @@ static CPROF__NOINSTR bool room(struct cprof__thread *t)
 	return ok;
 }
 
+/*
+ * Recording is over for good (the end record is written): the slow path
+ * stores nothing and makes no system call, since the process may be under
+ * a seccomp filter the runtime could not live with (cprof__sandbox_end).
+ */
+static inline CPROF__NOINSTR bool over(void)
+{
+	return atomic_load_explicit(&cprof__rt.finished, memory_order_relaxed);
+}
+
 /* Store an event at TICK (0: now) through the ring's slow path. */
 CPROF__NOINSTR void cprof__emit(struct cprof__thread *t, uintptr_t addr,
 				uint64_t flags, uint64_t tick)
 {
+	if (unlikely(over()))
+		return;
 	if (t->reserve < t->limit || room(t))
 		store(t, addr, flags, cprof__ctr.exact, tick);
 }
@@ -275,6 +287,8 @@ record_slow(uintptr_t addr, uint64_t flags, uintptr_t sp, enum hook_kind kind)
 {
 	struct cprof__thread *t = tls_thread;
 
+	if (unlikely(over()))
+		return;
 	if (t == NULL) {
 		if (tls_off || (t = cprof__thread_attach()) == NULL)
 			return;

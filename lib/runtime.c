@@ -398,6 +398,9 @@ static CPROF__NOINSTR void life_end(void *arg)
 	}
 	long left = atomic_fetch_sub(&program_threads, 1) - 1;
 
+	/* Recording is over: nothing to end, no system call to make. */
+	if (atomic_load(&cprof__rt.finished))
+		return;
 	if (left == 0 && cprof__started && !atomic_load(&life_untracked) &&
 	    cprof__writer_alive())
 		exit(0);
@@ -662,6 +665,42 @@ out:
 #else
 	(void)tsc_back;
 #endif
+}
+
+/*
+ * A seccomp filter the runtime cannot live under is about to be installed
+ * (seccomp.c): everything the log holds is written with an end record
+ * saying so, and from then on nothing of the runtime makes a system call
+ * in this process. The writer is stopped and joined, the fatal-signal
+ * handlers are given back (each would make calls on whatever thread the
+ * signal hits), the log and the /proc stat file are closed (a closed log
+ * makes every later check answer "not ours" without asking the kernel),
+ * and the hooks, wrappers, thread starts and exits see recording over
+ * (cprof__rt.on and finished). The program's threads keep their rings,
+ * never drained again.
+ */
+CPROF__NOINSTR void cprof__sandbox_end(const char *why, const char *call)
+{
+	int fd;
+
+	cprof__warn(why, call, 0,
+		    "recording ends before it is installed, the program goes "
+		    "on");
+	cprof__stop(CPROF__END_SANDBOX, 0, false);
+	atomic_store(&cprof__rt.on, 0);
+	cprof__tls_disable();
+	cprof__signals_unhook();
+	cprof__wlock();
+	cprof__log_close();
+	cprof__wunlock();
+	fd = atomic_exchange(&stat_fd, -1);
+	if (fd >= 0) {
+		struct stat st;
+
+		if (fstat(fd, &st) == 0 && st.st_dev == stat_dev &&
+		    st.st_ino == stat_ino)
+			close(fd);
+	}
 }
 
 static CPROF__NOINSTR void on_fatal_signal(int sig, siginfo_t *si, void *uc)

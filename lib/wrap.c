@@ -684,8 +684,12 @@ CPROF_EXTERN CPROF__NOINSTR int pthread_create(pthread_t *th,
 	struct start *st;
 	int err;
 
-	/* The writer is ours, and a runtime that is off follows nothing. */
-	if (cprof__creating_writer || cprof__runtime_off())
+	/*
+	 * The writer is ours, and a runtime that is off or has ended (maybe
+	 * under a seccomp filter) follows nothing.
+	 */
+	if (cprof__creating_writer || cprof__runtime_off() ||
+	    atomic_load(&cprof__rt.finished))
 		return cprof__real_pthread_create(th, attr, fn, arg);
 	/* Its slot (a page mapped, or taken after fork) is the runtime's. */
 	struct cprof__own own;
@@ -1010,7 +1014,9 @@ static CPROF__NOINSTR void give_back(int sig)
 /* A fork() child has the parent's actions, and the table is its own. */
 static CPROF__NOINSTR void hid_forked(void)
 {
-	hid.pid = getpid();
+	/* Given back (a sandbox may refuse getpid): nothing to follow. */
+	if (hid.active)
+		hid.pid = getpid();
 }
 
 CPROF__NOINSTR void cprof__signals_hook(void (*handler)(int, siginfo_t *,
@@ -1036,6 +1042,22 @@ CPROF__NOINSTR void cprof__signals_hook(void (*handler)(int, siginfo_t *,
 	if (!hid.active)
 		pthread_atfork(NULL, NULL, hid_forked);
 	hid.active = true;
+	hid_leave(locked);
+}
+
+CPROF__NOINSTR void cprof__signals_unhook(void)
+{
+	bool locked;
+
+	if (!hid.active)
+		return;
+	locked = hid_enter();
+	for (int sig = 1; sig < NSIG; sig++)
+		if (hid.owned[sig]) {
+			hid.owned[sig] = false;
+			raw_sigaction(sig, hid.kshown[sig], NULL);
+		}
+	hid.active = false;
 	hid_leave(locked);
 }
 
@@ -1540,11 +1562,12 @@ SETID_WRAPPER(setgroups, (size_t n, const gid_t *list), (n, list))
 
 /*
  * prctl: the settings that take the time stamp counter or every system
- * call but four from the calling thread. PR_SET_TSC with PR_TSC_SIGSEGV
- * makes the hot path's counter read fault, and SECCOMP_MODE_STRICT (which
- * also disables the counter on x86) kills the thread at the runtime's
- * first system call: that thread records nothing from then on, and
- * neither do the threads and fork() children it makes, which inherit the
+ * call but four from the calling thread, and seccomp filters (judged by
+ * seccomp.c before they are installed, see there). PR_SET_TSC with
+ * PR_TSC_SIGSEGV makes the hot path's counter read fault, and
+ * SECCOMP_MODE_STRICT (which also disables the counter on x86) kills the thread
+ * at the runtime's first system call: that thread records nothing from then on,
+ * and neither do the threads and fork() children it makes, which inherit the
  * setting (runtime.c checks it as they start). The runtime says so once.
  */
 typedef int (*prctl_fn)(int, unsigned long, unsigned long, unsigned long,
@@ -1572,6 +1595,8 @@ CPROF_EXTERN CPROF__NOINSTR int prctl(int option, ...)
 		  (option == PR_SET_SECCOMP && a[0] == SECCOMP_MODE_STRICT);
 	if (untimed && cprof__started)
 		cprof__untimed_thread(option == PR_SET_SECCOMP);
+	if (option == PR_SET_SECCOMP && a[0] == SECCOMP_MODE_FILTER)
+		cprof__seccomp_before(0, (const void *)a[1]);
 	r = real(option, a[0], a[1], a[2], a[3]);
 	err = errno;
 	if (untimed && cprof__started) {
@@ -1583,3 +1608,165 @@ CPROF_EXTERN CPROF__NOINSTR int prctl(int option, ...)
 	errno = err;
 	return r;
 }
+
+/*
+ * syscall(): the system calls that need the wrappers above when a program
+ * makes them directly (as static helpers, container tools with a system
+ * call layer of their own, and libseccomp, which installs its filters by
+ * syscall(SYS_seccomp) or prctl, do): unshare and setns (the writer steps
+ * aside as for the C library's functions), seccomp and
+ * prctl(PR_SET_SECCOMP) (strict mode as in prctl() above, filters judged
+ * by seccomp.c). Every other number reaches the C library's syscall()
+ * untouched: on x86-64 the entry is a few compares and a jump to it, with
+ * the caller's registers and stack as they were (a raw vfork-like clone
+ * returns through no frame of ours); elsewhere a C function passes the
+ * six arguments on. The runtime's own system calls go the same way.
+ */
+typedef long (*syscall_fn)(long, ...);
+CPROF__HIDDEN syscall_fn cprof__real_syscall;
+CPROF__NOINSTR long cprof__syscall_slow(long nr, ...);
+
+static CPROF__NOINSTR syscall_fn syscall_next(void)
+{
+	if (!cprof__real_syscall)
+		cprof__real_syscall = (syscall_fn)dlsym(RTLD_NEXT, "syscall");
+	return cprof__real_syscall;
+}
+
+/* Resolved early: the runtime's signal handlers make system calls. */
+static CPROF__NOINSTR __attribute__((constructor)) void syscall_resolve(void)
+{
+	syscall_next();
+}
+
+/* A seccomp mode set on the calling thread (MODE 0: none). */
+static CPROF__NOINSTR bool seccomp_pre(int mode, unsigned long flags,
+				       const void *prog)
+{
+	if (mode == SECCOMP_MODE_STRICT && cprof__started) {
+		cprof__untimed_thread(true);
+		return true;
+	}
+	if (mode == SECCOMP_MODE_FILTER)
+		cprof__seccomp_before(flags, prog);
+	return false;
+}
+
+static CPROF__NOINSTR void seccomp_post(bool untimed, long r)
+{
+	int err = errno;
+
+	if (untimed && r == 0)
+		cprof__untimed_done();
+	else if (untimed)
+		cprof__untimed_failed();
+	errno = err;
+}
+
+static CPROF__NOINSTR long syscall_args(syscall_fn real, long nr, const long *a)
+{
+	long r;
+	int err, mode = 0;
+	unsigned long flags = 0;
+	const void *prog = NULL;
+	bool off = false, untimed;
+
+	switch (nr) {
+	case SYS_unshare:
+	case SYS_setns:
+		err = errno;
+		if (nr == SYS_unshare)
+			off = (a[0] & UNSHARE_ONE_THREAD) &&
+			      writer_off_if_alone();
+		else
+			off = (a[1] == 0 || (a[1] & SETNS_ONE_THREAD)) &&
+			      writer_off_if_alone();
+		errno = err;
+		r = real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		err = errno;
+		if (off)
+			cprof__writer_start();
+		errno = err;
+		return r;
+	case SYS_seccomp:
+		if (a[0] == SECCOMP_SET_MODE_STRICT)
+			mode = SECCOMP_MODE_STRICT;
+		else if (a[0] == SECCOMP_SET_MODE_FILTER)
+			mode = SECCOMP_MODE_FILTER;
+		flags = (unsigned long)a[1];
+		prog = (const void *)a[2];
+		break;
+	case SYS_prctl:
+		if (a[0] == PR_SET_SECCOMP && (a[1] == SECCOMP_MODE_STRICT ||
+					       a[1] == SECCOMP_MODE_FILTER))
+			mode = (int)a[1];
+		prog = (const void *)a[2];
+		break;
+	default:
+		break;
+	}
+	err = errno;
+	untimed = seccomp_pre(mode, flags, prog);
+	errno = err;
+	r = real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	seccomp_post(untimed, r);
+	return r;
+}
+
+#define SYSCALL_ARGS(nr, a)                        \
+	long a[6];                                 \
+	do {                                       \
+		va_list ap_;                       \
+		va_start(ap_, nr);                 \
+		for (int i_ = 0; i_ < 6; i_++)     \
+			a[i_] = va_arg(ap_, long); \
+		va_end(ap_);                       \
+	} while (0)
+
+CPROF__NOINSTR long cprof__syscall_slow(long nr, ...)
+{
+	syscall_fn real = syscall_next();
+
+	SYSCALL_ARGS(nr, a);
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return syscall_args(real, nr, a);
+}
+
+#if defined(__x86_64__)
+/* clang-format off */
+#define SYSCALL_TO_SLOW(nr) "cmpq $" CPROF__STR(nr) ", %rdi\n" "je 1f\n"
+__asm__(".text\n"
+	".globl syscall\n"
+	".type syscall, @function\n"
+	"syscall:\n"
+	".cfi_startproc\n"
+	".byte 0xf3, 0x0f, 0x1e, 0xfa\n" /* endbr64, a nop without CET */
+	SYSCALL_TO_SLOW(SYS_seccomp)
+	SYSCALL_TO_SLOW(SYS_prctl)
+	SYSCALL_TO_SLOW(SYS_unshare)
+	SYSCALL_TO_SLOW(SYS_setns)
+	"movq cprof__real_syscall(%rip), %rax\n"
+	"testq %rax, %rax\n"
+	"jz 1f\n"
+	"jmp *%rax\n"
+	"1:\n"
+	"jmp cprof__syscall_slow\n"
+	".cfi_endproc\n"
+	".size syscall, .-syscall\n");
+/* clang-format on */
+#else
+CPROF_EXTERN CPROF__NOINSTR long syscall(long nr, ...)
+{
+	syscall_fn real = syscall_next();
+
+	SYSCALL_ARGS(nr, a);
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return syscall_args(real, nr, a);
+}
+#endif

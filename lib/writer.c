@@ -882,7 +882,8 @@ CPROF__NOINSTR void cprof__log_clock(void)
 CPROF__NOINSTR void cprof__log_end(enum cprof__end_reason why, int sig)
 {
 	static const char *const reasons[] = {
-		CPROF_REASON_EXIT, CPROF_REASON_SIGNAL, CPROF_REASON_EXEC};
+		CPROF_REASON_EXIT, CPROF_REASON_SIGNAL, CPROF_REASON_EXEC,
+		CPROF_REASON_SANDBOX};
 	uint64_t ticks, mono, lost = 0;
 	struct cprof__thread *t;
 

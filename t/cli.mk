@@ -28,6 +28,18 @@ t_test_term_SOURCES = t/test-term.c
 t_test_term_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 t_test_term_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
 
+# The calling-context tree and call graph (issue 9).
+check_PROGRAMS += t/test-cct
+TESTS += t/test-cct
+t_test_cct_SOURCES = t/test-cct.c
+t_test_cct_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+t_test_cct_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
+# The tree and call graph as the replay builds them, and their JSON.
+check_PROGRAMS += t/test-views
+TESTS += t/test-views
+t_test_views_SOURCES = t/test-views.c t/testlog.h t/testprof.h
+t_test_views_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
+t_test_views_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
 # Samples in the right frame: the skew bound and placement by address.
 check_PROGRAMS += t/test-place
 TESTS += t/test-place

@@ -20,7 +20,7 @@ report() {
 }
 report json --format json run.cprof
 mv json.out r.json
-jeq "format version" r.json "j['format_version']" 2
+jeq "format version" r.json "j['format_version']" 3
 jeq "the recorded status" r.json "j['status']" 0
 jeq "the recorded command" r.json "j['command'][-1].endswith('calls')" true
 for fc in main:1 mid:100 leaf:1000 helper_static:7 rec:50 bottom:5 heavy:3 light:3; do

@@ -55,6 +55,20 @@ t_progs_userns_SOURCES = t/progs/userns.c t/progs/progs.h
 t_progs_userns_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
 t_progs_userns_LDFLAGS = $(AM_LDFLAGS) -pthread
 
+# Programs that install seccomp filters of their own (e2e-seccomp.sh).
+check_PROGRAMS += t/progs/seccomp
+t_progs_seccomp_SOURCES = t/progs/seccomp.c t/progs/progs.h
+t_progs_seccomp_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_seccomp_LDFLAGS = $(AM_LDFLAGS) -pthread
+t_progs_seccomp_LDADD = -ldl
+
+# The call graph and tree (issue 9): mutual recursion, two callers.
+check_PROGRAMS += t/progs/mutual t/progs/twocallers
+t_progs_mutual_SOURCES = t/progs/mutual.c t/progs/progs.h
+t_progs_mutual_CFLAGS = $(E2E_INSTR_CFLAGS)
+t_progs_twocallers_SOURCES = t/progs/twocallers.c t/progs/progs.h
+t_progs_twocallers_CFLAGS = $(E2E_INSTR_CFLAGS)
+
 # The example program of `make demo` (see Makefile.am).
 noinst_PROGRAMS = t/progs/demo
 
@@ -185,7 +199,8 @@ E2E_TESTS += \
 	t/e2e-fds.sh \
 	t/e2e-fdlimit.sh \
 	t/e2e-sandbox.sh \
-	t/e2e-userns.sh
+	t/e2e-userns.sh \
+	t/e2e-seccomp.sh
 
 # Non-local exits and stack switches (the shadow stack, lib/shadow.c).
 E2E_TESTS += \
@@ -248,8 +263,26 @@ E2E_TESTS += t/e2e-forkcost.sh
 E2E_TESTS += t/e2e-quiet.sh
 # Raw clone(): processes and threads the runtime did not set up.
 E2E_TESTS += t/e2e-rawclone.sh
+# The call graph and tree (issue 9), on mutual and twocallers.
+E2E_TESTS += t/e2e-callgraph.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
+# Exact mode never reads, ioctls, maps or closes a number the program took.
+check_PROGRAMS += t/progs/fdexact
+t_progs_fdexact_SOURCES = t/progs/fdexact.c t/progs/progs.h
+t_progs_fdexact_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_fdexact_LDFLAGS = $(AM_LDFLAGS) -pthread
+E2E_TESTS += t/e2e-fdexact.sh
+
+# Exports (issue 10): Chrome trace JSON, pprof, folded stacks and the flame
+# graph, each checked by a real client where one is installed (speedscope
+# in headless Chromium, go tool pprof, xmllint and Chromium).
+E2E_TESTS += \
+	t/e2e-export-chrome.sh \
+	t/e2e-export-viewer.sh \
+	t/e2e-export-pprof.sh \
+	t/e2e-export-folded.sh \
+	t/e2e-export-flamegraph.sh
 
 # Record-time selection: --filter, --exclude, --min-duration (issue 8).
 E2E_TESTS += t/e2e-select.sh

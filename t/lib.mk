@@ -31,3 +31,11 @@ TESTS += t/test-select
 t_test_select_SOURCES = t/test-select.c
 t_test_select_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
 t_test_select_LDADD = lib/libcprof-core.la cli/libcprof-cli.la $(CUNIT_LIBS) -lpthread
+
+# The judgement of a program's seccomp filters (lib/seccomp.c) on
+# hand-assembled classic BPF, and the syscall() wrapper.
+check_PROGRAMS += t/test-seccomp
+TESTS += t/test-seccomp
+t_test_seccomp_SOURCES = t/test-seccomp.c
+t_test_seccomp_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
+t_test_seccomp_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread

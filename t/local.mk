@@ -23,4 +23,5 @@ include t/e2e.mk
 include t/events.mk
 include t/counters.mk
 include t/report.mk
+include t/reference.mk
 include t/fuzz/local.mk
