@@ -999,9 +999,11 @@ struct cp_run_opts {
 /*
  * select.c: --filter, --exclude and --min-duration of stat and record
  * (the record-time selection; the runtime's lib/select.c applies it).
+ * Their values must differ from every other option of stat and record:
+ * 0x1300 is the views' (--tree, --depth, --min-share).
  */
 enum {
-	CP_OPT_FILTER = 0x1300,
+	CP_OPT_FILTER = 0x1e00,
 	CP_OPT_EXCLUDE,
 	CP_OPT_MIN_DURATION,
 };

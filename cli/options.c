@@ -119,6 +119,34 @@ static char *shortopts;
 			body;                                             \
 	} while (0)
 
+/*
+ * Two options of one command with the same value (or name) would be read
+ * as one another: the option groups are defined in several files, so
+ * this is checked whenever a command's table is built, and any test that
+ * runs the command finds a clash.
+ */
+static void check_unique(const struct cp_command *cmd)
+{
+	const struct cp_option *o, **all;
+	size_t n = 0, i = 0;
+
+	FOREACH_OPTION(cmd, o, n++);
+	all = xcalloc(n ? n : 1, sizeof *all);
+	FOREACH_OPTION(cmd, o, all[i++] = o);
+	for (i = 0; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (all[j]->val == all[i]->val ||
+			    strcmp(all[j]->name, all[i]->name) == 0) {
+				fprintf(stderr,
+					"cprof: internal error: options --%s "
+					"and --%s of '%s' clash\n",
+					all[j]->name, all[i]->name,
+					cmd->name ? cmd->name : "cprof");
+				abort();
+			}
+	free(all);
+}
+
 static void build(const struct cp_command *cmd)
 {
 	const struct cp_option *o;
@@ -126,6 +154,7 @@ static void build(const struct cp_command *cmd)
 	char *s;
 
 	FOREACH_OPTION(cmd, o, n++);
+	check_unique(cmd);
 	free(longopts);
 	free(shortopts);
 	longopts = xcalloc(n + 1, sizeof *longopts);

@@ -711,6 +711,8 @@ void cprof__sel_clock_start(void);
 /* Anything selected: the header says what ("select"). */
 bool cprof__sel_any(void);
 void cprof__sel_pack_header(struct msgpack_packer *pk);
+/* In a fork child: the lock of a thread the child lacks is let go. */
+void cprof__sel_forked(void);
 /* An object was unloaded: scan every object again (dlclose wrapper). */
 void cprof__sel_unloaded(void);
 /* XRay: whether to patch the function at FN at all. */

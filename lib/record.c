@@ -334,43 +334,6 @@ fast(struct cprof__thread *t)
 }
 
 /*
- * Record-time selection (select.c): --exclude drops a function's events
- * here, before anything else, so that it costs the hook and one table
- * probe; --filter keeps only the matched functions and the calls made
- * inside them: a function that matched no pattern is recorded only while
- * a recorded frame is open on the shadow stack (only recorded frames are
- * pushed, so its bottom frame is then a matched one), and its exit only
- * when its enter was recorded (its frame is on the shadow stack).
- */
-static CPROF__NOINSTR bool sel_on_stack(const struct cprof__thread *t,
-					uintptr_t addr, uint64_t flags)
-{
-	/* The bottom sentinel has address 0. */
-	for (const struct cprof__frame *f = t->ss_top; f->addr != 0; f--)
-		if (f->addr == addr && f->flags == (flags & CPROF__REC_SITE))
-			return true;
-	return false;
-}
-
-static inline CPROF__NOINSTR __attribute__((always_inline)) bool
-sel_skip(uintptr_t addr, uint64_t flags, bool exit)
-{
-	unsigned cls = cprof__sel_class(addr, flags);
-	const struct cprof__thread *t;
-
-	if (cls == CPROF__SEL_DROP)
-		return true;
-	if (!cprof__sel_filter || cls == CPROF__SEL_KEEP)
-		return false;
-	t = tls_thread;
-	if (t == NULL || t->ss_top->addr == 0)
-		return true;
-	if (!exit)
-		return false;
-	return t->ss_top->addr != addr && !sel_on_stack(t, addr, flags);
-}
-
-/*
  * An enter: pushed on the shadow stack when it lies at or below the top
  * frame (at: the hooks of a function inlined into another run in its
  * frame, and the scopes of one function share its position); anything
@@ -380,7 +343,7 @@ sel_skip(uintptr_t addr, uint64_t flags, bool exit)
  * cannot overwrite it.
  */
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
-enter_rec(uintptr_t addr, uint64_t flags, uintptr_t sp)
+enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	struct cprof__thread *t = tls_thread;
 
@@ -451,7 +414,7 @@ enter_rec(uintptr_t addr, uint64_t flags, uintptr_t sp)
  * call the exit hook after the epilogue). Anything else is for shadow.c.
  */
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
-leave_rec(uintptr_t addr, uint64_t flags, uintptr_t sp)
+leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	struct cprof__thread *t = tls_thread;
 
@@ -492,6 +455,44 @@ leave_rec(uintptr_t addr, uint64_t flags, uintptr_t sp)
 }
 
 /*
+ * Record-time selection (select.c): --exclude drops a function's events
+ * here, before anything else, so that it costs the hook and one table
+ * probe; --filter keeps only the matched functions and the calls made
+ * inside them: a function that matched no pattern is recorded only while
+ * a recorded frame is open on the shadow stack (only recorded frames are
+ * pushed, so its bottom frame is then a matched one), and its exit only
+ * when its enter was recorded (its frame is on the shadow stack).
+ */
+static CPROF__NOINSTR bool sel_on_stack(const struct cprof__thread *t,
+					uintptr_t addr, uint64_t flags)
+{
+	/* The bottom sentinel has address 0. */
+	for (const struct cprof__frame *f = t->ss_top; f->addr != 0; f--)
+		if (f->addr == addr &&
+		    (f->flags & CPROF__REC_SITE) == (flags & CPROF__REC_SITE))
+			return true;
+	return false;
+}
+
+static inline CPROF__NOINSTR __attribute__((always_inline)) bool
+sel_skip(uintptr_t addr, uint64_t flags, bool exit)
+{
+	unsigned cls = cprof__sel_class(addr, flags);
+	const struct cprof__thread *t;
+
+	if (cls == CPROF__SEL_DROP)
+		return true;
+	if (!cprof__sel_filter || cls == CPROF__SEL_KEEP)
+		return false;
+	t = tls_thread;
+	if (t == NULL || t->ss_top->addr == 0)
+		return true;
+	if (!exit)
+		return false;
+	return t->ss_top->addr != addr && !sel_on_stack(t, addr, flags);
+}
+
+/*
  * With a selection in force, the hooks take these out of line (a tail
  * call: without one the hooks stay leaf functions, as above).
  */
@@ -499,32 +500,33 @@ static CPROF__NOINSTR __attribute__((noinline)) void
 sel_enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	if (!sel_skip(addr, flags, false))
-		enter_rec(addr, flags, sp);
+		enter(addr, flags, sp);
 }
 
 static CPROF__NOINSTR __attribute__((noinline)) void
 sel_leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	if (!sel_skip(addr, flags, true))
-		leave_rec(addr, flags, sp);
+		leave(addr, flags, sp);
 }
 
+/* What the hooks call: enter() and leave(), or through the selection. */
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
-enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
+hook_enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	if (unlikely(cprof__sel_active))
 		sel_enter(addr, flags, sp);
 	else
-		enter_rec(addr, flags, sp);
+		enter(addr, flags, sp);
 }
 
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
-leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
+hook_leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	if (unlikely(cprof__sel_active))
 		sel_leave(addr, flags, sp);
 	else
-		leave_rec(addr, flags, sp);
+		leave(addr, flags, sp);
 }
 
 /* Wakes a thread sleeping in make_room(); called by the writer. */
@@ -551,13 +553,13 @@ CPROF__NOINSTR void cprof__ring_drained(struct cprof__thread *t)
 CPROF_EXTERN CPROF__NOINSTR void __cyg_profile_func_enter(void *fn, void *site)
 {
 	(void)site;
-	enter((uintptr_t)fn, 0, CALLER_SP());
+	hook_enter((uintptr_t)fn, 0, CALLER_SP());
 }
 
 CPROF_EXTERN CPROF__NOINSTR void __cyg_profile_func_exit(void *fn, void *site)
 {
 	(void)site;
-	leave((uintptr_t)fn, 0, CALLER_SP());
+	hook_leave((uintptr_t)fn, 0, CALLER_SP());
 }
 
 /*
@@ -576,12 +578,12 @@ CPROF__NOINSTR __attribute__((noinline)) void cprof__hook_exit(void *fn)
 
 CPROF_EXTERN CPROF__NOINSTR void cprof_enter(const struct cprof_site *site)
 {
-	enter((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
+	hook_enter((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
 }
 
 CPROF_EXTERN CPROF__NOINSTR void cprof_exit(const struct cprof_site *site)
 {
-	leave((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
+	hook_leave((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
 }
 
 /* A frame mark has no exit: it never goes on the shadow stack. */
@@ -608,10 +610,10 @@ CPROF_EXTERN CPROF__NOINSTR void cprof_frame_mark(const struct cprof_site *site)
  */
 CPROF__NOINSTR void cprof__xray_enter(uint32_t id, uintptr_t sp)
 {
-	enter(cprof__xray_fns[id], 0, sp);
+	hook_enter(cprof__xray_fns[id], 0, sp);
 }
 
 CPROF__NOINSTR void cprof__xray_leave(uint32_t id, uintptr_t sp)
 {
-	leave(cprof__xray_fns[id], 0, sp);
+	hook_leave(cprof__xray_fns[id], 0, sp);
 }

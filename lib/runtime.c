@@ -805,6 +805,7 @@ static CPROF__NOINSTR void after_fork_child(void)
 
 	/* Only the forking thread goes on in the child. */
 	atomic_store(&program_threads, 1);
+	cprof__sel_forked();
 	atomic_store(&writer_deferred, 0);
 	cprof__daemon_child();
 	if (!cprof__started || atomic_load(&cprof__rt.finished))

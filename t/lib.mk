@@ -25,6 +25,13 @@ t_test_shadow_SOURCES = t/test-shadow.c
 t_test_shadow_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) -pthread
 t_test_shadow_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread
 
+# Record-time selection: the writer's --min-duration pass, the CLI checks.
+check_PROGRAMS += t/test-select
+TESTS += t/test-select
+t_test_select_SOURCES = t/test-select.c
+t_test_select_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
+t_test_select_LDADD = lib/libcprof-core.la cli/libcprof-cli.la $(CUNIT_LIBS) -lpthread
+
 # The judgement of a program's seccomp filters (lib/seccomp.c) on
 # hand-assembled classic BPF, and the syscall() wrapper.
 check_PROGRAMS += t/test-seccomp

@@ -175,6 +175,7 @@ static void write_log(int skew)
 	tl_counts(&l, 2, totals, 1, 1000, 1000);
 	tl_end(&l, 2000000, 2000000);
 	tl_write(&l, path);
+	tl_destroy(&l);
 }
 
 static void test_within_bound(void)
