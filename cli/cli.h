@@ -487,6 +487,20 @@ struct cp_frames {
 	uint64_t hist[64]; /* hist[i]: frames with floor(log2(ns)) == i */
 };
 
+/*
+ * The runtime's warnings of a run (its warnings file, cli/warnings.c),
+ * each distinct text once, in the order first said.
+ */
+struct cp_warning {
+	char *text;	/* without the "cprof: " prefix */
+	unsigned count; /* lines that said it: one per process mostly */
+};
+struct cp_warnings {
+	struct cp_warning *v;
+	size_t n;
+	size_t left_out; /* distinct texts past the bound, not kept */
+};
+
 struct cp_profile {
 	struct cp_func *funcs;
 	size_t nfuncs;
@@ -517,6 +531,13 @@ struct cp_profile {
 	int meta_pid, meta_has_wait, meta_wait_status;
 	int *meta_running; /* still running when cprof returned */
 	size_t meta_nrunning;
+	/*
+	 * The runtime's warnings (a run directory's warnings file), and
+	 * whether the command already gave them on stderr (stat): the table
+	 * then leaves them out.
+	 */
+	struct cp_warnings warnings;
+	int warnings_said;
 	/* Owns every string above; private to the loader (profile.h). */
 	struct cp_pool *pool;
 };
@@ -895,5 +916,14 @@ char *cp_rundir_meta(const char *dir);
 int cp_rundir_prepare(const char *path);
 /* Check again, after cp_rundir_prepare(), that PATH is the user's own. */
 void cp_rundir_recheck(const char *path);
+
+/* warnings.c (the structures are above cp_profile). */
+/* Read DIR's warnings into W (empty without a file); -1 when unreadable. */
+int cp_warnings_read(const char *dir, struct cp_warnings *w);
+void cp_warnings_free(struct cp_warnings *w);
+/* One warning as a line on F after PREFIX, with its count when > 1. */
+void cp_warnings_line(FILE *f, const char *prefix, const struct cp_warning *v);
+/* When a run ends: DIR's warnings on stderr, each once. */
+void cp_warnings_say(const char *dir);
 
 #endif /* CPROF_CLI_H */

@@ -17,7 +17,8 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/term.c \
 	cli/events.c \
 	cli/procs.c \
-	cli/rundir.c
+	cli/rundir.c \
+	cli/warnings.c
 # FUZZ_CFLAGS: coverage for libFuzzer with --enable-fuzzing (t/fuzz/).
 # CLI_SAN_CFLAGS: the CLI is single-threaded, so the TSan build leaves it
 # uninstrumented (configure.ac says why).

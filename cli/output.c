@@ -683,6 +683,14 @@ static void table_header(FILE *f, const struct cp_profile *p)
 				t->tid, t->pid);
 	}
 	no_log_lines(f, p);
+	if (!p->warnings_said) {
+		for (size_t w = 0; w < p->warnings.n; w++)
+			cp_warnings_line(
+				f, "  runtime warning: ", &p->warnings.v[w]);
+		if (p->warnings.left_out)
+			fprintf(f, "  %zu more runtime warnings\n",
+				p->warnings.left_out);
+	}
 }
 
 /* Does a process of the run take the compiler's hooks for itself? */
@@ -1610,6 +1618,16 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	fputs(",\n  \"running_at_return\": [", f);
 	for (i = 0; i < p->meta_nrunning; i++)
 		fprintf(f, "%s%d", i == 0 ? "" : ", ", p->meta_running[i]);
+	fputs("]", f);
+	/* The runtime's warnings, each once: its text and how many said it. */
+	fputs(",\n  \"warnings\": [", f);
+	for (i = 0; i < p->warnings.n; i++) {
+		fputs(i == 0 ? "{" : ", {", f);
+		first = 1;
+		json_strkey(f, "text", p->warnings.v[i].text, &first);
+		json_u64(f, "count", p->warnings.v[i].count, &first);
+		fputs("}", f);
+	}
 	fputs("]", f);
 	fprintf(f,
 		",\n  \"wall_ns\": %" PRIu64 ",\n  \"marker_events\": %" PRIu64

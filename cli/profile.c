@@ -477,6 +477,8 @@ static int load_dir(struct loader *ld, const char *dir)
 	meta = cp_rundir_meta(dir);
 	load_meta(ld, meta);
 	free(meta);
+	if (cp_warnings_read(dir, &ld->p->warnings) != 0)
+		warnx("%s/" CPROF_WARNINGS_FILE ": %s", dir, strerror(errno));
 	for (size_t i = 0; i < nlogs && rc == 0; i++)
 		rc = load_log(ld, logs[i].path);
 	cp_rundir_logs_free(logs, nlogs);
@@ -531,6 +533,7 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->procs);
 	free(p->frames);
 	free(p->meta_running);
+	cp_warnings_free(&p->warnings);
 	if (p->argv != NULL) {
 		for (char **a = p->argv; *a != NULL; a++)
 			free(*a);

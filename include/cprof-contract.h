@@ -64,6 +64,12 @@
 #define CPROF_LOG_NAME_FMT CPROF_LOG_PREFIX "%d-%llu" CPROF_LOG_SUFFIX
 #define CPROF_LOG_GLOB	   CPROF_LOG_PREFIX "*" CPROF_LOG_SUFFIX
 
+/*
+ * The runtime's warnings under `cprof stat`/`record`, in the run
+ * directory: one line each, "PID TEXT" (doc/log-format.md).
+ */
+#define CPROF_WARNINGS_FILE "warnings"
+
 /* The header: a map with this magic and version. */
 #define CPROF_LOG_MAGIC	  "cprof"
 #define CPROF_LOG_VERSION 1

@@ -232,6 +232,13 @@ CPROF__NOINSTR void cprof__untimed_thread(bool strict)
 	untimed_ring = cprof__tls_get();
 	untimed = strict ? UNTIMED_STRICT : UNTIMED_TSC;
 	cprof__tls_disable();
+	/*
+	 * In strict mode the warning could not be given: it opens the run
+	 * directory's warnings file, and the kernel kills a thread in strict
+	 * mode at any call but read, write and exit. Given before, then.
+	 */
+	if (strict)
+		untimed_warn();
 }
 
 /* The prctl() call failed: the thread records as before. */
@@ -245,7 +252,8 @@ CPROF__NOINSTR void cprof__untimed_failed(void)
 /* The prctl() call succeeded. */
 CPROF__NOINSTR void cprof__untimed_done(void)
 {
-	untimed_warn();
+	if (untimed != UNTIMED_STRICT)
+		untimed_warn();
 }
 
 /* The time of T's last event (T's thread cannot read the counter now). */
@@ -1013,6 +1021,7 @@ __attribute__((constructor(101))) static CPROF__NOINSTR void cprof_init(void)
 {
 	const char *dir = getenv(CPROF_ENV_DIR);
 
+	cprof__warn_setup();
 	/*
 	 * A set-user-ID or set-group-ID program (or one with file
 	 * capabilities) runs with privileges its caller does not have, and

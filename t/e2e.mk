@@ -256,3 +256,8 @@ t_progs_fdexact_SOURCES = t/progs/fdexact.c t/progs/progs.h
 t_progs_fdexact_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
 t_progs_fdexact_LDFLAGS = $(AM_LDFLAGS) -pthread
 E2E_TESTS += t/e2e-fdexact.sh
+# The runtime's warnings never go into the program's descriptors.
+check_PROGRAMS += t/progs/errpeer
+t_progs_errpeer_SOURCES = t/progs/errpeer.c t/progs/progs.h
+t_progs_errpeer_CFLAGS = $(E2E_INSTR_CFLAGS)
+E2E_TESTS += t/e2e-warnpeer.sh
