@@ -232,6 +232,8 @@ struct cp_log_ops {
 	void (*samples)(void *arg, const struct cp_log_samples *s);
 	void (*lost)(void *arg, int tid, uint64_t lost, uint64_t throttled);
 	void (*counts)(void *arg, const struct cp_log_counts *c);
+	/* fork() children noted by the runtime, and how many more were not. */
+	void (*forks)(void *arg, const uint64_t *pids, size_t n, uint64_t more);
 };
 
 struct cp_log_result {
@@ -538,6 +540,16 @@ struct cp_profile {
 	 */
 	struct cp_warnings warnings;
 	int warnings_said;
+	/*
+	 * fork() children that a process of the run noted (a forks chunk)
+	 * but that left no log of their own, and forks the runtime could
+	 * not note (too many at once).
+	 */
+	struct cp_unlogged {
+		int pid, ppid;
+	} * unlogged;
+	size_t nunlogged;
+	uint64_t unlogged_more;
 	/* Owns every string above; private to the loader (profile.h). */
 	struct cp_pool *pool;
 };

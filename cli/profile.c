@@ -239,6 +239,49 @@ static void on_end(void *arg, const struct cp_log_end *e)
 	cp_clock_point(&pr->clk, e->ticks, e->mono_ns);
 }
 
+static void on_forks(void *arg, const uint64_t *pids, size_t n, uint64_t more)
+{
+	struct proc *pr = arg;
+	struct loader *ld = pr->ld;
+
+	for (size_t i = 0; i < n; i++) {
+		ld->forks = xgrow(ld->forks, &ld->capforks, ld->nforks + 1,
+				  sizeof *ld->forks);
+		ld->forks[ld->nforks].pid = (int)pids[i];
+		ld->forks[ld->nforks].ppid = pr->pid;
+		ld->nforks++;
+	}
+	ld->forks_more += more;
+}
+
+/*
+ * The children the logs noted that have no log in the run: what cannot
+ * record says nothing of itself (a chroot hid the run directory, a
+ * sandbox refused the open). A pid with a log (its own, or a later
+ * process's that reused the number) counts as recorded.
+ */
+static void find_unlogged(struct loader *ld)
+{
+	struct cp_profile *p = ld->p;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < ld->nforks; i++) {
+		int seen = 0;
+
+		for (size_t k = 0; k < p->nprocs && !seen; k++)
+			seen = p->procs[k].pid == ld->forks[i].pid;
+		for (size_t k = 0; k < p->nunlogged && !seen; k++)
+			seen = p->unlogged[k].pid == ld->forks[i].pid;
+		if (seen)
+			continue;
+		p->unlogged = xgrow(p->unlogged, &cap, p->nunlogged + 1,
+				    sizeof *p->unlogged);
+		p->unlogged[p->nunlogged++] = ld->forks[i];
+	}
+	p->unlogged_more = ld->forks_more;
+	free(ld->forks);
+}
+
 static const struct cp_log_ops log_ops = {
 	.header = on_header,
 	.map = on_map,
@@ -249,6 +292,7 @@ static const struct cp_log_ops log_ops = {
 	.samples = on_samples,
 	.lost = on_lost,
 	.counts = on_counts,
+	.forks = on_forks,
 };
 
 /*
@@ -508,6 +552,7 @@ int cp_profile_load(struct cp_profile *p, const char *path)
 	}
 
 	cp_merge_run(&ld);
+	find_unlogged(&ld);
 
 	cp_symbols_free(ld.syms);
 	cp_index_clear(&ld.func_ix);
@@ -534,6 +579,7 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->frames);
 	free(p->meta_running);
 	cp_warnings_free(&p->warnings);
+	free(p->unlogged);
 	if (p->argv != NULL) {
 		for (char **a = p->argv; *a != NULL; a++)
 			free(*a);

@@ -165,6 +165,14 @@
  */
 #define CPROF_COUNTER_NONE 0xffffffffffffffffull
 
+/*
+ * Forks chunks: the pids of the fork() children made since the last one
+ * ("pids"), and how many more were not noted ("more", when any).
+ */
+#define CPROF_CHUNK_FORKS "forks"
+#define CPROF_KEY_PIDS	  "pids"
+#define CPROF_KEY_MORE	  "more"
+
 /* End chunks. */
 #define CPROF_KEY_REASON    "reason"
 #define CPROF_KEY_SIGNAL    "signal"

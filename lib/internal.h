@@ -405,6 +405,13 @@ void cprof__warn(const char *msg, const char *arg, int err, const char *tail);
 void cprof__warn_setup(void);
 
 /*
+ * children.c: the fork() wrapper notes the children; the writer packs
+ * those noted since its last drain as a forks chunk (if any).
+ */
+struct msgpack_packer;
+void cprof__children_pack(struct msgpack_packer *pk);
+
+/*
  * fd.c: the runtime's descriptors.
  *
  * Move FD to the lowest free number at or above the runtime's floor (the

@@ -261,3 +261,8 @@ check_PROGRAMS += t/progs/errpeer
 t_progs_errpeer_SOURCES = t/progs/errpeer.c t/progs/progs.h
 t_progs_errpeer_CFLAGS = $(E2E_INSTR_CFLAGS)
 E2E_TESTS += t/e2e-warnpeer.sh
+# Fork children that left no log are named in the report.
+check_PROGRAMS += t/progs/hidden
+t_progs_hidden_SOURCES = t/progs/hidden.c t/progs/progs.h
+t_progs_hidden_CFLAGS = $(E2E_INSTR_CFLAGS)
+E2E_TESTS += t/e2e-unrecorded.sh
