@@ -487,6 +487,15 @@ CPROF__NOINSTR bool cprof__runtime_off(void)
 static _Atomic int stat_fd = -1;
 static dev_t stat_dev;
 static ino_t stat_ino;
+/*
+ * Under a small descriptor limit (below STAT_KEEP_MIN) a kept descriptor
+ * would take one of the program's last numbers (at limit 5, its only one
+ * past the log): the file is then opened for each check and closed at
+ * once (a transient descriptor, and /proc must stay reachable: after a
+ * chroot without /proc the raw-exit watch stops).
+ */
+#define STAT_KEEP_MIN 64
+static atomic_bool stat_transient;
 
 /*
  * In a fork child: the descriptor is the parent's stat file; closed while
@@ -505,9 +514,13 @@ static CPROF__NOINSTR void life_stat_drop(void)
 static CPROF__NOINSTR void life_stat_open(void)
 {
 	struct stat st;
+	long lim = cprof__fd_limit();
 	int fd;
 
 	stat_fd = -1;
+	atomic_store(&stat_transient, lim >= 0 && lim < STAT_KEEP_MIN);
+	if (atomic_load(&stat_transient))
+		return;
 	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -543,6 +556,17 @@ static CPROF__NOINSTR bool read_stat(char *buf, size_t cap)
 	ssize_t n;
 	int saved = errno, fd = stat_fd;
 
+	if (atomic_load(&stat_transient)) {
+		fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : pread(fd, buf, cap - 1, 0);
+		if (fd >= 0)
+			close(fd);
+		errno = saved;
+		if (n <= 0)
+			return false;
+		buf[n] = '\0';
+		return true;
+	}
 	if (fd < 0)
 		return false;
 	/* The program closed or replaced it: never read nor closed again. */

@@ -266,3 +266,5 @@ check_PROGRAMS += t/progs/hidden
 t_progs_hidden_SOURCES = t/progs/hidden.c t/progs/progs.h
 t_progs_hidden_CFLAGS = $(E2E_INSTR_CFLAGS)
 E2E_TESTS += t/e2e-unrecorded.sh
+# The program's first open at RLIMIT_NOFILE 5 to 16.
+E2E_TESTS += t/e2e-fdedge.sh
