@@ -3,7 +3,9 @@
 # child that could not record (after a chroot its run directory is out of
 # its reach, t/progs/hidden.c) leaves no log, and its parent's log names
 # it; the report gives it a line and JSON lists it in
-# unrecorded_processes. A child that did record is not listed.
+# unrecorded_processes. A child that did record is not listed. A nested
+# cprof, which records its program into a run of its own, is named in the
+# outer run's warnings.
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/t/lib.sh"
 need_cli
 need_prog hidden
@@ -31,4 +33,12 @@ jeq "the steps of main and the recorded child" json.out "calls('step')" 200
 run table "$CPROF" report run
 expect_grep "a line for the hidden child" \
 	"^  pid $hidden \\(fork child of pid [0-9]+\\): left no log" table.out
+
+run nested "$CPROF" stat --no-counters --format json -o outer.json -- \
+	"$CPROF" stat --no-counters --format json -o inner.json -- \
+	"$PROGS/hidden" "$T/jail"
+expect_status "nested cprof" 0 nested.out nested.err
+jeq "the inner run has the steps" inner.json "calls('step')" 200
+jeq "the outer run says where they went" outer.json \
+	"len([w for w in j['warnings'] if 'recording into another run' in w['text']])" 1
 exit 0
