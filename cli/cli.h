@@ -276,6 +276,8 @@ struct cp_log_ops {
 	void (*unthrottled)(void *arg, int tid, uint64_t n);
 	/* Calls chunks: calls counted without timing. */
 	void (*calls)(void *arg, const struct cp_log_calls *c);
+	/* fork() children noted by the runtime, and how many more were not. */
+	void (*forks)(void *arg, const uint64_t *pids, size_t n, uint64_t more);
 };
 
 struct cp_log_result {
@@ -644,6 +646,20 @@ struct cp_frames {
 	uint64_t hist[64]; /* hist[i]: frames with floor(log2(ns)) == i */
 };
 
+/*
+ * The runtime's warnings of a run (its warnings file, cli/warnings.c),
+ * each distinct text once, in the order first said.
+ */
+struct cp_warning {
+	char *text;	/* without the "cprof: " prefix */
+	unsigned count; /* lines that said it: one per process mostly */
+};
+struct cp_warnings {
+	struct cp_warning *v;
+	size_t n;
+	size_t left_out; /* distinct texts past the bound, not kept */
+};
+
 struct cp_profile {
 	struct cp_func *funcs;
 	size_t nfuncs;
@@ -695,6 +711,23 @@ struct cp_profile {
 	size_t nframe_recs;
 	uint64_t frame_seen;
 	int frame_sampled;
+	/*
+	 * The runtime's warnings (a run directory's warnings file), and
+	 * whether the command already gave them on stderr (stat): the table
+	 * then leaves them out.
+	 */
+	struct cp_warnings warnings;
+	int warnings_said;
+	/*
+	 * fork() children that a process of the run noted (a forks chunk)
+	 * but that left no log of their own, and forks the runtime could
+	 * not note (too many at once).
+	 */
+	struct cp_unlogged {
+		int pid, ppid;
+	} * unlogged;
+	size_t nunlogged;
+	uint64_t unlogged_more;
 	/* Owns every string above; private to the loader (profile.h). */
 	struct cp_pool *pool;
 };
@@ -1259,5 +1292,14 @@ int cp_rundir_prepare(const char *path);
 void cp_rundir_remove(const char *path);
 /* Check again, after cp_rundir_prepare(), that PATH is the user's own. */
 void cp_rundir_recheck(const char *path);
+
+/* warnings.c (the structures are above cp_profile). */
+/* Read DIR's warnings into W (empty without a file); -1 when unreadable. */
+int cp_warnings_read(const char *dir, struct cp_warnings *w);
+void cp_warnings_free(struct cp_warnings *w);
+/* One warning as a line on F after PREFIX, with its count when > 1. */
+void cp_warnings_line(FILE *f, const char *prefix, const struct cp_warning *v);
+/* When a run ends: DIR's warnings on stderr, each once. */
+void cp_warnings_say(const char *dir);
 
 #endif /* CPROF_CLI_H */

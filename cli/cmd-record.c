@@ -87,6 +87,13 @@ static int cmd_record(int argc, char **argv)
 	cp_run_begin(&ro, &sel);
 	created = cp_rundir_prepare(run);
 	cp_rundir_recheck(run);
+	/*
+	 * CPROF_TEMP, 0 here and 1 under stat, tells the runtime that the CLI
+	 * runs it: its warnings go into the run directory, not into the
+	 * program's stderr (lib/warn.c).
+	 */
+	if (setenv(CPROF_ENV_TEMP, "0", 1) != 0)
+		fatal("setenv");
 	/* --reference: the plain build first, into RUN/reference. */
 	if (plain != NULL)
 		pstatus = cp_reference_run(run, plain, argv, &stop);

@@ -171,6 +171,8 @@ static int cmd_stat(int argc, char **argv)
 		cp_progress_start(bytes + cp_reference_bytes(dir));
 		loaded = cp_reference_load(&p, dir) == 0;
 		cp_progress_end();
+		/* cp_run gave the runtime's warnings already. */
+		p.warnings_said = 1;
 		if (loaded && cp_output_print(f, &p, &out) != 0)
 			warnx("%s: %s", path != NULL ? path : "stderr",
 			      strerror(errno));

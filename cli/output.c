@@ -599,6 +599,30 @@ static void untimed_line(FILE *f, const struct cp_profile *p)
 			n, n == 1 ? "" : "s");
 }
 
+/*
+ * The fork() children the logs noted that left no log: not in the
+ * profile, and nothing of theirs says why. At most 10 lines.
+ */
+static void unlogged_lines(FILE *f, const struct cp_profile *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nunlogged && i < 10; i++)
+		fprintf(f,
+			"  pid %d (fork child of pid %d): left no log, not "
+			"in this profile (a chroot or sandbox may have hidden "
+			"the run directory from it)\n",
+			p->unlogged[i].pid, p->unlogged[i].ppid);
+	if (p->nunlogged > i)
+		fprintf(f, "  %zu more fork children left no log\n",
+			p->nunlogged - i);
+	if (p->unlogged_more)
+		fprintf(f,
+			"  %" PRIu64 " fork children were not noted (too many "
+			"at once): whether they left a log is not known\n",
+			p->unlogged_more);
+}
+
 static void table_header(FILE *f, const struct cp_profile *p)
 {
 	const struct cp_process *pr;
@@ -740,6 +764,15 @@ static void table_header(FILE *f, const struct cp_profile *p)
 	}
 	untimed_line(f, p);
 	no_log_lines(f, p);
+	unlogged_lines(f, p);
+	if (!p->warnings_said) {
+		for (size_t w = 0; w < p->warnings.n; w++)
+			cp_warnings_line(
+				f, "  runtime warning: ", &p->warnings.v[w]);
+		if (p->warnings.left_out)
+			fprintf(f, "  %zu more runtime warnings\n",
+				p->warnings.left_out);
+	}
 }
 
 /* Print the newline-separated patterns of S as " OPT=PAT" each. */
@@ -1906,6 +1939,22 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	fputs(",\n  \"running_at_return\": [", f);
 	for (i = 0; i < p->meta_nrunning; i++)
 		fprintf(f, "%s%d", i == 0 ? "" : ", ", p->meta_running[i]);
+	fputs("]", f);
+	/* Fork children without a log, and forks not noted. */
+	fputs(",\n  \"unrecorded_processes\": [", f);
+	for (i = 0; i < p->nunlogged; i++)
+		fprintf(f, "%s{\"pid\": %d, \"ppid\": %d}", i == 0 ? "" : ", ",
+			p->unlogged[i].pid, p->unlogged[i].ppid);
+	fprintf(f, "],\n  \"unnoted_forks\": %" PRIu64, p->unlogged_more);
+	/* The runtime's warnings, each once: its text and how many said it. */
+	fputs(",\n  \"warnings\": [", f);
+	for (i = 0; i < p->warnings.n; i++) {
+		fputs(i == 0 ? "{" : ", {", f);
+		first = 1;
+		json_strkey(f, "text", p->warnings.v[i].text, &first);
+		json_u64(f, "count", p->warnings.v[i].count, &first);
+		fputs("}", f);
+	}
 	fputs("]", f);
 	fprintf(f,
 		",\n  \"wall_ns\": %" PRIu64 ",\n  \"marker_events\": %" PRIu64

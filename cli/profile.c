@@ -297,6 +297,49 @@ static void on_unthrottled(void *arg, int tid, uint64_t n)
 	pr->sunthrottled += n;
 }
 
+static void on_forks(void *arg, const uint64_t *pids, size_t n, uint64_t more)
+{
+	struct proc *pr = arg;
+	struct loader *ld = pr->ld;
+
+	for (size_t i = 0; i < n; i++) {
+		ld->forks = xgrow(ld->forks, &ld->capforks, ld->nforks + 1,
+				  sizeof *ld->forks);
+		ld->forks[ld->nforks].pid = (int)pids[i];
+		ld->forks[ld->nforks].ppid = pr->pid;
+		ld->nforks++;
+	}
+	ld->forks_more += more;
+}
+
+/*
+ * The children the logs noted that have no log in the run: what cannot
+ * record says nothing of itself (a chroot hid the run directory, a
+ * sandbox refused the open). A pid with a log (its own, or a later
+ * process's that reused the number) counts as recorded.
+ */
+static void find_unlogged(struct loader *ld)
+{
+	struct cp_profile *p = ld->p;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < ld->nforks; i++) {
+		int seen = 0;
+
+		for (size_t k = 0; k < p->nprocs && !seen; k++)
+			seen = p->procs[k].pid == ld->forks[i].pid;
+		for (size_t k = 0; k < p->nunlogged && !seen; k++)
+			seen = p->unlogged[k].pid == ld->forks[i].pid;
+		if (seen)
+			continue;
+		p->unlogged = xgrow(p->unlogged, &cap, p->nunlogged + 1,
+				    sizeof *p->unlogged);
+		p->unlogged[p->nunlogged++] = ld->forks[i];
+	}
+	p->unlogged_more = ld->forks_more;
+	free(ld->forks);
+}
+
 static const struct cp_log_ops log_ops = {
 	.clock_width = on_clock_width,
 	.unthrottled = on_unthrottled,
@@ -310,6 +353,7 @@ static const struct cp_log_ops log_ops = {
 	.lost = on_lost,
 	.counts = on_counts,
 	.calls = on_calls,
+	.forks = on_forks,
 };
 
 /*
@@ -545,6 +589,8 @@ static int load_dir(struct loader *ld, const char *dir)
 	meta = cp_rundir_meta(dir);
 	load_meta(ld, meta);
 	free(meta);
+	if (cp_warnings_read(dir, &ld->p->warnings) != 0)
+		warnx("%s/" CPROF_WARNINGS_FILE ": %s", dir, strerror(errno));
 	for (size_t i = 0; i < nlogs && rc == 0; i++)
 		rc = load_log(ld, logs[i].path);
 	cp_rundir_logs_free(logs, nlogs);
@@ -582,6 +628,7 @@ int cp_profile_load_tap(struct cp_profile *p, const char *path,
 	}
 
 	cp_merge_run(&ld);
+	find_unlogged(&ld);
 
 	cp_symbols_free(ld.syms);
 	cp_index_clear(&ld.func_ix);
@@ -611,6 +658,8 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->meta_running);
 	free(p->frame_recs);
 	cp_cct_free(p->cct);
+	cp_warnings_free(&p->warnings);
+	free(p->unlogged);
 	if (p->argv != NULL) {
 		for (char **a = p->argv; *a != NULL; a++)
 			free(*a);

@@ -393,6 +393,10 @@ struct loader {
 	uint64_t *dtime, *dlead;
 	size_t capdist;
 	uint64_t dn;
+	/* fork() children noted in the logs: (parent, child) pids. */
+	struct cp_unlogged *forks;
+	size_t nforks, capforks;
+	uint64_t forks_more;
 };
 
 static inline const char *intern(struct proc *pr, struct cp_bytes b)

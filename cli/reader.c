@@ -1115,6 +1115,29 @@ static int read_calls(struct reader *rd, const msgpack_object *o)
 	return 0;
 }
 
+/* A forks chunk: the fork() children a process noted. */
+static int read_forks(struct reader *rd, const msgpack_object *o)
+{
+	const msgpack_object_array *pids;
+	uint64_t more = 0;
+
+	if (get_array(o, CPROF_KEY_PIDS, &pids) != FIELD_OK ||
+	    get_u64(o, CPROF_KEY_MORE, &more) == FIELD_BAD)
+		return bad(rd, "forks chunk without valid pids");
+	rd->nums = xgrow(rd->nums, &rd->capnums, (size_t)pids->size + 1,
+			 sizeof *rd->nums);
+	for (uint32_t i = 0; i < pids->size; i++) {
+		if (pids->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    pids->ptr[i].via.u64 == 0 ||
+		    pids->ptr[i].via.u64 > (uint64_t)INT32_MAX)
+			return bad(rd, "forks chunk: a pid is no pid");
+		rd->nums[i] = pids->ptr[i].via.u64;
+	}
+	if (rd->ops->forks != NULL)
+		rd->ops->forks(rd->arg, rd->nums, pids->size, more);
+	return 0;
+}
+
 /* Returns 1 when the chunk was delivered, 0 when skipped, -1 if invalid. */
 static int read_chunk(struct reader *rd, const msgpack_object *o)
 {
@@ -1131,6 +1154,7 @@ static int read_chunk(struct reader *rd, const msgpack_object *o)
 		{CPROF_CHUNK_LOST, read_lost},
 		{CPROF_CHUNK_COUNTS, read_counts},
 		{CPROF_CHUNK_CALLS, read_calls},
+		{CPROF_CHUNK_FORKS, read_forks},
 	};
 	struct cp_bytes t;
 

@@ -163,6 +163,7 @@ static int classify(const char *path)
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		if (strcmp(de->d_name, CP_RUN_META) == 0 ||
+		    strcmp(de->d_name, CPROF_WARNINGS_FILE) == 0 ||
 		    cp_log_name(de->d_name, NULL, NULL) ||
 		    strcmp(de->d_name, CP_RUN_REFERENCE) == 0)
 			kind = 1;
@@ -224,6 +225,7 @@ void cp_rundir_remove(const char *path)
 			continue;
 		}
 		if ((strcmp(de->d_name, CP_RUN_META) == 0 ||
+		     strcmp(de->d_name, CPROF_WARNINGS_FILE) == 0 ||
 		     cp_log_name(de->d_name, NULL, NULL)) &&
 		    unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
 			fatal("cannot remove '%s/%s'", path, de->d_name);

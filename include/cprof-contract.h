@@ -74,6 +74,12 @@
 #define CPROF_LOG_NAME_FMT CPROF_LOG_PREFIX "%d-%llu" CPROF_LOG_SUFFIX
 #define CPROF_LOG_GLOB	   CPROF_LOG_PREFIX "*" CPROF_LOG_SUFFIX
 
+/*
+ * The runtime's warnings under `cprof stat`/`record`, in the run
+ * directory: one line each, "PID TEXT" (doc/log-format.md).
+ */
+#define CPROF_WARNINGS_FILE "warnings"
+
 /* The header: a map with this magic and version. */
 #define CPROF_LOG_MAGIC	  "cprof"
 #define CPROF_LOG_VERSION 1
@@ -180,6 +186,14 @@
  * by the program): not a count; a reader counts nothing across it.
  */
 #define CPROF_COUNTER_NONE 0xffffffffffffffffull
+
+/*
+ * Forks chunks: the pids of the fork() children made since the last one
+ * ("pids"), and how many more were not noted ("more", when any).
+ */
+#define CPROF_CHUNK_FORKS "forks"
+#define CPROF_KEY_PIDS	  "pids"
+#define CPROF_KEY_MORE	  "more"
 
 /* End chunks. */
 #define CPROF_KEY_REASON    "reason"

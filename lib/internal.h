@@ -551,10 +551,20 @@ bool cprof__drain_inline(bool in_signal);
 bool cprof__writer_pause(void);
 
 /*
- * warn.c: one line on stderr, async-signal-safe: "cprof: MSG 'ARG':
- * strerror(ERR); TAIL", each part left out when NULL or 0.
+ * warn.c: one line, async-signal-safe: "cprof: MSG 'ARG': strerror(ERR);
+ * TAIL", each part left out when NULL or 0. Under the CLI it goes into
+ * the run directory's warnings file, else on fd 2 if open (see warn.c).
  */
 void cprof__warn(const char *msg, const char *arg, int err, const char *tail);
+/* Where warnings go, from the environment at start (cprof_init). */
+void cprof__warn_setup(void);
+
+/*
+ * children.c: the fork() wrapper notes the children; the writer packs
+ * those noted since its last drain as a forks chunk (if any).
+ */
+struct msgpack_packer;
+void cprof__children_pack(struct msgpack_packer *pk);
 
 /*
  * fd.c: the runtime's descriptors.

@@ -19,7 +19,8 @@ lib_libcprof_core_la_SOURCES = \
 	lib/xray.c \
 	lib/seccomp.c \
 	lib/select.c \
-	lib/adapt.c
+	lib/adapt.c \
+	lib/children.c
 lib_libcprof_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(MSGPACK_CFLAGS) -pthread
 lib_libcprof_core_la_LIBADD = $(MSGPACK_LIBS) -lpthread -ldl
 

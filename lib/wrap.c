@@ -204,6 +204,24 @@ __attribute__((constructor(102))) static CPROF__NOINSTR void inherit_init(void)
 	inh.on = true;
 }
 
+/*
+ * A program started with a CPROF_DIR other than the run's (a nested
+ * `cprof stat`/`record`) records into that other run: this one would
+ * show it without a word (a process with no events). Said once.
+ */
+static CPROF__NOINSTR void other_run(const char *e)
+{
+	static atomic_bool said;
+
+	if (inh.vars[0] && strcmp(e, inh.vars[0]) != 0 &&
+	    !atomic_exchange(&said, true))
+		cprof__warn("a process of the run starts a program recording "
+			    "into another run",
+			    e + strlen(CPROF_ENV_DIR) + 1, 0,
+			    "a nested cprof? That program's profile is there, "
+			    "not in this run");
+}
+
 /* What ENVP lacks; false when it lacks nothing (or cannot be rebuilt). */
 static CPROF__NOINSTR bool env_need(char *const envp[], struct child_env *ce)
 {
@@ -216,6 +234,8 @@ static CPROF__NOINSTR bool env_need(char *const envp[], struct child_env *ce)
 		ce->add[i] = inh.vars[i] != NULL;
 	for (char *const *e = envp; e && *e; e++) {
 		ce->n++;
+		if (has_prefix(*e, CPROF_ENV_DIR, strlen(CPROF_ENV_DIR)))
+			other_run(*e);
 		if (has_prefix(*e, "LD_PRELOAD", 10))
 			ce->their = *e + 11;
 		for (int i = 0; i < INHERIT_NVARS; i++)

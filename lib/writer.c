@@ -847,6 +847,8 @@ CPROF__NOINSTR void cprof__drain_all(bool in_signal)
 	 */
 	if (!in_signal)
 		cprof__loadmap_write(&out.pk, false);
+	if (!out.failed)
+		cprof__children_pack(&out.pk);
 	for (t = atomic_load(&cprof__threads); t; t = t->next) {
 		int st = atomic_load_explicit(&t->state, memory_order_acquire);
 

@@ -301,3 +301,15 @@ E2E_TESTS += \
 E2E_TESTS += t/e2e-select.sh
 # Samples in the right frame: throttle, unthrottle and lost records.
 E2E_TESTS += t/e2e-throttle.sh
+# The runtime's warnings never go into the program's descriptors.
+check_PROGRAMS += t/progs/errpeer
+t_progs_errpeer_SOURCES = t/progs/errpeer.c t/progs/progs.h
+t_progs_errpeer_CFLAGS = $(E2E_INSTR_CFLAGS)
+E2E_TESTS += t/e2e-warnpeer.sh
+# Fork children that left no log are named in the report.
+check_PROGRAMS += t/progs/hidden
+t_progs_hidden_SOURCES = t/progs/hidden.c t/progs/progs.h
+t_progs_hidden_CFLAGS = $(E2E_INSTR_CFLAGS)
+E2E_TESTS += t/e2e-unrecorded.sh
+# The program's first open at RLIMIT_NOFILE 5 to 16.
+E2E_TESTS += t/e2e-fdedge.sh
