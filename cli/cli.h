@@ -131,6 +131,12 @@ struct cp_log_header {
 	enum cp_counter_mode mode;
 	uint64_t period, freq; /* of the leader, sampling mode */
 	int callchain;	       /* samples carry callchains */
+	/*
+	 * The measured cost of one timed call (key "calib"), thousandths of
+	 * a tick: inside its own interval, and in its caller's.
+	 */
+	int has_calib;
+	uint64_t calib_own_mt, calib_caller_mt;
 };
 
 struct cp_log_obj {
@@ -357,6 +363,13 @@ struct cp_stats {
 	uint64_t calls;
 	uint64_t self_ns;
 	uint64_t total_ns; /* recursion counted once */
+	/*
+	 * The hybrid (doc/design.md): the marker self time as measured,
+	 * and the hooks' cost taken out of it by the calibration. self_ns
+	 * is what the report trusts (cp_func.self_source says which).
+	 */
+	uint64_t self_marker_ns;
+	uint64_t comp_ns;
 };
 
 /* What one counter (cp_profile.counters[k]) counted in one function. */
@@ -455,6 +468,12 @@ struct cp_process {
 	 * whose chain is broken in the program (profile.c, chain_check()).
 	 */
 	uint64_t callchains, broken_chains;
+	/*
+	 * The measured cost of one timed call (its log's "calib"), in ns:
+	 * inside its own interval and in its caller's.
+	 */
+	int has_calib;
+	double calib_own_ns, calib_caller_ns;
 };
 
 /*
@@ -495,6 +514,7 @@ struct cp_profile {
 	struct cp_frames *frames;
 	size_t nframes;
 	uint64_t total_self_ns; /* sum of self_ns over funcs */
+	uint64_t comp_ns;	/* the hooks' cost compensated, over funcs */
 	/* Counters of the run, in the order their processes listed them. */
 	struct cp_counter *counters;
 	size_t ncounters;

@@ -60,6 +60,8 @@ static void stats_add(struct cp_stats *to, const struct cp_stats *from)
 	to->calls += from->calls;
 	to->self_ns += from->self_ns;
 	to->total_ns += from->total_ns;
+	to->self_marker_ns += from->self_marker_ns;
+	to->comp_ns += from->comp_ns;
 }
 
 /* Make the scratch map from the run's functions to a thread's rows hold N. */
@@ -230,6 +232,25 @@ static void dist_reserve(struct loader *ld, size_t n)
 }
 
 /*
+ * The time of S in nanoseconds: its self and total time as measured, less
+ * the hooks' cost the calibration took out (replay.c, compensate()).
+ */
+static void thread_stats(const struct proc *pr, const struct tstat *s,
+			 struct cp_stats *st)
+{
+	uint64_t cs = cp_clock_ns(&pr->clk, s->cself / 1000);
+	uint64_t ct = cp_clock_ns(&pr->clk, s->ctotal / 1000);
+
+	memset(st, 0, sizeof *st);
+	st->calls = s->calls;
+	st->self_marker_ns = cp_clock_ns(&pr->clk, s->self);
+	st->comp_ns = cs < st->self_marker_ns ? cs : st->self_marker_ns;
+	st->self_ns = st->self_marker_ns - st->comp_ns;
+	st->total_ns = cp_clock_ns(&pr->clk, s->total);
+	st->total_ns -= ct < st->total_ns ? ct : st->total_ns;
+}
+
+/*
  * Turn the counters of T into a cp_thread of the profile and add them to
  * the run's functions; GID maps the process's functions to the run's.
  * DIST: T's samples and time go into the distortion check.
@@ -287,9 +308,7 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 			continue;
 		if (g >= p->nfuncs)
 			continue;
-		st.calls = s->calls;
-		st.self_ns = cp_clock_ns(&pr->clk, s->self);
-		st.total_ns = cp_clock_ns(&pr->clk, s->total);
+		thread_stats(pr, s, &st);
 		if (ld->rowof[g] == CP_INDEX_NONE) {
 			rows = xgrow(rows, &caprows, nrows + 1, sizeof *rows);
 			memset(&rows[nrows], 0, sizeof *rows);
@@ -414,6 +433,16 @@ static void merge_frames(struct loader *ld, struct proc *pr)
 	}
 }
 
+/* MT thousandths of a tick of PR in nanoseconds. */
+static double calib_ns(const struct proc *pr, uint64_t mt)
+{
+	const struct cp_clock_line *l = &pr->clk.line;
+
+	return l->den == 0
+		       ? 0
+		       : (double)mt / 1000 * (double)l->num / (double)l->den;
+}
+
 void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 		   uint64_t origin, const char *state, int ws)
 {
@@ -509,6 +538,9 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 	cp->unplaced = pr->unplaced;
 	cp->callchains = pr->chains;
 	cp->broken_chains = pr->broken;
+	cp->has_calib = pr->has_calib;
+	cp->calib_own_ns = calib_ns(pr, pr->c_own_mt);
+	cp->calib_caller_ns = calib_ns(pr, pr->c_caller_mt);
 }
 
 /*
@@ -598,7 +630,10 @@ void cp_merge_run(struct loader *ld)
 	struct cp_profile *p = ld->p;
 
 	p->total_self_ns = 0;
-	for (size_t i = 0; i < p->nfuncs; i++)
+	p->comp_ns = 0;
+	for (size_t i = 0; i < p->nfuncs; i++) {
 		p->total_self_ns += p->funcs[i].st.self_ns;
+		p->comp_ns += p->funcs[i].st.comp_ns;
+	}
 	counters_finish(ld);
 }

@@ -1141,6 +1141,33 @@ static void table_counters(FILE *f, const struct cp_profile *p)
 			uncovered, uncovered == 1 ? "" : "s");
 }
 
+/*
+ * Under the table: the hooks' cost the calibration took out of the
+ * marker times (doc/design.md, "The hybrid").
+ */
+static void table_hybrid(FILE *f, const struct cp_profile *p)
+{
+	double own = 0, caller = 0;
+	size_t n = 0;
+	char b[32];
+
+	for (size_t i = 0; i < p->nprocs; i++) {
+		if (!p->procs[i].has_calib)
+			continue;
+		own += p->procs[i].calib_own_ns;
+		caller += p->procs[i].calib_caller_ns;
+		n++;
+	}
+	if (n == 0 || events(p) == 0)
+		return;
+	fprintf(f,
+		"\nHook cost compensated: %s of marker self time (%.1fns "
+		"inside each timed call,\n  %.1fns in its caller, measured "
+		"at start%s; raw times in the JSON)\n",
+		cp_format_ns(b, sizeof b, p->comp_ns), own / (double)n,
+		caller / (double)n, n > 1 ? ", mean over processes" : "");
+}
+
 /* Under the table: what the cross-check of time and samples found. */
 static void table_distortion(FILE *f, const struct cp_profile *p)
 {
@@ -1287,6 +1314,7 @@ static void print_table_to(FILE *f, const struct cp_profile *p,
 		table_rows(f, p, o, rows, n, all);
 		free(rows);
 	}
+	table_hybrid(f, p);
 	order = o->threads ? sorted_threads(p) : NULL;
 	for (i = 0; o->threads && i < p->nthreads; i++) {
 		t = order[i];
@@ -1520,6 +1548,9 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 		json_u64(f, "calls", rows[i].st->calls, &first);
 		json_u64(f, "self_ns", rows[i].st->self_ns, &first);
 		json_u64(f, "total_ns", rows[i].st->total_ns, &first);
+		json_u64(f, "self_marker_ns", rows[i].st->self_marker_ns,
+			 &first);
+		json_u64(f, "compensated_ns", rows[i].st->comp_ns, &first);
 		json_bool(f, "runtime", rows[i].f->runtime, &first);
 		json_row_counters(f, p, &rows[i], &first);
 		fputc('}', f);
@@ -1578,6 +1609,35 @@ static void json_counters(FILE *f, const struct cp_profile *p)
 	fputs("},\n", f);
 }
 
+/*
+ * The hooks' cost compensated (doc/design.md, "The hybrid"): null when no
+ * log of the run has a calibration.
+ */
+static void json_hybrid(FILE *f, const struct cp_profile *p)
+{
+	double own = 0, caller = 0;
+	size_t n = 0;
+	int first = 1;
+
+	for (size_t i = 0; i < p->nprocs; i++) {
+		if (!p->procs[i].has_calib)
+			continue;
+		own += p->procs[i].calib_own_ns;
+		caller += p->procs[i].calib_caller_ns;
+		n++;
+	}
+	fputs("  \"compensation\": ", f);
+	if (n == 0) {
+		fputs("null,\n", f);
+		return;
+	}
+	fputc('{', f);
+	json_double(f, "own_ns", own / (double)n, &first);
+	json_double(f, "caller_ns", caller / (double)n, &first);
+	json_u64(f, "compensated_ns", p->comp_ns, &first);
+	fputs("},\n", f);
+}
+
 static void print_json(FILE *f, const struct cp_profile *p,
 		       const struct cp_output *o)
 {
@@ -1608,6 +1668,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		",\n  \"total_self_ns\": %" PRIu64 ",\n",
 		wall_ns(p), events(p), p->total_self_ns);
 	json_counters(f, p);
+	json_hybrid(f, p);
 
 	fputs("  \"processes\": [", f);
 	for (i = 0; i < p->nprocs; i++) {

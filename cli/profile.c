@@ -76,6 +76,9 @@ static void on_header(void *arg, const struct cp_log_header *h)
 	pr->own_hooks = h->own_hooks.len ? intern(pr, h->own_hooks) : NULL;
 	pr->runtime = h->runtime.len ? intern(pr, h->runtime) : NULL;
 	pr->clk.hz = h->hz;
+	pr->has_calib = h->has_calib;
+	pr->c_own_mt = h->calib_own_mt;
+	pr->c_caller_mt = h->calib_caller_mt;
 	if (h->has_clock) {
 		pr->has_clock = 1;
 		pr->clock_ns = h->mono_ns;

@@ -75,15 +75,27 @@ struct qsample {
 	size_t nchain;
 };
 
-/* Per function and thread, in ticks. */
+/*
+ * Per function and thread, in ticks. With a calibration (proc.has_calib),
+ * cself and ctotal hold what was taken out of self and total as the
+ * hooks' cost, in thousandths of a tick (replay.c, compensate()), and
+ * kids the timed calls made from its frames.
+ */
 struct tstat {
 	uint64_t calls, self, total;
 	uint64_t active; /* activations open on the stack */
+	uint64_t cself, ctotal, kids;
 };
 
+/*
+ * An open frame. With a calibration, nkids counts its closed children
+ * and ovh what was taken out of the self times inside their intervals
+ * (thousandths of a tick).
+ */
 struct open_frame {
 	uint64_t start, children;
-	uint32_t fid;
+	uint32_t fid, nkids;
+	uint64_t ovh;
 };
 
 /* A frame name of one process, with lengths in ticks. */
@@ -216,6 +228,9 @@ struct proc {
 
 	struct cp_clock clk;
 	int has_clock; /* the header has a calibration point */
+	/* The cost of a timed call (header "calib"), thousandths of a tick. */
+	int has_calib;
+	uint64_t c_own_mt, c_caller_mt;
 	uint64_t clock_ns;
 
 	int has_end;

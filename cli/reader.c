@@ -380,6 +380,22 @@ static int read_counters(struct reader *rd, const msgpack_object *o,
 }
 
 /*
+ * The header's "calib": the measured cost of a timed call. A map that is
+ * not whole is left out: the report then compensates nothing.
+ */
+static void read_calib(const msgpack_object *o, struct cp_log_header *h)
+{
+	const msgpack_object *c = get(o, CPROF_KEY_CALIB);
+
+	if (c != NULL && c->type == MSGPACK_OBJECT_MAP &&
+	    get_u64(c, CPROF_KEY_CALIB_OWN, &h->calib_own_mt) == FIELD_OK &&
+	    get_u64(c, CPROF_KEY_CALIB_CALLER, &h->calib_caller_mt) == FIELD_OK)
+		h->has_calib = 1;
+	else
+		h->calib_own_mt = h->calib_caller_mt = 0;
+}
+
+/*
  * Decode the header. A file that fails here is not a log this reader can
  * use at all: the error is printed and -1 returned.
  */
@@ -451,6 +467,7 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 		get_str(clock, CPROF_KEY_SOURCE, &h.clock_source);
 		get_u64(clock, CPROF_KEY_HZ, &h.hz);
 	}
+	read_calib(o, &h);
 	if (rd->ops->header != NULL)
 		rd->ops->header(rd->arg, &h);
 	return 0;

@@ -272,6 +272,35 @@ static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
 }
 
 /*
+ * Overhead compensation (doc/design.md, "The hybrid"). Each timed call
+ * carries c_own of hook work inside its own interval and puts c_caller in
+ * its caller's, so the frame F of FID (stats S) that closed after D ticks
+ * holds c_own + nkids c_caller of hook work in its self time: that is
+ * taken out, never more than the call's self time. Its total loses what
+ * was taken out of every self time inside its interval (F->ovh holds its
+ * children's), so that self times still add up to totals. The amounts go
+ * to S (thousandths of a tick); what was taken out inside the interval is
+ * returned for the caller's frame.
+ */
+static inline __attribute__((always_inline)) uint64_t
+compensate(const struct proc *pr, const struct open_frame *f, struct tstat *s,
+	   uint64_t d, int outer)
+{
+	uint64_t self = (d - f->children) * 1000;
+	uint64_t sub = pr->c_own_mt + f->nkids * pr->c_caller_mt;
+	uint64_t in;
+
+	if (sub > self)
+		sub = self;
+	in = sub + f->ovh;
+	s->cself += sub;
+	s->kids += f->nkids;
+	if (outer)
+		s->ctotal += in;
+	return in;
+}
+
+/*
  * Close the innermost open frame of T at TK. ROOT says whether reaching
  * depth 0 ends a root frame: not when the stream ends with frames still
  * open, since such a frame was cut, not finished. V, in exact mode, holds
@@ -282,7 +311,7 @@ pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 {
 	struct open_frame *f = &t->stk.open[--t->stk.depth];
 	struct tstat *s = &t->st[f->fid];
-	uint64_t d = tk - f->start;
+	uint64_t d = tk - f->start, own = 0;
 	int outer;
 
 	s->calls++;
@@ -290,10 +319,18 @@ pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 	outer = --s->active == 0;
 	if (outer)
 		s->total += d;
+	if (pr->has_calib)
+		own = compensate(pr, f, s, d, outer);
 	if (v != NULL)
 		exact_pop(pr, t, f->fid, outer, v);
 	if (t->stk.depth > 0) {
-		t->stk.open[t->stk.depth - 1].children += d;
+		struct open_frame *up = &t->stk.open[t->stk.depth - 1];
+
+		up->children += d;
+		if (pr->has_calib) {
+			up->nkids++;
+			up->ovh += own;
+		}
 	} else {
 		t->stk.base_children += d;
 		if (root)
@@ -498,6 +535,8 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 			f->start = tk;
 			f->children = 0;
 			f->fid = id;
+			f->nkids = 0;
+			f->ovh = 0;
 			t->st[id].active++;
 			if (mode == RUN_EXACT)
 				exact_push(pr, t, v);

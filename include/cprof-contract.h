@@ -103,6 +103,17 @@
 #define CPROF_KEY_OWN_HOOKS "own_hooks"
 #define CPROF_KEY_RUNTIME   "runtime" /* also of counts chunks */
 
+/*
+ * The header's "calib": the cost of one timed call, measured at start
+ * (lib/calib.c), in thousandths of a tick: inside its own interval, and
+ * in its caller's; the pairs and rounds it was measured with.
+ */
+#define CPROF_KEY_CALIB	       "calib"
+#define CPROF_KEY_CALIB_OWN    "own_mt"
+#define CPROF_KEY_CALIB_CALLER "caller_mt"
+#define CPROF_KEY_CALIB_PAIRS  "pairs"
+#define CPROF_KEY_CALIB_ROUNDS "rounds"
+
 /* The header's "clock", and the clock and end chunks. */
 #define CPROF_KEY_SOURCE  "source"
 #define CPROF_KEY_HZ	  "hz"

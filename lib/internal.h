@@ -53,6 +53,23 @@ uint64_t cprof__clock_hz(void);
 /* A (ticks, CLOCK_MONOTONIC) pair taken as close together as possible. */
 void cprof__clock_point(uint64_t *ticks, uint64_t *mono_ns);
 
+/*
+ * calib.c: what one timed call adds to its own measured interval and to
+ * its caller's, in thousandths of a tick, measured at start (done) through
+ * the real hook path; none in exact mode.
+ */
+struct cprof__calib {
+	bool done;
+	uint64_t own_mt, caller_mt, all_mt;
+	unsigned pairs, rounds;
+};
+extern struct cprof__calib cprof__calib;
+/* Measure cprof__calib; call before the log's header is written. */
+void cprof__calibrate(void);
+struct msgpack_packer;
+/* The header's "calib" map. */
+void cprof__calib_pack(struct msgpack_packer *pk);
+
 /* record.c: the hot path and the per-thread rings. */
 
 /*

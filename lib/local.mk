@@ -16,7 +16,8 @@ lib_libcprof_core_la_SOURCES = \
 	lib/pack.c \
 	lib/loadmap.c \
 	lib/counters.c \
-	lib/xray.c
+	lib/xray.c \
+	lib/calib.c
 lib_libcprof_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(MSGPACK_CFLAGS) -pthread
 lib_libcprof_core_la_LIBADD = $(MSGPACK_LIBS) -lpthread -ldl
 

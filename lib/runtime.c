@@ -933,6 +933,8 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 		atomic_store(&initialized, 1);
 		return -EPERM;
 	}
+	/* The cost of a timed call, for the header. */
+	cprof__calibrate();
 	err = cprof__log_open(dir);
 	if (err) {
 		/*

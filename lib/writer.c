@@ -369,7 +369,8 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	cprof__clock_point(&ticks, &mono);
 	msgpack_pack_map(pk, 9 + (cprof__ctr.nev ? 1 : 0) +
 				     (cprof__own_hooks[0] ? 1 : 0) +
-				     (cprof__self_path[0] ? 1 : 0));
+				     (cprof__self_path[0] ? 1 : 0) +
+				     (cprof__calib.done ? 1 : 0));
 	cprof__pack_str(pk, CPROF_KEY_MAGIC);
 	cprof__pack_str(pk, CPROF_LOG_MAGIC);
 	cprof__pack_kv_u64(pk, CPROF_KEY_VERSION, CPROF_LOG_VERSION);
@@ -401,6 +402,10 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	if (cprof__self_path[0]) {
 		cprof__pack_str(pk, CPROF_KEY_RUNTIME);
 		cprof__pack_str(pk, cprof__self_path);
+	}
+	if (cprof__calib.done) {
+		cprof__pack_str(pk, CPROF_KEY_CALIB);
+		cprof__calib_pack(pk);
 	}
 	(void)start_ns;
 }

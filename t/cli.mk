@@ -27,3 +27,11 @@ TESTS += t/test-term
 t_test_term_SOURCES = t/test-term.c
 t_test_term_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 t_test_term_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
+
+# The hybrid's accounting: compensation and the reconciliation of marker
+# time with samples (issue 8).
+check_PROGRAMS += t/test-hybrid
+TESTS += t/test-hybrid
+t_test_hybrid_SOURCES = t/test-hybrid.c t/testlog.h t/testprof.h
+t_test_hybrid_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
+t_test_hybrid_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)

@@ -43,7 +43,7 @@ static struct cp_stats tfunc(const struct cp_profile *p, int tid,
 			     const char *name)
 {
 	const struct cp_thread_func *r = thread_func(p, tid, name);
-	struct cp_stats none = {0, 0, 0};
+	struct cp_stats none = {0};
 
 	return r != NULL ? r->st : none;
 }

@@ -1,0 +1,148 @@
+/*
+ * calib.c - what one timed call costs on this machine, measured at start.
+ *
+ * A timed call pays the hooks' work twice over in the profile: what runs
+ * between the enter hook's counter read and the exit hook's lands inside
+ * the call's own measured interval (its self time grows by c_own), and
+ * what runs before the enter hook's read and after the exit hook's lands
+ * in its caller's self time (c_caller). The report subtracts both, per
+ * call (doc/design.md, "The hybrid"). They are measured here, once, in
+ * the process being profiled, before its log is opened: pairs of enter
+ * and exit events go through the real hook entry points into a small
+ * ring of a stand-in thread, which nothing drains; the enter-to-exit
+ * ticks those events hold give c_own, the loop's ticks against an empty
+ * loop's give c_own + c_caller. Each is the best of several rounds, so a
+ * round an interrupt or a cache miss slowed down does not count; the
+ * whole measurement takes well under a millisecond.
+ *
+ * Exact mode reads the counters at every event through the slow path,
+ * which needs the thread's real descriptors and shadow stack: no
+ * stand-in can measure it, and its logs carry no calibration (the report
+ * then compensates nothing).
+ */
+#include "config.h"
+
+#include <msgpack.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct cprof__calib cprof__calib;
+
+/* Pairs of events per round, and rounds. */
+#define CALIB_PAIRS  256
+#define CALIB_ROUNDS 9
+
+void __cyg_profile_func_enter(void *fn, void *site);
+void __cyg_profile_func_exit(void *fn, void *site);
+
+/* The function the measured calls name: it never runs. */
+static CPROF__NOINSTR __attribute__((noinline)) void calib_target(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
+
+/* The stand-in thread's ring: the events of one round, and slack. */
+static struct cprof__rec calib_ring[2 * CALIB_PAIRS + CPROF__RING_SLACK];
+static struct cprof__frame calib_frames[4];
+
+/* Ticks of the loop without hooks: its own cost, taken out. */
+static CPROF__NOINSTR __attribute__((noinline)) uint64_t empty_round(void)
+{
+	uint64_t t0 = cprof__ticks();
+
+	for (unsigned i = 0; i < CALIB_PAIRS; i++)
+		__asm__ __volatile__("" ::: "memory");
+	return cprof__ticks() - t0;
+}
+
+/*
+ * One round through the hooks: the loop's ticks, and in *OWN the sum of
+ * the enter-to-exit ticks of its calls.
+ */
+static CPROF__NOINSTR __attribute__((noinline)) uint64_t
+hook_round(struct cprof__thread *t, uint64_t *own)
+{
+	void *fn = (void *)(uintptr_t)calib_target;
+	uint64_t t0, t1, sum = 0;
+
+	t->reserve = 0;
+	atomic_store_explicit(&t->head, 0, memory_order_relaxed);
+	t->ss_top = &calib_frames[0];
+	t->ss_sp = UINTPTR_MAX;
+	t0 = cprof__ticks();
+	for (unsigned i = 0; i < CALIB_PAIRS; i++) {
+		__cyg_profile_func_enter(fn, (void *)hook_round);
+		__cyg_profile_func_exit(fn, (void *)hook_round);
+	}
+	t1 = cprof__ticks();
+	if (t->reserve != 2 * CALIB_PAIRS)
+		return UINT64_MAX; /* a signal handler recorded: not this one */
+	for (unsigned i = 0; i < CALIB_PAIRS; i++) {
+		uint64_t a = calib_ring[2 * i].tick & CPROF__TICK_MASK;
+		uint64_t b = calib_ring[2 * i + 1].tick & CPROF__TICK_MASK;
+
+		sum += b > a ? b - a : 0;
+	}
+	*own = sum;
+	return t1 - t0;
+}
+
+CPROF__NOINSTR void cprof__calibrate(void)
+{
+	static struct cprof__thread t;
+	struct cprof__thread *saved = cprof__tls_get();
+	uint64_t best_all = UINT64_MAX, best_own = UINT64_MAX;
+	uint64_t best_empty = UINT64_MAX;
+
+	memset(&cprof__calib, 0, sizeof cprof__calib);
+	/* Exact mode takes the slow path at every event: see above. */
+	if (cprof__ctr.exact)
+		return;
+	memset(&t, 0, sizeof t);
+	memset(calib_frames, 0, sizeof calib_frames);
+	t.ring = calib_ring;
+	t.limit = 2 * CALIB_PAIRS + CPROF__RING_SLACK / 2;
+	t.ss_last = &calib_frames[3];
+	t.tid = -1;
+	cprof__tls_set(&t);
+	for (unsigned r = 0; r < CALIB_ROUNDS; r++) {
+		uint64_t own = 0, all = hook_round(&t, &own), e = empty_round();
+
+		if (all == UINT64_MAX)
+			continue;
+		if (all < best_all)
+			best_all = all;
+		if (own < best_own)
+			best_own = own;
+		if (e < best_empty)
+			best_empty = e;
+	}
+	cprof__tls_set(saved);
+	if (best_all == UINT64_MAX)
+		return;
+	/*
+	 * Each best is a lower bound of its mean: the report would rather
+	 * leave a little hook time in than take program time out.
+	 */
+	best_all = best_all > best_empty ? best_all - best_empty : 0;
+	cprof__calib.own_mt = best_own * 1000 / CALIB_PAIRS;
+	cprof__calib.all_mt = best_all * 1000 / CALIB_PAIRS;
+	cprof__calib.caller_mt =
+		cprof__calib.all_mt > cprof__calib.own_mt
+			? cprof__calib.all_mt - cprof__calib.own_mt
+			: 0;
+	cprof__calib.pairs = CALIB_PAIRS;
+	cprof__calib.rounds = CALIB_ROUNDS;
+	cprof__calib.done = true;
+}
+
+/* The header's "calib" map, when there is one (see doc/log-format.md). */
+CPROF__NOINSTR void cprof__calib_pack(struct msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 4);
+	cprof__pack_kv_u64(pk, CPROF_KEY_CALIB_OWN, cprof__calib.own_mt);
+	cprof__pack_kv_u64(pk, CPROF_KEY_CALIB_CALLER, cprof__calib.caller_mt);
+	cprof__pack_kv_u64(pk, CPROF_KEY_CALIB_PAIRS, cprof__calib.pairs);
+	cprof__pack_kv_u64(pk, CPROF_KEY_CALIB_ROUNDS, cprof__calib.rounds);
+}
