@@ -370,6 +370,11 @@ struct cp_stats {
 	 */
 	uint64_t self_marker_ns;
 	uint64_t comp_ns;
+	/*
+	 * With a leader that counts CPU time: the CPU time of the samples
+	 * taken inside markers whose address lies in it (ns).
+	 */
+	uint64_t sampled_ns;
 };
 
 /* What one counter (cp_profile.counters[k]) counted in one function. */
@@ -387,6 +392,7 @@ struct cp_distortion {
 	double time_share;   /* 0 to 1 */
 	double sample_share; /* 0 to 1 */
 	const char *reason;  /* a short phrase when flagged, else NULL */
+	int trust_samples;   /* flagged: self time taken from the samples */
 };
 
 /* A function or marker site, merged over every process and thread. */
@@ -403,6 +409,13 @@ struct cp_func {
 	struct cp_count *counts;
 	uint64_t samples; /* samples whose innermost frame (or ip) it is */
 	struct cp_distortion dist;
+	/*
+	 * Where st.self_ns comes from (doc/design.md, "The hybrid"):
+	 * "timed" (marker time as measured), "compensated" (less the hooks'
+	 * measured cost) or "sampled" (the samples whose address lies in
+	 * it); NULL for a function with no time at all.
+	 */
+	const char *self_source;
 	/*
 	 * The row of the runtime's own cost ("[cprof runtime]"): samples in
 	 * libcprof, exact mode's counts inside its slow paths.
@@ -515,6 +528,11 @@ struct cp_profile {
 	size_t nframes;
 	uint64_t total_self_ns; /* sum of self_ns over funcs */
 	uint64_t comp_ns;	/* the hooks' cost compensated, over funcs */
+	/*
+	 * Sampled self times are on the marker (wall) clock: rho ns of self
+	 * time for each ns of CPU time sampled (1 when not known).
+	 */
+	double rho;
 	/* Counters of the run, in the order their processes listed them. */
 	struct cp_counter *counters;
 	size_t ncounters;

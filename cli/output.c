@@ -41,7 +41,9 @@ struct row {
 /* Counter columns: a count ("1.23M") or, for clock events, a time. */
 #define COUNT_WIDTH 8
 #define IPC_WIDTH   5
-#define MPKI_WIDTH  6
+/* Where a row's self time comes from: "time", "comp" or "smpl". */
+#define SRC_WIDTH  4
+#define MPKI_WIDTH 6
 /* Assumed width of the output when it is not a terminal. */
 #define DEFAULT_COLUMNS 120
 /*
@@ -750,6 +752,7 @@ struct cols {
 	int cyc;	  /* cycles, for IPC */
 	int ins;	  /* instructions */
 	int flags;	  /* the distortion flag column */
+	int src;	  /* where self time comes from (the hybrid) */
 	size_t namew, objw, callsw;
 };
 
@@ -758,7 +761,7 @@ static size_t time_width(const struct cols *c)
 {
 	if (!c->time)
 		return 0;
-	return 2 + TIME_WIDTH + 2 + PCT_WIDTH +
+	return 2 + TIME_WIDTH + 2 + PCT_WIDTH + (c->src ? 2 + SRC_WIDTH : 0) +
 	       (c->ttotal ? 2 + TIME_WIDTH : 0) +
 	       (c->calls ? 2 + c->callsw : 0) +
 	       (c->selfcall ? 2 + TIME_WIDTH : 0);
@@ -809,6 +812,8 @@ static void fit_columns(struct cols *c, size_t width)
 		c->ipc = -1;
 	if (TOO_WIDE)
 		c->objects = 0;
+	if (TOO_WIDE)
+		c->src = 0;
 	if (TOO_WIDE)
 		c->ttotal = 0;
 	if (TOO_WIDE)
@@ -873,6 +878,8 @@ static void table_head(FILE *f, const struct cp_profile *p,
 			fprintf(f, "  %*s", (int)c->callsw, "Calls");
 		if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH, "Self/call");
+		if (c->src)
+			fprintf(f, "  %-*s", SRC_WIDTH, "Src");
 	}
 	for (size_t k = 0; k < c->ncounters; k++) {
 		fprintf(f, "  %*s", COUNT_WIDTH, "Self");
@@ -915,6 +922,18 @@ static const char *row_color(const struct cp_profile *p, const struct cols *c,
 				     : NULL;
 }
 
+/* The Src column: where the self time of F comes from. */
+static const char *src_mark(const struct cp_func *f)
+{
+	if (f->self_source == NULL)
+		return "-";
+	if (strcmp(f->self_source, "sampled") == 0)
+		return "smpl";
+	if (strcmp(f->self_source, "compensated") == 0)
+		return "comp";
+	return "time";
+}
+
 static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		      const struct row *r)
 {
@@ -929,7 +948,7 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		fputs("  ", f);
 		put_cell(f, r->f->object != NULL ? r->f->object : "", c->objw);
 	}
-	if (c->time && st->calls == 0) {
+	if (c->time && st->calls == 0 && st->self_ns == 0) {
 		/* Known from samples alone: no marker time to show. */
 		fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", PCT_WIDTH, "-");
 		if (c->ttotal)
@@ -938,6 +957,8 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 			fprintf(f, "  %*s", (int)c->callsw, "-");
 		if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH, "-");
+		if (c->src)
+			fprintf(f, "  %-*s", SRC_WIDTH, "-");
 	} else if (c->time) {
 		fprintf(f, "  %*s  %*s", TIME_WIDTH,
 			cp_format_ns(b[0], sizeof b[0], st->self_ns), PCT_WIDTH,
@@ -950,6 +971,8 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH,
 				cp_format_ns(b[3], sizeof b[3], per_call(st)));
+		if (c->src)
+			fprintf(f, "  %-*s", SRC_WIDTH, src_mark(r->f));
 	}
 	for (size_t k = 0; k < c->ncounters; k++) {
 		const struct cp_counter *ct = &p->counters[k];
@@ -1013,6 +1036,10 @@ static void table_rows(FILE *f, const struct cp_profile *p,
 	c.mpki = c.ins >= 0 ? counter_index(p, "cache-misses") : -1;
 	for (i = 0; c.ncounters > 0 && i < p->nfuncs; i++)
 		c.flags |= p->funcs[i].dist.flagged;
+	/* The Src column, once some self time is not marker time as is. */
+	for (i = 0; c.time && i < p->nfuncs; i++)
+		c.src |= p->funcs[i].self_source != NULL &&
+			 strcmp(p->funcs[i].self_source, "timed") != 0;
 	c.namew = strlen("Function");
 	c.callsw = MIN_CALLS_WIDTH;
 	for (i = 0; i < n; i++) {
@@ -1523,6 +1550,8 @@ static void json_row_counters(FILE *f, const struct cp_profile *p,
 	json_double(f, "time_share", d->time_share, &inner);
 	json_double(f, "sample_share", d->sample_share, &inner);
 	json_strkey(f, "reason", d->reason, &inner);
+	json_strkey(f, "trusted", d->trust_samples ? "samples" : "markers",
+		    &inner);
 	fputc('}', f);
 }
 
@@ -1551,6 +1580,8 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 		json_u64(f, "self_marker_ns", rows[i].st->self_marker_ns,
 			 &first);
 		json_u64(f, "compensated_ns", rows[i].st->comp_ns, &first);
+		json_u64(f, "sampled_ns", rows[i].st->sampled_ns, &first);
+		json_strkey(f, "self_source", rows[i].f->self_source, &first);
 		json_bool(f, "runtime", rows[i].f->runtime, &first);
 		json_row_counters(f, p, &rows[i], &first);
 		fputc('}', f);
@@ -1635,6 +1666,7 @@ static void json_hybrid(FILE *f, const struct cp_profile *p)
 	json_double(f, "own_ns", own / (double)n, &first);
 	json_double(f, "caller_ns", caller / (double)n, &first);
 	json_u64(f, "compensated_ns", p->comp_ns, &first);
+	json_double(f, "rho", p->rho, &first);
 	fputs("},\n", f);
 }
 

@@ -99,6 +99,16 @@ static void on_header(void *arg, const struct cp_log_header *h)
 			pr->cnt[i].type = h->counters[i].type;
 			pr->cnt[i].config = h->counters[i].config;
 		}
+		if (!pr->exact) {
+			struct cp_counter c;
+
+			memset(&c, 0, sizeof c);
+			c.name = pr->cnt[0].name;
+			c.type = pr->cnt[0].type;
+			c.config = pr->cnt[0].config;
+			pr->ns_leader = cp_counter_is(&c, "task-clock") ||
+					cp_counter_is(&c, "cpu-clock");
+		}
 	}
 }
 

@@ -55,6 +55,13 @@ struct pfunc {
 	const char *name, *file; /* markers and resolved, interned */
 	const char *object;	 /* resolved */
 	int line;
+	int unnamed; /* resolved, but no symbol holds its addresses */
+	/*
+	 * The hybrid: a function of the hooks (CP_SITE_ADDR), once a sample
+	 * was taken in its frame: 1 + the resolved function holding its
+	 * address, whose samples are its own (samples.c, foreign()).
+	 */
+	uint32_t rid;
 };
 
 /*
@@ -85,6 +92,14 @@ struct tstat {
 	uint64_t calls, self, total;
 	uint64_t active; /* activations open on the stack */
 	uint64_t cself, ctotal, kids;
+	/*
+	 * Sampling mode with a leader that counts CPU time: samples taken in
+	 * its frames whose address lies in another function (xout), and
+	 * samples taken in other functions' frames whose address lies in it
+	 * (xin), each weighted by the thread's wall time per CPU time then
+	 * (x1024); the samples inside markers that are its (nin).
+	 */
+	uint64_t xout, xin, nin;
 };
 
 /*
@@ -186,6 +201,18 @@ struct thr {
 	size_t nqchain, capqchain;
 	uint64_t smax, wm, wm_prev;
 	int processed; /* some marker event has run: last is meaningful */
+	/*
+	 * The hybrid, with a leader that counts CPU time: the wall time per
+	 * CPU time of the thread around now, from its samples (x1024; 1024
+	 * until known), which puts a sample on the frames' wall clock
+	 * (samples.c, foreign()); the placed samples' wall and CPU time,
+	 * decayed.
+	 */
+	uint64_t dil, dil_prev_ns;
+	double dil_wall, dil_cpu;
+	/* The program's samples inside markers: their leader's count, number.
+	 */
+	uint64_t in_lead, in_n;
 
 	struct texact x; /* exact mode */
 };
@@ -231,6 +258,8 @@ struct proc {
 	/* The cost of a timed call (header "calib"), thousandths of a tick. */
 	int has_calib;
 	uint64_t c_own_mt, c_caller_mt;
+	/* The sampling leader counts CPU time in ns (task-clock, cpu-clock). */
+	int ns_leader;
 	uint64_t clock_ns;
 
 	int has_end;

@@ -72,7 +72,8 @@ hdr=$(grep -n -E '^Function +Self +Self% +Total +Calls +Self/call( |$)' table.er
 n=${hdr%%:*}
 first=$(sed -n "$((n + 1))p" table.err)
 # (90 ms of CPU time: milliseconds, or seconds on a loaded machine.)
-echo "$first" | grep -E -q '^heavy +[0-9.]+m?s +[0-9.]+% +[0-9.]+m?s +3 +[0-9.]+m?s *$' ||
+# (Src, last, says where self time comes from: cprof(1).)
+echo "$first" | grep -E -q '^heavy +[0-9.]+m?s +[0-9.]+% +[0-9.]+m?s +3 +[0-9.]+m?s( +(time|comp|smpl))? *$' ||
 	fail "first row: expected heavy with ms or s times and 3 calls, got '$first'" table.err
 expect_grep "leaf row with 1000 calls" '^leaf +[0-9.]+[mun]?s +[0-9.]+% +[0-9.]+[mun]?s +1000 ' table.err
 exit 0
