@@ -533,6 +533,16 @@ struct cp_profile {
 	 * time for each ns of CPU time sampled (1 when not known).
 	 */
 	double rho;
+	/* When the build distorts (advice.c). */
+	struct cp_advice {
+		int has_share; /* a calibration was applied */
+		double share;  /* of marker self time, the hooks' compensated */
+		int large;     /* the share is large: functions are named */
+		size_t *funcs; /* the functions mostly hook, costliest first */
+		size_t nfuncs;
+		double named_share;   /* their hooks' share of marker time */
+		const char *compiler; /* "gcc", "clang" or NULL: unknown */
+	} advice;
 	/* Counters of the run, in the order their processes listed them. */
 	struct cp_counter *counters;
 	size_t ncounters;
@@ -569,6 +579,16 @@ void cp_profile_free(struct cp_profile *p);
  * "cache-misses", "task-clock", "cpu-clock"), by name or by encoding?
  */
 int cp_counter_is(const struct cp_counter *c, const char *generic);
+
+/*
+ * advice.c: how much the hooks moved the profile, and when it is much,
+ * the functions to leave out of the build (cp_profile.advice). Called
+ * once the run is merged; cp_advice_free() by cp_profile_free().
+ */
+void cp_advice(struct cp_profile *p);
+void cp_advice_free(struct cp_profile *p);
+/* The build option that leaves them out, for the program's compiler. */
+void cp_advice_line(FILE *f, const struct cp_profile *p);
 
 /* output.c: printing a profile as a table, JSON or CSV. */
 enum cp_format { CP_FORMAT_TABLE, CP_FORMAT_JSON, CP_FORMAT_CSV };

@@ -12,6 +12,7 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/replay.c \
 	cli/samples.c \
 	cli/merge.c \
+	cli/advice.c \
 	cli/symbols.c \
 	cli/output.c \
 	cli/term.c \

@@ -773,4 +773,5 @@ void cp_merge_run(struct loader *ld)
 		p->total_self_ns += p->funcs[i].st.self_ns;
 		p->comp_ns += p->funcs[i].st.comp_ns;
 	}
+	cp_advice(p);
 }

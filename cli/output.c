@@ -1169,6 +1169,40 @@ static void table_counters(FILE *f, const struct cp_profile *p)
 }
 
 /*
+ * Under the table, when the hooks moved much of the time: the functions
+ * that are mostly hook, and how to build without their hooks (advice.c).
+ */
+static void table_advice(FILE *f, const struct cp_profile *p)
+{
+	const struct cp_advice *a = &p->advice;
+	const char *cc = a->compiler;
+
+	if (!a->large)
+		return;
+	fprintf(f,
+		"! The hooks took %.0f%% of the run's time; compensated, but "
+		"the "
+		"build itself is moved\n  (calls and inlining the hooks "
+		"change). Mostly hook (%.0f%% of it):\n    ",
+		100 * a->share, 100 * a->named_share);
+	for (size_t i = 0; i < a->nfuncs; i++) {
+		if (i > 0)
+			fputs(", ", f);
+		put_bytes(f, p->funcs[a->funcs[i]].name,
+			  strlen(p->funcs[a->funcs[i]].name));
+	}
+	if (cc != NULL && strcmp(cc, "clang") == 0)
+		fputs("\n  clang builds have no exclude list; an XRay build "
+		      "leaves unpatched functions nearly free:\n    ",
+		      f);
+	else
+		fprintf(f, "\n  rebuild %swithout their hooks:\n    ",
+			cc != NULL ? "(gcc) " : "with gcc ");
+	cp_advice_line(f, p);
+	fputc('\n', f);
+}
+
+/*
  * Under the table: the hooks' cost the calibration took out of the
  * marker times (doc/design.md, "The hybrid").
  */
@@ -1193,6 +1227,7 @@ static void table_hybrid(FILE *f, const struct cp_profile *p)
 		"at start%s; raw times in the JSON)\n",
 		cp_format_ns(b, sizeof b, p->comp_ns), own / (double)n,
 		caller / (double)n, n > 1 ? ", mean over processes" : "");
+	table_advice(f, p);
 }
 
 /* Under the table: what the cross-check of time and samples found. */
@@ -1641,6 +1676,52 @@ static void json_counters(FILE *f, const struct cp_profile *p)
 }
 
 /*
+ * "build_advice" (advice.c): null without a calibration, else the hooks'
+ * share of marker time and, when it is large, the functions mostly hook
+ * and the build option that leaves them out.
+ */
+static void json_advice(FILE *f, const struct cp_profile *p)
+{
+	const struct cp_advice *a = &p->advice;
+	int first = 1;
+
+	fputs("  \"build_advice\": ", f);
+	if (!a->has_share) {
+		fputs("null,\n", f);
+		return;
+	}
+	fputc('{', f);
+	json_double(f, "hook_share", a->share, &first);
+	json_bool(f, "large", a->large, &first);
+	json_strkey(f, "compiler", a->compiler, &first);
+	json_key(f, "functions", &first);
+	fputc('[', f);
+	for (size_t i = 0; i < a->nfuncs; i++) {
+		if (i > 0)
+			fputs(", ", f);
+		json_str(f, p->funcs[a->funcs[i]].name);
+	}
+	fputc(']', f);
+	json_double(f, "functions_share", a->named_share, &first);
+	json_key(f, "option", &first);
+	if (a->large) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+
+		if (m != NULL) {
+			cp_advice_line(m, p);
+			fclose(m);
+		}
+		json_str(f, buf != NULL ? buf : "");
+		free(buf);
+	} else {
+		fputs("null", f);
+	}
+	fputs("},\n", f);
+}
+
+/*
  * The hooks' cost compensated (doc/design.md, "The hybrid"): null when no
  * log of the run has a calibration.
  */
@@ -1668,6 +1749,7 @@ static void json_hybrid(FILE *f, const struct cp_profile *p)
 	json_u64(f, "compensated_ns", p->comp_ns, &first);
 	json_double(f, "rho", p->rho, &first);
 	fputs("},\n", f);
+	json_advice(f, p);
 }
 
 static void print_json(FILE *f, const struct cp_profile *p,

@@ -530,6 +530,7 @@ int cp_profile_load(struct cp_profile *p, const char *path)
 
 void cp_profile_free(struct cp_profile *p)
 {
+	cp_advice_free(p);
 	for (size_t i = 0; i < p->nthreads; i++) {
 		for (size_t j = 0; j < p->threads[i].nfuncs; j++)
 			free(p->threads[i].funcs[j].counts);
