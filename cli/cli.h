@@ -137,6 +137,12 @@ struct cp_log_header {
 	 */
 	int has_calib;
 	uint64_t calib_own_mt, calib_caller_mt;
+	/*
+	 * Adaptive timing (key "adaptive"): the runtime's rule, and what it
+	 * measured a timed and a counted call to cost, in ticks.
+	 */
+	int has_adaptive;
+	uint64_t warmup, threshold, threshold_ns, timed_call, counted_call;
 };
 
 struct cp_log_obj {
@@ -200,6 +206,17 @@ struct cp_log_samples {
 	size_t n;
 };
 
+/*
+ * A calls chunk (adaptive timing): N functions of thread TID whose calls
+ * were counted, not timed; FNS holds N pairs (address, calls since the
+ * thread's last calls chunk).
+ */
+struct cp_log_calls {
+	int tid;
+	const uint64_t *fns;
+	size_t n;
+};
+
 /* A counts chunk: a thread's totals so far, ncounters values. */
 struct cp_log_counts {
 	int tid;
@@ -238,6 +255,8 @@ struct cp_log_ops {
 	void (*samples)(void *arg, const struct cp_log_samples *s);
 	void (*lost)(void *arg, int tid, uint64_t lost, uint64_t throttled);
 	void (*counts)(void *arg, const struct cp_log_counts *c);
+	/* Calls chunks: calls counted without timing. */
+	void (*calls)(void *arg, const struct cp_log_calls *c);
 };
 
 struct cp_log_result {
@@ -360,7 +379,7 @@ uint64_t cp_clock_ticks(const struct cp_clock_line *l, uint64_t ns);
 
 /* Aggregated time of one function (one row), in nanoseconds. */
 struct cp_stats {
-	uint64_t calls;
+	uint64_t calls; /* exact: timed and counted */
 	uint64_t self_ns;
 	uint64_t total_ns; /* recursion counted once */
 	/*
@@ -375,6 +394,28 @@ struct cp_stats {
 	 * taken inside markers whose address lies in it (ns).
 	 */
 	uint64_t sampled_ns;
+	/*
+	 * Adaptive timing: of CALLS, those counted without a clock read;
+	 * when not 0, self_ns and total_ns are left to the samples (0 until
+	 * something fills them), and the timed calls' own measure is kept
+	 * in timed_self_ns and timed_total_ns (equal to self_ns and
+	 * total_ns for a function whose calls were all timed).
+	 */
+	uint64_t untimed_calls;
+	uint64_t timed_self_ns, timed_total_ns;
+};
+
+/*
+ * Where a function's self time comes from (JSON "self_source"; merge.c,
+ * reconcile(), doc/design.md "The hybrid"): its timed calls, timed calls
+ * less the measured cost of timing them, or the samples whose address
+ * falls in it (its calls were counted, not timed; it has no timed call;
+ * or its marker time disagreed with its samples, which were trusted).
+ */
+enum cp_self_source {
+	CP_SELF_TIMED = 0,
+	CP_SELF_COMPENSATED,
+	CP_SELF_SAMPLED,
 };
 
 /* What one counter (cp_profile.counters[k]) counted in one function. */
@@ -402,6 +443,7 @@ struct cp_func {
 	const char *file;   /* source file, NULL when unknown */
 	int line;	    /* 0 when unknown */
 	struct cp_stats st;
+	enum cp_self_source self_source;
 	/*
 	 * Counters: cp_profile.ncounters entries, NULL when that is 0. A
 	 * function only sampled (no marker of it) has st.calls == 0.
@@ -409,13 +451,6 @@ struct cp_func {
 	struct cp_count *counts;
 	uint64_t samples; /* samples whose innermost frame (or ip) it is */
 	struct cp_distortion dist;
-	/*
-	 * Where st.self_ns comes from (doc/design.md, "The hybrid"):
-	 * "timed" (marker time as measured), "compensated" (less the hooks'
-	 * measured cost) or "sampled" (the samples whose address lies in
-	 * it); NULL for a function with no time at all.
-	 */
-	const char *self_source;
 	/*
 	 * The row of the runtime's own cost ("[cprof runtime]"): samples in
 	 * libcprof, exact mode's counts inside its slow paths.
@@ -472,6 +507,15 @@ struct cp_process {
 	uint64_t skipped_bytes; /* truncated or corrupt tail */
 	/* The object with the program's own compiler hooks, NULL if none. */
 	const char *own_hooks;
+	/*
+	 * Adaptive timing, when the runtime counted short functions' calls
+	 * (adaptive): its rule (a function is judged after adapt_warmup
+	 * timed calls, and counted when they took less than adapt_threshold_ns
+	 * each) and what it measured a timed and a counted call to cost.
+	 */
+	int adaptive;
+	uint64_t adapt_warmup, adapt_threshold_ns;
+	uint64_t adapt_timed_call_ns, adapt_counted_call_ns;
 	/* Counters: samples taken, lost (PERF_RECORD_LOST), throttled. */
 	uint64_t samples, samples_lost, throttled;
 	/* Samples that came after the marker stream had passed them. */
@@ -723,6 +767,13 @@ enum {
 
 /* --flush-ms, --wait-all and --no-inherit, shared by stat and record. */
 extern const struct cp_option cp_run_options[];
+/* Adaptive timing: --time-all, --adaptive-threshold, --adaptive-warmup. */
+enum {
+	CP_OPT_TIME_ALL = 0x1300,
+	CP_OPT_ADAPT_NS,
+	CP_OPT_ADAPT_WARMUP,
+};
+extern const struct cp_option cp_adapt_options[];
 /* The counter options of stat and record: -e, -F, -c, -g, --exact... */
 extern const struct cp_option cp_counter_options[];
 /*
@@ -767,6 +818,9 @@ void cp_counter_select(const struct cp_command *cmd,
 struct cp_run_opts {
 	struct cp_counter_opts counters; /* cp_counter_options */
 	const char *flush_ms;		 /* --flush-ms, NULL when not given */
+	/* cp_adapt_options: --time-all, and the rule's numbers or NULL. */
+	int time_all;
+	const char *adapt_ns, *adapt_warmup;
 };
 /*
  * The option loop of the commands that run a program: like cp_getopt, but

@@ -22,7 +22,8 @@ static const struct cp_option record_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const record_groups[] = {
-	record_options, cp_counter_options, cp_run_options, NULL};
+	record_options, cp_counter_options, cp_run_options, cp_adapt_options,
+	NULL};
 
 static int cmd_record(int argc, char **argv);
 

@@ -22,8 +22,8 @@ static const struct cp_option stat_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const stat_groups[] = {
-	stat_options, cp_output_options, cp_counter_options, cp_run_options,
-	NULL};
+	stat_options,	cp_output_options, cp_counter_options,
+	cp_run_options, cp_adapt_options,  NULL};
 
 static int cmd_stat(int argc, char **argv);
 

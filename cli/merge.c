@@ -63,6 +63,9 @@ static void stats_add(struct cp_stats *to, const struct cp_stats *from)
 	to->self_marker_ns += from->self_marker_ns;
 	to->comp_ns += from->comp_ns;
 	to->sampled_ns += from->sampled_ns;
+	to->untimed_calls += from->untimed_calls;
+	to->timed_self_ns += from->timed_self_ns;
+	to->timed_total_ns += from->timed_total_ns;
 }
 
 /* Make the scratch map from the run's functions to a thread's rows hold N. */
@@ -334,6 +337,17 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 		if (g >= p->nfuncs)
 			continue;
 		thread_stats(pr, s, &st);
+		/*
+		 * Adaptive timing: a function whose calls were counted has
+		 * no honest time of its own from the markers (its warm-up
+		 * calls only): it is left to the samples, which the lines
+		 * below give it; its timed warm-up is kept apart.
+		 */
+		st.untimed_calls = s->untimed;
+		st.timed_self_ns = st.self_marker_ns;
+		st.timed_total_ns = cp_clock_ns(&pr->clk, s->total);
+		if (s->untimed)
+			st.self_ns = st.total_ns = 0;
 		if (pr->ns_leader)
 			sampled_stats(t, s, &st);
 		if (ld->rowof[g] == CP_INDEX_NONE) {
@@ -547,6 +561,16 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 	cp->exe = pr->exe;
 	cp->own_hooks = pr->own_hooks;
 	cp->log = pr->log;
+	if (pr->has_adaptive) {
+		cp->adaptive = 1;
+		cp->adapt_warmup = pr->adapt_warmup;
+		cp->adapt_threshold_ns =
+			cp_clock_ns(&pr->clk, pr->adapt_threshold);
+		cp->adapt_timed_call_ns =
+			cp_clock_ns(&pr->clk, pr->adapt_timed);
+		cp->adapt_counted_call_ns =
+			cp_clock_ns(&pr->clk, pr->adapt_counted);
+	}
 	/* The header's clock point is taken when the runtime starts. */
 	if (pr->has_clock)
 		cp->start_ns = pr->clock_ns;
@@ -667,11 +691,11 @@ static void reconcile(struct loader *ld)
 	for (size_t g = 0; g < p->nfuncs; g++) {
 		struct cp_func *f = &p->funcs[g];
 
-		if (f->st.calls == 0)
-			f->self_source = f->st.self_ns > 0 ? "sampled" : NULL;
+		if (f->st.calls == 0 || f->st.untimed_calls > 0)
+			f->self_source = CP_SELF_SAMPLED;
 		else
-			f->self_source =
-				f->st.comp_ns > 0 ? "compensated" : "timed";
+			f->self_source = f->st.comp_ns > 0 ? CP_SELF_COMPENSATED
+							   : CP_SELF_TIMED;
 	}
 	if (!checked)
 		return;
@@ -689,7 +713,7 @@ static void reconcile(struct loader *ld)
 		double excess = (d->time_share - d->sample_share) * time;
 		uint64_t self;
 
-		if (!d->flagged || f->st.calls == 0)
+		if (!d->flagged || f->st.calls == 0 || f->st.untimed_calls > 0)
 			continue;
 		if (d->sample_share > d->time_share)
 			d->reason = why_samples_more;
@@ -700,7 +724,7 @@ static void reconcile(struct loader *ld)
 		d->trust_samples = d->reason != why_off_cpu;
 		if (!d->trust_samples)
 			continue;
-		f->self_source = "sampled";
+		f->self_source = CP_SELF_SAMPLED;
 		self = (uint64_t)((double)ld->dlead[g] * p->rho);
 		self += f->st.self_ns > ld->dtime[g]
 				? f->st.self_ns - ld->dtime[g]

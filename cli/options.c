@@ -44,6 +44,17 @@ const struct cp_option cp_run_options[] = {
 	 "own"},
 	{NULL, 0, NULL, NULL}};
 
+const struct cp_option cp_adapt_options[] = {
+	{"time-all", CP_OPT_TIME_ALL, NULL,
+	 "time every call; by default calls of functions too short to time "
+	 "are only counted"},
+	{"adaptive-threshold", CP_OPT_ADAPT_NS, "NS",
+	 "count, not time, functions whose first calls took less than NS "
+	 "each on average (default: 4 timed calls' cost, measured)"},
+	{"adaptive-warmup", CP_OPT_ADAPT_WARMUP, "N",
+	 "judge a function after its first N timed calls (default: 128)"},
+	{NULL, 0, NULL, NULL}};
+
 const struct cp_option cp_counter_options[] = {
 	{"events", 'e', "LIST",
 	 "count the comma-separated events of LIST (see 'cprof list')"},
@@ -379,15 +390,46 @@ int cp_run_getopt(const struct cp_command *cmd, int argc, char **argv,
 		case CP_OPT_NO_INHERIT:
 			cp_run_inherit(0);
 			continue;
+		case CP_OPT_TIME_ALL:
+			o->time_all = 1;
+			continue;
+		case CP_OPT_ADAPT_NS:
+			cp_parse_ulong(cmd, "--adaptive-threshold", optarg, 0,
+				       1000000000);
+			o->adapt_ns = optarg;
+			continue;
+		case CP_OPT_ADAPT_WARMUP:
+			cp_parse_ulong(cmd, "--adaptive-warmup", optarg, 1,
+				       1000000);
+			o->adapt_warmup = optarg;
+			continue;
 		}
 		return c;
 	}
 	return -1;
 }
 
+/*
+ * The adaptive timing's variables: cprof's options are the whole truth,
+ * as for the counters, so values left in its own environment go.
+ */
+static void adapt_env(const struct cp_run_opts *o)
+{
+	if (unsetenv(CPROF_ENV_TIME_ALL) != 0 ||
+	    unsetenv(CPROF_ENV_ADAPT_NS) != 0 ||
+	    unsetenv(CPROF_ENV_ADAPT_WARMUP) != 0 ||
+	    (o->time_all && setenv(CPROF_ENV_TIME_ALL, "1", 1) != 0) ||
+	    (o->adapt_ns != NULL &&
+	     setenv(CPROF_ENV_ADAPT_NS, o->adapt_ns, 1) != 0) ||
+	    (o->adapt_warmup != NULL &&
+	     setenv(CPROF_ENV_ADAPT_WARMUP, o->adapt_warmup, 1) != 0))
+		fatal("setenv");
+}
+
 void cp_run_begin(const struct cp_run_opts *o, struct cp_evsel *sel)
 {
 	cp_run_setup(o->flush_ms);
+	adapt_env(o);
 	cp_run_counters(sel);
 	cp_evsel_free(sel);
 }

@@ -565,6 +565,27 @@ static void no_log_lines(FILE *f, const struct cp_profile *p)
 				p->meta_running[i]);
 }
 
+/*
+ * Adaptive timing: how many functions had calls counted rather than
+ * timed, whose time columns read "-" until samples fill them.
+ */
+static void untimed_line(FILE *f, const struct cp_profile *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nfuncs; i++)
+		if (p->funcs[i].st.untimed_calls > 0 &&
+		    p->funcs[i].self_source == CP_SELF_SAMPLED &&
+		    p->funcs[i].st.self_ns == 0)
+			n++;
+	if (n > 0)
+		fprintf(f,
+			"  %zu function%s too short to time: calls counted, "
+			"times \"-\" (in their callers' self; --time-all "
+			"times them)\n",
+			n, n == 1 ? "" : "s");
+}
+
 static void table_header(FILE *f, const struct cp_profile *p)
 {
 	const struct cp_process *pr;
@@ -676,6 +697,7 @@ static void table_header(FILE *f, const struct cp_profile *p)
 				t->tid, t->pid, t->contexts,
 				t->contexts == 1 ? "" : "s");
 	}
+	untimed_line(f, p);
 	no_log_lines(f, p);
 }
 
@@ -925,13 +947,13 @@ static const char *row_color(const struct cp_profile *p, const struct cols *c,
 /* The Src column: where the self time of F comes from. */
 static const char *src_mark(const struct cp_func *f)
 {
-	if (f->self_source == NULL)
-		return "-";
-	if (strcmp(f->self_source, "sampled") == 0)
-		return "smpl";
-	if (strcmp(f->self_source, "compensated") == 0)
-		return "comp";
-	return "time";
+	static const char *const marks[] = {
+		[CP_SELF_TIMED] = "time",
+		[CP_SELF_COMPENSATED] = "comp",
+		[CP_SELF_SAMPLED] = "smpl",
+	};
+
+	return marks[f->self_source];
 }
 
 static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
@@ -959,6 +981,18 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 			fprintf(f, "  %*s", TIME_WIDTH, "-");
 		if (c->src)
 			fprintf(f, "  %-*s", SRC_WIDTH, "-");
+	} else if (c->time && st->untimed_calls > 0 && st->self_ns == 0 &&
+		   st->total_ns == 0) {
+		/* Counted, not timed (adaptive timing): exact calls only. */
+		fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", PCT_WIDTH, "-");
+		if (c->ttotal)
+			fprintf(f, "  %*s", TIME_WIDTH, "-");
+		if (c->calls)
+			fprintf(f, "  %*" PRIu64, (int)c->callsw, st->calls);
+		if (c->selfcall)
+			fprintf(f, "  %*s", TIME_WIDTH, "-");
+		if (c->src)
+			fprintf(f, "  %-*s", SRC_WIDTH, src_mark(r->f));
 	} else if (c->time) {
 		fprintf(f, "  %*s  %*s", TIME_WIDTH,
 			cp_format_ns(b[0], sizeof b[0], st->self_ns), PCT_WIDTH,
@@ -1038,8 +1072,9 @@ static void table_rows(FILE *f, const struct cp_profile *p,
 		c.flags |= p->funcs[i].dist.flagged;
 	/* The Src column, once some self time is not marker time as is. */
 	for (i = 0; c.time && i < p->nfuncs; i++)
-		c.src |= p->funcs[i].self_source != NULL &&
-			 strcmp(p->funcs[i].self_source, "timed") != 0;
+		c.src |= p->funcs[i].self_source != CP_SELF_TIMED &&
+			 (p->funcs[i].st.self_ns > 0 ||
+			  p->funcs[i].st.comp_ns > 0);
 	c.namew = strlen("Function");
 	c.callsw = MIN_CALLS_WIDTH;
 	for (i = 0; i < n; i++) {
@@ -1590,6 +1625,25 @@ static void json_row_counters(FILE *f, const struct cp_profile *p,
 	fputc('}', f);
 }
 
+/*
+ * Where row R's self time comes from: the function's own verdict for a
+ * run-wide row; a thread's row whose calls were counted there is left to
+ * the samples.
+ */
+static const char *self_source(const struct row *r)
+{
+	static const char *const names[] = {
+		[CP_SELF_TIMED] = "timed",
+		[CP_SELF_COMPENSATED] = "compensated",
+		[CP_SELF_SAMPLED] = "sampled",
+	};
+	enum cp_self_source s = r->f->self_source;
+
+	if (r->st != &r->f->st && r->st->untimed_calls > 0)
+		s = CP_SELF_SAMPLED;
+	return names[s];
+}
+
 /* A "functions" array whose key sits INDENT columns in. */
 static void json_functions(FILE *f, const struct cp_profile *p,
 			   const struct row *rows, size_t n, int indent)
@@ -1616,7 +1670,11 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 			 &first);
 		json_u64(f, "compensated_ns", rows[i].st->comp_ns, &first);
 		json_u64(f, "sampled_ns", rows[i].st->sampled_ns, &first);
-		json_strkey(f, "self_source", rows[i].f->self_source, &first);
+		json_strkey(f, "self_source", self_source(&rows[i]), &first);
+		json_u64(f, "untimed_calls", rows[i].st->untimed_calls, &first);
+		json_u64(f, "timed_self_ns", rows[i].st->timed_self_ns, &first);
+		json_u64(f, "timed_total_ns", rows[i].st->timed_total_ns,
+			 &first);
 		json_bool(f, "runtime", rows[i].f->runtime, &first);
 		json_row_counters(f, p, &rows[i], &first);
 		fputc('}', f);
@@ -1810,6 +1868,22 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_u64(f, "callchains", pr->callchains, &first);
 		json_u64(f, "broken_callchains", pr->broken_chains, &first);
 		json_strkey(f, "own_hooks", pr->own_hooks, &first);
+		json_key(f, "adaptive", &first);
+		if (pr->adaptive) {
+			int ainner = 1;
+
+			fputc('{', f);
+			json_u64(f, "warmup", pr->adapt_warmup, &ainner);
+			json_u64(f, "threshold_ns", pr->adapt_threshold_ns,
+				 &ainner);
+			json_u64(f, "timed_call_ns", pr->adapt_timed_call_ns,
+				 &ainner);
+			json_u64(f, "counted_call_ns",
+				 pr->adapt_counted_call_ns, &ainner);
+			fputc('}', f);
+		} else {
+			fputs("null", f);
+		}
 		fputs("}", f);
 	}
 	fputs(p->nprocs == 0 ? "],\n" : "\n  ],\n", f);

@@ -75,6 +75,11 @@ static void on_header(void *arg, const struct cp_log_header *h)
 	pr->exe = intern(pr, h->exe);
 	pr->own_hooks = h->own_hooks.len ? intern(pr, h->own_hooks) : NULL;
 	pr->runtime = h->runtime.len ? intern(pr, h->runtime) : NULL;
+	pr->has_adaptive = h->has_adaptive;
+	pr->adapt_warmup = h->warmup;
+	pr->adapt_threshold = h->threshold;
+	pr->adapt_timed = h->timed_call;
+	pr->adapt_counted = h->counted_call;
 	pr->clk.hz = h->hz;
 	pr->has_calib = h->has_calib;
 	pr->c_own_mt = h->calib_own_mt;
@@ -228,6 +233,11 @@ static void on_counts(void *arg, const struct cp_log_counts *c)
 	cp_samples_flush(pr, t, CP_FLUSH_DRAIN);
 }
 
+static void on_calls(void *arg, const struct cp_log_calls *c)
+{
+	cp_replay_calls(arg, c);
+}
+
 static void on_clock(void *arg, uint64_t ticks, uint64_t mono_ns)
 {
 	struct proc *pr = arg;
@@ -262,6 +272,7 @@ static const struct cp_log_ops log_ops = {
 	.samples = on_samples,
 	.lost = on_lost,
 	.counts = on_counts,
+	.calls = on_calls,
 };
 
 /*

@@ -90,7 +90,8 @@ struct qsample {
  */
 struct tstat {
 	uint64_t calls, self, total;
-	uint64_t active; /* activations open on the stack */
+	uint64_t active;  /* activations open on the stack */
+	uint64_t untimed; /* of calls, counted without timing (calls chunks) */
 	uint64_t cself, ctotal, kids;
 	/*
 	 * Sampling mode with a leader that counts CPU time: samples taken in
@@ -242,6 +243,9 @@ struct proc {
 	int pid, ppid;
 	const char *exe;
 	const char *own_hooks; /* NULL: the hooks reach the runtime */
+	/* The header's "adaptive" (ticks), when has_adaptive. */
+	int has_adaptive;
+	uint64_t adapt_warmup, adapt_threshold, adapt_timed, adapt_counted;
 	/*
 	 * The runtime's own object (header "runtime"), NULL when unknown,
 	 * and where it is mapped (from the map chunks); its row, rt_fid,
@@ -381,6 +385,8 @@ void cp_thread_reserve(struct proc *pr, struct thr *t);
 void cp_replay_ev(struct proc *pr, const struct cp_log_ev *c);
 /* Sampling mode: run T's waiting events, placing its samples between. */
 void cp_replay_pending(struct proc *pr, struct thr *t);
+/* Add the counted calls of calls chunk C to its thread's functions. */
+void cp_replay_calls(struct proc *pr, const struct cp_log_calls *c);
 /*
  * The log has ended at LAST: close every thread's open frames, in every
  * context, where the thread ended or else at LAST.

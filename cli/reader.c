@@ -396,6 +396,25 @@ static void read_calib(const msgpack_object *o, struct cp_log_header *h)
 }
 
 /*
+ * The header's "adaptive": the runtime's rule for counting calls rather
+ * than timing them. It only describes the run, so a damaged one is left
+ * out.
+ */
+static void read_adaptive(const msgpack_object *o, struct cp_log_header *h)
+{
+	const msgpack_object *a = get(o, CPROF_KEY_ADAPTIVE);
+
+	if (a == NULL || a->type != MSGPACK_OBJECT_MAP ||
+	    get_u64(a, CPROF_KEY_WARMUP, &h->warmup) != FIELD_OK ||
+	    get_u64(a, CPROF_KEY_THRESHOLD, &h->threshold) != FIELD_OK)
+		return;
+	get_u64(a, CPROF_KEY_THRESHOLD_NS, &h->threshold_ns);
+	get_u64(a, CPROF_KEY_TIMED_CALL, &h->timed_call);
+	get_u64(a, CPROF_KEY_COUNTED_CALL, &h->counted_call);
+	h->has_adaptive = 1;
+}
+
+/*
  * Decode the header. A file that fails here is not a log this reader can
  * use at all: the error is printed and -1 returned.
  */
@@ -456,6 +475,7 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 		      rd->path);
 		h.ncounters = 0;
 	}
+	read_adaptive(o, &h);
 	rd->ncounters = h.ncounters;
 	rd->exact = h.ncounters > 0 && h.mode == CP_COUNTER_EXACT;
 	rd->callchain = h.callchain;
@@ -961,6 +981,33 @@ static int read_counts(struct reader *rd, const msgpack_object *o)
 	return 0;
 }
 
+/*
+ * A calls chunk (adaptive timing): "fns" holds pairs of a function's
+ * address and its calls counted since the thread's last calls chunk.
+ */
+static int read_calls(struct reader *rd, const msgpack_object *o)
+{
+	const msgpack_object_array *fns;
+	struct cp_log_calls c;
+
+	if (get_int(o, CPROF_KEY_TID, &c.tid) != FIELD_OK)
+		return bad(rd, "calls chunk without a valid tid");
+	if (get_array(o, CPROF_KEY_FNS, &fns) != FIELD_OK || fns->size % 2)
+		return bad(rd, "calls chunk without a valid fns array");
+	rd->nums = xgrow(rd->nums, &rd->capnums, fns->size, sizeof *rd->nums);
+	for (uint32_t i = 0; i < fns->size; i++) {
+		if (fns->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+			return bad(rd, "calls chunk: an address or count is "
+				       "no number");
+		rd->nums[i] = fns->ptr[i].via.u64;
+	}
+	c.fns = rd->nums;
+	c.n = fns->size / 2;
+	if (rd->ops->calls != NULL && c.n > 0)
+		rd->ops->calls(rd->arg, &c);
+	return 0;
+}
+
 /* Returns 1 when the chunk was delivered, 0 when skipped, -1 if invalid. */
 static int read_chunk(struct reader *rd, const msgpack_object *o)
 {
@@ -976,6 +1023,7 @@ static int read_chunk(struct reader *rd, const msgpack_object *o)
 		{CPROF_CHUNK_SAMPLES, read_samples},
 		{CPROF_CHUNK_LOST, read_lost},
 		{CPROF_CHUNK_COUNTS, read_counts},
+		{CPROF_CHUNK_CALLS, read_calls},
 	};
 	struct cp_bytes t;
 

@@ -611,6 +611,25 @@ void cp_replay_ev(struct proc *pr, const struct cp_log_ev *c)
 	}
 }
 
+/*
+ * Adaptive timing: calls counted, not timed. They add to the exact calls
+ * of their functions and to nothing else: no frame, no time.
+ */
+void cp_replay_calls(struct proc *pr, const struct cp_log_calls *c)
+{
+	struct thr *t = cp_proc_thread_find(pr, c->tid);
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct cp_log_site s = {.kind = CP_SITE_ADDR,
+					.addr = c->fns[2 * i]};
+		uint32_t id = site_id(pr, &s);
+
+		cp_thread_reserve(pr, t);
+		t->st[id].calls += c->fns[2 * i + 1];
+		t->st[id].untimed += c->fns[2 * i + 1];
+	}
+}
+
 void cp_replay_pending(struct proc *pr, struct thr *t)
 {
 	if (t->npend == 0)

@@ -34,6 +34,10 @@
 #define CPROF_ENV_XRAY	    "CPROF_XRAY"
 #define CPROF_ENV_TEMP	    "CPROF_TEMP"  /* the run is stat's, removed after */
 #define CPROF_ENV_QUIET	    "CPROF_QUIET" /* the run's warning was given */
+/* Adaptive timing (lib/adapt.c): time every call; the rule's numbers. */
+#define CPROF_ENV_TIME_ALL     "CPROF_TIME_ALL"
+#define CPROF_ENV_ADAPT_NS     "CPROF_ADAPT_NS"
+#define CPROF_ENV_ADAPT_WARMUP "CPROF_ADAPT_WARMUP"
 
 /* The flush interval in milliseconds: the default and the bounds. */
 #define CPROF_FLUSH_MS_DEFAULT 100
@@ -77,6 +81,7 @@
 #define CPROF_CHUNK_SAMPLES "samples"
 #define CPROF_CHUNK_LOST    "lost"
 #define CPROF_CHUNK_COUNTS  "counts"
+#define CPROF_CHUNK_CALLS   "calls" /* adaptive timing: counted calls */
 
 /*
  * An event of an ev chunk's "ev" bytes is two unsigned LEB128 numbers:
@@ -178,5 +183,19 @@
 #define CPROF_KEY_VALUES    "values"
 #define CPROF_KEY_ENABLED   "enabled"
 #define CPROF_KEY_RUNNING   "running"
+
+/*
+ * Adaptive timing: the header's "adaptive" map (its rule, and what a
+ * timed and a counted call cost, in ticks), and calls chunks: "fns",
+ * pairs of a function's address and its calls counted since the last
+ * calls chunk of the thread.
+ */
+#define CPROF_KEY_ADAPTIVE     "adaptive"
+#define CPROF_KEY_WARMUP       "warmup"
+#define CPROF_KEY_THRESHOLD    "threshold"
+#define CPROF_KEY_THRESHOLD_NS "threshold_ns"
+#define CPROF_KEY_TIMED_CALL   "timed_call"
+#define CPROF_KEY_COUNTED_CALL "counted_call"
+#define CPROF_KEY_FNS	       "fns"
 
 #endif /* CPROF_CONTRACT_H */

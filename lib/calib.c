@@ -13,7 +13,10 @@
  * ticks those events hold give c_own, the loop's ticks against an empty
  * loop's give c_own + c_caller. Each is the best of several rounds, so a
  * round an interrupt or a cache miss slowed down does not count; the
- * whole measurement takes well under a millisecond.
+ * whole measurement takes well under a millisecond. The hooks are called
+ * by their internal names (a program's own hooks may hold the global
+ * ones), on a stand-in without adaptive timing's function table (its
+ * look-up, a few instructions, is left out of the cost).
  *
  * Exact mode reads the counters at every event through the slow path,
  * which needs the thread's real descriptors and shadow stack: no
@@ -32,9 +35,6 @@ struct cprof__calib cprof__calib;
 /* Pairs of events per round, and rounds. */
 #define CALIB_PAIRS  256
 #define CALIB_ROUNDS 9
-
-void __cyg_profile_func_enter(void *fn, void *site);
-void __cyg_profile_func_exit(void *fn, void *site);
 
 /* The function the measured calls name: it never runs. */
 static CPROF__NOINSTR __attribute__((noinline)) void calib_target(void)
@@ -72,8 +72,8 @@ hook_round(struct cprof__thread *t, uint64_t *own)
 	t->ss_sp = UINTPTR_MAX;
 	t0 = cprof__ticks();
 	for (unsigned i = 0; i < CALIB_PAIRS; i++) {
-		__cyg_profile_func_enter(fn, (void *)hook_round);
-		__cyg_profile_func_exit(fn, (void *)hook_round);
+		cprof__hook_enter(fn);
+		cprof__hook_exit(fn);
 	}
 	t1 = cprof__ticks();
 	if (t->reserve != 2 * CALIB_PAIRS)

@@ -157,7 +157,9 @@ struct cprof__thread {
 	struct cprof__frame *ss_top;
 	struct cprof__frame *ss_last;
 	uintptr_t ss_sp;
-	struct cprof__ctx *ctx;	 /* the context running now */
+	struct cprof__ctx *ctx; /* the context running now */
+	/* Adaptive timing (adapt.c): the functions met; NULL: time all. */
+	struct cprof__fntab *fns;
 	struct cprof__ctx *ctxs; /* every context, the thread's own first */
 	uint64_t ss_over;	 /* frames not pushed: the stack was full */
 	/* A longjmp of unknown target: when, and the top it left (parked). */
@@ -194,7 +196,13 @@ void cprof__ring_drained(struct cprof__thread *t);
 struct cprof__frame {
 	uintptr_t sp;	/* the caller's stack pointer at the hook */
 	uintptr_t addr; /* as in the enter record */
-	uint64_t flags; /* CPROF__REC_SITE or 0 */
+	/*
+	 * CPROF__REC_SITE or 0, and the adaptive timing's marks (adapt.c):
+	 * CPROF__FRAME_COUNTED (no event was written for its enter, none is
+	 * for its exit), or CPROF__FRAME_WARM with the function's slot.
+	 */
+	uint64_t flags;
+	uint64_t tick; /* a warming frame's enter time */
 };
 
 /* Internal site kinds, past those of cprof.h (written by the writer). */
@@ -212,10 +220,18 @@ struct cprof__ctx {
 
 /* Set up T's shadow stack for a new thread (attach) or a reused ring. */
 void cprof__shadow_attach(struct cprof__thread *t);
-/* The slow paths of an enter and an exit at stack position SP. */
-void cprof__shadow_enter(struct cprof__thread *t, uintptr_t addr,
-			 uint64_t flags, uintptr_t sp);
-/* Exit: false when the event must not be recorded (written already). */
+/*
+ * The slow paths of an enter and an exit at stack position SP. Enter:
+ * the frame pushed, or NULL when none was (its exit is then recorded
+ * whatever it is).
+ */
+struct cprof__frame *cprof__shadow_enter(struct cprof__thread *t,
+					 uintptr_t addr, uint64_t flags,
+					 uintptr_t sp);
+/*
+ * Exit: false when the event must not be recorded (written already, or
+ * the frame was counted, not timed).
+ */
 bool cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr, uint64_t flags,
 			uintptr_t sp);
 /*
@@ -243,6 +259,89 @@ void cprof__shadow_note_stack(void);
 /* record.c: store an event of T with the given time (slow paths). */
 void cprof__emit(struct cprof__thread *t, uintptr_t addr, uint64_t flags,
 		 uint64_t tick);
+
+/*
+ * adapt.c: adaptive timing. Each thread keeps a table of the functions it
+ * called (open addressing on the entry address, mapped with its ring).
+ * A function's first calls are timed (warming); after cprof__adapt.warmup
+ * of them it stays timed, or, when their mean inclusive length was below
+ * cprof__adapt.threshold ticks, its calls are only counted from then on:
+ * the hook pushes its frame marked counted and adds one to its count, with
+ * no clock read and no event. The writer logs the counts (calls chunks).
+ */
+#define CPROF__FN_SHIFT	 13
+#define CPROF__FN_SLOTS	 (1u << CPROF__FN_SHIFT)
+#define CPROF__FN_MAX	 (CPROF__FN_SLOTS / 4 * 3) /* then: timed */
+#define CPROF__FN_PROBES 16
+
+enum cprof__fn_state {
+	CPROF__FN_EMPTY = 0,
+	CPROF__FN_WARM,
+	CPROF__FN_TIMED,
+	CPROF__FN_COUNTED
+};
+
+struct cprof__fn {
+	uintptr_t addr; /* 0: empty slot */
+	/* Counted calls; written by the owner, read by the writer. */
+	_Atomic uint64_t calls;
+	/*
+	 * Warming: the ticks of its timed calls so far (owner). Counted:
+	 * the calls the writer has logged (writer).
+	 */
+	uint64_t sum;
+	uint32_t warm;	/* warming: timed calls so far */
+	uint32_t state; /* enum cprof__fn_state */
+};
+
+struct cprof__fntab {
+	/* The slots of counted functions; ncounted published (release). */
+	_Atomic uint32_t ncounted;
+	uint32_t used; /* slots taken (owner) */
+	uint32_t list[CPROF__FN_MAX];
+	struct cprof__fn slot[CPROF__FN_SLOTS];
+};
+
+/* Frame marks, in struct cprof__frame.flags beside CPROF__REC_SITE. */
+#define CPROF__FRAME_COUNTED (UINT64_C(1) << 61)
+#define CPROF__FRAME_WARM    (UINT64_C(1) << 60)
+#define CPROF__FRAME_SLOT    ((uint64_t)CPROF__FN_SLOTS - 1)
+
+struct cprof__adapt {
+	bool on;	    /* adaptive timing (not CPROF_TIME_ALL=1) */
+	uint32_t warmup;    /* timed calls before a function is judged */
+	uint64_t threshold; /* mean inclusive ticks below which: counted */
+	/* Measured at start (ticks): a timed call, a counted call. */
+	uint64_t timed_call, counted_call;
+	uint64_t threshold_ns; /* as given, or derived */
+};
+extern struct cprof__adapt cprof__adapt;
+struct msgpack_packer;
+
+static inline CPROF__NOINSTR uint32_t cprof__fn_hash(uintptr_t addr)
+{
+	return (uint32_t)(((uint64_t)addr * UINT64_C(0x9E3779B97F4A7C15)) >>
+			  (64 - CPROF__FN_SHIFT));
+}
+
+/* record.c: the compiler hooks under internal names (calibration). */
+void cprof__hook_enter(void *fn);
+void cprof__hook_exit(void *fn);
+/* At start: read the environment and calibrate (before threads attach). */
+void cprof__adapt_config(void);
+/* Give T a clean function table, or none (timing everything). */
+void cprof__adapt_attach(struct cprof__thread *t);
+/*
+ * The enter of ADDR on T, whose first slot did not hold it: find or add
+ * it, count it when counted; returns the frame's mark (0: timed).
+ */
+uint64_t cprof__adapt_find(struct cprof__thread *t, uintptr_t addr);
+/* A warming frame of slot SLOT closed after D ticks. */
+void cprof__adapt_warm_exit(struct cprof__thread *t, uint64_t slot, uint64_t d);
+/* Writer: the calls chunk of T, with the counts since the last one. */
+void cprof__adapt_drain(struct cprof__thread *t, struct msgpack_packer *pk);
+/* Writer: the header's "adaptive" value, when cprof__adapt.on. */
+void cprof__adapt_pack_header(struct msgpack_packer *pk);
 
 /* runtime.c: process state, start, stop, fork and signals. */
 enum cprof__end_reason { CPROF__END_EXIT, CPROF__END_SIGNAL, CPROF__END_EXEC };

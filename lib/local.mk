@@ -17,7 +17,8 @@ lib_libcprof_core_la_SOURCES = \
 	lib/loadmap.c \
 	lib/counters.c \
 	lib/xray.c \
-	lib/calib.c
+	lib/calib.c \
+	lib/adapt.c
 lib_libcprof_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(MSGPACK_CFLAGS) -pthread
 lib_libcprof_core_la_LIBADD = $(MSGPACK_LIBS) -lpthread -ldl
 

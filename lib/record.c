@@ -214,7 +214,7 @@ claim_slot(struct cprof__thread *t)
  * compiler from moving these stores across each other; the thread itself
  * sees its own stores in order.
  */
-static inline CPROF__NOINSTR __attribute__((always_inline)) void
+static inline CPROF__NOINSTR __attribute__((always_inline)) uint64_t
 store(struct cprof__thread *t, uintptr_t addr, uint64_t flags, bool exact,
       uint64_t tick)
 {
@@ -223,7 +223,9 @@ store(struct cprof__thread *t, uintptr_t addr, uint64_t flags, bool exact,
 	uint64_t slot = claim_slot(t);
 	struct cprof__rec *r = &t->ring[slot & (CPROF__RING_CAP - 1)];
 
-	r->tick = (tick ? tick : cprof__ticks()) | flags;
+	if (!tick)
+		tick = cprof__ticks();
+	r->tick = tick | flags;
 	r->addr = addr;
 	if (exact && t->cvals)
 		cprof__counters_read(t,
@@ -233,6 +235,7 @@ store(struct cprof__thread *t, uintptr_t addr, uint64_t flags, bool exact,
 	if (--t->nest == 0)
 		atomic_store_explicit(&t->head, t->reserve,
 				      memory_order_release);
+	return tick;
 }
 
 /*
@@ -279,9 +282,25 @@ record_slow(uintptr_t addr, uint64_t flags, uintptr_t sp, enum hook_kind kind)
 		if (tls_off || (t = cprof__thread_attach()) == NULL)
 			return;
 	}
-	if (kind == HOOK_ENTER)
-		cprof__shadow_enter(t, addr, flags, sp);
-	else if (kind == HOOK_EXIT && !cprof__shadow_exit(t, addr, flags, sp))
+	if (kind == HOOK_ENTER) {
+		struct cprof__frame *f =
+			cprof__shadow_enter(t, addr, flags, sp);
+
+		/*
+		 * Only a frame on the shadow stack can be counted: its exit
+		 * must find the mark. Markers are always timed.
+		 */
+		if (f && !flags && t->fns) {
+			f->flags |= cprof__adapt_find(t, addr);
+			if (f->flags & CPROF__FRAME_COUNTED)
+				return;
+		}
+		cprof__emit(t, addr, flags, 0);
+		if (f && (f->flags & CPROF__FRAME_WARM))
+			f->tick = cprof__ticks();
+		return;
+	}
+	if (kind == HOOK_EXIT && !cprof__shadow_exit(t, addr, flags, sp))
 		return;
 	cprof__emit(t, addr, flags, 0);
 }
@@ -315,15 +334,46 @@ enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 	struct cprof__thread *t = tls_thread;
 
 	if (fast(t) && likely(sp <= t->ss_sp)) {
-		struct cprof__frame *f = t->ss_top + 1;
+		struct cprof__frame *f;
+		uint64_t mark = 0;
 
+		/*
+		 * Adaptive timing (adapt.c): a function found in its first
+		 * slot is counted, warming or timed; anything else (a new
+		 * function, a collision) is for the slow path.
+		 */
+		if (!flags && t->fns) {
+			struct cprof__fn *e =
+				&t->fns->slot[cprof__fn_hash(addr)];
+
+			if (unlikely(e->addr != addr)) {
+				record_slow(addr, flags, sp, HOOK_ENTER);
+				return;
+			}
+			if (likely(e->state == CPROF__FN_COUNTED)) {
+				atomic_store_explicit(
+					&e->calls,
+					atomic_load_explicit(
+						&e->calls,
+						memory_order_relaxed) +
+						1,
+					memory_order_relaxed);
+				mark = CPROF__FRAME_COUNTED;
+			} else if (e->state == CPROF__FN_WARM) {
+				mark = CPROF__FRAME_WARM |
+				       (uint64_t)(e - t->fns->slot);
+			}
+		}
+		f = t->ss_top + 1;
 		t->ss_top = f;
 		atomic_signal_fence(memory_order_seq_cst);
 		f->sp = sp;
 		f->addr = addr;
-		f->flags = flags;
+		f->flags = flags | mark;
 		t->ss_sp = likely(f != t->ss_last) ? sp : 0;
-		store(t, addr, flags, false, 0);
+		if (likely(mark & CPROF__FRAME_COUNTED))
+			return;
+		f->tick = store(t, addr, flags, false, 0);
 	} else {
 		record_slow(addr, flags, sp, HOOK_ENTER);
 	}
@@ -340,10 +390,21 @@ leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
 	struct cprof__thread *t = tls_thread;
 
 	if (fast(t) && likely(t->ss_top->addr == addr)) {
-		struct cprof__frame *f = --t->ss_top;
+		/*
+		 * The mark is read before the pop: a signal handler may push
+		 * into the slot as soon as it is free.
+		 */
+		struct cprof__frame *f = t->ss_top;
+		uint64_t mark = f->flags, t0 = f->tick, tick;
 
+		t->ss_top = --f;
 		t->ss_sp = f->sp;
-		store(t, addr, flags | CPROF__REC_EXIT, false, 0);
+		if (likely(mark & CPROF__FRAME_COUNTED))
+			return;
+		tick = store(t, addr, flags | CPROF__REC_EXIT, false, 0);
+		if (unlikely(mark & CPROF__FRAME_WARM))
+			cprof__adapt_warm_exit(t, mark & CPROF__FRAME_SLOT,
+					       tick - t0);
 	} else {
 		record_slow(addr, flags | CPROF__REC_EXIT, sp, HOOK_EXIT);
 	}
@@ -379,6 +440,20 @@ CPROF_EXTERN CPROF__NOINSTR void __cyg_profile_func_enter(void *fn, void *site)
 CPROF_EXTERN CPROF__NOINSTR void __cyg_profile_func_exit(void *fn, void *site)
 {
 	(void)site;
+	leave((uintptr_t)fn, 0, CALLER_SP());
+}
+
+/*
+ * The same hooks under internal names, for the calibration of adapt.c:
+ * calling the global ones could reach a program's own hooks instead.
+ */
+CPROF__NOINSTR __attribute__((noinline)) void cprof__hook_enter(void *fn)
+{
+	enter((uintptr_t)fn, 0, CALLER_SP());
+}
+
+CPROF__NOINSTR __attribute__((noinline)) void cprof__hook_exit(void *fn)
+{
 	leave((uintptr_t)fn, 0, CALLER_SP());
 }
 

@@ -336,6 +336,7 @@ claimed:
 	 * can run, and the log keeps what the last timed flush wrote.
 	 */
 	cprof__shadow_attach(t);
+	cprof__adapt_attach(t);
 	atomic_store_explicit(&t->state, CPROF__T_LIVE, memory_order_release);
 	cprof__tls_set(t);
 	return t;
@@ -935,6 +936,8 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	}
 	/* The cost of a timed call, for the header. */
 	cprof__calibrate();
+	/* Before the header, which says what it decided. */
+	cprof__adapt_config();
 	err = cprof__log_open(dir);
 	if (err) {
 		/*

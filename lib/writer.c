@@ -370,7 +370,8 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	msgpack_pack_map(pk, 9 + (cprof__ctr.nev ? 1 : 0) +
 				     (cprof__own_hooks[0] ? 1 : 0) +
 				     (cprof__self_path[0] ? 1 : 0) +
-				     (cprof__calib.done ? 1 : 0));
+				     (cprof__calib.done ? 1 : 0) +
+				     (cprof__adapt.on ? 1 : 0));
 	cprof__pack_str(pk, CPROF_KEY_MAGIC);
 	cprof__pack_str(pk, CPROF_LOG_MAGIC);
 	cprof__pack_kv_u64(pk, CPROF_KEY_VERSION, CPROF_LOG_VERSION);
@@ -406,6 +407,10 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	if (cprof__calib.done) {
 		cprof__pack_str(pk, CPROF_KEY_CALIB);
 		cprof__calib_pack(pk);
+	}
+	if (cprof__adapt.on) {
+		cprof__pack_str(pk, CPROF_KEY_ADAPTIVE);
+		cprof__adapt_pack_header(pk);
 	}
 	(void)start_ns;
 }
@@ -802,11 +807,14 @@ CPROF__NOINSTR void cprof__drain_all(bool in_signal)
 
 		if (st == CPROF__T_LIVE) {
 			drain_thread(t);
-			if (!out.failed)
+			if (!out.failed) {
+				cprof__adapt_drain(t, &out.pk);
 				cprof__counters_drain(t, &out.pk);
+			}
 		} else if (st == CPROF__T_DEAD) {
 			drain_thread(t);
 			if (!out.failed) {
+				cprof__adapt_drain(t, &out.pk);
 				cprof__counters_drain(t, &out.pk);
 				pack_thread_chunk(t, false);
 			}

@@ -7,8 +7,20 @@ need_cli
 need_prog calls
 need_python
 
+# Adaptive timing (the default) counts some calls rather than timing
+# them: the calls stay exact either way.
+stat_json adaptive "$PROGS/calls"
+expect_status "calls under cprof stat, adaptive timing" 0 adaptive.err
+for fc in main:1 init_fn:1 fini_fn:1 at_exit_fn:1 mid:100 leaf:1000 \
+	helper_static:7 rec:50 bottom:5 heavy:3 light:3; do
+	jeq "adaptive: calls of ${fc%:*}" adaptive.json "calls('${fc%:*}')" "${fc#*:}"
+done
+
+# The time relations below hold for timed calls: every call is timed.
 t0=$(now_ns)
+STAT_OPTS=--time-all
 stat_json calls "$PROGS/calls"
+STAT_OPTS=
 t1=$(now_ns)
 expect_status "calls under cprof stat" 0 calls.err
 [ ! -s calls.out ] || fail "the program printed nothing, cprof printed on its stdout" calls.out
@@ -63,8 +75,8 @@ jeq "nothing lost" calls.json "j['processes'][0]['lost']" 0
 jeq "one thread" calls.json "len(j['threads'])" 1
 
 # The table goes to stderr by default: header, then rows by self time,
-# times in human units.
-run table "$CPROF" stat --no-counters -- "$PROGS/calls"
+# times in human units (of timed calls: --time-all).
+run table "$CPROF" stat --no-counters --time-all -- "$PROGS/calls"
 expect_status "calls under cprof stat (table)" 0 table.err
 [ ! -s table.out ] || fail "the table went to stdout" table.out
 hdr=$(grep -n -E '^Function +Self +Self% +Total +Calls +Self/call( |$)' table.err | head -n 1)

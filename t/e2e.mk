@@ -58,6 +58,12 @@ t_progs_userns_LDFLAGS = $(AM_LDFLAGS) -pthread
 # The example program of `make demo` (see Makefile.am).
 noinst_PROGRAMS = t/progs/demo
 
+# Adaptive timing (issue 8): tiny functions counted, large ones timed.
+check_PROGRAMS += t/progs/adapt
+t_progs_adapt_SOURCES = t/progs/adapt.c t/progs/progs.h
+t_progs_adapt_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_adapt_LDFLAGS = $(AM_LDFLAGS) -pthread
+
 t_progs_calls_SOURCES = t/progs/calls.c t/progs/progs.h
 t_progs_calls_CFLAGS = $(E2E_INSTR_CFLAGS)
 
@@ -147,6 +153,7 @@ endif
 
 E2E_TESTS = \
 	t/e2e-calls.sh \
+	t/e2e-adapt.sh \
 	t/e2e-exit-status.sh \
 	t/e2e-report.sh \
 	t/e2e-report-memory.sh \

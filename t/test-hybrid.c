@@ -241,6 +241,216 @@ static void test_recursion(void)
 	cp_profile_free(&p);
 }
 
+/* Functions of this program whose addresses the samples below name. */
+__attribute__((noinline, used)) int hyb_outer(int x)
+{
+	return x * 7 + 1;
+}
+
+__attribute__((noinline, used)) int hyb_callee(int x)
+{
+	return x * 5 + 3;
+}
+
+static const char *const tc[] = {"task-clock"};
+static const struct tl_counters sampling = {"sampling", 0, 1000, 0, tc, 1};
+
+/* An address in no object: its samples stay with their frame. */
+#define NOWHERE 0x10
+
+/*
+ * Samples say where the time went. hyb_outer's frame [0, 1000] (a
+ * function of the hooks: its site is its address) holds four samples of
+ * 100 ns of CPU time each, 100 ns apart (no wait for a CPU): two in
+ * hyb_callee, which the build does not instrument, one in hyb_outer
+ * itself, one at an address no symbol holds. The two in hyb_callee are
+ * its row, 200 ns; hyb_outer keeps 1000 - 200 = 800 of self time and
+ * its whole total. A kernel sample stays too: no user address says who
+ * made the system call.
+ */
+static void test_foreign_samples(void)
+{
+	struct tl_site fsites[1];
+	struct tl_event ev[2] = {{'E', 0, 0}, {'X', 0, 1000}};
+	struct tl_sample s[5];
+	struct tp_object exe;
+	char exepath[4096];
+	const struct cp_func *o, *c;
+	struct cp_profile p;
+	struct tlog l;
+	const char *err;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", exepath, sizeof exepath - 1);
+	CU_ASSERT_FATAL(n > 0);
+	exepath[n] = '\0';
+	CU_ASSERT_FATAL(tp_object_named("", &exe) == 0);
+	ASSERT_EQ(hyb_outer(1) + hyb_callee(1), 8 + 8);
+	memset(fsites, 0, sizeof fsites);
+	fsites[0].addr = (uintptr_t)&hyb_outer;
+	memset(s, 0, sizeof s);
+	for (int i = 0; i < 5; i++) {
+		s[i].t = 100 * (uint64_t)(i + 1);
+		s[i].d[0] = 100;
+	}
+	s[0].ip = (uintptr_t)&hyb_callee + 1;
+	s[1].ip = (uintptr_t)&hyb_callee + 2;
+	s[2].ip = (uintptr_t)&hyb_outer + 1;
+	s[3].ip = NOWHERE;
+	s[4].ip = UINT64_C(1) << 63 | 0x1000;
+
+	tl_init(&l);
+	header(&l, 0, 0, &sampling, exepath);
+	tl_map(&l, "", exe.base, NULL, 0, exe.start, exe.end);
+	tl_thread_start(&l, 2, 0, "main");
+	tl_ev(&l, 2, 0, fsites, 1, ev, 2);
+	tl_samples(&l, 2, 0, s, 5, 1, 0);
+	tl_end(&l, 1000, 1000);
+	tl_write(&l, path);
+	tl_destroy(&l);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	o = func(&p, "hyb_outer");
+	c = func(&p, "hyb_callee");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	ASSERT_EQ(o->st.calls, 1);
+	ASSERT_EQ(o->st.self_marker_ns, 1000);
+	ASSERT_EQ(o->st.self_ns, 800);
+	ASSERT_EQ(o->st.total_ns, 1000);
+	ASSERT_EQ(o->st.sampled_ns, 300);
+	ASSERT_EQ(o->samples, 3);
+	ASSERT_EQ(o->self_source, CP_SELF_TIMED);
+	ASSERT_EQ(c->st.calls, 0);
+	ASSERT_EQ(c->st.self_ns, 200);
+	ASSERT_EQ(c->st.total_ns, 200);
+	ASSERT_EQ(c->st.sampled_ns, 200);
+	ASSERT_EQ(c->samples, 2);
+	ASSERT_EQ(c->self_source, CP_SELF_SAMPLED);
+	/* The caller's total holds the callee's samples. */
+	ASSERT_EQ(o->counts[0].total, 500);
+	ASSERT_EQ(o->counts[0].self, 300);
+	ASSERT_EQ(c->counts[0].self, 200);
+	/* Every ns once: the self times add up to the frame. */
+	ASSERT_EQ(p.total_self_ns, 1000);
+	cp_profile_free(&p);
+}
+
+enum { HEAVY = NSITES, SLEEPER, TINY, NSITES2 };
+
+static const struct tl_site rsites[NSITES2] = {
+	[MAIN] = {.name = "main"},   [A] = {.name = "a"},
+	[B] = {.name = "b"},	     [LEAF] = {.name = "leaf"},
+	[HEAVY] = {.name = "heavy"}, [SLEEPER] = {.name = "sleeper"},
+	[TINY] = {.name = "tiny"},
+};
+
+/*
+ * The reconciliation. c_own is 10 ticks, c_caller 0. main [0, 100000]
+ * calls heavy [0, 40000], sleeper [40000, 80000] and tiny 1000 times for
+ * 20 ns each in [80000, 100000]. Compensated: heavy 39990, sleeper
+ * 39990, tiny 1000 x (20 - 10) = 10000, main 0 of its 0. Samples of
+ * 200 ns: 200 in heavy, none in sleeper, TINY_SAMPLES in tiny.
+ *  - heavy: 200 of 200 + n samples for 44% of the marker time: more
+ *    samples: its self time from the samples;
+ *  - sleeper: 44% of marker time, no sample, far more than twice its
+ *    10 ns of hooks: time off CPU: its marker time;
+ *  - tiny with 25 samples (11%): as its 11% of marker time: agreed,
+ *    compensated; with 5 (2.4%), less than its share by less than twice
+ *    its 10000 ns of hooks on the marker clock: hook cost left: samples.
+ */
+static void reconcile_log(int tiny_samples)
+{
+	struct tl_event *ev = malloc(2010 * sizeof *ev);
+	struct tl_sample *s = calloc(300, sizeof *s);
+	size_t n = 0, ns = 0;
+	struct tlog l;
+
+	ev[n++] = (struct tl_event){'E', MAIN, 0};
+	ev[n++] = (struct tl_event){'E', HEAVY, 0};
+	ev[n++] = (struct tl_event){'X', HEAVY, 40000};
+	ev[n++] = (struct tl_event){'E', SLEEPER, 40000};
+	ev[n++] = (struct tl_event){'X', SLEEPER, 80000};
+	for (uint64_t i = 0; i < 1000; i++) {
+		ev[n++] = (struct tl_event){'E', TINY, 80000 + 20 * i};
+		ev[n++] = (struct tl_event){'X', TINY, 80000 + 20 * i + 20};
+	}
+	ev[n++] = (struct tl_event){'X', MAIN, 100000};
+	for (uint64_t i = 0; i < 200; i++) {
+		s[ns].t = 100 + 199 * i;
+		s[ns].ip = NOWHERE;
+		s[ns++].d[0] = 200;
+	}
+	for (uint64_t i = 0; i < (uint64_t)tiny_samples; i++) {
+		s[ns].t = 80005 + 20 * 37 * i;
+		s[ns].ip = NOWHERE;
+		s[ns++].d[0] = 200;
+	}
+	tl_init(&l);
+	header(&l, 10000, 0, &sampling, "/bin/test-prog");
+	tl_thread_start(&l, 2, 0, "main");
+	tl_ev(&l, 2, 0, rsites, NSITES2, ev, n);
+	tl_samples(&l, 2, 0, s, ns, 1, 0);
+	tl_end(&l, 100000, 100000);
+	tl_write(&l, path);
+	tl_destroy(&l);
+	free(ev);
+	free(s);
+}
+
+static void test_reconcile(void)
+{
+	const struct cp_func *h, *sl, *ti;
+	struct cp_profile p;
+	const char *err;
+
+	reconcile_log(25);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	h = func(&p, "heavy");
+	sl = func(&p, "sleeper");
+	ti = func(&p, "tiny");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sl);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ti);
+	ASSERT_EQ(p.dist_samples, 225);
+	ASSERT_EQ(ti->st.self_marker_ns, 20000);
+	ASSERT_EQ(ti->st.comp_ns, 10000);
+	ASSERT_EQ(sl->st.self_ns, 39990);
+
+	CU_ASSERT(h->dist.flagged);
+	CU_ASSERT(h->dist.trust_samples);
+	ASSERT_EQ(h->self_source, CP_SELF_SAMPLED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(h->dist.reason, "more samples"));
+	/* On the marker clock: rho marker ns per sampled CPU ns. */
+	ASSERT_EQ(h->st.sampled_ns, 40000);
+	CU_ASSERT_DOUBLE_EQUAL(p.rho, 89980.0 / 45000.0, 1e-6);
+	CU_ASSERT(h->st.self_ns >= (uint64_t)(40000 * p.rho) - 1 &&
+		  h->st.self_ns <= (uint64_t)(40000 * p.rho) + 1);
+	CU_ASSERT(h->st.total_ns >= h->st.self_ns);
+
+	CU_ASSERT(sl->dist.flagged);
+	CU_ASSERT(!sl->dist.trust_samples);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl->dist.reason, "off CPU"));
+	ASSERT_EQ(sl->self_source, CP_SELF_COMPENSATED);
+
+	CU_ASSERT(!ti->dist.flagged);
+	ASSERT_EQ(ti->self_source, CP_SELF_COMPENSATED);
+	ASSERT_EQ(ti->st.self_ns, 10000);
+	cp_profile_free(&p);
+
+	reconcile_log(5);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ti = func(&p, "tiny");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ti);
+	CU_ASSERT(ti->dist.flagged);
+	CU_ASSERT(ti->dist.trust_samples);
+	CU_ASSERT_PTR_NOT_NULL(strstr(ti->dist.reason, "hook cost"));
+	ASSERT_EQ(ti->self_source, CP_SELF_SAMPLED);
+	ASSERT_EQ(ti->st.sampled_ns, 1000);
+	cp_profile_free(&p);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -259,6 +469,10 @@ int main(void)
 	CU_add_test(suite, "compensation: never below zero",
 		    test_never_negative);
 	CU_add_test(suite, "compensation: recursion", test_recursion);
+	CU_add_test(suite, "samples in another function are its own",
+		    test_foreign_samples);
+	CU_add_test(suite, "reconciliation: which source and why",
+		    test_reconcile);
 	rc = tu_run();
 	tu_rmdir(dir);
 	return rc;
