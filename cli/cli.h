@@ -395,6 +395,11 @@ struct cp_stats {
 	 */
 	uint64_t sampled_ns;
 	/*
+	 * The same, of the samples in the runtime's code taken in its
+	 * frames: the hooks' cost there, on the markers' (wall) clock.
+	 */
+	uint64_t hook_sampled_ns;
+	/*
 	 * Adaptive timing: of CALLS, those counted without a clock read;
 	 * when not 0, self_ns and total_ns are left to the samples (0 until
 	 * something fills them), and the timed calls' own measure is kept

@@ -63,6 +63,7 @@ static void stats_add(struct cp_stats *to, const struct cp_stats *from)
 	to->self_marker_ns += from->self_marker_ns;
 	to->comp_ns += from->comp_ns;
 	to->sampled_ns += from->sampled_ns;
+	to->hook_sampled_ns += from->hook_sampled_ns;
 	to->untimed_calls += from->untimed_calls;
 	to->timed_self_ns += from->timed_self_ns;
 	to->timed_total_ns += from->timed_total_ns;
@@ -276,6 +277,7 @@ static void sampled_stats(const struct thr *t, const struct tstat *s,
 	if (st->total_ns < st->self_ns)
 		st->total_ns = st->self_ns;
 	st->sampled_ns = (uint64_t)((double)s->nin * per);
+	st->hook_sampled_ns = (uint64_t)((double)s->rtin / 1024 * per);
 }
 
 /*
@@ -658,8 +660,10 @@ static void distortion(struct loader *ld)
  *  - more samples than marker time: the markers miss work (the
  *    compensation took too much): the samples are trusted;
  *  - more marker time than samples, by no more than twice the hooks'
- *    cost the calibration took out of it (on the markers' wall clock,
- *    rho): the hooks cost more in the program than at start (caches,
+ *    cost in it, the calibration's (on the markers' wall clock, rho)
+ *    plus what the samples in the runtime's code taken in its frames
+ *    stand for (counted calls' hooks, which the calibration does not
+ *    cover): the hooks cost more in the program than at start (caches,
  *    the writer's traffic, time the thread waited for its CPU while
  *    they ran): the samples are trusted;
  *  - more marker time than that: time off CPU, which samples of CPU
@@ -717,7 +721,8 @@ static void reconcile(struct loader *ld)
 			continue;
 		if (d->sample_share > d->time_share)
 			d->reason = why_samples_more;
-		else if (excess <= 2.0 * (double)f->st.comp_ns * p->rho)
+		else if (excess <= 2.0 * ((double)f->st.comp_ns * p->rho +
+					  (double)f->st.hook_sampled_ns))
 			d->reason = why_hooks;
 		else
 			d->reason = why_off_cpu;

@@ -101,6 +101,8 @@ struct tstat {
 	 * (x1024); the samples inside markers that are its (nin).
 	 */
 	uint64_t xout, xin, nin;
+	/* Samples in the runtime taken in its frames, weighted so too. */
+	uint64_t rtin;
 };
 
 /*

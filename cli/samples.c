@@ -419,6 +419,10 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 			      t->stk.open[t->stk.depth - 1].fid)[CS_LEAD(k)] +=
 				d[0];
 			t->marked++;
+		} else if (!byip && t->stk.depth > 0) {
+			/* What the hooks cost in that frame, as sampled. */
+			t->st[t->stk.open[t->stk.depth - 1].fid].rtin +=
+				t->dil > 1024 ? t->dil : 1024;
 		}
 		return;
 	}

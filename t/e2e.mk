@@ -257,3 +257,8 @@ E2E_TESTS += t/e2e-quiet.sh
 E2E_TESTS += t/e2e-rawclone.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
+
+# The hybrid's accounting (issue 8): a known split of work between tiny,
+# large and C library functions; the script builds with $(CC).
+EXTRA_DIST += t/progs/hybrid.c
+E2E_TESTS += t/e2e-hybrid.sh

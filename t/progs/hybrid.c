@@ -16,7 +16,7 @@
 
 #define NOINLINE __attribute__((noinline))
 
-#define ROUNDS	   20
+#define ROUNDS	   60
 #define BIG_ITERS  1500000
 #define BUF_BYTES  (256 * 1024)
 #define FILLS	   12
