@@ -451,6 +451,69 @@ static void test_reconcile(void)
 	cp_profile_free(&p);
 }
 
+/*
+ * The distortion check after compensation. main [0, 40000] calls heavy
+ * [0, 10000], then tiny 1000 times for 20 ticks each, of which 10 are
+ * its hooks' (c_own 10, c_caller 0). Samples, 100 in heavy and 100 in
+ * tiny's calls, follow the work: 1:1. Raw, tiny has 2/3 of the marker
+ * time and is flagged; compensated, 1/2: the check is quiet.
+ */
+static void quiet_log(uint64_t own)
+{
+	struct tl_event *ev = malloc(2010 * sizeof *ev);
+	struct tl_sample *s = calloc(200, sizeof *s);
+	size_t n = 0, ns = 0;
+	struct tlog l;
+
+	ev[n++] = (struct tl_event){'E', MAIN, 0};
+	ev[n++] = (struct tl_event){'E', HEAVY, 0};
+	ev[n++] = (struct tl_event){'X', HEAVY, 10000};
+	for (uint64_t i = 0; i < 1000; i++) {
+		ev[n++] = (struct tl_event){'E', TINY, 10000 + 20 * i};
+		ev[n++] = (struct tl_event){'X', TINY, 10000 + 20 * i + 20};
+	}
+	ev[n++] = (struct tl_event){'X', MAIN, 30000};
+	for (uint64_t i = 0; i < 200; i++) {
+		s[ns].t = i < 100 ? 50 + 100 * i : 10005 + 200 * (i - 100);
+		s[ns].ip = NOWHERE;
+		s[ns++].d[0] = 100;
+	}
+	tl_init(&l);
+	header(&l, own, own ? 1 : 0, &sampling, "/bin/test-prog");
+	tl_thread_start(&l, 2, 0, "main");
+	tl_ev(&l, 2, 0, rsites, NSITES2, ev, n);
+	tl_samples(&l, 2, 0, s, ns, 1, 0);
+	tl_end(&l, 30000, 30000);
+	tl_write(&l, path);
+	tl_destroy(&l);
+	free(ev);
+	free(s);
+}
+
+static void test_quiet_after_compensation(void)
+{
+	struct cp_profile p;
+	const char *err;
+
+	quiet_log(0);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(p.dist_samples, 200);
+	CU_ASSERT(func(&p, "tiny")->dist.flagged);
+	CU_ASSERT(func(&p, "heavy")->dist.flagged);
+	cp_profile_free(&p);
+
+	quiet_log(10000);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	ASSERT_EQ(func(&p, "tiny")->st.self_ns, 10000);
+	CU_ASSERT(!func(&p, "tiny")->dist.flagged);
+	CU_ASSERT(!func(&p, "heavy")->dist.flagged);
+	CU_ASSERT_DOUBLE_EQUAL(func(&p, "tiny")->dist.time_share, 0.5, 0.01);
+	ASSERT_EQ(func(&p, "tiny")->self_source, CP_SELF_COMPENSATED);
+	cp_profile_free(&p);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -473,6 +536,8 @@ int main(void)
 		    test_foreign_samples);
 	CU_add_test(suite, "reconciliation: which source and why",
 		    test_reconcile);
+	CU_add_test(suite, "the distortion check quiet once compensated",
+		    test_quiet_after_compensation);
 	rc = tu_run();
 	tu_rmdir(dir);
 	return rc;
