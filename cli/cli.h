@@ -217,6 +217,18 @@ struct cp_log_calls {
 	size_t n;
 };
 
+/*
+ * Exact mode's calib chunk: the cost of a timed call in thousandths of a
+ * tick, and, when COUNTS is not NULL, the counters' increments it adds
+ * (thousandths): NCOUNTERS pairs, inside its own interval then in its
+ * caller's.
+ */
+struct cp_log_calib {
+	uint64_t own_mt, caller_mt;
+	const uint64_t *counts;
+	size_t ncounters;
+};
+
 /* A counts chunk: a thread's totals so far, ncounters values. */
 struct cp_log_counts {
 	int tid;
@@ -257,6 +269,8 @@ struct cp_log_ops {
 	void (*counts)(void *arg, const struct cp_log_counts *c);
 	/* Calls chunks: calls counted without timing. */
 	void (*calls)(void *arg, const struct cp_log_calls *c);
+	/* Exact mode's calib chunk. */
+	void (*calib)(void *arg, const struct cp_log_calib *c);
 };
 
 struct cp_log_result {

@@ -233,6 +233,25 @@ static void on_counts(void *arg, const struct cp_log_counts *c)
 	cp_samples_flush(pr, t, CP_FLUSH_DRAIN);
 }
 
+/*
+ * Exact mode's calibration comes as a chunk after the header, before any
+ * event of the process; one that comes late applies from then on.
+ */
+static void on_calib(void *arg, const struct cp_log_calib *c)
+{
+	struct proc *pr = arg;
+
+	pr->has_calib = 1;
+	pr->c_own_mt = c->own_mt;
+	pr->c_caller_mt = c->caller_mt;
+	if (c->counts != NULL && c->ncounters == pr->nc && pr->nc > 0) {
+		free(pr->c_counts);
+		pr->c_counts = xmalloc(2 * pr->nc * sizeof *pr->c_counts);
+		memcpy(pr->c_counts, c->counts,
+		       2 * pr->nc * sizeof *pr->c_counts);
+	}
+}
+
 static void on_calls(void *arg, const struct cp_log_calls *c)
 {
 	cp_replay_calls(arg, c);
@@ -273,6 +292,7 @@ static const struct cp_log_ops log_ops = {
 	.lost = on_lost,
 	.counts = on_counts,
 	.calls = on_calls,
+	.calib = on_calib,
 };
 
 /*
@@ -429,6 +449,7 @@ static void proc_free(struct proc *pr)
 	free(pr->sitemap);
 	free(pr->cnt);
 	free(pr->runidx);
+	free(pr->c_counts);
 	free(pr->ips);
 	free(pr->rets);
 	free(pr->stamp);

@@ -264,6 +264,11 @@ struct proc {
 	/* The cost of a timed call (header "calib"), thousandths of a tick. */
 	int has_calib;
 	uint64_t c_own_mt, c_caller_mt;
+	/*
+	 * Exact mode's calib chunk: the counters' increments a timed call
+	 * adds, thousandths, own then caller per counter (2 nc), or NULL.
+	 */
+	uint64_t *c_counts;
 	/* The sampling leader counts CPU time in ns (task-clock, cpu-clock). */
 	int ns_leader;
 	uint64_t clock_ns;

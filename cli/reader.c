@@ -1008,6 +1008,38 @@ static int read_calls(struct reader *rd, const msgpack_object *o)
 	return 0;
 }
 
+/*
+ * Exact mode's calib chunk: the measured cost of a timed call, and the
+ * counters' increments it adds ("counts": own then caller, per counter).
+ * A chunk that is not whole is skipped: the report compensates nothing.
+ */
+static int read_calib_chunk(struct reader *rd, const msgpack_object *o)
+{
+	const msgpack_object_array *counts;
+	struct cp_log_calib c;
+
+	memset(&c, 0, sizeof c);
+	if (get_u64(o, CPROF_KEY_CALIB_OWN, &c.own_mt) != FIELD_OK ||
+	    get_u64(o, CPROF_KEY_CALIB_CALLER, &c.caller_mt) != FIELD_OK)
+		return 0;
+	if (get_array(o, CPROF_KEY_CALIB_COUNTS, &counts) == FIELD_OK &&
+	    counts->size == 2 * rd->ncounters) {
+		rd->nums = xgrow(rd->nums, &rd->capnums, counts->size,
+				 sizeof *rd->nums);
+		for (uint32_t i = 0; i < counts->size; i++) {
+			if (counts->ptr[i].type !=
+			    MSGPACK_OBJECT_POSITIVE_INTEGER)
+				return 0;
+			rd->nums[i] = counts->ptr[i].via.u64;
+		}
+		c.counts = rd->nums;
+		c.ncounters = rd->ncounters;
+	}
+	if (rd->ops->calib != NULL)
+		rd->ops->calib(rd->arg, &c);
+	return 0;
+}
+
 /* Returns 1 when the chunk was delivered, 0 when skipped, -1 if invalid. */
 static int read_chunk(struct reader *rd, const msgpack_object *o)
 {
@@ -1024,6 +1056,7 @@ static int read_chunk(struct reader *rd, const msgpack_object *o)
 		{CPROF_CHUNK_LOST, read_lost},
 		{CPROF_CHUNK_COUNTS, read_counts},
 		{CPROF_CHUNK_CALLS, read_calls},
+		{CPROF_CHUNK_CALIB, read_calib_chunk},
 	};
 	struct cp_bytes t;
 

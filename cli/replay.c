@@ -222,16 +222,24 @@ void cp_thread_reserve(struct proc *pr, struct thr *t)
 	}
 }
 
-/* Exact mode: the counters of S at the enter of its open frame D. */
+/*
+ * Exact mode: the counters of S at the enter of its open frame D, the
+ * deltas of its closed children, and what the compensation took out of
+ * the counts inside their intervals (3 k numbers a frame).
+ */
 static inline uint64_t *cf_enter(const struct tstack *s, size_t k, size_t d)
 {
-	return s->cf + d * 2 * k;
+	return s->cf + d * 3 * k;
 }
 
-/* Exact mode: the deltas of the closed children of S's open frame D. */
 static inline uint64_t *cf_kids(const struct tstack *s, size_t k, size_t d)
 {
-	return s->cf + d * 2 * k + k;
+	return s->cf + d * 3 * k + k;
+}
+
+static inline uint64_t *cf_ovh(const struct tstack *s, size_t k, size_t d)
+{
+	return s->cf + d * 3 * k + 2 * k;
 }
 
 /* Exact mode: the frame just pushed on T starts with the values V. */
@@ -240,15 +248,19 @@ static void exact_push(struct proc *pr, struct thr *t, const uint64_t *v)
 	struct tstack *s = &t->stk;
 	size_t k = pr->nc;
 
-	s->cf = xgrow(s->cf, &s->capcf, s->depth, 2 * k * sizeof *s->cf);
+	s->cf = xgrow(s->cf, &s->capcf, s->depth, 3 * k * sizeof *s->cf);
 	memcpy(cf_enter(s, k, s->depth - 1), v, k * sizeof *v);
-	memset(cf_kids(s, k, s->depth - 1), 0, k * sizeof *v);
+	memset(cf_kids(s, k, s->depth - 1), 0, 2 * k * sizeof *v);
 }
 
 /*
  * Exact mode: the frame of FID at depth t->stk.depth closed with the values
  * V. Counts are summed exactly like time: self = delta - the children's
- * deltas, total only when OUTER (its outermost activation) closes.
+ * deltas, total only when OUTER (its outermost activation) closes. With a
+ * calibration of the counters (exact mode's calib chunk), what one timed
+ * call's hooks add to them is taken out as compensate() takes time out:
+ * c_own + nkids c_caller from self, never more than it, and from total
+ * whatever was taken out inside the interval.
  */
 static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
 		      const uint64_t *v)
@@ -256,18 +268,30 @@ static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
 	const struct tstack *s = &t->stk;
 	size_t k = pr->nc;
 	const uint64_t *enter = cf_enter(s, k, s->depth),
-		       *kids = cf_kids(s, k, s->depth);
+		       *kids = cf_kids(s, k, s->depth),
+		       *ovh = cf_ovh(s, k, s->depth), *cc = pr->c_counts;
 	uint64_t *c = cs_at(pr, t, fid);
 	uint64_t *up = s->depth > 0 ? cf_kids(s, k, s->depth - 1) : t->x.root;
+	uint64_t *upo = s->depth > 0 ? cf_ovh(s, k, s->depth - 1) : NULL;
+	uint64_t nk = t->stk.open[s->depth].nkids;
 
 	for (size_t j = 0; j < k; j++) {
 		/* Counters only grow; a damaged value counts nothing. */
 		uint64_t d = v[j] > enter[j] ? v[j] - enter[j] : 0;
+		uint64_t self = d > kids[j] ? d - kids[j] : 0, sub = 0, in = 0;
 
-		c[j] += d > kids[j] ? d - kids[j] : 0;
+		if (cc != NULL) {
+			sub = (cc[2 * j] + nk * cc[2 * j + 1] + 500) / 1000;
+			if (sub > self)
+				sub = self;
+			in = sub + ovh[j];
+		}
+		c[j] += self - sub;
 		if (outer)
-			c[k + j] += d;
+			c[k + j] += d > in ? d - in : 0;
 		up[j] += d;
+		if (upo != NULL)
+			upo[j] += in;
 	}
 }
 

@@ -118,6 +118,9 @@
 #define CPROF_KEY_CALIB_CALLER "caller_mt"
 #define CPROF_KEY_CALIB_PAIRS  "pairs"
 #define CPROF_KEY_CALIB_ROUNDS "rounds"
+/* Exact mode's calib chunk: per counter, own then caller increments. */
+#define CPROF_CHUNK_CALIB      "calib"
+#define CPROF_KEY_CALIB_COUNTS "counts"
 
 /* The header's "clock", and the clock and end chunks. */
 #define CPROF_KEY_SOURCE  "source"

@@ -992,7 +992,7 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	 * above counts nothing.
 	 */
 	if (cprof__ctr.nev)
-		cprof__thread_attach();
+		cprof__calibrate_exact(cprof__thread_attach());
 	return 0;
 }
 

@@ -841,6 +841,14 @@ CPROF__NOINSTR void cprof__log_clock(void)
 	out.last_clock_ns = mono;
 }
 
+CPROF__NOINSTR void cprof__log_calib(void)
+{
+	if (out.failed || out.fd < 0)
+		return;
+	cprof__calib_pack_chunk(&out.pk);
+	cprof__log_flush();
+}
+
 CPROF__NOINSTR void cprof__log_end(enum cprof__end_reason why, int sig)
 {
 	static const char *const reasons[] = {

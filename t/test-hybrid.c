@@ -514,6 +514,60 @@ static void test_quiet_after_compensation(void)
 	cp_profile_free(&p);
 }
 
+/*
+ * Exact mode: the calibration comes in a calib chunk, with what a timed
+ * call adds to each counter: 5 instructions inside its interval, 3 in its
+ * caller's (and 2 and 3 ticks). The instructions counter here runs with
+ * the clock, one a tick, so its counts follow test_known_cost's times
+ * with c_own 5 and c_caller 3: b 10 - 5 = 5 (total 5); a: 20 - 8 = 12
+ * and 10 - 5 = 5, totals 30 - 13 and 10 - 5; main 60 - 11 = 49, total
+ * 100 - 29 = 71, the sum of the self counts.
+ */
+static void test_exact_counts(void)
+{
+	static const char *const ins[] = {"instructions"};
+	static const struct tl_counters exact = {"exact", 0, 0, 0, ins, 1};
+	static const struct tl_event ev[] = {
+		{'E', MAIN, 0}, {'E', A, 10}, {'E', B, 20}, {'X', B, 30},
+		{'X', A, 40},	{'E', A, 50}, {'X', A, 60}, {'X', MAIN, 100},
+	};
+	uint64_t values[NEV(ev)];
+	struct cp_profile p;
+	struct tlog l;
+	const char *err;
+
+	for (size_t i = 0; i < NEV(ev); i++)
+		values[i] = 1000 + ev[i].t;
+	tl_init(&l);
+	header(&l, 0, 0, &exact, "/bin/test-prog");
+	msgpack_pack_map(&l.pk, 5);
+	tl_kv_str(&l, "t", "calib");
+	tl_kv_u64(&l, "own_mt", 2000);
+	tl_kv_u64(&l, "caller_mt", 3000);
+	tl_kv_u64(&l, "pairs", 256);
+	tl_str(&l, "counts");
+	msgpack_pack_array(&l.pk, 2);
+	msgpack_pack_uint64(&l.pk, 5000);
+	msgpack_pack_uint64(&l.pk, 3000);
+	tl_thread_start(&l, 2, 0, "main");
+	tl_ev_exact(&l, 2, 0, sites, NSITES, ev, NEV(ev), values, 1);
+	tl_end(&l, 100, 100);
+	tl_write(&l, path);
+	tl_destroy(&l);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
+	CHECK_ST("b", 1, 8, 8, 10, 2);
+	CHECK_ST("a", 2, 23, 31, 30, 7);
+	CHECK_ST("main", 1, 52, 83, 60, 8);
+	ASSERT_EQ(func(&p, "b")->counts[0].self, 5);
+	ASSERT_EQ(func(&p, "b")->counts[0].total, 5);
+	ASSERT_EQ(func(&p, "a")->counts[0].self, 17);
+	ASSERT_EQ(func(&p, "a")->counts[0].total, 22);
+	ASSERT_EQ(func(&p, "main")->counts[0].self, 49);
+	ASSERT_EQ(func(&p, "main")->counts[0].total, 71);
+	cp_profile_free(&p);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -532,6 +586,8 @@ int main(void)
 	CU_add_test(suite, "compensation: never below zero",
 		    test_never_negative);
 	CU_add_test(suite, "compensation: recursion", test_recursion);
+	CU_add_test(suite, "compensation: exact mode's counters",
+		    test_exact_counts);
 	CU_add_test(suite, "samples in another function are its own",
 		    test_foreign_samples);
 	CU_add_test(suite, "reconciliation: which source and why",

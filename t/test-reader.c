@@ -187,8 +187,8 @@ static void on_counts(void *arg, const struct cp_log_counts *c)
 }
 
 static const struct cp_log_ops ops = {
-	on_header, on_map,     on_thread, on_ev,     on_clock,
-	on_end,	   on_samples, on_lost,	  on_counts, NULL,
+	on_header,  on_map,  on_thread, on_ev, on_clock, on_end,
+	on_samples, on_lost, on_counts, NULL,  NULL,
 };
 
 /* Read PATH into S, capturing stderr into *ERR. */
