@@ -50,9 +50,10 @@ const struct cp_option cp_adapt_options[] = {
 	 "are only counted"},
 	{"adaptive-threshold", CP_OPT_ADAPT_NS, "NS",
 	 "count, not time, functions whose first calls took less than NS "
-	 "each on average (default: 4 timed calls' cost, measured)"},
+	 "of self time each on average (default: 4 timed calls' cost, "
+	 "measured)"},
 	{"adaptive-warmup", CP_OPT_ADAPT_WARMUP, "N",
-	 "judge a function after its first N timed calls (default: 128)"},
+	 "judge a function on windows of N timed calls (default: 128)"},
 	{NULL, 0, NULL, NULL}};
 
 const struct cp_option cp_counter_options[] = {

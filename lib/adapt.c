@@ -7,12 +7,14 @@
  * cycle counter twice and stores two events, which costs more than the
  * function does. So each thread keeps a table of the functions it called
  * (open addressing on the entry address, mapped with its ring, never from
- * the program's heap). A function's first cprof__adapt.warmup calls are
- * timed as usual (warming); then, if their mean inclusive length was
+ * the program's heap). A function's first calls are timed as usual
+ * (warming), in windows of cprof__adapt.warmup calls; when a window's
+ * mean self time (its length less that of its timed descendants) was
  * below cprof__adapt.threshold ticks, its calls are only counted for the
  * rest of the thread's life: the hook still pushes its frame, marked
  * counted, so that recursion, nesting and non-local exits stay right, but
- * reads no clock and writes no event. Otherwise it stays timed. Markers of
+ * reads no clock and writes no event. After ROUNDS windows it stays
+ * timed. Markers of
  * cprof.h are always timed; so is everything in exact mode, whose point
  * is per-function counter values, and with CPROF_TIME_ALL=1.
  *
@@ -37,14 +39,17 @@
 struct cprof__adapt cprof__adapt;
 
 /*
- * The defaults: judge a function after 128 timed calls, and count it
- * when they took less than 4 timed calls' cost each on average (see
- * doc/design.md, "Adaptive timing", for the measurements behind them).
+ * The defaults: judge a function on windows of 128 timed calls, and
+ * count it when they took less than 4 timed calls' cost of self time each
+ * on average (see doc/design.md, "Adaptive timing", for the measurements
+ * behind them).
  */
 #define WARMUP_DEFAULT	 128
 #define WARMUP_MAX	 1000000
 #define THRESHOLD_TIMES	 4
 #define THRESHOLD_NS_MAX 1000000000ull
+/* Windows of warm-up calls judged before a function is timed for good. */
+#define ROUNDS 16
 
 /* Parse a decimal number in [MIN, MAX] from NAME; DEF when unset or bad. */
 static CPROF__NOINSTR uint64_t env_num(const char *name, uint64_t min,
@@ -235,6 +240,18 @@ CPROF__NOINSTR void cprof__adapt_attach(struct cprof__thread *t)
 #endif
 }
 
+/*
+ * The table is mapped to be wiped on fork (MADV_WIPEONFORK, Linux 4.14);
+ * emptied here too, for kernels without it. Frames open across the fork
+ * keep their marks: counted ones still write nothing, warming ones find
+ * their function no longer warming.
+ */
+CPROF__NOINSTR void cprof__adapt_forget(struct cprof__thread *t)
+{
+	if (t->fns)
+		madvise(t->fns, sizeof(struct cprof__fntab), MADV_DONTNEED);
+}
+
 CPROF__NOINSTR uint64_t cprof__adapt_find(struct cprof__thread *t,
 					  uintptr_t addr)
 {
@@ -293,7 +310,14 @@ CPROF__NOINSTR void cprof__adapt_warm_exit(struct cprof__thread *t,
 	if (++e->warm < cprof__adapt.warmup)
 		return;
 	if (e->sum >= cprof__adapt.threshold * e->warm) {
-		e->state = CPROF__FN_TIMED;
+		/*
+		 * Judged again on the next window: the first calls of a
+		 * program are its slowest (cold caches, page faults).
+		 */
+		if (++e->rounds >= ROUNDS)
+			e->state = CPROF__FN_TIMED;
+		e->sum = 0;
+		e->warm = 0;
 		return;
 	}
 	uint32_t n = atomic_load_explicit(&tab->ncounted, memory_order_relaxed);

@@ -212,7 +212,12 @@ struct cprof__frame {
 	 * for its exit), or CPROF__FRAME_WARM with the function's slot.
 	 */
 	uint64_t flags;
-	uint64_t tick; /* a warming frame's enter time */
+	uint64_t tick; /* a timed frame's enter time */
+	/*
+	 * Ticks of its timed descendants so far (those below counted frames
+	 * included): the enter time and this give a warming frame's self.
+	 */
+	uint64_t kids;
 };
 
 /* Internal site kinds, past those of cprof.h (written by the writer). */
@@ -273,8 +278,8 @@ void cprof__emit(struct cprof__thread *t, uintptr_t addr, uint64_t flags,
 /*
  * adapt.c: adaptive timing. Each thread keeps a table of the functions it
  * called (open addressing on the entry address, mapped with its ring).
- * A function's first calls are timed (warming); after cprof__adapt.warmup
- * of them it stays timed, or, when their mean inclusive length was below
+ * A function's first calls are timed (warming), in windows of
+ * cprof__adapt.warmup; when a window's mean self time was below
  * cprof__adapt.threshold ticks, its calls are only counted from then on:
  * the hook pushes its frame marked counted and adds one to its count, with
  * no clock read and no event. The writer logs the counts (calls chunks).
@@ -300,8 +305,9 @@ struct cprof__fn {
 	 * the calls the writer has logged (writer).
 	 */
 	uint64_t sum;
-	uint32_t warm;	/* warming: timed calls so far */
-	uint32_t state; /* enum cprof__fn_state */
+	uint32_t warm;	/* warming: timed calls in this window */
+	uint8_t state;	/* enum cprof__fn_state */
+	uint8_t rounds; /* warming: windows judged so far */
 };
 
 struct cprof__fntab {
@@ -341,12 +347,14 @@ void cprof__hook_exit(void *fn);
 void cprof__adapt_config(void);
 /* Give T a clean function table, or none (timing everything). */
 void cprof__adapt_attach(struct cprof__thread *t);
+/* In a fork() child: T's functions start anew (the parent logs its counts). */
+void cprof__adapt_forget(struct cprof__thread *t);
 /*
  * The enter of ADDR on T, whose first slot did not hold it: find or add
  * it, count it when counted; returns the frame's mark (0: timed).
  */
 uint64_t cprof__adapt_find(struct cprof__thread *t, uintptr_t addr);
-/* A warming frame of slot SLOT closed after D ticks. */
+/* A warming frame of slot SLOT closed, with D ticks of self time. */
 void cprof__adapt_warm_exit(struct cprof__thread *t, uint64_t slot, uint64_t d);
 /* Writer: the calls chunk of T, with the counts since the last one. */
 void cprof__adapt_drain(struct cprof__thread *t, struct msgpack_packer *pk);

@@ -296,7 +296,7 @@ record_slow(uintptr_t addr, uint64_t flags, uintptr_t sp, enum hook_kind kind)
 				return;
 		}
 		cprof__emit(t, addr, flags, 0);
-		if (f && (f->flags & CPROF__FRAME_WARM))
+		if (f)
 			f->tick = cprof__ticks();
 		return;
 	}
@@ -333,22 +333,29 @@ enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	struct cprof__thread *t = tls_thread;
 
-	if (fast(t) && likely(sp <= t->ss_sp)) {
+	if (likely(t != NULL) && likely(sp <= t->ss_sp)) {
 		struct cprof__frame *f;
 		uint64_t mark = 0;
 
 		/*
 		 * Adaptive timing (adapt.c): a function found in its first
-		 * slot is counted, warming or timed; anything else (a new
-		 * function, a collision) is for the slow path.
+		 * two slots is counted, warming or timed; anything else (a
+		 * new function, more collisions) is for the slow path, so
+		 * that the hooks stay leaf functions. A counted call needs
+		 * no room in the ring.
 		 */
 		if (!flags && t->fns) {
-			struct cprof__fn *e =
-				&t->fns->slot[cprof__fn_hash(addr)];
+			uint32_t h = cprof__fn_hash(addr);
+			struct cprof__fn *e = &t->fns->slot[h];
 
 			if (unlikely(e->addr != addr)) {
-				record_slow(addr, flags, sp, HOOK_ENTER);
-				return;
+				e = &t->fns->slot[(h + 1) &
+						  (CPROF__FN_SLOTS - 1)];
+				if (unlikely(e->addr != addr)) {
+					record_slow(addr, flags, sp,
+						    HOOK_ENTER);
+					return;
+				}
 			}
 			if (likely(e->state == CPROF__FN_COUNTED)) {
 				atomic_store_explicit(
@@ -364,19 +371,27 @@ enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 				       (uint64_t)(e - t->fns->slot);
 			}
 		}
-		f = t->ss_top + 1;
-		t->ss_top = f;
-		atomic_signal_fence(memory_order_seq_cst);
-		f->sp = sp;
-		f->addr = addr;
-		f->flags = flags | mark;
-		t->ss_sp = likely(f != t->ss_last) ? sp : 0;
-		if (likely(mark & CPROF__FRAME_COUNTED))
+		/*
+		 * A timed call without room, or in exact mode, is for the
+		 * slow path, which looks the function up again: never a
+		 * counted one, whose count was taken.
+		 */
+		if (likely(mark & CPROF__FRAME_COUNTED) || fast(t)) {
+			f = t->ss_top + 1;
+			t->ss_top = f;
+			atomic_signal_fence(memory_order_seq_cst);
+			f->sp = sp;
+			f->addr = addr;
+			f->flags = flags | mark;
+			f->kids = 0;
+			t->ss_sp = likely(f != t->ss_last) ? sp : 0;
+			if (likely(mark & CPROF__FRAME_COUNTED))
+				return;
+			f->tick = store(t, addr, flags, false, 0);
 			return;
-		f->tick = store(t, addr, flags, false, 0);
-	} else {
-		record_slow(addr, flags, sp, HOOK_ENTER);
+		}
 	}
+	record_slow(addr, flags, sp, HOOK_ENTER);
 }
 
 /*
@@ -389,25 +404,40 @@ leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	struct cprof__thread *t = tls_thread;
 
-	if (fast(t) && likely(t->ss_top->addr == addr)) {
+	if (likely(t != NULL) && likely(t->ss_top->addr == addr)) {
 		/*
 		 * The mark is read before the pop: a signal handler may push
 		 * into the slot as soon as it is free.
 		 */
 		struct cprof__frame *f = t->ss_top;
-		uint64_t mark = f->flags, t0 = f->tick, tick;
+		uint64_t mark = f->flags, t0 = f->tick, kids = f->kids, d;
 
-		t->ss_top = --f;
-		t->ss_sp = f->sp;
-		if (likely(mark & CPROF__FRAME_COUNTED))
+		/*
+		 * The time of timed frames goes up to the frame below, so
+		 * that a warming frame knows its self time; a counted frame
+		 * passes on what it got, and needs no room in the ring.
+		 */
+		if (likely(mark & CPROF__FRAME_COUNTED)) {
+			t->ss_top = --f;
+			t->ss_sp = f->sp;
+			if (unlikely(kids))
+				f->kids += kids;
 			return;
-		tick = store(t, addr, flags | CPROF__REC_EXIT, false, 0);
-		if (unlikely(mark & CPROF__FRAME_WARM))
-			cprof__adapt_warm_exit(t, mark & CPROF__FRAME_SLOT,
-					       tick - t0);
-	} else {
-		record_slow(addr, flags | CPROF__REC_EXIT, sp, HOOK_EXIT);
+		}
+		if (fast(t)) {
+			t->ss_top = --f;
+			t->ss_sp = f->sp;
+			d = store(t, addr, flags | CPROF__REC_EXIT, false, 0) -
+			    t0;
+			f->kids += d;
+			if (unlikely(mark & CPROF__FRAME_WARM))
+				cprof__adapt_warm_exit(t,
+						       mark & CPROF__FRAME_SLOT,
+						       d > kids ? d - kids : 0);
+			return;
+		}
 	}
+	record_slow(addr, flags | CPROF__REC_EXIT, sp, HOOK_EXIT);
 }
 
 /* Wakes a thread sleeping in make_room(); called by the writer. */

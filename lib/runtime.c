@@ -795,6 +795,8 @@ static CPROF__NOINSTR void after_fork_child(void)
 		me->tid = (pid_t)syscall(SYS_gettid);
 		me->start_tick = cprof__ticks() & CPROF__TICK_MASK;
 		memset(me->cown, 0, sizeof(me->cown));
+		/* Its counts so far are the parent's to log. */
+		cprof__adapt_forget(me);
 	}
 	cprof__log_drop();
 	life_stat_drop();

@@ -323,6 +323,7 @@ push(struct cprof__thread *t, uintptr_t addr, uint64_t flags, uintptr_t sp)
 	f->addr = addr;
 	f->flags = flags;
 	f->tick = 0;
+	f->kids = 0;
 	t->ss_sp = f != t->ss_last ? sp : 0;
 	return f;
 }

@@ -24,3 +24,10 @@ TESTS += t/test-shadow
 t_test_shadow_SOURCES = t/test-shadow.c
 t_test_shadow_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) -pthread
 t_test_shadow_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread
+
+# Adaptive timing (lib/adapt.c): the switch from timed to counted.
+check_PROGRAMS += t/test-adapt
+TESTS += t/test-adapt
+t_test_adapt_SOURCES = t/test-adapt.c
+t_test_adapt_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
+t_test_adapt_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread
