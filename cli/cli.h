@@ -143,6 +143,12 @@ struct cp_log_header {
 	uint64_t period, freq; /* of the leader, sampling mode */
 	int callchain;	       /* samples carry callchains */
 	/*
+	 * The measured cost of one timed call (key "calib"), thousandths of
+	 * a tick: inside its own interval, and in its caller's.
+	 */
+	int has_calib;
+	uint64_t calib_own_mt, calib_caller_mt;
+	/*
 	 * Adaptive timing (key "adaptive"): the runtime's rule, and what it
 	 * measured a timed and a counted call to cost, in ticks.
 	 */
@@ -230,6 +236,18 @@ struct cp_log_calls {
 	size_t n;
 };
 
+/*
+ * Exact mode's calib chunk: the cost of a timed call in thousandths of a
+ * tick, and, when COUNTS is not NULL, the counters' increments it adds
+ * (thousandths): NCOUNTERS pairs, inside its own interval then in its
+ * caller's.
+ */
+struct cp_log_calib {
+	uint64_t own_mt, caller_mt;
+	const uint64_t *counts;
+	size_t ncounters;
+};
+
 /* A counts chunk: a thread's totals so far, ncounters values. */
 struct cp_log_counts {
 	int tid;
@@ -278,6 +296,8 @@ struct cp_log_ops {
 	void (*calls)(void *arg, const struct cp_log_calls *c);
 	/* fork() children noted by the runtime, and how many more were not. */
 	void (*forks)(void *arg, const uint64_t *pids, size_t n, uint64_t more);
+	/* Exact mode's calib chunk. */
+	void (*calib)(void *arg, const struct cp_log_calib *c);
 };
 
 struct cp_log_result {
@@ -416,6 +436,23 @@ struct cp_stats {
 	uint64_t self_ns;
 	uint64_t total_ns; /* recursion counted once */
 	/*
+	 * The hybrid (doc/design.md): the marker self time as measured,
+	 * and the hooks' cost taken out of it by the calibration. self_ns
+	 * is what the report trusts (cp_func.self_source says which).
+	 */
+	uint64_t self_marker_ns;
+	uint64_t comp_ns;
+	/*
+	 * With a leader that counts CPU time: the CPU time of the samples
+	 * taken inside markers whose address lies in it (ns).
+	 */
+	uint64_t sampled_ns;
+	/*
+	 * The same, of the samples in the runtime's code taken in its
+	 * frames: the hooks' cost there, on the markers' (wall) clock.
+	 */
+	uint64_t hook_sampled_ns;
+	/*
 	 * Adaptive timing: of CALLS, those counted without a clock read;
 	 * when not 0, self_ns and total_ns are left to the samples (0 until
 	 * something fills them), and the timed calls' own measure is kept
@@ -427,9 +464,11 @@ struct cp_stats {
 };
 
 /*
- * Where a function's self time comes from (JSON "self_source"): its
- * timed calls, timed calls less the measured cost of timing them, or the
- * samples whose address falls in it (its calls were counted, not timed).
+ * Where a function's self time comes from (JSON "self_source"; merge.c,
+ * reconcile(), doc/design.md "The hybrid"): its timed calls, timed calls
+ * less the measured cost of timing them, or the samples whose address
+ * falls in it (its calls were counted, not timed; it has no timed call;
+ * or its marker time disagreed with its samples, which were trusted).
  */
 enum cp_self_source {
 	CP_SELF_TIMED = 0,
@@ -452,6 +491,7 @@ struct cp_distortion {
 	double time_share;   /* 0 to 1 */
 	double sample_share; /* 0 to 1 */
 	const char *reason;  /* a short phrase when flagged, else NULL */
+	int trust_samples;   /* flagged: self time taken from the samples */
 };
 
 /*
@@ -616,6 +656,12 @@ struct cp_process {
 	 * whose chain is broken in the program (profile.c, chain_check()).
 	 */
 	uint64_t callchains, broken_chains;
+	/*
+	 * The measured cost of one timed call (its log's "calib"), in ns:
+	 * inside its own interval and in its caller's.
+	 */
+	int has_calib;
+	double calib_own_ns, calib_caller_ns;
 };
 
 /*
@@ -670,6 +716,22 @@ struct cp_profile {
 	struct cp_frames *frames;
 	size_t nframes;
 	uint64_t total_self_ns; /* sum of self_ns over funcs */
+	uint64_t comp_ns;	/* the hooks' cost compensated, over funcs */
+	/*
+	 * Sampled self times are on the marker (wall) clock: rho ns of self
+	 * time for each ns of CPU time sampled (1 when not known).
+	 */
+	double rho;
+	/* When the build distorts (advice.c). */
+	struct cp_advice {
+		int has_share; /* a calibration was applied */
+		double share;  /* of marker self time, the hooks' compensated */
+		int large;     /* the share is large: functions are named */
+		size_t *funcs; /* the functions mostly hook, costliest first */
+		size_t nfuncs;
+		double named_share;   /* their hooks' share of marker time */
+		const char *compiler; /* "gcc", "clang" or NULL: unknown */
+	} advice;
 	/* Counters of the run, in the order their processes listed them. */
 	struct cp_counter *counters;
 	size_t ncounters;
@@ -744,6 +806,16 @@ void cp_profile_free(struct cp_profile *p);
  * "cache-misses", "task-clock", "cpu-clock"), by name or by encoding?
  */
 int cp_counter_is(const struct cp_counter *c, const char *generic);
+
+/*
+ * advice.c: how much the hooks moved the profile, and when it is much,
+ * the functions to leave out of the build (cp_profile.advice). Called
+ * once the run is merged; cp_advice_free() by cp_profile_free().
+ */
+void cp_advice(struct cp_profile *p);
+void cp_advice_free(struct cp_profile *p);
+/* The build option that leaves them out, for the program's compiler. */
+void cp_advice_line(FILE *f, const struct cp_profile *p);
 
 /* output.c: printing a profile as a table, JSON or CSV. */
 enum cp_format { CP_FORMAT_TABLE, CP_FORMAT_JSON, CP_FORMAT_CSV };

@@ -14,6 +14,7 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/merge.c \
 	cli/cct.h \
 	cli/cct.c \
+	cli/advice.c \
 	cli/symbols.c \
 	cli/output.c \
 	cli/views.c \

@@ -111,6 +111,9 @@ static void on_header(void *arg, const struct cp_log_header *h)
 	pr->adapt_timed = h->timed_call;
 	pr->adapt_counted = h->counted_call;
 	pr->clk.hz = h->hz;
+	pr->has_calib = h->has_calib;
+	pr->c_own_mt = h->calib_own_mt;
+	pr->c_caller_mt = h->calib_caller_mt;
 	if (h->has_clock) {
 		pr->has_clock = 1;
 		pr->clock_ns = h->mono_ns;
@@ -130,6 +133,16 @@ static void on_header(void *arg, const struct cp_log_header *h)
 			pr->cnt[i].name = intern(pr, h->counters[i].name);
 			pr->cnt[i].type = h->counters[i].type;
 			pr->cnt[i].config = h->counters[i].config;
+		}
+		if (!pr->exact) {
+			struct cp_counter c;
+
+			memset(&c, 0, sizeof c);
+			c.name = pr->cnt[0].name;
+			c.type = pr->cnt[0].type;
+			c.config = pr->cnt[0].config;
+			pr->ns_leader = cp_counter_is(&c, "task-clock") ||
+					cp_counter_is(&c, "cpu-clock");
 		}
 	}
 }
@@ -252,6 +265,25 @@ static void on_counts(void *arg, const struct cp_log_counts *c)
 	cp_samples_flush(pr, t, CP_FLUSH_DRAIN);
 }
 
+/*
+ * Exact mode's calibration comes as a chunk after the header, before any
+ * event of the process; one that comes late applies from then on.
+ */
+static void on_calib(void *arg, const struct cp_log_calib *c)
+{
+	struct proc *pr = arg;
+
+	pr->has_calib = 1;
+	pr->c_own_mt = c->own_mt;
+	pr->c_caller_mt = c->caller_mt;
+	if (c->counts != NULL && c->ncounters == pr->nc && pr->nc > 0) {
+		free(pr->c_counts);
+		pr->c_counts = xmalloc(2 * pr->nc * sizeof *pr->c_counts);
+		memcpy(pr->c_counts, c->counts,
+		       2 * pr->nc * sizeof *pr->c_counts);
+	}
+}
+
 static void on_calls(void *arg, const struct cp_log_calls *c)
 {
 	cp_replay_calls(arg, c);
@@ -354,6 +386,7 @@ static const struct cp_log_ops log_ops = {
 	.counts = on_counts,
 	.calls = on_calls,
 	.forks = on_forks,
+	.calib = on_calib,
 };
 
 /*
@@ -516,6 +549,7 @@ static void proc_free(struct proc *pr)
 	free(pr->sitemap);
 	free(pr->cnt);
 	free(pr->runidx);
+	free(pr->c_counts);
 	free(pr->ips);
 	free(pr->rets);
 	free(pr->stamp);
@@ -640,6 +674,7 @@ int cp_profile_load_tap(struct cp_profile *p, const char *path,
 
 void cp_profile_free(struct cp_profile *p)
 {
+	cp_advice_free(p);
 	for (size_t i = 0; i < p->nthreads; i++) {
 		for (size_t j = 0; j < p->threads[i].nfuncs; j++)
 			free(p->threads[i].funcs[j].counts);

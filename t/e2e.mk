@@ -313,3 +313,8 @@ t_progs_hidden_CFLAGS = $(E2E_INSTR_CFLAGS)
 E2E_TESTS += t/e2e-unrecorded.sh
 # The program's first open at RLIMIT_NOFILE 5 to 16.
 E2E_TESTS += t/e2e-fdedge.sh
+
+# The hybrid's accounting (issue 8): a known split of work between tiny,
+# large and C library functions; the script builds with $(CC).
+EXTRA_DIST += t/progs/hybrid.c
+E2E_TESTS += t/e2e-hybrid.sh
