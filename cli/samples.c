@@ -551,9 +551,14 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 		t->in_lead += d[0];
 		t->in_n++;
 		t->marked++;
+		if (s->throttled)
+			throttled_self(t, g);
 		add_total(pr, t, g, serial, d);
 		for (size_t j = t->stk.depth; j > 0; j--)
 			add_total(pr, t, t->stk.open[j - 1].fid, serial, d);
+		/* In the tree, under the frame it was taken in. */
+		if (t->cct != NULL)
+			cct_marked(pr, t, g, d);
 		return;
 	}
 	if (!byip && t->stk.depth > 0) {
