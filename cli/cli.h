@@ -614,6 +614,15 @@ struct cp_profile {
 	struct cp_cct *cct;
 	/* Merged with a reference run (cli/reference.c), else NULL. */
 	struct cp_reference *ref;
+	/*
+	 * A repeated run (record -r N, repeat.c): repeats is N (0 for a
+	 * single run), the threads of repeat K are rep_threads[K] up to
+	 * rep_threads[K + 1], rep_self[K] its self time; funcs hold the
+	 * means per run.
+	 */
+	size_t repeats;
+	size_t *rep_threads;
+	uint64_t *rep_self;
 	/* Owns every string above; private to the loader (profile.h). */
 	struct cp_pool *pool;
 };
@@ -1106,6 +1115,8 @@ extern const struct cp_command cp_cmd_stat;
 extern const struct cp_command cp_cmd_record;
 extern const struct cp_command cp_cmd_report;
 extern const struct cp_command cp_cmd_list;
+extern const struct cp_command cp_cmd_diff; /* cmd-diff.c */
+extern const struct cp_command cp_cmd_tag;  /* cmd-tag.c */
 
 /* rundir.c: the run directory, its files and their names. */
 #define CP_RUN_META "run.meta" /* written by the CLI when the run ends */
@@ -1145,5 +1156,44 @@ int cp_rundir_prepare(const char *path);
 void cp_rundir_remove(const char *path);
 /* Check again, after cp_rundir_prepare(), that PATH is the user's own. */
 void cp_rundir_recheck(const char *path);
+
+/*
+ * repeat.c: repeated runs (record -r N: RUN/repeat-1 to RUN/repeat-N,
+ * each a run directory) and tags (snapshots of runs under a name).
+ */
+#define CP_RUN_REPEAT "repeat-"
+#define CP_REPEAT_MAX 1000
+#define CP_TAG_DIR    ".cprof-tags" /* unless $CPROF_TAGS names one */
+/* Whether NAME is "repeat-K" (K from 1 to CP_REPEAT_MAX); K if not NULL. */
+int cp_repeat_name(const char *name, unsigned *k);
+/*
+ * The repeats of the run DIR, in order, as N paths in *PATHS (allocated);
+ * 0 (and NULL) when DIR is a run recorded once.
+ */
+size_t cp_rundir_repeats(const char *dir, char ***paths);
+void cp_rundir_repeats_free(char **paths, size_t n);
+/*
+ * A profile loaded from a repeated run holds the sum of its repeats: make
+ * each function's numbers its mean per run and keep each repeat's self
+ * time (rep_self), for the spread.
+ */
+void cp_repeat_mean(struct cp_profile *p);
+/* The mean, standard deviation, min and max of the repeats' self time. */
+void cp_repeat_spread(const struct cp_profile *p, double *mean, double *sd,
+		      uint64_t *min, uint64_t *max);
+/* The table's line and the JSON key "repeats"; nothing for one run. */
+void cp_repeat_table_line(FILE *f, const struct cp_profile *p);
+void cp_repeat_json(FILE *f, const struct cp_profile *p);
+/* The directory of the tags: $CPROF_TAGS, else CP_TAG_DIR. */
+const char *cp_tag_dir(void);
+/* What is wrong with NAME as a tag's name, or NULL. */
+const char *cp_tag_check(const char *name);
+/* The snapshot of tag NAME, allocated. */
+char *cp_tag_path(const char *name);
+/*
+ * ARG as a run: the path itself when it exists, else the tag of that
+ * name (allocated). Neither: a one-line error and exit status 2.
+ */
+char *cp_run_resolve(const char *arg);
 
 #endif /* CPROF_CLI_H */

@@ -54,8 +54,10 @@ const struct cp_command cp_cmd_report = {
 	.usage = "[options] [RUN]",
 	.about = "Print the per-function profile of RUN, a run directory "
 		 "written by\n"
-		 "\"cprof record\" (default: cprof.data) or a single "
-		 "proc-*.log in one.\n\n"
+		 "\"cprof record\" (default: cprof.data), a single "
+		 "proc-*.log in one, or a tag\n"
+		 "(cprof tag). A run recorded with -r N shows each "
+		 "function's mean per run.\n\n"
 		 "--format also exports what other tools open (cprof(1), "
 		 "EXPORTS):\n"
 		 "  chrome  a Chrome trace (Perfetto, chrome://tracing, "
@@ -118,6 +120,7 @@ static int cmd_report(int argc, char **argv)
 	struct cp_export_opts xo = {0};
 	struct cp_profile p = {0};
 	const char *path = NULL, *run = "cprof.data";
+	char *resolved;
 	struct stat sb;
 	uint64_t bytes = 0;
 	FILE *f = stdout;
@@ -155,9 +158,13 @@ static int cmd_report(int argc, char **argv)
 			       argv[1]);
 	if (argc == 1)
 		run = argv[0];
+	/* A tag (cprof tag) names a run too; a path that exists wins. */
+	run = resolved = cp_run_resolve(run);
 	if (xo.format != CP_EXPORT_NONE) {
 		xo.path = path;
-		return cp_export(run, &xo);
+		c = cp_export(run, &xo);
+		free(resolved);
+		return c;
 	}
 	cp_view_check(&cp_cmd_report, &out);
 	p.want_cct = out.tree || out.call_graph;
@@ -187,5 +194,6 @@ static int cmd_report(int argc, char **argv)
 	if (f != stdout && fclose(f) != 0)
 		fatal("%s", path);
 	cp_profile_free(&p);
+	free(resolved);
 	return 0;
 }

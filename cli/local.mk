@@ -28,7 +28,8 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/export-folded.c \
 	cli/export-flamegraph.c \
 	cli/reference.c \
-	cli/select.c
+	cli/select.c \
+	cli/repeat.c
 # report --format pprof: the C code of profile.proto, generated at build
 # time by protoc-c (one rule makes both files; the header follows).
 nodist_cli_libcprof_cli_la_SOURCES = cli/pprof.pb-c.c cli/pprof.pb-c.h
@@ -46,7 +47,7 @@ cli_libcprof_cli_la_CFLAGS = $(WARN_CFLAGS) $(CLI_SAN_CFLAGS) \
 	$(MSGPACK_CFLAGS) $(LIBDW_CFLAGS) $(FUZZ_CFLAGS) \
 	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS)
 cli_libcprof_cli_la_LIBADD = $(MSGPACK_LIBS) $(LIBDW_LIBS) $(PFM_LIBS) -lstdc++ \
-	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS)
+	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS) -lm
 
 bin_PROGRAMS += cli/cprof
 cli_cprof_SOURCES = \
@@ -57,6 +58,8 @@ cli_cprof_SOURCES = \
 	cli/cmd-record.c \
 	cli/cmd-report.c \
 	cli/cmd-list.c \
+	cli/cmd-diff.c \
+	cli/cmd-tag.c \
 	cli/reference-run.c
 cli_cprof_CFLAGS = $(WARN_CFLAGS) $(CLI_SAN_CFLAGS) $(MSGPACK_CFLAGS)
 cli_cprof_LDFLAGS = $(CLI_SAN_CFLAGS) $(SAN_LDFLAGS)

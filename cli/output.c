@@ -1413,6 +1413,7 @@ static void print_table_to(FILE *f, const struct cp_profile *p,
 
 	utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	table_header(f, p);
+	cp_repeat_table_line(f, p);
 	if (p->ref != NULL)
 		table_reference(f, p);
 	if (show_counters(p, o))
@@ -1948,6 +1949,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	fputs(p->nframes == 0 ? "],\n" : "\n  ],\n", f);
 
 	cp_views_json(f, p, o);
+	cp_repeat_json(f, p);
 	fputs("  \"functions\": ", f);
 	rows = make_rows(p, NULL, o, &n, NULL);
 	json_functions(f, p, rows, n, 2);
