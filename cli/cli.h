@@ -684,6 +684,8 @@ struct cp_output {
 	int call_graph, tree;
 	size_t depth;
 	double min_share;
+	/* report --budget (budget.c): printed after the table, in JSON. */
+	const struct cp_budgets *budgets;
 };
 
 /* Parse a --sort or --format argument; 0, or -1 when S is not one. */
@@ -1195,5 +1197,23 @@ char *cp_tag_path(const char *name);
  * name (allocated). Neither: a one-line error and exit status 2.
  */
 char *cp_run_resolve(const char *arg);
+
+/*
+ * budget.c: report --budget FUNC=TIME[/call] and --budgets FILE, on a
+ * function's total time (per call with /call). Malformed budgets and
+ * unknown functions exit with status 2 after a line naming the budget.
+ */
+struct cp_budgets;
+/* Add the budget ARG of a --budget option, or those of FILE, to *BS. */
+void cp_budget_option(struct cp_budgets **bs, const char *arg);
+void cp_budget_file(struct cp_budgets **bs, const char *path);
+/* Set each budget against P; returns how many are exceeded. */
+size_t cp_budgets_check(struct cp_budgets *bs, const struct cp_profile *p);
+/* The table's section and the JSON key "budgets" (nothing when NULL). */
+void cp_budgets_table(FILE *f, const struct cp_budgets *bs);
+void cp_budgets_json(FILE *f, const struct cp_budgets *bs);
+/* One line on stderr per exceeded budget. */
+void cp_budgets_report(const struct cp_budgets *bs);
+void cp_budgets_free(struct cp_budgets *bs);
 
 #endif /* CPROF_CLI_H */

@@ -28,6 +28,15 @@ static const struct cp_option report_options[] = {
 	 "function table"},
 	{NULL, 0, NULL, NULL}};
 
+/* Budgets (budget.c). */
+enum { OPT_BUDGET = 0x1c00, OPT_BUDGETS };
+static const struct cp_option budget_options[] = {
+	{"budget", OPT_BUDGET, "FUNC=TIME[/call]",
+	 "budget FUNC's total time (per call); exit 1 when exceeded "
+	 "(repeatable)"},
+	{"budgets", OPT_BUDGETS, "FILE", "the budgets of FILE, one a line"},
+	{NULL, 0, NULL, NULL}};
+
 /* The options of the exports (export.c). */
 enum { OPT_MIN_DURATION = 0x1a00, OPT_TIME_RANGE, OPT_VALUE, OPT_ICICLE };
 static const struct cp_option export_options[] = {
@@ -43,8 +52,8 @@ static const struct cp_option export_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const report_groups[] = {
-	report_options, cp_output_options, cp_view_options, export_options,
-	NULL};
+	report_options, cp_output_options, cp_view_options,
+	export_options, budget_options,	   NULL};
 
 static int cmd_report(int argc, char **argv);
 
@@ -121,6 +130,8 @@ static int cmd_report(int argc, char **argv)
 	struct cp_profile p = {0};
 	const char *path = NULL, *run = "cprof.data";
 	char *resolved;
+	struct cp_budgets *budgets = NULL;
+	size_t over = 0;
 	struct stat sb;
 	uint64_t bytes = 0;
 	FILE *f = stdout;
@@ -150,6 +161,10 @@ static int cmd_report(int argc, char **argv)
 			xo.value = optarg;
 		else if (c == OPT_ICICLE)
 			xo.icicle = 1;
+		else if (c == OPT_BUDGET)
+			cp_budget_option(&budgets, optarg);
+		else if (c == OPT_BUDGETS)
+			cp_budget_file(&budgets, optarg);
 	}
 	argc -= optind;
 	argv += optind;
@@ -160,6 +175,10 @@ static int cmd_report(int argc, char **argv)
 		run = argv[0];
 	/* A tag (cprof tag) names a run too; a path that exists wins. */
 	run = resolved = cp_run_resolve(run);
+	if (xo.format != CP_EXPORT_NONE && budgets != NULL)
+		cp_usage_error(&cp_cmd_report,
+			       "--budget goes with the table, JSON or CSV, not "
+			       "an export");
 	if (xo.format != CP_EXPORT_NONE) {
 		xo.path = path;
 		c = cp_export(run, &xo);
@@ -186,6 +205,9 @@ static int cmd_report(int argc, char **argv)
 			      "--threads: %s holds a reference run, merged "
 			      "by function, not by thread",
 			      run);
+	/* An unknown function in a budget is bad input, before any output. */
+	over = cp_budgets_check(budgets, &p);
+	out.budgets = budgets;
 	/* Opened only now, so that a run that cannot be read leaves FILE be. */
 	if (path != NULL && (f = cp_create_output(path)) == NULL)
 		fatal("%s", path);
@@ -195,5 +217,7 @@ static int cmd_report(int argc, char **argv)
 		fatal("%s", path);
 	cp_profile_free(&p);
 	free(resolved);
-	return 0;
+	cp_budgets_report(budgets);
+	cp_budgets_free(budgets);
+	return over > 0 ? 1 : 0;
 }

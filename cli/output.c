@@ -1950,6 +1950,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 
 	cp_views_json(f, p, o);
 	cp_repeat_json(f, p);
+	cp_budgets_json(f, o->budgets);
 	fputs("  \"functions\": ", f);
 	rows = make_rows(p, NULL, o, &n, NULL);
 	json_functions(f, p, rows, n, 2);
@@ -2045,6 +2046,7 @@ int cp_output_print(FILE *f, const struct cp_profile *p,
 	switch (o->format) {
 	case CP_FORMAT_TABLE:
 		print_table(f, p, o);
+		cp_budgets_table(f, o->budgets);
 		break;
 	case CP_FORMAT_JSON:
 		print_json(f, p, o);
