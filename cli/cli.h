@@ -458,6 +458,8 @@ struct cp_func {
 	 */
 	int ref, ref_inlined;
 	enum cp_ref_total ref_total;
+	/* Hidden by a report-time filter (filter.c): in no view. */
+	int hidden;
 };
 
 /* A calling-context tree and call graph (cct.h). */
@@ -623,6 +625,13 @@ struct cp_profile {
 	size_t repeats;
 	size_t *rep_threads;
 	uint64_t *rep_self;
+	/*
+	 * Report-time filters applied (filter.c): the functions they hid
+	 * and the self time not shown, of total_self_ns (the whole run's).
+	 */
+	int filtered;
+	size_t hidden_funcs;
+	uint64_t hidden_self_ns;
 	/* Owns every string above; private to the loader (profile.h). */
 	struct cp_pool *pool;
 };
@@ -900,8 +909,12 @@ struct cp_run_opts {
  * select.c: --filter, --exclude and --min-duration of stat and record
  * (the record-time selection; the runtime's lib/select.c applies it).
  */
+/*
+ * Their own range: 0x1300 is the views' (--tree, --depth would be taken
+ * for --exclude, --min-duration on stat, which has both groups).
+ */
 enum {
-	CP_OPT_FILTER = 0x1300,
+	CP_OPT_FILTER = 0x1e00,
 	CP_OPT_EXCLUDE,
 	CP_OPT_MIN_DURATION,
 };
@@ -1215,5 +1228,40 @@ void cp_budgets_json(FILE *f, const struct cp_budgets *bs);
 /* One line on stderr per exceeded budget. */
 void cp_budgets_report(const struct cp_budgets *bs);
 void cp_budgets_free(struct cp_budgets *bs);
+
+/*
+ * filter.c: the report-time filters --filter, --exclude (report only:
+ * stat's are the record-time ones), --pid, --tid, --percent-limit and
+ * --min-self, applied to a loaded profile for every view.
+ */
+enum {
+	CP_OPT_RFILTER = 0x1d00,
+	CP_OPT_REXCLUDE,
+	CP_OPT_PID,
+	CP_OPT_TID,
+	CP_OPT_PERCENT_LIMIT,
+	CP_OPT_MIN_SELF,
+};
+struct cp_rfilter {
+	char **filter, **exclude; /* globs */
+	size_t nfilter, nexclude;
+	int *pids, *tids;
+	size_t npids, ntids;
+	double percent; /* --percent-limit, -1: none */
+	uint64_t min_self;
+	int has_min_self;
+};
+/* filter-opts.c, in the tool: the options and their parsing. */
+extern const struct cp_option cp_rfilter_name_options[];
+extern const struct cp_option cp_rfilter_options[];
+/* Apply a filter option to *FL (made on the first); 1 if C was one. */
+int cp_rfilter_option(const struct cp_command *cmd, struct cp_rfilter **fl,
+		      int c, const char *arg);
+/* Filter P as FL says (nothing when NULL), before it is printed. */
+void cp_rfilter_apply(struct cp_profile *p, const struct cp_rfilter *fl);
+/* The table's line and the JSON key "filtered"; nothing unfiltered. */
+void cp_rfilter_table_line(FILE *f, const struct cp_profile *p);
+void cp_rfilter_json(FILE *f, const struct cp_profile *p);
+void cp_rfilter_free(struct cp_rfilter *fl);
 
 #endif /* CPROF_CLI_H */

@@ -52,8 +52,11 @@ static const struct cp_option export_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const report_groups[] = {
-	report_options, cp_output_options, cp_view_options,
-	export_options, budget_options,	   NULL};
+	report_options,	    cp_output_options,
+	cp_view_options,    export_options,
+	budget_options,	    cp_rfilter_name_options,
+	cp_rfilter_options, NULL,
+};
 
 static int cmd_report(int argc, char **argv);
 
@@ -131,6 +134,7 @@ static int cmd_report(int argc, char **argv)
 	const char *path = NULL, *run = "cprof.data";
 	char *resolved;
 	struct cp_budgets *budgets = NULL;
+	struct cp_rfilter *filter = NULL;
 	size_t over = 0;
 	struct stat sb;
 	uint64_t bytes = 0;
@@ -161,6 +165,8 @@ static int cmd_report(int argc, char **argv)
 			xo.value = optarg;
 		else if (c == OPT_ICICLE)
 			xo.icicle = 1;
+		else if (cp_rfilter_option(&cp_cmd_report, &filter, c, optarg))
+			continue;
 		else if (c == OPT_BUDGET)
 			cp_budget_option(&budgets, optarg);
 		else if (c == OPT_BUDGETS)
@@ -175,10 +181,10 @@ static int cmd_report(int argc, char **argv)
 		run = argv[0];
 	/* A tag (cprof tag) names a run too; a path that exists wins. */
 	run = resolved = cp_run_resolve(run);
-	if (xo.format != CP_EXPORT_NONE && budgets != NULL)
+	if (xo.format != CP_EXPORT_NONE && (budgets != NULL || filter != NULL))
 		cp_usage_error(&cp_cmd_report,
-			       "--budget goes with the table, JSON or CSV, not "
-			       "an export");
+			       "--budget and the filters go with the table, "
+			       "JSON or CSV, not an export");
 	if (xo.format != CP_EXPORT_NONE) {
 		xo.path = path;
 		c = cp_export(run, &xo);
@@ -205,9 +211,14 @@ static int cmd_report(int argc, char **argv)
 			      "--threads: %s holds a reference run, merged "
 			      "by function, not by thread",
 			      run);
-	/* An unknown function in a budget is bad input, before any output. */
+	/*
+	 * Budgets are set against the whole profile, before the filters
+	 * hide any of it; an unknown function in a budget is bad input,
+	 * before any output.
+	 */
 	over = cp_budgets_check(budgets, &p);
 	out.budgets = budgets;
+	cp_rfilter_apply(&p, filter);
 	/* Opened only now, so that a run that cannot be read leaves FILE be. */
 	if (path != NULL && (f = cp_create_output(path)) == NULL)
 		fatal("%s", path);
@@ -219,5 +230,6 @@ static int cmd_report(int argc, char **argv)
 	free(resolved);
 	cp_budgets_report(budgets);
 	cp_budgets_free(budgets);
+	cp_rfilter_free(filter);
 	return over > 0 ? 1 : 0;
 }

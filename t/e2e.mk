@@ -270,7 +270,7 @@ E2E_TESTS += t/e2e-rawclone.sh
 # The call graph and tree (issue 9), on mutual and twocallers.
 E2E_TESTS += t/e2e-callgraph.sh
 # cprof diff, record -r, tags, budgets and report-time filters (issue 9).
-E2E_TESTS += t/e2e-diff.sh t/e2e-budget.sh
+E2E_TESTS += t/e2e-diff.sh t/e2e-budget.sh t/e2e-rfilter.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
 # Exact mode never reads, ioctls, maps or closes a number the program took.
