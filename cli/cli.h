@@ -625,6 +625,8 @@ struct cp_profile {
 	size_t repeats;
 	size_t *rep_threads;
 	uint64_t *rep_self;
+	/* Per function: its self time in each repeat, NULL when it has none. */
+	uint64_t **rep_func_self;
 	/*
 	 * Report-time filters applied (filter.c): the functions they hid
 	 * and the self time not shown, of total_self_ns (the whole run's).
@@ -1196,8 +1198,12 @@ void cp_repeat_mean(struct cp_profile *p);
 /* The mean, standard deviation, min and max of the repeats' self time. */
 void cp_repeat_spread(const struct cp_profile *p, double *mean, double *sd,
 		      uint64_t *min, uint64_t *max);
-/* The table's line and the JSON key "repeats"; nothing for one run. */
+/*
+ * The table's line, the spread per function after the table, and the
+ * JSON key "repeats"; nothing for one run.
+ */
 void cp_repeat_table_line(FILE *f, const struct cp_profile *p);
+void cp_repeat_table(FILE *f, const struct cp_profile *p);
 void cp_repeat_json(FILE *f, const struct cp_profile *p);
 /* The directory of the tags: $CPROF_TAGS, else CP_TAG_DIR. */
 const char *cp_tag_dir(void);

@@ -2051,6 +2051,7 @@ int cp_output_print(FILE *f, const struct cp_profile *p,
 	switch (o->format) {
 	case CP_FORMAT_TABLE:
 		print_table(f, p, o);
+		cp_repeat_table(f, p);
 		cp_budgets_table(f, o->budgets);
 		break;
 	case CP_FORMAT_JSON:

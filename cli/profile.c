@@ -633,6 +633,9 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->meta_running);
 	free(p->rep_threads);
 	free(p->rep_self);
+	for (size_t i = 0; p->rep_func_self != NULL && i < p->nfuncs; i++)
+		free(p->rep_func_self[i]);
+	free(p->rep_func_self);
 	cp_cct_free(p->cct);
 	if (p->argv != NULL) {
 		for (char **a = p->argv; *a != NULL; a++)

@@ -101,6 +101,31 @@ static uint64_t mean_of(uint64_t sum, size_t n)
 	return (sum + n / 2) / n;
 }
 
+/*
+ * Each function's self time in each repeat, N per function, for the
+ * functions with at least 1 % of the self time (the others' spread is
+ * not worth a line); NULL rows for the others.
+ */
+static void func_spread(struct cp_profile *p)
+{
+	size_t n = p->repeats;
+
+	p->rep_func_self =
+		xcalloc(p->nfuncs ? p->nfuncs : 1, sizeof *p->rep_func_self);
+	for (size_t k = 0; k < n; k++)
+		for (size_t t = p->rep_threads[k]; t < p->rep_threads[k + 1];
+		     t++)
+			for (size_t i = 0; i < p->threads[t].nfuncs; i++) {
+				const struct cp_thread_func *tf =
+					&p->threads[t].funcs[i];
+				uint64_t **row = &p->rep_func_self[tf->func];
+
+				if (*row == NULL)
+					*row = xcalloc(n, sizeof **row);
+				(*row)[k] += tf->st.self_ns;
+			}
+}
+
 void cp_repeat_mean(struct cp_profile *p)
 {
 	size_t n = p->repeats;
@@ -110,6 +135,7 @@ void cp_repeat_mean(struct cp_profile *p)
 	p->rep_self = xcalloc(n, sizeof *p->rep_self);
 	for (size_t k = 0; k < n; k++)
 		p->rep_self[k] = repeat_self(p, k);
+	func_spread(p);
 	/*
 	 * The loader summed the repeats as if they were processes of one
 	 * run: each function's numbers over N are its mean per run.
@@ -128,27 +154,92 @@ void cp_repeat_mean(struct cp_profile *p)
 	p->total_self_ns = mean_of(p->total_self_ns, n);
 }
 
-void cp_repeat_spread(const struct cp_profile *p, double *mean, double *sd,
-		      uint64_t *min, uint64_t *max)
+/* The mean, standard deviation, min and max of the N values of V. */
+static void spread(const uint64_t *v, size_t n, double *mean, double *sd,
+		   uint64_t *min, uint64_t *max)
 {
-	double m = 0, v = 0;
-	size_t n = p->repeats;
+	double m = 0, var = 0;
 
 	*min = UINT64_MAX;
 	*max = 0;
 	for (size_t k = 0; k < n; k++) {
-		m += (double)p->rep_self[k];
-		if (p->rep_self[k] < *min)
-			*min = p->rep_self[k];
-		if (p->rep_self[k] > *max)
-			*max = p->rep_self[k];
+		m += (double)v[k];
+		if (v[k] < *min)
+			*min = v[k];
+		if (v[k] > *max)
+			*max = v[k];
 	}
 	m /= (double)n;
 	for (size_t k = 0; k < n; k++)
-		v += ((double)p->rep_self[k] - m) *
-		     ((double)p->rep_self[k] - m);
+		var += ((double)v[k] - m) * ((double)v[k] - m);
 	*mean = m;
-	*sd = n > 1 ? sqrt(v / (double)(n - 1)) : 0;
+	*sd = n > 1 ? sqrt(var / (double)(n - 1)) : 0;
+}
+
+void cp_repeat_spread(const struct cp_profile *p, double *mean, double *sd,
+		      uint64_t *min, uint64_t *max)
+{
+	spread(p->rep_self, p->repeats, mean, sd, min, max);
+}
+
+/* Shown in the spread: 1 % of the self time, not hidden by a filter. */
+static int spread_row(const struct cp_profile *p, size_t i)
+{
+	return p->rep_func_self[i] != NULL && !p->funcs[i].hidden &&
+	       p->funcs[i].st.self_ns * 100 >= p->total_self_ns;
+}
+
+static const struct cp_profile *sort_p;
+
+static int self_cmp(const void *va, const void *vb)
+{
+	const struct cp_func *a = &sort_p->funcs[*(const size_t *)va],
+			     *b = &sort_p->funcs[*(const size_t *)vb];
+
+	if (a->st.self_ns != b->st.self_ns)
+		return a->st.self_ns > b->st.self_ns ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* The functions of the spread, by mean self time; *N of them. */
+static size_t *spread_rows(const struct cp_profile *p, size_t *n)
+{
+	size_t *rows = xcalloc(p->nfuncs ? p->nfuncs : 1, sizeof *rows);
+
+	*n = 0;
+	for (size_t i = 0; i < p->nfuncs; i++)
+		if (spread_row(p, i))
+			rows[(*n)++] = i;
+	sort_p = p;
+	if (*n > 0)
+		qsort(rows, *n, sizeof *rows, self_cmp);
+	return rows;
+}
+
+void cp_repeat_table(FILE *f, const struct cp_profile *p)
+{
+	char a[32], b[32], c[32];
+	uint64_t min, max;
+	size_t n, *rows;
+	double m, sd;
+
+	if (p->repeats < 2 || p->rep_func_self == NULL)
+		return;
+	rows = spread_rows(p, &n);
+	fprintf(f,
+		"\nSpread of self time between the %zu repeats (functions with "
+		"1%% of it or more):\n%10s %7s %10s %10s  %s\n",
+		p->repeats, "mean", "sd", "min", "max", "function");
+	for (size_t r = 0; r < n; r++) {
+		spread(p->rep_func_self[rows[r]], p->repeats, &m, &sd, &min,
+		       &max);
+		fprintf(f, "%10s %6.1f%% %10s %10s  %s\n",
+			cp_format_ns(a, sizeof a, (uint64_t)(m + 0.5)),
+			m > 0 ? 100 * sd / m : 0.0,
+			cp_format_ns(b, sizeof b, min),
+			cp_format_ns(c, sizeof c, max), p->funcs[rows[r]].name);
+	}
+	free(rows);
 }
 
 void cp_repeat_table_line(FILE *f, const struct cp_profile *p)
@@ -171,17 +262,31 @@ void cp_repeat_table_line(FILE *f, const struct cp_profile *p)
 void cp_repeat_json(FILE *f, const struct cp_profile *p)
 {
 	uint64_t min, max;
+	size_t n, *rows;
 	double m, sd;
 
-	if (p->repeats < 2)
+	if (p->repeats < 2 || p->rep_func_self == NULL)
 		return;
 	cp_repeat_spread(p, &m, &sd, &min, &max);
 	fprintf(f, "  \"repeats\": {\"runs\": %zu, \"self_ns\": [", p->repeats);
 	for (size_t k = 0; k < p->repeats; k++)
 		fprintf(f, "%s%llu", k ? ", " : "",
 			(unsigned long long)p->rep_self[k]);
-	fprintf(f, "], \"self_mean_ns\": %.0f, \"self_sd_ns\": %.0f},\n", m,
-		sd);
+	fprintf(f, "], \"self_mean_ns\": %.0f, \"self_sd_ns\": %.0f", m, sd);
+	rows = spread_rows(p, &n);
+	fputs(", \"functions\": [", f);
+	for (size_t r = 0; r < n; r++) {
+		fputs(r == 0 ? "\n    {\"name\": " : ",\n    {\"name\": ", f);
+		cp_json_str(f, p->funcs[rows[r]].name);
+		fputs(", \"self_ns\": [", f);
+		for (size_t k = 0; k < p->repeats; k++)
+			fprintf(f, "%s%llu", k ? ", " : "",
+				(unsigned long long)
+					p->rep_func_self[rows[r]][k]);
+		fputs("]}", f);
+	}
+	fputs(n == 0 ? "]},\n" : "\n  ]},\n", f);
+	free(rows);
 }
 
 /* Tags. */

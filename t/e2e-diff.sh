@@ -48,6 +48,10 @@ expect_status "report --format json of a repeated run" 0 repj.err
 jeq "JSON: three runs" rep.json "j['repeats']['runs']" 3
 jeq "JSON: a self time per run" rep.json "len(j['repeats']['self_ns'])" 3
 jeq "calls are means per run" rep.json "calls('steady')" 10
+expect_grep "the table shows each function's spread" \
+	"^ +[0-9.]+m?s +[0-9.]+% +[0-9.]+[mu]?s +[0-9.]+[mu]?s  steady$" rep.out
+jcheck "JSON: steady's self time in each run, their mean its row's" rep.json \
+	"[abs(sum(f['self_ns']) / 3 - self('steady')) <= 1 and len(f['self_ns']) == 3 for f in j['repeats']['functions'] if f['name'] == 'steady'] == [True]"
 jeq "calls are means per run (small)" rep.json "calls('small')" 100
 
 # The same program, 20 diffs of repeated runs: at most one function in
