@@ -1270,4 +1270,10 @@ void cp_rfilter_table_line(FILE *f, const struct cp_profile *p);
 void cp_rfilter_json(FILE *f, const struct cp_profile *p);
 void cp_rfilter_free(struct cp_rfilter *fl);
 
+/*
+ * stats.c: the two-sided p-value of Student's t statistic T with DF
+ * degrees of freedom (DF > 0, not necessarily whole: Welch's).
+ */
+double cp_t_pvalue(double t, double df);
+
 #endif /* CPROF_CLI_H */

@@ -31,7 +31,8 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/select.c \
 	cli/repeat.c \
 	cli/budget.c \
-	cli/filter.c
+	cli/filter.c \
+	cli/stats.c
 # report --format pprof: the C code of profile.proto, generated at build
 # time by protoc-c (one rule makes both files; the header follows).
 nodist_cli_libcprof_cli_la_SOURCES = cli/pprof.pb-c.c cli/pprof.pb-c.h

@@ -46,3 +46,10 @@ TESTS += t/test-place
 t_test_place_SOURCES = t/test-place.c t/testlog.h t/testprof.h
 t_test_place_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
 t_test_place_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
+
+# The p-value of Student's t that cprof diff judges changes with (issue 9).
+check_PROGRAMS += t/test-stats
+TESTS += t/test-stats
+t_test_stats_SOURCES = t/test-stats.c
+t_test_stats_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+t_test_stats_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS) -lm
