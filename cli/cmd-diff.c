@@ -141,11 +141,10 @@ static void add_run(struct diff *d, unsigned side, unsigned run,
 {
 	struct cp_profile p = {0};
 	struct side *s = &d->side[side];
+	size_t k = SIZE_MAX;
 
 	if (cp_reference_load(&p, path) != 0)
 		exit(2);
-	size_t k = SIZE_MAX;
-
 	if (s->exe == NULL && p.nprocs > 0 && p.procs[0].exe != NULL)
 		s->exe = cp_pool_str(d->pool, p.procs[0].exe);
 	if (d->value != NULL) {
@@ -709,11 +708,29 @@ static int cmd_diff(int argc, char **argv)
 	struct cp_output out = {0};
 	const char *path = NULL;
 	double fail = NAN;
+	const char *runs[2];
 	FILE *f = stdout;
-	int c, bad = 0, rc;
+	int c, bad = 0, rc, nrun = 0;
 
 	d.min_change = 5;
-	while ((c = cp_getopt(&cp_cmd_diff, argc, argv)) != -1) {
+	/*
+	 * Options may follow the runs too ("diff base new --fail-above 5",
+	 * as CI scripts are written): diff runs no program whose options
+	 * they could be.
+	 */
+	for (;;) {
+		c = cp_getopt(&cp_cmd_diff, argc, argv);
+		if (c == -1) {
+			if (optind >= argc ||
+			    strcmp(argv[optind - 1], "--") == 0)
+				break;
+			if (nrun == 2)
+				cp_usage_error(&cp_cmd_diff,
+					       "unexpected argument '%s'",
+					       argv[optind]);
+			runs[nrun++] = argv[optind++];
+			continue;
+		}
 		if (cp_output_option(&cp_cmd_diff, &out, c, optarg))
 			continue;
 		if (c == 'o')
@@ -725,17 +742,18 @@ static int cmd_diff(int argc, char **argv)
 		else if (c == OPT_VALUE)
 			d.value = optarg;
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 2)
+	for (; optind < argc; optind++) {
+		if (nrun == 2)
+			cp_usage_error(&cp_cmd_diff, "unexpected argument '%s'",
+				       argv[optind]);
+		runs[nrun++] = argv[optind];
+	}
+	if (nrun < 2)
 		cp_usage_error(&cp_cmd_diff, "diff needs two runs, BASE and "
 					     "NEW");
-	if (argc > 2)
-		cp_usage_error(&cp_cmd_diff, "unexpected argument '%s'",
-			       argv[2]);
 	d.pool = cp_pool_new();
-	load_side(&d, 0, argv[0]);
-	load_side(&d, 1, argv[1]);
+	load_side(&d, 0, runs[0]);
+	load_side(&d, 1, runs[1]);
 	compute(&d);
 	as_counts = d.counts;
 	if (path != NULL && (f = cp_create_output(path)) == NULL)

@@ -103,6 +103,9 @@ expect_lines "one line per offender, nothing else" 2 gate.err
 expect_grep "the table marks scaled significant" " \* .* scaled$" gate.out
 expect_no_grep "nor steady" " \* .* steady$" gate.out
 
+run late "$CPROF" diff base slow --value task-clock --fail-above 20
+expect_status "options after the runs, as CI scripts write them" 1 late.err
+expect_lines "the same two offenders" 2 late.err
 run nogate "$CPROF" diff --value task-clock --fail-above 20 slow base
 expect_status "--fail-above when it got faster" 0 nogate.err
 run nogate2 "$CPROF" diff --value task-clock --fail-above 20 base r1
@@ -169,6 +172,7 @@ expect_grep "the unknown tag is named" "no-such-tag: No such file or directory, 
 bad "report of an unknown tag" report no-such-tag
 EXPECT_LINES=2 bad "diff of one run" diff base
 EXPECT_LINES=2 bad "a bad --fail-above" diff --fail-above=ten base r1
+EXPECT_LINES=2 bad "three runs" diff base r1 r2
 bad "--value of a counter the run lacks" diff --value cycles base r1
 EXPECT_LINES=2 bad "a bad tag name" tag ../x base
 bad "a tag of no run" tag x no-such-run
