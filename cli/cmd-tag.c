@@ -40,7 +40,8 @@ const struct cp_command cp_cmd_tag = {
 		 "else .cprof-tags in the current directory: recording into "
 		 "RUN again\n"
 		 "leaves it be. A path that exists wins over a tag of the "
-		 "same name.",
+		 "same name;\n"
+		 "RUN may be a tag itself.",
 	.groups = tag_groups,
 	.exec = cmd_tag,
 };
@@ -202,6 +203,9 @@ static int list(void)
 
 static int cmd_tag(int argc, char **argv)
 {
+	char *run;
+	int rc;
+
 	while (cp_getopt(&cp_cmd_tag, argc, argv) != -1)
 		;
 	argc -= optind;
@@ -211,5 +215,9 @@ static int cmd_tag(int argc, char **argv)
 			       argv[2]);
 	if (argc == 0)
 		return list();
-	return tag(argv[0], argc == 2 ? argv[1] : "cprof.data");
+	/* RUN may be a tag too: "cprof tag main candidate" promotes one. */
+	run = cp_run_resolve(argc == 2 ? argv[1] : "cprof.data");
+	rc = tag(argv[0], run);
+	free(run);
+	return rc;
 }

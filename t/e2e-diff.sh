@@ -147,6 +147,9 @@ expect_grep "report of a tag shows the means" "^repeats: 3 runs" trep.out
 rec base 2
 run tdiff2 "$CPROF" diff --value task-clock --fail-above 20 before r1
 expect_status "the tag is a snapshot, not the path" 0 tdiff2.err
+run tpromote "$CPROF" tag main after
+expect_status "a tag of a tag" 0 tpromote.err
+[ -d .cprof-tags/main/repeat-1 ] || fail "tag main after copies the tag" tpromote.err
 run tenv env CPROF_TAGS="$T/elsewhere" "$CPROF" tag x one1
 [ -d elsewhere/x ] || fail "CPROF_TAGS chooses the tag directory" tenv.err
 
