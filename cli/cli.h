@@ -540,6 +540,8 @@ struct cp_func {
 	 */
 	int ref, ref_inlined;
 	enum cp_ref_total ref_total;
+	/* Hidden by a report-time filter (filter.c): in no view. */
+	int hidden;
 };
 
 /* A calling-context tree and call graph (cct.h). */
@@ -790,6 +792,24 @@ struct cp_profile {
 	} * unlogged;
 	size_t nunlogged;
 	uint64_t unlogged_more;
+	/*
+	 * A repeated run (record -r N, repeat.c): repeats is N (0 for a
+	 * single run), the threads of repeat K are rep_threads[K] up to
+	 * rep_threads[K + 1], rep_self[K] its self time; funcs hold the
+	 * means per run.
+	 */
+	size_t repeats;
+	size_t *rep_threads;
+	uint64_t *rep_self;
+	/* Per function: its self time in each repeat, NULL when it has none. */
+	uint64_t **rep_func_self;
+	/*
+	 * Report-time filters applied (filter.c): the functions they hid
+	 * and the self time not shown, of total_self_ns (the whole run's).
+	 */
+	int filtered;
+	size_t hidden_funcs;
+	uint64_t hidden_self_ns;
 	/* Owns every string above; private to the loader (profile.h). */
 	struct cp_pool *pool;
 };
@@ -867,6 +887,8 @@ struct cp_output {
 	 */
 	int frames;
 	double spike_factor;
+	/* report --budget (budget.c): printed after the table, in JSON. */
+	const struct cp_budgets *budgets;
 };
 #define CP_SPIKE_FACTOR 2.0
 /* Frame times vary too much past this coefficient of variation. */
@@ -1107,6 +1129,10 @@ struct cp_run_opts {
  * Their values must differ from every other option of stat and record:
  * 0x1300 is the views' (--tree, --depth, --min-share).
  */
+/*
+ * Their own range: 0x1300 is the views' (--tree, --depth would be taken
+ * for --exclude, --min-duration on stat, which has both groups).
+ */
 enum {
 	CP_OPT_FILTER = 0x1e00,
 	CP_OPT_EXCLUDE,
@@ -1325,6 +1351,8 @@ extern const struct cp_command cp_cmd_stat;
 extern const struct cp_command cp_cmd_record;
 extern const struct cp_command cp_cmd_report;
 extern const struct cp_command cp_cmd_list;
+extern const struct cp_command cp_cmd_diff; /* cmd-diff.c */
+extern const struct cp_command cp_cmd_tag;  /* cmd-tag.c */
 
 /* rundir.c: the run directory, its files and their names. */
 #define CP_RUN_META "run.meta" /* written by the CLI when the run ends */
@@ -1373,5 +1401,107 @@ void cp_warnings_free(struct cp_warnings *w);
 void cp_warnings_line(FILE *f, const char *prefix, const struct cp_warning *v);
 /* When a run ends: DIR's warnings on stderr, each once. */
 void cp_warnings_say(const char *dir);
+
+/*
+ * repeat.c: repeated runs (record -r N: RUN/repeat-1 to RUN/repeat-N,
+ * each a run directory) and tags (snapshots of runs under a name).
+ */
+#define CP_RUN_REPEAT "repeat-"
+#define CP_REPEAT_MAX 1000
+#define CP_TAG_DIR    ".cprof-tags" /* unless $CPROF_TAGS names one */
+/* Whether NAME is "repeat-K" (K from 1 to CP_REPEAT_MAX); K if not NULL. */
+int cp_repeat_name(const char *name, unsigned *k);
+/*
+ * The repeats of the run DIR, in order, as N paths in *PATHS (allocated);
+ * 0 (and NULL) when DIR is a run recorded once.
+ */
+size_t cp_rundir_repeats(const char *dir, char ***paths);
+void cp_rundir_repeats_free(char **paths, size_t n);
+/*
+ * A profile loaded from a repeated run holds the sum of its repeats: make
+ * each function's numbers its mean per run and keep each repeat's self
+ * time (rep_self), for the spread.
+ */
+void cp_repeat_mean(struct cp_profile *p);
+/* The mean, standard deviation, min and max of the repeats' self time. */
+void cp_repeat_spread(const struct cp_profile *p, double *mean, double *sd,
+		      uint64_t *min, uint64_t *max);
+/*
+ * The table's line, the spread per function after the table, and the
+ * JSON key "repeats"; nothing for one run.
+ */
+void cp_repeat_table_line(FILE *f, const struct cp_profile *p);
+void cp_repeat_table(FILE *f, const struct cp_profile *p);
+void cp_repeat_json(FILE *f, const struct cp_profile *p);
+/* The directory of the tags: $CPROF_TAGS, else CP_TAG_DIR. */
+const char *cp_tag_dir(void);
+/* What is wrong with NAME as a tag's name, or NULL. */
+const char *cp_tag_check(const char *name);
+/* The snapshot of tag NAME, allocated. */
+char *cp_tag_path(const char *name);
+/*
+ * ARG as a run: the path itself when it exists, else the tag of that
+ * name (allocated). Neither: a one-line error and exit status 2.
+ */
+char *cp_run_resolve(const char *arg);
+
+/*
+ * budget.c: report --budget FUNC=TIME[/call] and --budgets FILE, on a
+ * function's total time (per call with /call). Malformed budgets and
+ * unknown functions exit with status 2 after a line naming the budget.
+ */
+struct cp_budgets;
+/* Add the budget ARG of a --budget option, or those of FILE, to *BS. */
+void cp_budget_option(struct cp_budgets **bs, const char *arg);
+void cp_budget_file(struct cp_budgets **bs, const char *path);
+/* Set each budget against P; returns how many are exceeded. */
+size_t cp_budgets_check(struct cp_budgets *bs, const struct cp_profile *p);
+/* The table's section and the JSON key "budgets" (nothing when NULL). */
+void cp_budgets_table(FILE *f, const struct cp_budgets *bs);
+void cp_budgets_json(FILE *f, const struct cp_budgets *bs);
+/* One line on stderr per exceeded budget. */
+void cp_budgets_report(const struct cp_budgets *bs);
+void cp_budgets_free(struct cp_budgets *bs);
+
+/*
+ * filter.c: the report-time filters --filter, --exclude (report only:
+ * stat's are the record-time ones), --pid, --tid, --percent-limit and
+ * --min-self, applied to a loaded profile for every view.
+ */
+enum {
+	CP_OPT_RFILTER = 0x1d00,
+	CP_OPT_REXCLUDE,
+	CP_OPT_PID,
+	CP_OPT_TID,
+	CP_OPT_PERCENT_LIMIT,
+	CP_OPT_MIN_SELF,
+};
+struct cp_rfilter {
+	char **filter, **exclude; /* globs */
+	size_t nfilter, nexclude;
+	int *pids, *tids;
+	size_t npids, ntids;
+	double percent; /* --percent-limit, -1: none */
+	uint64_t min_self;
+	int has_min_self;
+};
+/* filter-opts.c, in the tool: the options and their parsing. */
+extern const struct cp_option cp_rfilter_name_options[];
+extern const struct cp_option cp_rfilter_options[];
+/* Apply a filter option to *FL (made on the first); 1 if C was one. */
+int cp_rfilter_option(const struct cp_command *cmd, struct cp_rfilter **fl,
+		      int c, const char *arg);
+/* Filter P as FL says (nothing when NULL), before it is printed. */
+void cp_rfilter_apply(struct cp_profile *p, const struct cp_rfilter *fl);
+/* The table's line and the JSON key "filtered"; nothing unfiltered. */
+void cp_rfilter_table_line(FILE *f, const struct cp_profile *p);
+void cp_rfilter_json(FILE *f, const struct cp_profile *p);
+void cp_rfilter_free(struct cp_rfilter *fl);
+
+/*
+ * stats.c: the two-sided p-value of Student's t statistic T with DF
+ * degrees of freedom (DF > 0, not necessarily whole: Welch's).
+ */
+double cp_t_pvalue(double t, double df);
 
 #endif /* CPROF_CLI_H */

@@ -320,6 +320,9 @@ static struct row *make_rows(const struct cp_profile *p,
 		if (r->st->calls == 0 && o->format != CP_FORMAT_JSON &&
 		    !show_counters(p, o) && !r->f->ref)
 			continue;
+		/* Report-time filters (filter.c). */
+		if (r->f->hidden)
+			continue;
 		m++;
 	}
 	sort_key = o->sort;
@@ -1578,6 +1581,8 @@ static void print_table_to(FILE *f, const struct cp_profile *p,
 
 	utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	table_header(f, p);
+	cp_repeat_table_line(f, p);
+	cp_rfilter_table_line(f, p);
 	if (p->ref != NULL)
 		table_reference(f, p);
 	if (show_counters(p, o))
@@ -2258,6 +2263,9 @@ static void print_json(FILE *f, const struct cp_profile *p,
 
 	cp_views_json(f, p, o);
 	cp_frames_json(f, p, o);
+	cp_repeat_json(f, p);
+	cp_budgets_json(f, o->budgets);
+	cp_rfilter_json(f, p);
 	fputs("  \"functions\": ", f);
 	rows = make_rows(p, NULL, o, &n, NULL);
 	json_functions(f, p, rows, n, 2);
@@ -2353,6 +2361,8 @@ int cp_output_print(FILE *f, const struct cp_profile *p,
 	switch (o->format) {
 	case CP_FORMAT_TABLE:
 		print_table(f, p, o);
+		cp_repeat_table(f, p);
+		cp_budgets_table(f, o->budgets);
 		break;
 	case CP_FORMAT_JSON:
 		print_json(f, p, o);

@@ -621,6 +621,15 @@ static int load_dir(struct loader *ld, const char *dir)
 		return -1;
 	}
 	meta = cp_rundir_meta(dir);
+	/* The repeats of a run each have theirs: the last one is kept. */
+	if (ld->p->has_meta) {
+		for (char **a = ld->p->argv; a != NULL && *a != NULL; a++)
+			free(*a);
+		free(ld->p->argv);
+		free(ld->p->meta_running);
+		ld->p->argv = NULL;
+		ld->p->meta_running = NULL;
+	}
 	load_meta(ld, meta);
 	free(meta);
 	if (cp_warnings_read(dir, &ld->p->warnings) != 0)
@@ -628,6 +637,30 @@ static int load_dir(struct loader *ld, const char *dir)
 	for (size_t i = 0; i < nlogs && rc == 0; i++)
 		rc = load_log(ld, logs[i].path);
 	cp_rundir_logs_free(logs, nlogs);
+	return rc;
+}
+
+/*
+ * A run recorded with -r N: its repeats one after the other into the same
+ * tables, the threads of each noted; repeat.c makes the sums means.
+ */
+static int load_repeats(struct loader *ld, const char *dir)
+{
+	struct cp_profile *p = ld->p;
+	char **reps;
+	size_t n = cp_rundir_repeats(dir, &reps);
+	int rc = 0;
+
+	if (n == 0)
+		return load_dir(ld, dir);
+	p->repeats = n;
+	p->rep_threads = xcalloc(n + 1, sizeof *p->rep_threads);
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		p->rep_threads[k] = p->nthreads;
+		rc = load_dir(ld, reps[k]);
+	}
+	p->rep_threads[n] = p->nthreads;
+	cp_rundir_repeats_free(reps, n);
 	return rc;
 }
 
@@ -656,13 +689,14 @@ int cp_profile_load_tap(struct cp_profile *p, const char *path,
 		warnx("%s: %s", path, strerror(errno));
 		rc = -1;
 	} else if (S_ISDIR(sb.st_mode)) {
-		rc = load_dir(&ld, path);
+		rc = load_repeats(&ld, path);
 	} else {
 		rc = load_log(&ld, path);
 	}
 
 	cp_merge_run(&ld);
 	find_unlogged(&ld);
+	cp_repeat_mean(p);
 
 	cp_symbols_free(ld.syms);
 	cp_index_clear(&ld.func_ix);
@@ -692,6 +726,11 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->ref);
 	free(p->meta_running);
 	free(p->frame_recs);
+	free(p->rep_threads);
+	free(p->rep_self);
+	for (size_t i = 0; p->rep_func_self != NULL && i < p->nfuncs; i++)
+		free(p->rep_func_self[i]);
+	free(p->rep_func_self);
 	cp_cct_free(p->cct);
 	cp_warnings_free(&p->warnings);
 	free(p->unlogged);

@@ -53,3 +53,10 @@ TESTS += t/test-hybrid
 t_test_hybrid_SOURCES = t/test-hybrid.c t/testlog.h t/testprof.h
 t_test_hybrid_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
 t_test_hybrid_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
+
+# The p-value of Student's t that cprof diff judges changes with (issue 9).
+check_PROGRAMS += t/test-stats
+TESTS += t/test-stats
+t_test_stats_SOURCES = t/test-stats.c
+t_test_stats_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+t_test_stats_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS) -lm
