@@ -57,6 +57,14 @@ const struct cp_option cp_run_options[] = {
 	{"no-inherit", CP_OPT_NO_INHERIT, NULL,
 	 "do not profile children PROG starts with an environment of its "
 	 "own"},
+	{"alloc", CP_OPT_ALLOC, NULL,
+	 "record every allocation and free (malloc, new...) per function"},
+	{NULL, 0, NULL, NULL}};
+
+const struct cp_option cp_alloc_view_options[] = {
+	{"alloc", CP_OPT_ALLOC, NULL,
+	 "show allocations, frees, peak and leaks per function (a run "
+	 "recorded with --alloc)"},
 	{NULL, 0, NULL, NULL}};
 
 const struct cp_option cp_counter_options[] = {
@@ -349,6 +357,9 @@ int cp_view_option(const struct cp_command *cmd, struct cp_output *o, int c,
 	case CP_OPT_TREE:
 		o->tree = 1;
 		return 1;
+	case CP_OPT_ALLOC:
+		o->alloc = 1;
+		return 1;
 	case CP_OPT_FRAMES:
 		o->frames = 1;
 		return 1;
@@ -524,6 +535,10 @@ int cp_run_getopt(const struct cp_command *cmd, int argc, char **argv,
 			continue;
 		case CP_OPT_NO_INHERIT:
 			cp_run_inherit(0);
+			continue;
+		case CP_OPT_ALLOC:
+			cp_run_want_alloc(cmd);
+			o->alloc = 1;
 			continue;
 		}
 		if (select_option(cmd, o, c, optarg))

@@ -38,6 +38,10 @@
 #define CPROF_ENV_FILTER  "CPROF_FILTER"
 #define CPROF_ENV_EXCLUDE "CPROF_EXCLUDE"
 #define CPROF_ENV_MIN_NS  "CPROF_MIN_NS"
+/* --alloc: "1" when the tool preloads the allocator library too. */
+#define CPROF_ENV_ALLOC "CPROF_ALLOC"
+/* The allocator wrappers' library, beside the runtime (--alloc). */
+#define CPROF_ALLOC_LIBRARY "libcprof-alloc.so"
 
 /* The flush interval in milliseconds: the default and the bounds. */
 #define CPROF_FLUSH_MS_DEFAULT 100
@@ -159,6 +163,10 @@
 #define CPROF_KEY_LINE	"line"
 #define CPROF_KEY_KIND	"kind"
 #define CPROF_KEY_CTX	"ctx"
+/* --alloc: an ev chunk's allocations and frees (a byte string). */
+#define CPROF_KEY_AL "al"
+/* --alloc: the header says allocations were recorded (true). */
+#define CPROF_KEY_ALLOC "alloc"
 
 /* The kinds of a marker site; the last two are the runtime's own. */
 #define CPROF_KIND_FUNC		 "func"

@@ -557,6 +557,9 @@ static CPROF__NOINSTR bool droppable(const struct cprof__rec *r)
 {
 	const struct cprof_site *s;
 
+	/* A call with an allocation inside is kept: it owns the bytes. */
+	if (r->tick & CPROF__REC_ALLOC)
+		return false;
 	if (!(r->tick & CPROF__REC_SITE))
 		return true;
 	s = (const struct cprof_site *)r->addr;

@@ -113,3 +113,13 @@ CPROF__NOINSTR void cprof__warn(const char *msg, const char *arg, int err,
 	ssize_t r = write(STDERR_FILENO, line, n);
 	(void)r;
 }
+
+/*
+ * The allocator wrappers (alloc.c) live in their own library, which
+ * reaches the runtime through exported functions only.
+ */
+CPROF_EXTERN CPROF__NOINSTR void
+cprof__alloc_warn(const char *msg, const char *arg, const char *tail)
+{
+	cprof__warn(msg, arg, 0, tail);
+}
