@@ -7,7 +7,7 @@
 # or what glibc says of a double free (t/progs/alloc.c, alloc-cxx.cc).
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/t/lib.sh"
 need_cli
-need_prog alloc alloc-cxx
+need_prog alloc alloc-cxx ownmalloc
 need_python
 if [ "$SANITIZE" = yes ] || [ "${TSAN:-no}" = yes ]; then
 	# The sanitizers bring their own allocator: the tool refuses --alloc.
@@ -123,6 +123,14 @@ jeq "aligned_new: 64 + 3*64 + 64 bytes (or more for the array cookie)" cxx.json 
 # (puts' stdout buffer is its only block.)
 jeq "a new that throws records no block" cxx.json \
 	"sum(r['alloc']['self']['bytes'] for r in rows('throws()')) < 1 << 20" true
+
+# An allocator defined in the executable: said once, nothing changes.
+run own "$CPROF" stat --alloc --format json -o own.json -- "$PROGS/ownmalloc"
+expect_status "own allocator" 5 own.err
+expect_grep "its output" "own allocator done" own.out
+expect_grep "said once" "allocations are not recorded: malloc is defined by" own.err
+expect_eq "said once only" 1 "$(grep -c 'allocations are not recorded' own.err)"
+jeq "work: no allocation seen" own.json "sum(r['alloc']['self']['count'] for r in rows('work'))" 0
 
 # An allocator preloaded after cprof's wrappers: jemalloc or tcmalloc.
 other=

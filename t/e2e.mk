@@ -304,3 +304,6 @@ t_progs_alloc_LDADD = -ldl
 t_progs_alloc_cxx_SOURCES = t/progs/alloc-cxx.cc t/progs/progs.h
 t_progs_alloc_cxx_CXXFLAGS = $(E2E_INSTR_CXXFLAGS) -std=c++17
 E2E_TESTS += t/e2e-alloc.sh
+check_PROGRAMS += t/progs/ownmalloc
+t_progs_ownmalloc_SOURCES = t/progs/ownmalloc.c t/progs/progs.h
+t_progs_ownmalloc_CFLAGS = $(E2E_INSTR_CFLAGS)
