@@ -8,9 +8,10 @@
  * allocation function once. It prints a line and exits 7.
  * "signal": a signal handler allocates and frees, interrupting a
  * function that allocates too (not inside malloc: that would be the
- * program's undefined behaviour). "fork": parent and child allocate in functions of their own.
- * "double": frees a block twice (glibc aborts). "dlsym": looks symbols up
- * and reads dlerror(), which allocate inside the C library.
+ * program's undefined behaviour). "fork": parent and child allocate in
+ * functions of their own. "double": frees a block twice (glibc aborts).
+ * "dlsym": looks symbols up and reads dlerror(), which allocate inside the C
+ * library.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
