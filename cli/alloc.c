@@ -32,7 +32,8 @@
 struct aev {
 	uint64_t tick, addr, size;
 	uint32_t path;
-	uint32_t freed;
+	uint32_t freed : 1;
+	uint32_t thr : 31; /* the thread's index in its process */
 };
 
 /* A path of frames: its innermost function and the path around it. */
@@ -40,10 +41,10 @@ struct anode {
 	uint32_t parent, fid;
 };
 
-/* A live block (addr 0: an empty slot). */
+/* A live block (addr 0: an empty slot), its function and thread. */
 struct live {
 	uint64_t addr, size;
-	uint32_t fid;
+	uint32_t fid, thr;
 };
 
 struct cp_alloc_proc {
@@ -129,7 +130,8 @@ void cp_alloc_at(struct proc *pr, struct thr *t, const struct cp_log_alloc *x)
 	e->addr = x->addr;
 	e->size = x->size;
 	e->path = path;
-	e->freed = (uint32_t)x->freed;
+	e->freed = x->freed != 0;
+	e->thr = (uint32_t)(t - pr->th) & 0x7fffffff;
 }
 
 void cp_alloc_pend(struct proc *pr, struct thr *t, const struct cp_log_alloc *x)
@@ -170,7 +172,8 @@ static size_t live_slot(const struct ltab *l, uint64_t addr)
 	return h;
 }
 
-static void live_put(struct ltab *l, uint64_t addr, uint64_t size, uint32_t fid)
+static void live_put(struct ltab *l, uint64_t addr, uint64_t size, uint32_t fid,
+		     uint32_t thr)
 {
 	size_t h;
 
@@ -190,6 +193,7 @@ static void live_put(struct ltab *l, uint64_t addr, uint64_t size, uint32_t fid)
 	l->s[h].addr = addr;
 	l->s[h].size = size;
 	l->s[h].fid = fid;
+	l->s[h].thr = thr;
 }
 
 /* Take ADDR's block out into *B; 0 when it is not live. */
@@ -293,7 +297,7 @@ void cp_alloc_merge(struct loader *ld, struct proc *pr, const uint32_t *gid)
 					fs[b.fid].live -= b.size;
 			}
 			credit(a, fs, &out, &serial, e->path, 0, e->size);
-			live_put(&live, e->addr, e->size, inner);
+			live_put(&live, e->addr, e->size, inner, e->thr);
 			now += e->size;
 			if (inner == NO_FID)
 				outside_live += e->size;
@@ -316,6 +320,14 @@ void cp_alloc_merge(struct loader *ld, struct proc *pr, const uint32_t *gid)
 			rising = 0;
 		}
 		credit(a, fs, &out, &serial, e->path, 1, b.size);
+		/* A block freed by another thread than its allocator's. */
+		if (b.thr != e->thr) {
+			struct cp_alloc_func *af =
+				b.fid == NO_FID ? &out : &fs[b.fid].f;
+
+			af->remote_frees++;
+			af->remote_freed_bytes += b.size;
+		}
 		now -= b.size;
 		if (b.fid == NO_FID)
 			outside_live -= b.size;
@@ -358,6 +370,8 @@ void cp_alloc_merge(struct loader *ld, struct proc *pr, const uint32_t *gid)
 		g->peak_bytes += s->peak_bytes;
 		g->leak_count += s->leak_count;
 		g->leak_bytes += s->leak_bytes;
+		g->remote_frees += s->remote_frees;
+		g->remote_freed_bytes += s->remote_freed_bytes;
 		p->alloc_all.count += s->self.count;
 		p->alloc_all.bytes += s->self.bytes;
 		p->alloc_all.frees += s->self.frees;
@@ -416,8 +430,10 @@ void cp_alloc_json_func(FILE *f, const struct cp_func *fn)
 	json_counts(f, "total", &a->total);
 	fprintf(f,
 		", \"peak_bytes\": %" PRIu64 ", \"leaks\": {\"count\": %" PRIu64
-		", \"bytes\": %" PRIu64 "}}",
-		a->peak_bytes, a->leak_count, a->leak_bytes);
+		", \"bytes\": %" PRIu64 "}, \"freed_by_other_threads\": "
+		"{\"count\": %" PRIu64 ", \"bytes\": %" PRIu64 "}}",
+		a->peak_bytes, a->leak_count, a->leak_bytes, a->remote_frees,
+		a->remote_freed_bytes);
 }
 
 /* The functions whose KEY is not 0, largest first, into *OUT. */

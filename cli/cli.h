@@ -454,6 +454,8 @@ struct cp_alloc_counts {
 struct cp_alloc_func {
 	struct cp_alloc_counts self, total;
 	uint64_t peak_bytes, leak_count, leak_bytes;
+	/* Of its blocks, those another thread freed (count and bytes). */
+	uint64_t remote_frees, remote_freed_bytes;
 };
 
 struct cp_func {

@@ -41,6 +41,9 @@ jeq "build_list: none of its own, 100 in total" basic.json \
 jeq "free_half (another thread): 50 frees of 48 bytes" basic.json \
 	"[sum(r['alloc']['self'][k] for r in rows('free_half')) for k in ('frees', 'freed_bytes')]" \
 	'[50, 2400]'
+jeq "make_blocks: 50 of its blocks freed by another thread" basic.json \
+	"[sum(r['alloc']['freed_by_other_threads'][k] for r in rows('make_blocks')) for k in ('count', 'bytes')]" \
+	'[50, 2400]'
 jeq "free_rest: 50 frees of 48 bytes" basic.json \
 	"[sum(r['alloc']['self'][k] for r in rows('free_rest')) for k in ('frees', 'freed_bytes')]" \
 	'[50, 2400]'
