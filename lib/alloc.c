@@ -116,11 +116,18 @@ static CPROF__NOINSTR bool resolve(void)
 	return real.malloc != NULL;
 }
 
+/* Inside a C++ operator: what it called recorded (see NEW_FORM). */
+enum { OP_NONE, OP_NEW, OP_DELETE, OP_DONE };
+static __thread int op_state __attribute__((tls_model("initial-exec")));
+
 /* Record with the guard up (the runtime may allocate) and errno kept. */
 static inline CPROF__NOINSTR void note(const void *p, size_t n, bool freed,
 				       uint64_t tick)
 {
 	int saved = errno;
+
+	if (op_state == (freed ? OP_DELETE : OP_NEW))
+		op_state = OP_DONE;
 
 	guard++;
 	cprof__alloc_event((uintptr_t)p, n, freed, tick);
@@ -292,18 +299,22 @@ WRAP void *pvalloc(size_t n)
 
 /*
  * C++ operator new and delete, in every form. libstdc++'s call malloc()
- * and free(), so the guard is up while they run (no block is counted
- * twice); a preloaded tcmalloc or jemalloc defines its own, which are
- * seen only here. A throwing operator new leaves through this frame: the
- * guard comes down in a cleanup, which -fexceptions runs.
+ * and free() (aligned_alloc() for the aligned forms) through the PLT,
+ * where the block is recorded; a preloaded tcmalloc or jemalloc defines
+ * its own, which call nothing of ours: the wrapper records the block
+ * then. op_state tells which: the wrapper sets OP_NEW (OP_DELETE) before
+ * it calls the next definition, and note() turns it to OP_DONE when an
+ * allocation (a free) was recorded inside. So a failing new's exception
+ * object, allocated inside it, is recorded as any block, and nothing is
+ * counted twice, not even when one operator calls another (libstdc++'s
+ * new[] calls new, its sized delete the plain one). A throwing new leaves
+ * through this frame: its state is put back by a cleanup, which -fexceptions
+ * runs.
  */
-static CPROF__NOINSTR void guard_down(unsigned *g)
+static CPROF__NOINSTR void op_restore(const int *saved)
 {
-	(void)g;
-	guard--;
+	op_state = *saved;
 }
-
-#define GUARDED unsigned guarded __attribute__((cleanup(guard_down))) = ++guard
 
 /* The next definition of NAME (this function), looked up once. */
 #define NEXT(name)                                                        \
@@ -314,36 +325,50 @@ static CPROF__NOINSTR void guard_down(unsigned *g)
 		guard--;                                                  \
 	}
 
-#define NEW_FORM(name, params, args)               \
-	WRAP void *name params                     \
-	{                                          \
-		NEXT(name);                        \
-		void *p;                           \
-		if (unlikely(next_##name == NULL)) \
-			abort();                   \
-		if (unlikely(guard != 0))          \
-			return next_##name args;   \
-		{                                  \
-			GUARDED;                   \
-			(void)guarded;             \
-			p = next_##name args;      \
-		}                                  \
-		return noted(p, n);                \
+#define NEW_FORM(name, params, args)                                     \
+	WRAP void *name params                                           \
+	{                                                                \
+		NEXT(name);                                              \
+		void *p;                                                 \
+		bool seen;                                               \
+		if (unlikely(next_##name == NULL))                       \
+			abort();                                         \
+		if (unlikely(guard != 0))                                \
+			return next_##name args;                         \
+		{                                                        \
+			int saved __attribute__((cleanup(op_restore))) = \
+				op_state;                                \
+			op_state = OP_NEW;                               \
+			p = next_##name args;                            \
+			seen = op_state == OP_DONE;                      \
+		}                                                        \
+		if (seen && op_state == OP_NEW)                          \
+			op_state = OP_DONE;                              \
+		return seen ? p : noted(p, n);                           \
 	}
 
-#define DELETE_FORM(name, params, args)              \
-	WRAP void name params                        \
-	{                                            \
-		NEXT(name);                          \
-		if (unlikely(next_##name == NULL)) { \
-			free(p);                     \
-			return;                      \
-		}                                    \
-		if (p != NULL && likely(guard == 0)) \
-			note(p, 0, true, 0);         \
-		guard++;                             \
-		next_##name args;                    \
-		guard--;                             \
+#define DELETE_FORM(name, params, args)                                  \
+	WRAP void name params                                            \
+	{                                                                \
+		NEXT(name);                                              \
+		uint64_t tick;                                           \
+		int saved = op_state;                                    \
+		bool seen;                                               \
+		if (unlikely(next_##name == NULL)) {                     \
+			free(p);                                         \
+			return;                                          \
+		}                                                        \
+		if (unlikely(guard != 0) || p == NULL) {                 \
+			next_##name args;                                \
+			return;                                          \
+		}                                                        \
+		tick = cprof__ticks();                                   \
+		op_state = OP_DELETE;                                    \
+		next_##name args;                                        \
+		seen = op_state == OP_DONE;                              \
+		op_state = seen && saved == OP_DELETE ? OP_DONE : saved; \
+		if (!seen)                                               \
+			note(p, 0, true, tick);                          \
 	}
 
 typedef const void *nothrow_ref; /* const std::nothrow_t & */

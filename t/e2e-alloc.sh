@@ -123,7 +123,9 @@ for fc in plain_new:1:1 array_new:1:1 nothrow_new:2:2 aligned_new:3:3 explicit_f
 done
 jeq "aligned_new: 64 + 3*64 + 64 bytes (or more for the array cookie)" cxx.json \
 	"sum(r['alloc']['self']['bytes'] for r in rows('aligned_new()')) >= 320" true
-# (puts' stdout buffer is its only block.)
+jeq "every free of C++ matched a block (the exception object's too)" cxx.json \
+	"j['alloc']['unknown_frees']" 0
+# (puts' stdout buffer and the exception object are its only blocks.)
 jeq "a new that throws records no block" cxx.json \
 	"sum(r['alloc']['self']['bytes'] for r in rows('throws()')) < 1 << 20" true
 
