@@ -75,6 +75,44 @@ exports() {
 	rm -rf "$work/all.json" "$work/small.cprof"
 }
 
+# alloc: --alloc on an allocation-heavy loop (issue 11): the cost of an
+# allocation event (an allocation or a free) over the plain run, and the
+# runtime's cost without --alloc, beside heaptrack on the same program;
+# bytes per event in the log.
+alloc_bench() {
+	local n=${ALLOCS:-2000000} plain none with ht floor bytes
+	${CC:-cc} -O2 -g -finstrument-functions -o "$work/allocheavy" "$src/allocheavy.c"
+	${CC:-cc} -O2 -g -o "$work/callheavy" "$src/callheavy.c"
+	floor=$("$work/callheavy" floor 20000000)
+	plain=$(best_ns "$work/allocheavy" "$n")
+	ra() { rm -rf "$work/a.cprof"; "$CPROF" record --no-counters "$@" -o "$work/a.cprof" "$work/allocheavy" "$n"; }
+	none=$(best_ns ra)
+	with=$(best_ns ra --alloc)
+	bytes=$(dirsize "$work/a.cprof")
+	ra >/dev/null 2>&1
+	bytes=$((bytes - $(dirsize "$work/a.cprof")))
+	echo "allocations (--alloc): $n allocations and $n frees in one function, plain run $(per "$plain" 1000000) ms:"
+	echo "  two counter reads (the floor):       $floor ns"
+	echo "  cprof record, no --alloc:            $(per $((none - plain)) $((2 * n))) ns per event over the plain run"
+	echo "  cprof record --alloc:                $(per $((with - plain)) $((2 * n))) ns per event over the plain run ($(per $((with - none)) $((2 * n))) over no --alloc)"
+	echo "  --alloc / the floor:                 $(ratio "$(per $((with - plain)) $((2 * n)))" "$floor")x (target <= 2)"
+	echo "  log:                                 $(per "$bytes" $((2 * n))) bytes per event"
+	if command -v heaptrack >/dev/null; then
+		rh() { rm -f "$work"/ht.*; heaptrack -o "$work/ht" "$work/allocheavy" "$n"; }
+		ht=$(best_ns rh)
+		echo "  heaptrack:                           $(per $((ht - plain)) $((2 * n))) ns per event over the plain run"
+		echo "  cprof --alloc / heaptrack:           $(ratio $((with - plain)) $((ht - plain)))x (target < 1)"
+	else
+		echo "  heaptrack: not installed (apt-get install heaptrack)"
+	fi
+}
+
+# BENCH_ONLY=alloc: the allocation lines alone.
+if [ "${BENCH_ONLY:-}" = alloc ]; then
+	alloc_bench
+	exit 0
+fi
+
 # BENCH_ONLY=exports: the export lines alone.
 if [ "${BENCH_ONLY:-}" = exports ]; then
 	rm -rf "$work/run.cprof"
@@ -187,3 +225,6 @@ cexact=$(best_ns cex)
 echo "exact mode (read(2) of the group at each of $((2 * calls)) marker events):"
 echo "  cost per marker event:           $(per $((cexact - crec)) $((2 * calls))) ns over plain recording"
 echo "  rdpmc:                           not measurable here (no hardware PMU: software events read with read(2))"
+
+echo
+alloc_bench

@@ -154,6 +154,8 @@ struct cp_log_header {
 	 */
 	int has_adaptive;
 	uint64_t warmup, threshold, threshold_ns, timed_call, counted_call;
+	/* --alloc: allocations were recorded (key "alloc"). */
+	int alloc;
 };
 
 struct cp_log_obj {
@@ -189,6 +191,16 @@ struct cp_log_event {
 	uint32_t exit; /* 0 for an enter, 1 for an exit */
 };
 
+/*
+ * An allocation or a free of an ev chunk (--alloc): it came after the
+ * first POS events of the chunk, at TICKS; SIZE is 0 for a free.
+ */
+struct cp_log_alloc {
+	uint64_t ticks, addr, size;
+	size_t pos;
+	int freed;
+};
+
 struct cp_log_ev {
 	int tid;
 	const struct cp_log_site *sites;
@@ -206,6 +218,9 @@ struct cp_log_ev {
 	 */
 	const uint32_t *shorts;
 	size_t nshort;
+	/* --alloc: the chunk's allocations and frees (key "al"), in order. */
+	const struct cp_log_alloc *allocs;
+	size_t nallocs;
 };
 
 /* One overflow sample of a samples chunk. */
@@ -506,6 +521,24 @@ enum cp_ref_total {
 };
 
 /* A function or marker site, merged over every process and thread. */
+/* --alloc: allocations and frees, of a function or of a whole run. */
+struct cp_alloc_counts {
+	uint64_t count, bytes;	     /* allocations, bytes allocated */
+	uint64_t frees, freed_bytes; /* frees, bytes of the blocks freed */
+};
+
+/*
+ * A function's: SELF made in its own frames, TOTAL in them and what they
+ * called; of the blocks it allocated, the bytes live at its process's
+ * peak and the blocks still live at the process's end (leaks).
+ */
+struct cp_alloc_func {
+	struct cp_alloc_counts self, total;
+	uint64_t peak_bytes, leak_count, leak_bytes;
+	/* Of its blocks, those another thread freed (count and bytes). */
+	uint64_t remote_frees, remote_freed_bytes;
+};
+
 struct cp_func {
 	const char *name;   /* demangled symbol, marker name or obj+0xoff */
 	const char *object; /* basename of the ELF object, NULL for markers */
@@ -542,6 +575,7 @@ struct cp_func {
 	enum cp_ref_total ref_total;
 	/* Hidden by a report-time filter (filter.c): in no view. */
 	int hidden;
+	struct cp_alloc_func alloc; /* --alloc */
 };
 
 /* A calling-context tree and call graph (cct.h). */
@@ -717,6 +751,16 @@ struct cp_profile {
 	size_t nprocs;
 	struct cp_frames *frames;
 	size_t nframes;
+	/*
+	 * --alloc (cli/alloc.c): has_alloc when a process recorded them;
+	 * ALL of the whole run, OUTSIDE made outside any function's frame;
+	 * the peaks of the processes added, leaks of all; frees of blocks
+	 * never seen allocated.
+	 */
+	int has_alloc;
+	struct cp_alloc_counts alloc_all;
+	struct cp_alloc_func alloc_outside;
+	uint64_t alloc_peak, leak_count, leak_bytes, unknown_frees;
 	uint64_t total_self_ns; /* sum of self_ns over funcs */
 	uint64_t comp_ns;	/* the hooks' cost compensated, over funcs */
 	/*
@@ -889,6 +933,8 @@ struct cp_output {
 	double spike_factor;
 	/* report --budget (budget.c): printed after the table, in JSON. */
 	const struct cp_budgets *budgets;
+	/* --alloc: the allocation table (cli/alloc.c) after the function's. */
+	int alloc;
 };
 #define CP_SPIKE_FACTOR 2.0
 /* Frame times vary too much past this coefficient of variation. */
@@ -1121,6 +1167,7 @@ struct cp_run_opts {
 	/* cp_adapt_options: --time-all, and the rule's numbers or NULL. */
 	int time_all;
 	const char *adapt_ns, *adapt_warmup;
+	int alloc; /* --alloc */
 };
 
 /*
@@ -1314,6 +1361,28 @@ struct cp_command;
 struct cp_counter_opts;
 extern const struct cp_option cp_reference_options[];
 enum { CP_OPT_REFERENCE = 0x1700 };
+
+/*
+ * --alloc (issue 11): stat and record preload the allocator wrappers
+ * (lib/alloc.c) and the runtime records every allocation and free; stat
+ * and report show them per function (cli/alloc.c).
+ */
+enum { CP_OPT_ALLOC = 0x1b00 };
+extern const struct cp_option cp_alloc_view_options[];
+/*
+ * alloc.c, the output of --alloc: a function's "alloc" members in JSON
+ * (after others), the run's "alloc", "alloc_peak" and "leaks" members,
+ * and the table of allocations by function (TOP rows, 0: all).
+ */
+void cp_alloc_json_func(FILE *f, const struct cp_func *fn);
+void cp_alloc_json_run(FILE *f, const struct cp_profile *p);
+void cp_alloc_table(FILE *f, const struct cp_profile *p, size_t top);
+/*
+ * run.c: put the allocator wrappers in LD_PRELOAD before the runtime in
+ * every later cp_run_setup(); exits 2 where they cannot work (a build
+ * with sanitizers, whose allocator is theirs).
+ */
+void cp_run_want_alloc(const struct cp_command *cmd);
 /*
  * Check, before anything runs, that --reference PLAIN can go with the
  * options and stdin: a usage error (exit 2) when not; PLAIN must be

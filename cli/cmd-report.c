@@ -52,11 +52,9 @@ static const struct cp_option export_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const report_groups[] = {
-	report_options,	    cp_output_options,
-	cp_view_options,    export_options,
-	budget_options,	    cp_rfilter_name_options,
-	cp_rfilter_options, NULL,
-};
+	report_options,		 cp_output_options,  cp_view_options,
+	cp_alloc_view_options,	 export_options,     budget_options,
+	cp_rfilter_name_options, cp_rfilter_options, NULL};
 
 static int cmd_report(int argc, char **argv);
 

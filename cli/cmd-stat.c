@@ -120,6 +120,7 @@ static int cmd_stat(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	out.alloc = ro.alloc;
 	if (argc == 0)
 		cp_usage_error(&cp_cmd_stat, "no program to run");
 	cp_view_check(&cp_cmd_stat, &out);

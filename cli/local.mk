@@ -18,6 +18,7 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/symbols.c \
 	cli/output.c \
 	cli/views.c \
+	cli/alloc.c \
 	cli/frames.c \
 	cli/term.c \
 	cli/events.c \

@@ -612,6 +612,7 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 		merge_thread(ld, pr, &pr->th[i], gid,
 			     dist && pr->th[i].counted);
 	cp_frames_merge(ld, pr, gid);
+	cp_alloc_merge(ld, pr, gid);
 	free(gid);
 	counters_merge(ld, pr);
 	merge_frames(ld, pr);

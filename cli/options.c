@@ -57,6 +57,14 @@ const struct cp_option cp_run_options[] = {
 	{"no-inherit", CP_OPT_NO_INHERIT, NULL,
 	 "do not profile children PROG starts with an environment of its "
 	 "own"},
+	{"alloc", CP_OPT_ALLOC, NULL,
+	 "record every allocation and free (malloc, new...) per function"},
+	{NULL, 0, NULL, NULL}};
+
+const struct cp_option cp_alloc_view_options[] = {
+	{"alloc", CP_OPT_ALLOC, NULL,
+	 "show allocations, frees, peak and leaks per function (a run "
+	 "recorded with --alloc)"},
 	{NULL, 0, NULL, NULL}};
 
 const struct cp_option cp_adapt_options[] = {
@@ -390,6 +398,9 @@ int cp_view_option(const struct cp_command *cmd, struct cp_output *o, int c,
 	case CP_OPT_TREE:
 		o->tree = 1;
 		return 1;
+	case CP_OPT_ALLOC:
+		o->alloc = 1;
+		return 1;
 	case CP_OPT_FRAMES:
 		o->frames = 1;
 		return 1;
@@ -579,6 +590,10 @@ int cp_run_getopt(const struct cp_command *cmd, int argc, char **argv,
 				       1000000);
 			o->adapt_warmup = optarg;
 			continue;
+		case CP_OPT_ALLOC:
+			cp_run_want_alloc(cmd);
+			o->alloc = 1;
+			continue;
 		}
 		if (select_option(cmd, o, c, optarg))
 			continue;
@@ -589,14 +604,19 @@ int cp_run_getopt(const struct cp_command *cmd, int argc, char **argv,
 
 /*
  * The adaptive timing's variables: cprof's options are the whole truth,
- * as for the counters, so values left in its own environment go.
+ * as for the counters, so values left in its own environment go. --alloc
+ * times every call: an allocation goes to the innermost frame that wrote
+ * an event, and a counted call writes none, so the allocations of the
+ * functions adaptive timing only counts would land in their callers.
  */
 static void adapt_env(const struct cp_run_opts *o)
 {
+	int time_all = o->time_all || o->alloc;
+
 	if (unsetenv(CPROF_ENV_TIME_ALL) != 0 ||
 	    unsetenv(CPROF_ENV_ADAPT_NS) != 0 ||
 	    unsetenv(CPROF_ENV_ADAPT_WARMUP) != 0 ||
-	    (o->time_all && setenv(CPROF_ENV_TIME_ALL, "1", 1) != 0) ||
+	    (time_all && setenv(CPROF_ENV_TIME_ALL, "1", 1) != 0) ||
 	    (o->adapt_ns != NULL &&
 	     setenv(CPROF_ENV_ADAPT_NS, o->adapt_ns, 1) != 0) ||
 	    (o->adapt_warmup != NULL &&

@@ -1595,6 +1595,8 @@ static void print_table_to(FILE *f, const struct cp_profile *p,
 		/* The views replace the function tables (views.c). */
 		cp_views_table(f, p, o, top_of(o));
 		cp_frames_table(f, p, o);
+		if (o->alloc)
+			cp_alloc_table(f, p, top_of(o));
 		return;
 	}
 	if (!o->threads) {
@@ -1631,6 +1633,8 @@ static void print_table_to(FILE *f, const struct cp_profile *p,
 	if (show_counters(p, o))
 		table_distortion(f, p);
 	table_frames(f, p);
+	if (o->alloc)
+		cp_alloc_table(f, p, top_of(o));
 }
 
 /*
@@ -1939,6 +1943,9 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 				    totals[rows[i].f->ref_total], &first);
 		}
 		json_row_counters(f, p, &rows[i], &first);
+		/* --alloc: per function of the run, not per thread. */
+		if (p->has_alloc && rows[i].st == &rows[i].f->st)
+			cp_alloc_json_func(f, rows[i].f);
 		fputc('}', f);
 	}
 	if (n != 0)
@@ -2266,6 +2273,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	cp_repeat_json(f, p);
 	cp_budgets_json(f, o->budgets);
 	cp_rfilter_json(f, p);
+	cp_alloc_json_run(f, p);
 	fputs("  \"functions\": ", f);
 	rows = make_rows(p, NULL, o, &n, NULL);
 	json_functions(f, p, rows, n, 2);

@@ -97,6 +97,7 @@ static void on_header(void *arg, const struct cp_log_header *h)
 	pr->ppid = h->ppid;
 	pr->exe = intern(pr, h->exe);
 	pr->own_hooks = h->own_hooks.len ? intern(pr, h->own_hooks) : NULL;
+	pr->has_alloc = h->alloc;
 	pr->runtime = h->runtime.len ? intern(pr, h->runtime) : NULL;
 	pr->clock_note = h->clock_note.len ? intern(pr, h->clock_note) : NULL;
 	if (h->has_select) {
@@ -514,6 +515,7 @@ static void proc_finish(struct loader *ld, struct proc *pr)
 static void proc_free(struct proc *pr)
 {
 	cp_frames_free(pr);
+	cp_alloc_free(pr);
 	for (size_t i = 0; i < pr->nth; i++) {
 		struct thr *t = &pr->th[i];
 

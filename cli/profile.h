@@ -277,7 +277,16 @@ struct thr {
 	struct tfacc *facc;
 	size_t nfacc;
 	uint64_t *ssum;
+
+	/*
+	 * --alloc, sampling mode: allocations waiting in pend (as events of
+	 * exit CP_EV_ALLOC whose site is their index here) for the events
+	 * around them (cli/alloc.c).
+	 */
+	struct cp_log_alloc *aq;
+	size_t naq, capaq;
 };
+#define CP_EV_ALLOC 2
 
 /* A counter of a process's header. */
 struct pcounter {
@@ -392,6 +401,10 @@ struct proc {
 	struct pfrec *frkeep, *frlong;
 	size_t nfrkeep, capfrkeep, nfrlong;
 	uint64_t frseen, frrng;
+
+	/* --alloc: the header's "alloc", and what alloc.c keeps. */
+	int has_alloc;
+	struct cp_alloc_proc *alloc;
 };
 
 /*
@@ -579,6 +592,22 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 		   uint64_t origin, const char *state, int ws);
 /* Every log is in: the run's totals, counts and distortion check. */
 void cp_merge_run(struct loader *ld);
+
+/*
+ * alloc.c: --alloc. The allocations and frees of chunk C of thread T,
+ * each at the stack T has after the first pos events of C: cp_alloc_at
+ * takes one now (plain and exact mode), cp_alloc_pend queues it in
+ * T->pend (sampling mode), where run_events gives it to cp_alloc_run.
+ * cp_alloc_merge matches frees to blocks in time order at the process's
+ * end and adds what its functions (GID) did to the run; cp_alloc_free
+ * gives the process's memory back.
+ */
+void cp_alloc_at(struct proc *pr, struct thr *t, const struct cp_log_alloc *a);
+void cp_alloc_pend(struct proc *pr, struct thr *t,
+		   const struct cp_log_alloc *a);
+void cp_alloc_run(struct proc *pr, struct thr *t, uint32_t idx);
+void cp_alloc_merge(struct loader *ld, struct proc *pr, const uint32_t *gid);
+void cp_alloc_free(struct proc *pr);
 /* The name, object, file and line of function FID of PR, as merged. */
 void cp_proc_sym(struct proc *pr, uint32_t fid, struct cp_sym *sym);
 

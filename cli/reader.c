@@ -70,6 +70,9 @@ struct reader {
 	/* An ev chunk's "short" pairs, and a header's "select" patterns. */
 	uint32_t *shorts;
 	size_t capshorts;
+	/* An ev chunk's allocations and frees (--alloc). */
+	struct cp_log_alloc *allocs;
+	size_t capallocs;
 	struct cp_bytes *pats;
 	size_t cappats, npats;
 	struct cp_log_obj *objs;
@@ -514,6 +517,12 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 	get_u64(o, CPROF_KEY_START_NS, &h.start_ns);
 	get_u64(o, CPROF_KEY_FLUSH_MS, &h.flush_ms);
 	get_str(o, CPROF_KEY_OWN_HOOKS, &h.own_hooks);
+	{
+		const msgpack_object *al = get(o, CPROF_KEY_ALLOC);
+
+		h.alloc = al != NULL && al->type == MSGPACK_OBJECT_BOOLEAN &&
+			  al->via.boolean;
+	}
 	get_str(o, CPROF_KEY_RUNTIME, &h.runtime);
 	read_select(rd, o, &h);
 	if (get_array(o, CPROF_KEY_ARGV, &argv) == FIELD_OK) {
@@ -861,6 +870,60 @@ static void read_shorts(struct reader *rd, const msgpack_object *o,
 	c->shorts = rd->shorts;
 }
 
+/*
+ * --alloc: an ev chunk's "al", four LEB128 numbers an allocation or free
+ * (doc/log-format.md): events since the one before, time since the one
+ * before (from t0), size << 1 | freed, zigzag change of the address. A
+ * damaged string rejects the chunk; a position past the N events too.
+ */
+static int read_allocs(struct reader *rd, const msgpack_object *o, uint64_t t0,
+		       uint64_t n, struct cp_log_ev *c)
+{
+	struct cp_bytes bin;
+	const unsigned char *p, *end;
+	uint64_t t = t0, addr = 0, pos = 0;
+	size_t k = 0;
+
+	c->allocs = NULL;
+	c->nallocs = 0;
+	switch (get_bytes(o, CPROF_KEY_AL, MSGPACK_OBJECT_BIN, &bin)) {
+	case FIELD_OK:
+		break;
+	case FIELD_BAD:
+		return bad(rd, "ev chunk: al is no byte string");
+	case FIELD_ABSENT:
+		return 0;
+	}
+	p = (const unsigned char *)bin.ptr;
+	end = p + bin.len;
+	/* Four bytes an entry at least. */
+	rd->allocs = xgrow(rd->allocs, &rd->capallocs, bin.len / 4 + 1,
+			   sizeof *rd->allocs);
+	while (p < end) {
+		uint64_t dpos, dt, sz, z;
+		struct cp_log_alloc *a = &rd->allocs[k];
+
+		if (uleb(&p, end, &dpos) < 0 || uleb(&p, end, &dt) < 0 ||
+		    uleb(&p, end, &sz) < 0 || uleb(&p, end, &z) < 0)
+			return bad(rd, "ev chunk: al is not LEB128 quadruples");
+		pos += dpos;
+		if (pos > n)
+			return bad(rd,
+				   "ev chunk: an allocation past its events");
+		t += dt;
+		addr += (z >> 1) ^ (0 - (z & 1));
+		a->ticks = t;
+		a->addr = addr;
+		a->size = sz >> 1;
+		a->freed = (int)(sz & 1);
+		a->pos = (size_t)pos;
+		k++;
+	}
+	c->allocs = rd->allocs;
+	c->nallocs = k;
+	return 0;
+}
+
 static int read_ev(struct reader *rd, const msgpack_object *o)
 {
 	const msgpack_object_array *sites;
@@ -895,6 +958,8 @@ static int read_ev(struct reader *rd, const msgpack_object *o)
 	c.ev = rd->ev;
 	c.nev = (size_t)n;
 	read_shorts(rd, o, &c);
+	if (read_allocs(rd, o, t0, n, &c) < 0)
+		return -1;
 	if (rd->ops->ev != NULL)
 		rd->ops->ev(rd->arg, &c);
 	return 0;
@@ -1414,6 +1479,7 @@ int cp_log_read(const char *path, const struct cp_log_ops *ops, void *arg,
 	free(rd.ev);
 	free(rd.sites);
 	free(rd.shorts);
+	free(rd.allocs);
 	free(rd.pats);
 	free(rd.objs);
 	free(rd.segs);

@@ -629,6 +629,12 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 	const size_t k = pr->nc;
 
 	for (size_t i = 0; i < n; i++) {
+		/* --alloc: an allocation queued between the events. */
+		if (mode == RUN_SAMPLED &&
+		    __builtin_expect(ev[i].exit == CP_EV_ALLOC, 0)) {
+			cp_alloc_run(pr, t, ev[i].site);
+			continue;
+		}
 		uint64_t tk = ev[i].ticks;
 		uint32_t id =
 			mode == RUN_SAMPLED ? ev[i].site : map[ev[i].site];
@@ -714,11 +720,59 @@ static void exact_values(struct proc *pr, struct thr *t, const uint64_t *v)
 		memcpy(cf_enter(&t->stk, k, d), v, k * sizeof *v);
 }
 
+/* Events FROM to TO of C on T, as the process's mode runs them. */
+static void run_slice(struct proc *pr, struct thr *t, const struct cp_log_ev *c,
+		      size_t from, size_t to)
+{
+	if (from == to)
+		return;
+	if (pr->nc == 0) {
+		run_events(pr, t, c->ev + from, to - from, pr->sitemap, NULL,
+			   RUN_PLAIN);
+	} else if (pr->exact) {
+		const uint64_t *v =
+			c->values != NULL ? c->values + from * pr->nc : NULL;
+
+		exact_values(pr, t, v);
+		run_events(pr, t, c->ev + from, to - from, pr->sitemap, v,
+			   RUN_EXACT);
+	} else {
+		struct cp_log_ev part = *c;
+
+		part.ev = c->ev + from;
+		part.nev = to - from;
+		part.values = NULL;
+		cp_samples_pend(pr, t, &part);
+	}
+}
+
+/*
+ * --alloc: the chunk's events in slices, with its allocations and frees
+ * between them, each where the stack stands after its events (alloc.c).
+ */
+static void run_allocs(struct proc *pr, struct thr *t,
+		       const struct cp_log_ev *c)
+{
+	size_t from = 0;
+
+	for (size_t i = 0; i < c->nallocs; i++) {
+		const struct cp_log_alloc *a = &c->allocs[i];
+
+		run_slice(pr, t, c, from, a->pos);
+		from = a->pos;
+		if (pr->nc > 0 && !pr->exact)
+			cp_alloc_pend(pr, t, a);
+		else
+			cp_alloc_at(pr, t, a);
+	}
+	run_slice(pr, t, c, from, c->nev);
+}
+
 void cp_replay_ev(struct proc *pr, const struct cp_log_ev *c)
 {
 	struct thr *t;
 
-	if (c->nev == 0 && c->nshort == 0)
+	if (c->nev == 0 && c->nshort == 0 && c->nallocs == 0)
 		return;
 	t = cp_proc_thread(pr, c->tid);
 	pr->sitemap = xgrow(pr->sitemap, &pr->capsitemap, c->nsites,
@@ -740,17 +794,19 @@ void cp_replay_ev(struct proc *pr, const struct cp_log_ev *c)
 			t->st[pr->sitemap[c->shorts[2 * i]]].calls +=
 				c->shorts[2 * i + 1];
 	}
-	if (c->nev == 0)
+	if (c->nev == 0 && c->nallocs == 0)
 		return;
 	if (!t->seen) {
 		t->seen = 1;
-		t->origin = c->ev[0].ticks;
+		t->origin = c->nev ? c->ev[0].ticks : c->allocs[0].ticks;
 		if (t->has_start && t->start < t->origin)
 			t->origin = t->start;
 		t->last = t->blast = t->origin;
 	}
 	pr->events += c->nev;
-	if (pr->nc == 0) {
+	if (c->nallocs > 0) {
+		run_allocs(pr, t, c);
+	} else if (pr->nc == 0) {
 		run_events(pr, t, c->ev, c->nev, pr->sitemap, NULL, RUN_PLAIN);
 	} else if (pr->exact) {
 		exact_values(pr, t, c->values);

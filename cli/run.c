@@ -255,10 +255,50 @@ static char *runtime_library(void)
 	return path;
 }
 
+static int want_alloc;
+
+void cp_run_want_alloc(const struct cp_command *cmd)
+{
+#if defined(CPROF_PRELOAD_PREFIX) || defined(CPROF_PRELOAD_SUFFIX)
+	cp_usage_error(cmd, "--alloc: not in a build with sanitizers, whose "
+			    "allocator replaces the program's");
+#else
+	(void)cmd;
+	want_alloc = 1;
+#endif
+}
+
+/*
+ * --alloc: the allocator wrappers' library, beside the runtime LIB, and
+ * a colon after it; "" without --alloc.
+ */
+static char *alloc_library(const char *lib)
+{
+	const char *slash = strrchr(lib, '/');
+	char *path;
+
+	if (!want_alloc) {
+		if (unsetenv(CPROF_ENV_ALLOC) != 0)
+			fatal("unsetenv");
+		return xstrdup("");
+	}
+	if (asprintf(&path, "%.*s/" CPROF_ALLOC_LIBRARY ":", (int)(slash - lib),
+		     lib) < 0)
+		fatalx("out of memory");
+	path[strlen(path) - 1] = '\0';
+	if (access(path, R_OK) != 0)
+		fatal("allocator library '%s' (--alloc)", path);
+	path[strlen(path)] = ':';
+	if (setenv(CPROF_ENV_ALLOC, "1", 1) != 0)
+		fatal("setenv");
+	return path;
+}
+
 void cp_run_setup(const char *flush_ms)
 {
 	const char *old = getenv("LD_PRELOAD");
 	char *lib = runtime_library(), *preload;
+	char *alloc = alloc_library(lib);
 	const char *prefix = "", *suffix = "";
 
 #ifdef CPROF_PRELOAD_PREFIX
@@ -272,7 +312,7 @@ void cp_run_setup(const char *flush_ms)
 	 */
 	suffix = ":" CPROF_PRELOAD_SUFFIX;
 #endif
-	if (asprintf(&preload, "%s%s%s%s%s", prefix, lib, suffix,
+	if (asprintf(&preload, "%s%s%s%s%s%s", prefix, alloc, lib, suffix,
 		     old != NULL && *old != '\0' ? ":" : "",
 		     old != NULL ? old : "") < 0)
 		fatalx("out of memory");
@@ -285,6 +325,7 @@ void cp_run_setup(const char *flush_ms)
 	    (flush_ms != NULL && setenv(CPROF_ENV_FLUSH_MS, flush_ms, 1) != 0))
 		fatal("setenv");
 	free(preload);
+	free(alloc);
 	free(lib);
 }
 

@@ -39,6 +39,10 @@
 #define CPROF_ENV_FILTER  "CPROF_FILTER"
 #define CPROF_ENV_EXCLUDE "CPROF_EXCLUDE"
 #define CPROF_ENV_MIN_NS  "CPROF_MIN_NS"
+/* --alloc: "1" when the tool preloads the allocator library too. */
+#define CPROF_ENV_ALLOC "CPROF_ALLOC"
+/* The allocator wrappers' library, beside the runtime (--alloc). */
+#define CPROF_ALLOC_LIBRARY "libcprof-alloc.so"
 
 /* Adaptive timing (lib/adapt.c): time every call; the rule's numbers. */
 #define CPROF_ENV_TIME_ALL     "CPROF_TIME_ALL"
@@ -185,6 +189,10 @@
 #define CPROF_KEY_LINE	"line"
 #define CPROF_KEY_KIND	"kind"
 #define CPROF_KEY_CTX	"ctx"
+/* --alloc: an ev chunk's allocations and frees (a byte string). */
+#define CPROF_KEY_AL "al"
+/* --alloc: the header says allocations were recorded (true). */
+#define CPROF_KEY_ALLOC "alloc"
 
 /* The kinds of a marker site; the last two are the runtime's own. */
 #define CPROF_KIND_FUNC		 "func"

@@ -98,9 +98,15 @@ struct cprof__rec {
 	uint64_t tick;	/* ticks | CPROF__REC_EXIT | CPROF__REC_SITE */
 	uintptr_t addr; /* function entry, or struct cprof_site pointer */
 };
-#define CPROF__REC_EXIT	 (UINT64_C(1) << 63)
-#define CPROF__REC_SITE	 (UINT64_C(1) << 62)
-#define CPROF__TICK_MASK ((UINT64_C(1) << 62) - 1)
+#define CPROF__REC_EXIT (UINT64_C(1) << 63)
+#define CPROF__REC_SITE (UINT64_C(1) << 62)
+/*
+ * --alloc (alloc.c): an allocation or free, {ALLOC | tick, block} with
+ * EXIT for a free; an allocation takes a second slot, {ALLOC | SITE |
+ * size, 0}, right after it. Every walker of the ring skips ALLOC records.
+ */
+#define CPROF__REC_ALLOC (UINT64_C(1) << 61)
+#define CPROF__TICK_MASK ((UINT64_C(1) << 61) - 1)
 
 #define CPROF__RING_SHIFT 15 /* 32768 events, 512 KiB a thread */
 #define CPROF__RING_CAP	  (UINT64_C(1) << CPROF__RING_SHIFT)
@@ -285,6 +291,17 @@ void cprof__shadow_note_stack(void);
 /* record.c: store an event of T with the given time (slow paths). */
 void cprof__emit(struct cprof__thread *t, uintptr_t addr, uint64_t flags,
 		 uint64_t tick);
+/*
+ * record.c, for libcprof-alloc (alloc.c): record an allocation of SIZE
+ * bytes at BLOCK, or a free of BLOCK (FREED), at TICK (0: now) in the
+ * calling thread's ring. Exported: the allocator wrappers live in their
+ * own preloaded library. Async-signal-safe as the hooks are.
+ */
+CPROF_EXTERN void cprof__alloc_event(uintptr_t block, uint64_t size, bool freed,
+				     uint64_t tick);
+/* warn.c: cprof__warn() for the alloc library (no error number). */
+CPROF_EXTERN void cprof__alloc_warn(const char *msg, const char *arg,
+				    const char *tail);
 
 /*
  * adapt.c: adaptive timing. Each thread keeps a table of the functions it

@@ -30,3 +30,12 @@ lib_libcprof_la_SOURCES =
 lib_libcprof_la_LIBADD = lib/libcprof-core.la
 lib_libcprof_la_LDFLAGS = $(AM_LDFLAGS) -no-undefined -version-info $(CPROF_LT_VERSION)
 dist_man_MANS += doc/libcprof.3
+
+# libcprof-alloc: the allocator wrappers of --alloc (lib/alloc.c), a
+# library of their own that the tool preloads only with --alloc. The
+# runtime's calls they make are exported by libcprof.
+lib_LTLIBRARIES += lib/libcprof-alloc.la
+lib_libcprof_alloc_la_SOURCES = lib/alloc.c
+lib_libcprof_alloc_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fexceptions -pthread
+lib_libcprof_alloc_la_LIBADD = lib/libcprof.la -ldl
+lib_libcprof_alloc_la_LDFLAGS = $(AM_LDFLAGS) -no-undefined -module -avoid-version

@@ -617,3 +617,55 @@ CPROF__NOINSTR void cprof__xray_leave(uint32_t id, uintptr_t sp)
 {
 	hook_leave(cprof__xray_fns[id], 0, sp);
 }
+
+/*
+ * --alloc: an allocation or a free (alloc.c, in libcprof-alloc). Two
+ * slots for an allocation (the block, then its size), one for a free,
+ * claimed in one add so that a signal handler's events cannot come
+ * between them. Not on the shadow stack: the report gives the event to
+ * the frame open around it. A thread's first event may be an
+ * allocation: it gets its ring here, as with a first enter.
+ */
+CPROF_EXTERN CPROF__NOINSTR void
+cprof__alloc_event(uintptr_t block, uint64_t size, bool freed, uint64_t tick)
+{
+	struct cprof__thread *t = tls_thread;
+	uint64_t need = freed ? 1 : 2, slot;
+	struct cprof__rec *r;
+
+	if (unlikely(t == NULL)) {
+		if (tls_off || over() || (t = cprof__thread_attach()) == NULL)
+			return;
+	}
+	if (unlikely(t->reserve + need > t->limit)) {
+		if (over() || !room(t) || t->reserve + need > t->limit + 1)
+			return;
+	}
+	if (!tick)
+		tick = cprof__ticks();
+	t->nest++;
+	atomic_signal_fence(memory_order_seq_cst);
+#if defined(__x86_64__)
+	slot = need;
+	__asm__ __volatile__("xaddq %0, %1"
+			     : "+r"(slot), "+m"(t->reserve)
+			     :
+			     : "memory");
+#else
+	slot = __atomic_fetch_add(&t->reserve, need, __ATOMIC_RELAXED);
+#endif
+	r = &t->ring[slot & (CPROF__RING_CAP - 1)];
+	r->tick = (tick & CPROF__TICK_MASK) | CPROF__REC_ALLOC |
+		  (freed ? CPROF__REC_EXIT : 0);
+	r->addr = block;
+	if (!freed) {
+		r = &t->ring[(slot + 1) & (CPROF__RING_CAP - 1)];
+		r->tick = (size & CPROF__TICK_MASK) | CPROF__REC_ALLOC |
+			  CPROF__REC_SITE;
+		r->addr = 0;
+	}
+	atomic_signal_fence(memory_order_seq_cst);
+	if (--t->nest == 0)
+		atomic_store_explicit(&t->head, t->reserve,
+				      memory_order_release);
+}

@@ -98,25 +98,31 @@ static CPROF__NOINSTR void *grow(void *p, size_t *cap, size_t need, size_t size)
 	return q;
 }
 
-/* Split the lines of S into a NULL-terminated array; N gets the count. */
+/*
+ * Split the lines of S into a NULL-terminated array; N gets the count.
+ * One mapping holds the array and the copy of S: the runtime's memory
+ * never comes from the program's allocator (--alloc would see it). Kept
+ * for the process's life.
+ */
 static CPROF__NOINSTR char **split(const char *s, size_t *n)
 {
-	size_t k = 1, i = 0;
-	char *copy, **v;
+	size_t k = 1, i = 0, len;
+	char *copy, **v, *save = NULL;
 
 	*n = 0;
 	if (!s || !*s)
 		return NULL;
 	for (const char *p = s; *p; p++)
 		k += *p == '\n';
-	copy = strdup(s);
-	v = calloc(k + 1, sizeof(*v));
-	if (!copy || !v) {
-		free(copy);
-		free(v);
+	len = strlen(s) + 1;
+	v = mmap(NULL, (k + 1) * sizeof(*v) + len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (v == MAP_FAILED)
 		return NULL;
-	}
-	for (char *p = strtok(copy, "\n"); p; p = strtok(NULL, "\n"))
+	copy = (char *)(v + k + 1);
+	memcpy(copy, s, len);
+	for (char *p = strtok_r(copy, "\n", &save); p;
+	     p = strtok_r(NULL, "\n", &save))
 		v[i++] = p;
 	*n = i;
 	return v;
@@ -572,6 +578,9 @@ static CPROF__NOINSTR bool droppable(const struct cprof__rec *r)
 {
 	const struct cprof_site *s;
 
+	/* A call with an allocation inside is kept: it owns the bytes. */
+	if (r->tick & CPROF__REC_ALLOC)
+		return false;
 	if (!(r->tick & CPROF__REC_SITE))
 		return true;
 	s = (const struct cprof_site *)r->addr;

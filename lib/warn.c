@@ -217,3 +217,13 @@ CPROF__NOINSTR void cprof__warn(const char *msg, const char *arg, int err,
 	}
 	errno = saved;
 }
+
+/*
+ * The allocator wrappers (alloc.c) live in their own library, which
+ * reaches the runtime through exported functions only.
+ */
+CPROF_EXTERN CPROF__NOINSTR void
+cprof__alloc_warn(const char *msg, const char *arg, const char *tail)
+{
+	cprof__warn(msg, arg, 0, tail);
+}

@@ -84,6 +84,12 @@ static struct enc_scratch {
 	 * calls dropped per site. */
 	unsigned char drop[CHUNK_MAX];
 	uint32_t nshort[SITES_MAX];
+	/*
+	 * --alloc: the allocations and frees, four LEB128 numbers each, at
+	 * most 3 + 10 + 10 + 10 bytes for an allocation (two records) and
+	 * 3 + 10 + 1 + 10 for a free.
+	 */
+	unsigned char abytes[CHUNK_MAX * 24];
 } * enc;
 
 static _Atomic pid_t wlock_owner;
@@ -370,8 +376,13 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 		if (cmdline[i] == '\0')
 			argc++;
 
+	/* --alloc: the tool preloaded the allocator wrappers (alloc.c). */
+	const char *alloc = getenv(CPROF_ENV_ALLOC);
+	bool with_alloc = alloc && strcmp(alloc, "1") == 0;
+
 	cprof__clock_point(&ticks, &mono);
-	msgpack_pack_map(pk, 9 + (cprof__ctr.nev ? 1 : 0) +
+	msgpack_pack_map(pk, 9 + (with_alloc ? 1 : 0) +
+				     (cprof__ctr.nev ? 1 : 0) +
 				     (cprof__own_hooks[0] ? 1 : 0) +
 				     (cprof__self_path[0] ? 1 : 0) +
 				     (cprof__sel_any() ? 1 : 0) +
@@ -402,6 +413,10 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	if (cprof__ctr.nev) {
 		cprof__pack_str(pk, CPROF_KEY_EVENTS);
 		cprof__counters_pack_header(pk);
+	}
+	if (with_alloc) {
+		cprof__pack_str(pk, CPROF_KEY_ALLOC);
+		msgpack_pack_true(pk);
 	}
 	if (cprof__own_hooks[0]) {
 		cprof__pack_str(pk, CPROF_KEY_OWN_HOOKS);
@@ -682,7 +697,9 @@ static CPROF__NOINSTR void pack_exact(struct cprof__thread *t, uint64_t tail,
 	size_t len = 0;
 
 	/* The values of the first event kept (dropped short calls: none). */
-	while (i0 + 1 < n && enc->drop[i0])
+	while (i0 + 1 < n &&
+	       (enc->drop[i0] ||
+		(t->ring[(tail + i0) & mask].tick & CPROF__REC_ALLOC)))
 		i0++;
 	const uint64_t *first = &t->cvals[((tail + i0) & mask) * nev];
 	const uint64_t *prev = first;
@@ -694,7 +711,9 @@ static CPROF__NOINSTR void pack_exact(struct cprof__thread *t, uint64_t tail,
 	for (uint64_t i = 0; i < n; i++) {
 		const uint64_t *cur = &t->cvals[((tail + i) & mask) * nev];
 
-		if (enc->drop[i])
+		/* Allocation records read no counters. */
+		if (enc->drop[i] ||
+		    (t->ring[(tail + i) & mask].tick & CPROF__REC_ALLOC))
 			continue;
 
 		for (unsigned k = 0; k < nev; k++) {
@@ -712,6 +731,52 @@ static CPROF__NOINSTR void pack_exact(struct cprof__thread *t, uint64_t tail,
 }
 
 /*
+ * --alloc: the chunk's allocations and frees as "al", four LEB128 numbers
+ * each: how many ev events came since the one before (or the chunk's
+ * start), the time since the one before (from t0), the size shifted left
+ * with 1 in the low bit for a free (size 0), and the block's address as
+ * a zigzag change from the one before (from 0). See doc/log-format.md.
+ */
+static CPROF__NOINSTR void pack_allocs(struct cprof__thread *t, uint64_t tail,
+				       uint64_t n, uint64_t t0)
+{
+	const uint64_t mask = CPROF__RING_CAP - 1;
+	uint64_t pos = 0, last_pos = 0, prev = t0;
+	uintptr_t prev_addr = 0;
+	size_t len = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		const struct cprof__rec *r = &t->ring[(tail + i) & mask];
+		uint64_t tick = r->tick & CPROF__TICK_MASK;
+		int64_t d = (int64_t)(r->addr - prev_addr);
+		bool freed = (r->tick & CPROF__REC_EXIT) != 0;
+		uint64_t size = 0;
+
+		if (!(r->tick & CPROF__REC_ALLOC)) {
+			pos += !enc->drop[i];
+			continue;
+		}
+		if (!freed)
+			size = t->ring[(tail + ++i) & mask].tick &
+			       CPROF__TICK_MASK;
+		len = cprof__put_uleb(enc->abytes, len, pos - last_pos);
+		len = cprof__put_uleb(enc->abytes, len,
+				      tick > prev ? tick - prev : 0);
+		len = cprof__put_uleb(enc->abytes, len,
+				      size << 1 | (freed ? 1 : 0));
+		len = cprof__put_uleb(enc->abytes, len,
+				      ((uint64_t)d << 1) ^ (uint64_t)(d >> 63));
+		last_pos = pos;
+		if (tick > prev)
+			prev = tick;
+		prev_addr = r->addr;
+	}
+	cprof__pack_str(&out.pk, CPROF_KEY_AL);
+	msgpack_pack_bin(&out.pk, len);
+	msgpack_pack_bin_body(&out.pk, enc->abytes, len);
+}
+
+/*
  * Encode up to CHUNK_MAX events of T from TAIL on; returns how many. A
  * first pass gives every distinct address a small index (the chunk's
  * sites table), the second packs (delta << 1 | exit, index) pairs, which
@@ -723,13 +788,22 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 	msgpack_packer *pk = &out.pk;
 	const uint64_t mask = CPROF__RING_CAP - 1;
 	uint32_t nsites = 0;
-	uint64_t i, prev;
+	uint64_t i, prev, nalloc = 0, nrec = 0;
 
 	if (n > CHUNK_MAX)
 		n = CHUNK_MAX;
 	memset(enc->keys, 0, sizeof(enc->keys));
 	for (i = 0; i < n; i++) {
 		const struct cprof__rec *r = &t->ring[(tail + i) & mask];
+
+		if (r->tick & CPROF__REC_ALLOC) {
+			/* An allocation and its size stay in one chunk. */
+			if (!(r->tick & CPROF__REC_EXIT) && i + 1 == n)
+				break;
+			nalloc++;
+			i += !(r->tick & CPROF__REC_EXIT);
+			continue;
+		}
 		uintptr_t key =
 			(r->addr << 1) | ((r->tick & CPROF__REC_SITE) ? 1 : 0);
 		/* Zero marks an empty slot; address 0 is stored as key 2. */
@@ -767,7 +841,11 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 				nshort += enc->nshort[enc->ev_site[i]]++ == 0;
 		}
 	}
-	msgpack_pack_map(pk, (exact ? 8 : 6) + (nshort ? 1 : 0));
+	for (i = 0; i < n; i++)
+		nrec += (t->ring[(tail + i) & mask].tick & CPROF__REC_ALLOC) !=
+			0;
+	msgpack_pack_map(pk,
+			 (exact ? 8 : 6) + (nshort ? 1 : 0) + (nalloc ? 1 : 0));
 	cprof__pack_str(pk, CPROF_KEY_T);
 	cprof__pack_str(pk, CPROF_CHUNK_EV);
 	cprof__pack_kv_u64(pk, CPROF_KEY_TID, (uint64_t)t->tid);
@@ -776,7 +854,7 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 	msgpack_pack_array(pk, nsites);
 	for (uint32_t s = 0; s < nsites; s++)
 		pack_site(pk, enc->order[s]);
-	cprof__pack_kv_u64(pk, CPROF_KEY_N, n - dropped);
+	cprof__pack_kv_u64(pk, CPROF_KEY_N, n - dropped - nrec);
 	/*
 	 * The events are a byte string of LEB128 numbers rather than a
 	 * msgpack array: half the size for short calls, and the reader decodes
@@ -790,7 +868,7 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 		/* A counter that steps back (it should not) reads as 0. */
 		uint64_t delta = tick > prev ? tick - prev : 0;
 
-		if (enc->drop[i])
+		if (enc->drop[i] || (r->tick & CPROF__REC_ALLOC))
 			continue;
 
 		if (tick > prev)
@@ -807,6 +885,8 @@ static CPROF__NOINSTR uint64_t encode_chunk(struct cprof__thread *t,
 	msgpack_pack_bin_body(pk, enc->bytes, len);
 	if (exact)
 		pack_exact(t, tail, n);
+	if (nalloc)
+		pack_allocs(t, tail, n, first->tick & CPROF__TICK_MASK);
 	if (nshort) {
 		/* The calls shorter than --min-duration: [site, calls]. */
 		cprof__pack_str(pk, CPROF_KEY_SHORT);

@@ -325,3 +325,16 @@ E2E_TESTS += t/e2e-fdedge.sh
 # large and C library functions; the script builds with $(CC).
 EXTRA_DIST += t/progs/hybrid.c
 E2E_TESTS += t/e2e-hybrid.sh
+
+# --alloc (issue 11): allocations with a known profile, in C and C++.
+check_PROGRAMS += t/progs/alloc t/progs/alloc-cxx
+t_progs_alloc_SOURCES = t/progs/alloc.c t/progs/progs.h
+t_progs_alloc_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_alloc_LDFLAGS = $(AM_LDFLAGS) -pthread
+t_progs_alloc_LDADD = -ldl
+t_progs_alloc_cxx_SOURCES = t/progs/alloc-cxx.cc t/progs/progs.h
+t_progs_alloc_cxx_CXXFLAGS = $(E2E_INSTR_CXXFLAGS) -std=c++17
+E2E_TESTS += t/e2e-alloc.sh
+check_PROGRAMS += t/progs/ownmalloc
+t_progs_ownmalloc_SOURCES = t/progs/ownmalloc.c t/progs/progs.h
+t_progs_ownmalloc_CFLAGS = $(E2E_INSTR_CFLAGS)

@@ -47,6 +47,9 @@ struct seen {
 	uint64_t own_sum; /* counts chunks' "runtime" values */
 	int own_chunks;
 	char runtime[64]; /* the header's "runtime" */
+	/* --alloc: the "al" entries seen, in order (the first 4). */
+	size_t nallocs;
+	struct cp_log_alloc allocs[4];
 };
 
 static void copy(char *dst, size_t n, struct cp_bytes b)
@@ -116,6 +119,11 @@ static void on_ev(void *arg, const struct cp_log_ev *c)
 		for (size_t i = 0; i < c->nev * s->h.ncounters; i++)
 			s->values_sum += c->values[i];
 		s->values_last = c->values[c->nev * s->h.ncounters - 1];
+	}
+	for (size_t i = 0; i < c->nallocs; i++) {
+		if (s->nallocs < 4)
+			s->allocs[s->nallocs] = c->allocs[i];
+		s->nallocs++;
 	}
 	if (c->nsites >= 1)
 		s->site0 = c->sites[0];
@@ -568,6 +576,90 @@ static void raw_ev(struct tlog *l, uint64_t n, const char *b, size_t len)
 	tl_str(l, "ev");
 	msgpack_pack_bin(&l->pk, len);
 	msgpack_pack_bin_body(&l->pk, b, len);
+}
+
+/*
+ * An ev chunk with two events (an enter and an exit of one address) and
+ * the allocations AL (--alloc).
+ */
+static void raw_al(struct tlog *l, const char *al, size_t len)
+{
+	msgpack_pack_map(&l->pk, 7);
+	tl_kv_str(l, "t", "ev");
+	tl_kv_u64(l, "tid", 1);
+	tl_kv_u64(l, "t0", 1000);
+	tl_kv_u64(l, "n", 2);
+	tl_str(l, "sites");
+	msgpack_pack_array(&l->pk, 1);
+	msgpack_pack_uint64(&l->pk, 0x1000);
+	tl_str(l, "ev");
+	msgpack_pack_bin(&l->pk, 4);
+	msgpack_pack_bin_body(&l->pk, "\x00\x00\x15\x00", 4);
+	tl_str(l, "al");
+	msgpack_pack_bin(&l->pk, len);
+	msgpack_pack_bin_body(&l->pk, al, len);
+}
+
+/* The last number is cut. */
+static void al_cut(struct tlog *l)
+{
+	raw_al(l, "\x01\x02\x60\x80", 4);
+}
+
+/* After 3 events of a chunk of 2. */
+static void al_past_events(struct tlog *l)
+{
+	raw_al(l, "\x03\x02\x60\x02", 4);
+}
+
+static void al_string(struct tlog *l)
+{
+	msgpack_pack_map(&l->pk, 7);
+	tl_kv_str(l, "t", "ev");
+	tl_kv_u64(l, "tid", 1);
+	tl_kv_u64(l, "t0", 0);
+	tl_kv_u64(l, "n", 0);
+	tl_str(l, "sites");
+	msgpack_pack_array(&l->pk, 0);
+	tl_str(l, "ev");
+	msgpack_pack_bin(&l->pk, 0);
+	tl_kv_str(l, "al", "x");
+}
+
+/*
+ * "al": an allocation of 48 bytes at 0x1000 after the enter, 2 ticks
+ * after t0, and its free 3 ticks later after the exit (doc/log-format.md).
+ */
+static void test_allocs(void)
+{
+	/* (1, 2, 48 << 1, zigzag 0x1000), (1, 3, 1, zigzag 0). */
+	static const char al[] = "\x01\x02\x60\x80\x40\x01\x03\x01\x00";
+	struct tlog l;
+	struct seen s;
+	struct cp_log_result r;
+	const char *err;
+
+	tl_init(&l);
+	tl_header(&l, 1, 0, 0, 0);
+	raw_al(&l, al, sizeof al - 1);
+	tl_write(&l, path);
+	ASSERT_EQ(read_log(&s, &r, &err), 0);
+	CU_ASSERT(!r.corrupt);
+	ASSERT_EQ(s.events, 2);
+	ASSERT_EQ(s.nallocs, 2);
+	ASSERT_EQ(s.allocs[0].pos, 1);
+	ASSERT_EQ(s.allocs[0].ticks, 1002);
+	ASSERT_EQ(s.allocs[0].size, 48);
+	ASSERT_EQ(s.allocs[0].addr, 0x1000);
+	ASSERT_EQ(s.allocs[0].freed, 0);
+	ASSERT_EQ(s.allocs[1].pos, 2);
+	ASSERT_EQ(s.allocs[1].ticks, 1005);
+	ASSERT_EQ(s.allocs[1].addr, 0x1000);
+	ASSERT_EQ(s.allocs[1].freed, 1);
+	tl_destroy(&l);
+	check_bad_chunk(al_cut, "al is not LEB128 quadruples");
+	check_bad_chunk(al_past_events, "an allocation past its events");
+	check_bad_chunk(al_string, "al is no byte string");
 }
 
 static void ev_without_tid(struct tlog *l)
@@ -1381,6 +1473,8 @@ int main(void)
 		    test_counter_chunks_bad);
 	CU_add_test(suite, "counters a reader cannot use are skipped",
 		    test_counters_unusable);
+	CU_add_test(suite, "allocations of an ev chunk (--alloc), and bad ones",
+		    test_allocs);
 	CU_add_test(suite, "a missing or mistyped required key is corrupt",
 		    test_missing_or_mistyped_keys);
 	CU_add_test(suite, "garbage, newer versions and non-files are refused",
