@@ -194,6 +194,7 @@ E2E_TESTS = \
 	t/e2e-markers.sh \
 	t/e2e-bad-logs.sh \
 	t/e2e-cli-errors.sh \
+	t/e2e-docs.sh \
 	t/e2e-demo.sh \
 	t/e2e-signals.sh \
 	t/e2e-secure.sh \
