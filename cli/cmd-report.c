@@ -184,6 +184,18 @@ static int cmd_report(int argc, char **argv)
 			       "--budget and the filters go with the table, "
 			       "JSON or CSV, not an export");
 	if (xo.format != CP_EXPORT_NONE) {
+		struct stat rsb;
+		char *ref;
+
+		/* Exports draw the hooked run: say so, not the reference's. */
+		if (asprintf(&ref, "%s/%s", run, CP_RUN_REFERENCE) < 0)
+			fatalx("out of memory");
+		if (stat(ref, &rsb) == 0 && S_ISDIR(rsb.st_mode))
+			warnx("%s holds a reference run: the export shows the "
+			      "hooked run's own (marker) times, not the "
+			      "reference's samples",
+			      run);
+		free(ref);
 		xo.path = path;
 		c = cp_export(run, &xo);
 		free(resolved);
@@ -209,6 +221,15 @@ static int cmd_report(int argc, char **argv)
 		fatalx_status(2,
 			      "--threads: %s holds a reference run, merged "
 			      "by function, not by thread",
+			      run);
+	/* The tree's paths and times are the hooked run's alone. */
+	if (p.ref != NULL && (out.tree || out.call_graph || out.frames))
+		fatalx_status(2,
+			      "--%s: %s holds a reference run, merged by "
+			      "function only: no calling contexts or frames",
+			      out.tree	       ? "tree"
+			      : out.call_graph ? "call-graph"
+					       : "frames",
 			      run);
 	/*
 	 * Budgets are set against the whole profile, before the filters

@@ -128,6 +128,11 @@ static int cmd_stat(int argc, char **argv)
 	if (plain != NULL)
 		cp_reference_check(&cp_cmd_stat, plain, &ro.counters,
 				   out.threads);
+	if (plain != NULL && (out.tree || out.frames))
+		cp_usage_error(&cp_cmd_stat,
+			       "--reference merges the two runs by function: "
+			       "not with --%s",
+			       out.tree ? "tree" : "frames");
 	p.want_frames = out.frames;
 	/* A bad event is reported before anything is created or run. */
 	cp_counter_select(&cp_cmd_stat, &ro.counters, &sel);

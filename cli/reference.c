@@ -479,6 +479,25 @@ static void merge(struct cp_profile *p, const struct cp_profile *q)
 		p->total_self_ns += self;
 	}
 
+	/*
+	 * A plain build that shares no function with the hooked one is
+	 * another program (or stripped): every row would read "inlined".
+	 */
+	{
+		size_t hooked = 0, both = 0;
+
+		for (size_t i = 0; i < m.n; i++) {
+			hooked += m.rows[i].hooked && m.rows[i].object == hobj;
+			both += m.rows[i].hooked && m.rows[i].object == hobj &&
+				r->symbols && in_set(&syms, m.rows[i].name);
+		}
+		if (hooked > 0 && both == 0)
+			warnx("the reference run (%s) shares no function with "
+			      "the hooked program: is it the same program "
+			      "built without hooks, with its symbols?",
+			      r->exe != NULL ? r->exe : "?");
+	}
+
 	/* The plain run's counters, which the rows' counts follow. */
 	free(p->counters);
 	p->counters = NULL;

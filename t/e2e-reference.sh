@@ -202,6 +202,22 @@ rm -f ran
 run killed "$CPROF" stat --reference ./killed.sh -- sh -c 'touch ran'
 expect_status "a plain run killed by SIGTERM" 143 killed.err
 [ ! -e ran ] || fail "the hooked run ran after the plain run was killed"
+# A reference run is merged by function: the views of calling contexts
+# and frames are refused rather than mixing the two runs.
+bad 2 "--reference with --tree" --reference ./plain --tree
+for v in --tree --call-graph --frames; do
+	run rview "$CPROF" report $v run.cprof
+	expect_status "report $v of a reference run" 2 rview.err
+	expect_lines "report $v of a reference run: one line" 1 rview.err
+done
+run rexp "$CPROF" report --format folded -o rexp.folded run.cprof
+expect_status "report --format folded of a reference run" 0 rexp.err
+expect_grep "the export says it shows the hooked run" \
+	"the export shows the hooked run" rexp.err
+# A plain build that shares no function with the hooked one is named.
+run unrel "$CPROF" stat --reference /bin/true -e task-clock -- ./hooked 10 3
+expect_grep "an unrelated plain build is named" \
+	"shares no function with the hooked program" unrel.err
 run recbad "$CPROF" record --reference ./no-such-plain -o bad.cprof -- sh -c 'touch ran'
 expect_status "record --reference of a missing plain build" 127 recbad.err
 [ ! -e bad.cprof ] || fail "record --reference of a missing plain build left a run"
