@@ -15,6 +15,7 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/cct.h \
 	cli/cct.c \
 	cli/symbols.c \
+	cli/unwind.c \
 	cli/output.c \
 	cli/views.c \
 	cli/frames.c \
@@ -45,9 +46,9 @@ cli/pprof.pb-c.c: cli/pprof.proto
 # uninstrumented (configure.ac says why).
 cli_libcprof_cli_la_CFLAGS = $(WARN_CFLAGS) $(CLI_SAN_CFLAGS) \
 	$(MSGPACK_CFLAGS) $(LIBDW_CFLAGS) $(FUZZ_CFLAGS) \
-	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS)
+	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS) $(LIBUNWIND_CFLAGS)
 cli_libcprof_cli_la_LIBADD = $(MSGPACK_LIBS) $(LIBDW_LIBS) $(PFM_LIBS) -lstdc++ -lm \
-	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS)
+	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS) $(LIBUNWIND_LIBS)
 
 bin_PROGRAMS += cli/cprof
 cli_cprof_SOURCES = \

@@ -579,6 +579,7 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 	cp->unplaced = pr->unplaced;
 	cp->callchains = pr->chains;
 	cp->broken_chains = pr->broken;
+	cp->dwarf = pr->dwarf_regs != 0;
 }
 
 /*

@@ -78,14 +78,14 @@ CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _Exit(int status)
  * taken at start, before the program can change them; the new envp is
  * built on the stack when small, else in a mapping (see ENV_STACK_MAX).
  */
-#define INHERIT_NVARS 11
+#define INHERIT_NVARS 12
 #define INHERIT_QUIET 7 /* its index: see cprof__inherit_quiet */
 
 static const char *const inherit_names[INHERIT_NVARS] = {
 	CPROF_ENV_DIR,	   CPROF_ENV_FLUSH_MS, CPROF_ENV_EVENTS,
 	CPROF_ENV_SAMPLE,  CPROF_ENV_EXACT,    CPROF_ENV_CALLCHAIN,
 	CPROF_ENV_TEMP,	   CPROF_ENV_QUIET,    CPROF_ENV_FILTER,
-	CPROF_ENV_EXCLUDE, CPROF_ENV_MIN_NS};
+	CPROF_ENV_EXCLUDE, CPROF_ENV_MIN_NS,   CPROF_ENV_DWARF};
 
 static struct {
 	bool on;
