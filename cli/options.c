@@ -286,6 +286,16 @@ int cp_getopt(const struct cp_command *cmd, int argc, char **argv)
 		bad_option(cmd, c, cur);
 	if (c == 'h')
 		cp_help(cmd);
+	/*
+	 * perf users write "--call-graph dwarf": getopt gives an optional
+	 * argument only attached, so a following word that is a mode is
+	 * taken as the argument rather than as the program.
+	 */
+	if (c == 'g' && optarg == NULL && optind < argc &&
+	    (strcmp(argv[optind], "fp") == 0 ||
+	     strcmp(argv[optind], "dwarf") == 0 ||
+	     strncmp(argv[optind], "dwarf,", 6) == 0))
+		optarg = argv[optind++];
 	return c;
 }
 

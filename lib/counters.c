@@ -45,10 +45,10 @@ struct cprof__counters cprof__ctr;
 
 #define DATA_PAGES 64 /* sample ring: 256 KiB a thread with 4 KiB pages */
 /*
- * With --call-graph=dwarf a sample carries a stack copy (8 KiB by
- * default): the ring is four times larger so that it still holds some
- * thirty milliseconds of samples at 1000 Hz, and falls back to DATA_PAGES
- * when the locked-memory limit refuses that.
+ * With --call-graph=dwarf a sample carries a stack copy (up to 8 KiB by
+ * default): the ring is four times larger (1 MiB), so that it still
+ * holds a hundred samples or more between two drains, and falls back to
+ * DATA_PAGES when the locked-memory limit refuses that.
  */
 #define DWARF_PAGES 256
 

@@ -30,6 +30,11 @@ for arg in --call-graph=dwarf,0 --call-graph=dwarf,65529 \
 done
 run bad "$CPROF" record --call-graph=dwarf --exact -o bad.cprof -- true
 expect_status "record --call-graph=dwarf --exact" 2 bad.err
+# perf's spelling with a space: the mode is the option's, not the program.
+run bad "$CPROF" record --call-graph dwarf,1 -e task-clock -o bad.cprof -- true
+expect_status "record --call-graph dwarf,1" 2 bad.err
+expect_grep "record --call-graph dwarf,1: the size is out of range" \
+	"^cprof: --call-graph=dwarf: '1' is out of range" bad.err
 
 $CC -O2 -g -fomit-frame-pointer -o nofp "$SRCPROGS/dwarfpaths.c" ||
 	skip "cannot build t/progs/dwarfpaths.c with $CC"
