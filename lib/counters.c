@@ -45,12 +45,15 @@ struct cprof__counters cprof__ctr;
 
 #define DATA_PAGES 64 /* sample ring: 256 KiB a thread with 4 KiB pages */
 /*
- * With --call-graph=dwarf a sample carries a stack copy (up to 8 KiB by
- * default): the ring is four times larger (1 MiB), so that it still
- * holds a hundred samples or more between two drains, and falls back to
- * DATA_PAGES when the locked-memory limit refuses that.
+ * With --call-graph=dwarf a sample takes the whole stack size asked for
+ * in the ring (the kernel fills only the valid part of it): the ring is
+ * sized for DWARF_RING_SAMPLES of them, from 1 MiB to 4 MiB (1 MiB holds
+ * a hundred samples of the default 8 KiB), and halves down to
+ * DATA_PAGES while the locked-memory limit refuses it.
  */
-#define DWARF_PAGES 256
+#define DWARF_PAGES_MIN	   256
+#define DWARF_PAGES_MAX	   1024
+#define DWARF_RING_SAMPLES 64
 
 static long page_size;
 static atomic_bool warned_open;
@@ -349,6 +352,19 @@ static CPROF__NOINSTR bool room_for_group(int need)
 	return true;
 }
 
+/* The data pages of a --call-graph=dwarf ring (a power of two). */
+static CPROF__NOINSTR size_t dwarf_pages(void)
+{
+	size_t pages = DWARF_PAGES_MIN;
+	uint64_t want = (uint64_t)DWARF_RING_SAMPLES *
+			((uint64_t)cprof__ctr.stack_user + 1024);
+
+	while (pages < DWARF_PAGES_MAX &&
+	       (uint64_t)pages * (uint64_t)page_size < want)
+		pages *= 2;
+	return pages;
+}
+
 CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 {
 	int err = 0, i;
@@ -410,7 +426,7 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 		 * alone, for rdpmc.
 		 */
 		size_t pages = cprof__ctr.exact	       ? 1
-			       : cprof__ctr.stack_user ? 1 + DWARF_PAGES
+			       : cprof__ctr.stack_user ? 1 + dwarf_pages()
 						       : 1 + DATA_PAGES;
 		void *m = !fd_is_event(t->cfd[0], t->cid[0])
 				  ? MAP_FAILED
@@ -418,9 +434,9 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 					 PROT_READ | PROT_WRITE, MAP_SHARED,
 					 t->cfd[0], 0);
 
-		if (m == MAP_FAILED && pages == 1 + DWARF_PAGES &&
-		    fd_is_event(t->cfd[0], t->cid[0])) {
-			pages = 1 + DATA_PAGES;
+		while (m == MAP_FAILED && pages > 1 + DATA_PAGES &&
+		       fd_is_event(t->cfd[0], t->cid[0])) {
+			pages = 1 + (pages - 1) / 2;
 			m = mmap(NULL, pages * (size_t)page_size,
 				 PROT_READ | PROT_WRITE, MAP_SHARED, t->cfd[0],
 				 0);
