@@ -882,23 +882,29 @@ int cp_symmap_unwind_info(struct cp_symmap *map, uint64_t addr, size_t gen,
 	return o->eh_frame_hdr != 0 ? 0 : -1;
 }
 
+/*
+ * An object's segments lie at its load bias plus their addresses in the
+ * file, upwards: the object holding ADDR is the one with the highest bias
+ * at or below it (the latest such entry, as the map only grows). Only
+ * that one's file is opened, not every object's.
+ */
 int cp_symmap_read(struct cp_symmap *map, uint64_t addr, size_t gen, void *buf,
 		   size_t n)
 {
+	const struct mapobj *best = NULL;
+	const unsigned char *p;
 	size_t avail;
+	Elf *elf;
 
 	for (size_t i = gen < map->nobjs ? gen : map->nobjs; i > 0; i--) {
 		const struct mapobj *m = &map->objs[i - 1];
-		const unsigned char *p;
-		Elf *elf;
 
-		if (addr < m->base || (elf = map_elf(m)) == NULL)
-			continue;
-		p = elf_at(elf, addr - m->base, &avail);
-		if (p != NULL && avail >= n) {
-			memcpy(buf, p, n);
-			return 0;
-		}
+		if (m->base <= addr && (best == NULL || m->base > best->base))
+			best = m;
 	}
-	return -1;
+	if (best == NULL || (elf = map_elf(best)) == NULL ||
+	    (p = elf_at(elf, addr - best->base, &avail)) == NULL || avail < n)
+		return -1;
+	memcpy(buf, p, n);
+	return 0;
 }
