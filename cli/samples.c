@@ -748,8 +748,14 @@ unwind(struct proc *pr, const struct cp_log_sample *s, struct cp_log_sample *u)
 		pr->unw = cp_unwind_new(pr->map, pr->dwarf_regs, pr->dwarf_arch,
 					strlen(pr->dwarf_arch));
 	}
-	if (pr->unw == NULL)
+	/*
+	 * Without an unwinder the samples have no chains: none is looked
+	 * at, rather than every one counted as stopping short.
+	 */
+	if (pr->unw == NULL) {
+		pr->callchain = 0;
 		return s;
+	}
 	*u = *s;
 	u->nchain = cp_unwind_chain(pr->unw, s, chain, UNWIND_MAX);
 	u->chain = u->nchain > 0 ? chain : NULL;

@@ -109,6 +109,38 @@ expect_status "report --tree of the dwarf run" 0 rt.err
 expect_grep "the tree has path_a" '^ +[0-9]+ +[0-9]+ +- +[| ]*\+- path_a$' rt.out
 expect_grep "the tree has leaf" '^ +[0-9]+ +[0-9]+ +- +[| ]*\+- leaf$' rt.out
 
+# --- a copy too small for the frames: the chains stop short, said so ---
+run rec8 "$CPROF" record --call-graph=dwarf,8 -e task-clock -F 4000 \
+	-o small.cprof -- ./nofp
+expect_status "record --call-graph=dwarf,8" 0 rec8.err
+run r8 "$CPROF" report small.cprof
+expect_status "report of the dwarf,8 run" 0 r8.err
+expect_grep "the header says the unwound chains stop short" \
+	'[0-9]+ of [0-9]+ unwound callchains stop short' r8.out
+expect_grep "the header gives the fix" '--call-graph=dwarf,SIZE' r8.out
+
+# --- a log of another machine: the report says it cannot unwind ---
+"$PYTHON" - d.cprof <<'PY' || fail "cannot rewrite the log's machine"
+import glob, sys
+p = glob.glob(sys.argv[1] + "/proc-*.log")[0]
+b = open(p, "rb").read()
+# The header's "arch" string, a msgpack fixstr of 6 bytes, comes first.
+i = b.index(b"\xa6x86_64") if b"\xa6x86_64" in b else b.index(b"\xa7aarch64")
+n = 7 if b[i] == 0xa6 else 8
+b = b[:i] + (b"\xa6sparcv" if n == 7 else b"\xa7sparc64") + b[i + n:]
+open(p, "wb").write(b)
+PY
+run ra "$CPROF" report --call-graph --format json d.cprof
+expect_status "report of another machine's stacks" 0 ra.err
+expect_grep "the report says the chains cannot be unwound" \
+	'recorded on sparc.*cannot be unwound on this machine' ra.err
+[ "$(grep -c 'cannot be unwound' ra.err)" = 1 ] ||
+	fail "the report says it once" ra.err
+mv ra.out a.json
+vcheck "without chains, leaf has no caller" a.json "[e['caller'] for e in into('leaf')] == [None]"
+vcheck "without chains, none is counted as broken" a.json \
+	"j['processes'][0]['broken_callchains'] == 0"
+
 # --- the same build with -g: the kernel walks no frame pointers ---
 run recg "$CPROF" record -g -e task-clock -F 4000 -o g.cprof -- ./nofp
 expect_status "record -g" 0 recg.err
