@@ -4,7 +4,7 @@
 # bench/bench-real.py. `make bench` runs it too, and it prints a skip line
 # with the reason where the sources or tools cannot be had.
 EXTRA_DIST += bench/run-bench.sh bench/callheavy.c bench/genmany.sh bench/bench-real.py \
-	bench/counthook.c bench/workload.lua
+	bench/counthook.c bench/workload.lua bench/callcost.c
 bench: all
 	@CPROF_LIBRARY=$(abs_top_builddir)/lib/.libs/libcprof.so \
 		CPROF=$(abs_top_builddir)/cli/cprof CC="$(CC)" \

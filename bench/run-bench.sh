@@ -63,7 +63,7 @@ exports() {
 		t=$(cpu_ms "$CPROF" report --format $fmt -o "$work/x.$fmt" "$work/run.cprof")
 		size=$(wc -c <"$work/x.$fmt")
 		rss=$(maxrss_kb "$CPROF" report --format $fmt -o "$work/x.$fmt" "$work/run.cprof")
-		printf '  %-8s %7s ms  %5sx the report  %10s bytes  peak %s KiB\n' \
+		printf '  %-10s %7s ms  %5sx the report  %10s bytes  peak %s KiB\n' \
 			"$fmt" "$t" "$(ratio "$t" "$base")" "$size" "$rss"
 		rm -f "$work/x.$fmt"
 	done

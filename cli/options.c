@@ -59,6 +59,18 @@ const struct cp_option cp_run_options[] = {
 	 "own"},
 	{NULL, 0, NULL, NULL}};
 
+const struct cp_option cp_adapt_options[] = {
+	{"time-all", CP_OPT_TIME_ALL, NULL,
+	 "time every call; by default calls of functions too short to time "
+	 "are only counted"},
+	{"adaptive-threshold", CP_OPT_ADAPT_NS, "NS",
+	 "count, not time, functions whose first calls took less than NS "
+	 "of self time each on average (default: 4 timed calls' cost, "
+	 "measured)"},
+	{"adaptive-warmup", CP_OPT_ADAPT_WARMUP, "N",
+	 "judge a function on windows of N timed calls (default: 128)"},
+	{NULL, 0, NULL, NULL}};
+
 const struct cp_option cp_counter_options[] = {
 	{"events", 'e', "LIST",
 	 "count the comma-separated events of LIST (see 'cprof list')"},
@@ -110,6 +122,34 @@ static char *shortopts;
 			body;                                             \
 	} while (0)
 
+/*
+ * Two options of one command with the same value (or name) would be read
+ * as one another: the option groups are defined in several files, so
+ * this is checked whenever a command's table is built, and any test that
+ * runs the command finds a clash.
+ */
+static void check_unique(const struct cp_command *cmd)
+{
+	const struct cp_option *o, **all;
+	size_t n = 0, i = 0;
+
+	FOREACH_OPTION(cmd, o, n++);
+	all = xcalloc(n ? n : 1, sizeof *all);
+	FOREACH_OPTION(cmd, o, all[i++] = o);
+	for (i = 0; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (all[j]->val == all[i]->val ||
+			    strcmp(all[j]->name, all[i]->name) == 0) {
+				fprintf(stderr,
+					"cprof: internal error: options --%s "
+					"and --%s of '%s' clash\n",
+					all[j]->name, all[i]->name,
+					cmd->name ? cmd->name : "cprof");
+				abort();
+			}
+	free(all);
+}
+
 static void build(const struct cp_command *cmd)
 {
 	const struct cp_option *o;
@@ -117,6 +157,7 @@ static void build(const struct cp_command *cmd)
 	char *s;
 
 	FOREACH_OPTION(cmd, o, n++);
+	check_unique(cmd);
 	free(longopts);
 	free(shortopts);
 	longopts = xcalloc(n + 1, sizeof *longopts);
@@ -587,6 +628,19 @@ int cp_run_getopt(const struct cp_command *cmd, int argc, char **argv,
 		case CP_OPT_NO_INHERIT:
 			cp_run_inherit(0);
 			continue;
+		case CP_OPT_TIME_ALL:
+			o->time_all = 1;
+			continue;
+		case CP_OPT_ADAPT_NS:
+			cp_parse_ulong(cmd, "--adaptive-threshold", optarg, 0,
+				       1000000000);
+			o->adapt_ns = optarg;
+			continue;
+		case CP_OPT_ADAPT_WARMUP:
+			cp_parse_ulong(cmd, "--adaptive-warmup", optarg, 1,
+				       1000000);
+			o->adapt_warmup = optarg;
+			continue;
 		}
 		if (select_option(cmd, o, c, optarg))
 			continue;
@@ -595,9 +649,27 @@ int cp_run_getopt(const struct cp_command *cmd, int argc, char **argv,
 	return -1;
 }
 
+/*
+ * The adaptive timing's variables: cprof's options are the whole truth,
+ * as for the counters, so values left in its own environment go.
+ */
+static void adapt_env(const struct cp_run_opts *o)
+{
+	if (unsetenv(CPROF_ENV_TIME_ALL) != 0 ||
+	    unsetenv(CPROF_ENV_ADAPT_NS) != 0 ||
+	    unsetenv(CPROF_ENV_ADAPT_WARMUP) != 0 ||
+	    (o->time_all && setenv(CPROF_ENV_TIME_ALL, "1", 1) != 0) ||
+	    (o->adapt_ns != NULL &&
+	     setenv(CPROF_ENV_ADAPT_NS, o->adapt_ns, 1) != 0) ||
+	    (o->adapt_warmup != NULL &&
+	     setenv(CPROF_ENV_ADAPT_WARMUP, o->adapt_warmup, 1) != 0))
+		fatal("setenv");
+}
+
 void cp_run_begin(const struct cp_run_opts *o, struct cp_evsel *sel)
 {
 	cp_run_setup(o->flush_ms);
+	adapt_env(o);
 	cp_run_counters(sel);
 	select_setenv(CPROF_ENV_FILTER, o->filter);
 	select_setenv(CPROF_ENV_EXCLUDE, o->exclude);

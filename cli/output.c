@@ -42,7 +42,9 @@ struct row {
 /* Counter columns: a count ("1.23M") or, for clock events, a time. */
 #define COUNT_WIDTH 8
 #define IPC_WIDTH   5
-#define MPKI_WIDTH  6
+/* Where a row's self time comes from: "time", "comp" or "smpl". */
+#define SRC_WIDTH  4
+#define MPKI_WIDTH 6
 /* Assumed width of the output when it is not a terminal. */
 #define DEFAULT_COLUMNS 120
 /*
@@ -318,6 +320,9 @@ static struct row *make_rows(const struct cp_profile *p,
 		if (r->st->calls == 0 && o->format != CP_FORMAT_JSON &&
 		    !show_counters(p, o) && !r->f->ref)
 			continue;
+		/* Report-time filters (filter.c). */
+		if (r->f->hidden)
+			continue;
 		m++;
 	}
 	sort_key = o->sort;
@@ -578,6 +583,51 @@ static size_t threads_throttled(const struct cp_profile *p, int pid)
 	return n;
 }
 
+/*
+ * Adaptive timing: how many functions had calls counted rather than
+ * timed, whose time columns read "-" until samples fill them.
+ */
+static void untimed_line(FILE *f, const struct cp_profile *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nfuncs; i++)
+		if (p->funcs[i].st.untimed_calls > 0 &&
+		    p->funcs[i].self_source == CP_SELF_SAMPLED &&
+		    p->funcs[i].st.self_ns == 0)
+			n++;
+	if (n > 0)
+		fprintf(f,
+			"  %zu function%s too short to time: calls counted, "
+			"times \"-\" (in their callers' self; --time-all "
+			"times them)\n",
+			n, n == 1 ? "" : "s");
+}
+
+/*
+ * The fork() children the logs noted that left no log: not in the
+ * profile, and nothing of theirs says why. At most 10 lines.
+ */
+static void unlogged_lines(FILE *f, const struct cp_profile *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nunlogged && i < 10; i++)
+		fprintf(f,
+			"  pid %d (fork child of pid %d): left no log, not "
+			"in this profile (a chroot or sandbox may have hidden "
+			"the run directory from it)\n",
+			p->unlogged[i].pid, p->unlogged[i].ppid);
+	if (p->nunlogged > i)
+		fprintf(f, "  %zu more fork children left no log\n",
+			p->nunlogged - i);
+	if (p->unlogged_more)
+		fprintf(f,
+			"  %" PRIu64 " fork children were not noted (too many "
+			"at once): whether they left a log is not known\n",
+			p->unlogged_more);
+}
+
 static void table_header(FILE *f, const struct cp_profile *p)
 {
 	const struct cp_process *pr;
@@ -728,7 +778,17 @@ static void table_header(FILE *f, const struct cp_profile *p)
 				"them is not counted\n",
 				t->tid, t->pid);
 	}
+	untimed_line(f, p);
 	no_log_lines(f, p);
+	unlogged_lines(f, p);
+	if (!p->warnings_said) {
+		for (size_t w = 0; w < p->warnings.n; w++)
+			cp_warnings_line(
+				f, "  runtime warning: ", &p->warnings.v[w]);
+		if (p->warnings.left_out)
+			fprintf(f, "  %zu more runtime warnings\n",
+				p->warnings.left_out);
+	}
 }
 
 /* Print the newline-separated patterns of S as " OPT=PAT" each. */
@@ -847,6 +907,7 @@ struct cols {
 	int cyc;	  /* cycles, for IPC */
 	int ins;	  /* instructions */
 	int flags;	  /* the distortion flag column */
+	int src;	  /* where self time comes from (the hybrid) */
 	size_t namew, objw, callsw;
 };
 
@@ -855,7 +916,7 @@ static size_t time_width(const struct cols *c)
 {
 	if (!c->time)
 		return 0;
-	return 2 + TIME_WIDTH + 2 + PCT_WIDTH +
+	return 2 + TIME_WIDTH + 2 + PCT_WIDTH + (c->src ? 2 + SRC_WIDTH : 0) +
 	       (c->ttotal ? 2 + TIME_WIDTH : 0) +
 	       (c->calls ? 2 + c->callsw : 0) +
 	       (c->selfcall ? 2 + TIME_WIDTH : 0);
@@ -906,6 +967,8 @@ static void fit_columns(struct cols *c, size_t width)
 		c->ipc = -1;
 	if (TOO_WIDE)
 		c->objects = 0;
+	if (TOO_WIDE)
+		c->src = 0;
 	if (TOO_WIDE)
 		c->ttotal = 0;
 	if (TOO_WIDE)
@@ -970,6 +1033,8 @@ static void table_head(FILE *f, const struct cp_profile *p,
 			fprintf(f, "  %*s", (int)c->callsw, "Calls");
 		if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH, "Self/call");
+		if (c->src)
+			fprintf(f, "  %-*s", SRC_WIDTH, "Src");
 	}
 	for (size_t k = 0; k < c->ncounters; k++) {
 		fprintf(f, "  %*s", COUNT_WIDTH, "Self");
@@ -1012,6 +1077,21 @@ static const char *row_color(const struct cp_profile *p, const struct cols *c,
 				     : NULL;
 }
 
+/* The Src column: where the self time of F comes from. */
+static const char *src_mark(const struct cp_func *f)
+{
+	static const char *const marks[] = {
+		[CP_SELF_TIMED] = "time",
+		[CP_SELF_COMPENSATED] = "comp",
+		[CP_SELF_SAMPLED] = "smpl",
+	};
+
+	/* A reference run's samples of the plain build (reference.c). */
+	if (f->ref)
+		return "ref";
+	return marks[f->self_source];
+}
+
 static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		      const struct row *r)
 {
@@ -1026,7 +1106,7 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		fputs("  ", f);
 		put_cell(f, r->f->object != NULL ? r->f->object : "", c->objw);
 	}
-	if (c->time && st->calls == 0 && !r->f->ref) {
+	if (c->time && st->calls == 0 && st->self_ns == 0 && !r->f->ref) {
 		/* Known from samples alone: no marker time to show. */
 		fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", PCT_WIDTH, "-");
 		if (c->ttotal)
@@ -1035,6 +1115,20 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 			fprintf(f, "  %*s", (int)c->callsw, "-");
 		if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH, "-");
+		if (c->src)
+			fprintf(f, "  %-*s", SRC_WIDTH, "-");
+	} else if (c->time && st->untimed_calls > 0 && st->self_ns == 0 &&
+		   st->total_ns == 0) {
+		/* Counted, not timed (adaptive timing): exact calls only. */
+		fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", PCT_WIDTH, "-");
+		if (c->ttotal)
+			fprintf(f, "  %*s", TIME_WIDTH, "-");
+		if (c->calls)
+			fprintf(f, "  %*" PRIu64, (int)c->callsw, st->calls);
+		if (c->selfcall)
+			fprintf(f, "  %*s", TIME_WIDTH, "-");
+		if (c->src)
+			fprintf(f, "  %-*s", SRC_WIDTH, src_mark(r->f));
 	} else if (c->time) {
 		fprintf(f, "  %*s  %*s", TIME_WIDTH,
 			cp_format_ns(b[0], sizeof b[0], st->self_ns), PCT_WIDTH,
@@ -1052,6 +1146,8 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		else if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH,
 				cp_format_ns(b[3], sizeof b[3], per_call(st)));
+		if (c->src)
+			fprintf(f, "  %-*s", SRC_WIDTH, src_mark(r->f));
 	}
 	for (size_t k = 0; k < c->ncounters; k++) {
 		const struct cp_counter *ct = &p->counters[k];
@@ -1125,6 +1221,11 @@ static void table_rows(FILE *f, const struct cp_profile *p,
 	 */
 	if (p->ref != NULL && p->ref->inlined > 0)
 		c.flags = 1;
+	/* The Src column, once some self time is not marker time as is. */
+	for (i = 0; c.time && i < p->nfuncs; i++)
+		c.src |= p->funcs[i].self_source != CP_SELF_TIMED &&
+			 (p->funcs[i].st.self_ns > 0 ||
+			  p->funcs[i].st.comp_ns > 0);
 	c.namew = strlen("Function");
 	c.callsw = MIN_CALLS_WIDTH;
 	for (i = 0; i < n; i++) {
@@ -1251,6 +1352,68 @@ static void table_counters(FILE *f, const struct cp_profile *p)
 			"  ? %zu thread%s counted without recording totals: "
 			"coverage unknown, counts not scaled\n",
 			uncovered, uncovered == 1 ? "" : "s");
+}
+
+/*
+ * Under the table, when the hooks moved much of the time: the functions
+ * that are mostly hook, and how to build without their hooks (advice.c).
+ */
+static void table_advice(FILE *f, const struct cp_profile *p)
+{
+	const struct cp_advice *a = &p->advice;
+	const char *cc = a->compiler;
+
+	if (!a->large)
+		return;
+	fprintf(f,
+		"! The hooks took %.0f%% of the run's time; compensated, but "
+		"the "
+		"build itself is moved\n  (calls and inlining the hooks "
+		"change). Mostly hook (%.0f%% of it):\n    ",
+		100 * a->share, 100 * a->named_share);
+	for (size_t i = 0; i < a->nfuncs; i++) {
+		if (i > 0)
+			fputs(", ", f);
+		put_bytes(f, p->funcs[a->funcs[i]].name,
+			  strlen(p->funcs[a->funcs[i]].name));
+	}
+	if (cc != NULL && strcmp(cc, "clang") == 0)
+		fputs("\n  clang builds have no exclude list; an XRay build "
+		      "leaves unpatched functions nearly free:\n    ",
+		      f);
+	else
+		fprintf(f, "\n  rebuild %swithout their hooks:\n    ",
+			cc != NULL ? "(gcc) " : "with gcc ");
+	cp_advice_line(f, p);
+	fputc('\n', f);
+}
+
+/*
+ * Under the table: the hooks' cost the calibration took out of the
+ * marker times (doc/design.md, "The hybrid").
+ */
+static void table_hybrid(FILE *f, const struct cp_profile *p)
+{
+	double own = 0, caller = 0;
+	size_t n = 0;
+	char b[32];
+
+	for (size_t i = 0; i < p->nprocs; i++) {
+		if (!p->procs[i].has_calib)
+			continue;
+		own += p->procs[i].calib_own_ns;
+		caller += p->procs[i].calib_caller_ns;
+		n++;
+	}
+	if (n == 0 || events(p) == 0)
+		return;
+	fprintf(f,
+		"\nHook cost compensated: %s of marker self time (%.1fns "
+		"inside each timed call,\n  %.1fns in its caller, measured "
+		"at start%s; raw times in the JSON)\n",
+		cp_format_ns(b, sizeof b, p->comp_ns), own / (double)n,
+		caller / (double)n, n > 1 ? ", mean over processes" : "");
+	table_advice(f, p);
 }
 
 /* Under the table: what the cross-check of time and samples found. */
@@ -1403,6 +1566,11 @@ static void table_reference(FILE *f, const struct cp_profile *p)
 	if (r->event == NULL)
 		fputs("  the plain run recorded no samples: no self times\n",
 		      f);
+	if (r->events > 0)
+		fprintf(f,
+			"  the plain run recorded %" PRIu64 " marker events: "
+			"it is no plain build, its times carry hooks\n",
+			r->events);
 	if (r->inlined > 0)
 		fprintf(f,
 			"  i: %zu function%s the plain build inlines: exact "
@@ -1424,6 +1592,8 @@ static void print_table_to(FILE *f, const struct cp_profile *p,
 
 	utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	table_header(f, p);
+	cp_repeat_table_line(f, p);
+	cp_rfilter_table_line(f, p);
 	if (p->ref != NULL)
 		table_reference(f, p);
 	if (show_counters(p, o))
@@ -1444,6 +1614,7 @@ static void print_table_to(FILE *f, const struct cp_profile *p,
 		table_rows(f, p, o, rows, n, all);
 		free(rows);
 	}
+	table_hybrid(f, p);
 	order = o->threads ? sorted_threads(p) : NULL;
 	for (i = 0; o->threads && i < p->nthreads; i++) {
 		t = order[i];
@@ -1658,6 +1829,8 @@ static void json_row_counters(FILE *f, const struct cp_profile *p,
 	json_double(f, "time_share", d->time_share, &inner);
 	json_double(f, "sample_share", d->sample_share, &inner);
 	json_strkey(f, "reason", d->reason, &inner);
+	json_strkey(f, "trusted", d->trust_samples ? "samples" : "markers",
+		    &inner);
 	fputc('}', f);
 }
 
@@ -1701,6 +1874,27 @@ static void json_selection(FILE *f, const struct cp_process *pr)
 	fputc('}', f);
 }
 
+/*
+ * Where row R's self time comes from: the function's own verdict for a
+ * run-wide row; a thread's row whose calls were counted there is left to
+ * the samples.
+ */
+static const char *self_source(const struct row *r)
+{
+	static const char *const names[] = {
+		[CP_SELF_TIMED] = "timed",
+		[CP_SELF_COMPENSATED] = "compensated",
+		[CP_SELF_SAMPLED] = "sampled",
+	};
+	enum cp_self_source s = r->f->self_source;
+
+	if (r->f->ref)
+		return "reference";
+	if (r->st != &r->f->st && r->st->untimed_calls > 0)
+		s = CP_SELF_SAMPLED;
+	return names[s];
+}
+
 /* A "functions" array whose key sits INDENT columns in. */
 static void json_functions(FILE *f, const struct cp_profile *p,
 			   const struct row *rows, size_t n, int indent)
@@ -1732,6 +1926,15 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 			    rows[i].st->calls != 0 ? "exact" : "none", &first);
 		json_u64(f, "self_ns", rows[i].st->self_ns, &first);
 		json_u64(f, "total_ns", rows[i].st->total_ns, &first);
+		json_u64(f, "self_marker_ns", rows[i].st->self_marker_ns,
+			 &first);
+		json_u64(f, "compensated_ns", rows[i].st->comp_ns, &first);
+		json_u64(f, "sampled_ns", rows[i].st->sampled_ns, &first);
+		json_strkey(f, "self_source", self_source(&rows[i]), &first);
+		json_u64(f, "untimed_calls", rows[i].st->untimed_calls, &first);
+		json_u64(f, "timed_self_ns", rows[i].st->timed_self_ns, &first);
+		json_u64(f, "timed_total_ns", rows[i].st->timed_total_ns,
+			 &first);
 		json_bool(f, "runtime", rows[i].f->runtime, &first);
 		/* A reference profile (cli/reference.c): where numbers come
 		 * from. */
@@ -1741,7 +1944,6 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 				[CP_REF_TOTAL_SCALED] = "hooked-scaled",
 				[CP_REF_TOTAL_SELF] = "self"};
 
-			json_strkey(f, "self_source", "reference", &first);
 			json_bool(f, "inlined_in_reference",
 				  rows[i].f->ref_inlined, &first);
 			json_strkey(f, "total_source",
@@ -1820,6 +2022,7 @@ static void json_reference(FILE *f, const struct cp_reference *r)
 	json_u64(f, "samples", r->samples, &first);
 	json_u64(f, "cpu_ns", r->cpu_ns, &first);
 	json_u64(f, "processes", r->nprocs, &first);
+	json_u64(f, "marker_events", r->events, &first);
 	json_strkey(f, "totals",
 		    r->chains ? "reference-callchains" : "hooked-scaled",
 		    &first);
@@ -1827,6 +2030,83 @@ static void json_reference(FILE *f, const struct cp_reference *r)
 	json_bool(f, "symbols", r->symbols, &first);
 	json_u64(f, "inlined", r->inlined, &first);
 	fputs("},\n", f);
+}
+
+/*
+ * "build_advice" (advice.c): null without a calibration, else the hooks'
+ * share of marker time and, when it is large, the functions mostly hook
+ * and the build option that leaves them out.
+ */
+static void json_advice(FILE *f, const struct cp_profile *p)
+{
+	const struct cp_advice *a = &p->advice;
+	int first = 1;
+
+	fputs("  \"build_advice\": ", f);
+	if (!a->has_share) {
+		fputs("null,\n", f);
+		return;
+	}
+	fputc('{', f);
+	json_double(f, "hook_share", a->share, &first);
+	json_bool(f, "large", a->large, &first);
+	json_strkey(f, "compiler", a->compiler, &first);
+	json_key(f, "functions", &first);
+	fputc('[', f);
+	for (size_t i = 0; i < a->nfuncs; i++) {
+		if (i > 0)
+			fputs(", ", f);
+		json_str(f, p->funcs[a->funcs[i]].name);
+	}
+	fputc(']', f);
+	json_double(f, "functions_share", a->named_share, &first);
+	json_key(f, "option", &first);
+	if (a->large) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+
+		if (m != NULL) {
+			cp_advice_line(m, p);
+			fclose(m);
+		}
+		json_str(f, buf != NULL ? buf : "");
+		free(buf);
+	} else {
+		fputs("null", f);
+	}
+	fputs("},\n", f);
+}
+
+/*
+ * The hooks' cost compensated (doc/design.md, "The hybrid"): null when no
+ * log of the run has a calibration.
+ */
+static void json_hybrid(FILE *f, const struct cp_profile *p)
+{
+	double own = 0, caller = 0;
+	size_t n = 0;
+	int first = 1;
+
+	for (size_t i = 0; i < p->nprocs; i++) {
+		if (!p->procs[i].has_calib)
+			continue;
+		own += p->procs[i].calib_own_ns;
+		caller += p->procs[i].calib_caller_ns;
+		n++;
+	}
+	fputs("  \"compensation\": ", f);
+	if (n == 0) {
+		fputs("null,\n", f);
+		return;
+	}
+	fputc('{', f);
+	json_double(f, "own_ns", own / (double)n, &first);
+	json_double(f, "caller_ns", caller / (double)n, &first);
+	json_u64(f, "compensated_ns", p->comp_ns, &first);
+	json_double(f, "rho", p->rho, &first);
+	fputs("},\n", f);
+	json_advice(f, p);
 }
 
 static void print_json(FILE *f, const struct cp_profile *p,
@@ -1854,6 +2134,22 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	for (i = 0; i < p->meta_nrunning; i++)
 		fprintf(f, "%s%d", i == 0 ? "" : ", ", p->meta_running[i]);
 	fputs("]", f);
+	/* Fork children without a log, and forks not noted. */
+	fputs(",\n  \"unrecorded_processes\": [", f);
+	for (i = 0; i < p->nunlogged; i++)
+		fprintf(f, "%s{\"pid\": %d, \"ppid\": %d}", i == 0 ? "" : ", ",
+			p->unlogged[i].pid, p->unlogged[i].ppid);
+	fprintf(f, "],\n  \"unnoted_forks\": %" PRIu64, p->unlogged_more);
+	/* The runtime's warnings, each once: its text and how many said it. */
+	fputs(",\n  \"warnings\": [", f);
+	for (i = 0; i < p->warnings.n; i++) {
+		fputs(i == 0 ? "{" : ", {", f);
+		first = 1;
+		json_strkey(f, "text", p->warnings.v[i].text, &first);
+		json_u64(f, "count", p->warnings.v[i].count, &first);
+		fputs("}", f);
+	}
+	fputs("]", f);
 	fprintf(f,
 		",\n  \"wall_ns\": %" PRIu64 ",\n  \"marker_events\": %" PRIu64
 		",\n  \"total_self_ns\": %" PRIu64 ",\n",
@@ -1861,6 +2157,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	if (p->ref != NULL)
 		json_reference(f, p->ref);
 	json_counters(f, p);
+	json_hybrid(f, p);
 
 	fputs("  \"processes\": [", f);
 	for (i = 0; i < p->nprocs; i++) {
@@ -1894,6 +2191,22 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_strkey(f, "own_hooks", pr->own_hooks, &first);
 		json_key(f, "selection", &first);
 		json_selection(f, pr);
+		json_key(f, "adaptive", &first);
+		if (pr->adaptive) {
+			int ainner = 1;
+
+			fputc('{', f);
+			json_u64(f, "warmup", pr->adapt_warmup, &ainner);
+			json_u64(f, "threshold_ns", pr->adapt_threshold_ns,
+				 &ainner);
+			json_u64(f, "timed_call_ns", pr->adapt_timed_call_ns,
+				 &ainner);
+			json_u64(f, "counted_call_ns",
+				 pr->adapt_counted_call_ns, &ainner);
+			fputc('}', f);
+		} else {
+			fputs("null", f);
+		}
 		fputs("}", f);
 	}
 	fputs(p->nprocs == 0 ? "],\n" : "\n  ],\n", f);
@@ -1961,6 +2274,9 @@ static void print_json(FILE *f, const struct cp_profile *p,
 
 	cp_views_json(f, p, o);
 	cp_frames_json(f, p, o);
+	cp_repeat_json(f, p);
+	cp_budgets_json(f, o->budgets);
+	cp_rfilter_json(f, p);
 	fputs("  \"functions\": ", f);
 	rows = make_rows(p, NULL, o, &n, NULL);
 	json_functions(f, p, rows, n, 2);
@@ -2056,6 +2372,8 @@ int cp_output_print(FILE *f, const struct cp_profile *p,
 	switch (o->format) {
 	case CP_FORMAT_TABLE:
 		print_table(f, p, o);
+		cp_repeat_table(f, p);
+		cp_budgets_table(f, o->budgets);
 		break;
 	case CP_FORMAT_JSON:
 		print_json(f, p, o);

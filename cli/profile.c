@@ -105,7 +105,15 @@ static void on_header(void *arg, const struct cp_log_header *h)
 		pr->sel_exclude = join_lines(pr, h->exclude, h->nexclude);
 		pr->sel_min_ns = h->min_ns;
 	}
+	pr->has_adaptive = h->has_adaptive;
+	pr->adapt_warmup = h->warmup;
+	pr->adapt_threshold = h->threshold;
+	pr->adapt_timed = h->timed_call;
+	pr->adapt_counted = h->counted_call;
 	pr->clk.hz = h->hz;
+	pr->has_calib = h->has_calib;
+	pr->c_own_mt = h->calib_own_mt;
+	pr->c_caller_mt = h->calib_caller_mt;
 	if (h->has_clock) {
 		pr->has_clock = 1;
 		pr->clock_ns = h->mono_ns;
@@ -131,6 +139,16 @@ static void on_header(void *arg, const struct cp_log_header *h)
 			pr->cnt[i].name = intern(pr, h->counters[i].name);
 			pr->cnt[i].type = h->counters[i].type;
 			pr->cnt[i].config = h->counters[i].config;
+		}
+		if (!pr->exact) {
+			struct cp_counter c;
+
+			memset(&c, 0, sizeof c);
+			c.name = pr->cnt[0].name;
+			c.type = pr->cnt[0].type;
+			c.config = pr->cnt[0].config;
+			pr->ns_leader = cp_counter_is(&c, "task-clock") ||
+					cp_counter_is(&c, "cpu-clock");
 		}
 	}
 }
@@ -253,6 +271,30 @@ static void on_counts(void *arg, const struct cp_log_counts *c)
 	cp_samples_flush(pr, t, CP_FLUSH_DRAIN);
 }
 
+/*
+ * Exact mode's calibration comes as a chunk after the header, before any
+ * event of the process; one that comes late applies from then on.
+ */
+static void on_calib(void *arg, const struct cp_log_calib *c)
+{
+	struct proc *pr = arg;
+
+	pr->has_calib = 1;
+	pr->c_own_mt = c->own_mt;
+	pr->c_caller_mt = c->caller_mt;
+	if (c->counts != NULL && c->ncounters == pr->nc && pr->nc > 0) {
+		free(pr->c_counts);
+		pr->c_counts = xmalloc(2 * pr->nc * sizeof *pr->c_counts);
+		memcpy(pr->c_counts, c->counts,
+		       2 * pr->nc * sizeof *pr->c_counts);
+	}
+}
+
+static void on_calls(void *arg, const struct cp_log_calls *c)
+{
+	cp_replay_calls(arg, c);
+}
+
 static void on_clock(void *arg, uint64_t ticks, uint64_t mono_ns)
 {
 	struct proc *pr = arg;
@@ -293,6 +335,49 @@ static void on_unthrottled(void *arg, int tid, uint64_t n)
 	pr->sunthrottled += n;
 }
 
+static void on_forks(void *arg, const uint64_t *pids, size_t n, uint64_t more)
+{
+	struct proc *pr = arg;
+	struct loader *ld = pr->ld;
+
+	for (size_t i = 0; i < n; i++) {
+		ld->forks = xgrow(ld->forks, &ld->capforks, ld->nforks + 1,
+				  sizeof *ld->forks);
+		ld->forks[ld->nforks].pid = (int)pids[i];
+		ld->forks[ld->nforks].ppid = pr->pid;
+		ld->nforks++;
+	}
+	ld->forks_more += more;
+}
+
+/*
+ * The children the logs noted that have no log in the run: what cannot
+ * record says nothing of itself (a chroot hid the run directory, a
+ * sandbox refused the open). A pid with a log (its own, or a later
+ * process's that reused the number) counts as recorded.
+ */
+static void find_unlogged(struct loader *ld)
+{
+	struct cp_profile *p = ld->p;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < ld->nforks; i++) {
+		int seen = 0;
+
+		for (size_t k = 0; k < p->nprocs && !seen; k++)
+			seen = p->procs[k].pid == ld->forks[i].pid;
+		for (size_t k = 0; k < p->nunlogged && !seen; k++)
+			seen = p->unlogged[k].pid == ld->forks[i].pid;
+		if (seen)
+			continue;
+		p->unlogged = xgrow(p->unlogged, &cap, p->nunlogged + 1,
+				    sizeof *p->unlogged);
+		p->unlogged[p->nunlogged++] = ld->forks[i];
+	}
+	p->unlogged_more = ld->forks_more;
+	free(ld->forks);
+}
+
 static const struct cp_log_ops log_ops = {
 	.clock_width = on_clock_width,
 	.unthrottled = on_unthrottled,
@@ -305,6 +390,9 @@ static const struct cp_log_ops log_ops = {
 	.samples = on_samples,
 	.lost = on_lost,
 	.counts = on_counts,
+	.calls = on_calls,
+	.forks = on_forks,
+	.calib = on_calib,
 };
 
 /*
@@ -467,6 +555,7 @@ static void proc_free(struct proc *pr)
 	free(pr->sitemap);
 	free(pr->cnt);
 	free(pr->runidx);
+	free(pr->c_counts);
 	free(pr->ips);
 	free(pr->rets);
 	free(pr->stamp);
@@ -539,11 +628,46 @@ static int load_dir(struct loader *ld, const char *dir)
 		return -1;
 	}
 	meta = cp_rundir_meta(dir);
+	/* The repeats of a run each have theirs: the last one is kept. */
+	if (ld->p->has_meta) {
+		for (char **a = ld->p->argv; a != NULL && *a != NULL; a++)
+			free(*a);
+		free(ld->p->argv);
+		free(ld->p->meta_running);
+		ld->p->argv = NULL;
+		ld->p->meta_running = NULL;
+	}
 	load_meta(ld, meta);
 	free(meta);
+	if (cp_warnings_read(dir, &ld->p->warnings) != 0)
+		warnx("%s/" CPROF_WARNINGS_FILE ": %s", dir, strerror(errno));
 	for (size_t i = 0; i < nlogs && rc == 0; i++)
 		rc = load_log(ld, logs[i].path);
 	cp_rundir_logs_free(logs, nlogs);
+	return rc;
+}
+
+/*
+ * A run recorded with -r N: its repeats one after the other into the same
+ * tables, the threads of each noted; repeat.c makes the sums means.
+ */
+static int load_repeats(struct loader *ld, const char *dir)
+{
+	struct cp_profile *p = ld->p;
+	char **reps;
+	size_t n = cp_rundir_repeats(dir, &reps);
+	int rc = 0;
+
+	if (n == 0)
+		return load_dir(ld, dir);
+	p->repeats = n;
+	p->rep_threads = xcalloc(n + 1, sizeof *p->rep_threads);
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		p->rep_threads[k] = p->nthreads;
+		rc = load_dir(ld, reps[k]);
+	}
+	p->rep_threads[n] = p->nthreads;
+	cp_rundir_repeats_free(reps, n);
 	return rc;
 }
 
@@ -572,12 +696,14 @@ int cp_profile_load_tap(struct cp_profile *p, const char *path,
 		warnx("%s: %s", path, strerror(errno));
 		rc = -1;
 	} else if (S_ISDIR(sb.st_mode)) {
-		rc = load_dir(&ld, path);
+		rc = load_repeats(&ld, path);
 	} else {
 		rc = load_log(&ld, path);
 	}
 
 	cp_merge_run(&ld);
+	find_unlogged(&ld);
+	cp_repeat_mean(p);
 
 	cp_symbols_free(ld.syms);
 	cp_index_clear(&ld.func_ix);
@@ -589,6 +715,7 @@ int cp_profile_load_tap(struct cp_profile *p, const char *path,
 
 void cp_profile_free(struct cp_profile *p)
 {
+	cp_advice_free(p);
 	for (size_t i = 0; i < p->nthreads; i++) {
 		for (size_t j = 0; j < p->threads[i].nfuncs; j++)
 			free(p->threads[i].funcs[j].counts);
@@ -606,7 +733,14 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->ref);
 	free(p->meta_running);
 	free(p->frame_recs);
+	free(p->rep_threads);
+	free(p->rep_self);
+	for (size_t i = 0; p->rep_func_self != NULL && i < p->nfuncs; i++)
+		free(p->rep_func_self[i]);
+	free(p->rep_func_self);
 	cp_cct_free(p->cct);
+	cp_warnings_free(&p->warnings);
+	free(p->unlogged);
 	if (p->argv != NULL) {
 		for (char **a = p->argv; *a != NULL; a++)
 			free(*a);

@@ -463,6 +463,41 @@ static void read_select(struct reader *rd, const msgpack_object *o,
 }
 
 /*
+ * The header's "calib": the measured cost of a timed call. A map that is
+ * not whole is left out: the report then compensates nothing.
+ */
+static void read_calib(const msgpack_object *o, struct cp_log_header *h)
+{
+	const msgpack_object *c = get(o, CPROF_KEY_CALIB);
+
+	if (c != NULL && c->type == MSGPACK_OBJECT_MAP &&
+	    get_u64(c, CPROF_KEY_CALIB_OWN, &h->calib_own_mt) == FIELD_OK &&
+	    get_u64(c, CPROF_KEY_CALIB_CALLER, &h->calib_caller_mt) == FIELD_OK)
+		h->has_calib = 1;
+	else
+		h->calib_own_mt = h->calib_caller_mt = 0;
+}
+
+/*
+ * The header's "adaptive": the runtime's rule for counting calls rather
+ * than timing them. It only describes the run, so a damaged one is left
+ * out.
+ */
+static void read_adaptive(const msgpack_object *o, struct cp_log_header *h)
+{
+	const msgpack_object *a = get(o, CPROF_KEY_ADAPTIVE);
+
+	if (a == NULL || a->type != MSGPACK_OBJECT_MAP ||
+	    get_u64(a, CPROF_KEY_WARMUP, &h->warmup) != FIELD_OK ||
+	    get_u64(a, CPROF_KEY_THRESHOLD, &h->threshold) != FIELD_OK)
+		return;
+	get_u64(a, CPROF_KEY_THRESHOLD_NS, &h->threshold_ns);
+	get_u64(a, CPROF_KEY_TIMED_CALL, &h->timed_call);
+	get_u64(a, CPROF_KEY_COUNTED_CALL, &h->counted_call);
+	h->has_adaptive = 1;
+}
+
+/*
  * Decode the header. A file that fails here is not a log this reader can
  * use at all: the error is printed and -1 returned.
  */
@@ -524,6 +559,7 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 		      rd->path);
 		h.ncounters = 0;
 	}
+	read_adaptive(o, &h);
 	rd->ncounters = h.ncounters;
 	rd->exact = h.ncounters > 0 && h.mode == CP_COUNTER_EXACT;
 	rd->callchain = h.callchain;
@@ -537,6 +573,7 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 		get_u64(clock, CPROF_KEY_HZ, &h.hz);
 	}
 	get_str(o, CPROF_KEY_CLOCK_NOTE, &h.clock_note);
+	read_calib(o, &h);
 	if (rd->ops->header != NULL)
 		rd->ops->header(rd->arg, &h);
 	if (h.has_clock)
@@ -1144,6 +1181,88 @@ static int read_counts(struct reader *rd, const msgpack_object *o)
 	return 0;
 }
 
+/*
+ * A calls chunk (adaptive timing): "fns" holds pairs of a function's
+ * address and its calls counted since the thread's last calls chunk.
+ */
+static int read_calls(struct reader *rd, const msgpack_object *o)
+{
+	const msgpack_object_array *fns;
+	struct cp_log_calls c;
+
+	if (get_int(o, CPROF_KEY_TID, &c.tid) != FIELD_OK)
+		return bad(rd, "calls chunk without a valid tid");
+	if (get_array(o, CPROF_KEY_FNS, &fns) != FIELD_OK || fns->size % 2)
+		return bad(rd, "calls chunk without a valid fns array");
+	rd->nums = xgrow(rd->nums, &rd->capnums, fns->size, sizeof *rd->nums);
+	for (uint32_t i = 0; i < fns->size; i++) {
+		if (fns->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+			return bad(rd, "calls chunk: an address or count is "
+				       "no number");
+		rd->nums[i] = fns->ptr[i].via.u64;
+	}
+	c.fns = rd->nums;
+	c.n = fns->size / 2;
+	if (rd->ops->calls != NULL && c.n > 0)
+		rd->ops->calls(rd->arg, &c);
+	return 0;
+}
+
+/* A forks chunk: the fork() children a process noted. */
+static int read_forks(struct reader *rd, const msgpack_object *o)
+{
+	const msgpack_object_array *pids;
+	uint64_t more = 0;
+
+	if (get_array(o, CPROF_KEY_PIDS, &pids) != FIELD_OK ||
+	    get_u64(o, CPROF_KEY_MORE, &more) == FIELD_BAD)
+		return bad(rd, "forks chunk without valid pids");
+	rd->nums = xgrow(rd->nums, &rd->capnums, (size_t)pids->size + 1,
+			 sizeof *rd->nums);
+	for (uint32_t i = 0; i < pids->size; i++) {
+		if (pids->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    pids->ptr[i].via.u64 == 0 ||
+		    pids->ptr[i].via.u64 > (uint64_t)INT32_MAX)
+			return bad(rd, "forks chunk: a pid is no pid");
+		rd->nums[i] = pids->ptr[i].via.u64;
+	}
+	if (rd->ops->forks != NULL)
+		rd->ops->forks(rd->arg, rd->nums, pids->size, more);
+	return 0;
+}
+
+/*
+ * Exact mode's calib chunk: the measured cost of a timed call, and the
+ * counters' increments it adds ("counts": own then caller, per counter).
+ * A chunk that is not whole is skipped: the report compensates nothing.
+ */
+static int read_calib_chunk(struct reader *rd, const msgpack_object *o)
+{
+	const msgpack_object_array *counts;
+	struct cp_log_calib c;
+
+	memset(&c, 0, sizeof c);
+	if (get_u64(o, CPROF_KEY_CALIB_OWN, &c.own_mt) != FIELD_OK ||
+	    get_u64(o, CPROF_KEY_CALIB_CALLER, &c.caller_mt) != FIELD_OK)
+		return 0;
+	if (get_array(o, CPROF_KEY_CALIB_COUNTS, &counts) == FIELD_OK &&
+	    counts->size == 2 * rd->ncounters) {
+		rd->nums = xgrow(rd->nums, &rd->capnums, counts->size,
+				 sizeof *rd->nums);
+		for (uint32_t i = 0; i < counts->size; i++) {
+			if (counts->ptr[i].type !=
+			    MSGPACK_OBJECT_POSITIVE_INTEGER)
+				return 0;
+			rd->nums[i] = counts->ptr[i].via.u64;
+		}
+		c.counts = rd->nums;
+		c.ncounters = rd->ncounters;
+	}
+	if (rd->ops->calib != NULL)
+		rd->ops->calib(rd->arg, &c);
+	return 0;
+}
+
 /* Returns 1 when the chunk was delivered, 0 when skipped, -1 if invalid. */
 static int read_chunk(struct reader *rd, const msgpack_object *o)
 {
@@ -1159,6 +1278,9 @@ static int read_chunk(struct reader *rd, const msgpack_object *o)
 		{CPROF_CHUNK_SAMPLES, read_samples},
 		{CPROF_CHUNK_LOST, read_lost},
 		{CPROF_CHUNK_COUNTS, read_counts},
+		{CPROF_CHUNK_CALLS, read_calls},
+		{CPROF_CHUNK_FORKS, read_forks},
+		{CPROF_CHUNK_CALIB, read_calib_chunk},
 	};
 	struct cp_bytes t;
 

@@ -131,7 +131,7 @@ int cp_reference_run(const char *dir, const char *plain, char *const argv[],
 {
 	const char *what;
 	enum input in = input_kind(&what);
-	char *ref, **av;
+	char *ref, **av, *xray;
 	size_t argc;
 	off_t off = -1;
 	int status, ran, saved = -1, sig;
@@ -162,9 +162,21 @@ int cp_reference_run(const char *dir, const char *plain, char *const argv[],
 		warnx("--reference: stdin is a terminal: the plain run reads "
 		      "/dev/null (give the input as a file to both runs)");
 	}
+	/*
+	 * The plain run is sampled only: were PLAIN an XRay build, its sleds
+	 * stay unpatched (they then cost about nothing).
+	 */
+	if ((xray = getenv(CPROF_ENV_XRAY)) != NULL)
+		xray = xstrdup(xray);
+	if (setenv(CPROF_ENV_XRAY, "off", 1) != 0)
+		fatal("setenv");
 	cp_run_quiet(1);
 	status = cp_run(ref, av, &ran);
 	cp_run_quiet(0);
+	if (xray != NULL ? setenv(CPROF_ENV_XRAY, xray, 1)
+			 : unsetenv(CPROF_ENV_XRAY))
+		fatal("setenv");
+	free(xray);
 	if (saved != -1 && (dup2(saved, STDIN_FILENO) == -1 || close(saved)))
 		fatal("--reference: stdin");
 	/* The hooked run reads what the plain run read. */

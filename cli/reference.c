@@ -370,6 +370,8 @@ static void merge(struct cp_profile *p, const struct cp_profile *q)
 		r->symbols = exe_functions(pool, q->procs[0].exe, &syms) == 0;
 	}
 	r->nprocs = q->nprocs;
+	for (size_t i = 0; i < q->nprocs; i++)
+		r->events += q->procs[i].events;
 	r->has_meta = q->has_meta;
 	r->status = q->status;
 	if (k0 >= 0) {

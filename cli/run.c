@@ -598,6 +598,8 @@ int cp_run(const char *dir, char *const argv[], int *ran)
 		status = 128 + (program_signal = WTERMSIG(ws));
 	else
 		status = 1;
+	/* What the runtime had to say, into the run directory: once each. */
+	cp_warnings_say(dir);
 	nrunning = still_running(dir, &running);
 	for (i = 0; i < nrunning; i++)
 		warnx("process %d of the run is still running: its profile "

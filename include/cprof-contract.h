@@ -21,7 +21,8 @@
 /*
  * The environment the tool hands to the runtime (doc/libcprof.3).
  * CPROF_DIR starts the runtime; CPROF_LIBRARY is read by the tool only,
- * CPROF_XRAY (set by the user) by the runtime only.
+ * CPROF_XRAY (set by the user, and to "off" by the tool for the plain run
+ * of --reference) by the runtime only.
  */
 #define CPROF_ENV_DIR	    "CPROF_DIR"
 #define CPROF_ENV_FLUSH_MS  "CPROF_FLUSH_MS"
@@ -38,6 +39,11 @@
 #define CPROF_ENV_FILTER  "CPROF_FILTER"
 #define CPROF_ENV_EXCLUDE "CPROF_EXCLUDE"
 #define CPROF_ENV_MIN_NS  "CPROF_MIN_NS"
+
+/* Adaptive timing (lib/adapt.c): time every call; the rule's numbers. */
+#define CPROF_ENV_TIME_ALL     "CPROF_TIME_ALL"
+#define CPROF_ENV_ADAPT_NS     "CPROF_ADAPT_NS"
+#define CPROF_ENV_ADAPT_WARMUP "CPROF_ADAPT_WARMUP"
 
 /* --call-graph=dwarf: the bytes of user stack copied with each sample. */
 #define CPROF_ENV_DWARF "CPROF_DWARF"
@@ -71,6 +77,12 @@
 #define CPROF_LOG_NAME_FMT CPROF_LOG_PREFIX "%d-%llu" CPROF_LOG_SUFFIX
 #define CPROF_LOG_GLOB	   CPROF_LOG_PREFIX "*" CPROF_LOG_SUFFIX
 
+/*
+ * The runtime's warnings under `cprof stat`/`record`, in the run
+ * directory: one line each, "PID TEXT" (doc/log-format.md).
+ */
+#define CPROF_WARNINGS_FILE "warnings"
+
 /* The header: a map with this magic and version. */
 #define CPROF_LOG_MAGIC	  "cprof"
 #define CPROF_LOG_VERSION 1
@@ -84,6 +96,7 @@
 #define CPROF_CHUNK_SAMPLES "samples"
 #define CPROF_CHUNK_LOST    "lost"
 #define CPROF_CHUNK_COUNTS  "counts"
+#define CPROF_CHUNK_CALLS   "calls" /* adaptive timing: counted calls */
 
 /*
  * An event of an ev chunk's "ev" bytes is two unsigned LEB128 numbers:
@@ -117,6 +130,19 @@
 #define CPROF_KEY_MIN_NS  "min_ns"
 /* Ev chunks: calls dropped as shorter than min_ns, [[site, calls]...]. */
 #define CPROF_KEY_SHORT "short"
+/*
+ * The header's "calib": the cost of one timed call, measured at start
+ * (lib/calib.c), in thousandths of a tick: inside its own interval, and
+ * in its caller's; the pairs and rounds it was measured with.
+ */
+#define CPROF_KEY_CALIB	       "calib"
+#define CPROF_KEY_CALIB_OWN    "own_mt"
+#define CPROF_KEY_CALIB_CALLER "caller_mt"
+#define CPROF_KEY_CALIB_PAIRS  "pairs"
+#define CPROF_KEY_CALIB_ROUNDS "rounds"
+/* Exact mode's calib chunk: per counter, own then caller increments. */
+#define CPROF_CHUNK_CALIB      "calib"
+#define CPROF_KEY_CALIB_COUNTS "counts"
 
 /* The header's "clock", and the clock and end chunks. */
 #define CPROF_KEY_SOURCE  "source"
@@ -208,6 +234,14 @@
  */
 #define CPROF_COUNTER_NONE 0xffffffffffffffffull
 
+/*
+ * Forks chunks: the pids of the fork() children made since the last one
+ * ("pids"), and how many more were not noted ("more", when any).
+ */
+#define CPROF_CHUNK_FORKS "forks"
+#define CPROF_KEY_PIDS	  "pids"
+#define CPROF_KEY_MORE	  "more"
+
 /* End chunks. */
 #define CPROF_KEY_REASON    "reason"
 #define CPROF_KEY_SIGNAL    "signal"
@@ -229,5 +263,19 @@
 #define CPROF_KEY_VALUES       "values"
 #define CPROF_KEY_ENABLED      "enabled"
 #define CPROF_KEY_RUNNING      "running"
+
+/*
+ * Adaptive timing: the header's "adaptive" map (its rule, and what a
+ * timed and a counted call cost, in ticks), and calls chunks: "fns",
+ * pairs of a function's address and its calls counted since the last
+ * calls chunk of the thread.
+ */
+#define CPROF_KEY_ADAPTIVE     "adaptive"
+#define CPROF_KEY_WARMUP       "warmup"
+#define CPROF_KEY_THRESHOLD    "threshold"
+#define CPROF_KEY_THRESHOLD_NS "threshold_ns"
+#define CPROF_KEY_TIMED_CALL   "timed_call"
+#define CPROF_KEY_COUNTED_CALL "counted_call"
+#define CPROF_KEY_FNS	       "fns"
 
 #endif /* CPROF_CONTRACT_H */

@@ -61,6 +61,33 @@ extern uint64_t cprof__clock_width;
 void cprof__clock_check(void);
 extern char cprof__clock_note[160];
 
+/*
+ * calib.c: what one timed call adds to its own measured interval and to
+ * its caller's, in thousandths of a tick, measured at start (done) through
+ * the real hook path; none in exact mode.
+ */
+struct cprof__calib {
+	bool done;
+	uint64_t own_mt, caller_mt, all_mt;
+	unsigned pairs, rounds;
+	/* Exact mode: the counters' increments, thousandths, nc of them. */
+	unsigned nc;
+	uint64_t own_c[CPROF_MAX_EVENTS], caller_c[CPROF_MAX_EVENTS];
+};
+extern struct cprof__calib cprof__calib;
+/* Measure cprof__calib; call before the log's header is written. */
+void cprof__calibrate(void);
+/*
+ * Exact mode: measure it on the calling thread T, whose counters are
+ * open, and write it as a calib chunk (cprof__log_calib()).
+ */
+struct cprof__thread;
+void cprof__calibrate_exact(struct cprof__thread *t);
+struct msgpack_packer;
+/* The header's "calib" map, and exact mode's calib chunk. */
+void cprof__calib_pack(struct msgpack_packer *pk);
+void cprof__calib_pack_chunk(struct msgpack_packer *pk);
+
 /* record.c: the hot path and the per-thread rings. */
 
 /*
@@ -151,7 +178,9 @@ struct cprof__thread {
 	struct cprof__frame *ss_top;
 	struct cprof__frame *ss_last;
 	uintptr_t ss_sp;
-	struct cprof__ctx *ctx;	 /* the context running now */
+	struct cprof__ctx *ctx; /* the context running now */
+	/* Adaptive timing (adapt.c): the functions met; NULL: time all. */
+	struct cprof__fntab *fns;
 	struct cprof__ctx *ctxs; /* every context, the thread's own first */
 	uint64_t ss_over;	 /* frames not pushed: the stack was full */
 	/* A longjmp of unknown target: when, and the top it left (parked). */
@@ -188,7 +217,18 @@ void cprof__ring_drained(struct cprof__thread *t);
 struct cprof__frame {
 	uintptr_t sp;	/* the caller's stack pointer at the hook */
 	uintptr_t addr; /* as in the enter record */
-	uint64_t flags; /* CPROF__REC_SITE or 0 */
+	/*
+	 * CPROF__REC_SITE or 0, and the adaptive timing's marks (adapt.c):
+	 * CPROF__FRAME_COUNTED (no event was written for its enter, none is
+	 * for its exit), or CPROF__FRAME_WARM with the function's slot.
+	 */
+	uint64_t flags;
+	uint64_t tick; /* a timed frame's enter time */
+	/*
+	 * Ticks of its timed descendants so far (those below counted frames
+	 * included): the enter time and this give a warming frame's self.
+	 */
+	uint64_t kids;
 };
 
 /* Internal site kinds, past those of cprof.h (written by the writer). */
@@ -206,10 +246,18 @@ struct cprof__ctx {
 
 /* Set up T's shadow stack for a new thread (attach) or a reused ring. */
 void cprof__shadow_attach(struct cprof__thread *t);
-/* The slow paths of an enter and an exit at stack position SP. */
-void cprof__shadow_enter(struct cprof__thread *t, uintptr_t addr,
-			 uint64_t flags, uintptr_t sp);
-/* Exit: false when the event must not be recorded (written already). */
+/*
+ * The slow paths of an enter and an exit at stack position SP. Enter:
+ * the frame pushed, or NULL when none was (its exit is then recorded
+ * whatever it is).
+ */
+struct cprof__frame *cprof__shadow_enter(struct cprof__thread *t,
+					 uintptr_t addr, uint64_t flags,
+					 uintptr_t sp);
+/*
+ * Exit: false when the event must not be recorded (written already, or
+ * the frame was counted, not timed).
+ */
 bool cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr, uint64_t flags,
 			uintptr_t sp);
 /*
@@ -237,6 +285,92 @@ void cprof__shadow_note_stack(void);
 /* record.c: store an event of T with the given time (slow paths). */
 void cprof__emit(struct cprof__thread *t, uintptr_t addr, uint64_t flags,
 		 uint64_t tick);
+
+/*
+ * adapt.c: adaptive timing. Each thread keeps a table of the functions it
+ * called (open addressing on the entry address, mapped with its ring).
+ * A function's first calls are timed (warming), in windows of
+ * cprof__adapt.warmup; when a window's mean self time was below
+ * cprof__adapt.threshold ticks, its calls are only counted from then on:
+ * the hook pushes its frame marked counted and adds one to its count, with
+ * no clock read and no event. The writer logs the counts (calls chunks).
+ */
+#define CPROF__FN_SHIFT	 13
+#define CPROF__FN_SLOTS	 (1u << CPROF__FN_SHIFT)
+#define CPROF__FN_MAX	 (CPROF__FN_SLOTS / 4 * 3) /* then: timed */
+#define CPROF__FN_PROBES 16
+
+enum cprof__fn_state {
+	CPROF__FN_EMPTY = 0,
+	CPROF__FN_WARM,
+	CPROF__FN_TIMED,
+	CPROF__FN_COUNTED
+};
+
+struct cprof__fn {
+	uintptr_t addr; /* 0: empty slot */
+	/* Counted calls; written by the owner, read by the writer. */
+	_Atomic uint64_t calls;
+	/*
+	 * Warming: the ticks of its timed calls so far (owner). Counted:
+	 * the calls the writer has logged (writer).
+	 */
+	uint64_t sum;
+	uint32_t warm;	/* warming: timed calls in this window */
+	uint8_t state;	/* enum cprof__fn_state */
+	uint8_t rounds; /* warming: windows judged so far */
+};
+
+struct cprof__fntab {
+	/* The slots of counted functions; ncounted published (release). */
+	_Atomic uint32_t ncounted;
+	uint32_t used; /* slots taken (owner) */
+	uint32_t list[CPROF__FN_MAX];
+	struct cprof__fn slot[CPROF__FN_SLOTS];
+};
+
+/* Frame marks, in struct cprof__frame.flags beside CPROF__REC_SITE. */
+#define CPROF__FRAME_COUNTED (UINT64_C(1) << 61)
+#define CPROF__FRAME_WARM    (UINT64_C(1) << 60)
+#define CPROF__FRAME_SLOT    ((uint64_t)CPROF__FN_SLOTS - 1)
+
+struct cprof__adapt {
+	bool on;	    /* adaptive timing (not CPROF_TIME_ALL=1) */
+	uint32_t warmup;    /* timed calls before a function is judged */
+	uint64_t threshold; /* mean inclusive ticks below which: counted */
+	/* Measured at start (ticks): a timed call, a counted call. */
+	uint64_t timed_call, counted_call;
+	uint64_t threshold_ns; /* as given, or derived */
+};
+extern struct cprof__adapt cprof__adapt;
+struct msgpack_packer;
+
+static inline CPROF__NOINSTR uint32_t cprof__fn_hash(uintptr_t addr)
+{
+	return (uint32_t)(((uint64_t)addr * UINT64_C(0x9E3779B97F4A7C15)) >>
+			  (64 - CPROF__FN_SHIFT));
+}
+
+/* record.c: the compiler hooks under internal names (calibration). */
+void cprof__hook_enter(void *fn);
+void cprof__hook_exit(void *fn);
+/* At start: read the environment and calibrate (before threads attach). */
+void cprof__adapt_config(void);
+/* Give T a clean function table, or none (timing everything). */
+void cprof__adapt_attach(struct cprof__thread *t);
+/* In a fork() child: T's functions start anew (the parent logs its counts). */
+void cprof__adapt_forget(struct cprof__thread *t);
+/*
+ * The enter of ADDR on T, whose first slot did not hold it: find or add
+ * it, count it when counted; returns the frame's mark (0: timed).
+ */
+uint64_t cprof__adapt_find(struct cprof__thread *t, uintptr_t addr);
+/* A warming frame of slot SLOT closed, with D ticks of self time. */
+void cprof__adapt_warm_exit(struct cprof__thread *t, uint64_t slot, uint64_t d);
+/* Writer: the calls chunk of T, with the counts since the last one. */
+void cprof__adapt_drain(struct cprof__thread *t, struct msgpack_packer *pk);
+/* Writer: the header's "adaptive" value, when cprof__adapt.on. */
+void cprof__adapt_pack_header(struct msgpack_packer *pk);
 
 /* runtime.c: process state, start, stop, fork and signals. */
 enum cprof__end_reason {
@@ -406,6 +540,8 @@ void cprof__log_drop(void);
 /* Encode every ring's pending events. FINAL: also threads still live. */
 void cprof__drain_all(bool in_signal);
 void cprof__log_clock(void);
+/* Exact mode's calib chunk, with the writer lock held. */
+void cprof__log_calib(void);
 void cprof__log_end(enum cprof__end_reason why, int sig);
 /* Push buffered bytes to the file. */
 void cprof__log_flush(void);
@@ -444,10 +580,20 @@ bool cprof__drain_inline(bool in_signal);
 bool cprof__writer_pause(void);
 
 /*
- * warn.c: one line on stderr, async-signal-safe: "cprof: MSG 'ARG':
- * strerror(ERR); TAIL", each part left out when NULL or 0.
+ * warn.c: one line, async-signal-safe: "cprof: MSG 'ARG': strerror(ERR);
+ * TAIL", each part left out when NULL or 0. Under the CLI it goes into
+ * the run directory's warnings file, else on fd 2 if open (see warn.c).
  */
 void cprof__warn(const char *msg, const char *arg, int err, const char *tail);
+/* Where warnings go, from the environment at start (cprof_init). */
+void cprof__warn_setup(void);
+
+/*
+ * children.c: the fork() wrapper notes the children; the writer packs
+ * those noted since its last drain as a forks chunk (if any).
+ */
+struct msgpack_packer;
+void cprof__children_pack(struct msgpack_packer *pk);
 
 /*
  * fd.c: the runtime's descriptors.
@@ -607,6 +753,8 @@ void cprof__sel_clock_start(void);
 /* Anything selected: the header says what ("select"). */
 bool cprof__sel_any(void);
 void cprof__sel_pack_header(struct msgpack_packer *pk);
+/* In a fork child: the lock of a thread the child lacks is let go. */
+void cprof__sel_forked(void);
 /* An object was unloaded: scan every object again (dlclose wrapper). */
 void cprof__sel_unloaded(void);
 /* XRay: whether to patch the function at FN at all. */

@@ -18,7 +18,10 @@ lib_libcprof_core_la_SOURCES = \
 	lib/counters.c \
 	lib/xray.c \
 	lib/seccomp.c \
-	lib/select.c
+	lib/select.c \
+	lib/calib.c \
+	lib/adapt.c \
+	lib/children.c
 lib_libcprof_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(MSGPACK_CFLAGS) -pthread
 lib_libcprof_core_la_LIBADD = $(MSGPACK_LIBS) -lpthread -ldl
 

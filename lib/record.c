@@ -214,7 +214,7 @@ claim_slot(struct cprof__thread *t)
  * compiler from moving these stores across each other; the thread itself
  * sees its own stores in order.
  */
-static inline CPROF__NOINSTR __attribute__((always_inline)) void
+static inline CPROF__NOINSTR __attribute__((always_inline)) uint64_t
 store(struct cprof__thread *t, uintptr_t addr, uint64_t flags, bool exact,
       uint64_t tick)
 {
@@ -223,7 +223,9 @@ store(struct cprof__thread *t, uintptr_t addr, uint64_t flags, bool exact,
 	uint64_t slot = claim_slot(t);
 	struct cprof__rec *r = &t->ring[slot & (CPROF__RING_CAP - 1)];
 
-	r->tick = (tick ? tick : cprof__ticks()) | flags;
+	if (!tick)
+		tick = cprof__ticks();
+	r->tick = tick | flags;
 	r->addr = addr;
 	if (exact && t->cvals)
 		cprof__counters_read(t,
@@ -233,6 +235,7 @@ store(struct cprof__thread *t, uintptr_t addr, uint64_t flags, bool exact,
 	if (--t->nest == 0)
 		atomic_store_explicit(&t->head, t->reserve,
 				      memory_order_release);
+	return tick;
 }
 
 /*
@@ -293,9 +296,25 @@ record_slow(uintptr_t addr, uint64_t flags, uintptr_t sp, enum hook_kind kind)
 		if (tls_off || (t = cprof__thread_attach()) == NULL)
 			return;
 	}
-	if (kind == HOOK_ENTER)
-		cprof__shadow_enter(t, addr, flags, sp);
-	else if (kind == HOOK_EXIT && !cprof__shadow_exit(t, addr, flags, sp))
+	if (kind == HOOK_ENTER) {
+		struct cprof__frame *f =
+			cprof__shadow_enter(t, addr, flags, sp);
+
+		/*
+		 * Only a frame on the shadow stack can be counted: its exit
+		 * must find the mark. Markers are always timed.
+		 */
+		if (f && !flags && t->fns) {
+			f->flags |= cprof__adapt_find(t, addr);
+			if (f->flags & CPROF__FRAME_COUNTED)
+				return;
+		}
+		cprof__emit(t, addr, flags, 0);
+		if (f)
+			f->tick = cprof__ticks();
+		return;
+	}
+	if (kind == HOOK_EXIT && !cprof__shadow_exit(t, addr, flags, sp))
 		return;
 	cprof__emit(t, addr, flags, 0);
 }
@@ -315,6 +334,127 @@ fast(struct cprof__thread *t)
 }
 
 /*
+ * An enter: pushed on the shadow stack when it lies at or below the top
+ * frame (at: the hooks of a function inlined into another run in its
+ * frame, and the scopes of one function share its position); anything
+ * else (the top frame was left, a switch of stack, a full stack, a jump
+ * just made) is for shadow.c. The slot is taken before it is filled: a
+ * signal handler arriving in between pushes above it and pops back, and
+ * cannot overwrite it.
+ */
+static inline CPROF__NOINSTR __attribute__((always_inline)) void
+enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
+{
+	struct cprof__thread *t = tls_thread;
+
+	if (likely(t != NULL) && likely(sp <= t->ss_sp)) {
+		struct cprof__frame *f;
+		uint64_t mark = 0;
+
+		/*
+		 * Adaptive timing (adapt.c): a function found in its first
+		 * two slots is counted, warming or timed; anything else (a
+		 * new function, more collisions) is for the slow path, so
+		 * that the hooks stay leaf functions. A counted call needs
+		 * no room in the ring.
+		 */
+		if (!flags && t->fns) {
+			uint32_t h = cprof__fn_hash(addr);
+			struct cprof__fn *e = &t->fns->slot[h];
+
+			if (unlikely(e->addr != addr)) {
+				e = &t->fns->slot[(h + 1) &
+						  (CPROF__FN_SLOTS - 1)];
+				if (unlikely(e->addr != addr)) {
+					record_slow(addr, flags, sp,
+						    HOOK_ENTER);
+					return;
+				}
+			}
+			if (likely(e->state == CPROF__FN_COUNTED)) {
+				atomic_store_explicit(
+					&e->calls,
+					atomic_load_explicit(
+						&e->calls,
+						memory_order_relaxed) +
+						1,
+					memory_order_relaxed);
+				mark = CPROF__FRAME_COUNTED;
+			} else if (e->state == CPROF__FN_WARM) {
+				mark = CPROF__FRAME_WARM |
+				       (uint64_t)(e - t->fns->slot);
+			}
+		}
+		/*
+		 * A timed call without room, or in exact mode, is for the
+		 * slow path, which looks the function up again: never a
+		 * counted one, whose count was taken.
+		 */
+		if (likely(mark & CPROF__FRAME_COUNTED) || fast(t)) {
+			f = t->ss_top + 1;
+			t->ss_top = f;
+			atomic_signal_fence(memory_order_seq_cst);
+			f->sp = sp;
+			f->addr = addr;
+			f->flags = flags | mark;
+			f->kids = 0;
+			t->ss_sp = likely(f != t->ss_last) ? sp : 0;
+			if (likely(mark & CPROF__FRAME_COUNTED))
+				return;
+			f->tick = store(t, addr, flags, false, 0);
+			return;
+		}
+	}
+	record_slow(addr, flags, sp, HOOK_ENTER);
+}
+
+/*
+ * An exit of the top frame, named by its function or site (a function's
+ * stack position at its exit hook need not be that of its enter: gcc may
+ * call the exit hook after the epilogue). Anything else is for shadow.c.
+ */
+static inline CPROF__NOINSTR __attribute__((always_inline)) void
+leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
+{
+	struct cprof__thread *t = tls_thread;
+
+	if (likely(t != NULL) && likely(t->ss_top->addr == addr)) {
+		/*
+		 * The mark is read before the pop: a signal handler may push
+		 * into the slot as soon as it is free.
+		 */
+		struct cprof__frame *f = t->ss_top;
+		uint64_t mark = f->flags, t0 = f->tick, kids = f->kids, d;
+
+		/*
+		 * The time of timed frames goes up to the frame below, so
+		 * that a warming frame knows its self time; a counted frame
+		 * passes on what it got, and needs no room in the ring.
+		 */
+		if (likely(mark & CPROF__FRAME_COUNTED)) {
+			t->ss_top = --f;
+			t->ss_sp = f->sp;
+			if (unlikely(kids))
+				f->kids += kids;
+			return;
+		}
+		if (fast(t)) {
+			t->ss_top = --f;
+			t->ss_sp = f->sp;
+			d = store(t, addr, flags | CPROF__REC_EXIT, false, 0) -
+			    t0;
+			f->kids += d;
+			if (unlikely(mark & CPROF__FRAME_WARM))
+				cprof__adapt_warm_exit(t,
+						       mark & CPROF__FRAME_SLOT,
+						       d > kids ? d - kids : 0);
+			return;
+		}
+	}
+	record_slow(addr, flags | CPROF__REC_EXIT, sp, HOOK_EXIT);
+}
+
+/*
  * Record-time selection (select.c): --exclude drops a function's events
  * here, before anything else, so that it costs the hook and one table
  * probe; --filter keeps only the matched functions and the calls made
@@ -328,7 +468,8 @@ static CPROF__NOINSTR bool sel_on_stack(const struct cprof__thread *t,
 {
 	/* The bottom sentinel has address 0. */
 	for (const struct cprof__frame *f = t->ss_top; f->addr != 0; f--)
-		if (f->addr == addr && f->flags == (flags & CPROF__REC_SITE))
+		if (f->addr == addr &&
+		    (f->flags & CPROF__REC_SITE) == (flags & CPROF__REC_SITE))
 			return true;
 	return false;
 }
@@ -352,55 +493,6 @@ sel_skip(uintptr_t addr, uint64_t flags, bool exit)
 }
 
 /*
- * An enter: pushed on the shadow stack when it lies at or below the top
- * frame (at: the hooks of a function inlined into another run in its
- * frame, and the scopes of one function share its position); anything
- * else (the top frame was left, a switch of stack, a full stack, a jump
- * just made) is for shadow.c. The slot is taken before it is filled: a
- * signal handler arriving in between pushes above it and pops back, and
- * cannot overwrite it.
- */
-static inline CPROF__NOINSTR __attribute__((always_inline)) void
-enter_rec(uintptr_t addr, uint64_t flags, uintptr_t sp)
-{
-	struct cprof__thread *t = tls_thread;
-
-	if (fast(t) && likely(sp <= t->ss_sp)) {
-		struct cprof__frame *f = t->ss_top + 1;
-
-		t->ss_top = f;
-		atomic_signal_fence(memory_order_seq_cst);
-		f->sp = sp;
-		f->addr = addr;
-		f->flags = flags;
-		t->ss_sp = likely(f != t->ss_last) ? sp : 0;
-		store(t, addr, flags, false, 0);
-	} else {
-		record_slow(addr, flags, sp, HOOK_ENTER);
-	}
-}
-
-/*
- * An exit of the top frame, named by its function or site (a function's
- * stack position at its exit hook need not be that of its enter: gcc may
- * call the exit hook after the epilogue). Anything else is for shadow.c.
- */
-static inline CPROF__NOINSTR __attribute__((always_inline)) void
-leave_rec(uintptr_t addr, uint64_t flags, uintptr_t sp)
-{
-	struct cprof__thread *t = tls_thread;
-
-	if (fast(t) && likely(t->ss_top->addr == addr)) {
-		struct cprof__frame *f = --t->ss_top;
-
-		t->ss_sp = f->sp;
-		store(t, addr, flags | CPROF__REC_EXIT, false, 0);
-	} else {
-		record_slow(addr, flags | CPROF__REC_EXIT, sp, HOOK_EXIT);
-	}
-}
-
-/*
  * With a selection in force, the hooks take these out of line (a tail
  * call: without one the hooks stay leaf functions, as above).
  */
@@ -408,32 +500,33 @@ static CPROF__NOINSTR __attribute__((noinline)) void
 sel_enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	if (!sel_skip(addr, flags, false))
-		enter_rec(addr, flags, sp);
+		enter(addr, flags, sp);
 }
 
 static CPROF__NOINSTR __attribute__((noinline)) void
 sel_leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	if (!sel_skip(addr, flags, true))
-		leave_rec(addr, flags, sp);
+		leave(addr, flags, sp);
 }
 
+/* What the hooks call: enter() and leave(), or through the selection. */
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
-enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
+hook_enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	if (unlikely(cprof__sel_active))
 		sel_enter(addr, flags, sp);
 	else
-		enter_rec(addr, flags, sp);
+		enter(addr, flags, sp);
 }
 
 static inline CPROF__NOINSTR __attribute__((always_inline)) void
-leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
+hook_leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	if (unlikely(cprof__sel_active))
 		sel_leave(addr, flags, sp);
 	else
-		leave_rec(addr, flags, sp);
+		leave(addr, flags, sp);
 }
 
 /* Wakes a thread sleeping in make_room(); called by the writer. */
@@ -460,23 +553,37 @@ CPROF__NOINSTR void cprof__ring_drained(struct cprof__thread *t)
 CPROF_EXTERN CPROF__NOINSTR void __cyg_profile_func_enter(void *fn, void *site)
 {
 	(void)site;
-	enter((uintptr_t)fn, 0, CALLER_SP());
+	hook_enter((uintptr_t)fn, 0, CALLER_SP());
 }
 
 CPROF_EXTERN CPROF__NOINSTR void __cyg_profile_func_exit(void *fn, void *site)
 {
 	(void)site;
+	hook_leave((uintptr_t)fn, 0, CALLER_SP());
+}
+
+/*
+ * The same hooks under internal names, for the calibration of adapt.c:
+ * calling the global ones could reach a program's own hooks instead.
+ */
+CPROF__NOINSTR __attribute__((noinline)) void cprof__hook_enter(void *fn)
+{
+	enter((uintptr_t)fn, 0, CALLER_SP());
+}
+
+CPROF__NOINSTR __attribute__((noinline)) void cprof__hook_exit(void *fn)
+{
 	leave((uintptr_t)fn, 0, CALLER_SP());
 }
 
 CPROF_EXTERN CPROF__NOINSTR void cprof_enter(const struct cprof_site *site)
 {
-	enter((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
+	hook_enter((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
 }
 
 CPROF_EXTERN CPROF__NOINSTR void cprof_exit(const struct cprof_site *site)
 {
-	leave((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
+	hook_leave((uintptr_t)site, CPROF__REC_SITE, CALLER_SP());
 }
 
 /* A frame mark has no exit: it never goes on the shadow stack. */
@@ -503,10 +610,10 @@ CPROF_EXTERN CPROF__NOINSTR void cprof_frame_mark(const struct cprof_site *site)
  */
 CPROF__NOINSTR void cprof__xray_enter(uint32_t id, uintptr_t sp)
 {
-	enter(cprof__xray_fns[id], 0, sp);
+	hook_enter(cprof__xray_fns[id], 0, sp);
 }
 
 CPROF__NOINSTR void cprof__xray_leave(uint32_t id, uintptr_t sp)
 {
-	leave(cprof__xray_fns[id], 0, sp);
+	hook_leave(cprof__xray_fns[id], 0, sp);
 }

@@ -232,6 +232,13 @@ CPROF__NOINSTR void cprof__untimed_thread(bool strict)
 	untimed_ring = cprof__tls_get();
 	untimed = strict ? UNTIMED_STRICT : UNTIMED_TSC;
 	cprof__tls_disable();
+	/*
+	 * In strict mode the warning could not be given: it opens the run
+	 * directory's warnings file, and the kernel kills a thread in strict
+	 * mode at any call but read, write and exit. Given before, then.
+	 */
+	if (strict)
+		untimed_warn();
 }
 
 /* The prctl() call failed: the thread records as before. */
@@ -245,7 +252,8 @@ CPROF__NOINSTR void cprof__untimed_failed(void)
 /* The prctl() call succeeded. */
 CPROF__NOINSTR void cprof__untimed_done(void)
 {
-	untimed_warn();
+	if (untimed != UNTIMED_STRICT)
+		untimed_warn();
 }
 
 /* The time of T's last event (T's thread cannot read the counter now). */
@@ -336,6 +344,7 @@ claimed:
 	 * can run, and the log keeps what the last timed flush wrote.
 	 */
 	cprof__shadow_attach(t);
+	cprof__adapt_attach(t);
 	atomic_store_explicit(&t->state, CPROF__T_LIVE, memory_order_release);
 	cprof__tls_set(t);
 	return t;
@@ -482,6 +491,15 @@ CPROF__NOINSTR bool cprof__runtime_off(void)
 static _Atomic int stat_fd = -1;
 static dev_t stat_dev;
 static ino_t stat_ino;
+/*
+ * Under a small descriptor limit (below STAT_KEEP_MIN) a kept descriptor
+ * would take one of the program's last numbers (at limit 5, its only one
+ * past the log): the file is then opened for each check and closed at
+ * once (a transient descriptor, and /proc must stay reachable: after a
+ * chroot without /proc the raw-exit watch stops).
+ */
+#define STAT_KEEP_MIN 64
+static atomic_bool stat_transient;
 
 /*
  * In a fork child: the descriptor is the parent's stat file; closed while
@@ -500,9 +518,13 @@ static CPROF__NOINSTR void life_stat_drop(void)
 static CPROF__NOINSTR void life_stat_open(void)
 {
 	struct stat st;
+	long lim = cprof__fd_limit();
 	int fd;
 
 	stat_fd = -1;
+	atomic_store(&stat_transient, lim >= 0 && lim < STAT_KEEP_MIN);
+	if (atomic_load(&stat_transient))
+		return;
 	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -538,6 +560,17 @@ static CPROF__NOINSTR bool read_stat(char *buf, size_t cap)
 	ssize_t n;
 	int saved = errno, fd = stat_fd;
 
+	if (atomic_load(&stat_transient)) {
+		fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : pread(fd, buf, cap - 1, 0);
+		if (fd >= 0)
+			close(fd);
+		errno = saved;
+		if (n <= 0)
+			return false;
+		buf[n] = '\0';
+		return true;
+	}
 	if (fd < 0)
 		return false;
 	/* The program closed or replaced it: never read nor closed again. */
@@ -804,6 +837,7 @@ static CPROF__NOINSTR void after_fork_child(void)
 
 	/* Only the forking thread goes on in the child. */
 	atomic_store(&program_threads, 1);
+	cprof__sel_forked();
 	atomic_store(&writer_deferred, 0);
 	cprof__daemon_child();
 	if (!cprof__started || atomic_load(&cprof__rt.finished))
@@ -833,6 +867,8 @@ static CPROF__NOINSTR void after_fork_child(void)
 		me->tid = (pid_t)syscall(SYS_gettid);
 		me->start_tick = cprof__ticks() & CPROF__TICK_MASK;
 		memset(me->cown, 0, sizeof(me->cown));
+		/* Its counts so far are the parent's to log. */
+		cprof__adapt_forget(me);
 	}
 	cprof__log_drop();
 	life_stat_drop();
@@ -984,6 +1020,10 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 		atomic_store(&initialized, 1);
 		return -EPERM;
 	}
+	/* The cost of a timed call, for the header. */
+	cprof__calibrate();
+	/* Before the header, which says what it decided. */
+	cprof__adapt_config();
 	err = cprof__log_open(dir);
 	if (err) {
 		/*
@@ -1038,7 +1078,7 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	 * above counts nothing.
 	 */
 	if (cprof__ctr.nev)
-		cprof__thread_attach();
+		cprof__calibrate_exact(cprof__thread_attach());
 	return 0;
 }
 
@@ -1064,6 +1104,7 @@ __attribute__((constructor(101))) static CPROF__NOINSTR void cprof_init(void)
 {
 	const char *dir = getenv(CPROF_ENV_DIR);
 
+	cprof__warn_setup();
 	/*
 	 * A set-user-ID or set-group-ID program (or one with file
 	 * capabilities) runs with privileges its caller does not have, and

@@ -294,8 +294,12 @@ static CPROF__NOINSTR int visit(struct dl_phdr_info *info, size_t size,
 		return 0;
 	objs = o;
 	objs[nobjs++] = (struct scanned){info->dlpi_addr, lo, hi};
-	/* The vDSO has no file: nothing of it can be named. */
-	if (path && path[0] == '/')
+	/*
+	 * The vDSO has no file (open fails on its name); a library opened
+	 * by a relative path is found from the current directory, as long
+	 * as the program has not changed it.
+	 */
+	if (path && path[0])
 		scan_file(path, info->dlpi_addr);
 	return 0;
 }
@@ -408,6 +412,15 @@ static CPROF__NOINSTR void unlock(void)
 	atomic_store(&sel_lock, 0);
 }
 
+/*
+ * In a fork child: a thread of the parent that held the lock does not
+ * exist here, and would never release it.
+ */
+CPROF__NOINSTR void cprof__sel_forked(void)
+{
+	atomic_store(&sel_lock, 0);
+}
+
 CPROF__NOINSTR unsigned cprof__sel_slow(uintptr_t key, bool site)
 {
 	struct cprof__sel_table *t;
@@ -432,6 +445,8 @@ CPROF__NOINSTR unsigned cprof__sel_slow(uintptr_t key, bool site)
 		goto out;
 	}
 	/* An address in no object scanned: objects were added. */
+	if (!demangle) /* a C program that loads C++ code */
+		demangle = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
 	dl_iterate_phdr(visit, &first);
 	if (!publish(t))
 		goto out;

@@ -253,9 +253,14 @@ static CPROF__NOINSTR void pop_left(struct cprof__thread *t, uint64_t *tick)
 {
 	struct cprof__frame *f = t->ss_top;
 
-	if (!*tick)
-		*tick = cprof__ticks() & CPROF__TICK_MASK;
-	cprof__emit(t, f->addr, f->flags | CPROF__REC_EXIT, *tick);
+	/* A counted frame's enter was not written: nor is its exit. */
+	if (!(f->flags & CPROF__FRAME_COUNTED)) {
+		if (!*tick)
+			*tick = cprof__ticks() & CPROF__TICK_MASK;
+		cprof__emit(t, f->addr,
+			    (f->flags & CPROF__REC_SITE) | CPROF__REC_EXIT,
+			    *tick);
+	}
 	t->left_addr = f->addr;
 	t->ss_top = f - 1;
 	t->ss_sp = t->ss_top->sp;
@@ -307,8 +312,8 @@ static CPROF__NOINSTR bool top_left(struct cprof__thread *t, struct where *w,
 	return frame_left(t, w, f, p, ps, jumped);
 }
 
-static CPROF__NOINSTR void push(struct cprof__thread *t, uintptr_t addr,
-				uint64_t flags, uintptr_t sp)
+static CPROF__NOINSTR struct cprof__frame *
+push(struct cprof__thread *t, uintptr_t addr, uint64_t flags, uintptr_t sp)
 {
 	struct cprof__frame *f = t->ss_top + 1;
 
@@ -317,27 +322,31 @@ static CPROF__NOINSTR void push(struct cprof__thread *t, uintptr_t addr,
 	f->sp = sp;
 	f->addr = addr;
 	f->flags = flags;
+	f->tick = 0;
+	f->kids = 0;
 	t->ss_sp = f != t->ss_last ? sp : 0;
+	return f;
 }
 
-CPROF__NOINSTR void cprof__shadow_enter(struct cprof__thread *t, uintptr_t addr,
-					uint64_t flags, uintptr_t sp)
+CPROF__NOINSTR struct cprof__frame *cprof__shadow_enter(struct cprof__thread *t,
+							uintptr_t addr,
+							uint64_t flags,
+							uintptr_t sp)
 {
 	struct where w = {0};
 	enum stack_id ps;
 	uint64_t tick;
 
 	if (!t->ctx || !t->ctx->base)
-		return;
+		return NULL;
 	tick = settle(t);
 	if (t->ss_top == t->ss_last) {
 		t->ss_over++; /* deeper than the shadow stack: untracked */
-		return;
+		return NULL;
 	}
 	if (!tick && sp <= t->ss_sp) {
-		push(t, addr, flags,
-		     sp); /* the common case, on the slow path */
-		return;
+		/* the common case, on the slow path */
+		return push(t, addr, flags, sp);
 	}
 	ps = stack_of(t, &w, sp);
 	if (ps == ST_OTHER) {
@@ -350,7 +359,7 @@ CPROF__NOINSTR void cprof__shadow_enter(struct cprof__thread *t, uintptr_t addr,
 	       top_left(t, &w, sp, ps,
 			tick && !(flags & CPROF__REC_SITE) ? addr : 0))
 		pop_left(t, &tick);
-	push(t, addr, flags, sp);
+	return push(t, addr, flags, sp);
 }
 
 CPROF__NOINSTR bool cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr,
@@ -365,10 +374,11 @@ CPROF__NOINSTR bool cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr,
 		return true;
 	tick = settle(t);
 	f = t->ss_top;
-	if (f != t->ctx->base && f->addr == addr && f->flags == kind) {
+	if (f != t->ctx->base && f->addr == addr &&
+	    (f->flags & CPROF__REC_SITE) == kind) {
 		t->ss_top = f - 1; /* the common case, on the slow path */
 		t->ss_sp = t->ss_top->sp;
-		return true;
+		return !(f->flags & CPROF__FRAME_COUNTED);
 	}
 	if (t->ss_over) {
 		t->ss_over--; /* the exit of a frame that was not pushed */
@@ -384,7 +394,7 @@ CPROF__NOINSTR bool cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr,
 	 * pointer of the enter hook.
 	 */
 	for (f = t->ss_top; f != t->ctx->base; f--) {
-		if (f->addr == addr && f->flags == kind)
+		if (f->addr == addr && (f->flags & CPROF__REC_SITE) == kind)
 			break;
 	}
 	if (f == t->ctx->base) {
@@ -407,7 +417,7 @@ CPROF__NOINSTR bool cprof__shadow_exit(struct cprof__thread *t, uintptr_t addr,
 	}
 	t->ss_top = f - 1;
 	t->ss_sp = t->ss_top->sp;
-	return true;
+	return !(f->flags & CPROF__FRAME_COUNTED);
 }
 
 CPROF__NOINSTR void cprof__shadow_unwind(uintptr_t target)

@@ -78,14 +78,17 @@ CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _Exit(int status)
  * taken at start, before the program can change them; the new envp is
  * built on the stack when small, else in a mapping (see ENV_STACK_MAX).
  */
-#define INHERIT_NVARS 12
+#define INHERIT_NVARS 15
 #define INHERIT_QUIET 7 /* its index: see cprof__inherit_quiet */
 
 static const char *const inherit_names[INHERIT_NVARS] = {
-	CPROF_ENV_DIR,	   CPROF_ENV_FLUSH_MS, CPROF_ENV_EVENTS,
-	CPROF_ENV_SAMPLE,  CPROF_ENV_EXACT,    CPROF_ENV_CALLCHAIN,
-	CPROF_ENV_TEMP,	   CPROF_ENV_QUIET,    CPROF_ENV_FILTER,
-	CPROF_ENV_EXCLUDE, CPROF_ENV_MIN_NS,   CPROF_ENV_DWARF};
+	CPROF_ENV_DIR, CPROF_ENV_FLUSH_MS, CPROF_ENV_EVENTS, CPROF_ENV_SAMPLE,
+	CPROF_ENV_EXACT, CPROF_ENV_CALLCHAIN, CPROF_ENV_TEMP, CPROF_ENV_QUIET,
+	CPROF_ENV_FILTER, CPROF_ENV_EXCLUDE, CPROF_ENV_MIN_NS,
+	/* Adaptive timing (adapt.c). */
+	CPROF_ENV_TIME_ALL, CPROF_ENV_ADAPT_NS, CPROF_ENV_ADAPT_WARMUP,
+	/* --call-graph=dwarf. */
+	CPROF_ENV_DWARF};
 
 static struct {
 	bool on;
@@ -203,6 +206,24 @@ __attribute__((constructor(102))) static CPROF__NOINSTR void inherit_init(void)
 	inh.on = true;
 }
 
+/*
+ * A program started with a CPROF_DIR other than the run's (a nested
+ * `cprof stat`/`record`) records into that other run: this one would
+ * show it without a word (a process with no events). Said once.
+ */
+static CPROF__NOINSTR void other_run(const char *e)
+{
+	static atomic_bool said;
+
+	if (inh.vars[0] && strcmp(e, inh.vars[0]) != 0 &&
+	    !atomic_exchange(&said, true))
+		cprof__warn("a process of the run starts a program recording "
+			    "into another run",
+			    e + strlen(CPROF_ENV_DIR) + 1, 0,
+			    "a nested cprof? That program's profile is there, "
+			    "not in this run");
+}
+
 /* What ENVP lacks; false when it lacks nothing (or cannot be rebuilt). */
 static CPROF__NOINSTR bool env_need(char *const envp[], struct child_env *ce)
 {
@@ -215,6 +236,8 @@ static CPROF__NOINSTR bool env_need(char *const envp[], struct child_env *ce)
 		ce->add[i] = inh.vars[i] != NULL;
 	for (char *const *e = envp; e && *e; e++) {
 		ce->n++;
+		if (has_prefix(*e, CPROF_ENV_DIR, strlen(CPROF_ENV_DIR)))
+			other_run(*e);
 		if (has_prefix(*e, "LD_PRELOAD", 10))
 			ce->their = *e + 11;
 		for (int i = 0; i < INHERIT_NVARS; i++)
@@ -1689,7 +1712,12 @@ static CPROF__NOINSTR long syscall_args(syscall_fn real, long nr, const long *a)
 		errno = err;
 		return r;
 	case SYS_seccomp:
-		if (a[0] == SECCOMP_SET_MODE_STRICT)
+		/*
+		 * Strict mode with flags or arguments is refused (EINVAL):
+		 * libseccomp makes that call to learn whether seccomp(2)
+		 * exists, and nothing changes for the thread then.
+		 */
+		if (a[0] == SECCOMP_SET_MODE_STRICT && a[1] == 0 && a[2] == 0)
 			mode = SECCOMP_MODE_STRICT;
 		else if (a[0] == SECCOMP_SET_MODE_FILTER)
 			mode = SECCOMP_MODE_FILTER;

@@ -375,7 +375,9 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 				     (cprof__own_hooks[0] ? 1 : 0) +
 				     (cprof__self_path[0] ? 1 : 0) +
 				     (cprof__sel_any() ? 1 : 0) +
-				     (cprof__clock_note[0] ? 1 : 0));
+				     (cprof__clock_note[0] ? 1 : 0) +
+				     (cprof__calib.done ? 1 : 0) +
+				     (cprof__adapt.on ? 1 : 0));
 	cprof__pack_str(pk, CPROF_KEY_MAGIC);
 	cprof__pack_str(pk, CPROF_LOG_MAGIC);
 	cprof__pack_kv_u64(pk, CPROF_KEY_VERSION, CPROF_LOG_VERSION);
@@ -416,6 +418,14 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	if (cprof__sel_any()) {
 		cprof__pack_str(pk, CPROF_KEY_SELECT);
 		cprof__sel_pack_header(pk);
+	}
+	if (cprof__calib.done) {
+		cprof__pack_str(pk, CPROF_KEY_CALIB);
+		cprof__calib_pack(pk);
+	}
+	if (cprof__adapt.on) {
+		cprof__pack_str(pk, CPROF_KEY_ADAPTIVE);
+		cprof__adapt_pack_header(pk);
 	}
 	(void)start_ns;
 }
@@ -842,16 +852,21 @@ CPROF__NOINSTR void cprof__drain_all(bool in_signal)
 	 */
 	if (!in_signal)
 		cprof__loadmap_write(&out.pk, false);
+	if (!out.failed)
+		cprof__children_pack(&out.pk);
 	for (t = atomic_load(&cprof__threads); t; t = t->next) {
 		int st = atomic_load_explicit(&t->state, memory_order_acquire);
 
 		if (st == CPROF__T_LIVE) {
 			drain_thread(t);
-			if (!out.failed)
+			if (!out.failed) {
+				cprof__adapt_drain(t, &out.pk);
 				cprof__counters_drain(t, &out.pk);
+			}
 		} else if (st == CPROF__T_DEAD) {
 			drain_thread(t);
 			if (!out.failed) {
+				cprof__adapt_drain(t, &out.pk);
 				cprof__counters_drain(t, &out.pk);
 				pack_thread_chunk(t, false);
 			}
@@ -877,6 +892,14 @@ CPROF__NOINSTR void cprof__log_clock(void)
 	cprof__pack_kv_u64(&out.pk, CPROF_KEY_MONO_NS, mono);
 	cprof__pack_kv_u64(&out.pk, CPROF_KEY_WIDTH, cprof__clock_width);
 	out.last_clock_ns = mono;
+}
+
+CPROF__NOINSTR void cprof__log_calib(void)
+{
+	if (out.failed || out.fd < 0)
+		return;
+	cprof__calib_pack_chunk(&out.pk);
+	cprof__log_flush();
 }
 
 CPROF__NOINSTR void cprof__log_end(enum cprof__end_reason why, int sig)

@@ -152,8 +152,9 @@ sed -n '/callchains are broken/,$p' rg.out | head -n 20
 # --- the hooked build: markers and unwound chains agree ---
 $CC -O2 -g -fomit-frame-pointer -finstrument-functions -o hooked \
 	"$SRCPROGS/dwarfpaths.c" || skip "cannot build with -finstrument-functions"
-run rech "$CPROF" record --call-graph=dwarf -e task-clock -F 4000 \
-	-o h.cprof -- ./hooked
+# --time-all: every call timed, so that the markers give exact edges.
+run rech "$CPROF" record --call-graph=dwarf --time-all -e task-clock \
+	-F 4000 -o h.cprof -- ./hooked
 expect_status "record --call-graph=dwarf of the hooked build" 0 rech.err
 run hj "$CPROF" report --call-graph --format json h.cprof
 expect_status "report of the hooked dwarf run" 0 hj.err

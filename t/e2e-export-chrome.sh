@@ -7,11 +7,12 @@
 # threads and processes are named, samples become counter tracks;
 # --min-duration drops the short calls and says how many, --time-range
 # keeps a window; a truncated log exports what it holds and says so; an
-# unwritable output is a one-line error (t/progs/calls.c, threads.c).
+# unwritable output is a one-line error; frame marks are slices of a
+# track of their own (t/progs/calls.c, threads.c, markers.c).
 # The real viewer's check is t/e2e-export-viewer.sh.
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/t/lib.sh"
 need_cli
-need_prog calls threads
+need_prog calls threads markers
 need_python
 
 run rec "$CPROF" record -o run -- "$PROGS/calls"
@@ -157,6 +158,18 @@ expect_status "--format chrome of threads" 0 thr.err
 check thr.json >thr.sum 2>thr.chk || fail "the threads' trace is malformed" thr.chk
 jeq "one track per thread" thr.json \
 	"len({e['tid'] for e in j['traceEvents'] if e['ph'] == 'X'}) > 1" true
+
+# Frame marks: a slice per frame on the thread's frames track.
+run recm "$CPROF" record -o runm -- "$PROGS/markers" active
+expect_status "markers under cprof record" 0 recm.err
+run mk "$CPROF" report --format chrome --min-duration 0 -o mk.json runm
+expect_status "--format chrome of markers" 0 mk.err
+check mk.json >mk.sum 2>mk.chk || fail "the markers' trace is malformed" mk.chk
+jeq "10 frames, on a track of their own" mk.json \
+	"sorted({(e['name'], e['tid'] != e['pid']) for e in j['traceEvents'] if e.get('cat') == 'frame'}) + [sum(e.get('cat') == 'frame' for e in j['traceEvents'])]" \
+	'[["frame", true], 10]'
+jeq "the frames track is named" mk.json \
+	"any(e['args']['name'].startswith('frames of') for e in j['traceEvents'] if e['ph'] == 'M')" true
 
 # A truncated log: what it holds, and the trace says what is missing.
 set -- run/proc-*.log

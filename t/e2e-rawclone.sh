@@ -11,7 +11,8 @@ need_cli
 $CC -O1 -g -finstrument-functions -I"$SRCPROGS" -o rawclone \
 	"$SRCPROGS/rawclone.c" 2>build.err || fail "cannot build rawclone.c" build.err
 
-# More calls than a ring holds, so that the child fills it.
+# More calls than a ring holds, so that the child fills it: all timed
+# (--time-all), or adaptive timing would only count them.
 n=200000
 modes="fork vm"
 # TSan keeps its own state per thread in the thread's TLS, which a raw
@@ -19,7 +20,8 @@ modes="fork vm"
 # alone, and the vm mode says nothing about cprof there.
 [ "${TSAN:-no}" != yes ] || modes=fork
 for mode in $modes; do
-	run $mode "$CPROF" record --no-counters -o $mode.cprof -- ./rawclone $mode $n
+	run $mode "$CPROF" record --no-counters --time-all -o $mode.cprof -- \
+		./rawclone $mode $n
 	expect_status "rawclone $mode under cprof record" 0 $mode.err
 	expect_grep "rawclone $mode: the child ran to its end" '^child 0$' $mode.out
 	expect_grep "rawclone $mode: one line says why the child is not profiled" \

@@ -142,6 +142,30 @@ else
 	echo "note: no frame-pointer build here (x86-64 and AArch64 only): -g not checked"
 fi
 
+# A hooked build given as the reference: the header says so.
+run self "$CPROF" stat --reference ./hooked -e task-clock -o self.txt \
+	-- ./hooked 1000
+expect_status "stat --reference of the hooked build itself" 0 self.err
+expect_grep "the header says the reference had hooks" \
+	'the plain run recorded [0-9]+ marker events: it is no plain build' self.txt
+
+# An XRay build as the reference: its sleds stay unpatched (no marker
+# events), so it is sampled as a plain build.
+if command -v clang >/dev/null 2>&1 &&
+	clang -O2 -g -fxray-instrument -fxray-instruction-threshold=1 \
+		-o plain-xray "$src" 2>/dev/null; then
+	run xr "$CPROF" stat --reference ./plain-xray -e task-clock -F 4000 \
+		--format json -o xr.json -- ./hooked $N
+	expect_status "stat --reference of an XRay build" 0 xr.err
+	jeq "the XRay reference ran with its sleds unpatched" xr.json \
+		"j['reference']['marker_events']" 0
+	jeq "calls from the hooked run" xr.json "calls('tiny')" $((N * 10))
+	jcheck "kept()'s self time from the XRay build's samples" xr.json \
+		"self('kept') > 0"
+else
+	echo "note: no clang with XRay here: an XRay reference not checked"
+fi
+
 # Bad uses: one line, the shell's status, nothing run.
 bad() {
 	_want=$1 _what=$2
@@ -171,7 +195,13 @@ expect_status "--reference with stdin from a pipe" 2 pipe.err
 expect_lines "stdin from a pipe: one line" 1 pipe.err
 expect_grep "stdin from a pipe: the line says why" 'stdin is a pipe' pipe.err
 [ ! -e ran ] || fail "stdin from a pipe: the program ran"
+# A signal for the job that kills the plain run ends cprof there, by it.
+printf '#!/bin/sh\nkill -TERM $$\n' >killed.sh
+chmod 755 killed.sh
 rm -f ran
+run killed "$CPROF" stat --reference ./killed.sh -- sh -c 'touch ran'
+expect_status "a plain run killed by SIGTERM" 143 killed.err
+[ ! -e ran ] || fail "the hooked run ran after the plain run was killed"
 run recbad "$CPROF" record --reference ./no-such-plain -o bad.cprof -- sh -c 'touch ran'
 expect_status "record --reference of a missing plain build" 127 recbad.err
 [ ! -e bad.cprof ] || fail "record --reference of a missing plain build left a run"

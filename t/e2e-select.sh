@@ -47,6 +47,13 @@ expect_grep "mid is under main" "^mid .* 100 " both.err
 expect_no_grep "leaf is excluded" "^leaf " both.err
 expect_no_grep "init_fn runs outside main" "^init_fn " both.err
 
+# Beside the other options of stat (each takes a value of its own).
+run tree "$CPROF" stat --no-counters --tree --exclude=leaf --min-duration=0 \
+	-- "$PROGS/calls"
+expect_status "calls with --tree and --exclude" 0 tree.err
+expect_grep "--tree is still --tree" "Calling-context tree" tree.err
+expect_grep "--exclude is still --exclude" "selection in force: --exclude='leaf'" tree.err
+
 # --min-duration: leaf and mid calls are shorter than 1 ms, the spinning
 # ones are not; every call is still counted.
 run md "$CPROF" stat --no-counters --format json -o md.json \

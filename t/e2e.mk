@@ -64,6 +64,10 @@ t_progs_seccomp_LDADD = -ldl
 
 # The call graph and tree (issue 9): mutual recursion, two callers.
 check_PROGRAMS += t/progs/mutual t/progs/twocallers
+# cprof diff, tags, budgets and report-time filters (issue 9).
+check_PROGRAMS += t/progs/diffwork
+t_progs_diffwork_SOURCES = t/progs/diffwork.c t/progs/progs.h
+t_progs_diffwork_CFLAGS = $(E2E_INSTR_CFLAGS)
 t_progs_mutual_SOURCES = t/progs/mutual.c t/progs/progs.h
 t_progs_mutual_CFLAGS = $(E2E_INSTR_CFLAGS)
 t_progs_twocallers_SOURCES = t/progs/twocallers.c t/progs/progs.h
@@ -77,6 +81,12 @@ t_progs_spikes_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 # The example program of `make demo` (see Makefile.am).
 noinst_PROGRAMS = t/progs/demo
+
+# Adaptive timing (issue 8): tiny functions counted, large ones timed.
+check_PROGRAMS += t/progs/adapt
+t_progs_adapt_SOURCES = t/progs/adapt.c t/progs/progs.h
+t_progs_adapt_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_adapt_LDFLAGS = $(AM_LDFLAGS) -pthread
 
 t_progs_calls_SOURCES = t/progs/calls.c t/progs/progs.h
 t_progs_calls_CFLAGS = $(E2E_INSTR_CFLAGS)
@@ -167,6 +177,7 @@ endif
 
 E2E_TESTS = \
 	t/e2e-calls.sh \
+	t/e2e-adapt.sh \
 	t/e2e-exit-status.sh \
 	t/e2e-report.sh \
 	t/e2e-report-memory.sh \
@@ -271,6 +282,9 @@ E2E_TESTS += t/e2e-quiet.sh
 E2E_TESTS += t/e2e-rawclone.sh
 # The call graph and tree (issue 9), on mutual and twocallers.
 E2E_TESTS += t/e2e-callgraph.sh t/e2e-frames.sh
+E2E_TESTS += t/e2e-callgraph.sh
+# cprof diff, record -r, tags, budgets and report-time filters (issue 9).
+E2E_TESTS += t/e2e-diff.sh t/e2e-budget.sh t/e2e-rfilter.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
 # Exact mode never reads, ioctls, maps or closes a number the program took.
@@ -294,3 +308,20 @@ E2E_TESTS += \
 E2E_TESTS += t/e2e-select.sh
 # Samples in the right frame: throttle, unthrottle and lost records.
 E2E_TESTS += t/e2e-throttle.sh
+# The runtime's warnings never go into the program's descriptors.
+check_PROGRAMS += t/progs/errpeer
+t_progs_errpeer_SOURCES = t/progs/errpeer.c t/progs/progs.h
+t_progs_errpeer_CFLAGS = $(E2E_INSTR_CFLAGS)
+E2E_TESTS += t/e2e-warnpeer.sh
+# Fork children that left no log are named in the report.
+check_PROGRAMS += t/progs/hidden
+t_progs_hidden_SOURCES = t/progs/hidden.c t/progs/progs.h
+t_progs_hidden_CFLAGS = $(E2E_INSTR_CFLAGS)
+E2E_TESTS += t/e2e-unrecorded.sh
+# The program's first open at RLIMIT_NOFILE 5 to 16.
+E2E_TESTS += t/e2e-fdedge.sh
+
+# The hybrid's accounting (issue 8): a known split of work between tiny,
+# large and C library functions; the script builds with $(CC).
+EXTRA_DIST += t/progs/hybrid.c
+E2E_TESTS += t/e2e-hybrid.sh

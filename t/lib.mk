@@ -25,6 +25,13 @@ t_test_shadow_SOURCES = t/test-shadow.c
 t_test_shadow_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) -pthread
 t_test_shadow_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread
 
+# Record-time selection: the writer's --min-duration pass, the CLI checks.
+check_PROGRAMS += t/test-select
+TESTS += t/test-select
+t_test_select_SOURCES = t/test-select.c
+t_test_select_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
+t_test_select_LDADD = lib/libcprof-core.la cli/libcprof-cli.la $(CUNIT_LIBS) -lpthread
+
 # The judgement of a program's seccomp filters (lib/seccomp.c) on
 # hand-assembled classic BPF, and the syscall() wrapper.
 check_PROGRAMS += t/test-seccomp
@@ -32,3 +39,9 @@ TESTS += t/test-seccomp
 t_test_seccomp_SOURCES = t/test-seccomp.c
 t_test_seccomp_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
 t_test_seccomp_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread
+# Adaptive timing (lib/adapt.c): the switch from timed to counted.
+check_PROGRAMS += t/test-adapt
+TESTS += t/test-adapt
+t_test_adapt_SOURCES = t/test-adapt.c
+t_test_adapt_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS) -pthread
+t_test_adapt_LDADD = lib/libcprof-core.la $(CUNIT_LIBS) -lpthread

@@ -43,7 +43,7 @@ static struct cp_stats tfunc(const struct cp_profile *p, int tid,
 			     const char *name)
 {
 	const struct cp_thread_func *r = thread_func(p, tid, name);
-	struct cp_stats none = {0, 0, 0};
+	struct cp_stats none = {0};
 
 	return r != NULL ? r->st : none;
 }
@@ -231,6 +231,73 @@ static void test_threads_interleaved(void)
 	ASSERT_EQ(thread(&p, 11)->start_ns, 1);
 	ASSERT_EQ(thread(&p, 11)->end_ns, 35);
 	ASSERT_EQ(thread(&p, 10)->end_ns, 40);
+	cp_profile_free(&p);
+	tl_destroy(&l);
+}
+
+/*
+ * Adaptive timing: calls chunks add counted calls to the exact calls of
+ * their thread's functions, which then leave their self and total to the
+ * samples and keep the timed calls' measure apart; a function counted in
+ * one thread and timed in another keeps the other's time.
+ */
+static void test_counted_calls(void)
+{
+	static const struct tl_site as[] = {
+		{.addr = 0x10}, {.addr = 0x20}, {.addr = 0x30}};
+	/* Thread 10: 0x10 calls 0x20 twice (timed warm-up). */
+	static const struct tl_event t10[] = {{'E', 0, 0},  {'E', 1, 10},
+					      {'X', 1, 14}, {'E', 1, 20},
+					      {'X', 1, 26}, {'X', 0, 50}};
+	/* Thread 11: 0x20 timed, once. */
+	static const struct tl_event t11[] = {{'E', 1, 0}, {'X', 1, 5}};
+	static const uint64_t c10a[] = {0x20, 5}, c10b[] = {0x20, 3, 0x30, 7};
+	const struct cp_func *f;
+	struct tlog l;
+	struct cp_profile p;
+	const char *err;
+
+	tl_init(&l);
+	tl_header(&l, 1, GHZ, 0, 0);
+	tl_thread_start(&l, 10, 0, "main");
+	tl_ev(&l, 10, 0, as, 3, t10, NEV(t10));
+	tl_calls(&l, 10, c10a, 1);
+	tl_thread_start(&l, 11, 0, "worker");
+	tl_ev(&l, 11, 0, as, 3, t11, NEV(t11));
+	tl_calls(&l, 10, c10b, 2);
+	tl_thread_end(&l, 11, 60);
+	tl_end(&l, 60, 60);
+	tl_write(&l, path);
+	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
+	ASSERT_STR_EQ(err, "");
+
+	/* 0x20: 2 + 1 timed, 8 counted in thread 10. */
+	f = func(&p, "0x20");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	ASSERT_EQ(f->st.calls, 11);
+	ASSERT_EQ(f->st.untimed_calls, 8);
+	ASSERT_EQ(f->self_source, CP_SELF_SAMPLED);
+	/* Thread 10's time goes to the samples; thread 11's is timed. */
+	ASSERT_EQ(f->st.self_ns, 5);
+	ASSERT_EQ(f->st.timed_self_ns, 15);
+	CHECK_STATS(tfunc(&p, 10, "0x20"), 10, 0, 0);
+	ASSERT_EQ(thread_func(&p, 10, "0x20")->st.timed_self_ns, 10);
+	ASSERT_EQ(thread_func(&p, 10, "0x20")->st.untimed_calls, 8);
+	CHECK_STATS(tfunc(&p, 11, "0x20"), 1, 5, 5);
+	ASSERT_EQ(thread_func(&p, 11, "0x20")->st.untimed_calls, 0);
+
+	/* 0x30: only ever counted. */
+	f = func(&p, "0x30");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CHECK_STATS(f->st, 7, 0, 0);
+	ASSERT_EQ(f->st.untimed_calls, 7);
+
+	/* 0x10: timed, its counted callee's time in its self time. */
+	f = func(&p, "0x10");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CHECK_STATS(f->st, 1, 40, 50);
+	ASSERT_EQ(f->self_source, CP_SELF_TIMED);
+	ASSERT_EQ(p.total_self_ns, 45);
 	cp_profile_free(&p);
 	tl_destroy(&l);
 }
@@ -1014,6 +1081,8 @@ int main(void)
 		    test_exact_counts);
 	CU_add_test(suite, "threads with interleaved chunks",
 		    test_threads_interleaved);
+	CU_add_test(suite, "counted calls: exact calls, time from samples",
+		    test_counted_calls);
 	CU_add_test(suite, "exits without enters begin at the stream start",
 		    test_unmatched_exits);
 	CU_add_test(suite, "an exit deeper in the stack closes those above",

@@ -844,6 +844,31 @@ static void lost_string(struct tlog *l)
 	tl_kv_str(l, "lost", "many");
 }
 
+/* Calls chunks (adaptive timing): an odd fns array, a count as text. */
+static void calls_odd(struct tlog *l)
+{
+	static const uint64_t fns[] = {0x10, 5, 0x20};
+
+	msgpack_pack_map(&l->pk, 3);
+	tl_kv_str(l, "t", "calls");
+	tl_kv_u64(l, "tid", 1);
+	tl_str(l, "fns");
+	msgpack_pack_array(&l->pk, 3);
+	for (int i = 0; i < 3; i++)
+		msgpack_pack_uint64(&l->pk, fns[i]);
+}
+
+static void calls_string(struct tlog *l)
+{
+	msgpack_pack_map(&l->pk, 3);
+	tl_kv_str(l, "t", "calls");
+	tl_kv_u64(l, "tid", 1);
+	tl_str(l, "fns");
+	msgpack_pack_array(&l->pk, 2);
+	msgpack_pack_uint64(&l->pk, 0x10);
+	tl_str(l, "five");
+}
+
 /* An exact ev chunk of one event with the c0 and cv bytes given. */
 static void exact_ev(struct tlog *l, int c0, const char *cv, size_t len)
 {
@@ -921,6 +946,11 @@ static void test_counter_chunks_bad(void)
 				"c0 or cv missing or mistyped");
 	check_bad_counter_chunk(&exact2, exact_cv_short, "fewer than n values");
 	check_bad_counter_chunk(&exact2, exact_cv_long, "more than n values");
+	check_bad_counter_chunk(&smp2, calls_odd,
+				"calls chunk without a valid fns array");
+	check_bad_counter_chunk(
+		&smp2, calls_string,
+		"calls chunk: an address or count is no number");
 }
 
 /* --call-graph=dwarf: the samples chunks' "stacks". */

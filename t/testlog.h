@@ -138,6 +138,22 @@ static inline void tl_thread_end(struct tlog *l, int tid, uint64_t end)
 	tl_kv_u64(l, "end", end);
 }
 
+/*
+ * A calls chunk (adaptive timing): N pairs of a function's address and
+ * its calls counted, not timed, since the thread's last calls chunk.
+ */
+static inline void tl_calls(struct tlog *l, int tid, const uint64_t *fns,
+			    size_t n)
+{
+	msgpack_pack_map(&l->pk, 3);
+	tl_kv_str(l, "t", "calls");
+	tl_kv_u64(l, "tid", (uint64_t)tid);
+	tl_str(l, "fns");
+	msgpack_pack_array(&l->pk, 2 * n);
+	for (size_t i = 0; i < 2 * n; i++)
+		msgpack_pack_uint64(&l->pk, fns[i]);
+}
+
 /* A map chunk with one object and one executable segment. */
 static inline void tl_map(struct tlog *l, const char *path, uint64_t base,
 			  const void *id, size_t idlen, uint64_t start,

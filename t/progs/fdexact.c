@@ -65,7 +65,7 @@ static NOINSTR int open_fds(int *fds)
 }
 
 /* Put a file of KIND on FD, holding its content; -1 on failure. */
-static NOINSTR int take(int fd, int i)
+static NOINSTR int dup_over(int fd, int i)
 {
 	char buf[BYTES];
 	int nfd, p[2];
@@ -96,7 +96,7 @@ static NOINSTR int take(int fd, int i)
 	return 0;
 }
 
-/* Whether FD still holds what take() put there, untouched. */
+/* Whether FD still holds what dup_over() put there, untouched. */
 static NOINSTR int intact(int fd, int i, const char *who)
 {
 	char buf[2 * BYTES];
@@ -155,7 +155,7 @@ static NOINSTR int round_of(const char *who, const int *skip, int nskip)
 			seen |= skip[k] == fds[i];
 		if (seen)
 			continue;
-		if (take(fds[i], i) != 0) {
+		if (dup_over(fds[i], i) != 0) {
 			printf("%s: cannot put a %s on %d: %s\n", who, kind,
 			       fds[i], strerror(errno));
 			return 0;
