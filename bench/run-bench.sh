@@ -113,6 +113,86 @@ if [ "${BENCH_ONLY:-}" = alloc ]; then
 	exit 0
 fi
 
+# dwarf: --call-graph=dwarf (issue 9) beside -g on a frame-pointer build
+# and beside perf's --call-graph=dwarf, on the program without hooks at
+# $hz Hz of task-clock: the cost per sample (the CPU time of the whole
+# run, tool and program, over the plain run's, each tool's start-up --
+# its run of the program with no work -- taken out, per sample taken;
+# CPU time, as the wall time of a loaded machine says little), the log
+# bytes per sample, and the report's CPU time per sample (cprof unwinds
+# there, as perf report does).
+cpu_us() { # the least CPU time of $reps runs of CMD and its children, in us
+	local best= t
+	for _ in $(seq "$reps"); do
+		if [ -n "$dperf" ]; then
+			perf stat -x, -e task-clock -o "$work/stat.txt" -- "$@" >/dev/null 2>&1
+			t=$(awk -F, '$3 == "task-clock" { printf "%d", $1 * 1000 }' "$work/stat.txt")
+		else
+			t=$(/usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -n 1 |
+				awk '{ printf "%d", ($1 + $2) * 1000000 }')
+		fi
+		[ -z "$best" ] || [ "$t" -lt "$best" ] && best=$t
+	done
+	echo "$best"
+}
+nsamples() {
+	"$CPROF" report --format json "$1" 2>/dev/null |
+		grep -o '"samples": [0-9]*, "samples_lost"' | grep -o '[0-9][0-9]*' |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+dwarf_line() { # LABEL RUN_US START_US SAMPLES BYTES REPORT_US
+	printf '  %-34s %9s us %9s B %9s us\n' "$1" \
+		"$(per $((($2 - dplain) - ($3 - dplain0))) "$4")" \
+		"$(per "$5" "$4")" "$(per "$6" "$4")"
+}
+dwarf() {
+	local hz=${HZ:-4000} n=$((calls * 40)) t t0 k r
+	dperf=
+	if command -v perf >/dev/null && perf stat -e task-clock true >/dev/null 2>&1; then
+		dperf=yes
+	fi
+	${CC:-cc} -O2 -g -fomit-frame-pointer -o "$work/nofp" "$src/callheavy.c"
+	${CC:-cc} -O2 -g -fno-omit-frame-pointer -o "$work/fp" "$src/callheavy.c"
+	dplain=$(cpu_us "$work/nofp" "$n")
+	dplain0=$(cpu_us "$work/nofp" 0)
+	echo "call chains at $hz Hz of task-clock, on a program without hooks of $(per "$dplain" 1000) ms CPU:"
+	printf '  %-34s %12s %12s %12s\n' "" "CPU/sample" "log/sample" "report/sample"
+	# Commands, not shell functions: perf stat runs them.
+	fresh='rm -rf "$0"; exec "$@"'
+	cfp() { cpu_us sh -c "$fresh" "$work/d.cprof" "$CPROF" record -g -e task-clock -F "$hz" -o "$work/d.cprof" "$work/fp" "$1"; }
+	t=$(cfp "$n")
+	t0=$(cfp 0)
+	reps=1 cfp "$n" >/dev/null
+	k=$(nsamples "$work/d.cprof")
+	r=$(cpu_us "$CPROF" report --format csv "$work/d.cprof")
+	dwarf_line "cprof -g (frame pointers)" "$t" "$t0" "$k" "$(dirsize "$work/d.cprof")" "$r"
+	cdw() { cpu_us sh -c "$fresh" "$work/d.cprof" "$CPROF" record --call-graph=dwarf -e task-clock -F "$hz" -o "$work/d.cprof" "$work/nofp" "$1"; }
+	t=$(cdw "$n")
+	t0=$(cdw 0)
+	reps=1 cdw "$n" >/dev/null
+	k=$(nsamples "$work/d.cprof")
+	r=$(cpu_us "$CPROF" report --format csv "$work/d.cprof")
+	dwarf_line "cprof --call-graph=dwarf (8192)" "$t" "$t0" "$k" "$(dirsize "$work/d.cprof")" "$r"
+	if [ -n "$dperf" ]; then
+		pdw() { cpu_us perf record -q -e task-clock -F "$hz" --call-graph=dwarf -o "$work/perf.data" "$work/nofp" "$1"; }
+		t=$(pdw "$n")
+		t0=$(pdw 0)
+		reps=1 pdw "$n" >/dev/null
+		k=$(perf report -D -i "$work/perf.data" 2>/dev/null | grep -c 'PERF_RECORD_SAMPLE')
+		r=$(cpu_us perf report -q --stdio -i "$work/perf.data")
+		dwarf_line "perf record --call-graph=dwarf" "$t" "$t0" "$k" "$(wc -c <"$work/perf.data")" "$r"
+	else
+		echo "  perf record --call-graph=dwarf: not available here"
+	fi
+	rm -rf "$work/d.cprof" "$work/perf.data" "$work/stat.txt"
+}
+
+# BENCH_ONLY=dwarf: the call-chain lines alone.
+if [ "${BENCH_ONLY:-}" = dwarf ]; then
+	dwarf
+	exit 0
+fi
+
 # BENCH_ONLY=exports: the export lines alone.
 if [ "${BENCH_ONLY:-}" = exports ]; then
 	rm -rf "$work/run.cprof"
@@ -228,3 +308,4 @@ echo "  rdpmc:                           not measurable here (no hardware PMU: s
 
 echo
 alloc_bench
+dwarf

@@ -143,6 +143,12 @@ struct cp_log_header {
 	uint64_t period, freq; /* of the leader, sampling mode */
 	int callchain;	       /* samples carry callchains */
 	/*
+	 * --call-graph=dwarf (key "dwarf"): the stack bytes asked for (0
+	 * without), the perf register mask and the machine ("x86_64").
+	 */
+	uint64_t stack, regs;
+	struct cp_bytes arch;
+	/*
 	 * The measured cost of one timed call (key "calib"), thousandths of
 	 * a tick: inside its own interval, and in its caller's.
 	 */
@@ -232,6 +238,14 @@ struct cp_log_sample {
 	size_t nchain;
 	/* The first after a throttled interval (key "throttled_at"). */
 	int throttled;
+	/*
+	 * --call-graph=dwarf: the user registers (NULL when the sample has
+	 * none), one 8-byte little-endian word per bit of the header's
+	 * mask, and the copy of the user stack from the stack pointer.
+	 */
+	const unsigned char *regs;
+	const unsigned char *stack;
+	size_t stack_len;
 };
 
 struct cp_log_samples {
@@ -392,6 +406,40 @@ void cp_symmap_lookup(struct cp_symmap *map, uint64_t addr, size_t gen,
  */
 int cp_symmap_call_before(struct cp_symmap *map, uint64_t addr, size_t gen);
 void cp_symmap_free(struct cp_symmap *map);
+/*
+ * For DWARF unwinding (unwind.c): the object of MAP (at generation GEN)
+ * whose executable segment [lo, hi) holds ADDR, its load bias, and where
+ * its .eh_frame_hdr (PT_GNU_EH_FRAME) was mapped; -1 when no object
+ * holds ADDR, its file cannot be read or it has no such header.
+ */
+struct cp_unwind_obj {
+	uint64_t base, lo, hi;
+	uint64_t eh_frame_hdr, eh_frame_hdr_len;
+};
+int cp_symmap_unwind_info(struct cp_symmap *map, uint64_t addr, size_t gen,
+			  struct cp_unwind_obj *o);
+/*
+ * Read N bytes at ADDR of the process from the file of the object mapped
+ * there (its PT_LOAD segments' file bytes): 0, or -1 when none has them.
+ */
+int cp_symmap_read(struct cp_symmap *map, uint64_t addr, size_t gen, void *buf,
+		   size_t n);
+
+/*
+ * unwind.c: --call-graph=dwarf samples' chains, unwound with libunwind
+ * over the stack copy and the objects of MAP. cp_unwind_new says once
+ * (warnx) why it cannot, and returns NULL: the log's machine ARCH is not
+ * this one, or cprof was built without libunwind. cp_unwind_chain writes
+ * at most MAX return addresses of S into OUT, innermost caller first
+ * (headed by the user address when S was taken in the kernel), and
+ * returns how many; 0 for a NULL U.
+ */
+struct cp_unwind;
+struct cp_unwind *cp_unwind_new(struct cp_symmap *map, uint64_t regs,
+				const char *arch, size_t arch_len);
+size_t cp_unwind_chain(struct cp_unwind *u, const struct cp_log_sample *s,
+		       uint64_t *out, size_t max);
+void cp_unwind_free(struct cp_unwind *u);
 
 /*
  * clock.c: a process's marker ticks and CLOCK_MONOTONIC nanoseconds. The
@@ -692,6 +740,7 @@ struct cp_process {
 	 * whose chain is broken in the program (profile.c, chain_check()).
 	 */
 	uint64_t callchains, broken_chains;
+	int dwarf; /* the chains were unwound from stack samples */
 	/*
 	 * The measured cost of one timed call (its log's "calib"), in ns:
 	 * inside its own interval and in its caller's.
@@ -1143,7 +1192,11 @@ struct cp_counter_opts {
 	const char *events;	    /* -e, NULL for the default events */
 	unsigned long freq, period; /* -F, -c; 0 when not given */
 	int callchain, exact, none; /* -g, --exact, --no-counters */
+	unsigned long stack;	    /* --call-graph=dwarf: bytes, else 0 */
 };
+/* --call-graph=dwarf's stack copy: perf's default and the kernel's most. */
+#define CP_DWARF_STACK_DEFAULT 8192
+#define CP_DWARF_STACK_MAX     65528
 /* Apply an option of cp_counter_options to O; 1 if C was one, else 0. */
 int cp_counter_option(const struct cp_command *cmd, struct cp_counter_opts *o,
 		      int c, const char *arg);
@@ -1285,6 +1338,8 @@ struct cp_evsel {
 	int counters;  /* 0: marker timing only (--no-counters) */
 	int exact;     /* read at every marker boundary, no sampling */
 	int callchain; /* samples carry callchains */
+	/* --call-graph=dwarf: the user stack bytes a sample copies, or 0. */
+	unsigned long stack;
 	uint64_t freq; /* samples a second, when period is 0 */
 	uint64_t period;
 	struct cp_event ev[CPROF_MAX_EVENTS]; /* the group, its leader first */
@@ -1318,6 +1373,12 @@ int cp_event_try(const struct cp_event *ev);
  * the way the runtime will; 0, or an errno with *BAD the event refused.
  */
 int cp_evsel_try(const struct cp_evsel *sel, size_t *bad);
+/*
+ * --call-graph=dwarf: whether the kernel gives SEL's leader samples with
+ * the user registers and SEL->stack bytes of user stack; 0, or -1 with
+ * the reason in MSG (LEN bytes).
+ */
+int cp_evsel_try_stack(const struct cp_evsel *sel, char *msg, size_t len);
 /* Why the kernel refused an event with ERR, in a few words. */
 const char *cp_event_reason(int err);
 /*

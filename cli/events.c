@@ -296,6 +296,44 @@ int cp_evsel_try(const struct cp_evsel *sel, size_t *bad)
 	return err;
 }
 
+int cp_evsel_try_stack(const struct cp_evsel *sel, char *msg, size_t len)
+{
+	struct perf_event_attr a;
+	int fd;
+
+	if (CPROF_DWARF_REGS == 0) {
+		snprintf(msg, len,
+			 "stack samples are not supported on this machine "
+			 "(x86-64 and aarch64 only)");
+		return -1;
+	}
+	make_attr(&sel->ev[0], &a);
+	a.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+			PERF_SAMPLE_READ | PERF_SAMPLE_REGS_USER |
+			PERF_SAMPLE_STACK_USER;
+	a.sample_regs_user = CPROF_DWARF_REGS;
+	a.sample_stack_user = (uint32_t)sel->stack;
+	a.use_clockid = 1;
+	a.clockid = CLOCK_MONOTONIC;
+	if (sel->period != 0) {
+		a.sample_period = sel->period;
+	} else {
+		a.freq = 1;
+		a.sample_freq = sel->freq;
+	}
+	fd = sys_perf_event_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0) {
+		snprintf(msg, len,
+			 "the kernel refuses user stack samples for '%s': %s",
+			 sel->ev[0].name,
+			 errno == EINVAL ? "not supported by this kernel"
+					 : cp_event_reason(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 const char *cp_event_reason(int err)
 {
 	static char buf[128];

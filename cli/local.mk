@@ -16,6 +16,7 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/cct.c \
 	cli/advice.c \
 	cli/symbols.c \
+	cli/unwind.c \
 	cli/output.c \
 	cli/views.c \
 	cli/alloc.c \
@@ -52,9 +53,9 @@ cli/pprof.pb-c.c: cli/pprof.proto
 # uninstrumented (configure.ac says why).
 cli_libcprof_cli_la_CFLAGS = $(WARN_CFLAGS) $(CLI_SAN_CFLAGS) \
 	$(MSGPACK_CFLAGS) $(LIBDW_CFLAGS) $(FUZZ_CFLAGS) \
-	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS)
+	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS) $(LIBUNWIND_CFLAGS)
 cli_libcprof_cli_la_LIBADD = $(MSGPACK_LIBS) $(LIBDW_LIBS) $(PFM_LIBS) -lstdc++ -lm \
-	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS)
+	$(PROTOBUF_C_LIBS) $(ZLIB_LIBS) $(LIBUNWIND_LIBS)
 
 bin_PROGRAMS += cli/cprof
 cli_cprof_SOURCES = \

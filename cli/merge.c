@@ -664,6 +664,7 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 	cp->unplaced = pr->unplaced;
 	cp->callchains = pr->chains;
 	cp->broken_chains = pr->broken;
+	cp->dwarf = pr->dwarf_regs != 0;
 	cp->has_calib = pr->has_calib;
 	cp->calib_own_ns = calib_ns(pr, pr->c_own_mt);
 	cp->calib_caller_ns = calib_ns(pr, pr->c_caller_mt);

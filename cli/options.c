@@ -84,7 +84,10 @@ const struct cp_option cp_counter_options[] = {
 	 "count the comma-separated events of LIST (see 'cprof list')"},
 	{"freq", 'F', "HZ", "sample HZ times a second (default: 1000)"},
 	{"period", 'c', "N", "sample every N counts of the first event"},
-	{"call-graph", 'g', NULL, "record a callchain with every sample"},
+	{"call-graph", 'g', "[MODE]",
+	 "record a callchain with every sample: fp (frame pointers, the "
+	 "default) or dwarf[,SIZE] (SIZE bytes of stack, 8192, unwound by "
+	 "the report)"},
 	{"exact", CP_OPT_EXACT, NULL,
 	 "read the counters at every marker instead of sampling"},
 	{"no-counters", CP_OPT_NO_COUNTERS, NULL,
@@ -176,13 +179,17 @@ static void build(const struct cp_command *cmd)
 	*s++ = ':';
 	FOREACH_OPTION(cmd, o, {
 		longopts[i].name = o->name;
-		longopts[i].has_arg =
-			o->arg != NULL ? required_argument : no_argument;
+		/* An argument named "[NAME]" may be left out. */
+		longopts[i].has_arg = o->arg == NULL	 ? no_argument
+				      : o->arg[0] == '[' ? optional_argument
+							 : required_argument;
 		longopts[i].val = o->val;
 		i++;
 		if (o->val < 256) {
 			*s++ = (char)o->val;
 			if (o->arg != NULL)
+				*s++ = ':';
+			if (o->arg != NULL && o->arg[0] == '[')
 				*s++ = ':';
 		}
 	});
@@ -221,7 +228,7 @@ static int spec_width(const struct cp_option *o)
 	int w = 6 + (int)strlen(o->name);
 
 	if (o->arg != NULL)
-		w += 1 + (int)strlen(o->arg);
+		w += 1 + (int)strlen(o->arg) + (o->arg[0] == '[' ? 1 : 0);
 	return w;
 }
 
@@ -241,7 +248,9 @@ void cp_help(const struct cp_command *cmd)
 			w = printf("  -%c, --%s", o->val, o->name);
 		else
 			w = printf("      --%s", o->name);
-		if (o->arg != NULL)
+		if (o->arg != NULL && o->arg[0] == '[')
+			w += printf("[=%s", o->arg + 1);
+		else if (o->arg != NULL)
 			w += printf("=%s", o->arg);
 		printf("%*s  %s\n", width + 2 - w, "", o->help);
 	});
@@ -326,6 +335,16 @@ int cp_getopt(const struct cp_command *cmd, int argc, char **argv)
 		bad_option(cmd, c, cur);
 	if (c == 'h')
 		cp_help(cmd);
+	/*
+	 * perf users write "--call-graph dwarf": getopt gives an optional
+	 * argument only attached, so a following word that is a mode is
+	 * taken as the argument rather than as the program.
+	 */
+	if (c == 'g' && optarg == NULL && optind < argc &&
+	    (strcmp(argv[optind], "fp") == 0 ||
+	     strcmp(argv[optind], "dwarf") == 0 ||
+	     strncmp(argv[optind], "dwarf,", 6) == 0))
+		optarg = argv[optind++];
 	return c;
 }
 
@@ -444,6 +463,33 @@ void cp_view_check(const struct cp_command *cmd, const struct cp_output *o)
 					   : "--call-graph");
 }
 
+/*
+ * -g / --call-graph[=MODE] on stat and record, perf's spelling: "fp"
+ * (frame-pointer chains from the kernel, the default) or "dwarf[,SIZE]"
+ * (the user registers and SIZE bytes of stack, unwound by the report).
+ */
+static void call_graph_mode(const struct cp_command *cmd,
+			    struct cp_counter_opts *o, const char *arg)
+{
+	unsigned long size = CP_DWARF_STACK_DEFAULT;
+
+	o->callchain = 1;
+	o->stack = 0;
+	if (arg == NULL || strcmp(arg, "fp") == 0)
+		return;
+	if (strncmp(arg, "dwarf", 5) != 0 || (arg[5] != '\0' && arg[5] != ','))
+		cp_usage_error(cmd,
+			       "--call-graph: unknown mode '%s' (fp, "
+			       "dwarf[,SIZE])",
+			       arg);
+	if (arg[5] == ',')
+		size = cp_parse_ulong(cmd, "--call-graph=dwarf", arg + 6, 8,
+				      CP_DWARF_STACK_MAX);
+	o->callchain = 0;
+	/* The kernel copies whole words: perf rounds up likewise. */
+	o->stack = (size + 7) & ~7ul;
+}
+
 int cp_counter_option(const struct cp_command *cmd, struct cp_counter_opts *o,
 		      int c, const char *arg)
 {
@@ -458,7 +504,7 @@ int cp_counter_option(const struct cp_command *cmd, struct cp_counter_opts *o,
 		o->period = cp_parse_ulong(cmd, "-c", arg, 1, ULONG_MAX >> 1);
 		return 1;
 	case 'g':
-		o->callchain = 1;
+		call_graph_mode(cmd, o, arg);
 		return 1;
 	case CP_OPT_EXACT:
 		o->exact = 1;
@@ -477,12 +523,13 @@ void cp_counter_select(const struct cp_command *cmd,
 	int rc;
 
 	if (o->none && (o->events != NULL || o->freq != 0 || o->period != 0 ||
-			o->callchain || o->exact))
+			o->callchain || o->stack || o->exact))
 		cp_usage_error(cmd, "--no-counters cannot go with -e, -F, -c, "
 				    "-g or --exact");
 	if (o->freq != 0 && o->period != 0)
 		cp_usage_error(cmd, "-F and -c cannot go together");
-	if (o->exact && (o->freq != 0 || o->period != 0 || o->callchain))
+	if (o->exact &&
+	    (o->freq != 0 || o->period != 0 || o->callchain || o->stack))
 		cp_usage_error(cmd, "--exact samples nothing: -F, -c and -g "
 				    "cannot go with it");
 	memset(sel, 0, sizeof *sel);
@@ -493,6 +540,21 @@ void cp_counter_select(const struct cp_command *cmd,
 	sel->freq = o->period != 0 ? 0 : o->freq != 0 ? o->freq : 1000;
 	if ((rc = cp_evsel_resolve(sel, o->events, msg, sizeof msg)) != 0)
 		fatalx_status(rc, "%s", msg);
+	if (o->stack != 0) {
+#ifdef HAVE_LIBUNWIND
+		if (!sel->counters || sel->nev == 0)
+			fatalx("--call-graph=dwarf: no event can sample here "
+			       "(%s)",
+			       msg);
+		sel->stack = o->stack;
+		if (cp_evsel_try_stack(sel, msg, sizeof msg) != 0)
+			fatalx("--call-graph=dwarf: %s", msg);
+#else
+		fatalx("--call-graph=dwarf: this cprof was built without "
+		       "libunwind, so it cannot unwind stacks (use -g with "
+		       "frame pointers)");
+#endif
+	}
 	if (msg[0] != '\0')
 		cp_run_note(msg);
 }

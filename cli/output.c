@@ -725,13 +725,24 @@ static void table_header(FILE *f, const struct cp_profile *p)
 		 * nothing; from 1% on, the totals cannot be trusted.
 		 */
 		if (pr->broken_chains != 0 &&
-		    pr->broken_chains * 100 >= pr->callchains)
+		    pr->broken_chains * 100 >= pr->callchains && pr->dwarf)
+			fprintf(f,
+				"  pid %d (%s): %" PRIu64 " of %" PRIu64
+				" unwound callchains stop short (frames "
+				"beyond the stack copy, or without unwind "
+				"information):\n    totals are unreliable; "
+				"record a larger copy "
+				"(--call-graph=dwarf,SIZE)\n",
+				pr->pid, basename_of(pr->exe),
+				pr->broken_chains, pr->callchains);
+		else if (pr->broken_chains != 0 &&
+			 pr->broken_chains * 100 >= pr->callchains)
 			fprintf(f,
 				"  pid %d (%s): %" PRIu64 " of %" PRIu64
 				" callchains are broken (code built without "
 				"frame pointers?):\n    totals are unreliable; "
-				"rebuild with -fno-omit-frame-pointer (DWARF "
-				"unwinding is to come)\n",
+				"rebuild with -fno-omit-frame-pointer, or "
+				"record with --call-graph=dwarf\n",
 				pr->pid, basename_of(pr->exe),
 				pr->broken_chains, pr->callchains);
 		if (pr->unplaced != 0)

@@ -127,6 +127,12 @@ static void on_header(void *arg, const struct cp_log_header *h)
 		pr->nc = h->ncounters;
 		pr->exact = h->mode == CP_COUNTER_EXACT;
 		pr->callchain = h->callchain;
+		/* Unwound chains are placed as the kernel's are. */
+		if (h->stack != 0) {
+			pr->callchain = 1;
+			pr->dwarf_regs = h->regs;
+			pr->dwarf_arch = intern(pr, h->arch);
+		}
 		pr->period = h->period;
 		pr->freq = h->freq;
 		pr->cnt = xcalloc(pr->nc, sizeof *pr->cnt);
@@ -562,6 +568,7 @@ static void proc_free(struct proc *pr)
 	cp_index_clear(&pr->addr_ix);
 	cp_index_clear(&pr->marker_ix);
 	cp_index_clear(&pr->thr_ix);
+	cp_unwind_free(pr->unw);
 	if (pr->map != NULL)
 		cp_symmap_free(pr->map);
 }

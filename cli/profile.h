@@ -369,6 +369,15 @@ struct proc {
 	size_t nc;
 	int exact, callchain;
 	uint64_t period, freq;
+	/*
+	 * --call-graph=dwarf: the samples' registers (perf mask, 0 without)
+	 * and machine; the unwinder, made at the first stack sample
+	 * (unwind_tried once it was tried, NULL when it cannot be).
+	 */
+	uint64_t dwarf_regs;
+	const char *dwarf_arch;
+	struct cp_unwind *unw;
+	int unwind_tried;
 	struct pcounter *cnt;
 	uint32_t *runidx; /* the run's counter of each, set at the end */
 	uint64_t samples, slost, sthrottled, unplaced;

@@ -85,6 +85,7 @@ struct reader {
 	/* The header's counters: how samples, counts and ev values read. */
 	size_t ncounters;
 	int exact, callchain;
+	int nregs; /* --call-graph=dwarf: registers a sample carries */
 	struct cp_log_counter *counters;
 	size_t capcounters;
 	struct cp_log_sample *samples;
@@ -334,6 +335,28 @@ static int str_is(struct cp_bytes b, const char *s)
 }
 
 /*
+ * The "events" key "dwarf" of a --call-graph=dwarf run: the stack bytes
+ * asked for, the perf register mask and the machine. Absent otherwise.
+ */
+static int read_dwarf(const msgpack_object *ev, struct cp_log_header *h)
+{
+	const msgpack_object *d = get(ev, CPROF_KEY_DWARF);
+
+	h->stack = h->regs = 0;
+	h->arch.ptr = NULL;
+	h->arch.len = 0;
+	if (d == NULL)
+		return 0;
+	if (d->type != MSGPACK_OBJECT_MAP ||
+	    get_u64(d, CPROF_KEY_STACK, &h->stack) != FIELD_OK ||
+	    get_u64(d, CPROF_KEY_REGS, &h->regs) != FIELD_OK ||
+	    get_str(d, CPROF_KEY_ARCH, &h->arch) != FIELD_OK || h->stack == 0 ||
+	    h->stack > 65535 || h->regs == 0)
+		return -1;
+	return 0;
+}
+
+/*
  * The header's "events": the counter group that samples, counts and the
  * values of exact mode refer to. A log without it has no counters; one
  * this reader cannot use makes the counter chunks unreadable, so they are
@@ -366,6 +389,8 @@ static int read_counters(struct reader *rd, const msgpack_object *o,
 	if (cc != NULL && cc->type != MSGPACK_OBJECT_BOOLEAN)
 		return -1;
 	h->callchain = cc != NULL && cc->via.boolean;
+	if (read_dwarf(ev, h) < 0)
+		return -1;
 	rd->counters = xgrow(rd->counters, &rd->capcounters, list->size,
 			     sizeof *rd->counters);
 	for (uint32_t i = 0; i < list->size; i++) {
@@ -547,6 +572,7 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 	rd->ncounters = h.ncounters;
 	rd->exact = h.ncounters > 0 && h.mode == CP_COUNTER_EXACT;
 	rd->callchain = h.callchain;
+	rd->nregs = h.ncounters > 0 ? __builtin_popcountll(h.regs) : 0;
 	clock = get(o, CPROF_KEY_CLOCK);
 	if (clock != NULL && clock->type == MSGPACK_OBJECT_MAP &&
 	    get_u64(clock, CPROF_KEY_TICKS, &h.ticks) == FIELD_OK &&
@@ -1063,6 +1089,54 @@ bad:
 }
 
 /*
+ * A samples chunk's "stacks" (--call-graph=dwarf): for each of its N
+ * samples, the ABI word, the registers when it is not 0, the length of
+ * the stack copy and its bytes. A chunk without the key (or a run
+ * without dwarf) leaves every sample without; a damaged one rejects the
+ * chunk. The samples point into the chunk's bytes, which live until the
+ * samples callback returns.
+ */
+static int decode_stacks(struct reader *rd, const msgpack_object *o, uint64_t n)
+{
+	struct cp_bytes b;
+	const unsigned char *p, *end;
+
+	for (uint64_t i = 0; i < n; i++) {
+		rd->samples[i].regs = NULL;
+		rd->samples[i].stack = NULL;
+		rd->samples[i].stack_len = 0;
+	}
+	if (rd->nregs == 0 ||
+	    get_bytes(o, CPROF_KEY_STACKS, MSGPACK_OBJECT_BIN, &b) != FIELD_OK)
+		return 0;
+	p = (const unsigned char *)b.ptr;
+	end = p + b.len;
+	for (uint64_t i = 0; i < n; i++) {
+		struct cp_log_sample *s = &rd->samples[i];
+		uint64_t abi, len;
+
+		if (uleb(&p, end, &abi) < 0)
+			goto bad;
+		if (abi != 0) {
+			if ((size_t)(end - p) < (size_t)rd->nregs * 8)
+				goto bad;
+			s->regs = p;
+			p += (size_t)rd->nregs * 8;
+		}
+		if (uleb(&p, end, &len) < 0 || len > (uint64_t)(end - p))
+			goto bad;
+		s->stack = len > 0 ? p : NULL;
+		s->stack_len = (size_t)len;
+		p += len;
+	}
+	if (p == end)
+		return 0;
+bad:
+	return bad(rd, "samples chunk: stacks are not n well-formed stack "
+		       "copies");
+}
+
+/*
  * A samples chunk's "throttled_at": the indexes of the samples that
  * follow a throttled interval. Optional; a bad index is ignored.
  */
@@ -1102,6 +1176,8 @@ static int read_samples(struct reader *rd, const msgpack_object *o)
 	if (get_bytes(o, CPROF_KEY_DATA, MSGPACK_OBJECT_BIN, &data) != FIELD_OK)
 		return bad(rd, "samples chunk without a data byte string");
 	if (decode_samples(rd, data, n, time0) < 0)
+		return -1;
+	if (decode_stacks(rd, o, n) < 0)
 		return -1;
 	throttled_at(rd, o, n);
 	c.s = rd->samples;

@@ -346,7 +346,8 @@ void cp_run_counters(const struct cp_evsel *sel)
 	 */
 	if (unsetenv(CPROF_ENV_EVENTS) != 0 ||
 	    unsetenv(CPROF_ENV_SAMPLE) != 0 || unsetenv(CPROF_ENV_EXACT) != 0 ||
-	    unsetenv(CPROF_ENV_CALLCHAIN) != 0)
+	    unsetenv(CPROF_ENV_CALLCHAIN) != 0 ||
+	    unsetenv(CPROF_ENV_DWARF) != 0)
 		fatal("unsetenv");
 	if (!sel->counters || sel->nev == 0)
 		return;
@@ -364,6 +365,13 @@ void cp_run_counters(const struct cp_evsel *sel)
 		     setenv(CPROF_ENV_CALLCHAIN, "1", 1) != 0))
 			fatal("setenv");
 		free(sample);
+		if (sel->stack != 0) {
+			char size[24];
+
+			snprintf(size, sizeof size, "%lu", sel->stack);
+			if (setenv(CPROF_ENV_DWARF, size, 1) != 0)
+				fatal("setenv");
+		}
 	}
 }
 

@@ -158,6 +158,8 @@ static int chain_root(const char *name)
  * 127 by default): a chain this long may be cut for that reason alone.
  */
 #define CHAIN_MAX_TRUSTED 120
+/* The most return addresses a dwarf sample is unwound to: the kernel's. */
+#define UNWIND_MAX 127
 
 /*
  * Check the callchain of sample S, whose address is in FID, and return
@@ -847,6 +849,35 @@ void cp_samples_pend(struct proc *pr, struct thr *t, const struct cp_log_ev *c)
 		cp_samples_flush(pr, t, CP_FLUSH_FORCE);
 }
 
+/*
+ * A --call-graph=dwarf sample S with its chain unwound (unwind.c) from
+ * its registers and stack copy, in U (the chain in a buffer that lives
+ * until the next one), or S itself when the unwinder cannot be had.
+ */
+static const struct cp_log_sample *
+unwind(struct proc *pr, const struct cp_log_sample *s, struct cp_log_sample *u)
+{
+	static uint64_t chain[UNWIND_MAX];
+
+	if (!pr->unwind_tried) {
+		pr->unwind_tried = 1;
+		pr->unw = cp_unwind_new(pr->map, pr->dwarf_regs, pr->dwarf_arch,
+					strlen(pr->dwarf_arch));
+	}
+	/*
+	 * Without an unwinder the samples have no chains: none is looked
+	 * at, rather than every one counted as stopping short.
+	 */
+	if (pr->unw == NULL) {
+		pr->callchain = 0;
+		return s;
+	}
+	*u = *s;
+	u->nchain = cp_unwind_chain(pr->unw, s, chain, UNWIND_MAX);
+	u->chain = u->nchain > 0 ? chain : NULL;
+	return u;
+}
+
 void cp_samples_add(struct proc *pr, const struct cp_log_samples *c)
 {
 	struct thr *t = cp_proc_thread_find(pr, c->tid);
@@ -864,6 +895,10 @@ void cp_samples_add(struct proc *pr, const struct cp_log_samples *c)
 	for (size_t i = 0; i < c->n; i++) {
 		const struct cp_log_sample *s = &c->s[i];
 		struct qsample *q = &t->q[t->nq];
+		struct cp_log_sample unwound;
+
+		if (pr->dwarf_regs != 0 && s->nchain == 0 && s->regs != NULL)
+			s = unwind(pr, s, &unwound);
 
 		q->ns = s->time;
 		q->tk = 0;

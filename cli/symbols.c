@@ -807,3 +807,104 @@ void cp_symmap_lookup(struct cp_symmap *map, uint64_t addr, size_t gen,
 		free(name);
 	}
 }
+
+/*
+ * For the DWARF unwinder (unwind.c): the file images of the recorded
+ * objects, read where the process had them mapped. Each object's file
+ * is opened by libdwfl as for its names; its PT_LOAD segments say which
+ * bytes of the file sat at which address.
+ */
+
+/* M's ELF as libdwfl opened it, or NULL. */
+static Elf *map_elf(const struct mapobj *m)
+{
+	Dwarf_Addr bias;
+
+	if (m->file->state == OBJ_UNOPENED)
+		file_open(m->file);
+	if (m->file->state != OBJ_OK)
+		return NULL;
+	return dwfl_module_getelf(m->file->mod, &bias);
+}
+
+/* The bytes of ELF's file at its address VADDR, and how many follow. */
+static const unsigned char *elf_at(Elf *elf, uint64_t vaddr, size_t *avail)
+{
+	size_t nph, rawlen;
+	const unsigned char *raw =
+		(const unsigned char *)elf_rawfile(elf, &rawlen);
+
+	if (raw == NULL || elf_getphdrnum(elf, &nph) != 0)
+		return NULL;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr phb, *ph = gelf_getphdr(elf, (int)i, &phb);
+
+		if (ph == NULL || ph->p_type != PT_LOAD ||
+		    vaddr < ph->p_vaddr ||
+		    vaddr - ph->p_vaddr >= ph->p_filesz ||
+		    ph->p_offset + (vaddr - ph->p_vaddr) >= rawlen)
+			continue;
+		*avail = (size_t)(ph->p_filesz - (vaddr - ph->p_vaddr));
+		if (*avail > rawlen - (ph->p_offset + (vaddr - ph->p_vaddr)))
+			*avail =
+				rawlen - (ph->p_offset + (vaddr - ph->p_vaddr));
+		return raw + ph->p_offset + (vaddr - ph->p_vaddr);
+	}
+	return NULL;
+}
+
+int cp_symmap_unwind_info(struct cp_symmap *map, uint64_t addr, size_t gen,
+			  struct cp_unwind_obj *o)
+{
+	const struct mapobj *m = owner(map, addr, gen);
+	Elf *elf;
+	size_t nph;
+
+	if (m == NULL || (elf = map_elf(m)) == NULL ||
+	    elf_getphdrnum(elf, &nph) != 0)
+		return -1;
+	memset(o, 0, sizeof *o);
+	o->base = m->base;
+	for (size_t j = 0; j < m->nsegs; j++) {
+		if (addr >= m->segs[2 * j] && addr < m->segs[2 * j + 1]) {
+			o->lo = m->segs[2 * j];
+			o->hi = m->segs[2 * j + 1];
+		}
+	}
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr phb, *ph = gelf_getphdr(elf, (int)i, &phb);
+
+		if (ph != NULL && ph->p_type == PT_GNU_EH_FRAME) {
+			o->eh_frame_hdr = m->base + ph->p_vaddr;
+			o->eh_frame_hdr_len = ph->p_filesz;
+		}
+	}
+	return o->eh_frame_hdr != 0 ? 0 : -1;
+}
+
+/*
+ * An object's segments lie at its load bias plus their addresses in the
+ * file, upwards: the object holding ADDR is the one with the highest bias
+ * at or below it (the latest such entry, as the map only grows). Only
+ * that one's file is opened, not every object's.
+ */
+int cp_symmap_read(struct cp_symmap *map, uint64_t addr, size_t gen, void *buf,
+		   size_t n)
+{
+	const struct mapobj *best = NULL;
+	const unsigned char *p;
+	size_t avail;
+	Elf *elf;
+
+	for (size_t i = gen < map->nobjs ? gen : map->nobjs; i > 0; i--) {
+		const struct mapobj *m = &map->objs[i - 1];
+
+		if (m->base <= addr && (best == NULL || m->base > best->base))
+			best = m;
+	}
+	if (best == NULL || (elf = map_elf(best)) == NULL ||
+	    (p = elf_at(elf, addr - best->base, &avail)) == NULL || avail < n)
+		return -1;
+	memcpy(buf, p, n);
+	return 0;
+}

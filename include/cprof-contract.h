@@ -49,6 +49,9 @@
 #define CPROF_ENV_ADAPT_NS     "CPROF_ADAPT_NS"
 #define CPROF_ENV_ADAPT_WARMUP "CPROF_ADAPT_WARMUP"
 
+/* --call-graph=dwarf: the bytes of user stack copied with each sample. */
+#define CPROF_ENV_DWARF "CPROF_DWARF"
+
 /* The flush interval in milliseconds: the default and the bounds. */
 #define CPROF_FLUSH_MS_DEFAULT 100
 #define CPROF_FLUSH_MS_MIN     1
@@ -162,6 +165,37 @@
 #define CPROF_KEY_LIST	    "list"
 #define CPROF_KEY_TYPE	    "type"   /* an event of "list" */
 #define CPROF_KEY_CONFIG    "config" /* an event of "list" */
+/*
+ * The header's "events" in --call-graph=dwarf runs: "dwarf": {"stack":
+ * bytes asked for, "regs": the perf register mask, "arch": machine}; and
+ * each samples chunk's "stacks": every sample's registers and stack copy.
+ */
+#define CPROF_KEY_DWARF	 "dwarf"
+#define CPROF_KEY_STACK	 "stack"
+#define CPROF_KEY_REGS	 "regs"
+#define CPROF_KEY_ARCH	 "arch"
+#define CPROF_KEY_STACKS "stacks"
+/*
+ * The user registers a DWARF unwinder needs at the sampled instruction:
+ * the instruction and stack pointers, the frame pointer and the
+ * callee-saved registers (a caller's frame can only keep its values in
+ * those), in the kernel's perf_regs numbering. Caller-saved registers
+ * are dead at a call and are left out: they would add bytes to every
+ * sample and nothing to the chain.
+ */
+#if defined(__x86_64__)
+/* bx 1, bp 6, sp 7, ip 8, r12-r15 20-23 */
+#define CPROF_DWARF_REGS \
+	((1ull << 1) | (1ull << 6) | (1ull << 7) | (1ull << 8) | (0xfull << 20))
+#define CPROF_DWARF_ARCH "x86_64"
+#elif defined(__aarch64__)
+/* x19-x28, fp x29, lr x30, sp 31, pc 32 */
+#define CPROF_DWARF_REGS (0x3fffull << 19)
+#define CPROF_DWARF_ARCH "aarch64"
+#else
+#define CPROF_DWARF_REGS 0ull
+#define CPROF_DWARF_ARCH ""
+#endif
 #define CPROF_MODE_SAMPLING "sampling"
 #define CPROF_MODE_EXACT    "exact"
 

@@ -44,6 +44,16 @@
 struct cprof__counters cprof__ctr;
 
 #define DATA_PAGES 64 /* sample ring: 256 KiB a thread with 4 KiB pages */
+/*
+ * With --call-graph=dwarf a sample takes the whole stack size asked for
+ * in the ring (the kernel fills only the valid part of it): the ring is
+ * sized for DWARF_RING_SAMPLES of them, from 1 MiB to 4 MiB (1 MiB holds
+ * a hundred samples of the default 8 KiB), and halves down to
+ * DATA_PAGES while the locked-memory limit refuses it.
+ */
+#define DWARF_PAGES_MIN	   256
+#define DWARF_PAGES_MAX	   1024
+#define DWARF_RING_SAMPLES 64
 
 static long page_size;
 static atomic_bool warned_open;
@@ -102,6 +112,15 @@ CPROF__NOINSTR int cprof__counters_config(void)
 			   strcmp(getenv(CPROF_ENV_EXACT), "1") == 0;
 	cprof__ctr.callchain = getenv(CPROF_ENV_CALLCHAIN) != NULL &&
 			       strcmp(getenv(CPROF_ENV_CALLCHAIN), "1") == 0;
+	if (getenv(CPROF_ENV_DWARF) != NULL && CPROF_DWARF_REGS != 0) {
+		unsigned long sz = strtoul(getenv(CPROF_ENV_DWARF), NULL, 10);
+
+		/* The kernel wants whole words, below 64 KiB. */
+		if (sz > 0 && sz <= 65528 && sz % 8 == 0) {
+			cprof__ctr.stack_user = (uint32_t)sz;
+			cprof__ctr.regs_user = CPROF_DWARF_REGS;
+		}
+	}
 	cprof__ctr.freq = 1000;
 	if (smp && strncmp(smp, "period:", 7) == 0) {
 		cprof__ctr.period = strtoull(smp + 7, NULL, 10);
@@ -161,6 +180,12 @@ static CPROF__NOINSTR void fill_attr(struct perf_event_attr *a,
 	if (cprof__ctr.callchain) {
 		a->sample_type |= PERF_SAMPLE_CALLCHAIN;
 		a->exclude_callchain_kernel = 1;
+	}
+	if (cprof__ctr.stack_user) {
+		a->sample_type |=
+			PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		a->sample_regs_user = cprof__ctr.regs_user;
+		a->sample_stack_user = cprof__ctr.stack_user;
 	}
 	/*
 	 * No wake-up watermark: the writer holds no descriptor to poll, it
@@ -327,6 +352,19 @@ static CPROF__NOINSTR bool room_for_group(int need)
 	return true;
 }
 
+/* The data pages of a --call-graph=dwarf ring (a power of two). */
+static CPROF__NOINSTR size_t dwarf_pages(void)
+{
+	size_t pages = DWARF_PAGES_MIN;
+	uint64_t want = (uint64_t)DWARF_RING_SAMPLES *
+			((uint64_t)cprof__ctr.stack_user + 1024);
+
+	while (pages < DWARF_PAGES_MAX &&
+	       (uint64_t)pages * (uint64_t)page_size < want)
+		pages *= 2;
+	return pages;
+}
+
 CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 {
 	int err = 0, i;
@@ -387,12 +425,22 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 		 * Sampling needs the ring; exact mode maps the first page
 		 * alone, for rdpmc.
 		 */
-		size_t pages = cprof__ctr.exact ? 1 : 1 + DATA_PAGES;
+		size_t pages = cprof__ctr.exact	       ? 1
+			       : cprof__ctr.stack_user ? 1 + dwarf_pages()
+						       : 1 + DATA_PAGES;
 		void *m = !fd_is_event(t->cfd[0], t->cid[0])
 				  ? MAP_FAILED
 				  : mmap(NULL, pages * (size_t)page_size,
 					 PROT_READ | PROT_WRITE, MAP_SHARED,
 					 t->cfd[0], 0);
+
+		while (m == MAP_FAILED && pages > 1 + DATA_PAGES &&
+		       fd_is_event(t->cfd[0], t->cid[0])) {
+			pages = 1 + (pages - 1) / 2;
+			m = mmap(NULL, pages * (size_t)page_size,
+				 PROT_READ | PROT_WRITE, MAP_SHARED, t->cfd[0],
+				 0);
+		}
 
 		if (m == MAP_FAILED && !fd_is_event(t->cfd[0], t->cid[0])) {
 			/* Taken already: not ours to close. */
@@ -485,10 +533,12 @@ CPROF__NOINSTR unsigned cprof__counters_fill(void)
 
 	for (struct cprof__thread *t = atomic_load(&cprof__threads); t;
 	     t = t->next) {
+		size_t len = t->cmap ? t->cmap_len - (size_t)page_size : 0;
 		uint64_t f = (uint64_t)atomic_exchange_explicit(
 				     &t->cfill, 0, memory_order_relaxed) *
 			     1000u /
-			     ((uint64_t)DATA_PAGES * (uint64_t)page_size);
+			     (len ? (uint64_t)len
+				  : (uint64_t)DATA_PAGES * (uint64_t)page_size);
 
 		if (f > max)
 			max = (unsigned)f;
@@ -702,6 +752,8 @@ CPROF__NOINSTR void cprof__own_end(struct cprof__own *o)
 static struct sample_scratch {
 	unsigned char rec[64 * 1024]; /* one record, unwrapped */
 	unsigned char data[1u << 20]; /* a samples chunk's LEB128 data */
+	/* --call-graph=dwarf: the chunk's registers and stack copies. */
+	unsigned char stacks[4u << 20];
 	/*
 	 * The chunk's samples that follow a throttled interval: their
 	 * deltas span time the leader did not sample (see the drain).
@@ -733,7 +785,17 @@ static CPROF__NOINSTR bool scratch_mapped(void)
 
 CPROF__NOINSTR void cprof__counters_pack_header(msgpack_packer *pk)
 {
-	msgpack_pack_map(pk, 5);
+	msgpack_pack_map(pk, cprof__ctr.stack_user ? 6 : 5);
+	if (cprof__ctr.stack_user) {
+		cprof__pack_str(pk, CPROF_KEY_DWARF);
+		msgpack_pack_map(pk, 3);
+		cprof__pack_str(pk, CPROF_KEY_STACK);
+		msgpack_pack_uint64(pk, cprof__ctr.stack_user);
+		cprof__pack_str(pk, CPROF_KEY_REGS);
+		msgpack_pack_uint64(pk, cprof__ctr.regs_user);
+		cprof__pack_str(pk, CPROF_KEY_ARCH);
+		cprof__pack_str(pk, CPROF_DWARF_ARCH);
+	}
 	cprof__pack_str(pk, CPROF_KEY_MODE);
 	cprof__pack_str(pk, cprof__ctr.exact ? CPROF_MODE_EXACT
 					     : CPROF_MODE_SAMPLING);
@@ -762,11 +824,17 @@ CPROF__NOINSTR void cprof__counters_pack_header(msgpack_packer *pk)
 static CPROF__NOINSTR void flush_samples(struct cprof__thread *t,
 					 msgpack_packer *pk, uint64_t n,
 					 uint64_t time0, size_t len,
-					 size_t nthr)
+					 size_t nthr, size_t slen)
 {
 	if (n == 0)
 		return;
-	msgpack_pack_map(pk, 5 + (nthr ? 1 : 0));
+	msgpack_pack_map(pk,
+			 5 + (nthr ? 1 : 0) + (cprof__ctr.stack_user ? 1 : 0));
+	if (cprof__ctr.stack_user) {
+		cprof__pack_str(pk, CPROF_KEY_STACKS);
+		msgpack_pack_bin(pk, slen);
+		msgpack_pack_bin_body(pk, scratch->stacks, slen);
+	}
 	if (nthr) {
 		cprof__pack_str(pk, CPROF_KEY_THROTTLED_AT);
 		msgpack_pack_array(pk, nthr);
@@ -801,9 +869,46 @@ static CPROF__NOINSTR uint64_t group_value(const struct cprof__thread *t,
  * Encode one PERF_RECORD_SAMPLE (already unwrapped) into scratch->data.
  * Layout by sample_type: ip, pid/tid, time, read (group), callchain.
  */
+/*
+ * Append the registers and the stack copy of a --call-graph=dwarf sample
+ * (at W, after its callchain) to scratch->stacks at SLEN: the ABI word
+ * (0 when the sample has no user registers, a kernel thread's), the
+ * registers as 8-byte little-endian words, the length of the stack copy
+ * the kernel could take, and those bytes. Only the valid part of the
+ * copy is kept, not the size asked for.
+ */
+static CPROF__NOINSTR size_t encode_stack(const uint64_t *w,
+					  const uint64_t *end, size_t slen)
+{
+	int nregs = __builtin_popcountll(cprof__ctr.regs_user);
+	uint64_t abi = w < end ? *w++ : 0, size, dyn = 0;
+	const unsigned char *bytes;
+
+	if (abi != 0 && w + nregs > end)
+		abi = 0;
+	slen = cprof__put_uleb(scratch->stacks, slen, abi);
+	if (abi != 0) {
+		memcpy(scratch->stacks + slen, w, (size_t)nregs * 8);
+		slen += (size_t)nregs * 8;
+		w += nregs;
+	}
+	size = w < end ? *w++ : 0;
+	bytes = (const unsigned char *)w;
+	if (size > 0 && w + size / 8 < end)
+		dyn = w[size / 8];
+	if (dyn > size)
+		dyn = size;
+	if (size == 0 || (const unsigned char *)end < bytes + size)
+		dyn = 0;
+	slen = cprof__put_uleb(scratch->stacks, slen, dyn);
+	memcpy(scratch->stacks + slen, bytes, (size_t)dyn);
+	return slen + (size_t)dyn;
+}
+
 static CPROF__NOINSTR size_t encode_sample(struct cprof__thread *t,
 					   const unsigned char *r, size_t size,
-					   size_t len, uint64_t *prev_time)
+					   size_t len, uint64_t *prev_time,
+					   size_t *slen)
 {
 	const uint64_t *w =
 		(const uint64_t *)(r + sizeof(struct perf_event_header));
@@ -852,7 +957,10 @@ static CPROF__NOINSTR size_t encode_sample(struct cprof__thread *t,
 				continue;
 			len = cprof__put_uleb(scratch->data, len, ips[k]);
 		}
+		w += depth;
 	}
+	if (cprof__ctr.stack_user)
+		*slen = encode_stack(w, end, *slen);
 	return len;
 }
 
@@ -927,12 +1035,12 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 		const unsigned char *data =
 			(const unsigned char *)pc + page_size;
 		const uint64_t size =
-			(uint64_t)DATA_PAGES * (uint64_t)page_size;
+			(uint64_t)(t->cmap_len - (size_t)page_size);
 		uint64_t head =
 			__atomic_load_n(&pc->data_head, __ATOMIC_ACQUIRE);
 		uint64_t tail = pc->data_tail;
 		uint64_t n = 0, time0 = 0, prev = 0;
-		size_t len = 0, nthr = 0;
+		size_t len = 0, nthr = 0, slen = 0;
 
 		if (head - tail >
 		    atomic_load_explicit(&t->cfill, memory_order_relaxed))
@@ -970,11 +1078,14 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 					    sizeof(scratch->data) ||
 				    nthr == sizeof(scratch->throttled_at) /
 						    sizeof(scratch->throttled_at
-								   [0])) {
+								   [0]) ||
+				    slen + 16 + 8 * 64 + 65536 >
+					    sizeof(scratch->stacks)) {
 					flush_samples(t, pk, n, time0, len,
-						      nthr);
+						      nthr, slen);
 					n = 0;
 					len = 0;
+					slen = 0;
 					nthr = 0;
 					time0 = prev;
 				}
@@ -991,7 +1102,8 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 					scratch->throttled_at[nthr++] =
 						(uint32_t)n;
 				t->cthrottle_open = false;
-				len = encode_sample(t, r, h.size, len, &prev);
+				len = encode_sample(t, r, h.size, len, &prev,
+						    &slen);
 				n++;
 			} else if (h.type == PERF_RECORD_LOST) {
 				lost += ((const uint64_t *)(r + sizeof(h)))[1];
@@ -1003,7 +1115,7 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 			}
 			tail += h.size;
 		}
-		flush_samples(t, pk, n, time0, len, nthr);
+		flush_samples(t, pk, n, time0, len, nthr, slen);
 		__atomic_store_n(&pc->data_tail, tail, __ATOMIC_RELEASE);
 	}
 	if (lost || throttled || unthrottled) {

@@ -654,6 +654,9 @@ struct cprof__counters {
 	bool exact;	/* read at every marker event, no sampling */
 	bool callchain; /* samples carry user callchains */
 	uint64_t period, freq;
+	/* --call-graph=dwarf: stack bytes per sample (0: none), registers. */
+	uint32_t stack_user;
+	uint64_t regs_user;
 	struct cprof__event {
 		char name[CPROF_EVENT_NAME_MAX + 1];
 		uint32_t type;

@@ -78,7 +78,7 @@ CPROF_EXTERN CPROF__NOINSTR __attribute__((noreturn)) void _Exit(int status)
  * taken at start, before the program can change them; the new envp is
  * built on the stack when small, else in a mapping (see ENV_STACK_MAX).
  */
-#define INHERIT_NVARS 14
+#define INHERIT_NVARS 15
 #define INHERIT_QUIET 7 /* its index: see cprof__inherit_quiet */
 
 static const char *const inherit_names[INHERIT_NVARS] = {
@@ -86,7 +86,9 @@ static const char *const inherit_names[INHERIT_NVARS] = {
 	CPROF_ENV_EXACT, CPROF_ENV_CALLCHAIN, CPROF_ENV_TEMP, CPROF_ENV_QUIET,
 	CPROF_ENV_FILTER, CPROF_ENV_EXCLUDE, CPROF_ENV_MIN_NS,
 	/* Adaptive timing (adapt.c). */
-	CPROF_ENV_TIME_ALL, CPROF_ENV_ADAPT_NS, CPROF_ENV_ADAPT_WARMUP};
+	CPROF_ENV_TIME_ALL, CPROF_ENV_ADAPT_NS, CPROF_ENV_ADAPT_WARMUP,
+	/* --call-graph=dwarf. */
+	CPROF_ENV_DWARF};
 
 static struct {
 	bool on;

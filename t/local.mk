@@ -24,4 +24,5 @@ include t/events.mk
 include t/counters.mk
 include t/report.mk
 include t/reference.mk
+include t/dwarf.mk
 include t/fuzz/local.mk

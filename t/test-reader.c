@@ -1045,6 +1045,152 @@ static void test_counter_chunks_bad(void)
 		"calls chunk: an address or count is no number");
 }
 
+/* --call-graph=dwarf: the samples chunks' "stacks". */
+
+/*
+ * A header with counters C and, when STACK is not 0, the key "dwarf":
+ * STACK bytes of stack, the register mask 0x3 (two registers).
+ */
+static void dwarf_header(struct tlog *l, const struct tl_counters *c,
+			 uint64_t stack)
+{
+	msgpack_pack_map(&l->pk, 4);
+	tl_kv_str(l, "magic", "cprof");
+	tl_kv_u64(l, "version", 1);
+	tl_kv_u64(l, "pid", 1);
+	tl_str(l, "events");
+	msgpack_pack_map(&l->pk, stack ? 6 : 5);
+	if (stack) {
+		tl_str(l, "dwarf");
+		msgpack_pack_map(&l->pk, 3);
+		tl_kv_u64(l, "stack", stack);
+		tl_kv_u64(l, "regs", 0x3);
+		tl_kv_str(l, "arch", "x86_64");
+	}
+	tl_kv_str(l, "mode", c->mode);
+	tl_kv_u64(l, "period", c->period);
+	tl_kv_u64(l, "freq", c->freq);
+	tl_str(l, "callchain");
+	msgpack_pack_false(&l->pk);
+	tl_str(l, "list");
+	msgpack_pack_array(&l->pk, c->n);
+	for (size_t i = 0; i < c->n; i++) {
+		uint64_t type, config;
+
+		tl_encoding(c->names[i], &type, &config);
+		msgpack_pack_map(&l->pk, 3);
+		tl_kv_str(l, "name", c->names[i]);
+		tl_kv_u64(l, "type", type);
+		tl_kv_u64(l, "config", config);
+	}
+}
+
+/* What the stacks of the samples read looked like. */
+struct stacks_seen {
+	int chunks;
+	size_t n, with_regs, stack_bytes;
+	uint64_t reg_sum;
+	unsigned stack_sum;
+};
+
+static void on_stack_samples(void *arg, const struct cp_log_samples *c)
+{
+	struct stacks_seen *s = arg;
+
+	s->chunks++;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct cp_log_sample *x = &c->s[i];
+
+		s->n++;
+		if (x->regs != NULL) {
+			uint64_t r[2];
+
+			memcpy(r, x->regs, sizeof r);
+			s->with_regs++;
+			s->reg_sum += r[0] + r[1];
+		}
+		s->stack_bytes += x->stack_len;
+		for (size_t j = 0; j < x->stack_len; j++)
+			s->stack_sum += x->stack[j];
+	}
+}
+
+/*
+ * A samples chunk of two samples without callchains, with "stacks"
+ * STACKS (LEN bytes), in a log whose header asks STACK bytes of stack (0:
+ * no "dwarf" key); read into S.
+ */
+static int read_stacks(uint64_t stack, const char *stacks, size_t len,
+		       struct stacks_seen *s, struct cp_log_result *r)
+{
+	static const struct cp_log_ops sops = {.samples = on_stack_samples};
+	/* Two samples: time, ip, two deltas each. */
+	static const char data[] = "\x01\x02\x03\x04\x01\x02\x03\x04";
+	struct tlog l;
+	int rc;
+
+	tl_init(&l);
+	dwarf_header(&l, &smp2, stack);
+	msgpack_pack_map(&l.pk, 6);
+	tl_kv_str(&l, "t", "samples");
+	tl_kv_u64(&l, "tid", 1);
+	tl_kv_u64(&l, "n", 2);
+	tl_kv_u64(&l, "time0", 0);
+	tl_str(&l, "data");
+	msgpack_pack_bin(&l.pk, 8);
+	msgpack_pack_bin_body(&l.pk, data, 8);
+	tl_str(&l, "stacks");
+	msgpack_pack_bin(&l.pk, len);
+	msgpack_pack_bin_body(&l.pk, stacks, len);
+	tl_write(&l, path);
+	tl_destroy(&l);
+	memset(s, 0, sizeof *s);
+	tu_capture();
+	rc = cp_log_read(path, &sops, s, r);
+	tu_captured();
+	return rc;
+}
+
+/*
+ * The first sample: ABI 2, registers 1 and 2, a stack of 3 bytes; the
+ * second: no registers, no stack.
+ */
+#define TWO_STACKS                                                             \
+	"\x02\x01\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00" \
+	"\x03\x0a\x0b\x0c\x00\x00"
+
+static void test_dwarf_stacks(void)
+{
+	struct stacks_seen s;
+	struct cp_log_result r;
+
+	ASSERT_EQ(read_stacks(64, TWO_STACKS, 23, &s, &r), 0);
+	CU_ASSERT(!r.corrupt);
+	ASSERT_EQ(s.chunks, 1);
+	ASSERT_EQ(s.n, 2);
+	ASSERT_EQ(s.with_regs, 1);
+	ASSERT_EQ(s.reg_sum, 3);
+	ASSERT_EQ(s.stack_bytes, 3);
+	ASSERT_EQ(s.stack_sum, 0x0a + 0x0b + 0x0c);
+	/* A run without "dwarf" in its header: the key is not looked at. */
+	ASSERT_EQ(read_stacks(0, "\xff", 1, &s, &r), 0);
+	CU_ASSERT(!r.corrupt);
+	ASSERT_EQ(s.chunks, 1);
+	ASSERT_EQ(s.n, 2);
+	ASSERT_EQ(s.with_regs + s.stack_bytes, 0);
+	/* A stack longer than the bytes left, and one byte too many. */
+	read_stacks(64, TWO_STACKS, 20, &s, &r);
+	CU_ASSERT(r.corrupt);
+	ASSERT_EQ(s.chunks, 0);
+	read_stacks(64, TWO_STACKS "\x00", 24, &s, &r);
+	CU_ASSERT(r.corrupt);
+	ASSERT_EQ(s.chunks, 0);
+	/* Registers cut short. */
+	read_stacks(64, "\x02\x01\x00", 3, &s, &r);
+	CU_ASSERT(r.corrupt);
+	ASSERT_EQ(s.chunks, 0);
+}
+
 /* The header's counters, samples, lost and counts chunks, exact values. */
 static void test_counter_chunks(void)
 {
@@ -1479,6 +1625,8 @@ int main(void)
 		    test_missing_or_mistyped_keys);
 	CU_add_test(suite, "garbage, newer versions and non-files are refused",
 		    test_not_a_log);
+	CU_add_test(suite, "dwarf samples' stacks, and damaged ones",
+		    test_dwarf_stacks);
 	CU_add_test(suite, "chunks larger than a read block", test_big_chunk);
 	CU_add_test(suite, "an ev chunk in an unusual encoding",
 		    test_unusual_ev);
