@@ -230,5 +230,6 @@
 #define CPROF_KEY_TIMED_CALL   "timed_call"
 #define CPROF_KEY_COUNTED_CALL "counted_call"
 #define CPROF_KEY_FNS	       "fns"
+#define CPROF_KEY_EDGES	       "edges"
 
 #endif /* CPROF_CONTRACT_H */

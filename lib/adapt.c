@@ -107,11 +107,13 @@ static CPROF__NOINSTR uint64_t calib_loop(struct cprof__thread *t,
 					  struct cprof__frame *frames,
 					  uint32_t state)
 {
+	/* The edge from the bottom of the stack, whose address is 0. */
 	struct cprof__fn *e =
-		&t->fns->slot[cprof__fn_hash((uintptr_t)calib_fn)];
+		&t->fns->slot[cprof__fn_hash((uintptr_t)calib_fn, 0)];
 	uint64_t best = UINT64_MAX;
 
 	e->addr = (uintptr_t)calib_fn;
+	e->caller = 0;
 	e->state = state;
 	for (int r = 0; r < CALIB_ROUNDS; r++) {
 		uint64_t t0, t1;
@@ -253,16 +255,18 @@ CPROF__NOINSTR void cprof__adapt_forget(struct cprof__thread *t)
 }
 
 CPROF__NOINSTR uint64_t cprof__adapt_find(struct cprof__thread *t,
-					  uintptr_t addr)
+					  uintptr_t addr,
+					  const struct cprof__frame *caller)
 {
 	struct cprof__fntab *tab = t->fns;
-	uint32_t h = cprof__fn_hash(addr);
+	uintptr_t from = caller->addr;
+	uint32_t h = cprof__fn_hash(addr, from);
 
 	for (unsigned p = 0; p < CPROF__FN_PROBES;
 	     p++, h = (h + 1) & (CPROF__FN_SLOTS - 1)) {
 		struct cprof__fn *e = &tab->slot[h];
 
-		if (e->addr == addr) {
+		if (e->addr == addr && e->caller == from) {
 			if (e->state == CPROF__FN_COUNTED) {
 				atomic_store_explicit(
 					&e->calls,
@@ -282,6 +286,8 @@ CPROF__NOINSTR uint64_t cprof__adapt_find(struct cprof__thread *t,
 			if (tab->used >= CPROF__FN_MAX)
 				return 0;
 			tab->used++;
+			e->caller = from;
+			e->caller_site = (caller->flags & CPROF__REC_SITE) != 0;
 			e->addr = addr;
 			e->state = CPROF__FN_WARM;
 			return CPROF__FRAME_WARM | h;
@@ -362,8 +368,8 @@ CPROF__NOINSTR void cprof__adapt_drain(struct cprof__thread *t,
 	cprof__pack_str(pk, CPROF_KEY_T);
 	cprof__pack_str(pk, CPROF_CHUNK_CALLS);
 	cprof__pack_kv_u64(pk, CPROF_KEY_TID, (uint64_t)t->tid);
-	cprof__pack_str(pk, CPROF_KEY_FNS);
-	msgpack_pack_array(pk, 2 * (size_t)k);
+	cprof__pack_str(pk, CPROF_KEY_EDGES);
+	msgpack_pack_array(pk, 3 * (size_t)k);
 	for (i = 0, w = 0; i < n && w < k; i++) {
 		struct cprof__fn *e = &tab->slot[tab->list[i]];
 		uint64_t c =
@@ -372,6 +378,7 @@ CPROF__NOINSTR void cprof__adapt_drain(struct cprof__thread *t,
 		if (c == e->sum)
 			continue;
 		msgpack_pack_uint64(pk, (uint64_t)e->addr);
+		cprof__pack_site(pk, e->caller, e->caller_site);
 		msgpack_pack_uint64(pk, c - e->sum);
 		e->sum = c;
 		w++;
