@@ -1089,11 +1089,12 @@ static int read_counts(struct reader *rd, const msgpack_object *o)
 }
 
 /*
- * A calls chunk (adaptive timing): "edges" holds triples of a function's
- * address, the site of the frame that called it (an address, 0 at the
- * bottom of a stack, or a marker's map) and the calls counted along that
- * edge since the thread's last calls chunk. Older runtimes wrote "fns",
- * pairs of an address and its calls with no caller: read as such.
+ * An edge_calls chunk (adaptive timing): "edges" holds triples of a
+ * function's address, the site of the frame that called it (an address,
+ * 0 at the bottom of a stack, or a marker's map) and the calls counted
+ * along that edge since the thread's last such chunk. Runtimes before
+ * wrote calls chunks, whose "fns" holds pairs of an address and its calls
+ * with no caller: read here too.
  */
 static int read_calls(struct reader *rd, const msgpack_object *o)
 {
@@ -1173,6 +1174,7 @@ static int read_chunk(struct reader *rd, const msgpack_object *o)
 		{CPROF_CHUNK_LOST, read_lost},
 		{CPROF_CHUNK_COUNTS, read_counts},
 		{CPROF_CHUNK_CALLS, read_calls},
+		{CPROF_CHUNK_EDGE_CALLS, read_calls},
 		{CPROF_CHUNK_FORKS, read_forks},
 	};
 	struct cp_bytes t;

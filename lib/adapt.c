@@ -366,7 +366,7 @@ CPROF__NOINSTR void cprof__adapt_drain(struct cprof__thread *t,
 	 */
 	msgpack_pack_map(pk, 3);
 	cprof__pack_str(pk, CPROF_KEY_T);
-	cprof__pack_str(pk, CPROF_CHUNK_CALLS);
+	cprof__pack_str(pk, CPROF_CHUNK_EDGE_CALLS);
 	cprof__pack_kv_u64(pk, CPROF_KEY_TID, (uint64_t)t->tid);
 	cprof__pack_str(pk, CPROF_KEY_EDGES);
 	msgpack_pack_array(pk, 3 * (size_t)k);

@@ -186,8 +186,9 @@ static const char *drain(void)
 			const msgpack_object *v = &m->ptr[i].val;
 
 			if (k->via.str.size == 1 && k->via.str.ptr[0] == 't')
-				CU_ASSERT(v->via.str.size == 5 &&
-					  !memcmp(v->via.str.ptr, "calls", 5));
+				CU_ASSERT(v->via.str.size == 10 &&
+					  !memcmp(v->via.str.ptr, "edge_calls",
+						  10));
 			if (k->via.str.size == 3 &&
 			    !memcmp(k->via.str.ptr, "tid", 3))
 				ASSERT_EQ(v->via.u64, (uint64_t)th.tid);
