@@ -9,6 +9,7 @@
 need_cli
 need_prog mutual
 need_prog twocallers
+need_prog adapt
 need_python
 
 # vj FILE EXPR: a Python expression over the JSON in FILE, with
@@ -213,6 +214,42 @@ if [ -x "$PROGS/threads" ]; then
 	[ "$(grep -c '   1000  +- joined_fn$' ht.out)" -ge 3 ] ||
 		fail "--tree --threads: each thread's 1000 calls" ht.out
 	check_rules threads h.json
+fi
+
+# --- adaptive timing: counted calls on their exact edges ---
+# t/progs/adapt.c with the rule forced (every edge counted after 64
+# timed calls): tiny is called 2000000 times from loop and 300 times
+# from rec (100 deep, 3 times); rec 297 times from itself.
+if [ -x "$PROGS/adapt" ]; then
+	run rec-ad "$CPROF" record --no-counters --adaptive-threshold=1000000000 \
+		--adaptive-warmup=64 -o ad.cprof -- "$PROGS/adapt"
+	expect_status "adapt under cprof record" 0 rec-ad.err
+	run aj "$CPROF" report --call-graph --tree --format json ad.cprof
+	expect_status "report of the adaptive run" 0 aj.err
+	mv aj.out a.json
+	veq "loop -> tiny: exact calls, counted ones included" a.json \
+		"[edge('loop', 'tiny')['calls'], edge('loop', 'tiny')['untimed_calls']]" \
+		"[2000000, $((2000000 - 64))]"
+	veq "rec -> tiny: exact calls" a.json \
+		"[edge('rec', 'tiny')['calls'], edge('rec', 'tiny')['untimed_calls']]" \
+		"[300, $((300 - 64))]"
+	veq "rec -> rec: recursion, counted from the second descent" a.json \
+		"[edge('rec', 'rec')['calls'], edge('rec', 'rec')['untimed_calls']]" \
+		"[297, 198]"
+	veq "work -> rec: timed" a.json "edge('work', 'rec')['untimed_calls']" 0
+	veq "the tree: tiny under loop, exact" a.json \
+		"[node('main/work/loop/tiny')['calls'], node('main/work/loop/tiny')['calls_source']]" \
+		'[2000000, "exact"]'
+	veq "the tree: tiny under rec, exact" a.json \
+		"[node('main/work/rec/tiny')['calls'], node('main/work/rec/tiny')['calls_source']]" \
+		'[300, "exact"]'
+	veq "the tree: rec's one node holds every call" a.json \
+		"node('main/work/rec')['calls']" 300
+	check_rules adaptive a.json
+	run ag "$CPROF" report --call-graph ad.cprof
+	expect_status "report --call-graph of the adaptive run" 0 ag.err
+	expect_grep "the table marks counted edges" \
+		"^ +2000000 +[0-9.]+[mun]?s  tiny  \\($((2000000 - 64)) counted, untimed\\)$" ag.out
 fi
 
 # --- a program without hooks: the views from sampled call chains ---
