@@ -881,3 +881,71 @@ int cp_cct_walk(const struct cp_cct *t, cp_cct_visit visit, void *arg)
 	free(path);
 	return rc;
 }
+
+/*
+ * The report-time filters of the views (filter.c): a copy of a finished
+ * tree, not merged into a live one, so it can re-root paths, which a
+ * function map cannot.
+ */
+void cp_cct_focus(struct cp_cct *to, struct cp_cct *from,
+		  const unsigned char *root, const unsigned char *drop)
+{
+	uint32_t *at;
+	unsigned char *in;
+
+	flush(from);
+	at = xmalloc((from->nnodes ? from->nnodes : 1) * sizeof *at);
+	in = xcalloc(from->nnodes ? from->nnodes : 1, 1);
+	for (size_t i = 0; i < from->nnodes; i++) {
+		const struct cp_cct_node *n = &from->nodes[i];
+		uint32_t parent = CP_CCT_NONE, id;
+		size_t before = to->nnodes;
+		unsigned char up = n->parent != CP_CCT_NONE ? in[n->parent] : 0;
+
+		/* in[]: 0 outside what is kept (yet), 1 kept, 2 dropped. */
+		at[i] = DROPPED;
+		if (up == 2 || (drop != NULL && drop[n->func])) {
+			in[i] = 2;
+			continue;
+		}
+		if (up == 1)
+			parent = at[n->parent];
+		else if (root != NULL && !root[n->func])
+			continue;
+		in[i] = 1;
+		id = at[i] = cp_cct_enter(to, parent, n->func);
+		if (to->nnodes > before)
+			to->nodes[id].sampled = n->sampled;
+		else if (!n->sampled)
+			to->nodes[id].sampled = 0;
+		to->nodes[id].calls += n->calls;
+		to->nodes[id].self += n->self;
+		to->nodes[id].samples += n->samples;
+		if (from->nc > 0 && to->nc > 0)
+			for (size_t k = 0; k < from->nc && k < to->nc; k++)
+				to->counts[(size_t)id * 2 * to->nc + k] +=
+					from->counts[i * 2 * from->nc + k];
+	}
+	for (size_t i = 0; i < from->nedges; i++) {
+		const struct cp_cct_edge *e = &from->edges[i];
+		uint64_t *c = NULL;
+
+		if (drop != NULL &&
+		    (drop[e->callee] ||
+		     (e->caller != CP_CCT_NONE && drop[e->caller])))
+			continue;
+		if (root != NULL && !root[e->callee] &&
+		    (e->caller == CP_CCT_NONE || !root[e->caller]))
+			continue;
+		if (from->nc > 0 && to->nc > 0) {
+			c = xcalloc(to->nc, sizeof *c);
+			for (size_t k = 0; k < from->nc && k < to->nc; k++)
+				c[k] = from->ecounts[i * from->nc + k];
+		}
+		cp_cct_edge_add(to, e->caller, e->callee, e->calls, e->total, c,
+				e->samples);
+		free(c);
+	}
+	free(at);
+	free(in);
+}

@@ -185,4 +185,14 @@ typedef int (*cp_cct_visit)(void *arg, const struct cp_cct *t, uint32_t id,
 			    const uint32_t *path, size_t depth);
 int cp_cct_walk(const struct cp_cct *t, cp_cct_visit visit, void *arg);
 
+/*
+ * Copy the finished tree FROM into TO (new, finished after) for the
+ * report-time filters: with ROOT (a flag per function, or NULL for all),
+ * only the subtrees of the outermost nodes of a ROOT function, as roots,
+ * and the edges into or out of a ROOT function; a node of a DROP
+ * function (or NULL) is left out with its subtree, and its edges.
+ */
+void cp_cct_focus(struct cp_cct *to, struct cp_cct *from,
+		  const unsigned char *root, const unsigned char *drop);
+
 #endif /* CPROF_CCT_H */

@@ -143,6 +143,12 @@ struct cp_log_header {
 	uint64_t period, freq; /* of the leader, sampling mode */
 	int callchain;	       /* samples carry callchains */
 	/*
+	 * The measured cost of one timed call (key "calib"), thousandths of
+	 * a tick: inside its own interval, and in its caller's.
+	 */
+	int has_calib;
+	uint64_t calib_own_mt, calib_caller_mt;
+	/*
 	 * Adaptive timing (key "adaptive"): the runtime's rule, and what it
 	 * measured a timed and a counted call to cost, in ticks.
 	 */
@@ -237,6 +243,18 @@ struct cp_log_calls {
 	size_t n;
 };
 
+/*
+ * Exact mode's calib chunk: the cost of a timed call in thousandths of a
+ * tick, and, when COUNTS is not NULL, the counters' increments it adds
+ * (thousandths): NCOUNTERS pairs, inside its own interval then in its
+ * caller's.
+ */
+struct cp_log_calib {
+	uint64_t own_mt, caller_mt;
+	const uint64_t *counts;
+	size_t ncounters;
+};
+
 /* A counts chunk: a thread's totals so far, ncounters values. */
 struct cp_log_counts {
 	int tid;
@@ -285,6 +303,8 @@ struct cp_log_ops {
 	void (*calls)(void *arg, const struct cp_log_calls *c);
 	/* fork() children noted by the runtime, and how many more were not. */
 	void (*forks)(void *arg, const uint64_t *pids, size_t n, uint64_t more);
+	/* Exact mode's calib chunk. */
+	void (*calib)(void *arg, const struct cp_log_calib *c);
 };
 
 struct cp_log_result {
@@ -423,6 +443,23 @@ struct cp_stats {
 	uint64_t self_ns;
 	uint64_t total_ns; /* recursion counted once */
 	/*
+	 * The hybrid (doc/design.md): the marker self time as measured,
+	 * and the hooks' cost taken out of it by the calibration. self_ns
+	 * is what the report trusts (cp_func.self_source says which).
+	 */
+	uint64_t self_marker_ns;
+	uint64_t comp_ns;
+	/*
+	 * With a leader that counts CPU time: the CPU time of the samples
+	 * taken inside markers whose address lies in it (ns).
+	 */
+	uint64_t sampled_ns;
+	/*
+	 * The same, of the samples in the runtime's code taken in its
+	 * frames: the hooks' cost there, on the markers' (wall) clock.
+	 */
+	uint64_t hook_sampled_ns;
+	/*
 	 * Adaptive timing: of CALLS, those counted without a clock read;
 	 * when not 0, self_ns and total_ns are left to the samples (0 until
 	 * something fills them), and the timed calls' own measure is kept
@@ -434,9 +471,11 @@ struct cp_stats {
 };
 
 /*
- * Where a function's self time comes from (JSON "self_source"): its
- * timed calls, timed calls less the measured cost of timing them, or the
- * samples whose address falls in it (its calls were counted, not timed).
+ * Where a function's self time comes from (JSON "self_source"; merge.c,
+ * reconcile(), doc/design.md "The hybrid"): its timed calls, timed calls
+ * less the measured cost of timing them, or the samples whose address
+ * falls in it (its calls were counted, not timed; it has no timed call;
+ * or its marker time disagreed with its samples, which were trusted).
  */
 enum cp_self_source {
 	CP_SELF_TIMED = 0,
@@ -459,6 +498,7 @@ struct cp_distortion {
 	double time_share;   /* 0 to 1 */
 	double sample_share; /* 0 to 1 */
 	const char *reason;  /* a short phrase when flagged, else NULL */
+	int trust_samples;   /* flagged: self time taken from the samples */
 };
 
 /*
@@ -507,6 +547,8 @@ struct cp_func {
 	 */
 	int ref, ref_inlined;
 	enum cp_ref_total ref_total;
+	/* Hidden by a report-time filter (filter.c): in no view. */
+	int hidden;
 };
 
 /* A calling-context tree and call graph (cct.h). */
@@ -623,6 +665,12 @@ struct cp_process {
 	 * whose chain is broken in the program (profile.c, chain_check()).
 	 */
 	uint64_t callchains, broken_chains;
+	/*
+	 * The measured cost of one timed call (its log's "calib"), in ns:
+	 * inside its own interval and in its caller's.
+	 */
+	int has_calib;
+	double calib_own_ns, calib_caller_ns;
 };
 
 /*
@@ -677,6 +725,22 @@ struct cp_profile {
 	struct cp_frames *frames;
 	size_t nframes;
 	uint64_t total_self_ns; /* sum of self_ns over funcs */
+	uint64_t comp_ns;	/* the hooks' cost compensated, over funcs */
+	/*
+	 * Sampled self times are on the marker (wall) clock: rho ns of self
+	 * time for each ns of CPU time sampled (1 when not known).
+	 */
+	double rho;
+	/* When the build distorts (advice.c). */
+	struct cp_advice {
+		int has_share; /* a calibration was applied */
+		double share;  /* of marker self time, the hooks' compensated */
+		int large;     /* the share is large: functions are named */
+		size_t *funcs; /* the functions mostly hook, costliest first */
+		size_t nfuncs;
+		double named_share;   /* their hooks' share of marker time */
+		const char *compiler; /* "gcc", "clang" or NULL: unknown */
+	} advice;
 	/* Counters of the run, in the order their processes listed them. */
 	struct cp_counter *counters;
 	size_t ncounters;
@@ -735,6 +799,24 @@ struct cp_profile {
 	} * unlogged;
 	size_t nunlogged;
 	uint64_t unlogged_more;
+	/*
+	 * A repeated run (record -r N, repeat.c): repeats is N (0 for a
+	 * single run), the threads of repeat K are rep_threads[K] up to
+	 * rep_threads[K + 1], rep_self[K] its self time; funcs hold the
+	 * means per run.
+	 */
+	size_t repeats;
+	size_t *rep_threads;
+	uint64_t *rep_self;
+	/* Per function: its self time in each repeat, NULL when it has none. */
+	uint64_t **rep_func_self;
+	/*
+	 * Report-time filters applied (filter.c): the functions they hid
+	 * and the self time not shown, of total_self_ns (the whole run's).
+	 */
+	int filtered;
+	size_t hidden_funcs;
+	uint64_t hidden_self_ns;
 	/* Owns every string above; private to the loader (profile.h). */
 	struct cp_pool *pool;
 };
@@ -751,6 +833,16 @@ void cp_profile_free(struct cp_profile *p);
  * "cache-misses", "task-clock", "cpu-clock"), by name or by encoding?
  */
 int cp_counter_is(const struct cp_counter *c, const char *generic);
+
+/*
+ * advice.c: how much the hooks moved the profile, and when it is much,
+ * the functions to leave out of the build (cp_profile.advice). Called
+ * once the run is merged; cp_advice_free() by cp_profile_free().
+ */
+void cp_advice(struct cp_profile *p);
+void cp_advice_free(struct cp_profile *p);
+/* The build option that leaves them out, for the program's compiler. */
+void cp_advice_line(FILE *f, const struct cp_profile *p);
 
 /* output.c: printing a profile as a table, JSON or CSV. */
 enum cp_format { CP_FORMAT_TABLE, CP_FORMAT_JSON, CP_FORMAT_CSV };
@@ -802,6 +894,8 @@ struct cp_output {
 	 */
 	int frames;
 	double spike_factor;
+	/* report --budget (budget.c): printed after the table, in JSON. */
+	const struct cp_budgets *budgets;
 };
 #define CP_SPIKE_FACTOR 2.0
 /* Frame times vary too much past this coefficient of variation. */
@@ -1042,6 +1136,10 @@ struct cp_run_opts {
  * Their values must differ from every other option of stat and record:
  * 0x1300 is the views' (--tree, --depth, --min-share).
  */
+/*
+ * Their own range: 0x1300 is the views' (--tree, --depth would be taken
+ * for --exclude, --min-duration on stat, which has both groups).
+ */
 enum {
 	CP_OPT_FILTER = 0x1e00,
 	CP_OPT_EXCLUDE,
@@ -1260,6 +1358,8 @@ extern const struct cp_command cp_cmd_stat;
 extern const struct cp_command cp_cmd_record;
 extern const struct cp_command cp_cmd_report;
 extern const struct cp_command cp_cmd_list;
+extern const struct cp_command cp_cmd_diff; /* cmd-diff.c */
+extern const struct cp_command cp_cmd_tag;  /* cmd-tag.c */
 
 /* rundir.c: the run directory, its files and their names. */
 #define CP_RUN_META "run.meta" /* written by the CLI when the run ends */
@@ -1308,5 +1408,107 @@ void cp_warnings_free(struct cp_warnings *w);
 void cp_warnings_line(FILE *f, const char *prefix, const struct cp_warning *v);
 /* When a run ends: DIR's warnings on stderr, each once. */
 void cp_warnings_say(const char *dir);
+
+/*
+ * repeat.c: repeated runs (record -r N: RUN/repeat-1 to RUN/repeat-N,
+ * each a run directory) and tags (snapshots of runs under a name).
+ */
+#define CP_RUN_REPEAT "repeat-"
+#define CP_REPEAT_MAX 1000
+#define CP_TAG_DIR    ".cprof-tags" /* unless $CPROF_TAGS names one */
+/* Whether NAME is "repeat-K" (K from 1 to CP_REPEAT_MAX); K if not NULL. */
+int cp_repeat_name(const char *name, unsigned *k);
+/*
+ * The repeats of the run DIR, in order, as N paths in *PATHS (allocated);
+ * 0 (and NULL) when DIR is a run recorded once.
+ */
+size_t cp_rundir_repeats(const char *dir, char ***paths);
+void cp_rundir_repeats_free(char **paths, size_t n);
+/*
+ * A profile loaded from a repeated run holds the sum of its repeats: make
+ * each function's numbers its mean per run and keep each repeat's self
+ * time (rep_self), for the spread.
+ */
+void cp_repeat_mean(struct cp_profile *p);
+/* The mean, standard deviation, min and max of the repeats' self time. */
+void cp_repeat_spread(const struct cp_profile *p, double *mean, double *sd,
+		      uint64_t *min, uint64_t *max);
+/*
+ * The table's line, the spread per function after the table, and the
+ * JSON key "repeats"; nothing for one run.
+ */
+void cp_repeat_table_line(FILE *f, const struct cp_profile *p);
+void cp_repeat_table(FILE *f, const struct cp_profile *p);
+void cp_repeat_json(FILE *f, const struct cp_profile *p);
+/* The directory of the tags: $CPROF_TAGS, else CP_TAG_DIR. */
+const char *cp_tag_dir(void);
+/* What is wrong with NAME as a tag's name, or NULL. */
+const char *cp_tag_check(const char *name);
+/* The snapshot of tag NAME, allocated. */
+char *cp_tag_path(const char *name);
+/*
+ * ARG as a run: the path itself when it exists, else the tag of that
+ * name (allocated). Neither: a one-line error and exit status 2.
+ */
+char *cp_run_resolve(const char *arg);
+
+/*
+ * budget.c: report --budget FUNC=TIME[/call] and --budgets FILE, on a
+ * function's total time (per call with /call). Malformed budgets and
+ * unknown functions exit with status 2 after a line naming the budget.
+ */
+struct cp_budgets;
+/* Add the budget ARG of a --budget option, or those of FILE, to *BS. */
+void cp_budget_option(struct cp_budgets **bs, const char *arg);
+void cp_budget_file(struct cp_budgets **bs, const char *path);
+/* Set each budget against P; returns how many are exceeded. */
+size_t cp_budgets_check(struct cp_budgets *bs, const struct cp_profile *p);
+/* The table's section and the JSON key "budgets" (nothing when NULL). */
+void cp_budgets_table(FILE *f, const struct cp_budgets *bs);
+void cp_budgets_json(FILE *f, const struct cp_budgets *bs);
+/* One line on stderr per exceeded budget. */
+void cp_budgets_report(const struct cp_budgets *bs);
+void cp_budgets_free(struct cp_budgets *bs);
+
+/*
+ * filter.c: the report-time filters --filter, --exclude (report only:
+ * stat's are the record-time ones), --pid, --tid, --percent-limit and
+ * --min-self, applied to a loaded profile for every view.
+ */
+enum {
+	CP_OPT_RFILTER = 0x1d00,
+	CP_OPT_REXCLUDE,
+	CP_OPT_PID,
+	CP_OPT_TID,
+	CP_OPT_PERCENT_LIMIT,
+	CP_OPT_MIN_SELF,
+};
+struct cp_rfilter {
+	char **filter, **exclude; /* globs */
+	size_t nfilter, nexclude;
+	int *pids, *tids;
+	size_t npids, ntids;
+	double percent; /* --percent-limit, -1: none */
+	uint64_t min_self;
+	int has_min_self;
+};
+/* filter-opts.c, in the tool: the options and their parsing. */
+extern const struct cp_option cp_rfilter_name_options[];
+extern const struct cp_option cp_rfilter_options[];
+/* Apply a filter option to *FL (made on the first); 1 if C was one. */
+int cp_rfilter_option(const struct cp_command *cmd, struct cp_rfilter **fl,
+		      int c, const char *arg);
+/* Filter P as FL says (nothing when NULL), before it is printed. */
+void cp_rfilter_apply(struct cp_profile *p, const struct cp_rfilter *fl);
+/* The table's line and the JSON key "filtered"; nothing unfiltered. */
+void cp_rfilter_table_line(FILE *f, const struct cp_profile *p);
+void cp_rfilter_json(FILE *f, const struct cp_profile *p);
+void cp_rfilter_free(struct cp_rfilter *fl);
+
+/*
+ * stats.c: the two-sided p-value of Student's t statistic T with DF
+ * degrees of freedom (DF > 0, not necessarily whole: Welch's).
+ */
+double cp_t_pvalue(double t, double df);
 
 #endif /* CPROF_CLI_H */

@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,9 @@
 static const struct cp_option record_options[] = {
 	{"output", 'o', "RUN",
 	 "record into the directory RUN (default: cprof.data)"},
+	{"repeat", 'r', "N",
+	 "run PROG N times, kept as RUN/repeat-1 to RUN/repeat-N (for "
+	 "diff)"},
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const record_groups[] = {record_options,
@@ -45,13 +50,51 @@ const struct cp_command cp_cmd_record = {
 		 "refuses\n"
 		 "them, task-clock,page-faults,context-switches), sampled 1000 "
 		 "times\n"
-		 "a second, unless told otherwise.",
+		 "a second, unless told otherwise. With -r N, PROG runs N "
+		 "times, each\n"
+		 "run a directory of RUN: report shows the mean per run and "
+		 "the spread,\n"
+		 "diff judges changes against it; the exit status is the "
+		 "first non-zero one.",
 	.groups = record_groups,
 	.exec = cmd_record,
 };
 
+/*
+ * -r N: run ARGV N times, into RUN/repeat-1 to RUN/repeat-N. Stops at a
+ * program that could not be run; returns the first non-zero status.
+ */
+static int record_repeats(const char *run, char **argv, unsigned long n,
+			  int *ran)
+{
+	int status = 0, st;
+	char *sub;
+
+	*ran = 0;
+	for (unsigned long k = 1; k <= n; k++) {
+		int r;
+
+		if (asprintf(&sub, "%s/%s%lu", run, CP_RUN_REPEAT, k) < 0)
+			fatalx("out of memory");
+		if (mkdir(sub, 0755) != 0)
+			fatal("cannot create '%s'", sub);
+		st = cp_run(sub, argv, &r);
+		if (!r) {
+			rmdir(sub);
+			free(sub);
+			return st;
+		}
+		*ran = 1;
+		if (status == 0)
+			status = st;
+		free(sub);
+	}
+	return status;
+}
+
 static int cmd_record(int argc, char **argv)
 {
+	unsigned long repeat = 1;
 	char *run = xstrdup("cprof.data");
 	const char *plain = NULL;
 	struct cp_run_opts ro = {0};
@@ -66,6 +109,9 @@ static int cmd_record(int argc, char **argv)
 			run = xstrdup(optarg);
 		} else if (c == CP_OPT_REFERENCE) {
 			plain = optarg;
+		} else if (c == 'r') {
+			repeat = cp_parse_ulong(&cp_cmd_record, "-r", optarg, 1,
+						CP_REPEAT_MAX);
 		}
 	}
 	argc -= optind;
@@ -74,6 +120,8 @@ static int cmd_record(int argc, char **argv)
 		cp_usage_error(&cp_cmd_record, "no program to run");
 	if (*run == '\0')
 		cp_usage_error(&cp_cmd_record, "-o: empty run directory name");
+	if (plain != NULL && repeat > 1)
+		cp_usage_error(&cp_cmd_record, "-r cannot go with --reference");
 	if (plain != NULL)
 		cp_reference_check(&cp_cmd_record, plain, &ro.counters, 0);
 	/* A bad event is reported before an old run is moved aside. */
@@ -97,7 +145,9 @@ static int cmd_record(int argc, char **argv)
 	/* --reference: the plain build first, into RUN/reference. */
 	if (plain != NULL)
 		pstatus = cp_reference_run(run, plain, argv, &stop);
-	if (!stop)
+	if (repeat > 1)
+		status = record_repeats(run, argv, repeat, &ran);
+	else if (!stop)
 		status = cp_run(run, argv, &ran);
 	else
 		status = pstatus, ran = 0;
@@ -125,6 +175,18 @@ static int cmd_record(int argc, char **argv)
 		return status;
 	}
 	n = cp_run_logs(run, &bytes);
+	if (repeat > 1) {
+		char **reps;
+		size_t nr = cp_rundir_repeats(run, &reps);
+
+		for (size_t k = 0; k < nr; k++) {
+			uint64_t b;
+
+			n += cp_run_logs(reps[k], &b);
+			bytes += b;
+		}
+		cp_rundir_repeats_free(reps, nr);
+	}
 	if (n == 0)
 		warnx("%s: nothing was recorded to %s: %s", argv[0], run,
 		      cp_run_why_empty(argv[0]));

@@ -28,6 +28,15 @@ static const struct cp_option report_options[] = {
 	 "function table"},
 	{NULL, 0, NULL, NULL}};
 
+/* Budgets (budget.c). */
+enum { OPT_BUDGET = 0x1c00, OPT_BUDGETS };
+static const struct cp_option budget_options[] = {
+	{"budget", OPT_BUDGET, "FUNC=TIME[/call]",
+	 "budget FUNC's total time (per call); exit 1 when exceeded "
+	 "(repeatable)"},
+	{"budgets", OPT_BUDGETS, "FILE", "the budgets of FILE, one a line"},
+	{NULL, 0, NULL, NULL}};
+
 /* The options of the exports (export.c). */
 enum { OPT_MIN_DURATION = 0x1a00, OPT_TIME_RANGE, OPT_VALUE, OPT_ICICLE };
 static const struct cp_option export_options[] = {
@@ -43,8 +52,11 @@ static const struct cp_option export_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const report_groups[] = {
-	report_options, cp_output_options, cp_view_options, export_options,
-	NULL};
+	report_options,	    cp_output_options,
+	cp_view_options,    export_options,
+	budget_options,	    cp_rfilter_name_options,
+	cp_rfilter_options, NULL,
+};
 
 static int cmd_report(int argc, char **argv);
 
@@ -54,8 +66,10 @@ const struct cp_command cp_cmd_report = {
 	.usage = "[options] [RUN]",
 	.about = "Print the per-function profile of RUN, a run directory "
 		 "written by\n"
-		 "\"cprof record\" (default: cprof.data) or a single "
-		 "proc-*.log in one.\n\n"
+		 "\"cprof record\" (default: cprof.data), a single "
+		 "proc-*.log in one, or a tag\n"
+		 "(cprof tag). A run recorded with -r N shows each "
+		 "function's mean per run.\n\n"
 		 "--format also exports what other tools open (cprof(1), "
 		 "EXPORTS):\n"
 		 "  chrome  a Chrome trace (Perfetto, chrome://tracing, "
@@ -118,6 +132,10 @@ static int cmd_report(int argc, char **argv)
 	struct cp_export_opts xo = {0};
 	struct cp_profile p = {0};
 	const char *path = NULL, *run = "cprof.data";
+	char *resolved;
+	struct cp_budgets *budgets = NULL;
+	struct cp_rfilter *filter = NULL;
+	size_t over = 0;
 	struct stat sb;
 	uint64_t bytes = 0;
 	FILE *f = stdout;
@@ -147,6 +165,12 @@ static int cmd_report(int argc, char **argv)
 			xo.value = optarg;
 		else if (c == OPT_ICICLE)
 			xo.icicle = 1;
+		else if (cp_rfilter_option(&cp_cmd_report, &filter, c, optarg))
+			continue;
+		else if (c == OPT_BUDGET)
+			cp_budget_option(&budgets, optarg);
+		else if (c == OPT_BUDGETS)
+			cp_budget_file(&budgets, optarg);
 	}
 	argc -= optind;
 	argv += optind;
@@ -155,9 +179,17 @@ static int cmd_report(int argc, char **argv)
 			       argv[1]);
 	if (argc == 1)
 		run = argv[0];
+	/* A tag (cprof tag) names a run too; a path that exists wins. */
+	run = resolved = cp_run_resolve(run);
+	if (xo.format != CP_EXPORT_NONE && (budgets != NULL || filter != NULL))
+		cp_usage_error(&cp_cmd_report,
+			       "--budget and the filters go with the table, "
+			       "JSON or CSV, not an export");
 	if (xo.format != CP_EXPORT_NONE) {
 		xo.path = path;
-		return cp_export(run, &xo);
+		c = cp_export(run, &xo);
+		free(resolved);
+		return c;
 	}
 	cp_view_check(&cp_cmd_report, &out);
 	p.want_cct = out.tree || out.call_graph;
@@ -180,6 +212,14 @@ static int cmd_report(int argc, char **argv)
 			      "--threads: %s holds a reference run, merged "
 			      "by function, not by thread",
 			      run);
+	/*
+	 * Budgets are set against the whole profile, before the filters
+	 * hide any of it; an unknown function in a budget is bad input,
+	 * before any output.
+	 */
+	over = cp_budgets_check(budgets, &p);
+	out.budgets = budgets;
+	cp_rfilter_apply(&p, filter);
 	/* Opened only now, so that a run that cannot be read leaves FILE be. */
 	if (path != NULL && (f = cp_create_output(path)) == NULL)
 		fatal("%s", path);
@@ -188,5 +228,9 @@ static int cmd_report(int argc, char **argv)
 	if (f != stdout && fclose(f) != 0)
 		fatal("%s", path);
 	cp_profile_free(&p);
-	return 0;
+	free(resolved);
+	cp_budgets_report(budgets);
+	cp_budgets_free(budgets);
+	cp_rfilter_free(filter);
+	return over > 0 ? 1 : 0;
 }

@@ -22,9 +22,11 @@ static const struct cp_option stat_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const stat_groups[] = {
-	stat_options,	    cp_output_options, cp_view_options,
-	cp_counter_options, cp_run_options,    cp_reference_options,
-	cp_select_options,  cp_adapt_options,  NULL};
+	stat_options,	    cp_output_options,
+	cp_view_options,    cp_counter_options,
+	cp_run_options,	    cp_reference_options,
+	cp_select_options,  cp_adapt_options,
+	cp_rfilter_options, NULL};
 
 static int cmd_stat(int argc, char **argv);
 
@@ -95,6 +97,7 @@ static int cmd_stat(int argc, char **argv)
 	struct cp_output out = {0};
 	struct cp_profile p = {0};
 	struct cp_run_opts ro = {0};
+	struct cp_rfilter *filter = NULL;
 	struct cp_evsel sel;
 	const char *path = NULL, *tmp, *plain = NULL;
 	char *dir;
@@ -107,6 +110,8 @@ static int cmd_stat(int argc, char **argv)
 		if (cp_output_option(&cp_cmd_stat, &out, c, optarg))
 			continue;
 		if (cp_view_option(&cp_cmd_stat, &out, c, optarg))
+			continue;
+		if (cp_rfilter_option(&cp_cmd_stat, &filter, c, optarg))
 			continue;
 		if (c == 'o')
 			path = optarg;
@@ -173,6 +178,8 @@ static int cmd_stat(int argc, char **argv)
 		cp_progress_end();
 		/* cp_run gave the runtime's warnings already. */
 		p.warnings_said = 1;
+		if (loaded)
+			cp_rfilter_apply(&p, filter);
 		if (loaded && cp_output_print(f, &p, &out) != 0)
 			warnx("%s: %s", path != NULL ? path : "stderr",
 			      strerror(errno));
@@ -180,6 +187,7 @@ static int cmd_stat(int argc, char **argv)
 			cp_profile_free(&p);
 	}
 	remove_tmp();
+	cp_rfilter_free(filter);
 	if (f != stderr && fclose(f) != 0)
 		warnx("%s: %s", path, strerror(errno));
 	return status;

@@ -14,6 +14,7 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/merge.c \
 	cli/cct.h \
 	cli/cct.c \
+	cli/advice.c \
 	cli/symbols.c \
 	cli/output.c \
 	cli/views.c \
@@ -30,7 +31,11 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/export-flamegraph.c \
 	cli/reference.c \
 	cli/select.c \
-	cli/warnings.c
+	cli/warnings.c \
+	cli/repeat.c \
+	cli/budget.c \
+	cli/filter.c \
+	cli/stats.c
 # report --format pprof: the C code of profile.proto, generated at build
 # time by protoc-c (one rule makes both files; the header follows).
 nodist_cli_libcprof_cli_la_SOURCES = cli/pprof.pb-c.c cli/pprof.pb-c.h
@@ -59,6 +64,9 @@ cli_cprof_SOURCES = \
 	cli/cmd-record.c \
 	cli/cmd-report.c \
 	cli/cmd-list.c \
+	cli/cmd-diff.c \
+	cli/cmd-tag.c \
+	cli/filter-opts.c \
 	cli/reference-run.c
 cli_cprof_CFLAGS = $(WARN_CFLAGS) $(CLI_SAN_CFLAGS) $(MSGPACK_CFLAGS)
 cli_cprof_LDFLAGS = $(CLI_SAN_CFLAGS) $(SAN_LDFLAGS)

@@ -21,6 +21,9 @@ static const struct cp_command *const commands[] = {
 	&cp_cmd_record,
 	&cp_cmd_report,
 	&cp_cmd_list,
+	/* Issue 9: comparing runs, naming runs. */
+	&cp_cmd_diff,
+	&cp_cmd_tag,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

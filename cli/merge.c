@@ -60,6 +60,10 @@ static void stats_add(struct cp_stats *to, const struct cp_stats *from)
 	to->calls += from->calls;
 	to->self_ns += from->self_ns;
 	to->total_ns += from->total_ns;
+	to->self_marker_ns += from->self_marker_ns;
+	to->comp_ns += from->comp_ns;
+	to->sampled_ns += from->sampled_ns;
+	to->hook_sampled_ns += from->hook_sampled_ns;
 	to->untimed_calls += from->untimed_calls;
 	to->timed_self_ns += from->timed_self_ns;
 	to->timed_total_ns += from->timed_total_ns;
@@ -279,6 +283,50 @@ static void dist_reserve(struct loader *ld, size_t n)
 }
 
 /*
+ * The time of S in nanoseconds: its self and total time as measured, less
+ * the hooks' cost the calibration took out (replay.c, compensate()).
+ */
+static void thread_stats(const struct proc *pr, const struct tstat *s,
+			 struct cp_stats *st)
+{
+	uint64_t cs = cp_clock_ns(&pr->clk, s->cself / 1000);
+	uint64_t ct = cp_clock_ns(&pr->clk, s->ctotal / 1000);
+
+	memset(st, 0, sizeof *st);
+	st->calls = s->calls;
+	st->self_marker_ns = cp_clock_ns(&pr->clk, s->self);
+	st->comp_ns = cs < st->self_marker_ns ? cs : st->self_marker_ns;
+	st->self_ns = st->self_marker_ns - st->comp_ns;
+	st->total_ns = cp_clock_ns(&pr->clk, s->total);
+	st->total_ns -= ct < st->total_ns ? ct : st->total_ns;
+}
+
+/*
+ * With a leader that counts CPU time: the samples that went to another
+ * function than their frame's (samples.c, foreign()) leave the frame's
+ * self time for that function's, and the CPU time sampled in the
+ * function is kept for the reconciliation (reconcile()).
+ */
+static void sampled_stats(const struct thr *t, const struct tstat *s,
+			  struct cp_stats *st)
+{
+	/*
+	 * Each sample stands for the thread's mean CPU time a sample, as a
+	 * sampling profiler counts them: a sample's own count covers the
+	 * time since the one before, wherever that was spent.
+	 */
+	double per = t->in_n ? (double)t->in_lead / (double)t->in_n : 0;
+	uint64_t out = (uint64_t)((double)s->xout / 1024 * per);
+	uint64_t in = (uint64_t)((double)s->xin / 1024 * per);
+
+	st->self_ns = (st->self_ns > out ? st->self_ns - out : 0) + in;
+	if (st->total_ns < st->self_ns)
+		st->total_ns = st->self_ns;
+	st->sampled_ns = (uint64_t)((double)s->nin * per);
+	st->hook_sampled_ns = (uint64_t)((double)s->rtin / 1024 * per);
+}
+
+/*
  * Turn the counters of T into a cp_thread of the profile and add them to
  * the run's functions; GID maps the process's functions to the run's.
  * DIST: T's samples and time go into the distortion check.
@@ -340,17 +388,20 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 			continue;
 		if (i < t->ntsamp)
 			p->funcs[g].throttled_samples += t->tsamp[i];
-		st.calls = s->calls;
-		st.timed_self_ns = cp_clock_ns(&pr->clk, s->self);
-		st.timed_total_ns = cp_clock_ns(&pr->clk, s->total);
+		thread_stats(pr, s, &st);
 		/*
 		 * Adaptive timing: a function whose calls were counted has
 		 * no honest time of its own from the markers (its warm-up
-		 * calls only): it is left to the samples.
+		 * calls only): it is left to the samples, which the lines
+		 * below give it; its timed warm-up is kept apart.
 		 */
 		st.untimed_calls = s->untimed;
-		st.self_ns = s->untimed ? 0 : st.timed_self_ns;
-		st.total_ns = s->untimed ? 0 : st.timed_total_ns;
+		st.timed_self_ns = st.self_marker_ns;
+		st.timed_total_ns = cp_clock_ns(&pr->clk, s->total);
+		if (s->untimed)
+			st.self_ns = st.total_ns = 0;
+		if (pr->ns_leader)
+			sampled_stats(t, s, &st);
 		if (ld->rowof[g] == CP_INDEX_NONE) {
 			rows = xgrow(rows, &caprows, nrows + 1, sizeof *rows);
 			memset(&rows[nrows], 0, sizeof *rows);
@@ -375,7 +426,9 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 			   cs_at(pr, t, (uint32_t)i));
 		p->funcs[g].samples +=
 			cs_at(pr, t, (uint32_t)i)[CS_SAMPLES(pr->nc)];
-		if (dist)
+		if (dist && pr->ns_leader)
+			ld->dlead[g] += st.sampled_ns;
+		else if (dist)
 			ld->dlead[g] +=
 				cs_at(pr, t, (uint32_t)i)[CS_LEAD(pr->nc)];
 	}
@@ -497,6 +550,16 @@ void cp_proc_sym(struct proc *pr, uint32_t fid, struct cp_sym *sym)
 	}
 }
 
+/* MT thousandths of a tick of PR in nanoseconds. */
+static double calib_ns(const struct proc *pr, uint64_t mt)
+{
+	const struct cp_clock_line *l = &pr->clk.line;
+
+	return l->den == 0
+		       ? 0
+		       : (double)mt / 1000 * (double)l->num / (double)l->den;
+}
+
 void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 		   uint64_t origin, const char *state, int ws)
 {
@@ -600,6 +663,9 @@ void cp_merge_proc(struct loader *ld, struct proc *pr, uint64_t last,
 	cp->unplaced = pr->unplaced;
 	cp->callchains = pr->chains;
 	cp->broken_chains = pr->broken;
+	cp->has_calib = pr->has_calib;
+	cp->calib_own_ns = calib_ns(pr, pr->c_own_mt);
+	cp->calib_caller_ns = calib_ns(pr, pr->c_caller_mt);
 }
 
 /*
@@ -656,6 +722,110 @@ static void distortion(struct loader *ld)
 	}
 }
 
+/*
+ * The reconciliation (doc/design.md, "The hybrid"): where a function's
+ * self time comes from. Marker time, compensated, is the more precise,
+ * and is kept wherever the distortion check finds it agrees with the
+ * samples. Where they disagree beyond sampling error:
+ *  - more samples than marker time: the markers miss work (the
+ *    compensation took too much): the samples are trusted;
+ *  - more marker time than samples, by no more than twice the hooks'
+ *    cost in it, the calibration's (on the markers' wall clock, rho)
+ *    plus what the samples in the runtime's code taken in its frames
+ *    stand for (counted calls' hooks, which the calibration does not
+ *    cover): the hooks cost more in the program than at start (caches,
+ *    the writer's traffic, time the thread waited for its CPU while
+ *    they ran): the samples are trusted;
+ *  - more marker time than that: time off CPU, which samples of CPU
+ *    time cannot see: the markers are trusted.
+ * A function with no timed call (the C library's, the kernel's, one the
+ * runtime only counts) has its samples' time. Sampled times go on the
+ * markers' (wall) clock at rho ns for each ns of CPU time sampled, the
+ * ratio of marker time to sampled time over the checked threads, so that
+ * both kinds of self time add up to the same whole.
+ */
+static const char *const why_samples_more =
+	"more samples than marker time: work the markers miss; self "
+	"time from samples";
+static const char *const why_hooks =
+	"more marker time than samples: hook cost the compensation left; "
+	"self time from samples";
+static const char *const why_off_cpu =
+	"more marker time than samples: time off CPU, which samples "
+	"cannot see; self time from markers";
+
+static void reconcile(struct loader *ld)
+{
+	struct cp_profile *p = ld->p;
+	size_t n = p->nfuncs < ld->capdist ? p->nfuncs : ld->capdist;
+	double time = 0, lead = 0;
+	int checked = ld->has_dist && ld->dn >= CP_DIST_MIN_SAMPLES, ns_rows;
+
+	p->rho = 1;
+	for (size_t g = 0; g < p->nfuncs; g++) {
+		struct cp_func *f = &p->funcs[g];
+
+		if (f->st.calls == 0 || f->st.untimed_calls > 0)
+			f->self_source = CP_SELF_SAMPLED;
+		else
+			f->self_source = f->st.comp_ns > 0 ? CP_SELF_COMPENSATED
+							   : CP_SELF_TIMED;
+	}
+	if (!checked)
+		return;
+	for (size_t g = 0; g < n; g++) {
+		time += (double)ld->dtime[g];
+		lead += (double)ld->dlead[g];
+	}
+	if (lead == 0 || time == 0)
+		return;
+	p->rho = time / lead;
+	ns_rows = p->counters[ld->dist].ns;
+	for (size_t g = 0; g < n; g++) {
+		struct cp_func *f = &p->funcs[g];
+		struct cp_distortion *d = &f->dist;
+		double excess = (d->time_share - d->sample_share) * time;
+		uint64_t self;
+
+		if (!d->flagged || f->st.calls == 0 || f->st.untimed_calls > 0)
+			continue;
+		if (d->sample_share > d->time_share)
+			d->reason = why_samples_more;
+		else if (excess <= 2.0 * ((double)f->st.comp_ns * p->rho +
+					  (double)f->st.hook_sampled_ns))
+			d->reason = why_hooks;
+		else
+			d->reason = why_off_cpu;
+		d->trust_samples = d->reason != why_off_cpu;
+		if (!d->trust_samples)
+			continue;
+		f->self_source = CP_SELF_SAMPLED;
+		self = (uint64_t)((double)ld->dlead[g] * p->rho);
+		self += f->st.self_ns > ld->dtime[g]
+				? f->st.self_ns - ld->dtime[g]
+				: 0;
+		f->st.self_ns = self;
+		if (f->st.total_ns < self)
+			f->st.total_ns = self;
+		/* A thread's row, where its samples counted CPU time. */
+		for (size_t i = 0; ns_rows && i < p->nthreads; i++) {
+			struct cp_thread *t = &p->threads[i];
+
+			for (size_t j = 0; j < t->nfuncs; j++) {
+				struct cp_stats *st = &t->funcs[j].st;
+
+				if (t->funcs[j].func != g)
+					continue;
+				st->self_ns =
+					(uint64_t)((double)st->sampled_ns *
+						   p->rho);
+				if (st->total_ns < st->self_ns)
+					st->total_ns = st->self_ns;
+			}
+		}
+	}
+}
+
 /* Every function and thread row of a run with counters gets its counts. */
 static void counters_finish(struct loader *ld)
 {
@@ -682,22 +852,30 @@ static void counters_finish(struct loader *ld)
 		}
 	}
 	distortion(ld);
+	reconcile(ld);
 }
 
 void cp_merge_run(struct loader *ld)
 {
 	struct cp_profile *p = ld->p;
 
+	/* The shares of the distortion check are of marker time. */
 	p->total_self_ns = 0;
+	for (size_t i = 0; i < p->nfuncs; i++)
+		p->total_self_ns += p->funcs[i].st.self_ns;
+	counters_finish(ld);
+	if (p->ncounters == 0)
+		reconcile(ld);
+	p->total_self_ns = 0;
+	p->comp_ns = 0;
 	for (size_t i = 0; i < p->nfuncs; i++) {
 		p->total_self_ns += p->funcs[i].st.self_ns;
-		if (p->funcs[i].st.untimed_calls > 0)
-			p->funcs[i].self_source = CP_SELF_SAMPLED;
+		p->comp_ns += p->funcs[i].st.comp_ns;
 	}
-	counters_finish(ld);
 	/* A run without events still has its (empty) tree when asked. */
 	if (p->want_cct && p->cct == NULL)
 		p->cct = cp_cct_new(p->ncounters);
 	if (p->cct != NULL)
 		cp_cct_finish(p->cct);
+	cp_advice(p);
 }

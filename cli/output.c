@@ -42,7 +42,9 @@ struct row {
 /* Counter columns: a count ("1.23M") or, for clock events, a time. */
 #define COUNT_WIDTH 8
 #define IPC_WIDTH   5
-#define MPKI_WIDTH  6
+/* Where a row's self time comes from: "time", "comp" or "smpl". */
+#define SRC_WIDTH  4
+#define MPKI_WIDTH 6
 /* Assumed width of the output when it is not a terminal. */
 #define DEFAULT_COLUMNS 120
 /*
@@ -317,6 +319,9 @@ static struct row *make_rows(const struct cp_profile *p,
 		 */
 		if (r->st->calls == 0 && o->format != CP_FORMAT_JSON &&
 		    !show_counters(p, o) && !r->f->ref)
+			continue;
+		/* Report-time filters (filter.c). */
+		if (r->f->hidden)
 			continue;
 		m++;
 	}
@@ -891,6 +896,7 @@ struct cols {
 	int cyc;	  /* cycles, for IPC */
 	int ins;	  /* instructions */
 	int flags;	  /* the distortion flag column */
+	int src;	  /* where self time comes from (the hybrid) */
 	size_t namew, objw, callsw;
 };
 
@@ -899,7 +905,7 @@ static size_t time_width(const struct cols *c)
 {
 	if (!c->time)
 		return 0;
-	return 2 + TIME_WIDTH + 2 + PCT_WIDTH +
+	return 2 + TIME_WIDTH + 2 + PCT_WIDTH + (c->src ? 2 + SRC_WIDTH : 0) +
 	       (c->ttotal ? 2 + TIME_WIDTH : 0) +
 	       (c->calls ? 2 + c->callsw : 0) +
 	       (c->selfcall ? 2 + TIME_WIDTH : 0);
@@ -950,6 +956,8 @@ static void fit_columns(struct cols *c, size_t width)
 		c->ipc = -1;
 	if (TOO_WIDE)
 		c->objects = 0;
+	if (TOO_WIDE)
+		c->src = 0;
 	if (TOO_WIDE)
 		c->ttotal = 0;
 	if (TOO_WIDE)
@@ -1014,6 +1022,8 @@ static void table_head(FILE *f, const struct cp_profile *p,
 			fprintf(f, "  %*s", (int)c->callsw, "Calls");
 		if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH, "Self/call");
+		if (c->src)
+			fprintf(f, "  %-*s", SRC_WIDTH, "Src");
 	}
 	for (size_t k = 0; k < c->ncounters; k++) {
 		fprintf(f, "  %*s", COUNT_WIDTH, "Self");
@@ -1056,6 +1066,21 @@ static const char *row_color(const struct cp_profile *p, const struct cols *c,
 				     : NULL;
 }
 
+/* The Src column: where the self time of F comes from. */
+static const char *src_mark(const struct cp_func *f)
+{
+	static const char *const marks[] = {
+		[CP_SELF_TIMED] = "time",
+		[CP_SELF_COMPENSATED] = "comp",
+		[CP_SELF_SAMPLED] = "smpl",
+	};
+
+	/* A reference run's samples of the plain build (reference.c). */
+	if (f->ref)
+		return "ref";
+	return marks[f->self_source];
+}
+
 static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		      const struct row *r)
 {
@@ -1070,7 +1095,7 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		fputs("  ", f);
 		put_cell(f, r->f->object != NULL ? r->f->object : "", c->objw);
 	}
-	if (c->time && st->calls == 0 && !r->f->ref) {
+	if (c->time && st->calls == 0 && st->self_ns == 0 && !r->f->ref) {
 		/* Known from samples alone: no marker time to show. */
 		fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", PCT_WIDTH, "-");
 		if (c->ttotal)
@@ -1079,6 +1104,8 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 			fprintf(f, "  %*s", (int)c->callsw, "-");
 		if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH, "-");
+		if (c->src)
+			fprintf(f, "  %-*s", SRC_WIDTH, "-");
 	} else if (c->time && st->untimed_calls > 0 && st->self_ns == 0 &&
 		   st->total_ns == 0) {
 		/* Counted, not timed (adaptive timing): exact calls only. */
@@ -1089,6 +1116,8 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 			fprintf(f, "  %*" PRIu64, (int)c->callsw, st->calls);
 		if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH, "-");
+		if (c->src)
+			fprintf(f, "  %-*s", SRC_WIDTH, src_mark(r->f));
 	} else if (c->time) {
 		fprintf(f, "  %*s  %*s", TIME_WIDTH,
 			cp_format_ns(b[0], sizeof b[0], st->self_ns), PCT_WIDTH,
@@ -1106,6 +1135,8 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		else if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH,
 				cp_format_ns(b[3], sizeof b[3], per_call(st)));
+		if (c->src)
+			fprintf(f, "  %-*s", SRC_WIDTH, src_mark(r->f));
 	}
 	for (size_t k = 0; k < c->ncounters; k++) {
 		const struct cp_counter *ct = &p->counters[k];
@@ -1179,6 +1210,11 @@ static void table_rows(FILE *f, const struct cp_profile *p,
 	 */
 	if (p->ref != NULL && p->ref->inlined > 0)
 		c.flags = 1;
+	/* The Src column, once some self time is not marker time as is. */
+	for (i = 0; c.time && i < p->nfuncs; i++)
+		c.src |= p->funcs[i].self_source != CP_SELF_TIMED &&
+			 (p->funcs[i].st.self_ns > 0 ||
+			  p->funcs[i].st.comp_ns > 0);
 	c.namew = strlen("Function");
 	c.callsw = MIN_CALLS_WIDTH;
 	for (i = 0; i < n; i++) {
@@ -1305,6 +1341,68 @@ static void table_counters(FILE *f, const struct cp_profile *p)
 			"  ? %zu thread%s counted without recording totals: "
 			"coverage unknown, counts not scaled\n",
 			uncovered, uncovered == 1 ? "" : "s");
+}
+
+/*
+ * Under the table, when the hooks moved much of the time: the functions
+ * that are mostly hook, and how to build without their hooks (advice.c).
+ */
+static void table_advice(FILE *f, const struct cp_profile *p)
+{
+	const struct cp_advice *a = &p->advice;
+	const char *cc = a->compiler;
+
+	if (!a->large)
+		return;
+	fprintf(f,
+		"! The hooks took %.0f%% of the run's time; compensated, but "
+		"the "
+		"build itself is moved\n  (calls and inlining the hooks "
+		"change). Mostly hook (%.0f%% of it):\n    ",
+		100 * a->share, 100 * a->named_share);
+	for (size_t i = 0; i < a->nfuncs; i++) {
+		if (i > 0)
+			fputs(", ", f);
+		put_bytes(f, p->funcs[a->funcs[i]].name,
+			  strlen(p->funcs[a->funcs[i]].name));
+	}
+	if (cc != NULL && strcmp(cc, "clang") == 0)
+		fputs("\n  clang builds have no exclude list; an XRay build "
+		      "leaves unpatched functions nearly free:\n    ",
+		      f);
+	else
+		fprintf(f, "\n  rebuild %swithout their hooks:\n    ",
+			cc != NULL ? "(gcc) " : "with gcc ");
+	cp_advice_line(f, p);
+	fputc('\n', f);
+}
+
+/*
+ * Under the table: the hooks' cost the calibration took out of the
+ * marker times (doc/design.md, "The hybrid").
+ */
+static void table_hybrid(FILE *f, const struct cp_profile *p)
+{
+	double own = 0, caller = 0;
+	size_t n = 0;
+	char b[32];
+
+	for (size_t i = 0; i < p->nprocs; i++) {
+		if (!p->procs[i].has_calib)
+			continue;
+		own += p->procs[i].calib_own_ns;
+		caller += p->procs[i].calib_caller_ns;
+		n++;
+	}
+	if (n == 0 || events(p) == 0)
+		return;
+	fprintf(f,
+		"\nHook cost compensated: %s of marker self time (%.1fns "
+		"inside each timed call,\n  %.1fns in its caller, measured "
+		"at start%s; raw times in the JSON)\n",
+		cp_format_ns(b, sizeof b, p->comp_ns), own / (double)n,
+		caller / (double)n, n > 1 ? ", mean over processes" : "");
+	table_advice(f, p);
 }
 
 /* Under the table: what the cross-check of time and samples found. */
@@ -1483,6 +1581,8 @@ static void print_table_to(FILE *f, const struct cp_profile *p,
 
 	utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	table_header(f, p);
+	cp_repeat_table_line(f, p);
+	cp_rfilter_table_line(f, p);
 	if (p->ref != NULL)
 		table_reference(f, p);
 	if (show_counters(p, o))
@@ -1503,6 +1603,7 @@ static void print_table_to(FILE *f, const struct cp_profile *p,
 		table_rows(f, p, o, rows, n, all);
 		free(rows);
 	}
+	table_hybrid(f, p);
 	order = o->threads ? sorted_threads(p) : NULL;
 	for (i = 0; o->threads && i < p->nthreads; i++) {
 		t = order[i];
@@ -1717,6 +1818,8 @@ static void json_row_counters(FILE *f, const struct cp_profile *p,
 	json_double(f, "time_share", d->time_share, &inner);
 	json_double(f, "sample_share", d->sample_share, &inner);
 	json_strkey(f, "reason", d->reason, &inner);
+	json_strkey(f, "trusted", d->trust_samples ? "samples" : "markers",
+		    &inner);
 	fputc('}', f);
 }
 
@@ -1774,10 +1877,10 @@ static const char *self_source(const struct row *r)
 	};
 	enum cp_self_source s = r->f->self_source;
 
+	if (r->f->ref)
+		return "reference";
 	if (r->st != &r->f->st && r->st->untimed_calls > 0)
 		s = CP_SELF_SAMPLED;
-	else if (r->st != &r->f->st && s == CP_SELF_SAMPLED)
-		s = CP_SELF_TIMED;
 	return names[s];
 }
 
@@ -1812,6 +1915,10 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 			    rows[i].st->calls != 0 ? "exact" : "none", &first);
 		json_u64(f, "self_ns", rows[i].st->self_ns, &first);
 		json_u64(f, "total_ns", rows[i].st->total_ns, &first);
+		json_u64(f, "self_marker_ns", rows[i].st->self_marker_ns,
+			 &first);
+		json_u64(f, "compensated_ns", rows[i].st->comp_ns, &first);
+		json_u64(f, "sampled_ns", rows[i].st->sampled_ns, &first);
 		json_strkey(f, "self_source", self_source(&rows[i]), &first);
 		json_u64(f, "untimed_calls", rows[i].st->untimed_calls, &first);
 		json_u64(f, "timed_self_ns", rows[i].st->timed_self_ns, &first);
@@ -1826,7 +1933,6 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 				[CP_REF_TOTAL_SCALED] = "hooked-scaled",
 				[CP_REF_TOTAL_SELF] = "self"};
 
-			json_strkey(f, "self_source", "reference", &first);
 			json_bool(f, "inlined_in_reference",
 				  rows[i].f->ref_inlined, &first);
 			json_strkey(f, "total_source",
@@ -1915,6 +2021,83 @@ static void json_reference(FILE *f, const struct cp_reference *r)
 	fputs("},\n", f);
 }
 
+/*
+ * "build_advice" (advice.c): null without a calibration, else the hooks'
+ * share of marker time and, when it is large, the functions mostly hook
+ * and the build option that leaves them out.
+ */
+static void json_advice(FILE *f, const struct cp_profile *p)
+{
+	const struct cp_advice *a = &p->advice;
+	int first = 1;
+
+	fputs("  \"build_advice\": ", f);
+	if (!a->has_share) {
+		fputs("null,\n", f);
+		return;
+	}
+	fputc('{', f);
+	json_double(f, "hook_share", a->share, &first);
+	json_bool(f, "large", a->large, &first);
+	json_strkey(f, "compiler", a->compiler, &first);
+	json_key(f, "functions", &first);
+	fputc('[', f);
+	for (size_t i = 0; i < a->nfuncs; i++) {
+		if (i > 0)
+			fputs(", ", f);
+		json_str(f, p->funcs[a->funcs[i]].name);
+	}
+	fputc(']', f);
+	json_double(f, "functions_share", a->named_share, &first);
+	json_key(f, "option", &first);
+	if (a->large) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+
+		if (m != NULL) {
+			cp_advice_line(m, p);
+			fclose(m);
+		}
+		json_str(f, buf != NULL ? buf : "");
+		free(buf);
+	} else {
+		fputs("null", f);
+	}
+	fputs("},\n", f);
+}
+
+/*
+ * The hooks' cost compensated (doc/design.md, "The hybrid"): null when no
+ * log of the run has a calibration.
+ */
+static void json_hybrid(FILE *f, const struct cp_profile *p)
+{
+	double own = 0, caller = 0;
+	size_t n = 0;
+	int first = 1;
+
+	for (size_t i = 0; i < p->nprocs; i++) {
+		if (!p->procs[i].has_calib)
+			continue;
+		own += p->procs[i].calib_own_ns;
+		caller += p->procs[i].calib_caller_ns;
+		n++;
+	}
+	fputs("  \"compensation\": ", f);
+	if (n == 0) {
+		fputs("null,\n", f);
+		return;
+	}
+	fputc('{', f);
+	json_double(f, "own_ns", own / (double)n, &first);
+	json_double(f, "caller_ns", caller / (double)n, &first);
+	json_u64(f, "compensated_ns", p->comp_ns, &first);
+	json_double(f, "rho", p->rho, &first);
+	fputs("},\n", f);
+	json_advice(f, p);
+}
+
 static void print_json(FILE *f, const struct cp_profile *p,
 		       const struct cp_output *o)
 {
@@ -1963,6 +2146,7 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	if (p->ref != NULL)
 		json_reference(f, p->ref);
 	json_counters(f, p);
+	json_hybrid(f, p);
 
 	fputs("  \"processes\": [", f);
 	for (i = 0; i < p->nprocs; i++) {
@@ -2079,6 +2263,9 @@ static void print_json(FILE *f, const struct cp_profile *p,
 
 	cp_views_json(f, p, o);
 	cp_frames_json(f, p, o);
+	cp_repeat_json(f, p);
+	cp_budgets_json(f, o->budgets);
+	cp_rfilter_json(f, p);
 	fputs("  \"functions\": ", f);
 	rows = make_rows(p, NULL, o, &n, NULL);
 	json_functions(f, p, rows, n, 2);
@@ -2174,6 +2361,8 @@ int cp_output_print(FILE *f, const struct cp_profile *p,
 	switch (o->format) {
 	case CP_FORMAT_TABLE:
 		print_table(f, p, o);
+		cp_repeat_table(f, p);
+		cp_budgets_table(f, o->budgets);
 		break;
 	case CP_FORMAT_JSON:
 		print_json(f, p, o);

@@ -111,6 +111,9 @@ static void on_header(void *arg, const struct cp_log_header *h)
 	pr->adapt_timed = h->timed_call;
 	pr->adapt_counted = h->counted_call;
 	pr->clk.hz = h->hz;
+	pr->has_calib = h->has_calib;
+	pr->c_own_mt = h->calib_own_mt;
+	pr->c_caller_mt = h->calib_caller_mt;
 	if (h->has_clock) {
 		pr->has_clock = 1;
 		pr->clock_ns = h->mono_ns;
@@ -130,6 +133,16 @@ static void on_header(void *arg, const struct cp_log_header *h)
 			pr->cnt[i].name = intern(pr, h->counters[i].name);
 			pr->cnt[i].type = h->counters[i].type;
 			pr->cnt[i].config = h->counters[i].config;
+		}
+		if (!pr->exact) {
+			struct cp_counter c;
+
+			memset(&c, 0, sizeof c);
+			c.name = pr->cnt[0].name;
+			c.type = pr->cnt[0].type;
+			c.config = pr->cnt[0].config;
+			pr->ns_leader = cp_counter_is(&c, "task-clock") ||
+					cp_counter_is(&c, "cpu-clock");
 		}
 	}
 }
@@ -252,6 +265,25 @@ static void on_counts(void *arg, const struct cp_log_counts *c)
 	cp_samples_flush(pr, t, CP_FLUSH_DRAIN);
 }
 
+/*
+ * Exact mode's calibration comes as a chunk after the header, before any
+ * event of the process; one that comes late applies from then on.
+ */
+static void on_calib(void *arg, const struct cp_log_calib *c)
+{
+	struct proc *pr = arg;
+
+	pr->has_calib = 1;
+	pr->c_own_mt = c->own_mt;
+	pr->c_caller_mt = c->caller_mt;
+	if (c->counts != NULL && c->ncounters == pr->nc && pr->nc > 0) {
+		free(pr->c_counts);
+		pr->c_counts = xmalloc(2 * pr->nc * sizeof *pr->c_counts);
+		memcpy(pr->c_counts, c->counts,
+		       2 * pr->nc * sizeof *pr->c_counts);
+	}
+}
+
 static void on_calls(void *arg, const struct cp_log_calls *c)
 {
 	cp_replay_calls(arg, c);
@@ -354,6 +386,7 @@ static const struct cp_log_ops log_ops = {
 	.counts = on_counts,
 	.calls = on_calls,
 	.forks = on_forks,
+	.calib = on_calib,
 };
 
 /*
@@ -516,6 +549,7 @@ static void proc_free(struct proc *pr)
 	free(pr->sitemap);
 	free(pr->cnt);
 	free(pr->runidx);
+	free(pr->c_counts);
 	free(pr->ips);
 	free(pr->rets);
 	free(pr->stamp);
@@ -587,6 +621,15 @@ static int load_dir(struct loader *ld, const char *dir)
 		return -1;
 	}
 	meta = cp_rundir_meta(dir);
+	/* The repeats of a run each have theirs: the last one is kept. */
+	if (ld->p->has_meta) {
+		for (char **a = ld->p->argv; a != NULL && *a != NULL; a++)
+			free(*a);
+		free(ld->p->argv);
+		free(ld->p->meta_running);
+		ld->p->argv = NULL;
+		ld->p->meta_running = NULL;
+	}
 	load_meta(ld, meta);
 	free(meta);
 	if (cp_warnings_read(dir, &ld->p->warnings) != 0)
@@ -594,6 +637,30 @@ static int load_dir(struct loader *ld, const char *dir)
 	for (size_t i = 0; i < nlogs && rc == 0; i++)
 		rc = load_log(ld, logs[i].path);
 	cp_rundir_logs_free(logs, nlogs);
+	return rc;
+}
+
+/*
+ * A run recorded with -r N: its repeats one after the other into the same
+ * tables, the threads of each noted; repeat.c makes the sums means.
+ */
+static int load_repeats(struct loader *ld, const char *dir)
+{
+	struct cp_profile *p = ld->p;
+	char **reps;
+	size_t n = cp_rundir_repeats(dir, &reps);
+	int rc = 0;
+
+	if (n == 0)
+		return load_dir(ld, dir);
+	p->repeats = n;
+	p->rep_threads = xcalloc(n + 1, sizeof *p->rep_threads);
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		p->rep_threads[k] = p->nthreads;
+		rc = load_dir(ld, reps[k]);
+	}
+	p->rep_threads[n] = p->nthreads;
+	cp_rundir_repeats_free(reps, n);
 	return rc;
 }
 
@@ -622,13 +689,14 @@ int cp_profile_load_tap(struct cp_profile *p, const char *path,
 		warnx("%s: %s", path, strerror(errno));
 		rc = -1;
 	} else if (S_ISDIR(sb.st_mode)) {
-		rc = load_dir(&ld, path);
+		rc = load_repeats(&ld, path);
 	} else {
 		rc = load_log(&ld, path);
 	}
 
 	cp_merge_run(&ld);
 	find_unlogged(&ld);
+	cp_repeat_mean(p);
 
 	cp_symbols_free(ld.syms);
 	cp_index_clear(&ld.func_ix);
@@ -640,6 +708,7 @@ int cp_profile_load_tap(struct cp_profile *p, const char *path,
 
 void cp_profile_free(struct cp_profile *p)
 {
+	cp_advice_free(p);
 	for (size_t i = 0; i < p->nthreads; i++) {
 		for (size_t j = 0; j < p->threads[i].nfuncs; j++)
 			free(p->threads[i].funcs[j].counts);
@@ -657,6 +726,11 @@ void cp_profile_free(struct cp_profile *p)
 	free(p->ref);
 	free(p->meta_running);
 	free(p->frame_recs);
+	free(p->rep_threads);
+	free(p->rep_self);
+	for (size_t i = 0; p->rep_func_self != NULL && i < p->nfuncs; i++)
+		free(p->rep_func_self[i]);
+	free(p->rep_func_self);
 	cp_cct_free(p->cct);
 	cp_warnings_free(&p->warnings);
 	free(p->unlogged);

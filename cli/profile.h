@@ -56,6 +56,13 @@ struct pfunc {
 	const char *name, *file; /* markers and resolved, interned */
 	const char *object;	 /* resolved */
 	int line;
+	int unnamed; /* resolved, but no symbol holds its addresses */
+	/*
+	 * The hybrid: a function of the hooks (CP_SITE_ADDR), once a sample
+	 * was taken in its frame: 1 + the resolved function holding its
+	 * address, whose samples are its own (samples.c, foreign()).
+	 */
+	uint32_t rid;
 };
 
 /*
@@ -106,16 +113,38 @@ struct qsample {
 	int throttled; /* the first after a throttled interval */
 };
 
-/* Per function and thread, in ticks. */
+/*
+ * Per function and thread, in ticks. With a calibration (proc.has_calib),
+ * cself and ctotal hold what was taken out of self and total as the
+ * hooks' cost, in thousandths of a tick (replay.c, compensate()), and
+ * kids the timed calls made from its frames.
+ */
 struct tstat {
 	uint64_t calls, self, total;
 	uint64_t active;  /* activations open on the stack */
 	uint64_t untimed; /* of calls, counted without timing (calls chunks) */
+	uint64_t cself, ctotal, kids;
+	/*
+	 * Sampling mode with a leader that counts CPU time: samples taken in
+	 * its frames whose address lies in another function (xout), and
+	 * samples taken in other functions' frames whose address lies in it
+	 * (xin), each weighted by the thread's wall time per CPU time then
+	 * (x1024); the samples inside markers that are its (nin).
+	 */
+	uint64_t xout, xin, nin;
+	/* Samples in the runtime taken in its frames, weighted so too. */
+	uint64_t rtin;
 };
 
+/*
+ * An open frame. With a calibration, nkids counts its closed children
+ * and ovh what was taken out of the self times inside their intervals
+ * (thousandths of a tick).
+ */
 struct open_frame {
 	uint64_t start, children;
-	uint32_t fid;
+	uint32_t fid, nkids;
+	uint64_t ovh;
 	/* Its call in the thread's tree (cct.h), when it has one. */
 	uint32_t call;
 };
@@ -220,6 +249,18 @@ struct thr {
 	size_t nqchain, capqchain;
 	uint64_t smax, wm, wm_prev;
 	int processed; /* some marker event has run: last is meaningful */
+	/*
+	 * The hybrid, with a leader that counts CPU time: the wall time per
+	 * CPU time of the thread around now, from its samples (x1024; 1024
+	 * until known), which puts a sample on the frames' wall clock
+	 * (samples.c, foreign()); the placed samples' wall and CPU time,
+	 * decayed.
+	 */
+	uint64_t dil, dil_prev_ns;
+	double dil_wall, dil_cpu;
+	/* The program's samples inside markers: their leader's count, number.
+	 */
+	uint64_t in_lead, in_n;
 
 	struct texact x; /* exact mode */
 
@@ -286,6 +327,16 @@ struct proc {
 
 	struct cp_clock clk;
 	int has_clock; /* the header has a calibration point */
+	/* The cost of a timed call (header "calib"), thousandths of a tick. */
+	int has_calib;
+	uint64_t c_own_mt, c_caller_mt;
+	/*
+	 * Exact mode's calib chunk: the counters' increments a timed call
+	 * adds, thousandths, own then caller per counter (2 nc), or NULL.
+	 */
+	uint64_t *c_counts;
+	/* The sampling leader counts CPU time in ns (task-clock, cpu-clock). */
+	int ns_leader;
 	uint64_t clock_ns;
 
 	int has_end;

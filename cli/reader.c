@@ -438,6 +438,22 @@ static void read_select(struct reader *rd, const msgpack_object *o,
 }
 
 /*
+ * The header's "calib": the measured cost of a timed call. A map that is
+ * not whole is left out: the report then compensates nothing.
+ */
+static void read_calib(const msgpack_object *o, struct cp_log_header *h)
+{
+	const msgpack_object *c = get(o, CPROF_KEY_CALIB);
+
+	if (c != NULL && c->type == MSGPACK_OBJECT_MAP &&
+	    get_u64(c, CPROF_KEY_CALIB_OWN, &h->calib_own_mt) == FIELD_OK &&
+	    get_u64(c, CPROF_KEY_CALIB_CALLER, &h->calib_caller_mt) == FIELD_OK)
+		h->has_calib = 1;
+	else
+		h->calib_own_mt = h->calib_caller_mt = 0;
+}
+
+/*
  * The header's "adaptive": the runtime's rule for counting calls rather
  * than timing them. It only describes the run, so a damaged one is left
  * out.
@@ -531,6 +547,7 @@ static int read_header(struct reader *rd, const msgpack_object *o)
 		get_u64(clock, CPROF_KEY_HZ, &h.hz);
 	}
 	get_str(o, CPROF_KEY_CLOCK_NOTE, &h.clock_note);
+	read_calib(o, &h);
 	if (rd->ops->header != NULL)
 		rd->ops->header(rd->arg, &h);
 	if (h.has_clock)
@@ -1158,6 +1175,38 @@ static int read_forks(struct reader *rd, const msgpack_object *o)
 	return 0;
 }
 
+/*
+ * Exact mode's calib chunk: the measured cost of a timed call, and the
+ * counters' increments it adds ("counts": own then caller, per counter).
+ * A chunk that is not whole is skipped: the report compensates nothing.
+ */
+static int read_calib_chunk(struct reader *rd, const msgpack_object *o)
+{
+	const msgpack_object_array *counts;
+	struct cp_log_calib c;
+
+	memset(&c, 0, sizeof c);
+	if (get_u64(o, CPROF_KEY_CALIB_OWN, &c.own_mt) != FIELD_OK ||
+	    get_u64(o, CPROF_KEY_CALIB_CALLER, &c.caller_mt) != FIELD_OK)
+		return 0;
+	if (get_array(o, CPROF_KEY_CALIB_COUNTS, &counts) == FIELD_OK &&
+	    counts->size == 2 * rd->ncounters) {
+		rd->nums = xgrow(rd->nums, &rd->capnums, counts->size,
+				 sizeof *rd->nums);
+		for (uint32_t i = 0; i < counts->size; i++) {
+			if (counts->ptr[i].type !=
+			    MSGPACK_OBJECT_POSITIVE_INTEGER)
+				return 0;
+			rd->nums[i] = counts->ptr[i].via.u64;
+		}
+		c.counts = rd->nums;
+		c.ncounters = rd->ncounters;
+	}
+	if (rd->ops->calib != NULL)
+		rd->ops->calib(rd->arg, &c);
+	return 0;
+}
+
 /* Returns 1 when the chunk was delivered, 0 when skipped, -1 if invalid. */
 static int read_chunk(struct reader *rd, const msgpack_object *o)
 {
@@ -1176,6 +1225,7 @@ static int read_chunk(struct reader *rd, const msgpack_object *o)
 		{CPROF_CHUNK_CALLS, read_calls},
 		{CPROF_CHUNK_EDGE_CALLS, read_calls},
 		{CPROF_CHUNK_FORKS, read_forks},
+		{CPROF_CHUNK_CALIB, read_calib_chunk},
 	};
 	struct cp_bytes t;
 

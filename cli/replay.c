@@ -225,16 +225,24 @@ void cp_thread_reserve(struct proc *pr, struct thr *t)
 	}
 }
 
-/* Exact mode: the counters of S at the enter of its open frame D. */
+/*
+ * Exact mode: the counters of S at the enter of its open frame D, the
+ * deltas of its closed children, and what the compensation took out of
+ * the counts inside their intervals (3 k numbers a frame).
+ */
 static inline uint64_t *cf_enter(const struct tstack *s, size_t k, size_t d)
 {
-	return s->cf + d * 2 * k;
+	return s->cf + d * 3 * k;
 }
 
-/* Exact mode: the deltas of the closed children of S's open frame D. */
 static inline uint64_t *cf_kids(const struct tstack *s, size_t k, size_t d)
 {
-	return s->cf + d * 2 * k + k;
+	return s->cf + d * 3 * k + k;
+}
+
+static inline uint64_t *cf_ovh(const struct tstack *s, size_t k, size_t d)
+{
+	return s->cf + d * 3 * k + 2 * k;
 }
 
 /* Exact mode: the frame just pushed on T starts with the values V. */
@@ -243,16 +251,20 @@ static void exact_push(struct proc *pr, struct thr *t, const uint64_t *v)
 	struct tstack *s = &t->stk;
 	size_t k = pr->nc;
 
-	s->cf = xgrow(s->cf, &s->capcf, s->depth, 2 * k * sizeof *s->cf);
+	s->cf = xgrow(s->cf, &s->capcf, s->depth, 3 * k * sizeof *s->cf);
 	memcpy(cf_enter(s, k, s->depth - 1), v, k * sizeof *v);
-	memset(cf_kids(s, k, s->depth - 1), 0, k * sizeof *v);
+	memset(cf_kids(s, k, s->depth - 1), 0, 2 * k * sizeof *v);
 }
 
 /*
  * Exact mode: the frame of FID at depth t->stk.depth closed with the values
  * V. Counts are summed exactly like time: self = delta - the children's
- * deltas, total only when OUTER (its outermost activation) closes. OUT,
- * when not NULL, receives the self deltas then the deltas (2 nc).
+ * deltas, total only when OUTER (its outermost activation) closes. With a
+ * calibration of the counters (exact mode's calib chunk), what one timed
+ * call's hooks add to them is taken out as compensate() takes time out:
+ * c_own + nkids c_caller from self, never more than it, and from total
+ * whatever was taken out inside the interval. OUT, when not NULL,
+ * receives the self deltas then the deltas (2 nc), as compensated.
  */
 static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
 		      const uint64_t *v, uint64_t *out)
@@ -260,30 +272,43 @@ static void exact_pop(struct proc *pr, struct thr *t, uint32_t fid, int outer,
 	const struct tstack *s = &t->stk;
 	size_t k = pr->nc;
 	const uint64_t *enter = cf_enter(s, k, s->depth),
-		       *kids = cf_kids(s, k, s->depth);
+		       *kids = cf_kids(s, k, s->depth),
+		       *ovh = cf_ovh(s, k, s->depth), *cc = pr->c_counts;
 	uint64_t *c = cs_at(pr, t, fid);
 	uint64_t *up = s->depth > 0 ? cf_kids(s, k, s->depth - 1) : t->x.root;
+	uint64_t *upo = s->depth > 0 ? cf_ovh(s, k, s->depth - 1) : NULL;
+	uint64_t nk = t->stk.open[s->depth].nkids;
 
 	for (size_t j = 0; j < k; j++) {
 		/* Counters only grow; a damaged value counts nothing. */
 		uint64_t d = v[j] > enter[j] ? v[j] - enter[j] : 0;
-		uint64_t sd = d > kids[j] ? d - kids[j] : 0;
+		uint64_t self = d > kids[j] ? d - kids[j] : 0, sub = 0, in = 0;
 
 		/* No count at either end: the frame counts nothing. */
 		if (__builtin_expect(v[j] == CPROF_COUNTER_NONE ||
 					     enter[j] == CPROF_COUNTER_NONE,
 				     0)) {
 			t->x.none = 1;
+			if (out != NULL)
+				out[j] = out[k + j] = 0;
 			continue;
 		}
-
-		c[j] += sd;
+		if (cc != NULL) {
+			sub = (cc[2 * j] + nk * cc[2 * j + 1] + 500) / 1000;
+			if (sub > self)
+				sub = self;
+			in = sub + ovh[j];
+		}
+		c[j] += self - sub;
 		if (outer)
-			c[k + j] += d;
+			c[k + j] += d > in ? d - in : 0;
 		up[j] += d;
+		if (upo != NULL)
+			upo[j] += in;
+		/* The tree's node and edge get the compensated deltas. */
 		if (out != NULL) {
-			out[j] = sd;
-			out[k + j] = d;
+			out[j] = self - sub;
+			out[k + j] = d > in ? d - in : 0;
 		}
 	}
 }
@@ -314,6 +339,35 @@ static inline void cct_pop(struct proc *pr, struct thr *t,
 }
 
 /*
+ * Overhead compensation (doc/design.md, "The hybrid"). Each timed call
+ * carries c_own of hook work inside its own interval and puts c_caller in
+ * its caller's, so the frame F of FID (stats S) that closed after D ticks
+ * holds c_own + nkids c_caller of hook work in its self time: that is
+ * taken out, never more than the call's self time. Its total loses what
+ * was taken out of every self time inside its interval (F->ovh holds its
+ * children's), so that self times still add up to totals. The amounts go
+ * to S (thousandths of a tick); what was taken out inside the interval is
+ * returned for the caller's frame.
+ */
+static inline __attribute__((always_inline)) uint64_t
+compensate(const struct proc *pr, const struct open_frame *f, struct tstat *s,
+	   uint64_t d, int outer)
+{
+	uint64_t self = (d - f->children) * 1000;
+	uint64_t sub = pr->c_own_mt + f->nkids * pr->c_caller_mt;
+	uint64_t in;
+
+	if (sub > self)
+		sub = self;
+	in = sub + f->ovh;
+	s->cself += sub;
+	s->kids += f->nkids;
+	if (outer)
+		s->ctotal += in;
+	return in;
+}
+
+/*
  * Close the innermost open frame of T at TK. ROOT says whether reaching
  * depth 0 ends a root frame: not when the stream ends with frames still
  * open, since such a frame was cut, not finished. V, in exact mode, holds
@@ -324,7 +378,7 @@ pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 {
 	struct open_frame *f = &t->stk.open[--t->stk.depth];
 	struct tstat *s = &t->st[f->fid];
-	uint64_t d = tk - f->start;
+	uint64_t d = tk - f->start, own = 0;
 	int outer;
 
 	if (__builtin_expect(pr->ld->tap != NULL, 0) && pr->ld->tap->call)
@@ -337,12 +391,20 @@ pop(struct proc *pr, struct thr *t, uint64_t tk, int root, const uint64_t *v)
 	outer = --s->active == 0;
 	if (outer)
 		s->total += d;
+	if (pr->has_calib)
+		own = compensate(pr, f, s, d, outer);
 	if (v != NULL)
 		exact_pop(pr, t, f->fid, outer, v, t->cdelta);
 	if (t->cct != NULL)
 		cct_pop(pr, t, f, d, outer, v != NULL);
 	if (t->stk.depth > 0) {
-		t->stk.open[t->stk.depth - 1].children += d;
+		struct open_frame *up = &t->stk.open[t->stk.depth - 1];
+
+		up->children += d;
+		if (pr->has_calib) {
+			up->nkids++;
+			up->ovh += own;
+		}
 	} else {
 		t->stk.base_children += d;
 		if (root)
@@ -605,6 +667,8 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 			f->fid = id;
 			if (t->cct != NULL)
 				f->call = cct_push(t, id);
+			f->nkids = 0;
+			f->ovh = 0;
 			t->st[id].active++;
 			if (mode == RUN_EXACT)
 				exact_push(pr, t, v);

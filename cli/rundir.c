@@ -165,7 +165,8 @@ static int classify(const char *path)
 		if (strcmp(de->d_name, CP_RUN_META) == 0 ||
 		    strcmp(de->d_name, CPROF_WARNINGS_FILE) == 0 ||
 		    cp_log_name(de->d_name, NULL, NULL) ||
-		    strcmp(de->d_name, CP_RUN_REFERENCE) == 0)
+		    strcmp(de->d_name, CP_RUN_REFERENCE) == 0 ||
+		    cp_repeat_name(de->d_name, NULL))
 			kind = 1;
 		else
 			other = 1;
@@ -214,7 +215,8 @@ void cp_rundir_remove(const char *path)
 	if ((d = opendir(path)) == NULL)
 		fatal("%s", path);
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, CP_RUN_REFERENCE) == 0 &&
+		if ((strcmp(de->d_name, CP_RUN_REFERENCE) == 0 ||
+		     cp_repeat_name(de->d_name, NULL)) &&
 		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
 			    0 &&
 		    S_ISDIR(sb.st_mode)) {

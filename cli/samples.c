@@ -92,6 +92,7 @@ static uint32_t ip_func(struct proc *pr, uint64_t addr)
 		f.object = sym.object;
 		f.file = sym.file;
 		f.line = sym.line;
+		f.unnamed = sym.unnamed;
 		id = cp_proc_func_new(pr, &f);
 		cp_index_add(&pr->sym_ix, h, id);
 	}
@@ -405,6 +406,85 @@ static void throttled_self(struct thr *t, uint32_t fid)
 }
 
 /*
+ * The hybrid (doc/design.md): samples that say where the time went.
+ *
+ * A sample in the frame of a function of the hooks whose address lies in
+ * another function is that function's: a callee the build does not
+ * instrument (the C library's strcmp, the kernel), one the runtime only
+ * counts, or the caller whose body holds an instrumented inlined
+ * function's code. It goes to the function holding its address, as a
+ * sampling profiler shows it, and to the totals of the frames open, and
+ * its time leaves the frame's self time (xout) for that function's
+ * (xin). A marker of cprof.h names a place in the code, not a range of
+ * addresses, and an address no symbol holds may well be the frame's own:
+ * their samples stay with the frame. So does a sample in another part of
+ * the same function (foo.cold, foo.part.0 of foo), and one in the kernel:
+ * without a user address, nothing says which function made the system
+ * call or took the fault, and the frame's function did or called it.
+ */
+
+/* Are A and B one function of one object, up to a compiler's suffix? */
+static int same_function(const struct pfunc *a, const struct pfunc *b)
+{
+	size_t la, lb;
+
+	if (a->object != b->object || a->name == NULL || b->name == NULL)
+		return 0;
+	la = strcspn(a->name, ".");
+	lb = strcspn(b->name, ".");
+	return la == lb && la > 0 && strncmp(a->name, b->name, la) == 0;
+}
+
+/*
+ * The function sample S in the frame of TOP belongs to instead of TOP, or
+ * CP_INDEX_NONE when it is TOP's.
+ */
+static uint32_t foreign(struct proc *pr, uint32_t top, const struct qsample *s)
+{
+	uint32_t g, own;
+
+	if (!pr->ns_leader || pr->pf[top].kind != CP_SITE_ADDR ||
+	    pr->pf[top].resolved)
+		return CP_INDEX_NONE;
+	if (pr->pf[top].rid == 0) {
+		own = ip_func(pr, pr->pf[top].addr);
+		pr->pf[top].rid = own + 1;
+	}
+	own = pr->pf[top].rid - 1;
+	if (s->ip >> 63)
+		return CP_INDEX_NONE;
+	g = ip_func(pr, s->ip);
+	if (g == own || pr->pf[g].unnamed ||
+	    same_function(&pr->pf[g], &pr->pf[own]))
+		return CP_INDEX_NONE;
+	return g;
+}
+
+/*
+ * The wall time per CPU time of T around sample S, with a leader that
+ * counts CPU time (D0, its count since the thread's previous sample):
+ * the gaps between samples over their CPU time, decayed so that the last
+ * few dozen samples count.
+ */
+#define DIL_DECAY 0.97
+
+static void dilation(struct proc *pr, struct thr *t, const struct qsample *s,
+		     uint64_t d0)
+{
+	if (!pr->ns_leader)
+		return;
+	if (t->dil_prev_ns != 0 && s->ns > t->dil_prev_ns && d0 > 0) {
+		t->dil_wall = t->dil_wall * DIL_DECAY +
+			      (double)(s->ns - t->dil_prev_ns);
+		t->dil_cpu = t->dil_cpu * DIL_DECAY + (double)d0;
+		t->dil = t->dil_wall > t->dil_cpu
+				 ? (uint64_t)(1024 * t->dil_wall / t->dil_cpu)
+				 : 1024;
+	}
+	t->dil_prev_ns = s->ns;
+}
+
+/*
  * Attribute queued sample I of T. Inside a marker frame (and not BYIP),
  * its deltas go to the innermost frame's self and to the total of every
  * function on the stack, once each. Outside, or BYIP, to the function
@@ -416,13 +496,14 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 	const struct qsample *s = &t->q[i];
 	const uint64_t *d = t->qnum + i * pr->nc;
 	size_t k = pr->nc, nchain;
-	uint64_t serial = ++pr->serial, *c;
-	uint32_t fid;
+	uint64_t serial = ++pr->serial, *c, w;
+	uint32_t fid, g;
 
 	if (pr->ld->tap != NULL && pr->ld->tap->sample != NULL)
 		pr->ld->tap->sample(pr->ld->tap_arg, pr, t, s->tk, d);
 	if (t->ssum != NULL)
 		cp_frames_sample(pr, t, d);
+	dilation(pr, t, s, k > 0 ? d[0] : 0);
 	if (runtime_sample(pr, t, s)) {
 		fid = cp_samples_runtime_fid(pr);
 		cp_thread_reserve(pr, t);
@@ -434,18 +515,50 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 		c[CS_SAMPLES(k)]++;
 		/*
 		 * Marker time includes the hooks' own time in the frame that
-		 * was open: the distortion check compares like with like.
+		 * was open, unless the calibration took it out: the
+		 * distortion check compares like with like.
 		 */
-		if (!byip && t->stk.depth > 0) {
+		if (!byip && t->stk.depth > 0 && !pr->has_calib) {
 			cs_at(pr, t,
 			      t->stk.open[t->stk.depth - 1].fid)[CS_LEAD(k)] +=
 				d[0];
 			t->marked++;
+		} else if (!byip && t->stk.depth > 0) {
+			/* What the hooks cost in that frame, as sampled. */
+			t->st[t->stk.open[t->stk.depth - 1].fid].rtin +=
+				t->dil > 1024 ? t->dil : 1024;
 		}
 		if (t->cct != NULL && !byip && t->stk.depth > 0)
 			cct_marked(pr, t, fid, d);
 		else if (t->cct != NULL)
 			cct_chain(pr, t, s, NULL, 0, fid, d);
+		return;
+	}
+	if (!byip && t->stk.depth > 0 &&
+	    (g = foreign(pr, t->stk.open[t->stk.depth - 1].fid, s)) !=
+		    CP_INDEX_NONE) {
+		cp_thread_reserve(pr, t);
+		c = cs_at(pr, t, g);
+		for (size_t j = 0; j < k; j++)
+			c[j] += d[j];
+		c[CS_SAMPLES(k)]++;
+		c[CS_LEAD(k)] += d[0];
+		/* A sample on the frames' (wall) clock, x1024. */
+		w = t->dil > 1024 ? t->dil : 1024;
+		t->st[t->stk.open[t->stk.depth - 1].fid].xout += w;
+		t->st[g].xin += w;
+		t->st[g].nin++;
+		t->in_lead += d[0];
+		t->in_n++;
+		t->marked++;
+		if (s->throttled)
+			throttled_self(t, g);
+		add_total(pr, t, g, serial, d);
+		for (size_t j = t->stk.depth; j > 0; j--)
+			add_total(pr, t, t->stk.open[j - 1].fid, serial, d);
+		/* In the tree, under the frame it was taken in. */
+		if (t->cct != NULL)
+			cct_marked(pr, t, g, d);
 		return;
 	}
 	if (!byip && t->stk.depth > 0) {
@@ -455,6 +568,9 @@ static void place(struct proc *pr, struct thr *t, size_t i, int byip)
 			c[j] += d[j];
 		c[CS_SAMPLES(k)]++;
 		c[CS_LEAD(k)] += d[0];
+		t->st[t->stk.open[t->stk.depth - 1].fid].nin++;
+		t->in_lead += d[0];
+		t->in_n++;
 		t->marked++;
 		if (s->throttled)
 			throttled_self(t, fid);

@@ -204,6 +204,9 @@ static void graph_table(FILE *f, const struct cp_profile *p,
 		const struct cp_cct_edge *e = cp_cct_edge(t, i);
 
 		edges[i] = i;
+		/* Hidden by --percent-limit or --min-self (filter.c). */
+		if (e->callee < p->nfuncs && p->funcs[e->callee].hidden)
+			continue;
 		if (e->callee < p->nfuncs && !seen[e->callee]) {
 			seen[e->callee] = 1;
 			funcs[nf++] = e->callee;

@@ -129,6 +129,19 @@
 #define CPROF_KEY_MIN_NS  "min_ns"
 /* Ev chunks: calls dropped as shorter than min_ns, [[site, calls]...]. */
 #define CPROF_KEY_SHORT "short"
+/*
+ * The header's "calib": the cost of one timed call, measured at start
+ * (lib/calib.c), in thousandths of a tick: inside its own interval, and
+ * in its caller's; the pairs and rounds it was measured with.
+ */
+#define CPROF_KEY_CALIB	       "calib"
+#define CPROF_KEY_CALIB_OWN    "own_mt"
+#define CPROF_KEY_CALIB_CALLER "caller_mt"
+#define CPROF_KEY_CALIB_PAIRS  "pairs"
+#define CPROF_KEY_CALIB_ROUNDS "rounds"
+/* Exact mode's calib chunk: per counter, own then caller increments. */
+#define CPROF_CHUNK_CALIB      "calib"
+#define CPROF_KEY_CALIB_COUNTS "counts"
 
 /* The header's "clock", and the clock and end chunks. */
 #define CPROF_KEY_SOURCE  "source"

@@ -61,6 +61,33 @@ extern uint64_t cprof__clock_width;
 void cprof__clock_check(void);
 extern char cprof__clock_note[160];
 
+/*
+ * calib.c: what one timed call adds to its own measured interval and to
+ * its caller's, in thousandths of a tick, measured at start (done) through
+ * the real hook path; none in exact mode.
+ */
+struct cprof__calib {
+	bool done;
+	uint64_t own_mt, caller_mt, all_mt;
+	unsigned pairs, rounds;
+	/* Exact mode: the counters' increments, thousandths, nc of them. */
+	unsigned nc;
+	uint64_t own_c[CPROF_MAX_EVENTS], caller_c[CPROF_MAX_EVENTS];
+};
+extern struct cprof__calib cprof__calib;
+/* Measure cprof__calib; call before the log's header is written. */
+void cprof__calibrate(void);
+/*
+ * Exact mode: measure it on the calling thread T, whose counters are
+ * open, and write it as a calib chunk (cprof__log_calib()).
+ */
+struct cprof__thread;
+void cprof__calibrate_exact(struct cprof__thread *t);
+struct msgpack_packer;
+/* The header's "calib" map, and exact mode's calib chunk. */
+void cprof__calib_pack(struct msgpack_packer *pk);
+void cprof__calib_pack_chunk(struct msgpack_packer *pk);
+
 /* record.c: the hot path and the per-thread rings. */
 
 /*
@@ -535,6 +562,8 @@ void cprof__log_drop(void);
 /* Encode every ring's pending events. FINAL: also threads still live. */
 void cprof__drain_all(bool in_signal);
 void cprof__log_clock(void);
+/* Exact mode's calib chunk, with the writer lock held. */
+void cprof__log_calib(void);
 void cprof__log_end(enum cprof__end_reason why, int sig);
 /* Push buffered bytes to the file. */
 void cprof__log_flush(void);

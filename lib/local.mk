@@ -19,6 +19,7 @@ lib_libcprof_core_la_SOURCES = \
 	lib/xray.c \
 	lib/seccomp.c \
 	lib/select.c \
+	lib/calib.c \
 	lib/adapt.c \
 	lib/children.c
 lib_libcprof_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(MSGPACK_CFLAGS) -pthread

@@ -1020,6 +1020,8 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 		atomic_store(&initialized, 1);
 		return -EPERM;
 	}
+	/* The cost of a timed call, for the header. */
+	cprof__calibrate();
 	/* Before the header, which says what it decided. */
 	cprof__adapt_config();
 	err = cprof__log_open(dir);
@@ -1076,7 +1078,7 @@ CPROF__NOINSTR int cprof__start(const char *dir, unsigned flush_ms)
 	 * above counts nothing.
 	 */
 	if (cprof__ctr.nev)
-		cprof__thread_attach();
+		cprof__calibrate_exact(cprof__thread_attach());
 	return 0;
 }
 

@@ -1710,7 +1710,12 @@ static CPROF__NOINSTR long syscall_args(syscall_fn real, long nr, const long *a)
 		errno = err;
 		return r;
 	case SYS_seccomp:
-		if (a[0] == SECCOMP_SET_MODE_STRICT)
+		/*
+		 * Strict mode with flags or arguments is refused (EINVAL):
+		 * libseccomp makes that call to learn whether seccomp(2)
+		 * exists, and nothing changes for the thread then.
+		 */
+		if (a[0] == SECCOMP_SET_MODE_STRICT && a[1] == 0 && a[2] == 0)
 			mode = SECCOMP_MODE_STRICT;
 		else if (a[0] == SECCOMP_SET_MODE_FILTER)
 			mode = SECCOMP_MODE_FILTER;

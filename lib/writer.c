@@ -376,6 +376,7 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 				     (cprof__self_path[0] ? 1 : 0) +
 				     (cprof__sel_any() ? 1 : 0) +
 				     (cprof__clock_note[0] ? 1 : 0) +
+				     (cprof__calib.done ? 1 : 0) +
 				     (cprof__adapt.on ? 1 : 0));
 	cprof__pack_str(pk, CPROF_KEY_MAGIC);
 	cprof__pack_str(pk, CPROF_LOG_MAGIC);
@@ -417,6 +418,10 @@ static CPROF__NOINSTR void pack_header(msgpack_packer *pk, uint64_t start_ns)
 	if (cprof__sel_any()) {
 		cprof__pack_str(pk, CPROF_KEY_SELECT);
 		cprof__sel_pack_header(pk);
+	}
+	if (cprof__calib.done) {
+		cprof__pack_str(pk, CPROF_KEY_CALIB);
+		cprof__calib_pack(pk);
 	}
 	if (cprof__adapt.on) {
 		cprof__pack_str(pk, CPROF_KEY_ADAPTIVE);
@@ -893,6 +898,14 @@ CPROF__NOINSTR void cprof__log_clock(void)
 	cprof__pack_kv_u64(&out.pk, CPROF_KEY_MONO_NS, mono);
 	cprof__pack_kv_u64(&out.pk, CPROF_KEY_WIDTH, cprof__clock_width);
 	out.last_clock_ns = mono;
+}
+
+CPROF__NOINSTR void cprof__log_calib(void)
+{
+	if (out.failed || out.fd < 0)
+		return;
+	cprof__calib_pack_chunk(&out.pk);
+	cprof__log_flush();
 }
 
 CPROF__NOINSTR void cprof__log_end(enum cprof__end_reason why, int sig)

@@ -46,3 +46,17 @@ TESTS += t/test-place
 t_test_place_SOURCES = t/test-place.c t/testlog.h t/testprof.h
 t_test_place_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
 t_test_place_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
+# The hybrid's accounting: compensation and the reconciliation of marker
+# time with samples (issue 8).
+check_PROGRAMS += t/test-hybrid
+TESTS += t/test-hybrid
+t_test_hybrid_SOURCES = t/test-hybrid.c t/testlog.h t/testprof.h
+t_test_hybrid_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(MSGPACK_CFLAGS)
+t_test_hybrid_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS)
+
+# The p-value of Student's t that cprof diff judges changes with (issue 9).
+check_PROGRAMS += t/test-stats
+TESTS += t/test-stats
+t_test_stats_SOURCES = t/test-stats.c
+t_test_stats_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+t_test_stats_LDADD = cli/libcprof-cli.la $(CUNIT_LIBS) -lm

@@ -12,7 +12,9 @@ need_cli
 need_prog threads
 need_python
 
-run rec "$CPROF" record -o run.cprof -- "$PROGS/threads" stress 2 50000
+# Every call timed (--time-all): the log must be long enough to hold the
+# chunks the damage below is made in (clock chunks among them).
+run rec "$CPROF" record --time-all -o run.cprof -- "$PROGS/threads" stress 2 50000
 expect_status "threads stress under cprof record" 0 rec.err
 set -- run.cprof/proc-*.log
 [ $# = 1 ] && [ -f "$1" ] || fail "expected one log in run.cprof, got: $*"

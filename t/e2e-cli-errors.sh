@@ -68,7 +68,7 @@ usage_error "a negative --top" report --top -3 run.cprof
 # Every command, so that two options defined in different files with one
 # value (read as one another) abort here: options.c checks each table.
 for args in --help -h "stat --help" "record --help" "report --help" \
-	"list --help" "stat -h"; do
+	"list --help" "diff --help" "tag --help" "stat -h"; do
 	run help "$CPROF" $args
 	expect_status "cprof $args" 0 help.err
 	expect_grep "cprof $args: a usage line on stdout" '[Uu]sage' help.out

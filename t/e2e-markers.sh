@@ -47,8 +47,9 @@ jeq "early's site: file and line of its CPROF_FUNC()" mk.json \
 jcheck "early() has no children: self == total" mk.json \
 	"abs(self('early') - total('early')) <= 60"
 jcheck "outer() spun 10 ms itself" mk.json "self('outer') >= 9900000"
+# (Compensated: an early() call that is all hook cost may count nothing.)
 jcheck "outer()'s total covers its two early() calls, no more" mk.json \
-	"0 < total('outer') - self('outer') <= total('early')"
+	"0 <= total('outer') - self('outer') <= total('early')"
 jeq "the spin is the heaviest" mk.json "names()[0]" outer
 
 run mkx "$CPROF" stat --format json -o mkx.json -- "$PROGS/markers-cxx"

@@ -64,6 +64,10 @@ t_progs_seccomp_LDADD = -ldl
 
 # The call graph and tree (issue 9): mutual recursion, two callers.
 check_PROGRAMS += t/progs/mutual t/progs/twocallers
+# cprof diff, tags, budgets and report-time filters (issue 9).
+check_PROGRAMS += t/progs/diffwork
+t_progs_diffwork_SOURCES = t/progs/diffwork.c t/progs/progs.h
+t_progs_diffwork_CFLAGS = $(E2E_INSTR_CFLAGS)
 t_progs_mutual_SOURCES = t/progs/mutual.c t/progs/progs.h
 t_progs_mutual_CFLAGS = $(E2E_INSTR_CFLAGS)
 t_progs_twocallers_SOURCES = t/progs/twocallers.c t/progs/progs.h
@@ -278,6 +282,9 @@ E2E_TESTS += t/e2e-quiet.sh
 E2E_TESTS += t/e2e-rawclone.sh
 # The call graph and tree (issue 9), on mutual and twocallers.
 E2E_TESTS += t/e2e-callgraph.sh t/e2e-frames.sh
+E2E_TESTS += t/e2e-callgraph.sh
+# cprof diff, record -r, tags, budgets and report-time filters (issue 9).
+E2E_TESTS += t/e2e-diff.sh t/e2e-budget.sh t/e2e-rfilter.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
 # Exact mode never reads, ioctls, maps or closes a number the program took.
@@ -313,3 +320,8 @@ t_progs_hidden_CFLAGS = $(E2E_INSTR_CFLAGS)
 E2E_TESTS += t/e2e-unrecorded.sh
 # The program's first open at RLIMIT_NOFILE 5 to 16.
 E2E_TESTS += t/e2e-fdedge.sh
+
+# The hybrid's accounting (issue 8): a known split of work between tiny,
+# large and C library functions; the script builds with $(CC).
+EXTRA_DIST += t/progs/hybrid.c
+E2E_TESTS += t/e2e-hybrid.sh

@@ -197,6 +197,8 @@ stat_json() {
 #   rows(name)     every row of "functions" with that name
 #   calls(name)    the calls of the function (summed over its rows; 0 if none)
 #   self(name), total(name)   its self_ns and total_ns, summed likewise
+#   mself(name)    its marker self time less the hooks' compensated cost,
+#                  before samples refine it (doc/design.md, "The hybrid")
 #   names()        the function names in the order of the table
 #   tfuncs(th)     a thread's functions as {name: calls} (with --threads)
 #   pids(name)     the pids whose threads called the function (--threads)
@@ -221,6 +223,10 @@ def self(name, funcs=None):
 
 def total(name, funcs=None):
     return sum(r["total_ns"] for r in rows(name, funcs))
+
+def mself(name, funcs=None):
+    return sum(r.get("self_marker_ns", r["self_ns"]) - r.get("compensated_ns", 0)
+               for r in rows(name, funcs))
 
 def names(funcs=None):
     return [r["name"] for r in (j["functions"] if funcs is None else funcs)]

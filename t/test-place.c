@@ -190,16 +190,22 @@ static void test_within_bound(void)
 	/* 500 ns off the rate, plus the widest point. */
 	ASSERT_EQ(p.procs[0].skew_ns, 520);
 	/*
-	 * inner: s1 (its ip, against its time), s2 and s3 (time), s4 (its
-	 * ip, against its time). outer: s0 (time), s5 (its caller's return
-	 * address lies in outer, against its time), s6 (time).
+	 * The placement (which frames were open) decides where a sample
+	 * counts in totals, and by_ip says how often the address overrode
+	 * the time: s1, s4 (their ip) and s5 (its caller's return address).
+	 * Self counts then go to the function holding the address when it
+	 * is another than the frame's (the hybrid's foreign samples,
+	 * samples.c): inner gets s1, s2, s4 and s6 (ip in inner, in outer's
+	 * frame); outer gets s0, s3 (ip in outer, in inner's frame) and s5
+	 * (no address of its own: its frame, outer by its caller).
 	 */
-	ASSERT_EQ(self_of(&p, "fn_inner"), 1 + 4 + 8 + 16);
-	ASSERT_EQ(self_of(&p, "fn_outer"), 2 + 32 + 64);
+	ASSERT_EQ(self_of(&p, "fn_inner"), 1 + 4 + 16 + 64);
+	ASSERT_EQ(self_of(&p, "fn_outer"), 2 + 8 + 32);
 	ASSERT_EQ(p.procs[0].by_ip, 3);
-	/* The sample after the unthrottle (s3) marks inner. */
-	ASSERT_EQ(func(&p, "fn_inner")->throttled_samples, 1);
-	ASSERT_EQ(func(&p, "fn_outer")->throttled_samples, 0);
+	/* The sample after the unthrottle (s3) marks the function it went to.
+	 */
+	ASSERT_EQ(func(&p, "fn_inner")->throttled_samples, 0);
+	ASSERT_EQ(func(&p, "fn_outer")->throttled_samples, 1);
 	ASSERT_EQ(p.procs[0].throttled, 2);
 	ASSERT_EQ(p.procs[0].unthrottled, 1);
 	ASSERT_EQ(thread(&p, 2)->unthrottled, 1);
@@ -217,8 +223,9 @@ static void test_no_bound(void)
 	ASSERT_EQ_FATAL(load(&p, path, &err), 0);
 	ASSERT_STR_EQ(err, "");
 	ASSERT_EQ(p.procs[0].skew_ns, 0);
-	ASSERT_EQ(self_of(&p, "fn_inner"), 4 + 8 + 32);
-	ASSERT_EQ(self_of(&p, "fn_outer"), 1 + 2 + 16 + 64);
+	/* By time: s5 in inner's frame; addresses move s1, s3, s4, s6. */
+	ASSERT_EQ(self_of(&p, "fn_inner"), 1 + 4 + 16 + 32 + 64);
+	ASSERT_EQ(self_of(&p, "fn_outer"), 2 + 8);
 	ASSERT_EQ(p.procs[0].by_ip, 0);
 	ASSERT_EQ(func(&p, "fn_inner")->throttled_samples, 0);
 	cp_profile_free(&p);
