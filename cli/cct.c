@@ -484,21 +484,30 @@ void cp_cct_edge_add(struct cp_cct *t, uint32_t caller, uint32_t callee,
 
 /* Counted calls (adaptive timing). */
 
+/*
+ * A pending count for every edge: timed calls make edges after counted
+ * ones too.
+ */
+static void pending_grow(struct cp_cct *t)
+{
+	size_t cap = t->cappending;
+
+	if (cap >= t->nedges)
+		return;
+	t->pending = xgrow(t->pending, &cap, t->nedges, sizeof *t->pending);
+	memset(t->pending + t->cappending, 0,
+	       (cap - t->cappending) * sizeof *t->pending);
+	t->cappending = cap;
+}
+
 void cp_cct_counted(struct cp_cct *t, uint32_t caller, uint32_t callee,
 		    uint64_t calls)
 {
 	uint32_t id = edge_get(t, caller, callee);
-	size_t cap = t->cappending;
 
 	t->edges[id].calls += calls;
 	t->edges[id].untimed += calls;
-	if (cap < t->nedges) {
-		t->pending =
-			xgrow(t->pending, &cap, t->nedges, sizeof *t->pending);
-		memset(t->pending + t->cappending, 0,
-		       (cap - t->cappending) * sizeof *t->pending);
-		t->cappending = cap;
-	}
+	pending_grow(t);
 	t->pending[id] += calls;
 	t->has_pending = 1;
 }
@@ -589,6 +598,9 @@ static void place_counted(struct cp_cct *t)
 	flush(t);
 	if (!t->has_pending)
 		return;
+	/* Placing calls makes nodes, not edges (a call's edge waits for its
+	 * first close): the edges stay those sized here. */
+	pending_grow(t);
 	for (size_t i = 0; i < t->nedges; i++)
 		if (t->pending[i] > 0 && t->edges[i].caller != CP_CCT_NONE &&
 		    t->edges[i].caller >= b.nhead)

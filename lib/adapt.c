@@ -5,9 +5,12 @@
  * Most of the cost of a profile, and most of its distortion, comes from
  * tiny functions called millions of times: each timed call reads the
  * cycle counter twice and stores two events, which costs more than the
- * function does. So each thread keeps a table of the functions it called
- * (open addressing on the entry address, mapped with its ring, never from
- * the program's heap). A function's first calls are timed as usual
+ * function does. So each thread keeps a table of the call edges it made
+ * (a function and its caller, the frame on top of the shadow stack at the
+ * enter: open addressing on both, mapped with its ring, never from the
+ * program's heap), and decides per edge, so that the counts it logs are
+ * exact per (caller, callee) pair for the call graph and the tree; below,
+ * "a function" is one edge of it. A function's first calls are timed as usual
  * (warming), in windows of cprof__adapt.warmup calls; when a window's
  * mean self time (its length less that of its timed descendants) was
  * below cprof__adapt.threshold ticks, its calls are only counted for the
@@ -18,10 +21,10 @@
  * cprof.h are always timed; so is everything in exact mode, whose point
  * is per-function counter values, and with CPROF_TIME_ALL=1.
  *
- * The writer logs each thread's counts as calls chunks (doc/log-format.md)
- * at each drain and at the thread's end. The threshold's default is a
- * multiple of the cost of a timed call, measured here at start by running
- * the hooks themselves on a scratch thread.
+ * The writer logs each thread's counts as edge_calls chunks
+ * (doc/log-format.md) at each drain and at the thread's end. The threshold's
+ * default is a multiple of the cost of a timed call, measured here at start by
+ * running the hooks themselves on a scratch thread.
  */
 #include "config.h"
 

@@ -294,7 +294,7 @@ void cprof__emit(struct cprof__thread *t, uintptr_t addr, uint64_t flags,
  * cprof__adapt.warmup; when a window's mean self time was below
  * cprof__adapt.threshold ticks, its calls are only counted from then on:
  * the hook pushes its frame marked counted and adds one to its count, with
- * no clock read and no event. The writer logs the counts (calls chunks).
+ * no clock read and no event. The writer logs the counts (edge_calls chunks).
  */
 #define CPROF__FN_SHIFT	 14
 #define CPROF__FN_SLOTS	 (1u << CPROF__FN_SHIFT)
@@ -389,7 +389,7 @@ uint64_t cprof__adapt_find(struct cprof__thread *t, uintptr_t addr,
 			   const struct cprof__frame *caller);
 /* A warming frame of slot SLOT closed, with D ticks of self time. */
 void cprof__adapt_warm_exit(struct cprof__thread *t, uint64_t slot, uint64_t d);
-/* Writer: the calls chunk of T, with the counts since the last one. */
+/* Writer: the edge_calls chunk of T, with the counts since the last one. */
 void cprof__adapt_drain(struct cprof__thread *t, struct msgpack_packer *pk);
 /* Writer: the header's "adaptive" value, when cprof__adapt.on. */
 void cprof__adapt_pack_header(struct msgpack_packer *pk);
