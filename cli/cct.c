@@ -76,6 +76,10 @@ struct cp_cct {
 	struct cp_index edge_ix;
 	uint32_t first_root;
 	size_t maxdepth;
+	/* Counted calls of each edge not yet placed in the tree. */
+	uint64_t *pending;
+	size_t cappending;
+	int has_pending;
 };
 
 /* A merge's marks for nodes left out, beside roots' CP_CCT_NONE. */
@@ -102,6 +106,7 @@ void cp_cct_free(struct cp_cct *t)
 	free(t->hot);
 	free(t->edges);
 	free(t->ecounts);
+	free(t->pending);
 	cp_index_clear(&t->edge_ix);
 	free(t);
 }
@@ -477,6 +482,197 @@ void cp_cct_edge_add(struct cp_cct *t, uint32_t caller, uint32_t callee,
 	}
 }
 
+/* Counted calls (adaptive timing). */
+
+/*
+ * A pending count for every edge: timed calls make edges after counted
+ * ones too.
+ */
+static void pending_grow(struct cp_cct *t)
+{
+	size_t cap = t->cappending;
+
+	if (cap >= t->nedges)
+		return;
+	t->pending = xgrow(t->pending, &cap, t->nedges, sizeof *t->pending);
+	memset(t->pending + t->cappending, 0,
+	       (cap - t->cappending) * sizeof *t->pending);
+	t->cappending = cap;
+}
+
+void cp_cct_counted(struct cp_cct *t, uint32_t caller, uint32_t callee,
+		    uint64_t calls)
+{
+	uint32_t id = edge_get(t, caller, callee);
+
+	t->edges[id].calls += calls;
+	t->edges[id].untimed += calls;
+	pending_grow(t);
+	t->pending[id] += calls;
+	t->has_pending = 1;
+}
+
+/* The nodes of each function, linked, while counted calls are placed. */
+struct byfunc {
+	uint32_t *head; /* by function */
+	size_t nhead;
+	uint32_t *next; /* by node */
+	size_t capnext, nlinked;
+};
+
+/* Link the nodes made since the last call. */
+static void byfunc_sync(struct byfunc *b, const struct cp_cct *t)
+{
+	b->next = xgrow(b->next, &b->capnext, t->nnodes ? t->nnodes : 1,
+			sizeof *b->next);
+	for (; b->nlinked < t->nnodes; b->nlinked++) {
+		uint32_t f = t->nodes[b->nlinked].func;
+
+		b->next[b->nlinked] = CP_CCT_NONE;
+		if (f >= b->nhead)
+			continue; /* no pending edge has it as caller */
+		b->next[b->nlinked] = b->head[f];
+		b->head[f] = (uint32_t)b->nlinked;
+	}
+}
+
+/* The least depth of FUNC's nodes; UINT32_MAX when it has none. */
+static uint32_t byfunc_depth(const struct byfunc *b, const struct cp_cct *t,
+			     uint32_t func)
+{
+	uint32_t d = UINT32_MAX;
+
+	if (func == CP_CCT_NONE)
+		return 0;
+	for (uint32_t n = b->head[func]; n != CP_CCT_NONE; n = b->next[n])
+		if (t->nodes[n].depth < d)
+			d = t->nodes[n].depth;
+	return d;
+}
+
+struct place {
+	uint32_t edge, depth;
+};
+
+static int place_cmp(const void *va, const void *vb)
+{
+	const struct place *a = va, *b = vb;
+
+	if (a->depth != b->depth)
+		return a->depth < b->depth ? -1 : 1;
+	return a->edge < b->edge ? -1 : a->edge > b->edge;
+}
+
+/* Add CALLS counted calls to the node of CALLEE under PARENT. */
+static void place_one(struct cp_cct *t, uint32_t parent, uint32_t callee,
+		      uint64_t calls, int estimated)
+{
+	uint32_t node = cp_cct_enter(t, parent, callee);
+
+	t->nodes[node].calls += calls;
+	if (estimated)
+		t->nodes[node].estimated = 1;
+}
+
+/*
+ * Place the pending counted calls of T's edges in its tree. An edge from
+ * the bottom of a stack goes to the callee's root node; one whose caller
+ * has a single node goes under it, exactly; one whose caller has several
+ * is split between them in proportion to their calls (the calls they
+ * have by then, counted ones included), rounded down with the remainder
+ * to the heaviest, so that the parts add up to the edge's count; those
+ * nodes are marked estimated. Callers nearer the roots are placed first,
+ * so that a caller's counted calls are in its nodes before its own
+ * counted callees are split by them. A caller with no node at all (its
+ * every call counted, or dropped) gets a root node, estimated.
+ */
+static void place_counted(struct cp_cct *t)
+{
+	struct byfunc b = {0};
+	struct place *pl;
+	size_t np = 0;
+	uint32_t *nodes = NULL;
+	uint64_t *parts = NULL;
+	size_t capnodes = 0, capparts = 0;
+
+	flush(t);
+	if (!t->has_pending)
+		return;
+	/* Placing calls makes nodes, not edges (a call's edge waits for its
+	 * first close): the edges stay those sized here. */
+	pending_grow(t);
+	for (size_t i = 0; i < t->nedges; i++)
+		if (t->pending[i] > 0 && t->edges[i].caller != CP_CCT_NONE &&
+		    t->edges[i].caller >= b.nhead)
+			b.nhead = (size_t)t->edges[i].caller + 1;
+	b.head = xmalloc((b.nhead ? b.nhead : 1) * sizeof *b.head);
+	for (size_t i = 0; i < b.nhead; i++)
+		b.head[i] = CP_CCT_NONE;
+	byfunc_sync(&b, t);
+	pl = xmalloc((t->nedges ? t->nedges : 1) * sizeof *pl);
+	for (size_t i = 0; i < t->nedges; i++)
+		if (t->pending[i] > 0) {
+			pl[np].edge = (uint32_t)i;
+			pl[np++].depth =
+				byfunc_depth(&b, t, t->edges[i].caller);
+		}
+	qsort(pl, np, sizeof *pl, place_cmp);
+	for (size_t k = 0; k < np; k++) {
+		const struct cp_cct_edge *e = &t->edges[pl[k].edge];
+		uint32_t caller = e->caller, callee = e->callee;
+		uint64_t calls = t->pending[pl[k].edge], w = 0, left = calls;
+		size_t nn = 0, heavy = 0;
+
+		t->pending[pl[k].edge] = 0;
+		if (caller == CP_CCT_NONE) {
+			place_one(t, CP_CCT_NONE, callee, calls, 0);
+			byfunc_sync(&b, t);
+			continue;
+		}
+		for (uint32_t n = b.head[caller]; n != CP_CCT_NONE;
+		     n = b.next[n]) {
+			nodes = xgrow(nodes, &capnodes, nn + 1, sizeof *nodes);
+			nodes[nn++] = n;
+		}
+		if (nn == 0) {
+			place_one(t, cp_cct_enter(t, CP_CCT_NONE, caller),
+				  callee, calls, 1);
+			byfunc_sync(&b, t);
+			continue;
+		}
+		if (nn == 1) {
+			place_one(t, nodes[0], callee, calls, 0);
+			byfunc_sync(&b, t);
+			continue;
+		}
+		/* Parts first: placing may add to the caller's own nodes. */
+		parts = xgrow(parts, &capparts, nn, sizeof *parts);
+		for (size_t i = 0; i < nn; i++) {
+			parts[i] = t->nodes[nodes[i]].calls;
+			w += parts[i];
+			if (parts[i] > parts[heavy])
+				heavy = i;
+		}
+		for (size_t i = 0; i < nn; i++) {
+			parts[i] = w > 0 ? (uint64_t)((unsigned __int128)calls *
+						      parts[i] / w)
+					 : calls / nn;
+			left -= parts[i];
+		}
+		parts[heavy] += left;
+		for (size_t i = 0; i < nn; i++)
+			if (parts[i] > 0)
+				place_one(t, nodes[i], callee, parts[i], 1);
+		byfunc_sync(&b, t);
+	}
+	t->has_pending = 0;
+	free(nodes);
+	free(parts);
+	free(pl);
+	free(b.head);
+	free(b.next);
+}
+
 static uint64_t conv_time(const struct cp_cct_map *m, uint64_t v)
 {
 	return m->time != NULL ? m->time(m->ctx, v) : v;
@@ -503,7 +699,7 @@ void cp_cct_merge(struct cp_cct *to, struct cp_cct *from,
 {
 	uint32_t *at;
 
-	flush(from);
+	place_counted(from);
 	at = xmalloc((from->nnodes ? from->nnodes : 1) * sizeof *at);
 
 	for (size_t i = 0; i < from->nnodes; i++) {
@@ -523,6 +719,7 @@ void cp_cct_merge(struct cp_cct *to, struct cp_cct *from,
 		else if (!n->sampled)
 			to->nodes[id].sampled = 0;
 		to->nodes[id].calls += n->calls;
+		to->nodes[id].estimated |= n->estimated;
 		to->nodes[id].self += conv_time(map, n->self);
 		to->nodes[id].samples += n->samples;
 		if (from->nc > 0 && to->nc > 0)
@@ -548,6 +745,9 @@ void cp_cct_merge(struct cp_cct *to, struct cp_cct *from,
 		}
 		cp_cct_edge_add(to, caller, callee, e->calls,
 				conv_time(map, e->total), c, e->samples);
+		if (e->untimed > 0)
+			to->edges[edge_get(to, caller, callee)].untimed +=
+				e->untimed;
 		free(c);
 	}
 	free(at);
@@ -576,7 +776,8 @@ void cp_cct_finish(struct cp_cct *t)
 	size_t n = t->nnodes, nc = t->nc;
 	uint32_t *order;
 
-	flush(t);
+	place_counted(t);
+	n = t->nnodes;
 	for (size_t i = 0; i < n; i++) {
 		struct cp_cct_node *x = &t->nodes[i];
 

@@ -44,6 +44,11 @@ struct cp_cct_node {
 	/* Known only from sampled call chains, not from markers. */
 	int sampled;
 	uint64_t calls; /* activations that entered or re-entered it */
+	/*
+	 * Some of CALLS are counted calls (adaptive timing) split between
+	 * this node and others of the same call edge: an estimate.
+	 */
+	int estimated;
 	uint64_t self, total;
 	uint64_t samples, samples_total; /* self, and with its subtree */
 	/* Children in walk order, set by cp_cct_finish(). */
@@ -54,7 +59,9 @@ struct cp_cct_edge {
 	uint32_t caller; /* CP_CCT_NONE: a call at the root of a stack */
 	uint32_t callee;
 	uint64_t calls;
-	uint64_t total;	  /* of the callee's outermost activations */
+	/* Of CALLS, those counted, not timed: no time in TOTAL. */
+	uint64_t untimed;
+	uint64_t total;	  /* of the callee's (timed) outermost activations */
 	uint64_t samples; /* sampled chains, or samples along the stack */
 };
 
@@ -117,6 +124,17 @@ uint32_t cp_cct_path(struct cp_cct *t, uint32_t from, const uint32_t *funcs,
 void cp_cct_edge_add(struct cp_cct *t, uint32_t caller, uint32_t callee,
 		     uint64_t calls, uint64_t total, const uint64_t *c,
 		     uint64_t samples);
+
+/*
+ * Adaptive timing: CALLS calls along the edge CALLER -> CALLEE that were
+ * counted, not timed. They are added to the edge at once (exact, with no
+ * time) and to the tree when it is merged or finished, by the rule of
+ * doc/design.md ("Counted calls in the tree"): under the caller's only
+ * node exactly, or split between its nodes in proportion to their calls
+ * and marked estimated.
+ */
+void cp_cct_counted(struct cp_cct *t, uint32_t caller, uint32_t callee,
+		    uint64_t calls);
 
 /*
  * Merging a tree FROM (its calls' sums are moved to its nodes and edges

@@ -261,7 +261,14 @@ struct cp_log_samples {
  */
 struct cp_log_calls {
 	int tid;
+	/*
+	 * Pairs (function address, calls), N of them. From an "edges" chunk
+	 * CALLERS holds, beside each pair, the site of the frame that made
+	 * those calls (CP_SITE_ADDR with address 0: the bottom of a stack);
+	 * NULL from the older "fns" shape, whose callers are unknown.
+	 */
 	const uint64_t *fns;
+	const struct cp_log_site *callers;
 	size_t n;
 };
 

@@ -10,6 +10,11 @@
  * as counter tracks ("ph": "C"), a rate per microsecond over the time
  * since the thread's previous sample (sampling) or kept call (exact).
  *
+ * Calls counted rather than timed (adaptive timing) have no start or
+ * end, so the trace cannot show them: their number is said in the
+ * trailer ("counted_calls") and on stderr, as the calls --min-duration
+ * drops are; run with --time-all to see every call.
+ *
  * Events are written as the replay closes them: a call after its
  * callees, so "ts" is not in order, which the format allows. Ticks are
  * converted with a process's clock only once its log has ended, so a
@@ -65,6 +70,7 @@ struct chrome {
 	int first;	  /* no event written yet */
 	uint64_t kept, marks, points, cut;
 	uint64_t shorter, outside; /* calls dropped */
+	uint64_t counted;	   /* calls counted, not timed: not shown */
 	const char **names;	   /* per function of the process */
 	size_t capnames;
 	/*
@@ -550,9 +556,10 @@ static void trailer(struct chrome *c, const struct cp_profile *p)
 		"%" PRIu64 ",\"min_duration_ns\":%" PRIu64 ",\"calls\":%" PRIu64
 		",\"dropped_shorter\":%" PRIu64
 		",\"dropped_outside_range\":%" PRIu64 ",\"cut_calls\":%" PRIu64
-		",\"frames\":%" PRIu64 ",\"incomplete_processes\":[",
+		",\"counted_calls\":%" PRIu64 ",\"frames\":%" PRIu64
+		",\"incomplete_processes\":[",
 		PACKAGE_VERSION, TS_OFFSET_US, c->o->min_ns, c->kept,
-		c->shorter, c->outside, c->cut, c->marks);
+		c->shorter, c->outside, c->cut, c->counted, c->marks);
 	for (size_t i = 0; i < p->nprocs; i++) {
 		const struct cp_process *pp = &p->procs[i];
 
@@ -584,6 +591,8 @@ int cp_export_chrome(struct cp_profile *p, const char *run,
 		free(c.names);
 		return -1;
 	}
+	for (size_t i = 0; i < p->nfuncs; i++)
+		c.counted += p->funcs[i].st.untimed_calls;
 	trailer(&c, p);
 	if (c.spool != NULL)
 		fclose(c.spool);
@@ -597,5 +606,9 @@ int cp_export_chrome(struct cp_profile *p, const char *run,
 		warnx("chrome: %" PRIu64 " calls outside --time-range left "
 		      "out",
 		      c.outside);
+	if (c.counted > 0)
+		warnx("chrome: %" PRIu64 " calls counted, not timed, left out "
+		      "(adaptive timing; --time-all records them)",
+		      c.counted);
 	return 0;
 }

@@ -1247,27 +1247,47 @@ static int read_counts(struct reader *rd, const msgpack_object *o)
 }
 
 /*
- * A calls chunk (adaptive timing): "fns" holds pairs of a function's
- * address and its calls counted since the thread's last calls chunk.
+ * An edge_calls chunk (adaptive timing): "edges" holds triples of a
+ * function's address, the site of the frame that called it (an address,
+ * 0 at the bottom of a stack, or a marker's map) and the calls counted
+ * along that edge since the thread's last such chunk. Runtimes before
+ * wrote calls chunks, whose "fns" holds pairs of an address and its calls
+ * with no caller: read here too.
  */
 static int read_calls(struct reader *rd, const msgpack_object *o)
 {
 	const msgpack_object_array *fns;
-	struct cp_log_calls c;
+	struct cp_log_calls c = {0};
+	int edges;
 
 	if (get_int(o, CPROF_KEY_TID, &c.tid) != FIELD_OK)
 		return bad(rd, "calls chunk without a valid tid");
-	if (get_array(o, CPROF_KEY_FNS, &fns) != FIELD_OK || fns->size % 2)
+	edges = get_array(o, CPROF_KEY_EDGES, &fns) == FIELD_OK;
+	if (edges && fns->size % 3 != 0)
+		return bad(rd, "calls chunk without a valid edges array");
+	if (!edges && (get_array(o, CPROF_KEY_FNS, &fns) != FIELD_OK ||
+		       fns->size % 2 != 0))
 		return bad(rd, "calls chunk without a valid fns array");
-	rd->nums = xgrow(rd->nums, &rd->capnums, fns->size, sizeof *rd->nums);
-	for (uint32_t i = 0; i < fns->size; i++) {
-		if (fns->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+	c.n = fns->size / (edges ? 3 : 2);
+	rd->nums = xgrow(rd->nums, &rd->capnums, 2 * c.n, sizeof *rd->nums);
+	if (edges)
+		rd->sites =
+			xgrow(rd->sites, &rd->capsites, c.n, sizeof *rd->sites);
+	for (size_t i = 0; i < c.n; i++) {
+		const msgpack_object *e = &fns->ptr[i * (edges ? 3 : 2)];
+		const msgpack_object *n = &e[edges ? 2 : 1];
+
+		if (e->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    n->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 			return bad(rd, "calls chunk: an address or count is "
 				       "no number");
-		rd->nums[i] = fns->ptr[i].via.u64;
+		rd->nums[2 * i] = e->via.u64;
+		rd->nums[2 * i + 1] = n->via.u64;
+		if (edges && read_site(rd, &e[1], &rd->sites[i]) < 0)
+			return -1;
 	}
 	c.fns = rd->nums;
-	c.n = fns->size / 2;
+	c.callers = edges ? rd->sites : NULL;
 	if (rd->ops->calls != NULL && c.n > 0)
 		rd->ops->calls(rd->arg, &c);
 	return 0;
@@ -1344,6 +1364,7 @@ static int read_chunk(struct reader *rd, const msgpack_object *o)
 		{CPROF_CHUNK_LOST, read_lost},
 		{CPROF_CHUNK_COUNTS, read_counts},
 		{CPROF_CHUNK_CALLS, read_calls},
+		{CPROF_CHUNK_EDGE_CALLS, read_calls},
 		{CPROF_CHUNK_FORKS, read_forks},
 		{CPROF_CHUNK_CALIB, read_calib_chunk},
 	};

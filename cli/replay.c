@@ -819,8 +819,26 @@ void cp_replay_ev(struct proc *pr, const struct cp_log_ev *c)
 
 /*
  * Adaptive timing: calls counted, not timed. They add to the exact calls
- * of their functions and to nothing else: no frame, no time.
+ * of their functions and, when the log names their callers, to their
+ * call edges and the tree (cp_cct_counted()): no frame, no time.
  */
+/*
+ * The tree's function of the frame that made counted calls: none at the
+ * bottom of a stack, or for a frame of the runtime's own (a context
+ * switch, an unknown stack), which is no function.
+ */
+static uint32_t counted_caller(struct proc *pr, const struct cp_log_site *s)
+{
+	uint32_t id;
+
+	if (s->kind == CP_SITE_ADDR && s->addr == 0)
+		return CP_CCT_NONE;
+	id = site_id(pr, s);
+	return id & (FRAME_BIT | SWITCH_BIT) || id == UNKNOWN_STACK
+		       ? CP_CCT_NONE
+		       : id;
+}
+
 void cp_replay_calls(struct proc *pr, const struct cp_log_calls *c)
 {
 	struct thr *t = cp_proc_thread_find(pr, c->tid);
@@ -829,10 +847,15 @@ void cp_replay_calls(struct proc *pr, const struct cp_log_calls *c)
 		struct cp_log_site s = {.kind = CP_SITE_ADDR,
 					.addr = c->fns[2 * i]};
 		uint32_t id = site_id(pr, &s);
+		uint32_t from = c->callers != NULL
+					? counted_caller(pr, &c->callers[i])
+					: CP_CCT_NONE;
 
 		cp_thread_reserve(pr, t);
 		t->st[id].calls += c->fns[2 * i + 1];
 		t->st[id].untimed += c->fns[2 * i + 1];
+		if (t->cct != NULL && c->callers != NULL)
+			cp_cct_counted(t->cct, from, id, c->fns[2 * i + 1]);
 	}
 }
 

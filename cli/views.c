@@ -86,9 +86,11 @@ static void tree_children(struct tree_out *o, uint32_t id, size_t depth)
 		last = next == CP_CCT_NONE;
 		tree_cells(o, o->by_samples ? n->samples_total : n->total,
 			   o->by_samples ? n->samples : n->self, n->calls);
-		fprintf(o->f, "%s%s%s%s\n", o->prefix, depth > 0 ? "+- " : "",
+		fprintf(o->f, "%s%s%s%s%s\n", o->prefix, depth > 0 ? "+- " : "",
 			func_name(o->p, n->func),
-			n->sampled && !o->by_samples ? "  (sampled)" : "");
+			n->sampled && !o->by_samples ? "  (sampled)" : "",
+			n->estimated && !o->by_samples ? "  (calls estimated)"
+						       : "");
 		if (depth > 0 && plen + 4 < sizeof o->prefix)
 			strcpy(o->prefix + plen, last ? "   " : "|  ");
 		tree_children(o, c, depth + 1);
@@ -163,7 +165,13 @@ static void edge_line(FILE *f, const struct cp_profile *p,
 		fprintf(f, "      %9" PRIu64 "  %9s  ", e->calls,
 			cp_format_ns(a, sizeof a, e->total));
 	fputs(other == CP_CCT_NONE ? "<root>" : func_name(p, other), f);
-	if (!sampled && e->calls > 0 && e->total == 0)
+	/*
+	 * Counted calls (adaptive timing) have no time: the edge's time is
+	 * that of its timed calls only.
+	 */
+	if (!sampled && e->untimed > 0)
+		fprintf(f, "  (%" PRIu64 " counted, untimed)", e->untimed);
+	else if (!sampled && e->calls > 0 && e->total == 0)
 		fputs("  (recursive: time counted in the outer call)", f);
 	fputc('\n', f);
 }
@@ -259,7 +267,8 @@ void cp_views_table(FILE *f, const struct cp_profile *p,
 		fputs("\nCall graph (an edge's time is that of the callee's "
 		      "outermost calls from that caller,\nso the edges into "
 		      "a function add up to its total; recursive calls count "
-		      "without time):\n",
+		      "without time;\ncalls counted, not timed, count on "
+		      "their edge without time):\n",
 		      f);
 		graph_table(f, p, p->cct, top);
 	}
@@ -332,8 +341,9 @@ static void json_graph(FILE *f, const struct cp_profile *p,
 		json_func(f, p, "callee", e->callee);
 		fprintf(f,
 			", \"calls\": %" PRIu64 ", \"total_ns\": %" PRIu64
-			", \"samples\": %" PRIu64,
-			e->calls, e->total, e->samples);
+			", \"samples\": %" PRIu64
+			", \"untimed_calls\": %" PRIu64,
+			e->calls, e->total, e->samples, e->untimed);
 		json_counts(f, p, cp_cct_edge_counts(t, edges[i]), nc, 0);
 		fputc('}', f);
 	}
@@ -368,9 +378,11 @@ static int json_node(void *arg, const struct cp_cct *t, uint32_t id,
 	fprintf(j->f,
 		", \"calls\": %" PRIu64 ", \"self_ns\": %" PRIu64
 		", \"total_ns\": %" PRIu64 ", \"samples\": %" PRIu64
-		", \"samples_total\": %" PRIu64 ", \"sampled\": %s",
+		", \"samples_total\": %" PRIu64 ", \"sampled\": %s"
+		", \"calls_source\": \"%s\"",
 		n->calls, n->self, n->total, n->samples, n->samples_total,
-		n->sampled ? "true" : "false");
+		n->sampled ? "true" : "false",
+		n->estimated ? "estimated" : "exact");
 	json_counts(j->f, j->p, cp_cct_node_counts(t, id), cp_cct_ncounters(t),
 		    1);
 	fputc('}', j->f);

@@ -101,6 +101,8 @@
 #define CPROF_CHUNK_LOST    "lost"
 #define CPROF_CHUNK_COUNTS  "counts"
 #define CPROF_CHUNK_CALLS   "calls" /* adaptive timing: counted calls */
+/* The same, per call edge (key "edges"); "calls" is no longer written. */
+#define CPROF_CHUNK_EDGE_CALLS "edge_calls"
 
 /*
  * An event of an ev chunk's "ev" bytes is two unsigned LEB128 numbers:
@@ -285,5 +287,6 @@
 #define CPROF_KEY_TIMED_CALL   "timed_call"
 #define CPROF_KEY_COUNTED_CALL "counted_call"
 #define CPROF_KEY_FNS	       "fns"
+#define CPROF_KEY_EDGES	       "edges"
 
 #endif /* CPROF_CONTRACT_H */

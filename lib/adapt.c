@@ -5,9 +5,12 @@
  * Most of the cost of a profile, and most of its distortion, comes from
  * tiny functions called millions of times: each timed call reads the
  * cycle counter twice and stores two events, which costs more than the
- * function does. So each thread keeps a table of the functions it called
- * (open addressing on the entry address, mapped with its ring, never from
- * the program's heap). A function's first calls are timed as usual
+ * function does. So each thread keeps a table of the call edges it made
+ * (a function and its caller, the frame on top of the shadow stack at the
+ * enter: open addressing on both, mapped with its ring, never from the
+ * program's heap), and decides per edge, so that the counts it logs are
+ * exact per (caller, callee) pair for the call graph and the tree; below,
+ * "a function" is one edge of it. A function's first calls are timed as usual
  * (warming), in windows of cprof__adapt.warmup calls; when a window's
  * mean self time (its length less that of its timed descendants) was
  * below cprof__adapt.threshold ticks, its calls are only counted for the
@@ -18,10 +21,10 @@
  * cprof.h are always timed; so is everything in exact mode, whose point
  * is per-function counter values, and with CPROF_TIME_ALL=1.
  *
- * The writer logs each thread's counts as calls chunks (doc/log-format.md)
- * at each drain and at the thread's end. The threshold's default is a
- * multiple of the cost of a timed call, measured here at start by running
- * the hooks themselves on a scratch thread.
+ * The writer logs each thread's counts as edge_calls chunks
+ * (doc/log-format.md) at each drain and at the thread's end. The threshold's
+ * default is a multiple of the cost of a timed call, measured here at start by
+ * running the hooks themselves on a scratch thread.
  */
 #include "config.h"
 
@@ -107,11 +110,13 @@ static CPROF__NOINSTR uint64_t calib_loop(struct cprof__thread *t,
 					  struct cprof__frame *frames,
 					  uint32_t state)
 {
+	/* The edge from the bottom of the stack, whose address is 0. */
 	struct cprof__fn *e =
-		&t->fns->slot[cprof__fn_hash((uintptr_t)calib_fn)];
+		&t->fns->slot[cprof__fn_hash((uintptr_t)calib_fn, 0)];
 	uint64_t best = UINT64_MAX;
 
 	e->addr = (uintptr_t)calib_fn;
+	e->caller = 0;
 	e->state = state;
 	for (int r = 0; r < CALIB_ROUNDS; r++) {
 		uint64_t t0, t1;
@@ -253,16 +258,18 @@ CPROF__NOINSTR void cprof__adapt_forget(struct cprof__thread *t)
 }
 
 CPROF__NOINSTR uint64_t cprof__adapt_find(struct cprof__thread *t,
-					  uintptr_t addr)
+					  uintptr_t addr,
+					  const struct cprof__frame *caller)
 {
 	struct cprof__fntab *tab = t->fns;
-	uint32_t h = cprof__fn_hash(addr);
+	uintptr_t from = caller->addr;
+	uint32_t h = cprof__fn_hash(addr, from);
 
 	for (unsigned p = 0; p < CPROF__FN_PROBES;
 	     p++, h = (h + 1) & (CPROF__FN_SLOTS - 1)) {
 		struct cprof__fn *e = &tab->slot[h];
 
-		if (e->addr == addr) {
+		if (e->addr == addr && e->caller == from) {
 			if (e->state == CPROF__FN_COUNTED) {
 				atomic_store_explicit(
 					&e->calls,
@@ -282,6 +289,8 @@ CPROF__NOINSTR uint64_t cprof__adapt_find(struct cprof__thread *t,
 			if (tab->used >= CPROF__FN_MAX)
 				return 0;
 			tab->used++;
+			e->caller = from;
+			e->caller_site = (caller->flags & CPROF__REC_SITE) != 0;
 			e->addr = addr;
 			e->state = CPROF__FN_WARM;
 			return CPROF__FRAME_WARM | h;
@@ -360,10 +369,10 @@ CPROF__NOINSTR void cprof__adapt_drain(struct cprof__thread *t,
 	 */
 	msgpack_pack_map(pk, 3);
 	cprof__pack_str(pk, CPROF_KEY_T);
-	cprof__pack_str(pk, CPROF_CHUNK_CALLS);
+	cprof__pack_str(pk, CPROF_CHUNK_EDGE_CALLS);
 	cprof__pack_kv_u64(pk, CPROF_KEY_TID, (uint64_t)t->tid);
-	cprof__pack_str(pk, CPROF_KEY_FNS);
-	msgpack_pack_array(pk, 2 * (size_t)k);
+	cprof__pack_str(pk, CPROF_KEY_EDGES);
+	msgpack_pack_array(pk, 3 * (size_t)k);
 	for (i = 0, w = 0; i < n && w < k; i++) {
 		struct cprof__fn *e = &tab->slot[tab->list[i]];
 		uint64_t c =
@@ -372,6 +381,7 @@ CPROF__NOINSTR void cprof__adapt_drain(struct cprof__thread *t,
 		if (c == e->sum)
 			continue;
 		msgpack_pack_uint64(pk, (uint64_t)e->addr);
+		cprof__pack_site(pk, e->caller, e->caller_site);
 		msgpack_pack_uint64(pk, c - e->sum);
 		e->sum = c;
 		w++;

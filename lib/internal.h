@@ -304,15 +304,16 @@ CPROF_EXTERN void cprof__alloc_warn(const char *msg, const char *arg,
 				    const char *tail);
 
 /*
- * adapt.c: adaptive timing. Each thread keeps a table of the functions it
- * called (open addressing on the entry address, mapped with its ring).
- * A function's first calls are timed (warming), in windows of
+ * adapt.c: adaptive timing. Each thread keeps a table of the edges it
+ * called (a function and its caller on the shadow stack; open addressing,
+ * mapped with its ring). An edge's first calls are timed (warming), in
+ * windows of
  * cprof__adapt.warmup; when a window's mean self time was below
  * cprof__adapt.threshold ticks, its calls are only counted from then on:
  * the hook pushes its frame marked counted and adds one to its count, with
- * no clock read and no event. The writer logs the counts (calls chunks).
+ * no clock read and no event. The writer logs the counts (edge_calls chunks).
  */
-#define CPROF__FN_SHIFT	 13
+#define CPROF__FN_SHIFT	 14
 #define CPROF__FN_SLOTS	 (1u << CPROF__FN_SHIFT)
 #define CPROF__FN_MAX	 (CPROF__FN_SLOTS / 4 * 3) /* then: timed */
 #define CPROF__FN_PROBES 16
@@ -324,8 +325,16 @@ enum cprof__fn_state {
 	CPROF__FN_COUNTED
 };
 
+/*
+ * An entry is an edge: the function ADDR called from CALLER, the function
+ * or marker site of the frame on top of the shadow stack at the enter (0
+ * at the bottom of a stack; ADDR itself for direct recursion). Timing or
+ * counting is decided per edge, so that the counts the writer logs are
+ * exact per (caller, callee) pair.
+ */
 struct cprof__fn {
 	uintptr_t addr; /* 0: empty slot */
+	uintptr_t caller;
 	/* Counted calls; written by the owner, read by the writer. */
 	_Atomic uint64_t calls;
 	/*
@@ -333,9 +342,10 @@ struct cprof__fn {
 	 * the calls the writer has logged (writer).
 	 */
 	uint64_t sum;
-	uint32_t warm;	/* warming: timed calls in this window */
-	uint8_t state;	/* enum cprof__fn_state */
-	uint8_t rounds; /* warming: windows judged so far */
+	uint32_t warm;	  /* warming: timed calls in this window */
+	uint8_t state;	  /* enum cprof__fn_state */
+	uint8_t rounds;	  /* warming: windows judged so far */
+	bool caller_site; /* CALLER is a struct cprof_site (a marker) */
 };
 
 struct cprof__fntab {
@@ -362,9 +372,19 @@ struct cprof__adapt {
 extern struct cprof__adapt cprof__adapt;
 struct msgpack_packer;
 
-static inline CPROF__NOINSTR uint32_t cprof__fn_hash(uintptr_t addr)
+/*
+ * The slot of the edge CALLER -> ADDR. The caller is rotated before it is
+ * added so that direct recursion (ADDR == CALLER) and the edges of one
+ * function from its callers spread over the table: one multiply, as for a
+ * function alone.
+ */
+static inline CPROF__NOINSTR uint32_t cprof__fn_hash(uintptr_t addr,
+						     uintptr_t caller)
 {
-	return (uint32_t)(((uint64_t)addr * UINT64_C(0x9E3779B97F4A7C15)) >>
+	uint64_t k = (uint64_t)addr +
+		     (((uint64_t)caller << 17) | ((uint64_t)caller >> 47));
+
+	return (uint32_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >>
 			  (64 - CPROF__FN_SHIFT));
 }
 
@@ -378,13 +398,15 @@ void cprof__adapt_attach(struct cprof__thread *t);
 /* In a fork() child: T's functions start anew (the parent logs its counts). */
 void cprof__adapt_forget(struct cprof__thread *t);
 /*
- * The enter of ADDR on T, whose first slot did not hold it: find or add
- * it, count it when counted; returns the frame's mark (0: timed).
+ * The enter of ADDR on T from the frame CALLER, whose edge's first slot did
+ * not hold it: find or add the edge, count it when counted; returns the
+ * frame's mark (0: timed).
  */
-uint64_t cprof__adapt_find(struct cprof__thread *t, uintptr_t addr);
+uint64_t cprof__adapt_find(struct cprof__thread *t, uintptr_t addr,
+			   const struct cprof__frame *caller);
 /* A warming frame of slot SLOT closed, with D ticks of self time. */
 void cprof__adapt_warm_exit(struct cprof__thread *t, uint64_t slot, uint64_t d);
-/* Writer: the calls chunk of T, with the counts since the last one. */
+/* Writer: the edge_calls chunk of T, with the counts since the last one. */
 void cprof__adapt_drain(struct cprof__thread *t, struct msgpack_packer *pk);
 /* Writer: the header's "adaptive" value, when cprof__adapt.on. */
 void cprof__adapt_pack_header(struct msgpack_packer *pk);
@@ -644,6 +666,8 @@ static inline CPROF__NOINSTR size_t cprof__put_uleb(unsigned char *buf,
 void cprof__pack_str(struct msgpack_packer *pk, const char *s);
 /* Pack the map entry K: V. */
 void cprof__pack_kv_u64(struct msgpack_packer *pk, const char *k, uint64_t v);
+/* writer.c: a site as in ev chunks, of a function ADDR or marker SITE. */
+void cprof__pack_site(struct msgpack_packer *pk, uintptr_t addr, bool site);
 
 /*
  * counters.c: perf_event counters per thread (format: doc/log-format.md;

@@ -305,7 +305,7 @@ record_slow(uintptr_t addr, uint64_t flags, uintptr_t sp, enum hook_kind kind)
 		 * must find the mark. Markers are always timed.
 		 */
 		if (f && !flags && t->fns) {
-			f->flags |= cprof__adapt_find(t, addr);
+			f->flags |= cprof__adapt_find(t, addr, f - 1);
 			if (f->flags & CPROF__FRAME_COUNTED)
 				return;
 		}
@@ -352,20 +352,23 @@ enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 		uint64_t mark = 0;
 
 		/*
-		 * Adaptive timing (adapt.c): a function found in its first
-		 * two slots is counted, warming or timed; anything else (a
-		 * new function, more collisions) is for the slow path, so
+		 * Adaptive timing (adapt.c): an edge (this function called
+		 * from the frame on top) found in its first two slots is
+		 * counted, warming or timed; anything else (a
+		 * new edge, more collisions) is for the slow path, so
 		 * that the hooks stay leaf functions. A counted call needs
 		 * no room in the ring.
 		 */
 		if (!flags && t->fns) {
-			uint32_t h = cprof__fn_hash(addr);
+			uintptr_t from = t->ss_top->addr;
+			uint32_t h = cprof__fn_hash(addr, from);
 			struct cprof__fn *e = &t->fns->slot[h];
 
-			if (unlikely(e->addr != addr)) {
+			if (unlikely(e->addr != addr || e->caller != from)) {
 				e = &t->fns->slot[(h + 1) &
 						  (CPROF__FN_SLOTS - 1)];
-				if (unlikely(e->addr != addr)) {
+				if (unlikely(e->addr != addr ||
+					     e->caller != from)) {
 					record_slow(addr, flags, sp,
 						    HOOK_ENTER);
 					return;

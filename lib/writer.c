@@ -683,6 +683,12 @@ static CPROF__NOINSTR void pack_site(msgpack_packer *pk, uintptr_t key)
 	cprof__pack_str(pk, site_kind(s ? s->kind : CPROF_SITE_SCOPE));
 }
 
+CPROF__NOINSTR void cprof__pack_site(msgpack_packer *pk, uintptr_t addr,
+				     bool site)
+{
+	pack_site(pk, ((uint64_t)addr << 1) | (site ? 1 : 0));
+}
+
 /*
  * Exact mode: the counter values read with each event, as "c0" (the first
  * event's) and "cv" (zigzag LEB128 changes from one event to the next).

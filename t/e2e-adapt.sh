@@ -26,13 +26,16 @@ stat_json forced "$PROGS/adapt"
 STAT_OPTS=
 expect_status "adapt under cprof stat" 0 forced.err
 calls_ok forced forced.json
-# tiny: its first 64 calls timed, the rest counted. rec: the first
-# descent's 100 frames timed (it is judged as the 64th closes, with 36 of
-# its frames still open), the two descents after counted.
-jeq "tiny: counted after 64 timed calls" forced.json \
-	"rows('tiny')[0]['untimed_calls']" 2000236
-jeq "rec: counted from its second descent" forced.json \
-	"rows('rec')[0]['untimed_calls']" 200
+# The rule is per edge (caller, callee). tiny: the first 64 calls of each
+# of its two edges timed (from loop: 2000000 calls, from rec: 300), the
+# rest counted. rec: its edge from work (3 calls) stays warming, timed;
+# its edge to itself (99 calls a descent) has the first descent's frames
+# timed (judged as the 64th closes, with 35 still open), the two
+# descents after counted.
+jeq "tiny: counted after 64 timed calls per edge" forced.json \
+	"rows('tiny')[0]['untimed_calls']" $((2000300 - 2 * 64))
+jeq "rec: its recursive edge counted from its second descent" forced.json \
+	"rows('rec')[0]['untimed_calls']" $((2 * 99))
 jeq "big, loop, work, main: timed" forced.json \
 	"[rows(f)[0]['untimed_calls'] for f in ('big', 'loop', 'work', 'main')]" \
 	"[0, 0, 0, 0]"
@@ -46,10 +49,10 @@ jcheck "tiny: its timed warm-up kept apart" forced.json \
 	"rows('tiny')[0]['timed_self_ns'] > 0"
 jcheck "big: its 20 ms of CPU time, timed" forced.json \
 	"self('big') >= 20000000 and self('big') == total('big')"
-# Only timed calls write events: main, work, loop, 20 big, 64 tiny and
-# 100 rec, two events each.
+# Only timed calls write events: main, work, loop, 20 big, 2 x 64 tiny
+# and 100 + 2 rec, two events each.
 jeq "no event for a counted call" forced.json "j['processes'][0]['events']" \
-	$((2 * (3 + 20 + 64 + 100)))
+	$((2 * (3 + 20 + 128 + 102)))
 jeq "the rule in the JSON" forced.json \
 	"j['processes'][0]['adaptive']['warmup']" 64
 jcheck "the threshold in the JSON" forced.json \
@@ -67,9 +70,9 @@ run threads "$CPROF" stat $force --threads --format json -o threads.json -- \
 	"$PROGS/adapt" 3
 expect_status "adapt 3 under cprof stat" 0 threads.err
 calls_ok threads threads.json
-jeq "threads: tiny counted after 64 timed calls in each thread" threads.json \
+jeq "threads: tiny counted after 64 timed calls per edge in each thread" threads.json \
 	"sorted(f['untimed_calls'] for t in j['threads'] for f in t['functions'] if f['name'] == 'tiny')" \
-	"[2000236, 2000236, 2000236]"
+	"[2000172, 2000172, 2000172]"
 jeq "threads: tiny's calls in each thread" threads.json \
 	"sorted(tfuncs(t).get('tiny', 0) for t in j['threads'] if 'tiny' in tfuncs(t))" \
 	"[2000300, 2000300, 2000300]"
@@ -108,5 +111,5 @@ expect_status "adapt under cprof record" 0 rec.err
 run rep "$CPROF" report --format json -o rep.json run.cprof
 expect_status "cprof report" 0 rep.err
 calls_ok report rep.json
-jeq "report: tiny counted" rep.json "rows('tiny')[0]['untimed_calls']" 2000236
+jeq "report: tiny counted" rep.json "rows('tiny')[0]['untimed_calls']" $((2000300 - 2 * 64))
 exit 0

@@ -9,6 +9,7 @@
 need_cli
 need_prog mutual
 need_prog twocallers
+need_prog adapt
 need_python
 
 # vj FILE EXPR: a Python expression over the JSON in FILE, with
@@ -16,6 +17,7 @@ need_python
 #   into(b)      the edges into b
 #   node(path)   the tree node of the path "main/a/b", or {}
 #   func(name)   the functions row of name
+#   ftotal(name) its timed calls' total, as the markers measured it
 # and `j` the document.
 vj() {
 	"$PYTHON" - "$1" "$2" <<'PY'
@@ -46,6 +48,13 @@ def node(path):
 
 def func(name):
     return next(r for r in j["functions"] if r["name"] == name)
+
+# The total of a function's timed calls, as the markers measured it:
+# what the edges and the tree carry (the table's total may be
+# compensated for the hooks' cost, or come from samples).
+def ftotal(name):
+    r = func(name)
+    return r.get("timed_total_ns", r["total_ns"])
 
 def paths_ok():
     byid = {n["id"]: n for n in j["tree"]}
@@ -79,14 +88,15 @@ veq() {
 }
 
 # The rules on any run: the edges into each function add up to its calls
-# and (within a nanosecond an edge of rounding) its total, each node's
+# and (within a nanosecond an edge of rounding) the total of its timed
+# calls (counted calls carry no time on their edges), each node's
 # total is its self plus its children's, the roots add up to the self
 # time of the run, and no path holds a function twice.
 check_rules() {
 	vcheck "$1: edges add up to calls" "$2" \
 		"all(sum(e['calls'] for e in into(r['name'])) == r['calls'] for r in j['functions'] if r['calls'] > 0)"
 	vcheck "$1: edges add up to totals" "$2" \
-		"all(abs(sum(e['total_ns'] for e in into(r['name'])) - r['total_ns']) <= len(into(r['name'])) for r in j['functions'] if r['calls'] > 0)"
+		"all(abs(sum(e['total_ns'] for e in into(r['name'])) - r.get('timed_total_ns', r['total_ns'])) <= len(into(r['name'])) for r in j['functions'] if r['calls'] > 0)"
 	vcheck "$1: node totals are self plus children" "$2" \
 		"all(n['total_ns'] == n['self_ns'] + sum(c['total_ns'] for c in j['tree'] if c['parent'] == n['id']) for n in j['tree'])"
 	vcheck "$1: the roots add up to the run's self time" "$2" \
@@ -111,7 +121,7 @@ veq "main is a root call" m.json "edge(None, 'main')['calls']" 1
 veq "recursive calls into is_even carry no time" m.json \
 	"edge('is_odd', 'is_even')['total_ns']" 0
 vcheck "main -> is_even carries is_even's total" m.json \
-	"abs(edge('main', 'is_even')['total_ns'] - func('is_even')['total_ns']) <= 1"
+	"abs(edge('main', 'is_even')['total_ns'] - ftotal('is_even')) <= 1"
 vcheck "is_even's total covers base's ten 1 ms spins" m.json \
 	"func('is_even')['total_ns'] >= func('base')['total_ns'] >= 10000000"
 # The tree: main > is_even > {is_odd, base}, whatever the recursion.
@@ -165,7 +175,7 @@ mv tj.out t.json
 veq "cheap -> shared: 20 calls" t.json "edge('cheap', 'shared')['calls']" 20
 veq "costly -> shared: 5 calls" t.json "edge('costly', 'shared')['calls']" 5
 vcheck "the two edges make shared's total" t.json \
-	"abs(edge('cheap', 'shared')['total_ns'] + edge('costly', 'shared')['total_ns'] - func('shared')['total_ns']) <= 2"
+	"abs(edge('cheap', 'shared')['total_ns'] + edge('costly', 'shared')['total_ns'] - ftotal('shared')) <= 2"
 vcheck "cheap -> shared: at least 20 x 0.2 ms" t.json \
 	"edge('cheap', 'shared')['total_ns'] >= 4000000"
 vcheck "costly -> shared: at least 5 x 4 ms" t.json \
@@ -205,13 +215,51 @@ if [ -x "$PROGS/threads" ]; then
 	veq "joined -> joined_fn over the threads" h.json "edge('joined', 'joined_fn')['calls']" 3000
 	veq "one joined root for all threads" h.json "node('joined')['calls']" 3
 	veq "its joined_fn node" h.json "node('joined/joined_fn')['calls']" 3000
-	run ht "$CPROF" report --tree --threads thr.cprof
+	# --min-share 0: joined_fn's calls are mostly counted, with no time,
+	# so its node may fall below the default share and fold.
+	run ht "$CPROF" report --tree --threads --min-share 0 thr.cprof
 	expect_status "report --tree --threads" 0 ht.err
 	[ "$(grep -c '^Thread [0-9]* of pid' ht.out)" -ge 3 ] ||
 		fail "--tree --threads: a tree per thread" ht.out
 	[ "$(grep -c '   1000  +- joined_fn$' ht.out)" -ge 3 ] ||
 		fail "--tree --threads: each thread's 1000 calls" ht.out
 	check_rules threads h.json
+fi
+
+# --- adaptive timing: counted calls on their exact edges ---
+# t/progs/adapt.c with the rule forced (every edge counted after 64
+# timed calls): tiny is called 2000000 times from loop and 300 times
+# from rec (100 deep, 3 times); rec 297 times from itself.
+if [ -x "$PROGS/adapt" ]; then
+	run rec-ad "$CPROF" record --no-counters --adaptive-threshold=1000000000 \
+		--adaptive-warmup=64 -o ad.cprof -- "$PROGS/adapt"
+	expect_status "adapt under cprof record" 0 rec-ad.err
+	run aj "$CPROF" report --call-graph --tree --format json ad.cprof
+	expect_status "report of the adaptive run" 0 aj.err
+	mv aj.out a.json
+	veq "loop -> tiny: exact calls, counted ones included" a.json \
+		"[edge('loop', 'tiny')['calls'], edge('loop', 'tiny')['untimed_calls']]" \
+		"[2000000, $((2000000 - 64))]"
+	veq "rec -> tiny: exact calls" a.json \
+		"[edge('rec', 'tiny')['calls'], edge('rec', 'tiny')['untimed_calls']]" \
+		"[300, $((300 - 64))]"
+	veq "rec -> rec: recursion, counted from the second descent" a.json \
+		"[edge('rec', 'rec')['calls'], edge('rec', 'rec')['untimed_calls']]" \
+		"[297, 198]"
+	veq "work -> rec: timed" a.json "edge('work', 'rec')['untimed_calls']" 0
+	veq "the tree: tiny under loop, exact" a.json \
+		"[node('main/work/loop/tiny')['calls'], node('main/work/loop/tiny')['calls_source']]" \
+		'[2000000, "exact"]'
+	veq "the tree: tiny under rec, exact" a.json \
+		"[node('main/work/rec/tiny')['calls'], node('main/work/rec/tiny')['calls_source']]" \
+		'[300, "exact"]'
+	veq "the tree: rec's one node holds every call" a.json \
+		"node('main/work/rec')['calls']" 300
+	check_rules adaptive a.json
+	run ag "$CPROF" report --call-graph ad.cprof
+	expect_status "report --call-graph of the adaptive run" 0 ag.err
+	expect_grep "the table marks counted edges" \
+		"^ +2000000 +[0-9.]+[mun]?s  tiny  \\($((2000000 - 64)) counted, untimed\\)$" ag.out
 fi
 
 # --- a program without hooks: the views from sampled call chains ---

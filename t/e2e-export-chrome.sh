@@ -8,15 +8,18 @@
 # --min-duration drops the short calls and says how many, --time-range
 # keeps a window; a truncated log exports what it holds and says so; an
 # unwritable output is a one-line error; frame marks are slices of a
-# track of their own (t/progs/calls.c, threads.c, markers.c).
+# track of their own (t/progs/calls.c, threads.c, markers.c). The
+# per-call checks use a --time-all run (a counted call has no start or
+# end); the adaptive default is checked apart: the trace holds every
+# timed call, and says how many counted calls it leaves out.
 # The real viewer's check is t/e2e-export-viewer.sh.
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/t/lib.sh"
 need_cli
 need_prog calls threads markers
 need_python
 
-run rec "$CPROF" record -o run -- "$PROGS/calls"
-expect_status "calls under cprof record" 0 rec.err
+run rec "$CPROF" record --time-all -o run -- "$PROGS/calls"
+expect_status "calls under cprof record --time-all" 0 rec.err
 run table "$CPROF" report --format json run
 expect_status "the JSON report" 0 table.err
 mv table.out r.json
@@ -105,7 +108,9 @@ want = {}
 for r in j["functions"]:
     if r["calls"]:
         c, s = want.get(r["name"], (0, 0))
-        want[r["name"]] = (c + r["calls"], s + r["self_ns"])
+        # The markers' self time (the trace's), not the table's
+        # compensated or sampled one.
+        want[r["name"]] = (c + r["calls"], s + r.get("timed_self_ns", r["self_ns"]))
 assert set(got) == set(want), (sorted(got), sorted(want))
 for n, (c, s) in want.items():
     assert got[n][0] == c, (n, got[n], c)
@@ -134,6 +139,34 @@ jeq "no call shorter than 10us is kept" def.json \
 	"min(e['dur'] for e in j['traceEvents'] if e['ph'] == 'X') >= 10" true
 jeq "kept and dropped make every call" def.json \
 	"j['otherData']['calls'] + j['otherData']['dropped_shorter']" 1172
+
+# The adaptive default: the calls counted, not timed, are not in the
+# trace; per function, the trace's calls and the counted ones make the
+# table's exact calls, and the trace says how many it leaves out.
+run reca "$CPROF" record -o runa -- "$PROGS/calls"
+expect_status "calls under cprof record" 0 reca.err
+run tablea "$CPROF" report --format json runa
+expect_status "the JSON report of the adaptive run" 0 tablea.err
+mv tablea.out ra.json
+run ada "$CPROF" report --format chrome --min-duration 0 -o ada.json runa
+expect_status "--format chrome of the adaptive run" 0 ada.err
+check ada.json >ada.sum 2>ada.chk || fail "the adaptive run's trace is malformed" ada.chk
+"$PYTHON" - ra.json ada.sum ada.json <<'EOF' || fail "the adaptive trace's calls and counted calls differ from the report's" ada.sum ra.json
+import json, sys
+j = json.load(open(sys.argv[1]))
+got = {l.split()[0]: int(l.split()[1]) for l in open(sys.argv[2])}
+t = json.load(open(sys.argv[3]))
+counted = 0
+for r in j["functions"]:
+    if r["calls"]:
+        assert got.get(r["name"], 0) + r["untimed_calls"] == r["calls"], (r, got.get(r["name"]))
+        counted += r["untimed_calls"]
+assert counted > 0, "nothing counted: t/progs/calls.c's leaf should be"
+assert t["otherData"]["counted_calls"] == counted, (t["otherData"], counted)
+EOF
+n=$(j ra.json "sum(r['untimed_calls'] for r in j['functions'])")
+expect_grep "stderr says how many counted calls are left out" \
+	"chrome: $n calls counted, not timed, left out" ada.err
 
 # --time-range: what overlaps the window, and nothing else.
 heavy=$(j all.json "[e['ts'] for e in j['traceEvents'] if e.get('name') == 'heavy'][0] - j['otherData']['ts_offset_us']")

@@ -5,7 +5,10 @@
 # the calls sample type, -traces gives t/progs/calls.c's known stacks,
 # the mapping carries the program's build-id; a truncated log is
 # exported with a comment saying so; an unwritable output is a one-line
-# error. Skipped (77) without go (Debian package golang-go).
+# error. Skipped (77) without go (Debian package golang-go). The times
+# are checked on a --time-all run (a counted call's time is not its
+# function's, so a node's self and the table's differ by design); the
+# calls on both that and the adaptive default, where they are exact.
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/t/lib.sh"
 need_cli
 need_prog calls
@@ -15,8 +18,8 @@ command -v go >/dev/null 2>&1 || skip "no go tool pprof (Debian package golang-g
 HOME=$T GOCACHE=$T/gocache GOFLAGS= GOPATH=$T/go
 export HOME GOCACHE GOFLAGS GOPATH
 
-run rec "$CPROF" record --no-counters -o run -- "$PROGS/calls"
-expect_status "calls under cprof record" 0 rec.err
+run rec "$CPROF" record --no-counters --time-all -o run -- "$PROGS/calls"
+expect_status "calls under cprof record --time-all" 0 rec.err
 run table "$CPROF" report --format json run
 expect_status "the JSON report" 0 table.err
 mv table.out r.json
@@ -37,6 +40,26 @@ top() {
 }
 top calls.pb.gz time ns >time.txt
 top calls.pb.gz calls >calls.txt
+
+# The adaptive default: every function's exact calls, counted ones too.
+run reca "$CPROF" record --no-counters -o runa -- "$PROGS/calls"
+expect_status "calls under cprof record" 0 reca.err
+run tablea "$CPROF" report --format json runa
+expect_status "the JSON report of the adaptive run" 0 tablea.err
+mv tablea.out ra.json
+run ppa "$CPROF" report --format pprof -o adaptive.pb.gz runa
+expect_status "--format pprof of the adaptive run" 0 ppa.err
+top adaptive.pb.gz calls >acalls.txt
+"$PYTHON" - ra.json acalls.txt <<'EOF' || fail "go tool pprof's calls differ from cprof's exact calls (adaptive)" acalls.txt ra.json
+import json, sys
+j = json.load(open(sys.argv[1]))
+want = {r["name"]: r["calls"] for r in j["functions"] if r["calls"]}
+calls = {l.split()[0]: float(l.split()[1]) for l in open(sys.argv[2])}
+assert set(calls) == set(want), (sorted(calls), sorted(want))
+assert any(r["untimed_calls"] for r in j["functions"]), "nothing counted"
+for n, c in want.items():
+    assert calls[n] == c, (n, calls[n], c)
+EOF
 "$PYTHON" - r.json time.txt calls.txt <<'EOF' || fail "go tool pprof -top differs from cprof's table" time.txt calls.txt r.json
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -48,8 +71,11 @@ assert set(time) == set(want), (sorted(time), sorted(want))
 assert set(calls) == set(want), (sorted(calls), sorted(want))
 for n, r in want.items():
     # Self time as flat, total as cum; a ns per tree node of rounding.
-    assert abs(time[n][0] - r["self_ns"]) <= 2 + r["self_ns"] / 1e6, (n, time[n], r)
-    assert abs(time[n][1] - r["total_ns"]) <= 20 + r["total_ns"] / 1e6, (n, time[n], r)
+    # The markers' times (the tree's), not the table's compensated or
+    # sampled ones.
+    s, t = r.get("timed_self_ns", r["self_ns"]), r.get("timed_total_ns", r["total_ns"])
+    assert abs(time[n][0] - s) <= 2 + s / 1e6, (n, time[n], r)
+    assert abs(time[n][1] - t) <= 20 + t / 1e6, (n, time[n], r)
     assert calls[n] == r["calls"], (n, calls[n], r)
 # The same order as the table's: heaviest self first.
 order = [l.split()[0] for l in open(sys.argv[2])]

@@ -3,7 +3,9 @@
  * path of lib/record.c): a function timed during its warm-up, then only
  * counted; counts exact across the switch; nesting, recursion and frames
  * left by a jump intact; a full table timing what it cannot hold; the
- * calls chunks the writer makes of the counts.
+ * calls chunks the writer makes of the counts; all of it per edge (a
+ * function and the frame it was called from), so that counts are exact
+ * per caller.
  *
  * The hot path is driven through the XRay entry points, which take the
  * stack position as an argument, with made-up functions and positions on
@@ -82,13 +84,52 @@ static size_t depth(void)
 	return (size_t)(th.ss_top - th.ctx->base);
 }
 
-/* The counted calls of function FN so far, 0 when it has no slot. */
+/* The counted calls of function FN so far, over all its edges. */
 static uint64_t counted(unsigned fn)
 {
+	uint64_t n = 0;
+
 	for (uint32_t i = 0; i < CPROF__FN_SLOTS; i++)
 		if (th.fns->slot[i].addr == fns[fn])
-			return atomic_load(&th.fns->slot[i].calls);
-	return 0;
+			n += atomic_load(&th.fns->slot[i].calls);
+	return n;
+}
+
+/* A function's number, "_" for the bottom of the stack (0). */
+static const char *fn_name(uint64_t addr, char *buf, size_t len)
+{
+	if (addr == 0)
+		return "_";
+	snprintf(buf, len, "%u", (unsigned)((addr - 0x10000) / 16));
+	return buf;
+}
+
+/* The counted calls of the edge CALLER -> FN, as a string. */
+static const char *edge_calls(unsigned fn, unsigned caller)
+{
+	static char buf[32];
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < CPROF__FN_SLOTS; i++)
+		if (th.fns->slot[i].addr == fns[fn] &&
+		    th.fns->slot[i].caller == fns[caller])
+			n += atomic_load(&th.fns->slot[i].calls);
+	snprintf(buf, sizeof buf, "%" PRIu64, n);
+	return buf;
+}
+
+/*
+ * The chunk of two edges into FN, from A (NA calls) and from B (NB), in
+ * the order the writer lists them: that of their switch to counted.
+ */
+static const char *edge_order(unsigned fn, unsigned a, uint64_t na, unsigned b,
+			      uint64_t nb)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof buf, "%u@%u:%" PRIu64 " %u@%u:%" PRIu64, fn, a, na,
+		 fn, b, nb);
+	return buf;
 }
 
 static const char *ring_from(uint64_t from)
@@ -118,8 +159,9 @@ static const char *ring_from(uint64_t from)
 	} while (0)
 
 /*
- * The calls chunk the writer makes of the thread now, as "fn:calls ..."
- * in its order; "" when it makes none.
+ * The calls chunk the writer makes of the thread now, as
+ * "fn@caller:calls ..." in its order ("_" for the bottom of the stack);
+ * "" when it makes none.
  */
 static const char *drain(void)
 {
@@ -144,25 +186,32 @@ static const char *drain(void)
 			const msgpack_object *v = &m->ptr[i].val;
 
 			if (k->via.str.size == 1 && k->via.str.ptr[0] == 't')
-				CU_ASSERT(v->via.str.size == 5 &&
-					  !memcmp(v->via.str.ptr, "calls", 5));
+				CU_ASSERT(v->via.str.size == 10 &&
+					  !memcmp(v->via.str.ptr, "edge_calls",
+						  10));
 			if (k->via.str.size == 3 &&
 			    !memcmp(k->via.str.ptr, "tid", 3))
 				ASSERT_EQ(v->via.u64, (uint64_t)th.tid);
-			if (k->via.str.size != 3 ||
-			    memcmp(k->via.str.ptr, "fns", 3))
+			if (k->via.str.size != 5 ||
+			    memcmp(k->via.str.ptr, "edges", 5))
 				continue;
 			CU_ASSERT_FATAL(v->type == MSGPACK_OBJECT_ARRAY);
-			ASSERT_EQ(v->via.array.size % 2, 0);
-			for (uint32_t j = 0; j + 1 < v->via.array.size; j += 2)
+			ASSERT_EQ(v->via.array.size % 3, 0);
+			for (uint32_t j = 0; j + 2 < v->via.array.size;
+			     j += 3) {
+				const msgpack_object *e = &v->via.array.ptr[j];
+				char a[16], b[16];
+
+				CU_ASSERT_FATAL(
+					e[1].type ==
+					MSGPACK_OBJECT_POSITIVE_INTEGER);
 				len += (size_t)snprintf(
 					trace + len, sizeof(trace) - len,
-					"%s%u:%" PRIu64, len ? " " : "",
-					(unsigned)((v->via.array.ptr[j]
-							    .via.u64 -
-						    0x10000) /
-						   16),
-					v->via.array.ptr[j + 1].via.u64);
+					"%s%s@%s:%" PRIu64, len ? " " : "",
+					fn_name(e[0].via.u64, a, sizeof a),
+					fn_name(e[1].via.u64, b, sizeof b),
+					e[2].via.u64);
+			}
 		}
 	}
 	msgpack_unpacked_destroy(&u);
@@ -179,12 +228,12 @@ static void test_switch(void)
 	EXPECT_TRACE(0, "E1 X1 E1 X1 E1 X1 E1 X1");
 	ASSERT_EQ(counted(1), 6);
 	ASSERT_EQ(depth(), 0);
-	ASSERT_STR_EQ(drain(), "1:6");
+	ASSERT_STR_EQ(drain(), "1@_:6");
 	/* Nothing new, no chunk; then only what is new. */
 	ASSERT_STR_EQ(drain(), "");
 	for (int i = 0; i < 3; i++)
 		call(1, hi - 100);
-	ASSERT_STR_EQ(drain(), "1:3");
+	ASSERT_STR_EQ(drain(), "1@_:3");
 	ASSERT_EQ(th.reserve, 8);
 }
 
@@ -228,7 +277,7 @@ static unsigned enters(unsigned fn)
  */
 static void test_self_time(void)
 {
-	uint32_t i, slot = cprof__fn_hash(fns[2]);
+	uint32_t i, slot = cprof__fn_hash(fns[2], fns[1]);
 
 	setup(4, true);
 	cprof__adapt.threshold = 100000;
@@ -241,7 +290,8 @@ static void test_self_time(void)
 	}
 	ASSERT_EQ(enters(2), 70);
 	ASSERT_EQ(counted(2), 0);
-	for (i = slot; th.fns->slot[i].addr != fns[2];
+	for (i = slot;
+	     th.fns->slot[i].addr != fns[2] || th.fns->slot[i].caller != fns[1];
 	     i = (i + 1) & (CPROF__FN_SLOTS - 1))
 		;
 	ASSERT_EQ(th.fns->slot[i].state, CPROF__FN_TIMED);
@@ -257,9 +307,9 @@ static void test_self_time(void)
 static void test_nesting(void)
 {
 	setup(2, true);
+	enter(1, hi - 100); /* entered once: still warming, timed */
 	for (int i = 0; i < 2; i++)
-		call(2, hi - 200); /* 2 is counted from now on */
-	enter(1, hi - 100);	   /* entered once: still warming, timed */
+		call(2, hi - 200); /* 2 is counted from 1 from now on */
 	enter(2, hi - 200);
 	call(3, hi - 300); /* the first call of 3: timed */
 	leave(2, hi - 200);
@@ -267,15 +317,20 @@ static void test_nesting(void)
 	ASSERT_EQ(depth(), 2);
 	leave(2, hi - 200);
 	leave(1, hi - 100);
-	EXPECT_TRACE(4, "E1 E3 X3 X1");
+	EXPECT_TRACE(0, "E1 E2 X2 E2 X2 E3 X3 X1");
 	ASSERT_EQ(counted(2), 2);
 	ASSERT_EQ(depth(), 0);
+	/* From the bottom of the stack, 2 is another edge: warming. */
+	call(2, hi - 200);
+	EXPECT_TRACE(8, "E2 X2");
 }
 
 /*
- * Recursion: judged at the 4th exit of a descent of 6, the two frames
- * still open close as they were entered, timed; the next descent is
- * counted whole.
+ * Recursion: direct recursion is an edge of its own, from the function to
+ * itself. Judged at the 4th exit of the 5 recursive frames of a descent
+ * of 6, the frames still open close as they were entered, timed; the
+ * next descent is counted whole but for its outermost call, whose edge
+ * (from the bottom of the stack) has had one call: still warming.
  */
 static void test_recursion(void)
 {
@@ -291,9 +346,10 @@ static void test_recursion(void)
 	ASSERT_EQ(depth(), 6);
 	for (int d = 5; d >= 0; d--)
 		leave(1, hi - 100 - 16 * (uintptr_t)d);
-	ASSERT_EQ(th.reserve, 12);
-	ASSERT_EQ(counted(1), 6);
+	EXPECT_TRACE(12, "E1 X1");
+	ASSERT_EQ(counted(1), 5);
 	ASSERT_EQ(depth(), 0);
+	ASSERT_STR_EQ(drain(), "1@1:5");
 }
 
 /*
@@ -303,13 +359,13 @@ static void test_recursion(void)
 static void test_jump(void)
 {
 	setup(1, true);
-	call(2, hi - 200); /* 2 is counted from now on */
 	enter(1, hi - 100);
+	call(2, hi - 200); /* 2 is counted from 1 from now on */
 	enter(2, hi - 200);
 	enter(3, hi - 300);		/* first call of 3: timed */
 	cprof__shadow_unwind(hi - 150); /* longjmp back into 1 */
 	leave(1, hi - 100);
-	EXPECT_TRACE(2, "E1 E3 X3 X1");
+	EXPECT_TRACE(0, "E1 E2 X2 E3 X3 X1");
 	ASSERT_EQ(counted(2), 1);
 	ASSERT_EQ(depth(), 0);
 	/*
@@ -345,6 +401,31 @@ static void test_full(void)
 	ASSERT_EQ(depth(), 0);
 }
 
+/*
+ * One tiny function called from two callers, a different number of times
+ * from each: each edge is judged and counted on its own, and the chunk
+ * holds each edge's exact count.
+ */
+static void test_edges(void)
+{
+	setup(2, true);
+	enter(1, hi - 100);
+	for (int i = 0; i < 7; i++)
+		call(3, hi - 200);
+	leave(1, hi - 100);
+	enter(2, hi - 100);
+	for (int i = 0; i < 12; i++)
+		call(3, hi - 200);
+	leave(2, hi - 100);
+	/* Two warm-up calls timed per edge, the rest counted. */
+	ASSERT_EQ(enters(3), 4);
+	ASSERT_EQ(counted(3), 5 + 10);
+	ASSERT_STR_EQ(edge_calls(3, 1), "5");
+	ASSERT_STR_EQ(edge_calls(3, 2), "10");
+	ASSERT_STR_EQ(drain(), edge_order(3, 1, 5, 2, 10));
+	ASSERT_EQ(depth(), 0);
+}
+
 /* Time all: no table, every call timed. */
 static void test_off(void)
 {
@@ -366,6 +447,7 @@ int main(void)
 		{"timed for good", test_timed},
 		{"judged on self time, in windows", test_self_time},
 		{"counted frames nest", test_nesting},
+		{"one function, two callers: exact edges", test_edges},
 		{"recursion across the switch", test_recursion},
 		{"a jump over counted frames", test_jump},
 		{"a full table times the rest", test_full},

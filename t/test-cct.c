@@ -446,6 +446,150 @@ static void test_merge(void)
 	cp_cct_free(run);
 }
 
+/*
+ * Counted calls (adaptive timing). A tiny function C counted from two
+ * callers A and B, each with one node: exact edges and exact nodes, with
+ * no time; a timed call of C from A beside them.
+ */
+static void test_counted_exact(void)
+{
+	struct sim *s = sim_new();
+	const uint32_t pa[] = {MAIN, A, C}, pb[] = {MAIN, B, C};
+	const struct cp_cct_edge *e;
+
+	enter(s, MAIN, 0);
+	enter(s, A, 10);
+	enter(s, C, 11);
+	leave(s, 12);
+	leave(s, 20);
+	enter(s, B, 30);
+	leave(s, 40);
+	leave(s, 50);
+	cp_cct_counted(s->t, A, C, 700);
+	cp_cct_counted(s->t, B, C, 42);
+	cp_cct_counted(s->t, A, C, 300); /* a later chunk adds up */
+	cp_cct_finish(s->t);
+	e = edge(s->t, A, C);
+	ASSERT_EQ_FATAL(e != NULL, 1);
+	ASSERT_EQ(e->calls, 1001);
+	ASSERT_EQ(e->untimed, 1000);
+	ASSERT_EQ(e->total, 1); /* the timed call's only */
+	e = edge(s->t, B, C);
+	ASSERT_EQ_FATAL(e != NULL, 1);
+	ASSERT_EQ(e->calls, 42);
+	ASSERT_EQ(e->untimed, 42);
+	ASSERT_EQ(e->total, 0);
+	ASSERT_EQ(cp_cct_node(s->t, find(s->t, pa, 3))->calls, 1001);
+	ASSERT_EQ(cp_cct_node(s->t, find(s->t, pa, 3))->estimated, 0);
+	ASSERT_EQ(cp_cct_node(s->t, find(s->t, pb, 3))->calls, 42);
+	ASSERT_EQ(cp_cct_node(s->t, find(s->t, pb, 3))->estimated, 0);
+	ASSERT_EQ(cp_cct_node(s->t, find(s->t, pb, 3))->self, 0);
+	sim_free(s);
+}
+
+/*
+ * Direct recursion counted: the edge of a function to itself; by the
+ * recursion rule its calls go to the function's own node.
+ */
+static void test_counted_recursion(void)
+{
+	struct sim *s = sim_new();
+	const uint32_t pf[] = {MAIN, F};
+
+	enter(s, MAIN, 0);
+	enter(s, F, 1);
+	enter(s, F, 2);
+	leave(s, 3);
+	leave(s, 4);
+	leave(s, 5);
+	cp_cct_counted(s->t, F, F, 97);
+	cp_cct_finish(s->t);
+	ASSERT_EQ(edge(s->t, F, F)->calls, 98);
+	ASSERT_EQ(edge(s->t, F, F)->untimed, 97);
+	ASSERT_EQ(cp_cct_nnodes(s->t), 2);
+	ASSERT_EQ(cp_cct_node(s->t, find(s->t, pf, 2))->calls, 2 + 97);
+	ASSERT_EQ(cp_cct_node(s->t, find(s->t, pf, 2))->estimated, 0);
+	sim_free(s);
+}
+
+/*
+ * A caller with two contexts: G runs under A (3 calls) and under B (1
+ * call); 1001 counted calls of G -> C are split 3:1 between the two C
+ * nodes, marked estimated, adding up to the exact edge count. A root
+ * edge's counted calls go to the root node, exactly; a caller with no
+ * node gets a root node of its own.
+ */
+static void test_counted_estimated(void)
+{
+	struct sim *s = sim_new();
+	const uint32_t pa[] = {MAIN, A, G, C}, pb[] = {MAIN, B, G, C},
+		       pg[] = {MAIN, A, G};
+	const uint32_t proot[] = {C}, porphan[] = {F, C};
+	const struct cp_cct_node *na, *nb;
+
+	enter(s, MAIN, 0);
+	enter(s, A, 1);
+	for (int i = 0; i < 3; i++) {
+		enter(s, G, 2);
+		leave(s, 3);
+	}
+	leave(s, 4);
+	enter(s, B, 5);
+	enter(s, G, 6);
+	leave(s, 7);
+	leave(s, 8);
+	leave(s, 9);
+	/* A -> G is counted too: G's calls under A weigh 3 + 4. */
+	cp_cct_counted(s->t, G, C, 1001);
+	cp_cct_counted(s->t, A, G, 4);
+	cp_cct_counted(s->t, CP_CCT_NONE, C, 5);
+	cp_cct_counted(s->t, F, C, 6);
+	cp_cct_finish(s->t);
+	ASSERT_EQ(cp_cct_node(s->t, find(s->t, pg, 3))->calls, 7);
+	ASSERT_EQ(cp_cct_node(s->t, find(s->t, pg, 3))->estimated, 0);
+	na = cp_cct_node(s->t, find(s->t, pa, 4));
+	nb = cp_cct_node(s->t, find(s->t, pb, 4));
+	ASSERT_EQ(na->calls + nb->calls, 1001);
+	ASSERT_EQ(na->calls, 1001 * 7 / 8 + 1); /* the remainder: heaviest */
+	ASSERT_EQ(nb->calls, 1001 / 8);
+	ASSERT_EQ(na->estimated, 1);
+	ASSERT_EQ(nb->estimated, 1);
+	ASSERT_EQ(edge(s->t, G, C)->calls, 1001);
+	ASSERT_EQ(cp_cct_node(s->t, find(s->t, proot, 1))->calls, 5);
+	ASSERT_EQ(cp_cct_node(s->t, find(s->t, proot, 1))->estimated, 0);
+	ASSERT_EQ(cp_cct_node(s->t, find(s->t, porphan, 2))->calls, 6);
+	ASSERT_EQ(cp_cct_node(s->t, find(s->t, porphan, 2))->estimated, 1);
+	sim_free(s);
+}
+
+/*
+ * A thread's counted calls survive its merge into the run's tree, edges
+ * made after them included.
+ */
+static void test_counted_merge(void)
+{
+	struct cp_cct *a = cp_cct_new(0), *run = cp_cct_new(0);
+	struct cp_cct_map id = {0};
+	uint32_t n0, n1;
+
+	n0 = cp_cct_enter(a, CP_CCT_NONE, MAIN);
+	n1 = cp_cct_enter(a, n0, G);
+	cp_cct_close(a, n1, 1, 1, NULL);
+	cp_cct_close(a, n0, 1, 1, NULL);
+	cp_cct_edge_add(a, MAIN, G, 1, 1, NULL, 0);
+	cp_cct_counted(a, G, C, 9);
+	/* Edges made after the counted calls (the log's order varies). */
+	for (uint32_t f = 0; f < NFUNC; f++)
+		cp_cct_edge_add(a, C, f, 1, 1, NULL, 0);
+	cp_cct_merge(run, a, &id);
+	cp_cct_finish(run);
+	ASSERT_EQ(edge(run, G, C)->calls, 9);
+	ASSERT_EQ(edge(run, G, C)->untimed, 9);
+	ASSERT_EQ(cp_cct_nnodes(run), 3);
+	cp_cct_free(a);
+	cp_cct_free(run);
+}
+
 int main(void)
 {
 	CU_pSuite suite;
@@ -461,5 +605,11 @@ int main(void)
 	CU_add_test(suite, "depth-first walk with paths", test_walk);
 	CU_add_test(suite, "sampled chains", test_sampled);
 	CU_add_test(suite, "threads merged into a run", test_merge);
+	CU_add_test(suite, "counted calls: exact edges and nodes",
+		    test_counted_exact);
+	CU_add_test(suite, "counted calls: recursion", test_counted_recursion);
+	CU_add_test(suite, "counted calls: a caller with two contexts",
+		    test_counted_estimated);
+	CU_add_test(suite, "counted calls: merged", test_counted_merge);
 	return tu_run();
 }
