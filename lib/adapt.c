@@ -278,7 +278,7 @@ CPROF__NOINSTR uint64_t cprof__adapt_find(struct cprof__thread *t,
 						memory_order_relaxed) +
 						1,
 					memory_order_relaxed);
-				return CPROF__FRAME_COUNTED;
+				return CPROF__FRAME_COUNTED | h;
 			}
 			return e->state == CPROF__FN_WARM
 				       ? CPROF__FRAME_WARM | h
@@ -299,9 +299,26 @@ CPROF__NOINSTR uint64_t cprof__adapt_find(struct cprof__thread *t,
 	return 0; /* too far from its slot: timed */
 }
 
-CPROF__NOINSTR void cprof__adapt_warm_exit(struct cprof__thread *t,
-					   uint64_t slot, uint64_t d)
+CPROF__NOINSTR void cprof__adapt_retime(struct cprof__thread *t,
+					const struct cprof__frame *f)
 {
+	struct cprof__fn *e;
+
+	if (!t->fns)
+		return;
+	e = &t->fns->slot[f->flags & CPROF__FRAME_SLOT];
+	/* The table may have been wiped since (fork): then nothing to do. */
+	if (e->addr == f->addr && e->state == CPROF__FN_COUNTED)
+		e->state = CPROF__FN_TIMED;
+}
+
+CPROF__NOINSTR void cprof__adapt_warm_exit(struct cprof__thread *t,
+					   uint64_t slot, uint64_t dur,
+					   uint64_t kids)
+{
+	/* Its self time; a call with timed descendants fails its window. */
+	uint64_t d = kids == 0 ? dur : UINT64_MAX / 2;
+
 	struct cprof__fntab *tab = t->fns;
 	struct cprof__fn *e;
 
@@ -315,7 +332,7 @@ CPROF__NOINSTR void cprof__adapt_warm_exit(struct cprof__thread *t,
 	e = &tab->slot[slot];
 	if (e->state != CPROF__FN_WARM)
 		return;
-	e->sum += d;
+	e->sum = e->sum + d < e->sum ? UINT64_MAX / 2 : e->sum + d;
 	if (++e->warm < cprof__adapt.warmup)
 		return;
 	if (e->sum >= cprof__adapt.threshold * e->warm) {

@@ -404,8 +404,18 @@ void cprof__adapt_forget(struct cprof__thread *t);
  */
 uint64_t cprof__adapt_find(struct cprof__thread *t, uintptr_t addr,
 			   const struct cprof__frame *caller);
-/* A warming frame of slot SLOT closed, with D ticks of self time. */
-void cprof__adapt_warm_exit(struct cprof__thread *t, uint64_t slot, uint64_t d);
+/*
+ * A warming frame of slot SLOT closed, D ticks long, KIDS of them in its
+ * timed descendants.
+ */
+void cprof__adapt_warm_exit(struct cprof__thread *t, uint64_t slot, uint64_t d,
+			    uint64_t kids);
+/*
+ * A timed frame is entered from the counted frame F: F's edge is timed
+ * from now on, so that later trees keep it (this call of it has no
+ * events: its timed callee shows under the nearest timed frame, once).
+ */
+void cprof__adapt_retime(struct cprof__thread *t, const struct cprof__frame *f);
 /* Writer: the edge_calls chunk of T, with the counts since the last one. */
 void cprof__adapt_drain(struct cprof__thread *t, struct msgpack_packer *pk);
 /* Writer: the header's "adaptive" value, when cprof__adapt.on. */

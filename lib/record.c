@@ -309,6 +309,12 @@ record_slow(uintptr_t addr, uint64_t flags, uintptr_t sp, enum hook_kind kind)
 			if (f->flags & CPROF__FRAME_COUNTED)
 				return;
 		}
+		/*
+		 * A timed call from a counted frame: that edge is timed from
+		 * now on (adapt.c), so that the tree keeps its function.
+		 */
+		if (f && (f - 1)->flags & CPROF__FRAME_COUNTED)
+			cprof__adapt_retime(t, f - 1);
 		cprof__emit(t, addr, flags, 0);
 		if (f)
 			f->tick = cprof__ticks();
@@ -382,7 +388,8 @@ enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 						memory_order_relaxed) +
 						1,
 					memory_order_relaxed);
-				mark = CPROF__FRAME_COUNTED;
+				mark = CPROF__FRAME_COUNTED |
+				       (uint64_t)(e - t->fns->slot);
 			} else if (e->state == CPROF__FN_WARM) {
 				mark = CPROF__FRAME_WARM |
 				       (uint64_t)(e - t->fns->slot);
@@ -391,9 +398,12 @@ enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 		/*
 		 * A timed call without room, or in exact mode, is for the
 		 * slow path, which looks the function up again: never a
-		 * counted one, whose count was taken.
+		 * counted one, whose count was taken. So is a timed call
+		 * from a counted frame, whose edge it makes timed again.
 		 */
-		if (likely(mark & CPROF__FRAME_COUNTED) || fast(t)) {
+		if (likely(mark & CPROF__FRAME_COUNTED) ||
+		    (fast(t) &&
+		     likely(!(t->ss_top->flags & CPROF__FRAME_COUNTED)))) {
 			f = t->ss_top + 1;
 			t->ss_top = f;
 			atomic_signal_fence(memory_order_seq_cst);
@@ -448,9 +458,8 @@ leave(uintptr_t addr, uint64_t flags, uintptr_t sp)
 			    t0;
 			f->kids += d;
 			if (unlikely(mark & CPROF__FRAME_WARM))
-				cprof__adapt_warm_exit(t,
-						       mark & CPROF__FRAME_SLOT,
-						       d > kids ? d - kids : 0);
+				cprof__adapt_warm_exit(
+					t, mark & CPROF__FRAME_SLOT, d, kids);
 			return;
 		}
 	}

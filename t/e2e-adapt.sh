@@ -28,19 +28,18 @@ expect_status "adapt under cprof stat" 0 forced.err
 calls_ok forced forced.json
 # The rule is per edge (caller, callee). tiny: the first 64 calls of each
 # of its two edges timed (from loop: 2000000 calls, from rec: 300), the
-# rest counted. rec: its edge from work (3 calls) stays warming, timed;
-# its edge to itself (99 calls a descent) has the first descent's frames
-# timed (judged as the 64th closes, with 35 still open), the two
-# descents after counted.
+# rest counted. rec: every frame of a descent but the innermost has a
+# timed child (the next level), and an edge whose calls have timed
+# descendants is never counted (the tree would lose it): all 300 timed.
 jeq "tiny: counted after 64 timed calls per edge" forced.json \
 	"rows('tiny')[0]['untimed_calls']" $((2000300 - 2 * 64))
-jeq "rec: its recursive edge counted from its second descent" forced.json \
-	"rows('rec')[0]['untimed_calls']" $((2 * 99))
+jeq "rec: recursion stays timed, level by level" forced.json \
+	"rows('rec')[0]['untimed_calls']" 0
 jeq "big, loop, work, main: timed" forced.json \
 	"[rows(f)[0]['untimed_calls'] for f in ('big', 'loop', 'work', 'main')]" \
 	"[0, 0, 0, 0]"
-jeq "tiny and rec: time from samples" forced.json \
-	"[rows(f)[0]['self_source'] for f in ('tiny', 'rec')]" '["sampled", "sampled"]'
+jeq "tiny: time from samples" forced.json \
+	"[rows('tiny')[0]['self_source']]" '["sampled"]'
 # (Timed, less the hooks' measured cost: doc/design.md, "The hybrid".)
 jcheck "big: timed" forced.json "rows('big')[0]['self_source'] in ('timed', 'compensated')"
 jeq "tiny: no time of its own from the markers" forced.json \
@@ -50,9 +49,9 @@ jcheck "tiny: its timed warm-up kept apart" forced.json \
 jcheck "big: its 20 ms of CPU time, timed" forced.json \
 	"self('big') >= 20000000 and self('big') == total('big')"
 # Only timed calls write events: main, work, loop, 20 big, 2 x 64 tiny
-# and 100 + 2 rec, two events each.
+# and 300 rec, two events each.
 jeq "no event for a counted call" forced.json "j['processes'][0]['events']" \
-	$((2 * (3 + 20 + 128 + 102)))
+	$((2 * (3 + 20 + 128 + 300)))
 jeq "the rule in the JSON" forced.json \
 	"j['processes'][0]['adaptive']['warmup']" 64
 jcheck "the threshold in the JSON" forced.json \
