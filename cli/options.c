@@ -395,11 +395,16 @@ int cp_output_option(const struct cp_command *cmd, struct cp_output *o, int c,
 		o->threads = 1;
 		return 1;
 	case CP_OPT_FORMAT:
+		/* report also exports (cmd-report.c parses those first). */
 		if (cp_format_parse(arg, &o->format) != 0)
 			cp_usage_error(cmd,
 				       "--format: unknown format '%s' (table, "
-				       "json, csv)",
-				       arg);
+				       "json, csv%s)",
+				       arg,
+				       cmd == &cp_cmd_report
+					       ? ", chrome, pprof, folded, "
+						 "flamegraph"
+					       : "");
 		return 1;
 	}
 	return 0;
