@@ -202,6 +202,21 @@ struct cp_log_ev {
 	size_t nshort;
 };
 
+/*
+ * An offcpu chunk: N intervals of thread TID off the CPU, from OUT to IN
+ * (CLOCK_MONOTONIC ns); PREEMPT when the thread was preempted while
+ * runnable rather than blocked.
+ */
+struct cp_log_offiv {
+	uint64_t out, in;
+	int preempt;
+};
+struct cp_log_offcpu {
+	int tid;
+	const struct cp_log_offiv *iv;
+	size_t n;
+};
+
 /* One overflow sample of a samples chunk. */
 struct cp_log_sample {
 	uint64_t time; /* CLOCK_MONOTONIC ns */
@@ -278,6 +293,8 @@ struct cp_log_ops {
 	void (*calls)(void *arg, const struct cp_log_calls *c);
 	/* fork() children noted by the runtime, and how many more were not. */
 	void (*forks)(void *arg, const uint64_t *pids, size_t n, uint64_t more);
+	/* Offcpu chunks: a thread's intervals off the CPU. */
+	void (*offcpu)(void *arg, const struct cp_log_offcpu *c);
 };
 
 struct cp_log_result {
@@ -500,6 +517,14 @@ struct cp_func {
 	 */
 	int ref, ref_inlined;
 	enum cp_ref_total ref_total;
+	/*
+	 * Off-CPU time (offcpu.c, cp_profile.has_offcpu): the thread was
+	 * blocked (switched out of its own accord: sleep, lock, I/O) while
+	 * the function was innermost (self) or on the stack (total), and
+	 * the time it was preempted while runnable (preempt_*).
+	 */
+	uint64_t off_self_ns, off_total_ns;
+	uint64_t preempt_self_ns, preempt_total_ns;
 };
 
 /* A calling-context tree and call graph (cct.h). */
@@ -681,6 +706,8 @@ struct cp_profile {
 	int has_dist;
 	size_t dist_counter;
 	uint64_t dist_samples;
+	/* Some process recorded context switches (--off-cpu at record). */
+	int has_offcpu;
 #define CP_DIST_MIN_SAMPLES 50
 	/* From run.meta, when present. */
 	int has_meta;
@@ -795,6 +822,8 @@ struct cp_output {
 	 */
 	int frames;
 	double spike_factor;
+	/* --off-cpu: the off-CPU and on-CPU self columns in the table. */
+	int offcpu;
 };
 #define CP_SPIKE_FACTOR 2.0
 /* Frame times vary too much past this coefficient of variation. */
@@ -1027,7 +1056,19 @@ struct cp_run_opts {
 	/* cp_adapt_options: --time-all, and the rule's numbers or NULL. */
 	int time_all;
 	const char *adapt_ns, *adapt_warmup;
+	/* cp_sys_options: --off-cpu. */
+	int offcpu;
 };
+
+/*
+ * cp_sys_options (issue 11): --off-cpu, record-time (stat, record: the
+ * runtime records context switches) and report-time (stat, report: the
+ * table's columns).
+ */
+enum { CP_OPT_OFF_CPU = 0x2b00 };
+/* F's self time on the CPU: its self time less its blocked and preempted. */
+uint64_t cp_on_cpu_self(const struct cp_func *f);
+extern const struct cp_option cp_sys_options[];
 
 /*
  * select.c: --filter, --exclude and --min-duration of stat and record

@@ -22,9 +22,11 @@ static const struct cp_option stat_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const stat_groups[] = {
-	stat_options,	    cp_output_options, cp_view_options,
-	cp_counter_options, cp_run_options,    cp_reference_options,
-	cp_select_options,  cp_adapt_options,  NULL};
+	stat_options,	   cp_output_options,
+	cp_view_options,   cp_counter_options,
+	cp_run_options,	   cp_reference_options,
+	cp_select_options, cp_adapt_options,
+	cp_sys_options,	   NULL};
 
 static int cmd_stat(int argc, char **argv);
 
@@ -115,6 +117,7 @@ static int cmd_stat(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	out.offcpu = ro.offcpu;
 	if (argc == 0)
 		cp_usage_error(&cp_cmd_stat, "no program to run");
 	cp_view_check(&cp_cmd_stat, &out);

@@ -11,6 +11,7 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/profile.c \
 	cli/replay.c \
 	cli/samples.c \
+	cli/offcpu.c \
 	cli/merge.c \
 	cli/cct.h \
 	cli/cct.c \

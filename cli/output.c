@@ -884,6 +884,7 @@ struct cols {
 	int ttotal;	  /* Total, */
 	int calls;	  /* Calls, */
 	int selfcall;	  /* Self/call */
+	int offcpu;	  /* --off-cpu: Off-CPU and On-CPU (self) */
 	size_t ncounters; /* counters shown, each with Self, */
 	int cpct;	  /* Self%, */
 	int ctotal;	  /* Total */
@@ -902,7 +903,8 @@ static size_t time_width(const struct cols *c)
 	return 2 + TIME_WIDTH + 2 + PCT_WIDTH +
 	       (c->ttotal ? 2 + TIME_WIDTH : 0) +
 	       (c->calls ? 2 + c->callsw : 0) +
-	       (c->selfcall ? 2 + TIME_WIDTH : 0);
+	       (c->selfcall ? 2 + TIME_WIDTH : 0) +
+	       (c->offcpu ? 2 * (2 + TIME_WIDTH) : 0);
 }
 
 /* Width of one counter's columns, without the two spaces before them. */
@@ -1014,6 +1016,9 @@ static void table_head(FILE *f, const struct cp_profile *p,
 			fprintf(f, "  %*s", (int)c->callsw, "Calls");
 		if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH, "Self/call");
+		if (c->offcpu)
+			fprintf(f, "  %*s  %*s", TIME_WIDTH, "Off-CPU",
+				TIME_WIDTH, "On-CPU");
 	}
 	for (size_t k = 0; k < c->ncounters; k++) {
 		fprintf(f, "  %*s", COUNT_WIDTH, "Self");
@@ -1056,6 +1061,23 @@ static const char *row_color(const struct cp_profile *p, const struct cols *c,
 				     : NULL;
 }
 
+/*
+ * --off-cpu: R's off-CPU (blocked) and on-CPU self time. The numbers are
+ * the run's, not a thread's: a thread's row (--threads) shows "-".
+ */
+static void offcpu_cells(FILE *f, const struct row *r)
+{
+	char b[2][32];
+
+	if (r->st != &r->f->st) {
+		fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", TIME_WIDTH, "-");
+		return;
+	}
+	fprintf(f, "  %*s  %*s", TIME_WIDTH,
+		cp_format_ns(b[0], sizeof b[0], r->f->off_self_ns), TIME_WIDTH,
+		cp_format_ns(b[1], sizeof b[1], cp_on_cpu_self(r->f)));
+}
+
 static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		      const struct row *r)
 {
@@ -1079,6 +1101,9 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 			fprintf(f, "  %*s", (int)c->callsw, "-");
 		if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH, "-");
+		if (c->offcpu)
+			fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", TIME_WIDTH,
+				"-");
 	} else if (c->time && st->untimed_calls > 0 && st->self_ns == 0 &&
 		   st->total_ns == 0) {
 		/* Counted, not timed (adaptive timing): exact calls only. */
@@ -1089,6 +1114,9 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 			fprintf(f, "  %*" PRIu64, (int)c->callsw, st->calls);
 		if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH, "-");
+		if (c->offcpu)
+			fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", TIME_WIDTH,
+				"-");
 	} else if (c->time) {
 		fprintf(f, "  %*s  %*s", TIME_WIDTH,
 			cp_format_ns(b[0], sizeof b[0], st->self_ns), PCT_WIDTH,
@@ -1106,6 +1134,8 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		else if (c->selfcall)
 			fprintf(f, "  %*s", TIME_WIDTH,
 				cp_format_ns(b[3], sizeof b[3], per_call(st)));
+		if (c->offcpu)
+			offcpu_cells(f, r);
 	}
 	for (size_t k = 0; k < c->ncounters; k++) {
 		const struct cp_counter *ct = &p->counters[k];
@@ -1168,6 +1198,7 @@ static void table_rows(FILE *f, const struct cp_profile *p,
 	/* A run without a single marker event has no time to show. */
 	c.time = c.ncounters == 0 || events(p) > 0;
 	c.ttotal = c.calls = c.selfcall = c.cpct = c.ctotal = 1;
+	c.offcpu = o->offcpu && c.time;
 	c.cyc = c.ncounters ? counter_index(p, "cycles") : -1;
 	c.ins = c.ncounters ? counter_index(p, "instructions") : -1;
 	c.ipc = c.cyc >= 0 && c.ins >= 0 ? c.cyc : -1;
@@ -1680,6 +1711,21 @@ static void json_double(FILE *f, const char *key, double v, int *first)
 	fprintf(f, "%.6g", v);
 }
 
+/*
+ * A function's off-CPU time (the run recorded context switches): blocked
+ * and preempted, self and total, and the on-CPU self time left.
+ */
+static void json_offcpu(FILE *f, const struct cp_func *fn, int *first)
+{
+	json_key(f, "off_cpu_ns", first);
+	fprintf(f, "{\"self\": %" PRIu64 ", \"total\": %" PRIu64 "}",
+		fn->off_self_ns, fn->off_total_ns);
+	json_key(f, "preempted_ns", first);
+	fprintf(f, "{\"self\": %" PRIu64 ", \"total\": %" PRIu64 "}",
+		fn->preempt_self_ns, fn->preempt_total_ns);
+	json_u64(f, "on_cpu_self_ns", cp_on_cpu_self(fn), first);
+}
+
 /* A row's "counters" object and "distortion" value. */
 static void json_row_counters(FILE *f, const struct cp_profile *p,
 			      const struct row *r, int *first)
@@ -1833,6 +1879,8 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 				    totals[rows[i].f->ref_total], &first);
 		}
 		json_row_counters(f, p, &rows[i], &first);
+		if (p->has_offcpu && rows[i].st == &rows[i].f->st)
+			json_offcpu(f, rows[i].f, &first);
 		fputc('}', f);
 	}
 	if (n != 0)

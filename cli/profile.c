@@ -216,6 +216,11 @@ static void on_samples(void *arg, const struct cp_log_samples *c)
 	cp_samples_add(arg, c);
 }
 
+static void on_offcpu(void *arg, const struct cp_log_offcpu *c)
+{
+	cp_offcpu_add(arg, c);
+}
+
 static void on_lost(void *arg, int tid, uint64_t lost, uint64_t throttled)
 {
 	struct proc *pr = arg;
@@ -354,6 +359,7 @@ static const struct cp_log_ops log_ops = {
 	.counts = on_counts,
 	.calls = on_calls,
 	.forks = on_forks,
+	.offcpu = on_offcpu,
 };
 
 /*
@@ -499,6 +505,7 @@ static void proc_free(struct proc *pr)
 		free(t->totals);
 		free(t->own);
 		free(t->tsamp);
+		cp_offcpu_free(t);
 		free(t->pend);
 		free(t->q);
 		free(t->qnum);

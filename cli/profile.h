@@ -236,7 +236,30 @@ struct thr {
 	struct tfacc *facc;
 	size_t nfacc;
 	uint64_t *ssum;
+
+	/*
+	 * Off-CPU intervals (offcpu.c) waiting for the marker stream, as
+	 * samples do: those from ohead on are unplaced, those before oconv
+	 * have their tick. OFF: per pfunc, OFF_STRIDE ns (OFF_*).
+	 */
+	struct qoff *oq;
+	size_t ohead, oconv, noq, capoq;
+	uint64_t *off;
+	size_t noff;
 };
+
+/* An off-CPU interval waiting to be placed. */
+struct qoff {
+	uint64_t mid_ns; /* its middle, CLOCK_MONOTONIC: placed by it */
+	uint64_t tk;	 /* the same on the marker timeline, once converted */
+	uint64_t len;	 /* ns */
+	int preempt;
+};
+#define OFF_SELF      0
+#define OFF_TOTAL     1
+#define OFF_PRE_SELF  2
+#define OFF_PRE_TOTAL 3
+#define OFF_STRIDE    4
 
 /* A counter of a process's header. */
 struct pcounter {
@@ -496,6 +519,26 @@ void cp_samples_before(struct proc *pr, struct thr *t, uint64_t tk, uint32_t id,
 void cp_samples_flush(struct proc *pr, struct thr *t, enum cp_flush how);
 /* An ended thread whose events and samples have all run frees its queues. */
 void cp_samples_release(struct thr *t);
+
+/*
+ * offcpu.c: off-CPU intervals (offcpu chunks) placed like samples on the
+ * frames open at their middle. Queue those of C; place T's converted
+ * ones earlier than TK; at a flush (HOW, the clock line L or NULL when
+ * not calibrated yet), convert, place those the stream passed and, at
+ * a drain or the end, those that wait no longer; add T's function I to
+ * F; free T's.
+ */
+struct cp_clock_line;
+void cp_offcpu_add(struct proc *pr, const struct cp_log_offcpu *c);
+void cp_offcpu_before(struct proc *pr, struct thr *t, uint64_t tk);
+void cp_offcpu_flush(struct proc *pr, struct thr *t, enum cp_flush how,
+		     const struct cp_clock_line *l, int after);
+void cp_offcpu_merge(const struct proc *pr, const struct thr *t, size_t i,
+		     struct cp_func *f);
+void cp_offcpu_free(struct thr *t);
+/* The off-CPU self time of T's function I, at most SELF_NS (on-CPU >= 0). */
+uint64_t cp_offcpu_self(const struct proc *pr, const struct thr *t, size_t i,
+			uint64_t self_ns);
 
 /*
  * frames.c: --frames. A thread of the run gets its accumulators (when

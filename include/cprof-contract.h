@@ -231,4 +231,12 @@
 #define CPROF_KEY_COUNTED_CALL "counted_call"
 #define CPROF_KEY_FNS	       "fns"
 
+/*
+ * Off-CPU time (--off-cpu): CPROF_OFFCPU=1 asks the runtime for the
+ * sampling leader's context-switch records; an offcpu chunk holds a
+ * thread's intervals off the CPU (doc/log-format.md).
+ */
+#define CPROF_ENV_OFFCPU   "CPROF_OFFCPU"
+#define CPROF_CHUNK_OFFCPU "offcpu"
+
 #endif /* CPROF_CONTRACT_H */

@@ -102,6 +102,8 @@ CPROF__NOINSTR int cprof__counters_config(void)
 			   strcmp(getenv(CPROF_ENV_EXACT), "1") == 0;
 	cprof__ctr.callchain = getenv(CPROF_ENV_CALLCHAIN) != NULL &&
 			       strcmp(getenv(CPROF_ENV_CALLCHAIN), "1") == 0;
+	cprof__ctr.offcpu = getenv(CPROF_ENV_OFFCPU) != NULL &&
+			    strcmp(getenv(CPROF_ENV_OFFCPU), "1") == 0;
 	cprof__ctr.freq = 1000;
 	if (smp && strncmp(smp, "period:", 7) == 0) {
 		cprof__ctr.period = strtoull(smp + 7, NULL, 10);
@@ -161,6 +163,14 @@ static CPROF__NOINSTR void fill_attr(struct perf_event_attr *a,
 	if (cprof__ctr.callchain) {
 		a->sample_type |= PERF_SAMPLE_CALLCHAIN;
 		a->exclude_callchain_kernel = 1;
+	}
+	/*
+	 * Off-CPU time (offcpu.c): switch records in the same ring, with
+	 * the tid and time after each (sample_id_all).
+	 */
+	if (cprof__ctr.offcpu) {
+		a->context_switch = 1;
+		a->sample_id_all = 1;
 	}
 	/*
 	 * No wake-up watermark: the writer holds no descriptor to poll, it
@@ -343,6 +353,8 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 	memset(t->clast, 0, sizeof(t->clast));
 	t->clast_en = t->clast_run = 0;
 	t->clost = t->cthrottled = 0;
+	t->off_out = 0;
+	t->off_preempt = false;
 	t->cthrottle_open = false;
 	if (cprof__ctr.nev == 0)
 		return;
@@ -1000,10 +1012,13 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 			} else if (h.type == PERF_RECORD_UNTHROTTLE) {
 				unthrottled++;
 				t->cthrottle_open = true;
+			} else if (h.type == PERF_RECORD_SWITCH) {
+				cprof__offcpu_record(t, &h, r);
 			}
 			tail += h.size;
 		}
 		flush_samples(t, pk, n, time0, len, nthr);
+		cprof__offcpu_flush(t, pk);
 		__atomic_store_n(&pc->data_tail, tail, __ATOMIC_RELEASE);
 	}
 	if (lost || throttled || unthrottled) {

@@ -129,6 +129,13 @@ struct cprof__thread {
 	_Atomic bool cgone;
 	bool cthrottle_open; /* an unthrottle came since the last sample */
 	/*
+	 * Off-CPU (offcpu.c): the time of the thread's last switch-out
+	 * record not yet matched by a switch-in (0: none), and whether the
+	 * kernel preempted it then (it stayed runnable).
+	 */
+	uint64_t off_out;
+	bool off_preempt;
+	/*
 	 * Exact mode: counted inside the runtime's own work on the thread
 	 * (cprof__own_begin/end), kept out of the values in cvals. Written
 	 * by the owner, read by the writer (relaxed atomics).
@@ -607,6 +614,7 @@ struct cprof__counters {
 	int nev;	/* 0: no counters */
 	bool exact;	/* read at every marker event, no sampling */
 	bool callchain; /* samples carry user callchains */
+	bool offcpu;	/* the leader records context switches */
 	uint64_t period, freq;
 	struct cprof__event {
 		char name[CPROF_EVENT_NAME_MAX + 1];
@@ -617,6 +625,17 @@ struct cprof__counters {
 	} ev[CPROF_MAX_EVENTS];
 };
 extern struct cprof__counters cprof__ctr;
+
+/*
+ * offcpu.c: a context-switch record R (SIZE bytes, header H) of T's
+ * sample ring, and the offcpu chunk of the intervals gathered in a drain
+ * of T (nothing when none).
+ */
+struct perf_event_header;
+void cprof__offcpu_record(struct cprof__thread *t,
+			  const struct perf_event_header *h,
+			  const unsigned char *r);
+void cprof__offcpu_flush(struct cprof__thread *t, struct msgpack_packer *pk);
 
 /* Parse CPROF_EVENTS, CPROF_SAMPLE, CPROF_EXACT, CPROF_CALLCHAIN. */
 int cprof__counters_config(void);

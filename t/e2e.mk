@@ -313,3 +313,9 @@ t_progs_hidden_CFLAGS = $(E2E_INSTR_CFLAGS)
 E2E_TESTS += t/e2e-unrecorded.sh
 # The program's first open at RLIMIT_NOFILE 5 to 16.
 E2E_TESTS += t/e2e-fdedge.sh
+# Off-CPU time per function (issue 11): context-switch records.
+check_PROGRAMS += t/progs/offcpu
+t_progs_offcpu_SOURCES = t/progs/offcpu.c t/progs/progs.h
+t_progs_offcpu_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_offcpu_LDFLAGS = $(AM_LDFLAGS) -pthread
+E2E_TESTS += t/e2e-offcpu.sh
