@@ -217,6 +217,21 @@ struct cp_log_offcpu {
 	size_t n;
 };
 
+/*
+ * A syscalls chunk: N system calls of thread TID, each entered at ENTER
+ * (CLOCK_MONOTONIC ns) and left LEN ns later; LOST: tracepoint records
+ * the kernel dropped since the thread's previous chunk.
+ */
+struct cp_log_syscall {
+	uint64_t enter, len, nr;
+};
+struct cp_log_syscalls {
+	int tid;
+	const struct cp_log_syscall *s;
+	size_t n;
+	uint64_t lost;
+};
+
 /* One overflow sample of a samples chunk. */
 struct cp_log_sample {
 	uint64_t time; /* CLOCK_MONOTONIC ns */
@@ -295,6 +310,8 @@ struct cp_log_ops {
 	void (*forks)(void *arg, const uint64_t *pids, size_t n, uint64_t more);
 	/* Offcpu chunks: a thread's intervals off the CPU. */
 	void (*offcpu)(void *arg, const struct cp_log_offcpu *c);
+	/* Syscalls chunks: a thread's system calls. */
+	void (*syscalls)(void *arg, const struct cp_log_syscalls *c);
 };
 
 struct cp_log_result {
@@ -482,6 +499,15 @@ enum cp_ref_total {
 	CP_REF_TOTAL_SELF
 };
 
+/*
+ * The calls of one system call NR made while a function was innermost
+ * (self) or on the stack (total, once per call), and their time.
+ */
+struct cp_sysstat {
+	uint64_t nr;
+	uint64_t self_count, self_ns, total_count, total_ns;
+};
+
 /* A function or marker site, merged over every process and thread. */
 struct cp_func {
 	const char *name;   /* demangled symbol, marker name or obj+0xoff */
@@ -525,6 +551,9 @@ struct cp_func {
 	 */
 	uint64_t off_self_ns, off_total_ns;
 	uint64_t preempt_self_ns, preempt_total_ns;
+	/* System calls (syscalls.c, cp_profile.has_syscalls), by number. */
+	struct cp_sysstat *sys;
+	size_t nsys;
 };
 
 /* A calling-context tree and call graph (cct.h). */
@@ -708,6 +737,12 @@ struct cp_profile {
 	uint64_t dist_samples;
 	/* Some process recorded context switches (--off-cpu at record). */
 	int has_offcpu;
+	/*
+	 * Some process traced its system calls (--syscalls at record), and
+	 * the tracepoint records the kernel dropped.
+	 */
+	int has_syscalls;
+	uint64_t syscalls_lost;
 #define CP_DIST_MIN_SAMPLES 50
 	/* From run.meta, when present. */
 	int has_meta;
@@ -824,6 +859,8 @@ struct cp_output {
 	double spike_factor;
 	/* --off-cpu: the off-CPU and on-CPU self columns in the table. */
 	int offcpu;
+	/* --syscalls: the system-call columns (count, time, classes). */
+	int syscalls;
 };
 #define CP_SPIKE_FACTOR 2.0
 /* Frame times vary too much past this coefficient of variation. */
@@ -1056,8 +1093,8 @@ struct cp_run_opts {
 	/* cp_adapt_options: --time-all, and the rule's numbers or NULL. */
 	int time_all;
 	const char *adapt_ns, *adapt_warmup;
-	/* cp_sys_options: --off-cpu. */
-	int offcpu;
+	/* cp_sys_options: --off-cpu, --syscalls. */
+	int offcpu, syscalls;
 };
 
 /*
@@ -1065,7 +1102,29 @@ struct cp_run_opts {
  * runtime records context switches) and report-time (stat, report: the
  * table's columns).
  */
-enum { CP_OPT_OFF_CPU = 0x2b00 };
+enum { CP_OPT_OFF_CPU = 0x2b00, CP_OPT_SYSCALLS };
+/*
+ * syscalls.c: the name of system call NR on the build machine ("sys_NR"
+ * when unknown, in BUF), its class for the table (CP_SYS_*), and the
+ * classes' names. cp_syscalls_env() sets CPROF_SYSCALLS for a run that
+ * asked for them, where the kernel allows the tracepoints, and says once
+ * which mode is in force.
+ */
+const char *cp_syscall_name(uint64_t nr, char *buf, size_t len);
+enum {
+	CP_SYS_READ,
+	CP_SYS_WRITE,
+	CP_SYS_OPEN,
+	CP_SYS_MMAP,
+	CP_SYS_FUTEX,
+	CP_SYS_POLL,
+	CP_SYS_IOCTL,
+	CP_SYS_OTHER,
+	CP_SYS_CLASSES
+};
+int cp_syscall_class(uint64_t nr);
+extern const char *const cp_syscall_class_names[CP_SYS_CLASSES];
+void cp_syscalls_env(int want);
 /* F's self time on the CPU: its self time less its blocked and preempted. */
 uint64_t cp_on_cpu_self(const struct cp_func *f);
 extern const struct cp_option cp_sys_options[];

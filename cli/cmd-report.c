@@ -143,6 +143,8 @@ static int cmd_report(int argc, char **argv)
 			out.counters = CP_COUNTERS_ON;
 		else if (c == CP_OPT_OFF_CPU)
 			out.offcpu = 1;
+		else if (c == CP_OPT_SYSCALLS)
+			out.syscalls = 1;
 		else if (c == OPT_MIN_DURATION || c == OPT_TIME_RANGE)
 			export_option(&xo, c, optarg);
 		else if (c == OPT_VALUE)

@@ -118,6 +118,7 @@ static int cmd_stat(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	out.offcpu = ro.offcpu;
+	out.syscalls = ro.syscalls;
 	if (argc == 0)
 		cp_usage_error(&cp_cmd_stat, "no program to run");
 	cp_view_check(&cp_cmd_stat, &out);

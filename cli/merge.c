@@ -392,6 +392,7 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 		ld->rowof[rows[r].func] = CP_INDEX_NONE;
 	ct->funcs = rows;
 	ct->nfuncs = nrows;
+	cp_syscalls_merge(ld, pr, t, gid);
 	cct_merge(ld, pr, t, ct, gid);
 }
 

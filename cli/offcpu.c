@@ -14,6 +14,7 @@
  * total of every function on the stack; outside any marker frame it goes
  * nowhere. Intervals the thread was preempted in (runnable, not
  * blocked) are kept apart: off-CPU time is the time the thread waited.
+ * System calls (syscalls.c) share the queue and its rules.
  */
 #include "config.h"
 
@@ -41,6 +42,7 @@ void cp_offcpu_add(struct proc *pr, const struct cp_log_offcpu *c)
 		q->tk = 0;
 		q->len = len;
 		q->preempt = iv->preempt;
+		q->nr = -1;
 		/*
 		 * The ring's records up to here are in: the drain's
 		 * watermark (samples.c) covers the interval's start too.
@@ -48,6 +50,24 @@ void cp_offcpu_add(struct proc *pr, const struct cp_log_offcpu *c)
 		if (iv->out > t->smax)
 			t->smax = iv->out;
 	}
+	cp_offcpu_sort(t);
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct qoff *x = a, *y = b;
+
+	return x->mid_ns < y->mid_ns ? -1 : x->mid_ns > y->mid_ns;
+}
+
+/*
+ * Off-CPU intervals and system calls come in chunks of their own: the
+ * queue is kept in time order, and converted anew at the next flush.
+ */
+void cp_offcpu_sort(struct thr *t)
+{
+	qsort(t->oq + t->ohead, t->noq - t->ohead, sizeof *t->oq, by_time);
+	t->oconv = t->ohead;
 }
 
 /* Place T's interval at ohead with the stack as it stands. */
@@ -57,7 +77,9 @@ static void place(struct proc *pr, struct thr *t)
 	uint64_t serial;
 	size_t self = q->preempt ? OFF_PRE_SELF : OFF_SELF;
 
-	if (t->stk.depth == 0 || q->len == 0)
+	if (t->stk.depth > 0 && q->nr >= 0)
+		cp_syscalls_place(pr, t, q);
+	if (t->stk.depth == 0 || q->len == 0 || q->nr >= 0)
 		return;
 	cp_thread_reserve(pr, t);
 	if (t->noff < pr->npf * OFF_STRIDE) {

@@ -879,12 +879,15 @@ static int counter_index(const struct cp_profile *p, const char *generic)
  * may go without some (fit_columns()).
  */
 struct cols {
-	int objects;	  /* the object column */
-	int time;	  /* the marker time columns: Self and Self%, */
-	int ttotal;	  /* Total, */
-	int calls;	  /* Calls, */
-	int selfcall;	  /* Self/call */
-	int offcpu;	  /* --off-cpu: Off-CPU and On-CPU (self) */
+	int objects;  /* the object column */
+	int time;     /* the marker time columns: Self and Self%, */
+	int ttotal;   /* Total, */
+	int calls;    /* Calls, */
+	int selfcall; /* Self/call */
+	int offcpu;   /* --off-cpu: Off-CPU and On-CPU (self) */
+	/* --syscalls: Sys (self calls), Sys time, and the classes in sysmask */
+	int syscalls;
+	unsigned sysmask;
 	size_t ncounters; /* counters shown, each with Self, */
 	int cpct;	  /* Self%, */
 	int ctotal;	  /* Total */
@@ -904,7 +907,11 @@ static size_t time_width(const struct cols *c)
 	       (c->ttotal ? 2 + TIME_WIDTH : 0) +
 	       (c->calls ? 2 + c->callsw : 0) +
 	       (c->selfcall ? 2 + TIME_WIDTH : 0) +
-	       (c->offcpu ? 2 * (2 + TIME_WIDTH) : 0);
+	       (c->offcpu ? 2 * (2 + TIME_WIDTH) : 0) +
+	       (c->syscalls ? 2 + COUNT_WIDTH + 2 + TIME_WIDTH +
+				      (size_t)__builtin_popcount(c->sysmask) *
+					      (2 + COUNT_WIDTH)
+			    : 0);
 }
 
 /* Width of one counter's columns, without the two spaces before them. */
@@ -1019,6 +1026,14 @@ static void table_head(FILE *f, const struct cp_profile *p,
 		if (c->offcpu)
 			fprintf(f, "  %*s  %*s", TIME_WIDTH, "Off-CPU",
 				TIME_WIDTH, "On-CPU");
+		if (c->syscalls) {
+			fprintf(f, "  %*s  %*s", COUNT_WIDTH, "Sys", TIME_WIDTH,
+				"Sys time");
+			for (int k = 0; k < CP_SYS_CLASSES; k++)
+				if (c->sysmask & (1u << k))
+					fprintf(f, "  %*s", COUNT_WIDTH,
+						cp_syscall_class_names[k]);
+		}
 	}
 	for (size_t k = 0; k < c->ncounters; k++) {
 		fprintf(f, "  %*s", COUNT_WIDTH, "Self");
@@ -1059,6 +1074,38 @@ static const char *row_color(const struct cp_profile *p, const struct cols *c,
 	return share >= HOT_RED	     ? SGR_RED
 	       : share >= HOT_YELLOW ? SGR_YELLOW
 				     : NULL;
+}
+
+/*
+ * --syscalls: R's system calls as innermost function, their time, and
+ * their count in each class shown; "-" for a thread's row (--threads)
+ * and with R NULL.
+ */
+static void syscall_cells(FILE *f, const struct cols *c, const struct row *r)
+{
+	uint64_t n = 0, ns = 0, cls[CP_SYS_CLASSES] = {0};
+	char b[2][32];
+
+	if (r == NULL || r->st != &r->f->st) {
+		fprintf(f, "  %*s  %*s", COUNT_WIDTH, "-", TIME_WIDTH, "-");
+		for (int k = 0; k < CP_SYS_CLASSES; k++)
+			if (c->sysmask & (1u << k))
+				fprintf(f, "  %*s", COUNT_WIDTH, "-");
+		return;
+	}
+	for (size_t i = 0; i < r->f->nsys; i++) {
+		n += r->f->sys[i].self_count;
+		ns += r->f->sys[i].self_ns;
+		cls[cp_syscall_class(r->f->sys[i].nr)] +=
+			r->f->sys[i].self_count;
+	}
+	fprintf(f, "  %*s  %*s", COUNT_WIDTH,
+		cp_format_count(b[0], sizeof b[0], n), TIME_WIDTH,
+		cp_format_ns(b[1], sizeof b[1], ns));
+	for (int k = 0; k < CP_SYS_CLASSES; k++)
+		if (c->sysmask & (1u << k))
+			fprintf(f, "  %*s", COUNT_WIDTH,
+				cp_format_count(b[0], sizeof b[0], cls[k]));
 }
 
 /*
@@ -1104,6 +1151,8 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		if (c->offcpu)
 			fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", TIME_WIDTH,
 				"-");
+		if (c->syscalls)
+			syscall_cells(f, c, NULL);
 	} else if (c->time && st->untimed_calls > 0 && st->self_ns == 0 &&
 		   st->total_ns == 0) {
 		/* Counted, not timed (adaptive timing): exact calls only. */
@@ -1117,6 +1166,8 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		if (c->offcpu)
 			fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", TIME_WIDTH,
 				"-");
+		if (c->syscalls)
+			syscall_cells(f, c, NULL);
 	} else if (c->time) {
 		fprintf(f, "  %*s  %*s", TIME_WIDTH,
 			cp_format_ns(b[0], sizeof b[0], st->self_ns), PCT_WIDTH,
@@ -1136,6 +1187,8 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 				cp_format_ns(b[3], sizeof b[3], per_call(st)));
 		if (c->offcpu)
 			offcpu_cells(f, r);
+		if (c->syscalls)
+			syscall_cells(f, c, r);
 	}
 	for (size_t k = 0; k < c->ncounters; k++) {
 		const struct cp_counter *ct = &p->counters[k];
@@ -1199,6 +1252,12 @@ static void table_rows(FILE *f, const struct cp_profile *p,
 	c.time = c.ncounters == 0 || events(p) > 0;
 	c.ttotal = c.calls = c.selfcall = c.cpct = c.ctotal = 1;
 	c.offcpu = o->offcpu && c.time;
+	c.syscalls = o->syscalls && c.time;
+	for (i = 0; c.syscalls && i < p->nfuncs; i++)
+		for (size_t k = 0; k < p->funcs[i].nsys; k++)
+			if (p->funcs[i].sys[k].self_count > 0)
+				c.sysmask |= 1u << cp_syscall_class(
+						     p->funcs[i].sys[k].nr);
 	c.cyc = c.ncounters ? counter_index(p, "cycles") : -1;
 	c.ins = c.ncounters ? counter_index(p, "instructions") : -1;
 	c.ipc = c.cyc >= 0 && c.ins >= 0 ? c.cyc : -1;
@@ -1726,6 +1785,36 @@ static void json_offcpu(FILE *f, const struct cp_func *fn, int *first)
 	json_u64(f, "on_cpu_self_ns", cp_on_cpu_self(fn), first);
 }
 
+/*
+ * A function's system calls by name (the run traced them): count and
+ * time as innermost function and anywhere on the stack.
+ */
+static void json_syscalls(FILE *f, const struct cp_func *fn, int *first)
+{
+	char buf[32];
+
+	json_key(f, "syscalls", first);
+	for (int tot = 0; tot < 2; tot++) {
+		int inner = 1;
+
+		fputs(tot ? ", \"total\": {" : "{\"self\": {", f);
+		for (size_t i = 0; i < fn->nsys; i++) {
+			const struct cp_sysstat *s = &fn->sys[i];
+			uint64_t n = tot ? s->total_count : s->self_count;
+
+			if (n == 0)
+				continue;
+			json_key(f, cp_syscall_name(s->nr, buf, sizeof buf),
+				 &inner);
+			fprintf(f,
+				"{\"count\": %" PRIu64 ", \"ns\": %" PRIu64 "}",
+				n, tot ? s->total_ns : s->self_ns);
+		}
+		fputc('}', f);
+	}
+	fputc('}', f);
+}
+
 /* A row's "counters" object and "distortion" value. */
 static void json_row_counters(FILE *f, const struct cp_profile *p,
 			      const struct row *r, int *first)
@@ -1881,6 +1970,8 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 		json_row_counters(f, p, &rows[i], &first);
 		if (p->has_offcpu && rows[i].st == &rows[i].f->st)
 			json_offcpu(f, rows[i].f, &first);
+		if (p->has_syscalls && rows[i].st == &rows[i].f->st)
+			json_syscalls(f, rows[i].f, &first);
 		fputc('}', f);
 	}
 	if (n != 0)

@@ -246,6 +246,18 @@ struct thr {
 	size_t ohead, oconv, noq, capoq;
 	uint64_t *off;
 	size_t noff;
+	/* System calls per (pfunc, number), hashed (syscalls.c). */
+	struct tsys *sys;
+	size_t nsys, capsys;
+	uint32_t *sysix; /* index + 1, 0 empty; capsysix a power of 2 */
+	size_t capsysix;
+};
+
+/* A thread's calls of system call NR in function FID (syscalls.c). */
+struct tsys {
+	uint32_t fid;
+	uint64_t nr;
+	uint64_t self_count, self_ns, total_count, total_ns;
 };
 
 /* An off-CPU interval waiting to be placed. */
@@ -254,6 +266,7 @@ struct qoff {
 	uint64_t tk;	 /* the same on the marker timeline, once converted */
 	uint64_t len;	 /* ns */
 	int preempt;
+	int64_t nr; /* a system call's number (syscalls.c), -1 off-CPU */
 };
 #define OFF_SELF      0
 #define OFF_TOTAL     1
@@ -536,6 +549,19 @@ void cp_offcpu_flush(struct proc *pr, struct thr *t, enum cp_flush how,
 void cp_offcpu_merge(const struct proc *pr, const struct thr *t, size_t i,
 		     struct cp_func *f);
 void cp_offcpu_free(struct thr *t);
+/*
+ * syscalls.c: queue the calls of chunk C on their thread (the off-CPU
+ * queue, sorted by time); place queued call Q with T's stack as it
+ * stands; add T's to the run's functions (GID: the run's function of each
+ * of PR's); free T's.
+ */
+void cp_syscalls_add(struct proc *pr, const struct cp_log_syscalls *c);
+void cp_syscalls_place(struct proc *pr, struct thr *t, const struct qoff *q);
+void cp_syscalls_merge(struct loader *ld, struct proc *pr, struct thr *t,
+		       const uint32_t *gid);
+void cp_syscalls_free(struct thr *t);
+/* Sort T's waiting intervals and calls by time (offcpu.c). */
+void cp_offcpu_sort(struct thr *t);
 /* The off-CPU self time of T's function I, at most SELF_NS (on-CPU >= 0). */
 uint64_t cp_offcpu_self(const struct proc *pr, const struct thr *t, size_t i,
 			uint64_t self_ns);

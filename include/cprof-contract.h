@@ -238,5 +238,12 @@
  */
 #define CPROF_ENV_OFFCPU   "CPROF_OFFCPU"
 #define CPROF_CHUNK_OFFCPU "offcpu"
+/*
+ * System calls (--syscalls), tracepoint mode: CPROF_SYSCALLS holds the
+ * tracefs ids of raw_syscalls:sys_enter and sys_exit ("ENTER,EXIT"); a
+ * syscalls chunk holds a thread's system calls (doc/log-format.md).
+ */
+#define CPROF_ENV_SYSCALLS   "CPROF_SYSCALLS"
+#define CPROF_CHUNK_SYSCALLS "syscalls"
 
 #endif /* CPROF_CONTRACT_H */

@@ -114,6 +114,7 @@ CPROF__NOINSTR int cprof__counters_config(void)
 	if (!cprof__ctr.exact && !cprof__ctr.period && !cprof__ctr.freq)
 		goto bad;
 	cprof__ctr.nev = n;
+	cprof__syscalls_config();
 	return 0;
 bad:
 	memset(&cprof__ctr, 0, sizeof(cprof__ctr));
@@ -275,6 +276,7 @@ CPROF__NOINSTR void cprof__counters_close(struct cprof__thread *t)
 	if (t->cmap)
 		munmap(t->cmap, t->cmap_len);
 	t->cmap = NULL;
+	cprof__syscalls_close(t);
 	for (int i = 1; i < CPROF_MAX_EVENTS; i++) {
 		if (t->cpage[i])
 			munmap(t->cpage[i], (size_t)page_size);
@@ -355,6 +357,8 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 	t->clost = t->cthrottled = 0;
 	t->off_out = 0;
 	t->off_preempt = false;
+	t->smap = NULL;
+	t->sfd = -1;
 	t->cthrottle_open = false;
 	if (cprof__ctr.nev == 0)
 		return;
@@ -456,6 +460,8 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 	if (!err &&
 	    ioctl(t->cfd[0], PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP) != 0)
 		err = errno;
+	if (!err)
+		cprof__syscalls_open(t);
 	if (err == EMFILE || err == ENFILE) {
 		/* Another thread took the room: the limit, counted as such. */
 		atomic_fetch_add(&skipped_limit, 1);
@@ -1019,6 +1025,7 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 		}
 		flush_samples(t, pk, n, time0, len, nthr);
 		cprof__offcpu_flush(t, pk);
+		cprof__syscalls_drain(t, pk);
 		__atomic_store_n(&pc->data_tail, tail, __ATOMIC_RELEASE);
 	}
 	if (lost || throttled || unthrottled) {

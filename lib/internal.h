@@ -136,6 +136,18 @@ struct cprof__thread {
 	uint64_t off_out;
 	bool off_preempt;
 	/*
+	 * System calls (syscalls.c): the ring the sys_enter and sys_exit
+	 * tracepoints sample into (sys_enter's mapping), the descriptor
+	 * kept of sys_exit and both ids, and the system call entered and not
+	 * yet left (its number, -1 for none, and time).
+	 */
+	void *smap;
+	size_t smap_len;
+	int sfd;
+	uint64_t sid[2];
+	int64_t s_nr;
+	uint64_t s_t0;
+	/*
 	 * Exact mode: counted inside the runtime's own work on the thread
 	 * (cprof__own_begin/end), kept out of the values in cvals. Written
 	 * by the owner, read by the writer (relaxed atomics).
@@ -636,6 +648,16 @@ void cprof__offcpu_record(struct cprof__thread *t,
 			  const struct perf_event_header *h,
 			  const unsigned char *r);
 void cprof__offcpu_flush(struct cprof__thread *t, struct msgpack_packer *pk);
+
+/*
+ * syscalls.c: the raw_syscalls tracepoints of a thread (CPROF_SYSCALLS,
+ * sampling mode): read the configuration, open them for T after its
+ * group, close them, and write a drain's system calls of T.
+ */
+void cprof__syscalls_config(void);
+void cprof__syscalls_open(struct cprof__thread *t);
+void cprof__syscalls_close(struct cprof__thread *t);
+void cprof__syscalls_drain(struct cprof__thread *t, struct msgpack_packer *pk);
 
 /* Parse CPROF_EVENTS, CPROF_SAMPLE, CPROF_EXACT, CPROF_CALLCHAIN. */
 int cprof__counters_config(void);

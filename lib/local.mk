@@ -21,7 +21,8 @@ lib_libcprof_core_la_SOURCES = \
 	lib/select.c \
 	lib/adapt.c \
 	lib/children.c \
-	lib/offcpu.c
+	lib/offcpu.c \
+	lib/syscalls.c
 lib_libcprof_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(MSGPACK_CFLAGS) -pthread
 lib_libcprof_core_la_LIBADD = $(MSGPACK_LIBS) -lpthread -ldl
 
