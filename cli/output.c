@@ -2102,6 +2102,10 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	if (p->ref != NULL)
 		json_reference(f, p->ref);
 	json_counters(f, p);
+	/* System calls traced: those the kernel's full rings dropped. */
+	if (p->has_syscalls)
+		fprintf(f, "  \"syscalls_lost\": %" PRIu64 ",\n",
+			p->syscalls_lost);
 
 	fputs("  \"processes\": [", f);
 	for (i = 0; i < p->nprocs; i++) {

@@ -128,27 +128,44 @@ static int tp_try(uint64_t id)
 	return 0;
 }
 
+/* The fallback: libc's wrappers interposed, and what they cannot see. */
+static void fallback(const char *why)
+{
+	if (setenv(CPROF_ENV_SYSCALLS, "wrap", 1) != 0)
+		fatal("setenv");
+	warnx("system calls: %s: counted by interposing libc's system-call "
+	      "functions and syscall(), which cannot see glibc's internal "
+	      "calls (stdio's writes, sleep's nanosleep), inline syscall "
+	      "instructions, io_uring or vDSO calls",
+	      why);
+}
+
 void cp_syscalls_env(int want)
 {
 	uint64_t enter, exit_;
-	char v[64];
+	const char *force = getenv(CPROF_ENV_SYSCALLS_FALLBACK);
+	char v[64], why[160];
 	int err;
 
 	if (unsetenv(CPROF_ENV_SYSCALLS) != 0)
 		fatal("unsetenv");
 	if (!want)
 		return;
+	if (force != NULL && strcmp(force, "1") == 0) {
+		fallback(CPROF_ENV_SYSCALLS_FALLBACK "=1");
+		return;
+	}
 	enter = tp_id("sys_enter");
 	exit_ = tp_id("sys_exit");
 	if (enter == 0 || exit_ == 0) {
-		warnx("system calls: no tracefs with raw_syscalls "
-		      "(/sys/kernel/tracing): not traced");
+		fallback("no tracefs with the raw_syscalls tracepoints");
 		return;
 	}
 	if ((err = tp_try(enter)) != 0 || (err = tp_try(exit_)) != 0) {
-		warnx("system calls: the kernel refuses the raw_syscalls "
-		      "tracepoints (%s): not traced",
-		      strerror(err));
+		snprintf(why, sizeof why,
+			 "the kernel refuses the raw_syscalls tracepoints (%s)",
+			 strerror(err));
+		fallback(why);
 		return;
 	}
 	snprintf(v, sizeof v, "%llu,%llu", (unsigned long long)enter,

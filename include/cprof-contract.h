@@ -245,5 +245,10 @@
  */
 #define CPROF_ENV_SYSCALLS   "CPROF_SYSCALLS"
 #define CPROF_CHUNK_SYSCALLS "syscalls"
+/*
+ * The CLI's: "1" makes --syscalls use the fallback (CPROF_SYSCALLS=wrap,
+ * libc's wrappers interposed) even where the tracepoints work.
+ */
+#define CPROF_ENV_SYSCALLS_FALLBACK "CPROF_SYSCALLS_FALLBACK"
 
 #endif /* CPROF_CONTRACT_H */

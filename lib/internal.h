@@ -148,6 +148,14 @@ struct cprof__thread {
 	int64_t s_nr;
 	uint64_t s_t0;
 	/*
+	 * Fallback mode: the calls the thread's wrappers noted, a ring the
+	 * thread fills (shead) and the writer empties (stail), and those
+	 * dropped while it was full.
+	 */
+	struct cprof__sysrec *srec;
+	_Atomic uint32_t shead, stail;
+	_Atomic uint64_t sdropped;
+	/*
 	 * Exact mode: counted inside the runtime's own work on the thread
 	 * (cprof__own_begin/end), kept out of the values in cvals. Written
 	 * by the owner, read by the writer (relaxed atomics).
@@ -655,6 +663,19 @@ void cprof__offcpu_flush(struct cprof__thread *t, struct msgpack_packer *pk);
  * group, close them, and write a drain's system calls of T.
  */
 void cprof__syscalls_config(void);
+/*
+ * Fallback mode (CPROF_SYSCALLS=wrap): cprof__sys_wrap is set, and the
+ * wrappers of libc's system-call functions and syscall() note each call
+ * of a program thread: the time before it (cprof__sys_now) and, after it,
+ * its number (cprof__sys_note, which keeps errno).
+ */
+struct cprof__sysrec {
+	uint64_t t0;
+	uint32_t len, nr;
+};
+extern CPROF__HIDDEN unsigned char cprof__sys_wrap;
+uint64_t cprof__sys_now(void);
+void cprof__sys_note(long nr, uint64_t t0);
 void cprof__syscalls_open(struct cprof__thread *t);
 void cprof__syscalls_close(struct cprof__thread *t);
 void cprof__syscalls_drain(struct cprof__thread *t, struct msgpack_packer *pk);

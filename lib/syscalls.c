@@ -18,11 +18,29 @@
  * (a call still in the kernel waits in the thread for the next drain) and
  * writes a drain's calls as one `syscalls` chunk. Nothing here runs on
  * the program's threads but the opening, at thread start.
+ *
+ * Where the tracepoints are refused (unprivileged, perf_event_paranoid 2,
+ * no tracefs) the CLI asks for the fallback (CPROF_SYSCALLS=wrap): the
+ * wrappers below, and the runtime's syscall() (wrap.c), time each call a
+ * program thread makes through libc's wrappers and note it in the
+ * thread's ring of calls, which the writer turns into the same chunks.
+ * They see no call glibc makes internally (stdio's __write, the
+ * cancellation-free opens, sleep's nanosleep), no inline syscall
+ * instruction, no io_uring work and no vDSO call. A call noted from a
+ * signal handler that interrupted the noting of another on the same
+ * thread may overwrite it (one call lost).
  */
 #include "config.h"
 
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <linux/perf_event.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/uio.h>
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +52,11 @@
 
 #include "internal.h"
 
-#define SYS_PAGES 64 /* 256 KiB with 4 KiB pages: ~2700 calls a drain */
+#define SYS_PAGES 64   /* 256 KiB with 4 KiB pages: ~2700 calls a drain */
+#define SYS_RECS  8192 /* fallback: calls noted a drain, 128 KiB */
 
 static uint64_t tp_id[2]; /* sys_enter, sys_exit; 0: not asked */
+CPROF__HIDDEN unsigned char cprof__sys_wrap;
 static long page_size;
 static atomic_bool warned;
 
@@ -55,8 +75,13 @@ CPROF__NOINSTR void cprof__syscalls_config(void)
 
 	tp_id[0] = tp_id[1] = 0;
 	page_size = sysconf(_SC_PAGESIZE);
+	cprof__sys_wrap = 0;
 	if (s == NULL || *s == '\0')
 		return;
+	if (strcmp(s, "wrap") == 0) {
+		cprof__sys_wrap = 1;
+		return;
+	}
 	tp_id[0] = strtoull(s, &e, 10);
 	if (*e != ',' || tp_id[0] == 0)
 		goto bad;
@@ -96,6 +121,19 @@ CPROF__NOINSTR void cprof__syscalls_open(struct cprof__thread *t)
 	t->smap = NULL;
 	t->sfd = -1;
 	t->s_nr = -1;
+	t->srec = NULL;
+	atomic_store(&t->shead, 0);
+	atomic_store(&t->stail, 0);
+	atomic_store(&t->sdropped, 0);
+	if (cprof__sys_wrap && !cprof__ctr.exact && cprof__ctr.nev > 0) {
+		m = mmap(NULL, SYS_RECS * sizeof(struct cprof__sysrec),
+			 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+		if (m != MAP_FAILED)
+			__atomic_store_n(&t->srec, m, __ATOMIC_RELEASE);
+		errno = saved;
+		return;
+	}
 	if (tp_id[0] == 0 || cprof__ctr.exact || cprof__ctr.nev == 0 ||
 	    t->cfd[0] < 0)
 		return;
@@ -149,6 +187,83 @@ CPROF__NOINSTR void cprof__syscalls_close(struct cprof__thread *t)
 	if (t->smap)
 		munmap(t->smap, t->smap_len);
 	t->smap = NULL;
+	if (t->srec) {
+		struct cprof__sysrec *r = t->srec;
+
+		__atomic_store_n(&t->srec, NULL, __ATOMIC_RELEASE);
+		munmap(r, SYS_RECS * sizeof(*r));
+	}
+	errno = saved;
+}
+
+/* One call into the chunk being made: entered at T0, LEN ns, number NR. */
+static CPROF__NOINSTR void put(uint64_t t0, uint64_t len, uint64_t nr)
+{
+	if (sc->len + 40 > sizeof(sc->data))
+		return; /* a full chunk: not expected within one ring */
+	if (sc->n == 0)
+		sc->time0 = sc->prev = t0;
+	sc->len = cprof__put_uleb(sc->data, sc->len,
+				  t0 > sc->prev ? t0 - sc->prev : 0);
+	if (t0 > sc->prev)
+		sc->prev = t0;
+	sc->len = cprof__put_uleb(sc->data, sc->len, nr);
+	sc->len = cprof__put_uleb(sc->data, sc->len, len);
+	sc->n++;
+}
+
+/* Fallback mode: the calls T noted since the last drain. */
+static CPROF__NOINSTR void noted(struct cprof__thread *t)
+{
+	uint32_t head = atomic_load_explicit(&t->shead, memory_order_acquire);
+	uint32_t tail = atomic_load_explicit(&t->stail, memory_order_relaxed);
+
+	for (; tail != head; tail++) {
+		const struct cprof__sysrec *r = &t->srec[tail % SYS_RECS];
+
+		put(r->t0, r->len, r->nr);
+	}
+	atomic_store_explicit(&t->stail, tail, memory_order_release);
+	sc->lost = atomic_exchange(&t->sdropped, 0);
+}
+
+CPROF__NOINSTR uint64_t cprof__sys_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+CPROF__NOINSTR void cprof__sys_note(long nr, uint64_t t0)
+{
+	int saved = errno;
+	struct cprof__thread *t = cprof__tls_get();
+	struct cprof__sysrec *recs;
+	uint32_t head, tail;
+	uint64_t now;
+
+	if (t == NULL ||
+	    (recs = __atomic_load_n(&t->srec, __ATOMIC_ACQUIRE)) == NULL) {
+		errno = saved;
+		return;
+	}
+	now = cprof__sys_now();
+	head = atomic_load_explicit(&t->shead, memory_order_relaxed);
+	tail = atomic_load_explicit(&t->stail, memory_order_acquire);
+	if (head - tail >= SYS_RECS) {
+		atomic_fetch_add_explicit(&t->sdropped, 1,
+					  memory_order_relaxed);
+	} else {
+		struct cprof__sysrec *r = &recs[head % SYS_RECS];
+
+		r->t0 = t0;
+		r->len = now - t0 > UINT32_MAX ? UINT32_MAX
+					       : (uint32_t)(now - t0);
+		r->nr = (uint32_t)nr;
+		atomic_store_explicit(&t->shead, head + 1,
+				      memory_order_release);
+	}
 	errno = saved;
 }
 
@@ -173,17 +288,7 @@ static CPROF__NOINSTR void one(struct cprof__thread *t, const unsigned char *r,
 	if (id != t->sid[1] || t->s_nr < 0 || nr != t->s_nr || time < t->s_t0)
 		return;
 	t->s_nr = -1;
-	if (sc->len + 40 > sizeof(sc->data))
-		return; /* a full chunk: not expected within one ring */
-	if (sc->n == 0)
-		sc->time0 = sc->prev = t->s_t0;
-	sc->len = cprof__put_uleb(sc->data, sc->len,
-				  t->s_t0 > sc->prev ? t->s_t0 - sc->prev : 0);
-	if (t->s_t0 > sc->prev)
-		sc->prev = t->s_t0;
-	sc->len = cprof__put_uleb(sc->data, sc->len, (uint64_t)nr);
-	sc->len = cprof__put_uleb(sc->data, sc->len, time - t->s_t0);
-	sc->n++;
+	put(t->s_t0, time - t->s_t0, (uint64_t)nr);
 }
 
 CPROF__NOINSTR void cprof__syscalls_drain(struct cprof__thread *t,
@@ -193,7 +298,7 @@ CPROF__NOINSTR void cprof__syscalls_drain(struct cprof__thread *t,
 	const unsigned char *data;
 	uint64_t size, head, tail;
 
-	if (pc == NULL)
+	if (pc == NULL && t->srec == NULL)
 		return;
 	if (sc == NULL) {
 		void *m = mmap(NULL, sizeof(*sc), PROT_READ | PROT_WRITE,
@@ -203,11 +308,15 @@ CPROF__NOINSTR void cprof__syscalls_drain(struct cprof__thread *t,
 			return;
 		sc = m;
 	}
+	sc->n = sc->len = sc->lost = 0;
+	if (pc == NULL) {
+		noted(t);
+		goto pack;
+	}
 	data = (const unsigned char *)pc + page_size;
 	size = (uint64_t)SYS_PAGES * (uint64_t)page_size;
 	head = __atomic_load_n(&pc->data_head, __ATOMIC_ACQUIRE);
 	tail = pc->data_tail;
-	sc->n = sc->len = sc->lost = 0;
 	while (tail + sizeof(struct perf_event_header) <= head) {
 		struct perf_event_header h;
 		uint64_t off = tail % size;
@@ -236,6 +345,7 @@ CPROF__NOINSTR void cprof__syscalls_drain(struct cprof__thread *t,
 	/* Records lost: a pair may be broken, the call in flight unknown. */
 	if (sc->lost)
 		t->s_nr = -1;
+pack:
 	if (sc->n == 0 && sc->lost == 0)
 		return;
 	msgpack_pack_map(pk, 6);
@@ -252,4 +362,186 @@ CPROF__NOINSTR void cprof__syscalls_drain(struct cprof__thread *t,
 	cprof__pack_str(pk, CPROF_KEY_DATA);
 	msgpack_pack_bin(pk, sc->len);
 	msgpack_pack_bin_body(pk, sc->data, sc->len);
+}
+
+/*
+ * Fallback mode's wrappers of libc's system-call functions: the call, and
+ * when the mode is on, its time noted under NR. Each finds libc's own at
+ * load (the constructor below: dlsym is no function to call from a signal
+ * handler, where write and close are), or on a first call before that.
+ */
+#define SYS_WRAP(ret, name, nr, params, args)                             \
+	typedef ret(*name##_fn) params;                                   \
+	static name##_fn real_##name;                                     \
+	CPROF_EXTERN CPROF__NOINSTR ret name params                       \
+	{                                                                 \
+		uint64_t t0;                                              \
+		ret r;                                                    \
+                                                                          \
+		if (!real_##name)                                         \
+			real_##name = (name##_fn)dlsym(RTLD_NEXT, #name); \
+		if (!real_##name) {                                       \
+			errno = ENOSYS;                                   \
+			return (ret)-1;                                   \
+		}                                                         \
+		if (!cprof__sys_wrap)                                     \
+			return real_##name args;                          \
+		t0 = cprof__sys_now();                                    \
+		r = real_##name args;                                     \
+		cprof__sys_note(nr, t0);                                  \
+		return r;                                                 \
+	}
+
+/* The numbers a libc function's call is noted under, on every machine. */
+#ifndef SYS_open
+#define SYS_open SYS_openat
+#endif
+#ifndef SYS_poll
+#define SYS_poll SYS_ppoll
+#endif
+#ifndef SYS_select
+#define SYS_select SYS_pselect6
+#endif
+#ifndef SYS_epoll_wait
+#define SYS_epoll_wait SYS_epoll_pwait
+#endif
+
+SYS_WRAP(ssize_t, read, SYS_read, (int fd, void *b, size_t n), (fd, b, n))
+SYS_WRAP(ssize_t, write, SYS_write, (int fd, const void *b, size_t n),
+	 (fd, b, n))
+SYS_WRAP(ssize_t, pread, SYS_pread64, (int fd, void *b, size_t n, off_t o),
+	 (fd, b, n, o))
+SYS_WRAP(ssize_t, pwrite, SYS_pwrite64,
+	 (int fd, const void *b, size_t n, off_t o), (fd, b, n, o))
+SYS_WRAP(ssize_t, readv, SYS_readv, (int fd, const struct iovec *v, int n),
+	 (fd, v, n))
+SYS_WRAP(ssize_t, writev, SYS_writev, (int fd, const struct iovec *v, int n),
+	 (fd, v, n))
+SYS_WRAP(int, close, SYS_close, (int fd), (fd))
+SYS_WRAP(void *, mmap, SYS_mmap,
+	 (void *a, size_t n, int p, int f, int fd, off_t o),
+	 (a, n, p, f, fd, o))
+SYS_WRAP(int, munmap, SYS_munmap, (void *a, size_t n), (a, n))
+SYS_WRAP(int, mprotect, SYS_mprotect, (void *a, size_t n, int p), (a, n, p))
+SYS_WRAP(int, poll, SYS_poll, (struct pollfd * f, nfds_t n, int ms), (f, n, ms))
+SYS_WRAP(int, select, SYS_select,
+	 (int n, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv),
+	 (n, rd, wr, ex, tv))
+SYS_WRAP(int, epoll_wait, SYS_epoll_wait,
+	 (int fd, struct epoll_event *e, int n, int ms), (fd, e, n, ms))
+SYS_WRAP(int, nanosleep, SYS_nanosleep,
+	 (const struct timespec *d, struct timespec *rem), (d, rem))
+
+/* The variadic ones: a mode or an argument that may be absent. */
+typedef int (*open_fn)(const char *, int, ...);
+typedef int (*openat_fn)(int, const char *, int, ...);
+typedef int (*ioctl_fn)(int, unsigned long, ...);
+static open_fn real_open;
+static openat_fn real_openat;
+static ioctl_fn real_ioctl;
+
+/* The mode of an open with FLAGS: there only for a file that may be made. */
+#define OPEN_MODE(ap, flags)                                 \
+	((flags)&O_CREAT || ((flags)&O_TMPFILE) == O_TMPFILE \
+		 ? (mode_t)va_arg(ap, unsigned)              \
+		 : 0)
+
+CPROF_EXTERN CPROF__NOINSTR int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	uint64_t t0;
+	int r;
+
+	va_start(ap, flags);
+	mode = OPEN_MODE(ap, flags);
+	va_end(ap);
+	if (!real_open)
+		real_open = (open_fn)dlsym(RTLD_NEXT, "open");
+	if (!real_open) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!cprof__sys_wrap)
+		return real_open(path, flags, mode);
+	t0 = cprof__sys_now();
+	r = real_open(path, flags, mode);
+	cprof__sys_note(SYS_open, t0);
+	return r;
+}
+
+CPROF_EXTERN CPROF__NOINSTR int openat(int dir, const char *path, int flags,
+				       ...)
+{
+	va_list ap;
+	mode_t mode;
+	uint64_t t0;
+	int r;
+
+	va_start(ap, flags);
+	mode = OPEN_MODE(ap, flags);
+	va_end(ap);
+	if (!real_openat)
+		real_openat = (openat_fn)dlsym(RTLD_NEXT, "openat");
+	if (!real_openat) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!cprof__sys_wrap)
+		return real_openat(dir, path, flags, mode);
+	t0 = cprof__sys_now();
+	r = real_openat(dir, path, flags, mode);
+	cprof__sys_note(SYS_openat, t0);
+	return r;
+}
+
+CPROF_EXTERN CPROF__NOINSTR int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+	uint64_t t0;
+	int r;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (!real_ioctl)
+		real_ioctl = (ioctl_fn)dlsym(RTLD_NEXT, "ioctl");
+	if (!real_ioctl) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!cprof__sys_wrap)
+		return real_ioctl(fd, req, arg);
+	t0 = cprof__sys_now();
+	r = real_ioctl(fd, req, arg);
+	cprof__sys_note(SYS_ioctl, t0);
+	return r;
+}
+
+#define RESOLVE(name)                                                     \
+	do {                                                              \
+		if (!real_##name)                                         \
+			real_##name = (name##_fn)dlsym(RTLD_NEXT, #name); \
+	} while (0)
+
+static CPROF__NOINSTR __attribute__((constructor)) void sys_resolve(void)
+{
+	RESOLVE(read);
+	RESOLVE(write);
+	RESOLVE(pread);
+	RESOLVE(pwrite);
+	RESOLVE(readv);
+	RESOLVE(writev);
+	RESOLVE(close);
+	RESOLVE(mmap);
+	RESOLVE(munmap);
+	RESOLVE(mprotect);
+	RESOLVE(poll);
+	RESOLVE(select);
+	RESOLVE(epoll_wait);
+	RESOLVE(nanosleep);
+	RESOLVE(open);
+	RESOLVE(openat);
+	RESOLVE(ioctl);
 }
