@@ -1619,6 +1619,13 @@ static void print_table_to(FILE *f, const struct cp_profile *p,
 	free(order);
 	if (show_counters(p, o))
 		table_distortion(f, p);
+	/* --syscalls: calls the full rings dropped are in no row. */
+	if (o->syscalls && p->has_syscalls && p->syscalls_lost > 0)
+		fprintf(f,
+			"\n! system calls: %" PRIu64 " records lost to full "
+			"rings (a thread making more\n  calls between two "
+			"drains than its ring holds): counts are low\n",
+			p->syscalls_lost);
 	table_frames(f, p);
 }
 
