@@ -80,12 +80,16 @@ int cp_syscall_class(uint64_t nr)
 	return CP_SYS_OTHER;
 }
 
-/* The tracefs id of raw_syscalls:EV, or 0 when there is no tracefs. */
+/*
+ * The tracefs id of raw_syscalls:EV, or 0 when there is no tracefs or it
+ * cannot be read (errno then says why: EACCES for an unprivileged user).
+ */
 static uint64_t tp_id(const char *ev)
 {
 	static const char *const roots[] = {"/sys/kernel/tracing",
 					    "/sys/kernel/debug/tracing"};
 	char path[128], buf[32];
+	int err = ENOENT;
 
 	for (size_t i = 0; i < 2; i++) {
 		int fd;
@@ -94,8 +98,11 @@ static uint64_t tp_id(const char *ev)
 		snprintf(path, sizeof path, "%s/events/raw_syscalls/%s/id",
 			 roots[i], ev);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno != ENOENT)
+				err = errno;
 			continue;
+		}
 		n = read(fd, buf, sizeof buf - 1);
 		close(fd);
 		if (n > 0) {
@@ -103,6 +110,7 @@ static uint64_t tp_id(const char *ev)
 			return strtoull(buf, NULL, 10);
 		}
 	}
+	errno = err;
 	return 0;
 }
 
@@ -156,9 +164,17 @@ void cp_syscalls_env(int want)
 		return;
 	}
 	enter = tp_id("sys_enter");
-	exit_ = tp_id("sys_exit");
+	exit_ = enter ? tp_id("sys_exit") : 0;
 	if (enter == 0 || exit_ == 0) {
-		fallback("no tracefs with the raw_syscalls tracepoints");
+		snprintf(
+			why, sizeof why,
+			errno == ENOENT
+				? "no tracefs with the raw_syscalls "
+				  "tracepoints"
+				: "the raw_syscalls tracepoints' ids cannot be "
+				  "read (%s)",
+			strerror(errno));
+		fallback(why);
 		return;
 	}
 	if ((err = tp_try(enter)) != 0 || (err = tp_try(exit_)) != 0) {
