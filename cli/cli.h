@@ -229,6 +229,36 @@ struct cp_log_ev {
 	size_t nallocs;
 };
 
+/*
+ * An offcpu chunk: N intervals of thread TID off the CPU, from OUT to IN
+ * (CLOCK_MONOTONIC ns); PREEMPT when the thread was preempted while
+ * runnable rather than blocked.
+ */
+struct cp_log_offiv {
+	uint64_t out, in;
+	int preempt;
+};
+struct cp_log_offcpu {
+	int tid;
+	const struct cp_log_offiv *iv;
+	size_t n;
+};
+
+/*
+ * A syscalls chunk: N system calls of thread TID, each entered at ENTER
+ * (CLOCK_MONOTONIC ns) and left LEN ns later; LOST: tracepoint records
+ * the kernel dropped since the thread's previous chunk.
+ */
+struct cp_log_syscall {
+	uint64_t enter, len, nr;
+};
+struct cp_log_syscalls {
+	int tid;
+	const struct cp_log_syscall *s;
+	size_t n;
+	uint64_t lost;
+};
+
 /* One overflow sample of a samples chunk. */
 struct cp_log_sample {
 	uint64_t time; /* CLOCK_MONOTONIC ns */
@@ -334,6 +364,10 @@ struct cp_log_ops {
 	void (*forks)(void *arg, const uint64_t *pids, size_t n, uint64_t more);
 	/* Exact mode's calib chunk. */
 	void (*calib)(void *arg, const struct cp_log_calib *c);
+	/* Offcpu chunks: a thread's intervals off the CPU. */
+	void (*offcpu)(void *arg, const struct cp_log_offcpu *c);
+	/* Syscalls chunks: a thread's system calls. */
+	void (*syscalls)(void *arg, const struct cp_log_syscalls *c);
 };
 
 struct cp_log_result {
@@ -575,6 +609,15 @@ enum cp_ref_total {
 	CP_REF_TOTAL_SELF
 };
 
+/*
+ * The calls of one system call NR made while a function was innermost
+ * (self) or on the stack (total, once per call), and their time.
+ */
+struct cp_sysstat {
+	uint64_t nr;
+	uint64_t self_count, self_ns, total_count, total_ns;
+};
+
 /* A function or marker site, merged over every process and thread. */
 /* --alloc: allocations and frees, of a function or of a whole run. */
 struct cp_alloc_counts {
@@ -631,6 +674,17 @@ struct cp_func {
 	/* Hidden by a report-time filter (filter.c): in no view. */
 	int hidden;
 	struct cp_alloc_func alloc; /* --alloc */
+	/*
+	 * Off-CPU time (offcpu.c, cp_profile.has_offcpu): the thread was
+	 * blocked (switched out of its own accord: sleep, lock, I/O) while
+	 * the function was innermost (self) or on the stack (total), and
+	 * the time it was preempted while runnable (preempt_*).
+	 */
+	uint64_t off_self_ns, off_total_ns;
+	uint64_t preempt_self_ns, preempt_total_ns;
+	/* System calls (syscalls.c, cp_profile.has_syscalls), by number. */
+	struct cp_sysstat *sys;
+	size_t nsys;
 };
 
 /* A calling-context tree and call graph (cct.h). */
@@ -845,6 +899,14 @@ struct cp_profile {
 	int has_dist;
 	size_t dist_counter;
 	uint64_t dist_samples;
+	/* Some process recorded context switches (--off-cpu at record). */
+	int has_offcpu;
+	/*
+	 * Some process traced its system calls (--syscalls at record), and
+	 * the tracepoint records the kernel dropped.
+	 */
+	int has_syscalls;
+	uint64_t syscalls_lost;
 #define CP_DIST_MIN_SAMPLES 50
 	/* From run.meta, when present. */
 	int has_meta;
@@ -991,6 +1053,10 @@ struct cp_output {
 	const struct cp_budgets *budgets;
 	/* --alloc: the allocation table (cli/alloc.c) after the function's. */
 	int alloc;
+	/* --off-cpu: the off-CPU and on-CPU self columns in the table. */
+	int offcpu;
+	/* --syscalls: the system-call columns (count, time, classes). */
+	int syscalls;
 };
 #define CP_SPIKE_FACTOR 2.0
 /* Frame times vary too much past this coefficient of variation. */
@@ -1228,7 +1294,41 @@ struct cp_run_opts {
 	int time_all;
 	const char *adapt_ns, *adapt_warmup;
 	int alloc; /* --alloc */
+	/* cp_sys_options: --off-cpu, --syscalls. */
+	int offcpu, syscalls;
 };
+
+/*
+ * cp_sys_options (issue 11): --off-cpu, record-time (stat, record: the
+ * runtime records context switches) and report-time (stat, report: the
+ * table's columns).
+ */
+enum { CP_OPT_OFF_CPU = 0x2b00, CP_OPT_SYSCALLS };
+/*
+ * syscalls.c: the name of system call NR on the build machine ("sys_NR"
+ * when unknown, in BUF), its class for the table (CP_SYS_*), and the
+ * classes' names. cp_syscalls_env() sets CPROF_SYSCALLS for a run that
+ * asked for them, where the kernel allows the tracepoints, and says once
+ * which mode is in force.
+ */
+const char *cp_syscall_name(uint64_t nr, char *buf, size_t len);
+enum {
+	CP_SYS_READ,
+	CP_SYS_WRITE,
+	CP_SYS_OPEN,
+	CP_SYS_MMAP,
+	CP_SYS_FUTEX,
+	CP_SYS_POLL,
+	CP_SYS_IOCTL,
+	CP_SYS_OTHER,
+	CP_SYS_CLASSES
+};
+int cp_syscall_class(uint64_t nr);
+extern const char *const cp_syscall_class_names[CP_SYS_CLASSES];
+void cp_syscalls_env(int want);
+/* F's self time on the CPU: its self time less its blocked and preempted. */
+uint64_t cp_on_cpu_self(const struct cp_func *f);
+extern const struct cp_option cp_sys_options[];
 
 /*
  * select.c: --filter, --exclude and --min-duration of stat and record

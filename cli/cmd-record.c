@@ -26,13 +26,11 @@ static const struct cp_option record_options[] = {
 	 "diff)"},
 	{NULL, 0, NULL, NULL}};
 
-static const struct cp_option *const record_groups[] = {record_options,
-							cp_counter_options,
-							cp_run_options,
-							cp_reference_options,
-							cp_select_options,
-							cp_adapt_options,
-							NULL};
+static const struct cp_option *const record_groups[] = {
+	record_options,	   cp_counter_options,
+	cp_run_options,	   cp_reference_options,
+	cp_select_options, cp_adapt_options,
+	cp_sys_options,	   NULL};
 
 static int cmd_record(int argc, char **argv);
 

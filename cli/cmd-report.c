@@ -52,9 +52,11 @@ static const struct cp_option export_options[] = {
 	{NULL, 0, NULL, NULL}};
 
 static const struct cp_option *const report_groups[] = {
-	report_options,		 cp_output_options,  cp_view_options,
-	cp_alloc_view_options,	 export_options,     budget_options,
-	cp_rfilter_name_options, cp_rfilter_options, NULL};
+	report_options,		 cp_output_options,
+	cp_view_options,	 cp_alloc_view_options,
+	export_options,		 budget_options,
+	cp_rfilter_name_options, cp_rfilter_options,
+	cp_sys_options,		 NULL};
 
 static int cmd_report(int argc, char **argv);
 
@@ -157,6 +159,10 @@ static int cmd_report(int argc, char **argv)
 			path = optarg;
 		else if (c == CP_OPT_COUNTERS)
 			out.counters = CP_COUNTERS_ON;
+		else if (c == CP_OPT_OFF_CPU)
+			out.offcpu = 1;
+		else if (c == CP_OPT_SYSCALLS)
+			out.syscalls = 1;
 		else if (c == OPT_MIN_DURATION || c == OPT_TIME_RANGE)
 			export_option(&xo, c, optarg);
 		else if (c == OPT_VALUE)

@@ -21,12 +21,17 @@ static const struct cp_option stat_options[] = {
 	{"output", 'o', "FILE", "write the profile to FILE instead of stderr"},
 	{NULL, 0, NULL, NULL}};
 
-static const struct cp_option *const stat_groups[] = {
-	stat_options,	    cp_output_options,
-	cp_view_options,    cp_counter_options,
-	cp_run_options,	    cp_reference_options,
-	cp_select_options,  cp_adapt_options,
-	cp_rfilter_options, NULL};
+static const struct cp_option *const stat_groups[] = {stat_options,
+						      cp_output_options,
+						      cp_view_options,
+						      cp_counter_options,
+						      cp_run_options,
+						      cp_reference_options,
+						      cp_select_options,
+						      cp_adapt_options,
+						      cp_rfilter_options,
+						      cp_sys_options,
+						      NULL};
 
 static int cmd_stat(int argc, char **argv);
 
@@ -121,6 +126,8 @@ static int cmd_stat(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	out.alloc = ro.alloc;
+	out.offcpu = ro.offcpu;
+	out.syscalls = ro.syscalls;
 	if (argc == 0)
 		cp_usage_error(&cp_cmd_stat, "no program to run");
 	cp_view_check(&cp_cmd_stat, &out);

@@ -11,6 +11,8 @@ cli_libcprof_cli_la_SOURCES = \
 	cli/profile.c \
 	cli/replay.c \
 	cli/samples.c \
+	cli/offcpu.c \
+	cli/syscalls.c \
 	cli/merge.c \
 	cli/cct.h \
 	cli/cct.c \
@@ -48,6 +50,16 @@ cli/pprof.pb-c.h: cli/pprof.pb-c.c
 cli/pprof.pb-c.c: cli/pprof.proto
 	$(AM_V_GEN)$(MKDIR_P) cli && \
 		$(PROTOC_C) --c_out=. -I$(srcdir) $(srcdir)/cli/pprof.proto
+# --syscalls: the system call names of the build machine, generated from
+# the kernel headers (cli/gen-syscalls.sh), included by cli/syscalls.c.
+nodist_cli_libcprof_cli_la_SOURCES += cli/syscall-names.h
+BUILT_SOURCES += cli/syscall-names.h
+CLEANFILES += cli/syscall-names.h
+EXTRA_DIST += cli/gen-syscalls.sh
+cli/syscall-names.h: $(srcdir)/cli/gen-syscalls.sh
+	$(AM_V_GEN)$(MKDIR_P) cli && \
+		$(SHELL) $(srcdir)/cli/gen-syscalls.sh "$(CC)" >$@.tmp && \
+		mv $@.tmp $@
 # FUZZ_CFLAGS: coverage for libFuzzer with --enable-fuzzing (t/fuzz/).
 # CLI_SAN_CFLAGS: the CLI is single-threaded, so the TSan build leaves it
 # uninstrumented (configure.ac says why).

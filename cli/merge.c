@@ -411,8 +411,15 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 		row = &rows[ld->rowof[g]];
 		stats_add(&row->st, &st);
 		stats_add(&p->funcs[g].st, &st);
+		cp_offcpu_merge(pr, t, i, &p->funcs[g]);
+		/*
+		 * The samples of a CPU-time leader see on-CPU time only:
+		 * with context switches recorded, the time off it is left
+		 * out of the marker time they are compared with.
+		 */
 		if (dist)
-			ld->dtime[g] += st.self_ns;
+			ld->dtime[g] += st.self_ns -
+					cp_offcpu_self(pr, t, i, st.self_ns);
 		if (!used)
 			continue;
 		if (row->counts == NULL)
@@ -438,6 +445,7 @@ static void merge_thread(struct loader *ld, struct proc *pr, struct thr *t,
 		ld->rowof[rows[r].func] = CP_INDEX_NONE;
 	ct->funcs = rows;
 	ct->nfuncs = nrows;
+	cp_syscalls_merge(ld, pr, t, gid);
 	cct_merge(ld, pr, t, ct, gid);
 }
 

@@ -94,6 +94,15 @@ const struct cp_option cp_counter_options[] = {
 	 "time the markers only, count no events"},
 	{NULL, 0, NULL, NULL}};
 
+const struct cp_option cp_sys_options[] = {
+	{"off-cpu", CP_OPT_OFF_CPU, NULL,
+	 "record context switches (stat, record) and show each function's "
+	 "off-CPU and on-CPU self time (stat, report)"},
+	{"syscalls", CP_OPT_SYSCALLS, NULL,
+	 "trace system calls (stat, record) and show each function's, by "
+	 "class (stat, report)"},
+	{NULL, 0, NULL, NULL}};
+
 const struct cp_option cp_reference_options[] = {
 	{"reference", CP_OPT_REFERENCE, "PLAIN",
 	 "run PLAIN, the build without hooks, first: self times from its "
@@ -652,6 +661,12 @@ int cp_run_getopt(const struct cp_command *cmd, int argc, char **argv,
 				       1000000000);
 			o->adapt_ns = optarg;
 			continue;
+		case CP_OPT_OFF_CPU:
+			o->offcpu = 1;
+			continue;
+		case CP_OPT_SYSCALLS:
+			o->syscalls = 1;
+			continue;
 		case CP_OPT_ADAPT_WARMUP:
 			cp_parse_ulong(cmd, "--adaptive-warmup", optarg, 1,
 				       1000000);
@@ -666,6 +681,13 @@ int cp_run_getopt(const struct cp_command *cmd, int argc, char **argv,
 			continue;
 		return c;
 	}
+	/* Switch records come with the samples, into the leader's ring. */
+	if (o->offcpu && (o->counters.exact || o->counters.none))
+		cp_usage_error(cmd, "--off-cpu needs sampling: it cannot go "
+				    "with --exact or --no-counters");
+	if (o->syscalls && (o->counters.exact || o->counters.none))
+		cp_usage_error(cmd, "--syscalls needs sampling: it cannot go "
+				    "with --exact or --no-counters");
 	return -1;
 }
 
@@ -696,6 +718,8 @@ void cp_run_begin(const struct cp_run_opts *o, struct cp_evsel *sel)
 	cp_run_setup(o->flush_ms);
 	adapt_env(o);
 	cp_run_counters(sel);
+	select_setenv(CPROF_ENV_OFFCPU, o->offcpu ? "1" : NULL);
+	cp_syscalls_env(o->syscalls);
 	select_setenv(CPROF_ENV_FILTER, o->filter);
 	select_setenv(CPROF_ENV_EXCLUDE, o->exclude);
 	select_setenv(CPROF_ENV_MIN_NS, o->min_duration);

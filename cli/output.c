@@ -895,11 +895,15 @@ static int counter_index(const struct cp_profile *p, const char *generic)
  * may go without some (fit_columns()).
  */
 struct cols {
-	int objects;	  /* the object column */
-	int time;	  /* the marker time columns: Self and Self%, */
-	int ttotal;	  /* Total, */
-	int calls;	  /* Calls, */
-	int selfcall;	  /* Self/call */
+	int objects;  /* the object column */
+	int time;     /* the marker time columns: Self and Self%, */
+	int ttotal;   /* Total, */
+	int calls;    /* Calls, */
+	int selfcall; /* Self/call */
+	int offcpu;   /* --off-cpu: Off-CPU and On-CPU (self) */
+	/* --syscalls: Sys (self calls), Sys time, and the classes in sysmask */
+	int syscalls;
+	unsigned sysmask;
 	size_t ncounters; /* counters shown, each with Self, */
 	int cpct;	  /* Self%, */
 	int ctotal;	  /* Total */
@@ -919,7 +923,12 @@ static size_t time_width(const struct cols *c)
 	return 2 + TIME_WIDTH + 2 + PCT_WIDTH + (c->src ? 2 + SRC_WIDTH : 0) +
 	       (c->ttotal ? 2 + TIME_WIDTH : 0) +
 	       (c->calls ? 2 + c->callsw : 0) +
-	       (c->selfcall ? 2 + TIME_WIDTH : 0);
+	       (c->selfcall ? 2 + TIME_WIDTH : 0) +
+	       (c->offcpu ? 2 * (2 + TIME_WIDTH) : 0) +
+	       (c->syscalls ? 2 + COUNT_WIDTH + 2 + TIME_WIDTH +
+				      (size_t)__builtin_popcount(c->sysmask) *
+					      (2 + COUNT_WIDTH)
+			    : 0);
 }
 
 /* Width of one counter's columns, without the two spaces before them. */
@@ -1035,6 +1044,17 @@ static void table_head(FILE *f, const struct cp_profile *p,
 			fprintf(f, "  %*s", TIME_WIDTH, "Self/call");
 		if (c->src)
 			fprintf(f, "  %-*s", SRC_WIDTH, "Src");
+		if (c->offcpu)
+			fprintf(f, "  %*s  %*s", TIME_WIDTH, "Off-CPU",
+				TIME_WIDTH, "On-CPU");
+		if (c->syscalls) {
+			fprintf(f, "  %*s  %*s", COUNT_WIDTH, "Sys", TIME_WIDTH,
+				"Sys time");
+			for (int k = 0; k < CP_SYS_CLASSES; k++)
+				if (c->sysmask & (1u << k))
+					fprintf(f, "  %*s", COUNT_WIDTH,
+						cp_syscall_class_names[k]);
+		}
 	}
 	for (size_t k = 0; k < c->ncounters; k++) {
 		fprintf(f, "  %*s", COUNT_WIDTH, "Self");
@@ -1092,6 +1112,55 @@ static const char *src_mark(const struct cp_func *f)
 	return marks[f->self_source];
 }
 
+/*
+ * --syscalls: R's system calls as innermost function, their time, and
+ * their count in each class shown; "-" for a thread's row (--threads)
+ * and with R NULL.
+ */
+static void syscall_cells(FILE *f, const struct cols *c, const struct row *r)
+{
+	uint64_t n = 0, ns = 0, cls[CP_SYS_CLASSES] = {0};
+	char b[2][32];
+
+	if (r == NULL || r->st != &r->f->st) {
+		fprintf(f, "  %*s  %*s", COUNT_WIDTH, "-", TIME_WIDTH, "-");
+		for (int k = 0; k < CP_SYS_CLASSES; k++)
+			if (c->sysmask & (1u << k))
+				fprintf(f, "  %*s", COUNT_WIDTH, "-");
+		return;
+	}
+	for (size_t i = 0; i < r->f->nsys; i++) {
+		n += r->f->sys[i].self_count;
+		ns += r->f->sys[i].self_ns;
+		cls[cp_syscall_class(r->f->sys[i].nr)] +=
+			r->f->sys[i].self_count;
+	}
+	fprintf(f, "  %*s  %*s", COUNT_WIDTH,
+		cp_format_count(b[0], sizeof b[0], n), TIME_WIDTH,
+		cp_format_ns(b[1], sizeof b[1], ns));
+	for (int k = 0; k < CP_SYS_CLASSES; k++)
+		if (c->sysmask & (1u << k))
+			fprintf(f, "  %*s", COUNT_WIDTH,
+				cp_format_count(b[0], sizeof b[0], cls[k]));
+}
+
+/*
+ * --off-cpu: R's off-CPU (blocked) and on-CPU self time. The numbers are
+ * the run's, not a thread's: a thread's row (--threads) shows "-".
+ */
+static void offcpu_cells(FILE *f, const struct row *r)
+{
+	char b[2][32];
+
+	if (r->st != &r->f->st) {
+		fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", TIME_WIDTH, "-");
+		return;
+	}
+	fprintf(f, "  %*s  %*s", TIME_WIDTH,
+		cp_format_ns(b[0], sizeof b[0], r->f->off_self_ns), TIME_WIDTH,
+		cp_format_ns(b[1], sizeof b[1], cp_on_cpu_self(r->f)));
+}
+
 static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 		      const struct row *r)
 {
@@ -1117,6 +1186,11 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 			fprintf(f, "  %*s", TIME_WIDTH, "-");
 		if (c->src)
 			fprintf(f, "  %-*s", SRC_WIDTH, "-");
+		if (c->offcpu)
+			fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", TIME_WIDTH,
+				"-");
+		if (c->syscalls)
+			syscall_cells(f, c, NULL);
 	} else if (c->time && st->untimed_calls > 0 && st->self_ns == 0 &&
 		   st->total_ns == 0) {
 		/* Counted, not timed (adaptive timing): exact calls only. */
@@ -1129,6 +1203,11 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 			fprintf(f, "  %*s", TIME_WIDTH, "-");
 		if (c->src)
 			fprintf(f, "  %-*s", SRC_WIDTH, src_mark(r->f));
+		if (c->offcpu)
+			fprintf(f, "  %*s  %*s", TIME_WIDTH, "-", TIME_WIDTH,
+				"-");
+		if (c->syscalls)
+			syscall_cells(f, c, NULL);
 	} else if (c->time) {
 		fprintf(f, "  %*s  %*s", TIME_WIDTH,
 			cp_format_ns(b[0], sizeof b[0], st->self_ns), PCT_WIDTH,
@@ -1148,6 +1227,10 @@ static void table_row(FILE *f, const struct cp_profile *p, const struct cols *c,
 				cp_format_ns(b[3], sizeof b[3], per_call(st)));
 		if (c->src)
 			fprintf(f, "  %-*s", SRC_WIDTH, src_mark(r->f));
+		if (c->offcpu)
+			offcpu_cells(f, r);
+		if (c->syscalls)
+			syscall_cells(f, c, r);
 	}
 	for (size_t k = 0; k < c->ncounters; k++) {
 		const struct cp_counter *ct = &p->counters[k];
@@ -1210,6 +1293,13 @@ static void table_rows(FILE *f, const struct cp_profile *p,
 	/* A run without a single marker event has no time to show. */
 	c.time = c.ncounters == 0 || events(p) > 0;
 	c.ttotal = c.calls = c.selfcall = c.cpct = c.ctotal = 1;
+	c.offcpu = o->offcpu && c.time;
+	c.syscalls = o->syscalls && c.time;
+	for (i = 0; c.syscalls && i < p->nfuncs; i++)
+		for (size_t k = 0; k < p->funcs[i].nsys; k++)
+			if (p->funcs[i].sys[k].self_count > 0)
+				c.sysmask |= 1u << cp_syscall_class(
+						     p->funcs[i].sys[k].nr);
 	c.cyc = c.ncounters ? counter_index(p, "cycles") : -1;
 	c.ins = c.ncounters ? counter_index(p, "instructions") : -1;
 	c.ipc = c.cyc >= 0 && c.ins >= 0 ? c.cyc : -1;
@@ -1643,6 +1733,13 @@ static void print_table_to(FILE *f, const struct cp_profile *p,
 	free(order);
 	if (show_counters(p, o))
 		table_distortion(f, p);
+	/* --syscalls: calls the full rings dropped are in no row. */
+	if (o->syscalls && p->has_syscalls && p->syscalls_lost > 0)
+		fprintf(f,
+			"\n! system calls: %" PRIu64 " records lost to full "
+			"rings (a thread making more\n  calls between two "
+			"drains than its ring holds): counts are low\n",
+			p->syscalls_lost);
 	table_frames(f, p);
 	if (o->alloc)
 		cp_alloc_table(f, p, top_of(o));
@@ -1794,6 +1891,51 @@ static void json_double(FILE *f, const char *key, double v, int *first)
 {
 	json_key(f, key, first);
 	fprintf(f, "%.6g", v);
+}
+
+/*
+ * A function's off-CPU time (the run recorded context switches): blocked
+ * and preempted, self and total, and the on-CPU self time left.
+ */
+static void json_offcpu(FILE *f, const struct cp_func *fn, int *first)
+{
+	json_key(f, "off_cpu_ns", first);
+	fprintf(f, "{\"self\": %" PRIu64 ", \"total\": %" PRIu64 "}",
+		fn->off_self_ns, fn->off_total_ns);
+	json_key(f, "preempted_ns", first);
+	fprintf(f, "{\"self\": %" PRIu64 ", \"total\": %" PRIu64 "}",
+		fn->preempt_self_ns, fn->preempt_total_ns);
+	json_u64(f, "on_cpu_self_ns", cp_on_cpu_self(fn), first);
+}
+
+/*
+ * A function's system calls by name (the run traced them): count and
+ * time as innermost function and anywhere on the stack.
+ */
+static void json_syscalls(FILE *f, const struct cp_func *fn, int *first)
+{
+	char buf[32];
+
+	json_key(f, "syscalls", first);
+	for (int tot = 0; tot < 2; tot++) {
+		int inner = 1;
+
+		fputs(tot ? ", \"total\": {" : "{\"self\": {", f);
+		for (size_t i = 0; i < fn->nsys; i++) {
+			const struct cp_sysstat *s = &fn->sys[i];
+			uint64_t n = tot ? s->total_count : s->self_count;
+
+			if (n == 0)
+				continue;
+			json_key(f, cp_syscall_name(s->nr, buf, sizeof buf),
+				 &inner);
+			fprintf(f,
+				"{\"count\": %" PRIu64 ", \"ns\": %" PRIu64 "}",
+				n, tot ? s->total_ns : s->self_ns);
+		}
+		fputc('}', f);
+	}
+	fputc('}', f);
 }
 
 /* A row's "counters" object and "distortion" value. */
@@ -1957,6 +2099,10 @@ static void json_functions(FILE *f, const struct cp_profile *p,
 		/* --alloc: per function of the run, not per thread. */
 		if (p->has_alloc && rows[i].st == &rows[i].f->st)
 			cp_alloc_json_func(f, rows[i].f);
+		if (p->has_offcpu && rows[i].st == &rows[i].f->st)
+			json_offcpu(f, rows[i].f, &first);
+		if (p->has_syscalls && rows[i].st == &rows[i].f->st)
+			json_syscalls(f, rows[i].f, &first);
 		fputc('}', f);
 	}
 	if (n != 0)
@@ -2165,6 +2311,10 @@ static void print_json(FILE *f, const struct cp_profile *p,
 		json_reference(f, p->ref);
 	json_counters(f, p);
 	json_hybrid(f, p);
+	/* System calls traced: those the kernel's full rings dropped. */
+	if (p->has_syscalls)
+		fprintf(f, "  \"syscalls_lost\": %" PRIu64 ",\n",
+			p->syscalls_lost);
 
 	fputs("  \"processes\": [", f);
 	for (i = 0; i < p->nprocs; i++) {

@@ -236,6 +236,16 @@ static void on_samples(void *arg, const struct cp_log_samples *c)
 	cp_samples_add(arg, c);
 }
 
+static void on_offcpu(void *arg, const struct cp_log_offcpu *c)
+{
+	cp_offcpu_add(arg, c);
+}
+
+static void on_syscalls(void *arg, const struct cp_log_syscalls *c)
+{
+	cp_syscalls_add(arg, c);
+}
+
 static void on_lost(void *arg, int tid, uint64_t lost, uint64_t throttled)
 {
 	struct proc *pr = arg;
@@ -394,6 +404,8 @@ static const struct cp_log_ops log_ops = {
 	.calls = on_calls,
 	.forks = on_forks,
 	.calib = on_calib,
+	.offcpu = on_offcpu,
+	.syscalls = on_syscalls,
 };
 
 /*
@@ -540,6 +552,8 @@ static void proc_free(struct proc *pr)
 		free(t->totals);
 		free(t->own);
 		free(t->tsamp);
+		cp_offcpu_free(t);
+		cp_syscalls_free(t);
 		free(t->pend);
 		free(t->q);
 		free(t->qnum);
@@ -725,8 +739,10 @@ void cp_profile_free(struct cp_profile *p)
 		free(p->threads[i].totals);
 		cp_cct_free(p->threads[i].cct);
 	}
-	for (size_t i = 0; i < p->nfuncs; i++)
+	for (size_t i = 0; i < p->nfuncs; i++) {
 		free(p->funcs[i].counts);
+		free(p->funcs[i].sys);
+	}
 	free(p->threads);
 	free(p->funcs);
 	free(p->counters);

@@ -285,8 +285,43 @@ struct thr {
 	 */
 	struct cp_log_alloc *aq;
 	size_t naq, capaq;
+	/*
+	 * Off-CPU intervals (offcpu.c) waiting for the marker stream, as
+	 * samples do: those from ohead on are unplaced, those before oconv
+	 * have their tick. OFF: per pfunc, OFF_STRIDE ns (OFF_*).
+	 */
+	struct qoff *oq;
+	size_t ohead, oconv, noq, capoq;
+	uint64_t *off;
+	size_t noff;
+	/* System calls per (pfunc, number), hashed (syscalls.c). */
+	struct tsys *sys;
+	size_t nsys, capsys;
+	uint32_t *sysix; /* index + 1, 0 empty; capsysix a power of 2 */
+	size_t capsysix;
 };
 #define CP_EV_ALLOC 2
+
+/* A thread's calls of system call NR in function FID (syscalls.c). */
+struct tsys {
+	uint32_t fid;
+	uint64_t nr;
+	uint64_t self_count, self_ns, total_count, total_ns;
+};
+
+/* An off-CPU interval waiting to be placed. */
+struct qoff {
+	uint64_t mid_ns; /* its middle, CLOCK_MONOTONIC: placed by it */
+	uint64_t tk;	 /* the same on the marker timeline, once converted */
+	uint64_t len;	 /* ns */
+	int preempt;
+	int64_t nr; /* a system call's number (syscalls.c), -1 off-CPU */
+};
+#define OFF_SELF      0
+#define OFF_TOTAL     1
+#define OFF_PRE_SELF  2
+#define OFF_PRE_TOTAL 3
+#define OFF_STRIDE    4
 
 /* A counter of a process's header. */
 struct pcounter {
@@ -569,6 +604,39 @@ void cp_samples_before(struct proc *pr, struct thr *t, uint64_t tk, uint32_t id,
 void cp_samples_flush(struct proc *pr, struct thr *t, enum cp_flush how);
 /* An ended thread whose events and samples have all run frees its queues. */
 void cp_samples_release(struct thr *t);
+
+/*
+ * offcpu.c: off-CPU intervals (offcpu chunks) placed like samples on the
+ * frames open at their middle. Queue those of C; place T's converted
+ * ones earlier than TK; at a flush (HOW, the clock line L or NULL when
+ * not calibrated yet), convert, place those the stream passed and, at
+ * a drain or the end, those that wait no longer; add T's function I to
+ * F; free T's.
+ */
+struct cp_clock_line;
+void cp_offcpu_add(struct proc *pr, const struct cp_log_offcpu *c);
+void cp_offcpu_before(struct proc *pr, struct thr *t, uint64_t tk);
+void cp_offcpu_flush(struct proc *pr, struct thr *t, enum cp_flush how,
+		     const struct cp_clock_line *l, int after);
+void cp_offcpu_merge(const struct proc *pr, const struct thr *t, size_t i,
+		     struct cp_func *f);
+void cp_offcpu_free(struct thr *t);
+/*
+ * syscalls.c: queue the calls of chunk C on their thread (the off-CPU
+ * queue, sorted by time); place queued call Q with T's stack as it
+ * stands; add T's to the run's functions (GID: the run's function of each
+ * of PR's); free T's.
+ */
+void cp_syscalls_add(struct proc *pr, const struct cp_log_syscalls *c);
+void cp_syscalls_place(struct proc *pr, struct thr *t, const struct qoff *q);
+void cp_syscalls_merge(struct loader *ld, struct proc *pr, struct thr *t,
+		       const uint32_t *gid);
+void cp_syscalls_free(struct thr *t);
+/* Sort T's waiting intervals and calls by time (offcpu.c). */
+void cp_offcpu_sort(struct thr *t);
+/* The off-CPU self time of T's function I, at most SELF_NS (on-CPU >= 0). */
+uint64_t cp_offcpu_self(const struct proc *pr, const struct thr *t, size_t i,
+			uint64_t self_ns);
 
 /*
  * frames.c: --frames. A thread of the run gets its accumulators (when

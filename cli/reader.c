@@ -94,6 +94,10 @@ struct reader {
 	size_t capnums;
 	uint64_t *chain;
 	size_t capchain;
+	struct cp_log_offiv *offiv; /* an offcpu chunk's intervals */
+	size_t capoffiv;
+	struct cp_log_syscall *sysc; /* a syscalls chunk's calls */
+	size_t capsysc;
 };
 
 /* Objects as bytes. */
@@ -1348,6 +1352,97 @@ static int read_calib_chunk(struct reader *rd, const msgpack_object *o)
 	return 0;
 }
 
+/*
+ * An offcpu chunk: n pairs (switch-out after the previous one, or after
+ * time0 for the first; length << 1 | preempted), LEB128 in data.
+ */
+static int read_offcpu(struct reader *rd, const msgpack_object *o)
+{
+	struct cp_log_offcpu c;
+	struct cp_bytes data;
+	const unsigned char *p, *end;
+	uint64_t n, t;
+
+	if (get_int(o, CPROF_KEY_TID, &c.tid) != FIELD_OK ||
+	    get_u64(o, CPROF_KEY_N, &n) != FIELD_OK ||
+	    get_u64(o, CPROF_KEY_TIME0, &t) != FIELD_OK ||
+	    get_bytes(o, CPROF_KEY_DATA, MSGPACK_OBJECT_BIN, &data) != FIELD_OK)
+		return bad(rd, "offcpu chunk without a valid tid, n, time0 "
+			       "and data");
+	if (n > data.len / 2)
+		return bad(rd, "offcpu chunk: data holds fewer than n "
+			       "intervals");
+	rd->offiv = xgrow(rd->offiv, &rd->capoffiv, n ? (size_t)n : 1,
+			  sizeof *rd->offiv);
+	p = (const unsigned char *)data.ptr;
+	end = p + data.len;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t dt, len;
+
+		if (uleb(&p, end, &dt) < 0 || uleb(&p, end, &len) < 0)
+			return bad(rd, "offcpu chunk: data is not n "
+				       "well-formed intervals");
+		t += dt;
+		rd->offiv[i].out = t;
+		rd->offiv[i].in = t + (len >> 1);
+		rd->offiv[i].preempt = (int)(len & 1);
+	}
+	if (p != end)
+		return bad(rd,
+			   "offcpu chunk: data holds more than n intervals");
+	c.iv = rd->offiv;
+	c.n = (size_t)n;
+	if (rd->ops->offcpu != NULL)
+		rd->ops->offcpu(rd->arg, &c);
+	return 0;
+}
+
+/*
+ * A syscalls chunk: n triples (entry after the previous call's, or after
+ * time0 for the first; number; length in ns), LEB128 in data.
+ */
+static int read_syscalls(struct reader *rd, const msgpack_object *o)
+{
+	struct cp_log_syscalls c;
+	struct cp_bytes data;
+	const unsigned char *p, *end;
+	uint64_t n, t;
+
+	if (get_int(o, CPROF_KEY_TID, &c.tid) != FIELD_OK ||
+	    get_u64(o, CPROF_KEY_N, &n) != FIELD_OK ||
+	    get_u64(o, CPROF_KEY_TIME0, &t) != FIELD_OK ||
+	    get_bytes(o, CPROF_KEY_DATA, MSGPACK_OBJECT_BIN, &data) != FIELD_OK)
+		return bad(rd, "syscalls chunk without a valid tid, n, time0 "
+			       "and data");
+	c.lost = 0;
+	if (get_u64(o, CPROF_KEY_LOST, &c.lost) == FIELD_BAD)
+		return bad(rd, "syscalls chunk: lost mistyped");
+	if (n > data.len / 3)
+		return bad(rd, "syscalls chunk: data holds fewer than n calls");
+	rd->sysc = xgrow(rd->sysc, &rd->capsysc, n ? (size_t)n : 1,
+			 sizeof *rd->sysc);
+	p = (const unsigned char *)data.ptr;
+	end = p + data.len;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t dt;
+
+		if (uleb(&p, end, &dt) < 0 ||
+		    uleb(&p, end, &rd->sysc[i].nr) < 0 ||
+		    uleb(&p, end, &rd->sysc[i].len) < 0)
+			return bad(rd, "syscalls chunk: data is not n "
+				       "well-formed calls");
+		t += dt;
+		rd->sysc[i].enter = t;
+	}
+	if (p != end)
+		return bad(rd, "syscalls chunk: data holds more than n calls");
+	c.s = rd->sysc;
+	c.n = (size_t)n;
+	if (rd->ops->syscalls != NULL)
+		rd->ops->syscalls(rd->arg, &c);
+	return 0;
+}
+
 /* Returns 1 when the chunk was delivered, 0 when skipped, -1 if invalid. */
 static int read_chunk(struct reader *rd, const msgpack_object *o)
 {
@@ -1367,6 +1462,8 @@ static int read_chunk(struct reader *rd, const msgpack_object *o)
 		{CPROF_CHUNK_EDGE_CALLS, read_calls},
 		{CPROF_CHUNK_FORKS, read_forks},
 		{CPROF_CHUNK_CALIB, read_calib_chunk},
+		{CPROF_CHUNK_OFFCPU, read_offcpu},
+		{CPROF_CHUNK_SYSCALLS, read_syscalls},
 	};
 	struct cp_bytes t;
 
@@ -1585,6 +1682,8 @@ int cp_log_read(const char *path, const struct cp_log_ops *ops, void *arg,
 	free(rd.samples);
 	free(rd.nums);
 	free(rd.chain);
+	free(rd.offiv);
+	free(rd.sysc);
 	return rc;
 }
 

@@ -656,6 +656,9 @@ run_events(struct proc *pr, struct thr *t, const struct cp_log_event *ev,
 		if (mode == RUN_SAMPLED && t->qhead < t->qconv &&
 		    t->q[t->qhead].tk < tk + pr->skew_tk)
 			cp_samples_before(pr, t, tk, id, ev[i].exit);
+		if (mode == RUN_SAMPLED && t->ohead < t->oconv &&
+		    t->oq[t->ohead].tk < tk)
+			cp_offcpu_before(pr, t, tk);
 		if (!ev[i].exit) {
 			struct open_frame *f;
 

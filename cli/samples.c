@@ -780,6 +780,7 @@ void cp_samples_flush(struct proc *pr, struct thr *t, enum cp_flush how)
 		t->qconv = t->nq;
 		pr->skew_tk = cp_clock_skew_ticks(&pr->clk, &line);
 	}
+	cp_offcpu_flush(pr, t, how, calibrated ? &line : NULL, 0);
 	/*
 	 * Samples the marker stream passed without them: by address. Those
 	 * within the skew bound of its last event waited on purpose.
@@ -797,6 +798,7 @@ void cp_samples_flush(struct proc *pr, struct thr *t, enum cp_flush how)
 		while (t->qhead < t->qconv && t->q[t->qhead].ns <= t->wm_prev)
 			place(pr, t, t->qhead++, 0);
 	}
+	cp_offcpu_flush(pr, t, how, NULL, 1);
 	/* A thread with samples and no drain ends: keep half the queue. */
 	while (t->nq - t->qhead > QUEUE_MAX / 2 && t->qhead < t->qconv)
 		place(pr, t, t->qhead++, 0);

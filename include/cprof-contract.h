@@ -289,4 +289,24 @@
 #define CPROF_KEY_FNS	       "fns"
 #define CPROF_KEY_EDGES	       "edges"
 
+/*
+ * Off-CPU time (--off-cpu): CPROF_OFFCPU=1 asks the runtime for the
+ * sampling leader's context-switch records; an offcpu chunk holds a
+ * thread's intervals off the CPU (doc/log-format.md).
+ */
+#define CPROF_ENV_OFFCPU   "CPROF_OFFCPU"
+#define CPROF_CHUNK_OFFCPU "offcpu"
+/*
+ * System calls (--syscalls), tracepoint mode: CPROF_SYSCALLS holds the
+ * tracefs ids of raw_syscalls:sys_enter and sys_exit ("ENTER,EXIT"); a
+ * syscalls chunk holds a thread's system calls (doc/log-format.md).
+ */
+#define CPROF_ENV_SYSCALLS   "CPROF_SYSCALLS"
+#define CPROF_CHUNK_SYSCALLS "syscalls"
+/*
+ * The CLI's: "1" makes --syscalls use the fallback (CPROF_SYSCALLS=wrap,
+ * libc's wrappers interposed) even where the tracepoints work.
+ */
+#define CPROF_ENV_SYSCALLS_FALLBACK "CPROF_SYSCALLS_FALLBACK"
+
 #endif /* CPROF_CONTRACT_H */

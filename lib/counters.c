@@ -121,6 +121,8 @@ CPROF__NOINSTR int cprof__counters_config(void)
 			cprof__ctr.regs_user = CPROF_DWARF_REGS;
 		}
 	}
+	cprof__ctr.offcpu = getenv(CPROF_ENV_OFFCPU) != NULL &&
+			    strcmp(getenv(CPROF_ENV_OFFCPU), "1") == 0;
 	cprof__ctr.freq = 1000;
 	if (smp && strncmp(smp, "period:", 7) == 0) {
 		cprof__ctr.period = strtoull(smp + 7, NULL, 10);
@@ -131,6 +133,7 @@ CPROF__NOINSTR int cprof__counters_config(void)
 	if (!cprof__ctr.exact && !cprof__ctr.period && !cprof__ctr.freq)
 		goto bad;
 	cprof__ctr.nev = n;
+	cprof__syscalls_config();
 	return 0;
 bad:
 	memset(&cprof__ctr, 0, sizeof(cprof__ctr));
@@ -186,6 +189,14 @@ static CPROF__NOINSTR void fill_attr(struct perf_event_attr *a,
 			PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
 		a->sample_regs_user = cprof__ctr.regs_user;
 		a->sample_stack_user = cprof__ctr.stack_user;
+	}
+	/*
+	 * Off-CPU time (offcpu.c): switch records in the same ring, with
+	 * the tid and time after each (sample_id_all).
+	 */
+	if (cprof__ctr.offcpu) {
+		a->context_switch = 1;
+		a->sample_id_all = 1;
 	}
 	/*
 	 * No wake-up watermark: the writer holds no descriptor to poll, it
@@ -290,6 +301,7 @@ CPROF__NOINSTR void cprof__counters_close(struct cprof__thread *t)
 	if (t->cmap)
 		munmap(t->cmap, t->cmap_len);
 	t->cmap = NULL;
+	cprof__syscalls_close(t);
 	for (int i = 1; i < CPROF_MAX_EVENTS; i++) {
 		if (t->cpage[i])
 			munmap(t->cpage[i], (size_t)page_size);
@@ -381,6 +393,10 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 	memset(t->clast, 0, sizeof(t->clast));
 	t->clast_en = t->clast_run = 0;
 	t->clost = t->cthrottled = 0;
+	t->off_out = 0;
+	t->off_preempt = false;
+	t->smap = NULL;
+	t->sfd = -1;
 	t->cthrottle_open = false;
 	if (cprof__ctr.nev == 0)
 		return;
@@ -492,6 +508,8 @@ CPROF__NOINSTR void cprof__counters_open(struct cprof__thread *t)
 	if (!err &&
 	    ioctl(t->cfd[0], PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP) != 0)
 		err = errno;
+	if (!err)
+		cprof__syscalls_open(t);
 	if (err == EMFILE || err == ENFILE) {
 		/* Another thread took the room: the limit, counted as such. */
 		atomic_fetch_add(&skipped_limit, 1);
@@ -1112,10 +1130,14 @@ CPROF__NOINSTR void cprof__counters_drain(struct cprof__thread *t,
 			} else if (h.type == PERF_RECORD_UNTHROTTLE) {
 				unthrottled++;
 				t->cthrottle_open = true;
+			} else if (h.type == PERF_RECORD_SWITCH) {
+				cprof__offcpu_record(t, &h, r);
 			}
 			tail += h.size;
 		}
 		flush_samples(t, pk, n, time0, len, nthr, slen);
+		cprof__offcpu_flush(t, pk);
+		cprof__syscalls_drain(t, pk);
 		__atomic_store_n(&pc->data_tail, tail, __ATOMIC_RELEASE);
 	}
 	if (lost || throttled || unthrottled) {

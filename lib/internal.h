@@ -162,6 +162,33 @@ struct cprof__thread {
 	_Atomic bool cgone;
 	bool cthrottle_open; /* an unthrottle came since the last sample */
 	/*
+	 * Off-CPU (offcpu.c): the time of the thread's last switch-out
+	 * record not yet matched by a switch-in (0: none), and whether the
+	 * kernel preempted it then (it stayed runnable).
+	 */
+	uint64_t off_out;
+	bool off_preempt;
+	/*
+	 * System calls (syscalls.c): the ring the sys_enter and sys_exit
+	 * tracepoints sample into (sys_enter's mapping), the descriptor
+	 * kept of sys_exit and both ids, and the system call entered and not
+	 * yet left (its number, -1 for none, and time).
+	 */
+	void *smap;
+	size_t smap_len;
+	int sfd;
+	uint64_t sid[2];
+	int64_t s_nr;
+	uint64_t s_t0;
+	/*
+	 * Fallback mode: the calls the thread's wrappers noted, a ring the
+	 * thread fills (shead) and the writer empties (stail), and those
+	 * dropped while it was full.
+	 */
+	struct cprof__sysrec *srec;
+	_Atomic uint32_t shead, stail;
+	_Atomic uint64_t sdropped;
+	/*
 	 * Exact mode: counted inside the runtime's own work on the thread
 	 * (cprof__own_begin/end), kept out of the values in cvals. Written
 	 * by the owner, read by the writer (relaxed atomics).
@@ -687,6 +714,7 @@ struct cprof__counters {
 	int nev;	/* 0: no counters */
 	bool exact;	/* read at every marker event, no sampling */
 	bool callchain; /* samples carry user callchains */
+	bool offcpu;	/* the leader records context switches */
 	uint64_t period, freq;
 	/* --call-graph=dwarf: stack bytes per sample (0: none), registers. */
 	uint32_t stack_user;
@@ -700,6 +728,40 @@ struct cprof__counters {
 	} ev[CPROF_MAX_EVENTS];
 };
 extern struct cprof__counters cprof__ctr;
+
+/*
+ * offcpu.c: a context-switch record R (SIZE bytes, header H) of T's
+ * sample ring, and the offcpu chunk of the intervals gathered in a drain
+ * of T (nothing when none).
+ */
+struct perf_event_header;
+void cprof__offcpu_record(struct cprof__thread *t,
+			  const struct perf_event_header *h,
+			  const unsigned char *r);
+void cprof__offcpu_flush(struct cprof__thread *t, struct msgpack_packer *pk);
+
+/*
+ * syscalls.c: the raw_syscalls tracepoints of a thread (CPROF_SYSCALLS,
+ * sampling mode): read the configuration, open them for T after its
+ * group, close them, and write a drain's system calls of T.
+ */
+void cprof__syscalls_config(void);
+/*
+ * Fallback mode (CPROF_SYSCALLS=wrap): cprof__sys_wrap is set, and the
+ * wrappers of libc's system-call functions and syscall() note each call
+ * of a program thread: the time before it (cprof__sys_now) and, after it,
+ * its number (cprof__sys_note, which keeps errno).
+ */
+struct cprof__sysrec {
+	uint64_t t0;
+	uint32_t len, nr;
+};
+extern CPROF__HIDDEN unsigned char cprof__sys_wrap;
+uint64_t cprof__sys_now(void);
+void cprof__sys_note(long nr, uint64_t t0);
+void cprof__syscalls_open(struct cprof__thread *t);
+void cprof__syscalls_close(struct cprof__thread *t);
+void cprof__syscalls_drain(struct cprof__thread *t, struct msgpack_packer *pk);
 
 /* Parse CPROF_EVENTS, CPROF_SAMPLE, CPROF_EXACT, CPROF_CALLCHAIN. */
 int cprof__counters_config(void);

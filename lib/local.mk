@@ -21,9 +21,19 @@ lib_libcprof_core_la_SOURCES = \
 	lib/select.c \
 	lib/calib.c \
 	lib/adapt.c \
-	lib/children.c
+	lib/children.c \
+	lib/offcpu.c \
+	lib/syscalls.c
 lib_libcprof_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(MSGPACK_CFLAGS) -pthread
-lib_libcprof_core_la_LIBADD = $(MSGPACK_LIBS) -lpthread -ldl
+lib_libcprof_core_la_LIBADD = $(MSGPACK_LIBS) -lpthread -ldl \
+	lib/libcprof-syswrap.la
+
+# --syscalls' fallback wrappers of libc's functions, which a TSan build's
+# own runtime calls while it starts: built without TSan's instrumentation.
+noinst_LTLIBRARIES += lib/libcprof-syswrap.la
+lib_libcprof_syswrap_la_SOURCES = lib/syswrap.c
+lib_libcprof_syswrap_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
+	$(MSGPACK_CFLAGS) -pthread -fno-sanitize=thread
 
 lib_LTLIBRARIES += lib/libcprof.la
 lib_libcprof_la_SOURCES =

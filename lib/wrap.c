@@ -1736,7 +1736,14 @@ static CPROF__NOINSTR long syscall_args(syscall_fn real, long nr, const long *a)
 	err = errno;
 	untimed = seccomp_pre(mode, flags, prog);
 	errno = err;
-	r = real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	{
+		/* --syscalls' fallback mode notes the call (syscalls.c). */
+		uint64_t t0 = cprof__sys_wrap ? cprof__sys_now() : 0;
+
+		r = real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (t0)
+			cprof__sys_note(nr, t0);
+	}
 	seccomp_post(untimed, r);
 	return r;
 }
@@ -1776,6 +1783,21 @@ __asm__(".text\n"
 	SYSCALL_TO_SLOW(SYS_prctl)
 	SYSCALL_TO_SLOW(SYS_unshare)
 	SYSCALL_TO_SLOW(SYS_setns)
+	/*
+	 * --syscalls' fallback mode takes every number the slow way, to be
+	 * noted, but those that make a thread or process sharing the stack:
+	 * their child must return through no frame of ours.
+	 */
+	"cmpb $0, cprof__sys_wrap(%rip)\n"
+	"je 2f\n"
+	"cmpq $" CPROF__STR(SYS_clone) ", %rdi\n"
+	"je 2f\n"
+	"cmpq $" CPROF__STR(SYS_vfork) ", %rdi\n"
+	"je 2f\n"
+	"cmpq $435, %rdi\n" /* clone3 */
+	"je 2f\n"
+	"jmp 1f\n"
+	"2:\n"
 	"movq cprof__real_syscall(%rip), %rax\n"
 	"testq %rax, %rax\n"
 	"jz 1f\n"

@@ -339,3 +339,14 @@ E2E_TESTS += t/e2e-alloc.sh
 check_PROGRAMS += t/progs/ownmalloc
 t_progs_ownmalloc_SOURCES = t/progs/ownmalloc.c t/progs/progs.h
 t_progs_ownmalloc_CFLAGS = $(E2E_INSTR_CFLAGS)
+# Off-CPU time per function (issue 11): context-switch records.
+check_PROGRAMS += t/progs/offcpu
+t_progs_offcpu_SOURCES = t/progs/offcpu.c t/progs/progs.h
+t_progs_offcpu_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
+t_progs_offcpu_LDFLAGS = $(AM_LDFLAGS) -pthread
+E2E_TESTS += t/e2e-offcpu.sh
+# System calls per function (issue 11): raw_syscalls tracepoints.
+check_PROGRAMS += t/progs/syscalls
+t_progs_syscalls_SOURCES = t/progs/syscalls.c t/progs/progs.h
+t_progs_syscalls_CFLAGS = $(E2E_INSTR_CFLAGS)
+E2E_TESTS += t/e2e-syscalls.sh
