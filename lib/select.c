@@ -128,22 +128,52 @@ static CPROF__NOINSTR char **split(const char *s, size_t *n)
 	return v;
 }
 
-static CPROF__NOINSTR bool any_match(char **pats, size_t n, const char *name)
+/*
+ * Does a pattern match NAME? With TYPED, NAME is a demangled name with
+ * its return type (a template function's, `int ns::twice<int>(int)`):
+ * only a pattern that spells a return type too (one with a space) is
+ * tried on it, so that `ns::*` does not catch `ns::A* std::copy<...>(...)`.
+ */
+static CPROF__NOINSTR bool any_match(char **pats, size_t n, const char *name,
+				     bool typed)
 {
 	for (size_t i = 0; i < n; i++)
-		if (fnmatch(pats[i], name, 0) == 0)
+		if ((!typed || strchr(pats[i], ' ') != NULL) &&
+		    fnmatch(pats[i], name, 0) == 0)
 			return true;
 	return false;
 }
 
 /* The class of a name, as such (no demangling). */
-static CPROF__NOINSTR unsigned class_of_plain(const char *name)
+static CPROF__NOINSTR unsigned class_of_plain(const char *name, bool typed)
 {
-	if (any_match(excludes, nexcludes, name))
+	if (any_match(excludes, nexcludes, name, typed))
 		return CPROF__SEL_DROP;
-	if (any_match(filters, nfilters, name))
+	if (any_match(filters, nfilters, name, typed))
 		return CPROF__SEL_KEEP;
 	return CPROF__SEL_OTHER;
+}
+
+/*
+ * Where the name of demangled DM starts after a return type, or DM: the
+ * last space outside <> and () before the parameter list, unless it is
+ * part of an operator's name (`operator new`, `operator int`).
+ */
+static CPROF__NOINSTR char *after_return_type(char *dm)
+{
+	char *start = dm;
+	int angle = 0;
+
+	for (char *p = dm; *p; p++) {
+		angle += *p == '<';
+		angle -= *p == '>' && angle > 0;
+		if (angle == 0 && *p == '(' && p != dm)
+			break;
+		if (angle == 0 && *p == ' ' &&
+		    !(p - dm >= 8 && strncmp(p - 8, "operator", 8) == 0))
+			start = p + 1;
+	}
+	return start;
 }
 
 /*
@@ -152,25 +182,30 @@ static CPROF__NOINSTR unsigned class_of_plain(const char *name)
  */
 static CPROF__NOINSTR unsigned class_of(const char *name)
 {
-	unsigned c = class_of_plain(name), d;
-	char *dm;
+	unsigned c = class_of_plain(name, false), d;
+	char *dm, *nm;
 	int st = -1;
 
 	if (c == CPROF__SEL_DROP || name[0] != '_' || name[1] != 'Z' ||
 	    !demangle || !(dm = demangle(name, NULL, NULL, &st)))
 		return c;
 	if (st == 0) {
-		d = class_of_plain(dm);
+		nm = after_return_type(dm);
+		/* As demangled: with a return type, for typed patterns. */
+		d = class_of_plain(dm, nm != dm);
 		if (d != CPROF__SEL_OTHER)
+			c = d;
+		if (nm != dm && c != CPROF__SEL_DROP &&
+		    (d = class_of_plain(nm, false)) != CPROF__SEL_OTHER)
 			c = d;
 		/* Without its parameter list: the first '(' outside <>. */
 		int depth = 0;
-		for (char *p = dm; *p && c != CPROF__SEL_DROP; p++) {
+		for (char *p = nm; *p && c != CPROF__SEL_DROP; p++) {
 			depth += *p == '<';
 			depth -= *p == '>' && depth > 0;
-			if (*p == '(' && depth == 0 && p != dm) {
+			if (*p == '(' && depth == 0 && p != nm) {
 				*p = '\0';
-				d = class_of_plain(dm);
+				d = class_of_plain(nm, false);
 				if (d != CPROF__SEL_OTHER)
 					c = d;
 				break;
@@ -444,7 +479,8 @@ CPROF__NOINSTR unsigned cprof__sel_slow(uintptr_t key, bool site)
 		const struct cprof_site *s =
 			(const struct cprof_site *)(key >> 1);
 
-		cls = s->name ? class_of_plain(s->name) : CPROF__SEL_OTHER;
+		cls = s->name ? class_of_plain(s->name, false)
+			      : CPROF__SEL_OTHER;
 		if (!cprof__sel_insert(t, key, cls) && publish(t))
 			cprof__sel_insert(atomic_load(&cprof__sel_tab), key,
 					  cls);

@@ -80,6 +80,17 @@ jeq "C++: twice<int> excluded by its full name" cx.json \
 	"calls('int ns::twice<int>(int)')" 0
 jeq "C++: twice<double> kept" cx.json "calls('double ns::twice<double>(double)')" 6
 jeq "C++: smethod kept" cx.json "calls('ns::Klass::smethod(double)')" 3
+# A pattern without a space is matched against names without their
+# return type: 'double*' names no function here (a template's demangled
+# name begins with its return type), 'ns::twice<double>' names one.
+run cx2 "$CPROF" stat --no-counters --format json -o cx2.json \
+	--exclude='double*' --exclude='ns::twice<double>' -- "$PROGS/cxx"
+expect_status "cxx with untyped patterns" 0 cx2.err
+jeq "C++: twice<double> excluded by its name without return type" cx2.json \
+	"calls('double ns::twice<double>(double)')" 0
+jeq "C++: a return type is no name: smethod(double) kept" cx2.json \
+	"calls('ns::Klass::smethod(double)')" 3
+jcheck "C++: twice<int> kept" cx2.json "calls('int ns::twice<int>(int)') > 0"
 
 # A plugin loaded after the start: its functions are matched too.
 if command -v "${CC%% *}" >/dev/null 2>&1; then
