@@ -106,8 +106,8 @@ static void test_nesting(void)
 	 * taken out per call in thousandths of a tick: allow one ns of
 	 * rounding each way, and one per call compensated.
 	 */
-	CU_ASSERT(llabs((long long)(o->st.total_ns - in->st.total_ns) -
-			(long long)o->st.self_ns) <=
+	ASSERT_LE(llabs((long long)(o->st.total_ns - in->st.total_ns) -
+			(long long)o->st.self_ns),
 		  1 + (long long)(o->st.calls + in->st.calls));
 	ASSERT_EQ(prof.nprocs, 1);
 	CU_ASSERT(prof.procs[0].finished);

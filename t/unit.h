@@ -47,6 +47,7 @@
 #define ASSERT_EQ(a, b)	      TU_ASSERT_INT(a, ==, b, CU_FALSE)
 #define ASSERT_EQ_FATAL(a, b) TU_ASSERT_INT(a, ==, b, CU_TRUE)
 #define ASSERT_NE(a, b)	      TU_ASSERT_INT(a, !=, b, CU_FALSE)
+#define ASSERT_LE(a, b)	      TU_ASSERT_INT(a, <=, b, CU_FALSE)
 #define ASSERT_STR_EQ(a, b) \
 	tu_assert_str((a), (b), #a, #b, __LINE__, __FILE__, __func__, CU_FALSE)
 #define ASSERT_STR_EQ_FATAL(a, b) \
@@ -78,7 +79,10 @@ static inline void tu_assert_int(int sa, uintmax_t a, const char *op, int sb,
 	char text[512], va[32], vb[32];
 	int neg_a = sa && (intmax_t)a < 0, neg_b = sb && (intmax_t)b < 0;
 	int eq = a == b && neg_a == neg_b;
-	int ok = op[0] == '=' ? eq : !eq;
+	/* a < b as numbers: a negative one is below any other. */
+	int lt = neg_a != neg_b ? neg_a
+				: (neg_a ? (intmax_t)a < (intmax_t)b : a < b);
+	int ok = op[0] == '=' ? eq : op[0] == '<' ? lt || eq : !eq;
 
 	tu_format(va, sizeof va, sa, a);
 	tu_format(vb, sizeof vb, sb, b);
