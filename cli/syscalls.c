@@ -26,7 +26,8 @@
 #include "profile.h"
 
 static const char *const names[] = {
-#include "syscall-names.h"
+/* Generated in the build tree (cli/local.mk), as pprof.pb-c.h. */
+#include "cli/syscall-names.h"
 };
 
 const char *const cp_syscall_class_names[CP_SYS_CLASSES] = {
