@@ -65,8 +65,10 @@ check_profile st.json
 # scaled from the hooked run; tiny()'s time is in caller()'s self.
 jeq "without -g, totals are scaled from the hooked run" st.json \
 	"j['reference']['totals']" hooked-scaled
-jcheck "kept()'s total is its self time" st.json \
-	"total('kept') == self('kept') and [r['total_source'] for r in rows('kept')] == ['hooked-scaled']"
+# (At least: the hooked run's samples in kept()'s frame at addresses of
+# other code, a sanitizer's runtime or the C library, are callees' time.)
+jcheck "kept()'s total is its self time and its callees'" st.json \
+	"total('kept') >= self('kept') and [r['total_source'] for r in rows('kept')] == ['hooked-scaled']"
 jeq "tiny()'s total is nothing of its own" st.json "total('tiny')" 0
 jcheck "main()'s total holds most of kept() and caller()" st.json \
 	"total('main') >= 0.5 * (self('kept') + self('caller'))"
