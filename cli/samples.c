@@ -441,6 +441,28 @@ static int same_function(const struct pfunc *a, const struct pfunc *b)
  * The function sample S in the frame of TOP belongs to instead of TOP, or
  * CP_INDEX_NONE when it is TOP's.
  */
+/*
+ * Is OBJECT a sanitizer's runtime (ASan, TSan, UBSan, LSan, MSan,
+ * HWASan)? The checks the compiler put into a function call into it, so
+ * its code run from a frame is that function's cost in this build, as a
+ * kernel sample is: such samples stay with the frame.
+ */
+static int sanitizer_object(const char *object)
+{
+	static const char *const libs[] = {"libasan", "libtsan", "libubsan",
+					   "liblsan", "libmsan", "libhwasan"};
+	const char *base;
+
+	if (object == NULL)
+		return 0;
+	base = strrchr(object, '/');
+	base = base != NULL ? base + 1 : object;
+	for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++)
+		if (strncmp(base, libs[i], strlen(libs[i])) == 0)
+			return 1;
+	return 0;
+}
+
 static uint32_t foreign(struct proc *pr, uint32_t top, const struct qsample *s)
 {
 	uint32_t g, own;
@@ -457,7 +479,8 @@ static uint32_t foreign(struct proc *pr, uint32_t top, const struct qsample *s)
 		return CP_INDEX_NONE;
 	g = ip_func(pr, s->ip);
 	if (g == own || pr->pf[g].unnamed ||
-	    same_function(&pr->pf[g], &pr->pf[own]))
+	    same_function(&pr->pf[g], &pr->pf[own]) ||
+	    sanitizer_object(pr->pf[g].object))
 		return CP_INDEX_NONE;
 	return g;
 }
