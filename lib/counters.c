@@ -551,12 +551,16 @@ CPROF__NOINSTR unsigned cprof__counters_fill(void)
 
 	for (struct cprof__thread *t = atomic_load(&cprof__threads); t;
 	     t = t->next) {
-		size_t len = t->cmap ? t->cmap_len - (size_t)page_size : 0;
+		/*
+		 * Every thread's ring has the process's size (the mode's), so
+		 * the writer needs nothing of a thread being set up.
+		 */
+		uint64_t len = (uint64_t)(cprof__ctr.stack_user ? dwarf_pages()
+								: DATA_PAGES) *
+			       (uint64_t)page_size;
 		uint64_t f = (uint64_t)atomic_exchange_explicit(
 				     &t->cfill, 0, memory_order_relaxed) *
-			     1000u /
-			     (len ? (uint64_t)len
-				  : (uint64_t)DATA_PAGES * (uint64_t)page_size);
+			     1000u / len;
 
 		if (f > max)
 			max = (unsigned)f;
