@@ -333,8 +333,9 @@ t_progs_alloc_SOURCES = t/progs/alloc.c t/progs/progs.h
 t_progs_alloc_CFLAGS = $(E2E_INSTR_CFLAGS) -pthread
 t_progs_alloc_LDFLAGS = $(AM_LDFLAGS) -pthread
 t_progs_alloc_LDADD = -ldl
+# Sized delete is called by name: clang wants -fsized-deallocation for it.
 t_progs_alloc_cxx_SOURCES = t/progs/alloc-cxx.cc t/progs/progs.h
-t_progs_alloc_cxx_CXXFLAGS = $(E2E_INSTR_CXXFLAGS) -std=c++17
+t_progs_alloc_cxx_CXXFLAGS = $(E2E_INSTR_CXXFLAGS) -std=c++17 -fsized-deallocation
 E2E_TESTS += t/e2e-alloc.sh
 check_PROGRAMS += t/progs/ownmalloc
 t_progs_ownmalloc_SOURCES = t/progs/ownmalloc.c t/progs/progs.h
