@@ -45,10 +45,7 @@ jeq "the outer run says where they went" outer.json \
 # An exec into a static program, which the runtime cannot enter: the
 # process's log ends with "exec" and no log follows it; the report says so.
 printf '#include <unistd.h>\nint main(void) { return 0; }\n' >st.c
-if [ "${TSAN:-no}" = yes ]; then
-	# TSan's preloaded runtime wraps the exec family itself.
-	echo "note: TSan: the exec case is left out"
-elif $CC -static -o static st.c 2>>build.log; then
+if $CC -static -o static st.c 2>>build.log; then
 	cat >ex.c <<'EOS'
 #include <unistd.h>
 int main(int argc, char **argv)
