@@ -946,12 +946,11 @@ struct cp_profile {
 	int warnings_said;
 	/*
 	 * fork() children that a process of the run noted (a forks chunk)
-	 * but that left no log of their own, processes whose exec left no
-	 * log of the program it started (EXEC set: a static or set-user-ID
-	 * program), and forks the runtime could not note (too many at once).
+	 * but that left no log of their own, and forks the runtime could
+	 * not note (too many at once).
 	 */
 	struct cp_unlogged {
-		int pid, ppid, exec;
+		int pid, ppid;
 	} * unlogged;
 	size_t nunlogged;
 	uint64_t unlogged_more;

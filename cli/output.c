@@ -613,20 +613,13 @@ static void unlogged_lines(FILE *f, const struct cp_profile *p)
 	size_t i;
 
 	for (i = 0; i < p->nunlogged && i < 10; i++)
-		if (p->unlogged[i].exec)
-			fprintf(f,
-				"  pid %d: the program it exec'd left no log, "
-				"not in this profile (a static or set-user-ID "
-				"program runs without the runtime)\n",
-				p->unlogged[i].pid);
-		else
-			fprintf(f,
-				"  pid %d (fork child of pid %d): left no log, "
-				"not in this profile (a chroot or sandbox may "
-				"have hidden the run directory from it)\n",
-				p->unlogged[i].pid, p->unlogged[i].ppid);
+		fprintf(f,
+			"  pid %d (fork child of pid %d): left no log, not "
+			"in this profile (a chroot or sandbox may have hidden "
+			"the run directory from it)\n",
+			p->unlogged[i].pid, p->unlogged[i].ppid);
 	if (p->nunlogged > i)
-		fprintf(f, "  %zu more processes left no log\n",
+		fprintf(f, "  %zu more fork children left no log\n",
 			p->nunlogged - i);
 	if (p->unlogged_more)
 		fprintf(f,
@@ -2297,10 +2290,8 @@ static void print_json(FILE *f, const struct cp_profile *p,
 	/* Fork children without a log, and forks not noted. */
 	fputs(",\n  \"unrecorded_processes\": [", f);
 	for (i = 0; i < p->nunlogged; i++)
-		fprintf(f, "%s{\"pid\": %d, \"ppid\": %d, \"after_exec\": %s}",
-			i == 0 ? "" : ", ", p->unlogged[i].pid,
-			p->unlogged[i].ppid,
-			p->unlogged[i].exec ? "true" : "false");
+		fprintf(f, "%s{\"pid\": %d, \"ppid\": %d}", i == 0 ? "" : ", ",
+			p->unlogged[i].pid, p->unlogged[i].ppid);
 	fprintf(f, "],\n  \"unnoted_forks\": %" PRIu64, p->unlogged_more);
 	/* The runtime's warnings, each once: its text and how many said it. */
 	fputs(",\n  \"warnings\": [", f);

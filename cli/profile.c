@@ -385,29 +385,6 @@ static void find_unlogged(struct loader *ld)
 				    sizeof *p->unlogged);
 		p->unlogged[p->nunlogged++] = ld->forks[i];
 	}
-	/*
-	 * An exec whose program left no log: its process has no later log
-	 * under the same pid (a static or set-user-ID program, which the
-	 * runtime cannot enter, or one started without its environment).
-	 */
-	for (size_t i = 0; i < p->nprocs; i++) {
-		const struct cp_process *e = &p->procs[i];
-		int seen = 0;
-
-		if (e->end_reason == NULL || strcmp(e->end_reason, "exec") != 0)
-			continue;
-		for (size_t k = 0; k < p->nprocs && !seen; k++)
-			seen = k != i && p->procs[k].pid == e->pid &&
-			       p->procs[k].start_ns >= e->end_ns;
-		if (seen)
-			continue;
-		p->unlogged = xgrow(p->unlogged, &cap, p->nunlogged + 1,
-				    sizeof *p->unlogged);
-		p->unlogged[p->nunlogged].pid = e->pid;
-		p->unlogged[p->nunlogged].ppid = e->ppid;
-		p->unlogged[p->nunlogged].exec = 1;
-		p->nunlogged++;
-	}
 	p->unlogged_more = ld->forks_more;
 	free(ld->forks);
 }

@@ -41,31 +41,4 @@ expect_status "nested cprof" 0 nested.out nested.err
 jeq "the inner run has the steps" inner.json "calls('step')" 200
 jeq "the outer run says where they went" outer.json \
 	"len([w for w in j['warnings'] if 'recording into another run' in w['text']])" 1
-
-# An exec into a static program, which the runtime cannot enter: the
-# process's log ends with "exec" and no log follows it; the report says so.
-printf '#include <unistd.h>\nint main(void) { return 0; }\n' >st.c
-if $CC -static -o static st.c 2>>build.log; then
-	cat >ex.c <<'EOS'
-#include <unistd.h>
-int main(int argc, char **argv)
-{
-	(void)argc;
-	execl(argv[1], argv[1], (char *)0);
-	return 1;
-}
-EOS
-	$CC -finstrument-functions -o ex ex.c 2>>build.log ||
-		fail "cannot build the exec program" build.log
-	run exs "$CPROF" record --no-counters -o exs.cprof -- ./ex ./static
-	expect_status "an exec into a static program" 0 exs.err
-	run exj "$CPROF" report --format json exs.cprof
-	jeq "the exec'd program is named as unrecorded" exj.out \
-		"[p['after_exec'] for p in j['unrecorded_processes']]" "[true]"
-	run ext "$CPROF" report exs.cprof
-	expect_grep "a line for the exec'd program" \
-		"the program it exec'd left no log" ext.out
-else
-	echo "note: no static C library: the exec case is left out"
-fi
 exit 0
