@@ -530,7 +530,8 @@ done:
 		free(ts[i].prev_v);
 	free(ts);
 	free(v);
-	memset(c->names, 0, c->capnames * sizeof *c->names);
+	if (c->names != NULL)
+		memset(c->names, 0, c->capnames * sizeof *c->names);
 }
 
 static void on_proc_end(void *arg, struct proc *pr)

@@ -465,7 +465,8 @@ static void read_select(struct reader *rd, const msgpack_object *o,
 	h->nfilter = read_pats(rd, get(sel, CPROF_KEY_FILTER));
 	h->nexclude = read_pats(rd, get(sel, CPROF_KEY_EXCLUDE));
 	h->filter = rd->pats;
-	h->exclude = rd->pats + h->nfilter;
+	/* No pattern at all leaves pats NULL: no offset to it then. */
+	h->exclude = rd->pats != NULL ? rd->pats + h->nfilter : NULL;
 	get_u64(sel, CPROF_KEY_MIN_NS, &h->min_ns);
 }
 

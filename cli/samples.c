@@ -463,6 +463,26 @@ static int sanitizer_object(const char *object)
 	return 0;
 }
 
+/*
+ * A sanitizer's runtime linked into the executable (clang links ASan's
+ * statically) is known by its functions' names.
+ */
+static int sanitizer_function(const char *name)
+{
+	static const char *const pre[] = {
+		"__interceptor_", "__asan_",	      "__tsan_",
+		"__ubsan_",	  "__sanitizer_",     "__lsan_",
+		"__msan_",	  "__interception::", "__asan::",
+		"__tsan::",	  "__sanitizer::",    "__ubsan::"};
+
+	if (name == NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
+		if (strncmp(name, pre[i], strlen(pre[i])) == 0)
+			return 1;
+	return 0;
+}
+
 static uint32_t foreign(struct proc *pr, uint32_t top, const struct qsample *s)
 {
 	uint32_t g, own;
@@ -480,7 +500,8 @@ static uint32_t foreign(struct proc *pr, uint32_t top, const struct qsample *s)
 	g = ip_func(pr, s->ip);
 	if (g == own || pr->pf[g].unnamed ||
 	    same_function(&pr->pf[g], &pr->pf[own]) ||
-	    sanitizer_object(pr->pf[g].object))
+	    sanitizer_object(pr->pf[g].object) ||
+	    sanitizer_function(pr->pf[g].name))
 		return CP_INDEX_NONE;
 	return g;
 }
