@@ -39,26 +39,37 @@
  * load (the constructor below: dlsym is no function to call from a signal
  * handler, where write and close are), or on a first call before that.
  */
-#define SYS_WRAP(ret, name, nr, params, args)                             \
-	typedef ret(*name##_fn) params;                                   \
-	static name##_fn real_##name;                                     \
-	CPROF_EXTERN CPROF__NOINSTR ret name params                       \
-	{                                                                 \
-		uint64_t t0;                                              \
-		ret r;                                                    \
-                                                                          \
+#define RESOLVE(name)                                                     \
+	do {                                                              \
 		if (!real_##name)                                         \
 			real_##name = (name##_fn)dlsym(RTLD_NEXT, #name); \
-		if (!real_##name) {                                       \
-			errno = ENOSYS;                                   \
-			return (ret)-1;                                   \
-		}                                                         \
-		if (!cprof__sys_wrap)                                     \
-			return real_##name args;                          \
-		t0 = cprof__sys_now();                                    \
-		r = real_##name args;                                     \
-		cprof__sys_note(nr, t0);                                  \
-		return r;                                                 \
+	} while (0)
+
+/* The body of every wrapper, once its arguments ARGS are in hand. */
+#define SYS_CALL(ret, name, nr, args)            \
+	do {                                     \
+		uint64_t t0_;                    \
+		ret r_;                          \
+                                                 \
+		RESOLVE(name);                   \
+		if (!real_##name) {              \
+			errno = ENOSYS;          \
+			return (ret)-1;          \
+		}                                \
+		if (!cprof__sys_wrap)            \
+			return real_##name args; \
+		t0_ = cprof__sys_now();          \
+		r_ = real_##name args;           \
+		cprof__sys_note(nr, t0_);        \
+		return r_;                       \
+	} while (0)
+
+#define SYS_WRAP(ret, name, nr, params, args)       \
+	typedef ret(*name##_fn) params;             \
+	static name##_fn real_##name;               \
+	CPROF_EXTERN CPROF__NOINSTR ret name params \
+	{                                           \
+		SYS_CALL(ret, name, nr, args);      \
 	}
 
 /* The numbers a libc function's call is noted under, on every machine. */
@@ -120,24 +131,11 @@ CPROF_EXTERN CPROF__NOINSTR SYS_WRAPPER int open(const char *path, int flags,
 {
 	va_list ap;
 	mode_t mode;
-	uint64_t t0;
-	int r;
 
 	va_start(ap, flags);
 	mode = OPEN_MODE(ap, flags);
 	va_end(ap);
-	if (!real_open)
-		real_open = (open_fn)dlsym(RTLD_NEXT, "open");
-	if (!real_open) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!cprof__sys_wrap)
-		return real_open(path, flags, mode);
-	t0 = cprof__sys_now();
-	r = real_open(path, flags, mode);
-	cprof__sys_note(SYS_open, t0);
-	return r;
+	SYS_CALL(int, open, SYS_open, (path, flags, mode));
 }
 
 CPROF_EXTERN CPROF__NOINSTR SYS_WRAPPER int openat(int dir, const char *path,
@@ -145,24 +143,11 @@ CPROF_EXTERN CPROF__NOINSTR SYS_WRAPPER int openat(int dir, const char *path,
 {
 	va_list ap;
 	mode_t mode;
-	uint64_t t0;
-	int r;
 
 	va_start(ap, flags);
 	mode = OPEN_MODE(ap, flags);
 	va_end(ap);
-	if (!real_openat)
-		real_openat = (openat_fn)dlsym(RTLD_NEXT, "openat");
-	if (!real_openat) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!cprof__sys_wrap)
-		return real_openat(dir, path, flags, mode);
-	t0 = cprof__sys_now();
-	r = real_openat(dir, path, flags, mode);
-	cprof__sys_note(SYS_openat, t0);
-	return r;
+	SYS_CALL(int, openat, SYS_openat, (dir, path, flags, mode));
 }
 
 CPROF_EXTERN CPROF__NOINSTR SYS_WRAPPER int ioctl(int fd, unsigned long req,
@@ -170,31 +155,12 @@ CPROF_EXTERN CPROF__NOINSTR SYS_WRAPPER int ioctl(int fd, unsigned long req,
 {
 	va_list ap;
 	void *arg;
-	uint64_t t0;
-	int r;
 
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (!real_ioctl)
-		real_ioctl = (ioctl_fn)dlsym(RTLD_NEXT, "ioctl");
-	if (!real_ioctl) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!cprof__sys_wrap)
-		return real_ioctl(fd, req, arg);
-	t0 = cprof__sys_now();
-	r = real_ioctl(fd, req, arg);
-	cprof__sys_note(SYS_ioctl, t0);
-	return r;
+	SYS_CALL(int, ioctl, SYS_ioctl, (fd, req, arg));
 }
-
-#define RESOLVE(name)                                                     \
-	do {                                                              \
-		if (!real_##name)                                         \
-			real_##name = (name##_fn)dlsym(RTLD_NEXT, #name); \
-	} while (0)
 
 static CPROF__NOINSTR SYS_WRAPPER __attribute__((constructor)) void
 sys_resolve(void)
