@@ -1379,6 +1379,13 @@ void cp_run_setup(const char *flush_ms);
  */
 int cp_run(const char *dir, char *const argv[], int *ran);
 /*
+ * The executable PROG names, as execvp() finds it (a path with a slash
+ * as it is, else the first regular file of $PATH the user may run): an
+ * allocated copy, or NULL with *ERR why (ENOENT: none; EACCES: found, not
+ * runnable; EISDIR, ENOTDIR...).
+ */
+char *cp_find_program(const char *prog, int *err);
+/*
  * At cprof's exit (registered first with atexit, so it runs last): when
  * the program cp_run() waited for was killed by a signal, cprof dies by
  * the same signal, without a core of its own. Otherwise it returns.

@@ -60,46 +60,17 @@ static enum input input_kind(const char **what)
  */
 static void check_program(const char *plain)
 {
-	const char *path = getenv("PATH"), *p, *end;
-	struct stat sb;
-	int err = ENOENT;
-	char *full;
+	int err;
+	char *full = cp_find_program(plain, &err);
 
-	if (strchr(plain, '/') != NULL) {
-		if (stat(plain, &sb) != 0)
-			err = errno;
-		else if (S_ISDIR(sb.st_mode))
-			err = EISDIR;
-		else if (access(plain, X_OK) != 0)
-			err = errno;
-		else
-			return;
-		fatalx_status(err == ENOENT || err == ENOTDIR ? 127 : 126,
-			      "--reference: %s: %s", plain, strerror(err));
-	}
-	if (path == NULL)
-		path = "/bin:/usr/bin";
-	for (p = path;; p = end + 1) {
-		end = strchr(p, ':');
-		if (end == NULL)
-			end = p + strlen(p);
-		if (asprintf(&full, "%.*s/%s", (int)(end - p),
-			     end == p ? "." : p, plain) < 0)
-			fatalx("out of memory");
-		if (stat(full, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
-			if (access(full, X_OK) == 0) {
-				free(full);
-				return;
-			}
-			err = EACCES;
-		}
+	if (full != NULL) {
 		free(full);
-		if (*end == '\0')
-			break;
+		return;
 	}
-	if (err == ENOENT)
+	if (err == ENOENT && strchr(plain, '/') == NULL)
 		fatalx_status(127, "--reference: %s: command not found", plain);
-	fatalx_status(126, "--reference: %s: %s", plain, strerror(err));
+	fatalx_status(err == ENOENT || err == ENOTDIR ? 127 : 126,
+		      "--reference: %s: %s", plain, strerror(err));
 }
 
 void cp_reference_check(const struct cp_command *cmd, const char *plain,

@@ -652,16 +652,24 @@ int cp_run(const char *dir, char *const argv[], int *ran)
 	return status;
 }
 
-/*
- * The executable PROG names, as execvp() finds it: a copy, or NULL.
- */
-static char *find_program(const char *prog)
+char *cp_find_program(const char *prog, int *err)
 {
 	const char *path = getenv("PATH"), *p, *end;
+	struct stat sb;
 	char *full;
 
-	if (strchr(prog, '/') != NULL)
-		return xstrdup(prog);
+	*err = ENOENT;
+	if (strchr(prog, '/') != NULL) {
+		if (stat(prog, &sb) != 0)
+			*err = errno;
+		else if (S_ISDIR(sb.st_mode))
+			*err = EISDIR;
+		else if (access(prog, X_OK) != 0)
+			*err = errno;
+		else
+			return xstrdup(prog);
+		return NULL;
+	}
 	if (path == NULL)
 		path = "/bin:/usr/bin";
 	for (p = path;; p = end + 1) {
@@ -671,8 +679,11 @@ static char *find_program(const char *prog)
 		if (asprintf(&full, "%.*s/%s", (int)(end - p),
 			     end == p ? "." : p, prog) < 0)
 			fatalx("out of memory");
-		if (access(full, X_OK) == 0)
-			return full;
+		if (stat(full, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+			if (access(full, X_OK) == 0)
+				return full;
+			*err = EACCES;
+		}
 		free(full);
 		if (*end == '\0')
 			return NULL;
@@ -729,7 +740,8 @@ const char *cp_run_why_empty(const char *prog)
 	const char *why = "a statically linked or set-user-ID program cannot "
 			  "preload libcprof, and a program that defines its "
 			  "own __cyg_profile_func_enter/exit records nothing";
-	char *path = find_program(prog);
+	int err;
+	char *path = cp_find_program(prog, &err);
 	struct stat sb;
 	int fd;
 
