@@ -271,13 +271,7 @@ CPROF__NOINSTR uint64_t cprof__adapt_find(struct cprof__thread *t,
 
 		if (e->addr == addr && e->caller == from) {
 			if (e->state == CPROF__FN_COUNTED) {
-				atomic_store_explicit(
-					&e->calls,
-					atomic_load_explicit(
-						&e->calls,
-						memory_order_relaxed) +
-						1,
-					memory_order_relaxed);
+				cprof__fn_count(e);
 				return CPROF__FRAME_COUNTED | h;
 			}
 			return e->state == CPROF__FN_WARM

@@ -415,6 +415,19 @@ static inline CPROF__NOINSTR uint32_t cprof__fn_hash(uintptr_t addr,
 			  (64 - CPROF__FN_SHIFT));
 }
 
+/*
+ * One more counted call of edge E: only its owner thread writes the
+ * count, the writer reads it, so a relaxed load and store (no locked
+ * add) make the count exact.
+ */
+static inline CPROF__NOINSTR void cprof__fn_count(struct cprof__fn *e)
+{
+	atomic_store_explicit(
+		&e->calls,
+		atomic_load_explicit(&e->calls, memory_order_relaxed) + 1,
+		memory_order_relaxed);
+}
+
 /* record.c: the compiler hooks under internal names (calibration). */
 void cprof__hook_enter(void *fn);
 void cprof__hook_exit(void *fn);

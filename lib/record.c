@@ -381,13 +381,7 @@ enter(uintptr_t addr, uint64_t flags, uintptr_t sp)
 				}
 			}
 			if (likely(e->state == CPROF__FN_COUNTED)) {
-				atomic_store_explicit(
-					&e->calls,
-					atomic_load_explicit(
-						&e->calls,
-						memory_order_relaxed) +
-						1,
-					memory_order_relaxed);
+				cprof__fn_count(e);
 				mark = CPROF__FRAME_COUNTED |
 				       (uint64_t)(e - t->fns->slot);
 			} else if (e->state == CPROF__FN_WARM) {
