@@ -37,7 +37,11 @@ done
 # memcpy over) are rows of their own, from samples: no calls, self time,
 # in fill()'s total and not in its self.
 libs="[r for r in j['functions'] if r['object'] not in (None, 'hooks') and not r['runtime'] and r['self_ns'] > 0]"
-cjcheck "library rows with self time" hooks.json "len($libs) > 0"
+# (Not under a sanitizer linked into the program, clang's ASan: its own
+# memset and memcpy stand for the C library's, and stay with the frame.)
+if [ "${SANITIZE:-no}" != yes ]; then
+	cjcheck "library rows with self time" hooks.json "len($libs) > 0"
+fi
 cjcheck "library rows: no calls, self time sampled" hooks.json \
 	"all(r['calls'] == 0 and r['self_source'] == 'sampled' for r in $libs)"
 # (Counted in CPU time, which samples measure exactly; their wall times
